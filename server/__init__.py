@@ -1,0 +1,1 @@
+"""Tsunagu server: the ASGI app, accounts, sites, meetings and live events."""

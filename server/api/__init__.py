@@ -1,0 +1,20 @@
+"""The HTTP API under ``/api/v1``: JSON in, JSON out, self-described."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from server.api import me, sites, tokens, users
+from server.openapi import build_document
+from server.public_url import base_url
+
+
+def routes() -> list[BaseRoute]:
+    api = [*me.routes(), *users.routes(), *sites.routes(), *tokens.routes()]
+
+    async def openapi(request: Request) -> JSONResponse:
+        return JSONResponse(build_document(api, base_url(request)))
+
+    return [*api, Route("/api/v1/openapi.json", openapi, methods=["GET"])]

@@ -1,0 +1,144 @@
+"""``/api/v1/sites``: websites that embed the snippet (admins only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute
+
+from server import sites
+from server.auth import require_user
+from server.models import Site
+from server.openapi import operation
+from server.payloads import Output, Payload, read_json, respond
+from server.public_url import base_url
+
+
+class SiteOut(Output):
+    id: int
+    name: str
+    site_key: str
+    origins: list[str]
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+    script_tag: str
+
+
+class SiteList(Output):
+    sites: list[SiteOut]
+
+
+class NewSite(Payload):
+    name: str = Field(max_length=100)
+    origins: list[str] = Field(max_length=sites.MAX_ORIGINS)
+
+
+class SiteChange(Payload):
+    name: str | None = Field(default=None, max_length=100)
+    origins: list[str] | None = Field(default=None, max_length=sites.MAX_ORIGINS)
+    is_active: bool | None = None
+
+
+def site_out(request: Request, site: Site) -> dict:
+    return {
+        "id": site.id,
+        "name": site.name,
+        "site_key": site.site_key,
+        "origins": site.origin_list,
+        "is_active": site.is_active,
+        "created_at": site.created_at,
+        "updated_at": site.updated_at,
+        "script_tag": sites.script_tag(site, base_url(request)),
+    }
+
+
+async def list_sites(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        await require_user(request, db, admin=True)
+        found = await sites.list_sites(db)
+        return respond(SiteList, {"sites": [site_out(request, s) for s in found]})
+
+
+async def create_site(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db, admin=True)
+        body = await read_json(request, NewSite)
+        site = await sites.create_site(
+            db, name=body.name, origins=body.origins, created_by=principal.user
+        )
+        return respond(SiteOut, site_out(request, site), status=201)
+
+
+async def get_site(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        await require_user(request, db, admin=True)
+        site = await sites.get_site(db, request.path_params["site_id"])
+        return respond(SiteOut, site_out(request, site))
+
+
+async def update_site(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        await require_user(request, db, admin=True)
+        body = await read_json(request, SiteChange)
+        site = await sites.get_site(db, request.path_params["site_id"])
+        site = await sites.update_site(db, site, **body.model_dump(exclude_unset=True))
+        return respond(SiteOut, site_out(request, site))
+
+
+ORIGIN_ERRORS = (
+    (422, "invalid_origin"),
+    (422, "origins_required"),
+    (422, "too_many_origins"),
+    (422, "invalid_site_name"),
+)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        operation(
+            "GET",
+            "/api/v1/sites",
+            list_sites,
+            summary="List sites",
+            auth="admin",
+            response=SiteList,
+            tag="sites",
+        ),
+        operation(
+            "POST",
+            "/api/v1/sites",
+            create_site,
+            summary="Register a website that embeds the snippet",
+            auth="admin",
+            body=NewSite,
+            response=SiteOut,
+            status=201,
+            errors=ORIGIN_ERRORS,
+            tag="sites",
+        ),
+        operation(
+            "GET",
+            "/api/v1/sites/{site_id:int}",
+            get_site,
+            summary="One site",
+            auth="admin",
+            response=SiteOut,
+            errors=((404, "site_not_found"),),
+            tag="sites",
+        ),
+        operation(
+            "PATCH",
+            "/api/v1/sites/{site_id:int}",
+            update_site,
+            summary="Rename a site, change its origins, disable or enable it",
+            auth="admin",
+            body=SiteChange,
+            response=SiteOut,
+            errors=((404, "site_not_found"), *ORIGIN_ERRORS),
+            tag="sites",
+        ),
+    ]

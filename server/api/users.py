@@ -1,0 +1,100 @@
+"""``/api/v1/users``: admins add, change and disable host accounts."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute
+
+from server import users
+from server.api.me import UserOut
+from server.auth import require_user
+from server.openapi import operation
+from server.payloads import Output, Payload, read_json, respond
+
+
+class UserList(Output):
+    users: list[UserOut]
+
+
+class NewUser(Payload):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+    role: Literal["host", "admin"] = "host"
+    display_name: str = Field(default="", max_length=100)
+
+
+class UserChange(Payload):
+    role: Literal["host", "admin"] | None = None
+    is_active: bool | None = None
+    display_name: str | None = Field(default=None, max_length=100)
+
+
+async def list_users(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        await require_user(request, db, admin=True)
+        return respond(UserList, {"users": await users.list_users(db)})
+
+
+async def create_user(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        await require_user(request, db, admin=True)
+        body = await read_json(request, NewUser)
+        user = await users.create_user(db, request.app.state.passwords, **body.model_dump())
+        return respond(UserOut, user, status=201)
+
+
+async def update_user(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db, admin=True)
+        body = await read_json(request, UserChange)
+        user = await users.get_user(db, request.path_params["user_id"])
+        user = await users.update_user(
+            db, principal.user, user, **body.model_dump(exclude_unset=True)
+        )
+        return respond(UserOut, user)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        operation(
+            "GET",
+            "/api/v1/users",
+            list_users,
+            summary="List users",
+            auth="admin",
+            response=UserList,
+            tag="users",
+        ),
+        operation(
+            "POST",
+            "/api/v1/users",
+            create_user,
+            summary="Add a user",
+            auth="admin",
+            body=NewUser,
+            response=UserOut,
+            status=201,
+            errors=(
+                (409, "username_taken"),
+                (422, "invalid_username"),
+                (422, "password_too_short"),
+                (422, "password_too_long"),
+            ),
+            tag="users",
+        ),
+        operation(
+            "PATCH",
+            "/api/v1/users/{user_id:int}",
+            update_user,
+            summary="Change a user's role, name or status",
+            auth="admin",
+            body=UserChange,
+            response=UserOut,
+            errors=((404, "user_not_found"), (409, "cannot_demote_self"), (409, "last_admin")),
+            tag="users",
+        ),
+    ]

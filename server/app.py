@@ -1,0 +1,161 @@
+"""The ASGI application, built explicitly from settings by :func:`create_app`."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server import api, console
+from server.console.rendering import error_page, login_redirect, templates
+from server.database import alembic_config, create_engine, ping, session_factory
+from server.errors import ApiError, error_response, from_http_exception
+from server.passwords import Passwords
+from server.rate_limits import create_rate_limiter
+from server.settings import Settings
+
+log = logging.getLogger("tsunagu")
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+class SchemaOutOfDate(RuntimeError):
+    pass
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the app. ``settings`` must already be resolved."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        rate_limiter = create_rate_limiter(settings.redis_url)
+        try:
+            await check_schema(engine)
+            app.state.engine = engine
+            app.state.db = session_factory(engine)
+            app.state.rate_limiter = rate_limiter
+            yield
+        finally:
+            await rate_limiter.close()
+            await engine.dispose()
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        *api.routes(),
+        *console.routes(),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            ApiError: handle_api_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        middleware=[Middleware(SecurityHeaders)],
+    )
+    app.state.settings = settings
+    app.state.passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
+    app.state.templates = templates()
+    return app
+
+
+async def check_schema(engine: AsyncEngine) -> None:
+    """Refuse to start on a database that migrations have not caught up with,
+    rather than failing later on the first query that touches a new column."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    async with engine.connect() as connection:
+        current = await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )
+    if current != head:
+        raise SchemaOutOfDate(
+            f"database schema is at {current or 'nothing'}, code expects {head}: "
+            "run `tsunagu migrate`"
+        )
+
+
+async def healthz(request: Request) -> JSONResponse:
+    try:
+        await ping(request.app.state.engine)
+    except Exception as exc:  # any failure means "not healthy", never a 500
+        log.warning("health check: database unavailable: %s", exc)
+        return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+async def handle_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    if wants_json(request):
+        return error_response(request, exc)
+    if exc.status == 401:
+        return login_redirect(request)
+    return error_page(request, exc)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return await handle_api_error(request, from_http_exception(exc))
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    # Only reached through a bug; the person still gets the usual JSON shape.
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    error = ApiError(500, "internal_error")
+    if wants_json(request):
+        return error_response(request, error)
+    return error_page(request, error)
+
+
+class SecurityHeaders:
+    """Headers every response carries; console pages get a strict CSP
+    (no inline script, nothing from other origins, no framing)."""
+
+    CONSOLE_CSP = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                extra = {
+                    b"x-content-type-options": b"nosniff",
+                    b"referrer-policy": b"same-origin",
+                }
+                content_type = dict(headers).get(b"content-type", b"")
+                if content_type.startswith(b"text/html"):
+                    extra[b"content-security-policy"] = self.CONSOLE_CSP.encode()
+                    extra[b"x-frame-options"] = b"DENY"
+                headers += [(k, v) for k, v in extra.items() if k not in names]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

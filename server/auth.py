@@ -1,0 +1,126 @@
+"""Who is asking: a console login (cookie) or an integration (API token).
+
+Cookie-authenticated state changes must prove they come from our own pages:
+the ``Origin`` header, when a browser sends one, must be ours, and a CSRF
+token bound to the login session must come along (form field or
+``X-CSRF-Token`` header). Bearer tokens are never sent by a browser on its
+own, so they need neither.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from server.api_tokens import resolve_token
+from server.errors import ApiError
+from server.login_sessions import resolve_session
+from server.models import ApiToken, LoginSession, User
+
+SESSION_COOKIE = "tsunagu_session"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    session: LoginSession | None = None
+    token: ApiToken | None = None
+
+
+async def authenticate(request: Request, db: AsyncSession) -> Principal | None:
+    """Resolve the caller, or ``None`` when there are no credentials.
+
+    A bearer header that does not resolve is an error rather than a fall
+    back to the cookie, so a broken integration is told so plainly.
+    """
+    settings = request.app.state.settings
+    authorization = request.headers.get("authorization", "")
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise ApiError(401, "invalid_token", headers={"WWW-Authenticate": "Bearer"})
+        token = await resolve_token(db, value.strip())
+        if token is None:
+            raise ApiError(401, "invalid_token", headers={"WWW-Authenticate": "Bearer"})
+        return Principal(user=token.user, token=token)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        session = await resolve_session(db, cookie, days=settings.session_days)
+        if session is not None:
+            return Principal(user=session.user, session=session)
+    return None
+
+
+async def require_user(request: Request, db: AsyncSession, *, admin: bool = False) -> Principal:
+    """The caller, who must be logged in (and an admin if ``admin``).
+
+    Checks the CSRF header for cookie-authenticated unsafe API calls; console
+    forms check their field with :func:`check_form_csrf`.
+    """
+    principal = await authenticate(request, db)
+    if principal is None:
+        raise ApiError(401, "not_authenticated")
+    if admin and not principal.user.is_admin:
+        raise ApiError(403, "admin_required")
+    if principal.session is not None and request.method not in SAFE_METHODS:
+        if not request.url.path.startswith("/api/"):
+            return principal  # forms: the field is checked once the form is read
+        check_csrf(request, principal, request.headers.get(CSRF_HEADER, ""))
+    return principal
+
+
+def csrf_token(request: Request, session: LoginSession) -> str:
+    """The CSRF token for a login session: derived, so nothing more is stored."""
+    key = request.app.state.settings.secret_key.encode()
+    return hmac.new(key, b"csrf:" + session.token_hash.encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(request: Request, principal: Principal, submitted: str) -> None:
+    if not is_same_origin(request):
+        raise ApiError(403, "cross_origin_request")
+    if principal.session is None:
+        return
+    if not hmac.compare_digest(submitted.encode(), csrf_token(request, principal.session).encode()):
+        raise ApiError(403, "csrf_failed")
+
+
+def check_form_csrf(request: Request, principal: Principal, form: object) -> None:
+    value = form.get(CSRF_FIELD, "") if hasattr(form, "get") else ""
+    check_csrf(request, principal, value if isinstance(value, str) else "")
+
+
+def is_same_origin(request: Request) -> bool:
+    """False only when a browser says the request came from another origin.
+
+    Requests without ``Origin`` come from non-browser clients (browsers send
+    it on every cross-origin and every POST request), which cannot be forged
+    into sending our cookie.
+    """
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    own = {f"{request.url.scheme}://{request.url.netloc}".lower()}
+    public_url = request.app.state.settings.public_url
+    if public_url:
+        parts = urlsplit(public_url)
+        own.add(f"{parts.scheme}://{parts.netloc}".lower())
+    return origin.lower() in own
+
+
+def client_address(request: Request) -> str:
+    # uvicorn has already replaced this with X-Forwarded-For when the peer is
+    # a trusted proxy (TSUNAGU_FORWARDED_ALLOW_IPS).
+    return request.client.host if request.client else ""
+
+
+def is_https(request: Request) -> bool:
+    public_url = request.app.state.settings.public_url
+    return request.url.scheme == "https" or public_url.startswith("https://")

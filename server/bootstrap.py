@@ -1,0 +1,55 @@
+"""First run: an admin account and a demo site, so a newcomer can log in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server import sites, users
+from server.errors import ApiError
+from server.models import Site
+from server.passwords import Passwords, generate_password
+from server.settings import Settings
+
+ADMIN_USERNAME = "admin"
+DEMO_SITE_NAME = "Demo shop"
+# Issue #4's demo shop is served on this second origin by `make run`.
+DEMO_SHOP_ORIGIN = "http://127.0.0.1:8001"
+
+
+@dataclass(frozen=True)
+class FirstRun:
+    username: str
+    password: str
+    site: Site
+
+
+async def first_run(db: AsyncSession, passwords: Passwords, settings: Settings) -> FirstRun | None:
+    """Create the first admin and the demo site when there are no users yet.
+
+    Returns what to show the person once, or ``None`` when the database
+    already has users (every later start).
+    """
+    if await users.count_users(db) > 0:
+        return None
+    password = generate_password()
+    try:
+        admin = await users.create_user(
+            db,
+            passwords,
+            username=ADMIN_USERNAME,
+            password=password,
+            role="admin",
+            display_name="Admin",
+        )
+    except ApiError:
+        return None  # another process won the first-run race
+    console_origin = settings.console_url().rstrip("/")
+    site = await sites.create_site(
+        db,
+        name=DEMO_SITE_NAME,
+        origins=[console_origin, DEMO_SHOP_ORIGIN],
+        created_by=admin,
+    )
+    return FirstRun(username=admin.username, password=password, site=site)

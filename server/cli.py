@@ -1,0 +1,242 @@
+"""The ``tsunagu`` command: run the server and administer it from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server import api_tokens, sites, users
+from server.bootstrap import first_run
+from server.database import create_engine, migrate, session_factory
+from server.errors import ApiError
+from server.passwords import Passwords, generate_password
+from server.settings import Settings, SettingsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "command"):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings.from_env()
+        if getattr(args, "host", None):
+            settings = replace(settings, host=args.host)
+        if getattr(args, "port", None):
+            settings = replace(settings, port=args.port)
+        return args.command(settings, args)
+    except SettingsError as exc:
+        print(f"tsunagu: {exc}", file=sys.stderr)
+        return 2
+    except ApiError as exc:
+        print(f"tsunagu: {exc.message('en')}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tsunagu",
+        description="Tsunagu: phone-meeting companion and smartphone screen-support server. "
+        "Settings come from TSUNAGU_* environment variables (see README).",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="apply migrations, create the first admin on first run, and serve",
+        description="Apply migrations; on the first run create an admin user and a demo site "
+        "and print the password once; then serve the console.",
+    )
+    run.add_argument("--host", help="address to listen on (default: TSUNAGU_HOST or 127.0.0.1)")
+    run.add_argument("--port", type=int, help="port to listen on (default: TSUNAGU_PORT or 8000)")
+    run.set_defaults(command=run_command)
+
+    mig = commands.add_parser(
+        "migrate",
+        help="bring the database schema up to date",
+        description="Apply every pending Alembic migration to TSUNAGU_DATABASE_URL.",
+    )
+    mig.set_defaults(command=migrate_command)
+
+    user = commands.add_parser("user", help="manage users", description="Manage users.")
+    user_commands = user.add_subparsers(title="user commands", metavar="ACTION", required=True)
+    user_create = user_commands.add_parser(
+        "create",
+        help="add a user",
+        description="Add a user. Without --password-stdin a password is generated and printed.",
+    )
+    user_create.add_argument("username")
+    user_create.add_argument("--role", choices=users.ROLES, default="host")
+    user_create.add_argument("--display-name", default="")
+    user_create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    user_create.set_defaults(command=user_create_command)
+
+    token = commands.add_parser("token", help="manage API tokens", description="Manage API tokens.")
+    token_commands = token.add_subparsers(title="token commands", metavar="ACTION", required=True)
+    token_create = token_commands.add_parser(
+        "create",
+        help="create an API token for a user (printed once)",
+        description="Create a personal API token for USERNAME. The token is printed once.",
+    )
+    token_create.add_argument("username")
+    token_create.add_argument("--name", default="cli", help="a label for the token")
+    token_create.set_defaults(command=token_create_command)
+
+    site = commands.add_parser(
+        "site", help="manage sites that embed the snippet", description="Manage sites."
+    )
+    site_commands = site.add_subparsers(title="site commands", metavar="ACTION", required=True)
+    site_add = site_commands.add_parser(
+        "add",
+        help="register a website",
+        description="Register a website and print its site key and the <script> tag to paste.",
+    )
+    site_add.add_argument("name")
+    site_add.add_argument(
+        "--origin",
+        action="append",
+        required=True,
+        metavar="URL",
+        help="an allowed origin such as https://shop.example (repeat for several)",
+    )
+    site_add.set_defaults(command=site_add_command)
+    site_list = site_commands.add_parser(
+        "list", help="list sites", description="List sites with their keys and origins."
+    )
+    site_list.set_defaults(command=site_list_command)
+    return parser
+
+
+def with_database(
+    settings: Settings, work: Callable[[AsyncSession, Passwords], Awaitable[Any]]
+) -> Any:
+    """Migrate, then run ``work`` in one transaction."""
+
+    async def go() -> Any:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate(engine)
+            async with session_factory(engine).begin() as db:
+                return await work(
+                    db, Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
+                )
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def run_command(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    async def setup(db: AsyncSession, passwords: Passwords) -> Any:
+        return await first_run(db, passwords, settings)
+
+    created = with_database(settings, setup)
+    url = settings.console_url()
+    print(f"\n  Tsunagu console: {url}")
+    if created is not None:
+        print("\n  First run: an admin account and a demo site were created.")
+        print(f"    login:    {created.username}")
+        print(f"    password: {created.password}")
+        print("  This password is shown only once. Change it under Account after logging in.")
+        print(f"\n  Demo site: {created.site.name} (site key {created.site.site_key})")
+        print(f"    allowed origins: {', '.join(created.site.origin_list)}")
+    print(f"  Data: {settings.data_dir}\n", flush=True)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        server_header=False,
+        log_level="info",
+    )
+    return 0
+
+
+def migrate_command(settings: Settings, args: argparse.Namespace) -> int:
+    async def nothing(db: AsyncSession, passwords: Passwords) -> None:
+        return None
+
+    with_database(settings, nothing)
+    print("Database is up to date.")
+    return 0
+
+
+def user_create_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        generated = False
+    else:
+        password, generated = generate_password(), True
+
+    async def create(db: AsyncSession, passwords: Passwords) -> Any:
+        return await users.create_user(
+            db,
+            passwords,
+            username=args.username,
+            password=password,
+            role=args.role,
+            display_name=args.display_name,
+        )
+
+    user = with_database(settings, create)
+    print(f"Created {user.role} {user.username}.")
+    if generated:
+        print(f"Password (shown once): {password}")
+    return 0
+
+
+def token_create_command(settings: Settings, args: argparse.Namespace) -> int:
+    async def create(db: AsyncSession, passwords: Passwords) -> Any:
+        user = await users.find_by_username(db, args.username)
+        if user is None or not user.is_active:
+            raise ApiError(404, "user_not_found")
+        return await api_tokens.create_token(db, user, args.name)
+
+    _token, raw = with_database(settings, create)
+    print(raw)
+    print(f"API token for {args.username}. It is shown only once.", file=sys.stderr)
+    return 0
+
+
+def site_add_command(settings: Settings, args: argparse.Namespace) -> int:
+    async def add(db: AsyncSession, passwords: Passwords) -> Any:
+        return await sites.create_site(db, name=args.name, origins=args.origin, created_by=None)
+
+    site = with_database(settings, add)
+    print(f"Site:     {site.name}")
+    print(f"Site key: {site.site_key}")
+    print(f"Origins:  {', '.join(site.origin_list)}")
+    print("Paste this tag into every page of the site:")
+    print(f"  {sites.script_tag(site, settings.console_url())}")
+    return 0
+
+
+def site_list_command(settings: Settings, args: argparse.Namespace) -> int:
+    async def fetch(db: AsyncSession, passwords: Passwords) -> Any:
+        return await sites.list_sites(db)
+
+    found = with_database(settings, fetch)
+    if not found:
+        print("No sites yet. Add one with: tsunagu site add NAME --origin https://shop.example")
+    for site in found:
+        state = "" if site.is_active else "  (disabled)"
+        print(f"{site.id}\t{site.site_key}\t{site.name}\t{' '.join(site.origin_list)}{state}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

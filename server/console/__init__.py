@@ -1,0 +1,18 @@
+"""The host console: server-rendered pages for hosts and admins."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from server.console import account, dashboard, language, login, sites, users
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        *login.routes(),
+        *dashboard.routes(),
+        *account.routes(),
+        *users.routes(),
+        *sites.routes(),
+        *language.routes(),
+    ]

@@ -1,0 +1,107 @@
+"""The signed-in person's own account: password, login sessions, API tokens."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from server import api_tokens, login_sessions, users
+from server.auth import SESSION_COOKIE, Principal, require_user
+from server.console.forms import field, read_form
+from server.console.rendering import redirect, render
+from server.errors import ApiError
+from server.i18n import request_locale
+
+
+async def account_page(
+    request: Request,
+    db,
+    principal: Principal,
+    *,
+    new_token: str = "",
+    error: ApiError | None = None,
+    status: int = 200,
+) -> Response:
+    context = {
+        "sessions": await login_sessions.list_sessions(db, principal.user.id),
+        "current_session": principal.session.token_hash if principal.session else "",
+        "tokens": await api_tokens.list_tokens(db, principal.user),
+        "new_token": new_token,
+        "error": error.message(request_locale(request)) if error else "",
+    }
+    return render(
+        request,
+        "console/account.html",
+        context,
+        principal=principal,
+        status=error.status if error else status,
+    )
+
+
+async def show_account(request: Request) -> Response:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        return await account_page(request, db, principal)
+
+
+async def change_password(request: Request) -> Response:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        form = await read_form(request, principal)
+        if field(form, "new_password") != field(form, "confirm_password"):
+            error = ApiError(422, "password_mismatch")
+            return await account_page(request, db, principal, error=error)
+        try:
+            async with db.begin_nested():
+                await users.change_password(
+                    db,
+                    request.app.state.passwords,
+                    principal.user,
+                    current=field(form, "current_password"),
+                    new=field(form, "new_password"),
+                    keep_session_hash=principal.session.token_hash if principal.session else None,
+                )
+        except ApiError as error:
+            return await account_page(request, db, principal, error=error)
+    return redirect(request, "/account", "flash.password_changed")
+
+
+async def create_token(request: Request) -> Response:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        form = await read_form(request, principal)
+        try:
+            _, raw = await api_tokens.create_token(db, principal.user, field(form, "name"))
+        except ApiError as error:
+            return await account_page(request, db, principal, error=error)
+        # Shown in this response only: never put into a redirect or a cookie.
+        return await account_page(request, db, principal, new_token=raw, status=201)
+
+
+async def revoke_token(request: Request) -> Response:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        await read_form(request, principal)
+        await api_tokens.revoke_token(db, principal.user, request.path_params["token_id"])
+    return redirect(request, "/account#tokens", "flash.token_revoked")
+
+
+async def end_all_sessions(request: Request) -> Response:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        await read_form(request, principal)
+        await login_sessions.end_all_sessions(db, principal.user.id)
+    response = redirect(request, "/login", "flash.logged_out_everywhere")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/account", show_account, methods=["GET"]),
+        Route("/account/password", change_password, methods=["POST"]),
+        Route("/account/tokens", create_token, methods=["POST"]),
+        Route("/account/tokens/{token_id:int}/revoke", revoke_token, methods=["POST"]),
+        Route("/account/sessions/end-all", end_all_sessions, methods=["POST"]),
+    ]

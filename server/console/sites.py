@@ -1,0 +1,120 @@
+"""Admin pages: register websites that embed the snippet, and copy the tag."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from server import sites
+from server.auth import Principal, require_user
+from server.console.forms import field, read_form
+from server.console.rendering import redirect, render
+from server.errors import ApiError
+from server.i18n import request_locale
+from server.models import Site
+from server.public_url import base_url
+
+
+def origin_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
+
+
+async def sites_page(
+    request: Request,
+    db: AsyncSession,
+    principal: Principal,
+    *,
+    form: dict[str, str] | None = None,
+    error: ApiError | None = None,
+) -> Response:
+    context = {
+        "sites": await sites.list_sites(db),
+        "form": form or {},
+        "error": error.message(request_locale(request)) if error else "",
+    }
+    status = error.status if error else 200
+    return render(request, "console/sites.html", context, principal=principal, status=status)
+
+
+def site_page(
+    request: Request,
+    principal: Principal,
+    site: Site,
+    *,
+    form: dict[str, str] | None = None,
+    error: ApiError | None = None,
+) -> Response:
+    context = {
+        "site": site,
+        "script_tag": sites.script_tag(site, base_url(request)),
+        "form": form or {"name": site.name, "origins": "\n".join(site.origin_list)},
+        "error": error.message(request_locale(request)) if error else "",
+    }
+    status = error.status if error else 200
+    return render(request, "console/site.html", context, principal=principal, status=status)
+
+
+async def show_sites(request: Request) -> Response:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db, admin=True)
+        return await sites_page(request, db, principal)
+
+
+async def add_site(request: Request) -> Response:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db, admin=True)
+        form = await read_form(request, principal)
+        values = {"name": field(form, "name"), "origins": field(form, "origins")}
+        try:
+            site = await sites.create_site(
+                db,
+                name=values["name"],
+                origins=origin_lines(values["origins"]),
+                created_by=principal.user,
+            )
+        except ApiError as error:
+            return await sites_page(request, db, principal, form=values, error=error)
+        site_id, name = site.id, site.name
+    return redirect(request, f"/admin/sites/{site_id}", "flash.site_created", name=name)
+
+
+async def show_site(request: Request) -> Response:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db, admin=True)
+        site = await sites.get_site(db, request.path_params["site_id"])
+        return site_page(request, principal, site)
+
+
+async def change_site(request: Request) -> Response:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db, admin=True)
+        form = await read_form(request, principal)
+        site = await sites.get_site(db, request.path_params["site_id"])
+        action = field(form, "action")
+        if action in ("disable", "enable"):
+            await sites.update_site(db, site, is_active=action == "enable")
+            flash = f"flash.site_{action}"
+        else:
+            values = {"name": field(form, "name"), "origins": field(form, "origins")}
+            try:
+                async with db.begin_nested():
+                    await sites.update_site(
+                        db, site, name=values["name"], origins=origin_lines(values["origins"])
+                    )
+            except ApiError as error:
+                await db.refresh(site)
+                return site_page(request, principal, site, form=values, error=error)
+            flash = "flash.site_saved"
+        site_id, name = site.id, site.name
+    return redirect(request, f"/admin/sites/{site_id}", flash, name=name)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/admin/sites", show_sites, methods=["GET"]),
+        Route("/admin/sites", add_site, methods=["POST"]),
+        Route("/admin/sites/{site_id:int}", show_site, methods=["GET"]),
+        Route("/admin/sites/{site_id:int}", change_site, methods=["POST"]),
+    ]

@@ -1,0 +1,369 @@
+"""The message catalog: every string a person reads, in Japanese and English.
+
+Keys are stable; ``error.<code>`` holds the message for each API error code.
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # -- the product
+    "app.name": {"ja": "つなぐ Tsunagu", "en": "Tsunagu"},
+    "app.tagline": {
+        "ja": "電話はそのまま、画面と映像をつなぐ",
+        "en": "Keep the phone call; share the screen and camera",
+    },
+    "lang.ja": {"ja": "日本語", "en": "日本語"},
+    "lang.en": {"ja": "English", "en": "English"},
+    # -- navigation
+    "nav.label": {"ja": "メインメニュー", "en": "Main menu"},
+    "nav.dashboard": {"ja": "ダッシュボード", "en": "Dashboard"},
+    "nav.sites": {"ja": "サイト", "en": "Sites"},
+    "nav.users": {"ja": "ユーザー", "en": "Users"},
+    "nav.account": {"ja": "アカウント", "en": "Account"},
+    "nav.logout": {"ja": "ログアウト", "en": "Log out"},
+    "role.admin": {"ja": "管理者", "en": "Admin"},
+    "role.host": {"ja": "担当者", "en": "Host"},
+    "action.copy": {"ja": "コピー", "en": "Copy"},
+    "action.copied": {"ja": "コピーしました", "en": "Copied"},
+    "action.save": {"ja": "保存", "en": "Save"},
+    # -- form fields
+    "field.username": {"ja": "ユーザー名", "en": "Username"},
+    "field.password": {"ja": "パスワード", "en": "Password"},
+    "field.display_name": {"ja": "表示名", "en": "Display name"},
+    "field.role": {"ja": "権限", "en": "Role"},
+    "field.initial_password": {"ja": "初期パスワード", "en": "Initial password"},
+    "field.current_password": {"ja": "現在のパスワード", "en": "Current password"},
+    "field.new_password": {"ja": "新しいパスワード", "en": "New password"},
+    "field.confirm_password": {
+        "ja": "新しいパスワード（確認）",
+        "en": "New password (again)",
+    },
+    "field.token_name": {"ja": "トークン名", "en": "Token name"},
+    "field.site_name": {"ja": "サイト名", "en": "Site name"},
+    "field.origins": {"ja": "許可するオリジン", "en": "Allowed origins"},
+    # -- login
+    "login.title": {"ja": "ログイン", "en": "Log in"},
+    "login.lead": {
+        "ja": "担当者用コンソールにログインします。",
+        "en": "Log in to the host console.",
+    },
+    "login.submit": {"ja": "ログイン", "en": "Log in"},
+    "login.help": {
+        "ja": "パスワードを忘れた場合は、管理者に再設定を依頼してください。",
+        "en": "Forgot your password? Ask an admin to reset it.",
+    },
+    # -- dashboard
+    "dashboard.hello": {"ja": "{name} さん、こんにちは", "en": "Hello, {name}"},
+    "dashboard.next_title": {"ja": "次にすること", "en": "What to do next"},
+    "dashboard.done": {"ja": "完了", "en": "Done"},
+    "dashboard.step.site.title": {
+        "ja": "ウェブサイトを登録する",
+        "en": "Register your website",
+    },
+    "dashboard.step.site.text": {
+        "ja": "画面サポートを使うサイトのオリジンを登録し、表示される <script> タグをサイトに貼り付けます。",
+        "en": "Register the origin of the site that will offer screen support, "
+        "then paste the <script> tag it shows into your pages.",
+    },
+    "dashboard.step.site.link": {"ja": "サイトを管理", "en": "Manage sites"},
+    "dashboard.step.hosts.title": {"ja": "担当者を追加する", "en": "Add your hosts"},
+    "dashboard.step.hosts.text": {
+        "ja": "電話を受けるスタッフごとにアカウントを作ります。",
+        "en": "Create an account for each person who takes calls.",
+    },
+    "dashboard.step.hosts.link": {"ja": "ユーザーを管理", "en": "Manage users"},
+    "dashboard.step.token.title": {
+        "ja": "（任意）API トークンを作る",
+        "en": "(Optional) Create an API token",
+    },
+    "dashboard.step.token.text": {
+        "ja": "他のシステムから Tsunagu を操作する場合に使います。",
+        "en": "For connecting other systems to Tsunagu.",
+    },
+    "dashboard.step.token.link": {"ja": "API トークン", "en": "API tokens"},
+    "dashboard.how_title": {"ja": "使い方", "en": "How it works"},
+    "dashboard.how.1": {
+        "ja": "お客様はサイトのボタンか参加ページで 4 桁の接続番号を受け取ります。",
+        "en": "The guest gets a 4-digit connection number from the button on your site or the join page.",
+    },
+    "dashboard.how.2": {
+        "ja": "お客様が電話で番号を読み上げ、担当者がコンソールに入力します。",
+        "en": "The guest reads the number to you over the phone and you type it into the console.",
+    },
+    "dashboard.how.3": {
+        "ja": "つながると、お客様の画面キャプチャとカメラ映像が届きます。",
+        "en": "Once connected, the guest's page captures and camera video reach you.",
+    },
+    # -- account
+    "account.title": {"ja": "アカウント", "en": "Your account"},
+    "account.password_title": {"ja": "パスワードの変更", "en": "Change password"},
+    "account.password_hint": {
+        "ja": "10 文字以上。変更すると、この端末以外のログインはすべて終了します。",
+        "en": "At least 10 characters. Changing it logs out every other device.",
+    },
+    "account.password_submit": {"ja": "パスワードを変更", "en": "Change password"},
+    "account.tokens_title": {"ja": "API トークン", "en": "API tokens"},
+    "account.tokens_lead": {
+        "ja": "連携システムが Authorization: Bearer ヘッダーで使います。値は作成時に一度だけ表示されます。",
+        "en": "Integrations send it in an Authorization: Bearer header. "
+        "The value is shown once, when you create it.",
+    },
+    "account.token_created": {
+        "ja": "トークンを作成しました。この値は二度と表示されません。今すぐコピーして安全な場所に保管してください。",
+        "en": "Token created. It will not be shown again: copy it now and keep it safe.",
+    },
+    "account.token_prefix": {"ja": "先頭", "en": "Starts with"},
+    "account.token_placeholder": {"ja": "例: 顧客管理システム", "en": "e.g. CRM integration"},
+    "account.token_create": {"ja": "トークンを作成", "en": "Create token"},
+    "account.no_tokens": {"ja": "API トークンはまだありません。", "en": "No API tokens yet."},
+    "account.created": {"ja": "作成日時", "en": "Created"},
+    "account.last_used": {"ja": "最終使用", "en": "Last used"},
+    "account.revoke": {"ja": "無効にする", "en": "Revoke"},
+    "account.revoke_confirm": {
+        "ja": "このトークンを無効にしますか？使っている連携は動かなくなります。",
+        "en": "Revoke this token? Integrations using it will stop working.",
+    },
+    "account.sessions_title": {"ja": "ログイン中の端末", "en": "Where you are logged in"},
+    "account.device": {"ja": "端末", "en": "Device"},
+    "account.address": {"ja": "IP アドレス", "en": "IP address"},
+    "account.last_active": {"ja": "最終操作", "en": "Last active"},
+    "account.this_device": {"ja": "この端末", "en": "This device"},
+    "account.end_all": {
+        "ja": "すべての端末からログアウト",
+        "en": "Log out everywhere",
+    },
+    "account.end_all_confirm": {
+        "ja": "この端末を含むすべての端末からログアウトしますか？",
+        "en": "Log out of every device, including this one?",
+    },
+    # -- users
+    "users.title": {"ja": "ユーザー", "en": "Users"},
+    "users.status": {"ja": "状態", "en": "Status"},
+    "users.active": {"ja": "有効", "en": "Active"},
+    "users.disabled": {"ja": "無効", "en": "Disabled"},
+    "users.disable": {"ja": "無効にする", "en": "Disable"},
+    "users.enable": {"ja": "有効にする", "en": "Enable"},
+    "users.make_admin": {"ja": "管理者にする", "en": "Make admin"},
+    "users.make_host": {"ja": "担当者にする", "en": "Make host"},
+    "users.you": {"ja": "あなた", "en": "You"},
+    "users.add_title": {"ja": "ユーザーを追加", "en": "Add a user"},
+    "users.add": {"ja": "追加", "en": "Add user"},
+    "users.username_hint": {
+        "ja": "半角英小文字・数字と . _ @ + - （2〜64 文字）",
+        "en": "Lower-case letters, digits and . _ @ + - (2 to 64 characters)",
+    },
+    "users.password_hint": {
+        "ja": "空欄にすると自動で生成し、一度だけ表示します。",
+        "en": "Leave empty to generate one; it is shown once.",
+    },
+    "users.created": {"ja": "ユーザー {username} を追加しました。", "en": "User {username} added."},
+    "users.password_once": {
+        "ja": "初期パスワードは今だけ表示されます。本人に安全な方法で伝えてください。",
+        "en": "The initial password is shown only now. Pass it on securely.",
+    },
+    # -- sites
+    "sites.title": {"ja": "サイト", "en": "Sites"},
+    "sites.lead": {
+        "ja": "画面サポートのボタンを設置するウェブサイトです。登録したオリジンからの呼び出しだけを受け付けます。",
+        "en": "Websites that show the screen-support button. "
+        "Only calls from their registered origins are accepted.",
+    },
+    "sites.key": {"ja": "サイトキー", "en": "Site key"},
+    "sites.none": {
+        "ja": "まだサイトがありません。下のフォームから登録してください。",
+        "en": "No sites yet. Register one with the form below.",
+    },
+    "sites.add_title": {"ja": "サイトを登録", "en": "Register a site"},
+    "sites.add": {"ja": "登録", "en": "Register"},
+    "sites.origins_hint": {
+        "ja": "1 行に 1 つ。https://shop.example.com のように、スキーム・ホスト・（必要なら）ポートだけを書きます。",
+        "en": "One per line: scheme, host and (if needed) port only, "
+        "like https://shop.example.com.",
+    },
+    "site.embed_title": {"ja": "設置用タグ", "en": "Tag to paste"},
+    "site.embed_lead": {
+        "ja": "このタグをサイトの全ページの </body> の直前に貼り付けてください。",
+        "en": "Paste this tag just before </body> on every page of the site.",
+    },
+    "site.edit_title": {"ja": "設定を変更", "en": "Settings"},
+    "site.status_title": {"ja": "公開状態", "en": "Status"},
+    "site.disable": {"ja": "このサイトを無効にする", "en": "Disable this site"},
+    "site.disable_lead": {
+        "ja": "無効にすると、このサイトのボタンから接続番号を発行できなくなります。",
+        "en": "While disabled, the button on this site cannot issue connection numbers.",
+    },
+    "site.disable_confirm": {"ja": "このサイトを無効にしますか？", "en": "Disable this site?"},
+    "site.enable": {"ja": "このサイトを有効にする", "en": "Enable this site"},
+    "site.enable_lead": {
+        "ja": "このサイトは無効です。有効にすると再び利用できます。",
+        "en": "This site is disabled. Enable it to accept calls again.",
+    },
+    # -- one-time messages after a form post
+    "flash.logged_out": {"ja": "ログアウトしました。", "en": "You have logged out."},
+    "flash.logged_out_everywhere": {
+        "ja": "すべての端末からログアウトしました。",
+        "en": "You have been logged out everywhere.",
+    },
+    "flash.password_changed": {
+        "ja": "パスワードを変更しました。",
+        "en": "Your password has been changed.",
+    },
+    "flash.token_revoked": {"ja": "トークンを無効にしました。", "en": "Token revoked."},
+    "flash.user_disable": {
+        "ja": "{username} を無効にし、ログインを終了させました。",
+        "en": "{username} is disabled and has been logged out.",
+    },
+    "flash.user_enable": {"ja": "{username} を有効にしました。", "en": "{username} is enabled."},
+    "flash.user_make_admin": {
+        "ja": "{username} を管理者にしました。",
+        "en": "{username} is now an admin.",
+    },
+    "flash.user_make_host": {
+        "ja": "{username} を担当者にしました。",
+        "en": "{username} is now a host.",
+    },
+    "flash.site_created": {
+        "ja": "サイト「{name}」を登録しました。下のタグをサイトに貼り付けてください。",
+        "en": "Site “{name}” registered. Paste the tag below into its pages.",
+    },
+    "flash.site_saved": {"ja": "「{name}」を保存しました。", "en": "“{name}” saved."},
+    "flash.site_disable": {"ja": "「{name}」を無効にしました。", "en": "“{name}” disabled."},
+    "flash.site_enable": {"ja": "「{name}」を有効にしました。", "en": "“{name}” enabled."},
+    # -- error pages
+    "error.page_title": {"ja": "ご利用いただけません", "en": "This did not work"},
+    "error.back_home": {"ja": "ダッシュボードに戻る", "en": "Back to the dashboard"},
+    # -- error codes (API and pages)
+    "error.bad_request": {
+        "ja": "リクエストを処理できませんでした。",
+        "en": "The request could not be processed.",
+    },
+    "error.not_authenticated": {
+        "ja": "ログインが必要です。ログインするか、API トークンを指定してください。",
+        "en": "You need to log in, or send an API token.",
+    },
+    "error.forbidden": {
+        "ja": "この操作を行う権限がありません。",
+        "en": "You are not allowed to do this.",
+    },
+    "error.not_found": {"ja": "見つかりません。", "en": "Not found."},
+    "error.method_not_allowed": {
+        "ja": "このアドレスはその HTTP メソッドに対応していません。",
+        "en": "This address does not accept that HTTP method.",
+    },
+    "error.payload_too_large": {
+        "ja": "送信データが大きすぎます（上限 {limit_kb} KB）。",
+        "en": "The request body is too large (limit {limit_kb} KB).",
+    },
+    "error.unsupported_media_type": {
+        "ja": "送信形式が違います。JSON は Content-Type: application/json で送ってください。",
+        "en": "Wrong content type. Send JSON with Content-Type: application/json.",
+    },
+    "error.too_many_requests": {
+        "ja": "リクエストが多すぎます。しばらくしてからもう一度お試しください。",
+        "en": "Too many requests. Wait a moment and try again.",
+    },
+    "error.invalid_json": {
+        "ja": "JSON として読み取れません（{reason}）。",
+        "en": "The body is not valid JSON ({reason}).",
+    },
+    "error.invalid_request": {
+        "ja": "入力内容に誤りがあります。details の各項目を確認してください。",
+        "en": "Some fields are missing or wrong; see details for each one.",
+    },
+    "error.internal_error": {
+        "ja": "サーバーで問題が発生しました。時間をおいてもう一度お試しください。",
+        "en": "Something went wrong on the server. Please try again shortly.",
+    },
+    "error.invalid_token": {
+        "ja": "API トークンが無効です。失効していないか、値が正しいか確認してください。",
+        "en": "The API token is not valid. Check that it is correct and not revoked.",
+    },
+    "error.admin_required": {
+        "ja": "管理者だけが行える操作です。",
+        "en": "Only an admin can do this.",
+    },
+    "error.cross_origin_request": {
+        "ja": "別のサイトからの送信は受け付けられません。このページを開き直してから操作してください。",
+        "en": "Requests from another site are refused. Reload this page and try again.",
+    },
+    "error.csrf_failed": {
+        "ja": "ページの有効期限が切れました。ページを再読み込みしてからもう一度操作してください。",
+        "en": "This page has expired. Reload it and try again.",
+    },
+    "error.login_failed": {
+        "ja": "ユーザー名またはパスワードが違います。",
+        "en": "Wrong username or password.",
+    },
+    "error.too_many_logins": {
+        "ja": "ログインの失敗が続いたため、一時的にロックしています。{minutes} 分後にもう一度お試しください。",
+        "en": "Too many failed logins. Try again in {minutes} minutes.",
+    },
+    "error.account_disabled": {
+        "ja": "このアカウントは無効になっています。管理者に連絡してください。",
+        "en": "This account is disabled. Contact an admin.",
+    },
+    "error.invalid_username": {
+        "ja": "ユーザー名は半角英小文字・数字と . _ @ + - の 2〜64 文字で、先頭は英数字にしてください。",
+        "en": "Usernames are 2 to 64 lower-case letters, digits or . _ @ + -, "
+        "starting with a letter or digit.",
+    },
+    "error.invalid_role": {
+        "ja": "権限は {roles} のいずれかです。",
+        "en": "Role must be one of: {roles}.",
+    },
+    "error.username_taken": {
+        "ja": "ユーザー名 {username} はすでに使われています。",
+        "en": "The username {username} is already taken.",
+    },
+    "error.user_not_found": {"ja": "ユーザーが見つかりません。", "en": "No such user."},
+    "error.cannot_demote_self": {
+        "ja": "自分自身を無効にしたり、管理者から外したりはできません。",
+        "en": "You cannot disable yourself or remove your own admin role.",
+    },
+    "error.last_admin": {
+        "ja": "有効な管理者が 1 人もいなくなるため、変更できません。先に別の管理者を追加してください。",
+        "en": "This would leave no active admin. Make someone else an admin first.",
+    },
+    "error.wrong_current_password": {
+        "ja": "現在のパスワードが違います。",
+        "en": "The current password is wrong.",
+    },
+    "error.password_too_short": {
+        "ja": "パスワードは {min} 文字以上にしてください。",
+        "en": "Passwords need at least {min} characters.",
+    },
+    "error.password_too_long": {
+        "ja": "パスワードは {max} 文字以下にしてください。",
+        "en": "Passwords can have at most {max} characters.",
+    },
+    "error.password_mismatch": {
+        "ja": "確認用のパスワードが一致しません。",
+        "en": "The two new passwords do not match.",
+    },
+    "error.invalid_token_name": {
+        "ja": "トークン名を 1〜100 文字で入力してください。",
+        "en": "Give the token a name of 1 to 100 characters.",
+    },
+    "error.token_not_found": {
+        "ja": "トークンが見つかりません。",
+        "en": "No such token.",
+    },
+    "error.invalid_origin": {
+        "ja": "「{origin}」はオリジンとして使えません。https://shop.example.com のように、スキーム・ホスト・ポートだけを書いてください（パスやワイルドカードは不可）。",
+        "en": "“{origin}” is not an origin. Write only scheme, host and port, "
+        "like https://shop.example.com (no path, no wildcard).",
+    },
+    "error.origins_required": {
+        "ja": "許可するオリジンを 1 つ以上入力してください。",
+        "en": "Enter at least one allowed origin.",
+    },
+    "error.too_many_origins": {
+        "ja": "オリジンは {max} 個までです。",
+        "en": "A site can have at most {max} origins.",
+    },
+    "error.invalid_site_name": {
+        "ja": "サイト名を 1〜100 文字で入力してください。",
+        "en": "Give the site a name of 1 to 100 characters.",
+    },
+    "error.site_not_found": {"ja": "サイトが見つかりません。", "en": "No such site."},
+}

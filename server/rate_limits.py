@@ -1,0 +1,120 @@
+"""Counting attempts per key within a window: in memory, or in Redis so that
+several server processes share one count.
+
+Both backends implement :class:`RateLimiter` with fixed windows that start
+at the first counted attempt, and answer how long until the key is free.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import redis.asyncio as redis
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``count`` attempts per ``seconds``."""
+
+    count: int
+    seconds: int
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, limit: Limit) -> int | None:
+        """Count one attempt; return seconds to wait if this one is over the limit."""
+
+    async def retry_after(self, key: str, limit: Limit) -> int | None:
+        """Seconds until ``key`` may try again, or ``None`` if it may now."""
+
+    async def reset(self, key: str) -> None:
+        """Forget the attempts counted for ``key``."""
+
+    async def close(self) -> None: ...
+
+
+class MemoryRateLimiter:
+    """For one process. Expired keys are swept as the table grows, so an
+    attacker rotating addresses cannot grow it without bound."""
+
+    SWEEP_AT = 10_000
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._now = clock
+
+    def _current(self, key: str) -> tuple[float, int] | None:
+        window = self._windows.get(key)
+        if window is not None and window[0] <= self._now():
+            del self._windows[key]
+            return None
+        return window
+
+    async def hit(self, key: str, limit: Limit) -> int | None:
+        if len(self._windows) >= self.SWEEP_AT:
+            now = self._now()
+            self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
+        window = self._current(key)
+        ends, count = window if window else (self._now() + limit.seconds, 0)
+        self._windows[key] = (ends, count + 1)
+        return _wait(ends - self._now()) if count + 1 > limit.count else None
+
+    async def retry_after(self, key: str, limit: Limit) -> int | None:
+        window = self._current(key)
+        if window is None or window[1] < limit.count:
+            return None
+        return _wait(window[0] - self._now())
+
+    async def reset(self, key: str) -> None:
+        self._windows.pop(key, None)
+
+    async def close(self) -> None:
+        self._windows.clear()
+
+
+class RedisRateLimiter:
+    """Shared by every process that uses the same Redis."""
+
+    def __init__(self, url: str, prefix: str = "tsunagu:rl:") -> None:
+        self._redis = redis.from_url(url)
+        self._prefix = prefix
+
+    async def hit(self, key: str, limit: Limit) -> int | None:
+        name = self._prefix + key
+        async with self._redis.pipeline(transaction=True) as pipe:
+            # SET NX starts the window with its expiry in the same step, so a
+            # crash between INCR and EXPIRE cannot leave a key that never expires.
+            pipe.set(name, 0, ex=limit.seconds, nx=True)
+            pipe.incr(name)
+            pipe.pttl(name)
+            _, count, ttl_ms = await pipe.execute()
+        return _wait(ttl_ms / 1000) if count > limit.count else None
+
+    async def retry_after(self, key: str, limit: Limit) -> int | None:
+        name = self._prefix + key
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.get(name)
+            pipe.pttl(name)
+            count, ttl_ms = await pipe.execute()
+        if count is None or int(count) < limit.count:
+            return None
+        return _wait(ttl_ms / 1000)
+
+    async def reset(self, key: str) -> None:
+        await self._redis.delete(self._prefix + key)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def _wait(seconds: float) -> int:
+    return max(1, math.ceil(seconds))
+
+
+def create_rate_limiter(redis_url: str) -> RateLimiter:
+    """Redis when a URL is configured, else in memory."""
+    return RedisRateLimiter(redis_url) if redis_url else MemoryRateLimiter()

@@ -1,0 +1,36 @@
+// Console behaviour shared by every page: copy buttons and confirmations.
+// Native ES module, no build step; the CSP forbids inline script, so pages
+// declare behaviour with data attributes and this file wires it up.
+
+function copyButtons() {
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    button.addEventListener("click", async () => {
+      const source = document.querySelector(button.dataset.copy);
+      if (!source) return;
+      const label = button.textContent;
+      try {
+        await navigator.clipboard.writeText(source.textContent.trim());
+        button.textContent = document.documentElement.lang === "en" ? "Copied" : "コピーしました";
+      } catch {
+        // Clipboard needs a secure context; fall back to selecting the text.
+        const range = document.createRange();
+        range.selectNodeContents(source);
+        const selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+      }
+      setTimeout(() => { button.textContent = label; }, 2000);
+    });
+  }
+}
+
+function confirmations() {
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  }
+}
+
+copyButtons();
+confirmations();
