@@ -1,0 +1,267 @@
+"""Fixtures shared by the suite.
+
+Database tests run once per backend: SQLite always, PostgreSQL too when
+``TSUNAGU_TEST_POSTGRES_URL`` is set (each test on a freshly emptied schema).
+Rate-limit tests likewise run against Redis when ``TSUNAGU_TEST_REDIS_URL``
+is set. Browser tests drive Debian's Chromium through Playwright against the
+real server started with ``tsunagu run`` in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from server import users
+from server.app import create_app
+from server.database import create_engine, migrate
+from server.models import User
+from server.settings import Settings
+
+POSTGRES_URL = os.environ.get("TSUNAGU_TEST_POSTGRES_URL", "")
+REDIS_URL = os.environ.get("TSUNAGU_TEST_REDIS_URL", "")
+DATABASES = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+PASSWORD = "correct horse battery"
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+# -- database and app -------------------------------------------------------
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'tsunagu.db'}"
+    return POSTGRES_URL
+
+
+async def empty_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+def test_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:
+    # Cheap argon2 parameters: hashing cost is not what these tests measure.
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        **overrides,  # type: ignore[arg-type]
+    ).resolved()
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return test_settings(tmp_path / "data", database_url)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator:
+    await empty_database(settings.database_url)
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    await engine.dispose()
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+def http_client(app, address: str = "198.51.100.7", base_url: str = "http://testserver"):
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url=base_url)
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    async with http_client(app) as c:
+        yield c
+
+
+@pytest.fixture
+def make_user(app) -> Callable[..., Awaitable[User]]:
+    async def make(username: str, role: str = "host", password: str = PASSWORD) -> User:
+        async with app.state.db.begin() as db:
+            return await users.create_user(
+                db, app.state.passwords, username=username, password=password, role=role
+            )
+
+    return make
+
+
+async def log_in(
+    client: httpx.AsyncClient, username: str, password: str = PASSWORD
+) -> httpx.Response:
+    return await client.post(
+        "/login", data={"username": username, "password": password, "next": "/"}
+    )
+
+
+async def csrf_token(client: httpx.AsyncClient, path: str = "/") -> str:
+    page = await client.get(path)
+    match = re.search(r'<meta name="csrf-token" content="([0-9a-f]+)">', page.text)
+    assert match, f"no CSRF token on {path} (status {page.status_code})"
+    return match.group(1)
+
+
+@pytest.fixture
+async def admin_client(client: httpx.AsyncClient, make_user) -> httpx.AsyncClient:
+    """A client logged in to the console as an admin."""
+    await make_user("boss", role="admin")
+    response = await log_in(client, "boss")
+    assert response.status_code == 303
+    return client
+
+
+# -- the real server in a subprocess ------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def first_run_password(self) -> str:
+        match = re.search(r"password: (\S+)", self.output())
+        assert match, "first run printed no password:\n" + self.output()
+        return match.group(1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_server(data_dir: Path, port: int | None = None, **env: str) -> LiveServer:
+    """``tsunagu run`` as a person starts it, on a free port, until /healthz answers."""
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir / f"server-{port}.log"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("TSUNAGU_")}
+    environ.update({"TSUNAGU_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", **env})
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "run", "--port", str(port)],
+            cwd=ROOT,
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", data_dir, process, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("server exited:\n" + server.output())
+        try:
+            if httpx.get(server.url + "/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError("server did not become healthy:\n" + server.output())
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = start_server(tmp_path_factory.mktemp("live"))
+    yield server
+    server.stop()
+
+
+# -- the browser ---------------------------------------------------------------
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Module scope: the sync API must not hold an event loop while the
+    # asyncio tests of other modules run in this thread.
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def new_page(browser, request: pytest.FixtureRequest):
+    """Open pages in fresh browser contexts; screenshots are kept on failure."""
+    contexts = []
+
+    def open_page(**context_options):
+        context_options.setdefault("locale", "ja-JP")
+        context = browser.new_context(**context_options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    if request.node.stash.get(FAILED, False):
+        ARTIFACTS.mkdir(exist_ok=True)
+        for index, context in enumerate(contexts):
+            for number, page in enumerate(context.pages):
+                page.screenshot(path=ARTIFACTS / f"{request.node.name}-{index}-{number}.png")
+    for context in contexts:
+        context.close()
