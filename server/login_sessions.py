@@ -74,3 +74,31 @@ async def list_sessions(db: AsyncSession, user_id: int) -> list[LoginSession]:
         .order_by(LoginSession.last_seen_at.desc())
     )
     return list(await db.scalars(query))
+
+
+# Order matters: Edge and Opera also claim to be Chrome, Chrome claims Safari.
+BROWSERS = (
+    ("Edg", "Edge"),
+    ("OPR", "Opera"),
+    ("Firefox", "Firefox"),
+    ("FxiOS", "Firefox"),
+    ("CriOS", "Chrome"),
+    ("Chrome", "Chrome"),
+    ("Safari", "Safari"),
+)
+SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "Mac"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def describe_device(user_agent: str) -> str:
+    """A short "Browser / System" label for a login session, or "" if unknown."""
+    browser = next((name for token, name in BROWSERS if token in user_agent), "")
+    system = next((name for token, name in SYSTEMS if token in user_agent), "")
+    return " / ".join(part for part in (browser, system) if part)

@@ -320,10 +320,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "自分自身を無効にしたり、管理者から外したりはできません。",
         "en": "You cannot disable yourself or remove your own admin role.",
     },
-    "error.last_admin": {
-        "ja": "有効な管理者が 1 人もいなくなるため、変更できません。先に別の管理者を追加してください。",
-        "en": "This would leave no active admin. Make someone else an admin first.",
-    },
     "error.wrong_current_password": {
         "ja": "現在のパスワードが違います。",
         "en": "The current password is wrong.",

@@ -80,12 +80,14 @@ async def update_user(
     is_active: bool | None = None,
     display_name: str | None = None,
 ) -> User:
-    """Change a user's role, status or name, keeping at least one active admin."""
+    """Change a user's role, status or name.
+
+    Admins cannot disable or demote themselves, which also means the acting
+    admin always remains: the console can never be left without one.
+    """
     demotes = (role is not None and role != "admin") or is_active is False
     if user.id == acting.id and demotes:
         raise ApiError(409, "cannot_demote_self")
-    if demotes and user.is_admin and user.is_active and await _active_admins(db) <= 1:
-        raise ApiError(409, "last_admin")
     if role is not None:
         user.role = check_role(role)
     if display_name is not None:
@@ -120,8 +122,3 @@ async def change_password(
         )
     )
     await db.flush()
-
-
-async def _active_admins(db: AsyncSession) -> int:
-    query = select(func.count()).select_from(User).where(User.role == "admin", User.is_active)
-    return await db.scalar(query) or 0

@@ -11,12 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -28,13 +23,13 @@ from server.app import create_app
 from server.database import create_engine, migrate
 from server.models import User
 from server.settings import Settings
+from tests.live_server import LiveServer, start_server
 
 POSTGRES_URL = os.environ.get("TSUNAGU_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("TSUNAGU_TEST_REDIS_URL", "")
 DATABASES = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 PASSWORD = "correct horse battery"
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -151,66 +146,6 @@ async def admin_client(client: httpx.AsyncClient, make_user) -> httpx.AsyncClien
 
 
 # -- the real server in a subprocess ------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class LiveServer:
-    url: str
-    data_dir: Path
-    process: subprocess.Popen
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def first_run_password(self) -> str:
-        match = re.search(r"password: (\S+)", self.output())
-        assert match, "first run printed no password:\n" + self.output()
-        return match.group(1)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def start_server(data_dir: Path, port: int | None = None, **env: str) -> LiveServer:
-    """``tsunagu run`` as a person starts it, on a free port, until /healthz answers."""
-    port = port or free_port()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log = data_dir / f"server-{port}.log"
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("TSUNAGU_")}
-    environ.update({"TSUNAGU_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", **env})
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "run", "--port", str(port)],
-            cwd=ROOT,
-            env=environ,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    server = LiveServer(f"http://127.0.0.1:{port}", data_dir, process, log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("server exited:\n" + server.output())
-        try:
-            if httpx.get(server.url + "/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise RuntimeError("server did not become healthy:\n" + server.output())
 
 
 @pytest.fixture(scope="session")

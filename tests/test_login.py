@@ -239,3 +239,29 @@ async def test_disabling_a_host_ends_their_session_at_once(app, admin_client, ma
         again = await log_in(host_browser, "tanaka")
         assert again.status_code == 403
         assert "このアカウントは無効になっています" in again.text
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "label"),
+    [
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+            "Safari / iPhone",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/124.0 Safari/537.36 Edg/124.0",
+            "Edge / Windows",
+        ),
+        ("curl/8.5.0", ""),
+    ],
+)
+async def test_account_page_names_each_logged_in_device(app, make_user, user_agent, label):
+    await make_user("tanaka")
+    async with http_client(app) as device:
+        device.headers["user-agent"] = user_agent
+        await log_in(device, "tanaka")
+        page = await device.get("/account")
+    row = page.text.split('id="sessions"')[1]
+    assert f'>{label or "—"} <span class="badge">この端末</span>' in row

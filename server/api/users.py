@@ -94,7 +94,7 @@ def routes() -> list[BaseRoute]:
             auth="admin",
             body=UserChange,
             response=UserOut,
-            errors=((404, "user_not_found"), (409, "cannot_demote_self"), (409, "last_admin")),
+            errors=((404, "user_not_found"), (409, "cannot_demote_self")),
             tag="users",
         ),
     ]

@@ -27,6 +27,7 @@ async def account_page(
         "sessions": await login_sessions.list_sessions(db, principal.user.id),
         "current_session": principal.session.token_hash if principal.session else "",
         "tokens": await api_tokens.list_tokens(db, principal.user),
+        "describe_device": login_sessions.describe_device,
         "new_token": new_token,
         "error": error.message(request_locale(request)) if error else "",
     }

@@ -32,5 +32,18 @@ function confirmations() {
   }
 }
 
+// The server renders times in UTC; show them in the viewer's own time zone.
+function localTimes() {
+  const format = new Intl.DateTimeFormat(document.documentElement.lang, {
+    dateStyle: "medium",
+    timeStyle: "short",
+  });
+  for (const element of document.querySelectorAll("time[datetime]")) {
+    const when = new Date(element.getAttribute("datetime"));
+    if (!Number.isNaN(when.getTime())) element.textContent = format.format(when);
+  }
+}
+
 copyButtons();
+localTimes();
 confirmations();

@@ -1,0 +1,143 @@
+"""The `tsunagu` command, run as a person runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from tests.live_server import ROOT, start_server
+
+
+def tsunagu(data_dir, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("TSUNAGU_")}
+    environ["TSUNAGU_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=ROOT,
+        env=environ,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["run"],
+        ["migrate"],
+        ["user", "create"],
+        ["token", "create"],
+        ["site", "add"],
+        ["site", "list"],
+    ],
+)
+def test_every_command_explains_itself(tmp_path, command):
+    result = tsunagu(tmp_path, *command, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: tsunagu")
+    assert len(result.stdout.splitlines()) > 3
+
+
+def test_admin_sets_up_users_tokens_and_sites_from_the_shell(tmp_path):
+    migrated = tsunagu(tmp_path, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert (tmp_path / "tsunagu.db").exists()
+
+    generated = tsunagu(tmp_path, "user", "create", "Sato", "--role", "admin")
+    assert generated.returncode == 0, generated.stderr
+    assert "Created admin sato." in generated.stdout
+    assert "Password (shown once): " in generated.stdout
+
+    chosen = tsunagu(
+        tmp_path, "user", "create", "suzuki", "--password-stdin", stdin="a chosen secret\n"
+    )
+    assert chosen.returncode == 0
+    assert "Password" not in chosen.stdout
+
+    duplicate = tsunagu(tmp_path, "user", "create", "sato")
+    assert duplicate.returncode == 1
+    assert "already taken" in duplicate.stderr
+
+    token = tsunagu(tmp_path, "token", "create", "sato", "--name", "crm")
+    assert token.returncode == 0
+    assert token.stdout.strip().startswith("tsu_")
+    assert "shown only once" in token.stderr
+    missing = tsunagu(tmp_path, "token", "create", "nobody")
+    assert missing.returncode == 1
+    assert "No such user" in missing.stderr
+
+    added = tsunagu(
+        tmp_path,
+        "site",
+        "add",
+        "Shop",
+        "--origin",
+        "https://shop.example/",
+        "--origin",
+        "http://localhost:3000",
+    )
+    assert added.returncode == 0, added.stderr
+    key = next(
+        line.split()[-1] for line in added.stdout.splitlines() if line.startswith("Site key:")
+    )
+    assert f'data-site-key="{key}"' in added.stdout
+    assert "https://shop.example, http://localhost:3000" in added.stdout
+
+    refused = tsunagu(tmp_path, "site", "add", "Bad", "--origin", "shop.example")
+    assert refused.returncode == 1
+    assert "is not an origin" in refused.stderr
+
+    listed = tsunagu(tmp_path, "site", "list")
+    assert key in listed.stdout
+    assert "Bad" not in listed.stdout
+
+
+def test_bad_settings_stop_the_command_with_a_clear_message(tmp_path):
+    environ = {**os.environ, "TSUNAGU_DATA_DIR": str(tmp_path), "TSUNAGU_PORT": "eighty"}
+    result = subprocess.run(
+        [sys.executable, "-m", "server.cli", "migrate"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "TSUNAGU_PORT must be a whole number" in result.stderr
+
+
+def test_first_run_prints_the_admin_password_once_and_a_second_run_keeps_everything(tmp_path):
+    first = start_server(tmp_path)
+    try:
+        password = first.first_run_password()
+        output = first.output()
+        assert "login:    admin" in output
+        assert "Demo site: Demo shop" in output
+        assert password not in ("admin", "password")
+        with httpx.Client(base_url=first.url) as browser:
+            assert (
+                browser.post("/login", data={"username": "admin", "password": password}).status_code
+                == 303
+            )
+    finally:
+        first.stop()
+
+    second = start_server(tmp_path)
+    try:
+        assert "password:" not in second.output()
+        with httpx.Client(base_url=second.url) as browser:
+            assert (
+                browser.post("/login", data={"username": "admin", "password": password}).status_code
+                == 303
+            )
+            sites = browser.get("/api/v1/sites").json()["sites"]
+        assert [s["name"] for s in sites] == ["Demo shop"]
+    finally:
+        second.stop()

@@ -1,0 +1,62 @@
+"""The database: migrations, SQLite's WAL mode, and data that outlives restarts."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, text
+
+from server.app import SchemaOutOfDate, create_app
+from server.database import create_engine, migrate
+from server.models import Base
+from tests.conftest import empty_database, http_client, log_in
+
+
+async def test_migrations_create_every_table_and_can_run_twice(settings):
+    await empty_database(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        await migrate(engine)  # a second `tsunagu migrate` is a no-op
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+    assert set(Base.metadata.tables) <= tables
+    assert "alembic_version" in tables
+
+
+async def test_sqlite_runs_in_wal_mode(tmp_path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}")
+    try:
+        async with engine.connect() as connection:
+            mode = (await connection.execute(text("PRAGMA journal_mode"))).scalar()
+            foreign_keys = (await connection.execute(text("PRAGMA foreign_keys"))).scalar()
+    finally:
+        await engine.dispose()
+    assert mode == "wal"
+    assert foreign_keys == 1
+
+
+async def test_the_server_refuses_to_start_on_an_unmigrated_database(settings):
+    await empty_database(settings.database_url)
+    application = create_app(settings)
+    with pytest.raises(SchemaOutOfDate, match="run `tsunagu migrate`"):
+        async with application.router.lifespan_context(application):
+            pass
+
+
+async def test_accounts_and_sites_survive_a_restart(app, settings, admin_client):
+    token = (await admin_client.get("/account")).text.split('name="csrf-token" content="')[1][:64]
+    created = await admin_client.post(
+        "/api/v1/sites",
+        json={"name": "Shop", "origins": ["https://shop.example"]},
+        headers={"x-csrf-token": token},
+    )
+    cookies = admin_client.cookies
+
+    restarted = create_app(settings)
+    async with restarted.router.lifespan_context(restarted), http_client(restarted) as client:
+        client.cookies = cookies
+        listed = (await client.get("/api/v1/sites")).json()["sites"]
+        assert [s["site_key"] for s in listed] == [created.json()["site_key"]]
+        assert (await log_in(client, "boss")).status_code == 303

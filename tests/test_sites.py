@@ -1,0 +1,229 @@
+"""Sites: registering the websites that embed the snippet."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from server import sites
+from tests.conftest import csrf_token, http_client, log_in
+
+
+async def api(client, method: str, path: str, body: dict | None = None):
+    headers = {}
+    if method != "GET":
+        headers["x-csrf-token"] = await csrf_token(client)
+    return await client.request(method, path, json=body, headers=headers)
+
+
+async def test_admin_registers_a_site_and_gets_the_tag_to_paste(admin_client):
+    response = await api(
+        admin_client,
+        "POST",
+        "/api/v1/sites",
+        {
+            "name": "  Shop  ",
+            "origins": [
+                "HTTPS://Shop.Example.com:443/",
+                "http://localhost:3000",
+                "https://例え.jp",
+                "https://shop.example.com",
+            ],
+        },
+    )
+
+    assert response.status_code == 201, response.text
+    site = response.json()
+    assert site["name"] == "Shop"
+    assert site["origins"] == [
+        "https://shop.example.com",
+        "http://localhost:3000",
+        "https://xn--r8jz45g.jp",
+    ]
+    assert site["site_key"].startswith("pk_")
+    assert site["is_active"] is True
+    assert site["script_tag"] == (
+        '<script src="http://testserver/embed/snippet.js" '
+        f'data-site-key="{site["site_key"]}" async></script>'
+    )
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "shop.example.com",
+        "https://shop.example.com/path",
+        "https://shop.example.com/?q=1",
+        "https://shop.example.com#top",
+        "https://*.example.com",
+        "*",
+        "ftp://shop.example.com",
+        "javascript:alert(1)",
+        "https://user:pw@shop.example.com",
+        "https://shop.example.com:99999",
+        "https://shop .example.com",
+        "https://",
+        "",
+    ],
+)
+async def test_invalid_origins_are_refused_naming_the_value_and_nothing_is_stored(
+    admin_client, origin
+):
+    response = await api(
+        admin_client,
+        "POST",
+        "/api/v1/sites",
+        {"name": "Shop", "origins": ["https://ok.example", origin]},
+    )
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_origin"
+    assert f"「{origin.strip()}」" in error["message"]
+    assert (await api(admin_client, "GET", "/api/v1/sites")).json()["sites"] == []
+
+
+async def test_a_site_needs_a_name_and_an_origin(admin_client):
+    no_origin = await api(admin_client, "POST", "/api/v1/sites", {"name": "Shop", "origins": []})
+    assert no_origin.json()["error"]["code"] == "origins_required"
+    no_name = await api(
+        admin_client, "POST", "/api/v1/sites", {"name": "  ", "origins": ["https://a.example"]}
+    )
+    assert no_name.json()["error"]["code"] == "invalid_site_name"
+
+
+async def test_site_keys_are_unique(app, admin_client):
+    keys = set()
+    for number in range(15):
+        response = await api(
+            admin_client,
+            "POST",
+            "/api/v1/sites",
+            {"name": f"S{number}", "origins": ["https://a.example"]},
+        )
+        keys.add(response.json()["site_key"])
+    assert len(keys) == 15
+
+
+async def test_a_colliding_site_key_is_drawn_again_not_shared(app):
+    # The generator hands out "pk_same" twice before a fresh key.
+    draws = itertools.chain(["pk_same", "pk_same"], (f"pk_fresh{n}" for n in itertools.count()))
+    async with app.state.db.begin() as db:
+        first = await sites.create_site(
+            db,
+            name="A",
+            origins=["https://a.example"],
+            created_by=None,
+            new_key=lambda: next(draws),
+        )
+        second = await sites.create_site(
+            db,
+            name="B",
+            origins=["https://b.example"],
+            created_by=None,
+            new_key=lambda: next(draws),
+        )
+    assert first.site_key == "pk_same"
+    assert second.site_key == "pk_fresh0"
+    async with app.state.db() as db:
+        stored = {s.name: s.site_key for s in await sites.list_sites(db)}
+    assert stored == {"A": "pk_same", "B": "pk_fresh0"}
+
+
+async def test_admin_edits_and_disables_a_site(admin_client):
+    created = (
+        await api(
+            admin_client,
+            "POST",
+            "/api/v1/sites",
+            {"name": "Shop", "origins": ["https://a.example"]},
+        )
+    ).json()
+
+    edited = await api(
+        admin_client,
+        "PATCH",
+        f"/api/v1/sites/{created['id']}",
+        {"name": "Shop JP", "origins": ["https://a.example", "https://b.example"]},
+    )
+    assert edited.status_code == 200
+    assert edited.json()["origins"] == ["https://a.example", "https://b.example"]
+    assert edited.json()["site_key"] == created["site_key"]
+
+    disabled = await api(
+        admin_client, "PATCH", f"/api/v1/sites/{created['id']}", {"is_active": False}
+    )
+    assert disabled.json()["is_active"] is False
+    fetched = await api(admin_client, "GET", f"/api/v1/sites/{created['id']}")
+    assert fetched.json()["name"] == "Shop JP"
+    assert fetched.json()["is_active"] is False
+
+
+async def test_a_bad_edit_leaves_the_site_as_it_was(admin_client):
+    created = (
+        await api(
+            admin_client,
+            "POST",
+            "/api/v1/sites",
+            {"name": "Shop", "origins": ["https://a.example"]},
+        )
+    ).json()
+    refused = await api(
+        admin_client,
+        "PATCH",
+        f"/api/v1/sites/{created['id']}",
+        {"name": "Renamed", "origins": ["not an origin"]},
+    )
+    assert refused.status_code == 422
+    fetched = (await api(admin_client, "GET", f"/api/v1/sites/{created['id']}")).json()
+    assert fetched["name"] == "Shop"
+    assert fetched["origins"] == ["https://a.example"]
+
+
+async def test_unknown_site_is_not_found(admin_client):
+    response = await api(admin_client, "GET", "/api/v1/sites/999")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "site_not_found"
+
+
+async def test_hosts_cannot_manage_sites(app, make_user):
+    await make_user("tanaka")
+    async with http_client(app) as host:
+        await log_in(host, "tanaka")
+        listing = await host.get("/api/v1/sites")
+        page = await host.get("/admin/sites")
+    assert listing.status_code == 403
+    assert listing.json()["error"]["code"] == "admin_required"
+    assert page.status_code == 403
+    assert "管理者だけが行える操作です。" in page.text
+
+
+async def test_admin_registers_a_site_in_the_console_and_sees_the_tag(admin_client):
+    token = await csrf_token(admin_client, "/admin/sites")
+    response = await admin_client.post(
+        "/admin/sites",
+        data={
+            "csrf_token": token,
+            "name": "Shop",
+            "origins": "https://shop.example\nhttp://localhost:3000",
+        },
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "サイト「Shop」を登録しました。" in response.text
+    assert (
+        "&lt;script src=&#34;http://testserver/embed/snippet.js&#34; data-site-key="
+        in response.text
+    )
+
+
+async def test_console_keeps_what_was_typed_when_an_origin_is_wrong(admin_client):
+    token = await csrf_token(admin_client, "/admin/sites")
+    response = await admin_client.post(
+        "/admin/sites",
+        data={"csrf_token": token, "name": "Shop", "origins": "https://shop.example/cart"},
+    )
+    assert response.status_code == 422
+    assert "「https://shop.example/cart」はオリジンとして使えません" in response.text
+    assert ">https://shop.example/cart</textarea>" in response.text
