@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import api, console
+from server import api, console, record_ids
 from server.console.rendering import error_page, login_redirect, templates
 from server.database import alembic_config, create_engine, ping, session_factory
 from server.errors import ApiError, error_response, from_http_exception
@@ -37,6 +37,7 @@ class SchemaOutOfDate(RuntimeError):
 
 def create_app(settings: Settings) -> Starlette:
     """Build the app. ``settings`` must already be resolved."""
+    record_ids.register()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

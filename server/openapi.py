@@ -83,7 +83,7 @@ def build_document(routes: Iterable[BaseRoute], server_url: str) -> dict[str, An
                 "name": name,
                 "in": "path",
                 "required": True,
-                "schema": {"type": "integer" if kind == "int" else "string"},
+                "schema": {"type": "integer"} if kind in ("int", "id") else {"type": "string"},
             }
             for name, kind in PATH_PARAM.findall(route.path)
         ]

@@ -98,6 +98,18 @@ async def test_huge_bodies_are_refused_before_being_read_whole(writer):
     assert await sites_stored(writer) == before
 
 
+@pytest.mark.parametrize("site_id", ["999", "2147483648", "99999999999999999999999"])
+async def test_ids_that_no_record_has_are_not_found_whatever_their_size(writer, site_id):
+    api = await writer.get(f"/api/v1/sites/{site_id}")
+    assert api.status_code == 404
+    assert api.json()["error"]["code"] == "site_not_found"
+    page = await writer.get(f"/admin/sites/{site_id}")
+    assert page.status_code == 404
+    assert "サイトが見つかりません。" in page.text
+    edit = await writer.patch(f"/api/v1/sites/{site_id}", json={"is_active": False})
+    assert edit.status_code == 404
+
+
 async def test_unknown_api_paths_and_methods_answer_json(client):
     missing = await client.get("/api/v1/nothing-here")
     assert missing.status_code == 404
@@ -119,7 +131,7 @@ async def test_openapi_document_describes_exactly_the_api_routes(app, client):
     document = (await client.get("/api/v1/openapi.json")).json()
 
     mounted = {
-        (route.path.replace(":int", ""), method.lower())
+        (route.path.replace(":id", ""), method.lower())
         for route in app.routes
         if isinstance(route, Route)
         and route.path.startswith("/api/v1/")

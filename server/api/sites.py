@@ -122,7 +122,7 @@ def routes() -> list[BaseRoute]:
         ),
         operation(
             "GET",
-            "/api/v1/sites/{site_id:int}",
+            "/api/v1/sites/{site_id:id}",
             get_site,
             summary="One site",
             auth="admin",
@@ -132,7 +132,7 @@ def routes() -> list[BaseRoute]:
         ),
         operation(
             "PATCH",
-            "/api/v1/sites/{site_id:int}",
+            "/api/v1/sites/{site_id:id}",
             update_site,
             summary="Rename a site, change its origins, disable or enable it",
             auth="admin",

@@ -80,7 +80,7 @@ def routes() -> list[BaseRoute]:
         ),
         operation(
             "DELETE",
-            "/api/v1/tokens/{token_id:int}",
+            "/api/v1/tokens/{token_id:id}",
             revoke_token,
             summary="Revoke one of your API tokens",
             status=204,

@@ -88,7 +88,7 @@ def routes() -> list[BaseRoute]:
         ),
         operation(
             "PATCH",
-            "/api/v1/users/{user_id:int}",
+            "/api/v1/users/{user_id:id}",
             update_user,
             summary="Change a user's role, name or status",
             auth="admin",

@@ -103,6 +103,6 @@ def routes() -> list[BaseRoute]:
         Route("/account", show_account, methods=["GET"]),
         Route("/account/password", change_password, methods=["POST"]),
         Route("/account/tokens", create_token, methods=["POST"]),
-        Route("/account/tokens/{token_id:int}/revoke", revoke_token, methods=["POST"]),
+        Route("/account/tokens/{token_id:id}/revoke", revoke_token, methods=["POST"]),
         Route("/account/sessions/end-all", end_all_sessions, methods=["POST"]),
     ]

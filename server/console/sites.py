@@ -115,6 +115,6 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/admin/sites", show_sites, methods=["GET"]),
         Route("/admin/sites", add_site, methods=["POST"]),
-        Route("/admin/sites/{site_id:int}", show_site, methods=["GET"]),
-        Route("/admin/sites/{site_id:int}", change_site, methods=["POST"]),
+        Route("/admin/sites/{site_id:id}", show_site, methods=["GET"]),
+        Route("/admin/sites/{site_id:id}", change_site, methods=["POST"]),
     ]

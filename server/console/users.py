@@ -94,5 +94,5 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/admin/users", show_users, methods=["GET"]),
         Route("/admin/users", add_user, methods=["POST"]),
-        Route("/admin/users/{user_id:int}", change_user, methods=["POST"]),
+        Route("/admin/users/{user_id:id}", change_user, methods=["POST"]),
     ]
