@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import api, console, record_ids
+from server.auth import SessionCookieRefresh
 from server.console.rendering import error_page, login_redirect, templates
 from server.database import alembic_config, create_engine, ping, session_factory
 from server.errors import ApiError, error_response, from_http_exception
@@ -67,7 +68,7 @@ def create_app(settings: Settings) -> Starlette:
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,
         },
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(SessionCookieRefresh)],
     )
     app.state.settings = settings
     app.state.passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.api_tokens import resolve_token
 from server.errors import ApiError
@@ -26,6 +28,7 @@ SESSION_COOKIE = "tsunagu_session"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REFRESHED_COOKIE = "tsunagu.refreshed_cookie"
 
 
 @dataclass(frozen=True)
@@ -38,15 +41,14 @@ class Principal:
 async def authenticate(request: Request, db: AsyncSession) -> Principal | None:
     """Resolve the caller, or ``None`` when there are no credentials.
 
-    A bearer header that does not resolve is an error rather than a fall
-    back to the cookie, so a broken integration is told so plainly.
+    A bearer token that does not resolve is an error rather than a fall
+    back to the cookie, so a broken integration is told so plainly. Other
+    ``Authorization`` schemes (a proxy's Basic auth, say) are not ours and
+    are ignored.
     """
     settings = request.app.state.settings
-    authorization = request.headers.get("authorization", "")
-    if authorization:
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise ApiError(401, "invalid_token", headers={"WWW-Authenticate": "Bearer"})
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
         token = await resolve_token(db, value.strip())
         if token is None:
             raise ApiError(401, "invalid_token", headers={"WWW-Authenticate": "Bearer"})
@@ -55,6 +57,8 @@ async def authenticate(request: Request, db: AsyncSession) -> Principal | None:
     if cookie:
         session = await resolve_session(db, cookie, days=settings.session_days)
         if session is not None:
+            if session.refreshed:
+                request.scope[REFRESHED_COOKIE] = session_cookie(request, cookie)
             return Principal(user=session.user, session=session)
     return None
 
@@ -113,6 +117,49 @@ def is_same_origin(request: Request) -> bool:
         parts = urlsplit(public_url)
         own.add(f"{parts.scheme}://{parts.netloc}".lower())
     return origin.lower() in own
+
+
+def session_cookie(request: Request, token: str, *, max_age: int | None = None) -> str:
+    """The ``Set-Cookie`` value for a login session (``max_age=0`` deletes it)."""
+    cookie = SimpleCookie()
+    cookie[SESSION_COOKIE] = token
+    morsel = cookie[SESSION_COOKIE]
+    days = request.app.state.settings.session_days
+    morsel["max-age"] = str(days * 86400 if max_age is None else max_age)
+    morsel["path"] = "/"
+    morsel["httponly"] = True
+    morsel["samesite"] = "Lax"
+    if is_https(request):
+        morsel["secure"] = True
+    return morsel.OutputString()
+
+
+class SessionCookieRefresh:
+    """Re-sends the session cookie when its server-side expiry slid forward,
+    so a console used every day stays logged in in the browser too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cookie(message: Message) -> None:
+            cookie = scope.get(REFRESHED_COOKIE)
+            if message["type"] == "http.response.start" and cookie:
+                headers = list(message.get("headers", []))
+                # A response that logs in or out sets the cookie itself.
+                if not any(
+                    name.lower() == b"set-cookie" and value.startswith(SESSION_COOKIE.encode())
+                    for name, value in headers
+                ):
+                    headers.append((b"set-cookie", cookie.encode("latin-1")))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
 
 
 def client_address(request: Request) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import sites, users
-from server.errors import ApiError
 from server.models import Site
 from server.passwords import Passwords, generate_password
 from server.settings import Settings
@@ -29,27 +29,27 @@ async def first_run(db: AsyncSession, passwords: Passwords, settings: Settings) 
     """Create the first admin and the demo site when there are no users yet.
 
     Returns what to show the person once, or ``None`` when the database
-    already has users (every later start).
+    already has users (every later start). If another process is doing its
+    first run at the same moment, one of the two gets ``username_taken``.
     """
     if await users.count_users(db) > 0:
         return None
     password = generate_password()
-    try:
-        admin = await users.create_user(
-            db,
-            passwords,
-            username=ADMIN_USERNAME,
-            password=password,
-            role="admin",
-            display_name="Admin",
-        )
-    except ApiError:
-        return None  # another process won the first-run race
-    console_origin = settings.console_url().rstrip("/")
+    # Both in the caller's one transaction: a failure leaves neither, so the
+    # next start is a first run again and prints a password that works.
+    admin = await users.create_user(
+        db,
+        passwords,
+        username=ADMIN_USERNAME,
+        password=password,
+        role="admin",
+        display_name="Admin",
+    )
+    console = urlsplit(settings.console_url())
     site = await sites.create_site(
         db,
         name=DEMO_SITE_NAME,
-        origins=[console_origin, DEMO_SHOP_ORIGIN],
+        origins=[f"{console.scheme}://{console.netloc}", DEMO_SHOP_ORIGIN],
         created_by=admin,
     )
     return FirstRun(username=admin.username, password=password, site=site)

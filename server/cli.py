@@ -143,7 +143,12 @@ def run_command(settings: Settings, args: argparse.Namespace) -> int:
     async def setup(db: AsyncSession, passwords: Passwords) -> Any:
         return await first_run(db, passwords, settings)
 
-    created = with_database(settings, setup)
+    try:
+        created = with_database(settings, setup)
+    except ApiError as exc:
+        if exc.code != "username_taken":
+            raise
+        created = None  # another instance did the first run just now
     url = settings.console_url()
     print(f"\n  Tsunagu console: {url}")
     if created is not None:

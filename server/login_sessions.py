@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import LoginSession, User, utcnow
@@ -51,9 +51,19 @@ async def resolve_session(db: AsyncSession, token: str, *, days: int) -> LoginSe
     if session is None or session.expires_at <= now or not session.user.is_active:
         return None
     if now - session.last_seen_at >= TOUCH_EVERY:
-        session.last_seen_at = now
-        session.expires_at = now + timedelta(days=days)
-        await db.flush()
+        expires = now + timedelta(days=days)
+        # A statement, not an ORM change: if "log out everywhere" deleted the
+        # row meanwhile, zero rows match and the session is simply gone.
+        touched = await db.execute(
+            update(LoginSession)
+            .where(LoginSession.token_hash == session.token_hash)
+            .values(last_seen_at=now, expires_at=expires)
+            .execution_options(synchronize_session=False)
+        )
+        if touched.rowcount == 0:
+            return None
+        session.last_seen_at, session.expires_at = now, expires
+        session.refreshed = True
     return session
 
 

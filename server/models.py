@@ -98,6 +98,10 @@ class LoginSession(Base):
 
     user: Mapped[User] = relationship(lazy="joined")
 
+    # Set (not stored) when this request slid the expiry forward, so the
+    # cookie's own lifetime is renewed with it.
+    refreshed: bool = False
+
 
 class ApiToken(Base):
     """A personal API token for integrations, shown once and stored hashed."""

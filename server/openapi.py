@@ -20,6 +20,8 @@ API_VERSION = "1.0.0"
 PATH_PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
 AUTH_ERRORS = {"user": ((401, "not_authenticated"), (401, "invalid_token"))}
 AUTH_ERRORS["admin"] = (*AUTH_ERRORS["user"], (403, "admin_required"))
+# Only for console-session callers; bearer-token callers never see these.
+CSRF_ERRORS = ((403, "csrf_failed"), (403, "cross_origin_request"))
 BODY_ERRORS = (
     (400, "invalid_json"),
     (413, "payload_too_large"),
@@ -104,7 +106,12 @@ def build_document(routes: Iterable[BaseRoute], server_url: str) -> dict[str, An
             }
         else:
             responses[str(op.status)] = {"description": "Success, no body"}
-        errors = [*AUTH_ERRORS.get(op.auth, ()), *(BODY_ERRORS if op.body else ()), *op.errors]
+        errors = [
+            *AUTH_ERRORS.get(op.auth, ()),
+            *(CSRF_ERRORS if op.auth != "none" and method != "get" else ()),
+            *(BODY_ERRORS if op.body else ()),
+            *op.errors,
+        ]
         by_status: dict[int, list[str]] = {}
         for status, code in errors:
             by_status.setdefault(status, []).append(code)

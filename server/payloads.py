@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -20,9 +20,21 @@ MAX_JSON_BYTES = 64 * 1024
 
 
 class Payload(BaseModel):
-    """Base for request bodies: strict types, no unknown fields."""
+    """Base for request bodies: strict types, no unknown fields, no control
+    characters (PostgreSQL cannot store NUL, and none belongs in a name).
 
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+    Whitespace is left alone here: a password may begin with a space.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def printable_text(cls, value: Any) -> Any:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and has_control_characters(text) for text in texts):
+            raise ValueError("control characters are not allowed")
+        return value
 
 
 class Output(BaseModel):
@@ -52,6 +64,8 @@ async def read_json(request: Request, model: type[P], *, limit: int = MAX_JSON_B
         data = json.loads(body or b"null")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError(400, "invalid_json", params={"reason": str(exc)}) from None
+    except RecursionError:
+        raise ApiError(400, "invalid_json", params={"reason": "nested too deeply"}) from None
     return validate(model, data)
 
 
@@ -71,6 +85,10 @@ def validate(model: type[P], data: Any) -> P:
             for error in exc.errors(include_url=False, include_context=False)
         ]
         raise ApiError(422, "invalid_request", details=details) from None
+
+
+def has_control_characters(text: str) -> bool:
+    return any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
 
 
 def respond(model: type[BaseModel], obj: Any, status: int = 200) -> JSONResponse:

@@ -7,6 +7,7 @@ at the first counted attempt, and answer how long until the key is free.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from collections.abc import Callable
@@ -30,6 +31,9 @@ class RateLimiter(Protocol):
 
     async def retry_after(self, key: str, limit: Limit) -> int | None:
         """Seconds until ``key`` may try again, or ``None`` if it may now."""
+
+    async def undo(self, key: str) -> None:
+        """Take back one counted attempt (one that turned out to be fine)."""
 
     async def reset(self, key: str) -> None:
         """Forget the attempts counted for ``key``."""
@@ -69,6 +73,11 @@ class MemoryRateLimiter:
             return None
         return _wait(window[0] - self._now())
 
+    async def undo(self, key: str) -> None:
+        window = self._current(key)
+        if window is not None and window[1] > 0:
+            self._windows[key] = (window[0], window[1] - 1)
+
     async def reset(self, key: str) -> None:
         self._windows.pop(key, None)
 
@@ -82,6 +91,10 @@ class RedisRateLimiter:
     def __init__(self, url: str, prefix: str = "tsunagu:rl:") -> None:
         self._redis = redis.from_url(url)
         self._prefix = prefix
+        self._undo = self._redis.register_script(
+            "if redis.call('GET', KEYS[1]) and tonumber(redis.call('GET', KEYS[1])) > 0 "
+            "then return redis.call('DECR', KEYS[1]) end return 0"
+        )
 
     async def hit(self, key: str, limit: Limit) -> int | None:
         name = self._prefix + key
@@ -104,6 +117,10 @@ class RedisRateLimiter:
             return None
         return _wait(ttl_ms / 1000)
 
+    async def undo(self, key: str) -> None:
+        # A plain DECR would create a key with no expiry if the window ended.
+        await self._undo(keys=[self._prefix + key])
+
     async def reset(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
 
@@ -113,6 +130,18 @@ class RedisRateLimiter:
 
 def _wait(seconds: float) -> int:
     return max(1, math.ceil(seconds))
+
+
+def address_key(address: str) -> str:
+    """The unit an address is limited by: the address itself for IPv4, its
+    /64 network for IPv6, since one subscriber holds a whole /64."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def create_rate_limiter(redis_url: str) -> RateLimiter:

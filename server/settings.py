@@ -48,14 +48,16 @@ class Settings:
         def text(name: str, default: str) -> str:
             return env.get(f"TSUNAGU_{name}", "").strip() or default
 
-        def integer(name: str, default: int, minimum: int = 1) -> int:
+        def integer(name: str, default: int, minimum: int = 1, maximum: int = 10**6) -> int:
             raw = text(name, str(default))
             try:
                 value = int(raw)
             except ValueError:
                 raise SettingsError(f"TSUNAGU_{name} must be a whole number, not {raw!r}") from None
-            if value < minimum:
-                raise SettingsError(f"TSUNAGU_{name} must be at least {minimum}, not {value}")
+            if not minimum <= value <= maximum:
+                raise SettingsError(
+                    f"TSUNAGU_{name} must be between {minimum} and {maximum}, not {value}"
+                )
             return value
 
         settings = cls(
@@ -65,8 +67,8 @@ class Settings:
             public_url=text("PUBLIC_URL", ""),
             redis_url=text("REDIS_URL", ""),
             host=text("HOST", "127.0.0.1"),
-            port=integer("PORT", 8000),
-            session_days=integer("SESSION_DAYS", 14),
+            port=integer("PORT", 8000, maximum=65535),
+            session_days=integer("SESSION_DAYS", 14, maximum=365),
             login_attempts_per_account=integer("LOGIN_ATTEMPTS_PER_ACCOUNT", 5),
             login_attempts_per_address=integer("LOGIN_ATTEMPTS_PER_ADDRESS", 20),
             login_window_seconds=integer("LOGIN_WINDOW_SECONDS", 900),
@@ -111,7 +113,9 @@ class Settings:
         """The URL a person opens to reach the console."""
         if self.public_url:
             return self.public_url + "/"
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
+        host = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(self.host, self.host)  # noqa: S104
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # an IPv6 address in a URL
         return f"http://{host}:{self.port}/"
 
 

@@ -3,19 +3,21 @@ origins its pages may call the API from."""
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Callable, Iterable
 from html import escape
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+import idna
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.errors import ApiError
-from server.models import Site, SiteOrigin, User
+from server.models import Site, SiteOrigin, User, utcnow
 
 MAX_ORIGINS = 20
+MAX_ORIGIN_LENGTH = 255  # the column's size, checked after IDNA encoding
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -25,16 +27,18 @@ def generate_site_key() -> str:
 
 
 def normalize_origin(raw: str) -> str:
-    """``scheme://host[:port]`` in canonical form, or :class:`ApiError`.
+    """``scheme://host[:port]`` exactly as a browser sends it in ``Origin``,
+    or :class:`ApiError`.
 
-    Lower-cases scheme and host, encodes international domain names as the
-    browser sends them (punycode), drops a default port and one trailing
-    slash. Paths, queries, credentials and wildcards are refused because a
-    browser's ``Origin`` header never carries them.
+    Host names go through IDNA 2008 / UTS #46 like a browser's (so
+    ``faß.de`` is ``xn--fa-hia.de``, not the different domain ``fass.de``)
+    and must be valid DNS names, IPv4 addresses or bracketed IPv6 addresses.
+    Default ports and one trailing slash are dropped. Paths, queries,
+    credentials and wildcards are refused: an ``Origin`` never has them.
     """
     value = raw.strip()
     refuse = ApiError(422, "invalid_origin", params={"origin": value[:200]})
-    if not value or len(value) > 255 or any(c.isspace() for c in value) or "*" in value:
+    if not value or len(value) > 300 or not value.isprintable() or " " in value:
         raise refuse
     value = value.removesuffix("/")
     try:
@@ -51,19 +55,32 @@ def normalize_origin(raw: str) -> str:
         or parts.fragment
         or "@" in parts.netloc
         or value.endswith(":")
+        or port == 0
     ):
         raise refuse
-    host = parts.hostname
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    else:
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise refuse from None
+    host = canonical_host(parts.hostname)
+    if host is None:
+        raise refuse
+    origin = f"{scheme}://{host}"
     if port is not None and port != DEFAULT_PORTS[scheme]:
-        return f"{scheme}://{host}:{port}"
-    return f"{scheme}://{host}"
+        origin += f":{port}"
+    if len(origin) > MAX_ORIGIN_LENGTH:
+        raise refuse
+    return origin
+
+
+def canonical_host(host: str) -> str | None:
+    """The host as a browser puts it in ``Origin``, or ``None`` if invalid."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return f"[{address.compressed}]" if address.version == 6 else str(address)
+    try:
+        return idna.encode(host, uts46=True, std3_rules=True, transitional=False).decode()
+    except idna.IDNAError:
+        return None
 
 
 def normalize_origins(raw: Iterable[str]) -> list[str]:
@@ -94,44 +111,52 @@ async def create_site(
     created_by: User | None,
     new_key: Callable[[], str] = generate_site_key,
 ) -> Site:
-    """Register a site with a fresh, unique public key."""
+    """Register a site with a fresh public key."""
     name, origin_list = check_name(name), normalize_origins(origins)
-    for _attempt in range(5):
-        site = Site(
-            name=name,
-            site_key=new_key(),
-            created_by_id=created_by.id if created_by else None,
-            origins=[SiteOrigin(origin=o) for o in origin_list],
-        )
-        # A savepoint, so a key collision undoes only this insert.
-        try:
-            async with db.begin_nested():
-                db.add(site)
-        except IntegrityError:
-            continue
-        return site
-    raise RuntimeError("could not generate a unique site key")
+    site_key = new_key()
+    # A clash of 144 random bits will not happen, but the unique index is
+    # what guarantees it; looking first keeps even that case from a 500.
+    while await find_by_key(db, site_key) is not None:
+        site_key = new_key()
+    site = Site(
+        name=name,
+        site_key=site_key,
+        created_by_id=created_by.id if created_by else None,
+        origins=[SiteOrigin(origin=o) for o in origin_list],
+    )
+    db.add(site)
+    await db.flush()
+    return site
 
 
 async def update_site(
     db: AsyncSession,
-    site: Site,
+    site_id: int,
     *,
     name: str | None = None,
     origins: Iterable[str] | None = None,
     is_active: bool | None = None,
 ) -> Site:
+    """Change a site. Everything is checked before anything is written."""
+    name = check_name(name) if name is not None else None
+    wanted = normalize_origins(origins) if origins is not None else None
+    # Writing the row first locks it (a row lock on PostgreSQL, the write
+    # lock on SQLite), so two edits at once apply one after the other
+    # instead of both adding the same origin.
+    locked = await db.execute(update(Site).where(Site.id == site_id).values(updated_at=utcnow()))
+    if locked.rowcount == 0:
+        raise ApiError(404, "site_not_found")
+    site = await db.get(Site, site_id, populate_existing=True)
+    assert site is not None
     if name is not None:
-        site.name = check_name(name)
-    if origins is not None:
-        wanted = normalize_origins(origins)
+        site.name = name
+    if wanted is not None:
         kept = [o for o in site.origins if o.origin in wanted]
         have = {o.origin for o in kept}
         site.origins = kept + [SiteOrigin(origin=o) for o in wanted if o not in have]
     if is_active is not None:
         site.is_active = is_active
     await db.flush()
-    await db.refresh(site, ["origins", "updated_at"])
     return site
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.errors import ApiError
 from server.models import LoginSession, User, utcnow
-from server.passwords import Passwords
+from server.passwords import Passwords, check_strength
 
 ROLES = ("host", "admin")
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,63}$")
@@ -38,17 +38,24 @@ async def create_user(
     role: str = "host",
     display_name: str = "",
 ) -> User:
+    """Add a user. A refusal (taken name, weak password) is raised before
+    anything is written; a name taken by a concurrent request is refused at
+    the insert, which rolls the caller's transaction back."""
+    username = normalize_username(username)
+    taken = ApiError(409, "username_taken", params={"username": username})
+    if await find_by_username(db, username) is not None:
+        raise taken
     user = User(
-        username=normalize_username(username),
+        username=username,
         role=check_role(role),
         display_name=display_name.strip()[:100],
         password_hash=await passwords.hash(password),
     )
+    db.add(user)
     try:
-        async with db.begin_nested():  # a duplicate undoes only this insert
-            db.add(user)
+        await db.flush()
     except IntegrityError:
-        raise ApiError(409, "username_taken", params={"username": user.username}) from None
+        raise taken from None
     return user
 
 
@@ -112,8 +119,9 @@ async def change_password(
 ) -> None:
     """Change a password after checking the current one; every other login
     session of the user ends, as it may be the one the change is meant to stop."""
+    check_strength(new)
     if not await passwords.verify(user.password_hash, current):
-        raise ApiError(403, "wrong_current_password")
+        raise ApiError(422, "wrong_current_password")
     user.password_hash = await passwords.hash(new)
     user.password_changed_at = utcnow()
     await db.execute(

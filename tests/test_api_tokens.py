@@ -85,7 +85,7 @@ async def test_a_host_cannot_revoke_someone_elses_token(app, admin_client, make_
 
 
 async def test_forged_or_malformed_bearer_tokens_are_refused(client):
-    for value in ["Bearer tsu_forged", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer " + "x" * 5000]:
+    for value in ["Bearer tsu_forged", "Bearer ", "bearer tsu_x", "Bearer " + "x" * 5000]:
         response = await client.get("/api/v1/me", headers={"authorization": value})
         assert response.status_code == 401, value
         assert response.json()["error"]["code"] == "invalid_token"
@@ -116,3 +116,13 @@ async def test_console_shows_a_new_token_once(admin_client):
     again = await admin_client.get("/account")
     assert shown not in again.text
     assert "crm" in again.text
+
+
+async def test_a_proxys_basic_auth_header_does_not_lock_out_the_console(client, make_user):
+    """Behind a reverse proxy protected with Basic auth every request carries
+    ``Authorization: Basic``; that is the proxy's, not a failed API token."""
+    await make_user("tanaka")
+    client.headers["authorization"] = "Basic dXNlcjpwYXNz"
+    assert (await client.get("/login")).status_code == 200
+    assert (await log_in(client, "tanaka")).status_code == 303
+    assert (await client.get("/api/v1/me")).json()["username"] == "tanaka"

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import inspect, text
 
+from server import sites, users
 from server.app import SchemaOutOfDate, create_app
+from server.bootstrap import first_run
 from server.database import create_engine, migrate
+from server.errors import ApiError
 from server.models import Base
 from tests.conftest import empty_database, http_client, log_in
 
@@ -60,3 +65,35 @@ async def test_accounts_and_sites_survive_a_restart(app, settings, admin_client)
         listed = (await client.get("/api/v1/sites")).json()["sites"]
         assert [s["site_key"] for s in listed] == [created.json()["site_key"]]
         assert (await log_in(client, "boss")).status_code == 303
+
+
+async def test_a_refused_change_leaves_nothing_behind(app):
+    """One request's transaction is all or nothing, on SQLite as on PostgreSQL:
+    a user added before a refused site is not kept."""
+    with pytest.raises(ApiError):
+        async with app.state.db.begin() as db:
+            await users.create_user(
+                db, app.state.passwords, username="sato", password="long enough secret"
+            )
+            await sites.create_site(db, name="Shop", origins=["not an origin"], created_by=None)
+    async with app.state.db() as db:
+        assert await users.find_by_username(db, "sato") is None
+
+
+@pytest.mark.parametrize(
+    ("settings_change", "console_origin"),
+    [
+        ({"public_url": "https://support.example.com/tsunagu"}, "https://support.example.com"),
+        ({"host": "::1", "port": 9000}, "http://[::1]:9000"),
+        ({"host": "0.0.0.0"}, "http://127.0.0.1:8000"),
+    ],
+)
+async def test_first_run_gives_the_demo_site_the_consoles_origin(
+    app, settings, settings_change, console_origin
+):
+    async with app.state.db.begin() as db:
+        created = await first_run(
+            db, app.state.passwords, replace(settings, **settings_change).resolved()
+        )
+    assert created is not None
+    assert created.site.origin_list == [console_origin, "http://127.0.0.1:8001"]

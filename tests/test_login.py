@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+from datetime import timedelta
 
+import pytest
+from sqlalchemy import update
+
+from server import login_sessions
+from server.models import LoginSession, utcnow
 from tests.conftest import PASSWORD, csrf_token, http_client, log_in
 
 
@@ -17,7 +23,7 @@ async def test_host_logs_in_and_sees_the_console(client, make_user):
     cookie = response.headers["set-cookie"]
     assert "tsunagu_session=" in cookie
     assert "HttpOnly" in cookie
-    assert "SameSite=lax" in cookie
+    assert "samesite=lax" in cookie.lower()
     assert "Secure" not in cookie  # plain http here
     home = await client.get("/")
     assert home.status_code == 200
@@ -172,7 +178,7 @@ async def test_password_change_needs_the_current_password(admin_client):
         "confirm_password": "a brand new secret",
     }
     response = await admin_client.post("/account/password", data=form)
-    assert response.status_code == 403
+    assert response.status_code == 422
     assert "現在のパスワードが違います。" in response.text
 
 
@@ -265,3 +271,106 @@ async def test_account_page_names_each_logged_in_device(app, make_user, user_age
         page = await device.get("/account")
     row = page.text.split('id="sessions"')[1]
     assert f'>{label or "—"} <span class="badge">この端末</span>' in row
+
+
+async def test_a_burst_of_parallel_guesses_gets_no_more_checks_than_the_limit(app, make_user):
+    await make_user("tanaka")
+    limit = app.state.settings.login_attempts_per_account
+    async with http_client(app, address="203.0.113.1") as attacker:
+        guesses = [log_in(attacker, "tanaka", f"guess {n}") for n in range(30)]
+        answers = await asyncio.gather(*guesses, log_in(attacker, "tanaka"))
+    statuses = [answer.status_code for answer in answers]
+    checked = [status for status in statuses if status in (303, 401)]
+    assert len(checked) <= limit, statuses
+    assert statuses[-1] == 429  # the right password, sent after the burst, is not tried
+
+
+async def test_rotating_addresses_within_one_ipv6_network_does_not_escape_the_limit(app, make_user):
+    await make_user("tanaka")
+    limit = app.state.settings.login_attempts_per_address
+    for number in range(limit):
+        async with http_client(app, address=f"2001:db8:1:2::{number + 1:x}") as attacker:
+            await log_in(attacker, f"user{number}", "guess")
+    async with http_client(app, address="2001:db8:1:2::ffff") as attacker:
+        assert (await log_in(attacker, "tanaka")).status_code == 429
+    async with http_client(app, address="2001:db8:1:3::1") as neighbour:
+        assert (await log_in(neighbour, "tanaka")).status_code == 303
+
+
+async def test_guessing_through_the_password_change_form_is_limited(app, admin_client):
+    limit = app.state.settings.login_attempts_per_account
+    token = await csrf_token(admin_client, "/account")
+    form = {
+        "csrf_token": token,
+        "current_password": "guess",
+        "new_password": "a brand new secret",
+        "confirm_password": "a brand new secret",
+    }
+    for _ in range(limit):
+        assert (await admin_client.post("/account/password", data=form)).status_code == 422
+    locked = await admin_client.post(
+        "/account/password", data={**form, "current_password": PASSWORD}
+    )
+    assert locked.status_code == 429
+    assert "ログインの失敗が続いたため" in locked.text
+
+
+async def test_after_a_wrong_password_the_login_still_returns_to_the_page_asked_for(
+    client, make_user
+):
+    await make_user("tanaka")
+    first = await client.post(
+        "/login", data={"username": "tanaka", "password": "typo", "next": "/account"}
+    )
+    assert 'name="next" value="/account"' in first.text
+    second = await client.post(
+        "/login", data={"username": "tanaka", "password": PASSWORD, "next": "/account"}
+    )
+    assert second.headers["location"] == "/account"
+
+
+async def test_logging_in_again_ends_the_previous_session(app, client, make_user):
+    await make_user("tanaka")
+    await log_in(client, "tanaka")
+    first_cookie = client.cookies["tsunagu_session"]
+    await log_in(client, "tanaka")
+    async with http_client(app) as replay:
+        replay.cookies.set("tsunagu_session", first_cookie)
+        assert (await replay.get("/api/v1/me")).status_code == 401
+    assert (await client.get("/api/v1/me")).status_code == 200
+
+
+async def test_a_console_in_daily_use_gets_its_cookie_lifetime_renewed(app, client, make_user):
+    await make_user("tanaka")
+    await log_in(client, "tanaka")
+    fresh = await client.get("/api/v1/me")
+    assert "set-cookie" not in fresh.headers  # nothing to renew minutes after login
+
+    async with app.state.db.begin() as db:
+        await db.execute(update(LoginSession).values(last_seen_at=utcnow() - timedelta(days=3)))
+    renewed = await client.get("/")
+
+    cookie = renewed.headers["set-cookie"]
+    assert cookie.startswith("tsunagu_session=" + client.cookies["tsunagu_session"])
+    assert f"Max-Age={14 * 86400}" in cookie
+    assert "HttpOnly" in cookie
+
+
+async def test_a_session_deleted_while_it_is_being_renewed_is_simply_gone(app, make_user):
+    user = await make_user("tanaka")
+    async with app.state.db.begin() as db:
+        token = await login_sessions.start_session(db, user, days=14, user_agent="", address="")
+        await db.execute(update(LoginSession).values(last_seen_at=utcnow() - timedelta(hours=1)))
+    async with app.state.db.begin() as request_db:
+        loaded = await request_db.get(LoginSession, login_sessions.token_hash(token))
+        assert loaded is not None
+        # Meanwhile "log out everywhere" runs in another request.
+        async with app.state.db.begin() as other_db:
+            await login_sessions.end_all_sessions(other_db, user.id)
+        assert await login_sessions.resolve_session(request_db, token, days=14) is None
+
+
+async def test_control_characters_in_the_login_form_are_an_ordinary_failure(client, make_user):
+    await make_user("tanaka")
+    response = await log_in(client, "tan\x00aka", "x\x00y")
+    assert response.status_code == 401

@@ -41,7 +41,8 @@ def test_defaults_put_a_sqlite_database_in_the_data_dir(tmp_path):
     ("variable", "value", "complaint"),
     [
         ("TSUNAGU_PORT", "eighty", "TSUNAGU_PORT must be a whole number"),
-        ("TSUNAGU_SESSION_DAYS", "0", "TSUNAGU_SESSION_DAYS must be at least 1"),
+        ("TSUNAGU_SESSION_DAYS", "0", "TSUNAGU_SESSION_DAYS must be between 1 and 365"),
+        ("TSUNAGU_SESSION_DAYS", "3000000", "TSUNAGU_SESSION_DAYS must be between 1 and 365"),
         ("TSUNAGU_DATABASE_URL", "mysql://x/y", "TSUNAGU_DATABASE_URL must start with"),
         ("TSUNAGU_PUBLIC_URL", "support.example.com", "TSUNAGU_PUBLIC_URL must be an http(s)"),
     ],

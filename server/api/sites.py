@@ -84,8 +84,9 @@ async def update_site(request: Request) -> JSONResponse:
     async with request.app.state.db.begin() as db:
         await require_user(request, db, admin=True)
         body = await read_json(request, SiteChange)
-        site = await sites.get_site(db, request.path_params["site_id"])
-        site = await sites.update_site(db, site, **body.model_dump(exclude_unset=True))
+        site = await sites.update_site(
+            db, request.path_params["site_id"], **body.model_dump(exclude_unset=True)
+        )
         return respond(SiteOut, site_out(request, site))
 
 

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from server import api_tokens, login_sessions, users
-from server.auth import SESSION_COOKIE, Principal, require_user
-from server.console.forms import field, read_form
+from server.auth import Principal, require_user, session_cookie
+from server.console.forms import field, is_form_refusal, read_form
 from server.console.rendering import redirect, render
 from server.errors import ApiError
 from server.i18n import request_locale
+from server.login_attempts import attempt_succeeded, begin_attempt
+from server.passwords import check_strength
 
 
 async def account_page(
     request: Request,
-    db,
+    db: AsyncSession,
     principal: Principal,
     *,
     new_token: str = "",
@@ -40,44 +43,56 @@ async def account_page(
     )
 
 
-async def show_account(request: Request) -> Response:
+async def show_account(
+    request: Request, *, new_token: str = "", error: ApiError | None = None, status: int = 200
+) -> Response:
     async with request.app.state.db.begin() as db:
         principal = await require_user(request, db)
-        return await account_page(request, db, principal)
+        return await account_page(
+            request, db, principal, new_token=new_token, error=error, status=status
+        )
 
 
 async def change_password(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        form = await read_form(request, principal)
-        if field(form, "new_password") != field(form, "confirm_password"):
-            error = ApiError(422, "password_mismatch")
-            return await account_page(request, db, principal, error=error)
-        try:
-            async with db.begin_nested():
-                await users.change_password(
-                    db,
-                    request.app.state.passwords,
-                    principal.user,
-                    current=field(form, "current_password"),
-                    new=field(form, "new_password"),
-                    keep_session_hash=principal.session.token_hash if principal.session else None,
-                )
-        except ApiError as error:
-            return await account_page(request, db, principal, error=error)
+    try:
+        async with request.app.state.db.begin() as db:
+            principal = await require_user(request, db)
+            form = await read_form(request, principal)
+            new = field(form, "new_password")
+            if new != field(form, "confirm_password"):
+                raise ApiError(422, "password_mismatch")
+            check_strength(new)
+            # Someone holding a stolen session must not get to guess the
+            # password here: it counts against the same limits as a login.
+            attempt = await begin_attempt(request, principal.user.username)
+            await users.change_password(
+                db,
+                request.app.state.passwords,
+                principal.user,
+                current=field(form, "current_password"),
+                new=new,
+                keep_session_hash=principal.session.token_hash if principal.session else None,
+            )
+    except ApiError as error:
+        if not is_form_refusal(error):
+            raise
+        return await show_account(request, error=error)
+    await attempt_succeeded(request, attempt)
     return redirect(request, "/account", "flash.password_changed")
 
 
 async def create_token(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        form = await read_form(request, principal)
-        try:
+    try:
+        async with request.app.state.db.begin() as db:
+            principal = await require_user(request, db)
+            form = await read_form(request, principal)
             _, raw = await api_tokens.create_token(db, principal.user, field(form, "name"))
-        except ApiError as error:
-            return await account_page(request, db, principal, error=error)
-        # Shown in this response only: never put into a redirect or a cookie.
-        return await account_page(request, db, principal, new_token=raw, status=201)
+    except ApiError as error:
+        if not is_form_refusal(error):
+            raise
+        return await show_account(request, error=error)
+    # Shown in this response only: never put into a redirect or a cookie.
+    return await show_account(request, new_token=raw, status=201)
 
 
 async def revoke_token(request: Request) -> Response:
@@ -94,7 +109,7 @@ async def end_all_sessions(request: Request) -> Response:
         await read_form(request, principal)
         await login_sessions.end_all_sessions(db, principal.user.id)
     response = redirect(request, "/login", "flash.logged_out_everywhere")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.headers.append("set-cookie", session_cookie(request, "", max_age=0))
     return response
 
 

@@ -23,5 +23,16 @@ async def read_form(request: Request, principal: Principal | None) -> FormData:
 
 
 def field(form: FormData, name: str) -> str:
+    """A text field, with control characters other than line breaks and tabs
+    removed: browsers never send them, and PostgreSQL cannot store NUL."""
     value = form.get(name, "")
-    return value if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    return "".join(c for c in value if c in "\n\r\t" or not (ord(c) < 32 or 127 <= ord(c) < 160))
+
+
+def is_form_refusal(error: ApiError) -> bool:
+    """Refusals of what was typed (a taken name, a bad origin, too many
+    attempts) are shown beside the form; anything else (not logged in, a
+    stale CSRF token, a malformed post) goes to the usual error handling."""
+    return error.status in (409, 422, 429)

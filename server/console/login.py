@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import math
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from server import login_sessions, users
-from server.auth import SESSION_COOKIE, authenticate, client_address, is_https, is_same_origin
+from server.auth import SESSION_COOKIE, authenticate, client_address, is_same_origin, session_cookie
 from server.console.forms import field, read_form
 from server.console.rendering import redirect, render, safe_next
 from server.errors import ApiError
 from server.i18n import request_locale
-from server.rate_limits import Limit
+from server.login_attempts import attempt_succeeded, begin_attempt
 
 
-def limits(request: Request) -> tuple[Limit, Limit]:
-    settings = request.app.state.settings
-    window = settings.login_window_seconds
-    return (
-        Limit(settings.login_attempts_per_account, window),
-        Limit(settings.login_attempts_per_address, window),
-    )
-
-
-def login_page(request: Request, *, username: str = "", error: ApiError | None = None) -> Response:
+def login_page(
+    request: Request, *, next_path: str, username: str = "", error: ApiError | None = None
+) -> Response:
     context = {
-        "next": safe_next(request.query_params.get("next")),
+        "next": safe_next(next_path),
         "username": username,
         "error": error.message(request_locale(request)) if error else "",
     }
@@ -38,50 +29,50 @@ def login_page(request: Request, *, username: str = "", error: ApiError | None =
 
 
 async def show_login(request: Request) -> Response:
+    next_path = request.query_params.get("next", "/")
     async with request.app.state.db.begin() as db:
         if await authenticate(request, db) is not None:
-            return redirect(request, safe_next(request.query_params.get("next")))
-    return login_page(request)
+            return redirect(request, safe_next(next_path))
+    return login_page(request, next_path=next_path)
 
 
 async def submit_login(request: Request) -> Response:
     # Login CSRF: a foreign page must not log a person into someone else's account.
     if not is_same_origin(request):
-        return login_page(request, error=ApiError(403, "cross_origin_request"))
+        error = ApiError(403, "cross_origin_request")
+        return login_page(request, next_path="/", error=error)
     form = await read_form(request, None)
     username = field(form, "username").strip().lower()[:64]
     password = field(form, "password")
-    limiter = request.app.state.rate_limiter
-    account_limit, address_limit = limits(request)
-    keys = (
-        (f"login:account:{username}", account_limit),
-        (f"login:address:{client_address(request)}", address_limit),
-    )
-
-    waits = [await limiter.retry_after(key, limit) for key, limit in keys]
-    wait = max((w for w in waits if w), default=None)
-    if wait:
-        error = ApiError(
-            429,
-            "too_many_logins",
-            params={"minutes": math.ceil(wait / 60)},
-            headers={"Retry-After": str(wait)},
-        )
-        return login_page(request, username=username, error=error)
+    next_path = field(form, "next")
+    try:
+        attempt = await begin_attempt(request, username)
+    except ApiError as error:
+        return login_page(request, next_path=next_path, username=username, error=error)
 
     passwords = request.app.state.passwords
     async with request.app.state.db.begin() as db:
         user = await users.find_by_username(db, username) if username else None
-        if not await passwords.verify(user.password_hash if user else None, password):
-            for key, limit in keys:
-                await limiter.hit(key, limit)
-            return login_page(request, username=username, error=ApiError(401, "login_failed"))
-        assert user is not None
-        if not user.is_active:
-            return login_page(request, username=username, error=ApiError(403, "account_disabled"))
-        await limiter.reset(keys[0][0])
-        if passwords.needs_rehash(user.password_hash):
-            user.password_hash = await passwords.hash(password)
+        stored_hash = user.password_hash if user else None
+    # Verified outside any transaction: argon2 takes a while by design, and
+    # a pooled connection should not wait on it.
+    if not await passwords.verify(stored_hash, password):
+        error = ApiError(401, "login_failed")
+        return login_page(request, next_path=next_path, username=username, error=error)
+    await attempt_succeeded(request, attempt)
+    assert user is not None and stored_hash is not None
+    if not user.is_active:
+        error = ApiError(403, "account_disabled")
+        return login_page(request, next_path=next_path, username=username, error=error)
+    new_hash = await passwords.hash(password) if passwords.needs_rehash(stored_hash) else None
+
+    async with request.app.state.db.begin() as db:
+        user = await users.get_user(db, user.id)
+        if new_hash:
+            user.password_hash = new_hash
+        # Logging in over an old login replaces it rather than leaving it live.
+        if previous := request.cookies.get(SESSION_COOKIE):
+            await login_sessions.end_session(db, previous)
         token = await login_sessions.start_session(
             db,
             user,
@@ -89,16 +80,8 @@ async def submit_login(request: Request) -> Response:
             user_agent=request.headers.get("user-agent", ""),
             address=client_address(request),
         )
-    response = redirect(request, safe_next(field(form, "next")))
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=request.app.state.settings.session_days * 86400,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=is_https(request),
-    )
+    response = redirect(request, safe_next(next_path))
+    response.headers.append("set-cookie", session_cookie(request, token))
     return response
 
 
@@ -109,7 +92,7 @@ async def logout(request: Request) -> Response:
             await read_form(request, principal)
             await login_sessions.end_session(db, request.cookies[SESSION_COOKIE])
     response = redirect(request, "/login", "flash.logged_out")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.headers.append("set-cookie", session_cookie(request, "", max_age=0))
     return response
 
 

@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Route
 
 from server import sites
 from server.auth import Principal, require_user
-from server.console.forms import field, read_form
+from server.console.forms import field, is_form_refusal, read_form
 from server.console.rendering import redirect, render
 from server.errors import ApiError
 from server.i18n import request_locale
@@ -56,58 +56,66 @@ def site_page(
     return render(request, "console/site.html", context, principal=principal, status=status)
 
 
-async def show_sites(request: Request) -> Response:
+async def show_sites(
+    request: Request, *, form: dict[str, str] | None = None, error: ApiError | None = None
+) -> Response:
     async with request.app.state.db.begin() as db:
         principal = await require_user(request, db, admin=True)
-        return await sites_page(request, db, principal)
+        return await sites_page(request, db, principal, form=form, error=error)
 
 
 async def add_site(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db, admin=True)
-        form = await read_form(request, principal)
-        values = {"name": field(form, "name"), "origins": field(form, "origins")}
-        try:
+    values: dict[str, str] = {}
+    try:
+        async with request.app.state.db.begin() as db:
+            principal = await require_user(request, db, admin=True)
+            form = await read_form(request, principal)
+            values = {"name": field(form, "name"), "origins": field(form, "origins")}
             site = await sites.create_site(
                 db,
                 name=values["name"],
                 origins=origin_lines(values["origins"]),
                 created_by=principal.user,
             )
-        except ApiError as error:
-            return await sites_page(request, db, principal, form=values, error=error)
-        site_id, name = site.id, site.name
+            site_id, name = site.id, site.name
+    except ApiError as error:
+        if not is_form_refusal(error):
+            raise
+        return await show_sites(request, form=values, error=error)
     return redirect(request, f"/admin/sites/{site_id}", "flash.site_created", name=name)
 
 
-async def show_site(request: Request) -> Response:
+async def show_site(
+    request: Request, *, form: dict[str, str] | None = None, error: ApiError | None = None
+) -> Response:
     async with request.app.state.db.begin() as db:
         principal = await require_user(request, db, admin=True)
         site = await sites.get_site(db, request.path_params["site_id"])
-        return site_page(request, principal, site)
+        return site_page(request, principal, site, form=form, error=error)
 
 
 async def change_site(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db, admin=True)
-        form = await read_form(request, principal)
-        site = await sites.get_site(db, request.path_params["site_id"])
-        action = field(form, "action")
-        if action in ("disable", "enable"):
-            await sites.update_site(db, site, is_active=action == "enable")
-            flash = f"flash.site_{action}"
-        else:
-            values = {"name": field(form, "name"), "origins": field(form, "origins")}
-            try:
-                async with db.begin_nested():
-                    await sites.update_site(
-                        db, site, name=values["name"], origins=origin_lines(values["origins"])
-                    )
-            except ApiError as error:
-                await db.refresh(site)
-                return site_page(request, principal, site, form=values, error=error)
-            flash = "flash.site_saved"
-        site_id, name = site.id, site.name
+    values: dict[str, str] = {}
+    try:
+        async with request.app.state.db.begin() as db:
+            principal = await require_user(request, db, admin=True)
+            form = await read_form(request, principal)
+            site_id = request.path_params["site_id"]
+            action = field(form, "action")
+            if action in ("disable", "enable"):
+                site = await sites.update_site(db, site_id, is_active=action == "enable")
+                flash = f"flash.site_{action}"
+            else:
+                values = {"name": field(form, "name"), "origins": field(form, "origins")}
+                site = await sites.update_site(
+                    db, site_id, name=values["name"], origins=origin_lines(values["origins"])
+                )
+                flash = "flash.site_saved"
+            name = site.name
+    except ApiError as error:
+        if not is_form_refusal(error):
+            raise
+        return await show_site(request, form=values, error=error)
     return redirect(request, f"/admin/sites/{site_id}", flash, name=name)
 
 

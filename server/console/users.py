@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Route
 
 from server import users
 from server.auth import Principal, require_user
-from server.console.forms import field, read_form
+from server.console.forms import field, is_form_refusal, read_form
 from server.console.rendering import redirect, render
 from server.errors import ApiError
 from server.i18n import request_locale
@@ -43,19 +43,26 @@ async def users_page(
     return render(request, "console/users.html", context, principal=principal, status=status)
 
 
-async def show_users(request: Request) -> Response:
+async def show_users(
+    request: Request,
+    *,
+    created: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    error: ApiError | None = None,
+) -> Response:
     async with request.app.state.db.begin() as db:
         principal = await require_user(request, db, admin=True)
-        return await users_page(request, db, principal)
+        return await users_page(request, db, principal, created=created, form=form, error=error)
 
 
 async def add_user(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db, admin=True)
-        form = await read_form(request, principal)
-        values = {k: field(form, k) for k in ("username", "display_name", "role")}
-        password = field(form, "password") or generate_password()
-        try:
+    values: dict[str, str] = {}
+    try:
+        async with request.app.state.db.begin() as db:
+            principal = await require_user(request, db, admin=True)
+            form = await read_form(request, principal)
+            values = {k: field(form, k) for k in ("username", "display_name", "role")}
+            password = field(form, "password") or generate_password()
             user = await users.create_user(
                 db,
                 request.app.state.passwords,
@@ -64,30 +71,31 @@ async def add_user(request: Request) -> Response:
                 role=values["role"] or "host",
                 password=password,
             )
-        except ApiError as error:
-            return await users_page(request, db, principal, form=values, error=error)
-        # The password is shown once, here, for the admin to hand over.
-        created = {"username": user.username, "password": password}
-        return await users_page(request, db, principal, created=created)
+            # The password is shown once, here, for the admin to hand over.
+            created = {"username": user.username, "password": password}
+    except ApiError as error:
+        if not is_form_refusal(error):
+            raise
+        return await show_users(request, form=values, error=error)
+    return await show_users(request, created=created)
 
 
 async def change_user(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db, admin=True)
-        form = await read_form(request, principal)
-        change = ACTIONS.get(field(form, "action"))
-        if change is None:
-            raise ApiError(400, "bad_request")
-        user = await users.get_user(db, request.path_params["user_id"])
-        try:
-            async with db.begin_nested():
-                await users.update_user(db, principal.user, user, **change)
-        except ApiError as error:
-            return await users_page(request, db, principal, error=error)
-        username = user.username
-    return redirect(
-        request, "/admin/users", f"flash.user_{field(form, 'action')}", username=username
-    )
+    try:
+        async with request.app.state.db.begin() as db:
+            principal = await require_user(request, db, admin=True)
+            form = await read_form(request, principal)
+            action = field(form, "action")
+            if action not in ACTIONS:
+                raise ApiError(400, "bad_request")
+            user = await users.get_user(db, request.path_params["user_id"])
+            await users.update_user(db, principal.user, user, **ACTIONS[action])
+            username = user.username
+    except ApiError as error:
+        if not is_form_refusal(error):
+            raise
+        return await show_users(request, error=error)
+    return redirect(request, "/admin/users", f"flash.user_{action}", username=username)
 
 
 def routes() -> list[BaseRoute]:
