@@ -17,15 +17,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from server import api, console, record_ids
-from server.auth import SessionCookieRefresh
+from server.auth import refreshed_session_cookie
 from server.console.rendering import error_page, login_redirect, templates
 from server.database import alembic_config, create_engine, ping, session_factory
 from server.errors import ApiError, error_response, from_http_exception
 from server.passwords import Passwords
 from server.rate_limits import create_rate_limiter
+from server.response_headers import AddHeaders, Headers
 from server.settings import Settings
 
 log = logging.getLogger("tsunagu")
@@ -68,7 +69,10 @@ def create_app(settings: Settings) -> Starlette:
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,
         },
-        middleware=[Middleware(SecurityHeaders), Middleware(SessionCookieRefresh)],
+        middleware=[
+            Middleware(AddHeaders, source=security_headers),
+            Middleware(AddHeaders, source=refreshed_session_cookie),
+        ],
     )
     app.state.settings = settings
     app.state.passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
@@ -127,37 +131,18 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     return error_page(request, error)
 
 
-class SecurityHeaders:
-    """Headers every response carries; console pages get a strict CSP
-    (no inline script, nothing from other origins, no framing)."""
+CONSOLE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
 
-    CONSOLE_CSP = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-    )
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {name.lower() for name, _ in headers}
-                extra = {
-                    b"x-content-type-options": b"nosniff",
-                    b"referrer-policy": b"same-origin",
-                }
-                content_type = dict(headers).get(b"content-type", b"")
-                if content_type.startswith(b"text/html"):
-                    extra[b"content-security-policy"] = self.CONSOLE_CSP.encode()
-                    extra[b"x-frame-options"] = b"DENY"
-                headers += [(k, v) for k, v in extra.items() if k not in names]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def security_headers(scope: Scope, headers: Headers) -> Headers:
+    """Every response: no MIME sniffing, no full referrers. HTML pages: a
+    strict CSP (no inline script, nothing from other origins, no framing)."""
+    present = {name.lower() for name, _ in headers}
+    extra = {b"x-content-type-options": b"nosniff", b"referrer-policy": b"same-origin"}
+    if dict(headers).get(b"content-type", b"").startswith(b"text/html"):
+        extra[b"content-security-policy"] = CONSOLE_CSP.encode()
+        extra[b"x-frame-options"] = b"DENY"
+    return [(name, value) for name, value in extra.items() if name not in present]

@@ -17,12 +17,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from server.api_tokens import resolve_token
 from server.errors import ApiError
 from server.login_sessions import resolve_session
 from server.models import ApiToken, LoginSession, User
+from server.response_headers import Headers
 
 SESSION_COOKIE = "tsunagu_session"
 CSRF_HEADER = "x-csrf-token"
@@ -134,32 +135,17 @@ def session_cookie(request: Request, token: str, *, max_age: int | None = None) 
     return morsel.OutputString()
 
 
-class SessionCookieRefresh:
-    """Re-sends the session cookie when its server-side expiry slid forward,
-    so a console used every day stays logged in in the browser too."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_cookie(message: Message) -> None:
-            cookie = scope.get(REFRESHED_COOKIE)
-            if message["type"] == "http.response.start" and cookie:
-                headers = list(message.get("headers", []))
-                # A response that logs in or out sets the cookie itself.
-                if not any(
-                    name.lower() == b"set-cookie" and value.startswith(SESSION_COOKIE.encode())
-                    for name, value in headers
-                ):
-                    headers.append((b"set-cookie", cookie.encode("latin-1")))
-                    message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_cookie)
+def refreshed_session_cookie(scope: Scope, headers: Headers) -> Headers:
+    """Re-send the session cookie when this request slid its server-side
+    expiry forward, so a console used every day stays logged in in the
+    browser too. A response that logs in or out sets the cookie itself."""
+    cookie = scope.get(REFRESHED_COOKIE)
+    if not cookie:
+        return []
+    prefix = SESSION_COOKIE.encode() + b"="
+    if any(name.lower() == b"set-cookie" and value.startswith(prefix) for name, value in headers):
+        return []
+    return [(b"set-cookie", cookie.encode("latin-1"))]
 
 
 def client_address(request: Request) -> str:

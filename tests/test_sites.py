@@ -18,6 +18,13 @@ async def api(client, method: str, path: str, body: dict | None = None):
     return await client.request(method, path, json=body, headers=headers)
 
 
+async def create_shop(client) -> dict:
+    body = {"name": "Shop", "origins": ["https://a.example"]}
+    response = await api(client, "POST", "/api/v1/sites", body)
+    assert response.status_code == 201
+    return response.json()
+
+
 async def test_admin_registers_a_site_and_gets_the_tag_to_paste(admin_client):
     response = await api(
         admin_client,
@@ -130,14 +137,7 @@ async def test_a_colliding_site_key_is_drawn_again_not_shared(app):
 
 
 async def test_admin_edits_and_disables_a_site(admin_client):
-    created = (
-        await api(
-            admin_client,
-            "POST",
-            "/api/v1/sites",
-            {"name": "Shop", "origins": ["https://a.example"]},
-        )
-    ).json()
+    created = await create_shop(admin_client)
 
     edited = await api(
         admin_client,
@@ -159,14 +159,7 @@ async def test_admin_edits_and_disables_a_site(admin_client):
 
 
 async def test_a_bad_edit_leaves_the_site_as_it_was(admin_client):
-    created = (
-        await api(
-            admin_client,
-            "POST",
-            "/api/v1/sites",
-            {"name": "Shop", "origins": ["https://a.example"]},
-        )
-    ).json()
+    created = await create_shop(admin_client)
     refused = await api(
         admin_client,
         "PATCH",
@@ -228,14 +221,7 @@ async def test_console_keeps_what_was_typed_when_an_origin_is_wrong(admin_client
 
 
 async def test_edits_made_at_the_same_moment_apply_one_after_the_other(admin_client):
-    created = (
-        await api(
-            admin_client,
-            "POST",
-            "/api/v1/sites",
-            {"name": "Shop", "origins": ["https://a.example"]},
-        )
-    ).json()
+    created = await create_shop(admin_client)
     token = await csrf_token(admin_client)
     both = {"origins": ["https://a.example", "https://b.example"]}
 
