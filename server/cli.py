@@ -79,6 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     user_create.set_defaults(command=user_create_command)
+    user_reset = user_commands.add_parser(
+        "reset-password",
+        help="set a new password for a user (for a forgotten one)",
+        description="Set a new password for USERNAME and end all their login sessions. "
+        "Without --password-stdin a password is generated and printed.",
+    )
+    user_reset.add_argument("username")
+    user_reset.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    user_reset.set_defaults(command=user_reset_command)
 
     token = commands.add_parser("token", help="manage API tokens", description="Manage API tokens.")
     token_commands = token.add_subparsers(title="token commands", metavar="ACTION", required=True)
@@ -181,11 +192,7 @@ def migrate_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def user_create_command(settings: Settings, args: argparse.Namespace) -> int:
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-        generated = False
-    else:
-        password, generated = generate_password(), True
+    password, generated = new_password(args)
 
     async def create(db: AsyncSession, passwords: Passwords) -> Any:
         return await users.create_user(
@@ -202,6 +209,30 @@ def user_create_command(settings: Settings, args: argparse.Namespace) -> int:
     if generated:
         print(f"Password (shown once): {password}")
     return 0
+
+
+def user_reset_command(settings: Settings, args: argparse.Namespace) -> int:
+    password, generated = new_password(args)
+
+    async def reset(db: AsyncSession, passwords: Passwords) -> Any:
+        user = await users.find_by_username(db, args.username)
+        if user is None:
+            raise ApiError(404, "user_not_found")
+        await users.reset_password(db, passwords, user, password)
+        return user
+
+    user = with_database(settings, reset)
+    print(f"New password set for {user.username}; their login sessions have ended.")
+    if generated:
+        print(f"Password (shown once): {password}")
+    return 0
+
+
+def new_password(args: argparse.Namespace) -> tuple[str, bool]:
+    """The password from standard input, or a generated one; and which."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n"), False
+    return generate_password(), True
 
 
 def token_create_command(settings: Settings, args: argparse.Namespace) -> int:

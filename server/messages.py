@@ -157,9 +157,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Leave empty to generate one; it is shown once.",
     },
     "users.created": {"ja": "ユーザー {username} を追加しました。", "en": "User {username} added."},
+    "users.reset_password": {"ja": "パスワード再設定", "en": "Reset password"},
+    "users.reset_confirm": {
+        "ja": "{username} のパスワードを再設定しますか？今のパスワードは使えなくなり、ログイン中の端末はすべてログアウトします。",
+        "en": "Reset the password of {username}? The current one stops working "
+        "and every device they use is logged out.",
+    },
+    "users.reset_done": {
+        "ja": "{username} のパスワードを再設定しました。",
+        "en": "The password of {username} has been reset.",
+    },
     "users.password_once": {
-        "ja": "初期パスワードは今だけ表示されます。本人に安全な方法で伝えてください。",
-        "en": "The initial password is shown only now. Pass it on securely.",
+        "ja": "このパスワードは今だけ表示されます。本人に安全な方法で伝えてください。",
+        "en": "This password is shown only now. Pass it on securely.",
     },
     # -- sites
     "sites.title": {"ja": "サイト", "en": "Sites"},

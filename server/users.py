@@ -130,3 +130,13 @@ async def change_password(
         )
     )
     await db.flush()
+
+
+async def reset_password(db: AsyncSession, passwords: Passwords, user: User, new: str) -> None:
+    """Set a password for someone who forgot theirs (an admin's or a shell
+    action). Every login session of the user ends: whoever held one no longer
+    knows the password that goes with the account."""
+    user.password_hash = await passwords.hash(new)
+    user.password_changed_at = utcnow()
+    await db.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    await db.flush()

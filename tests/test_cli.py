@@ -33,6 +33,7 @@ def tsunagu(data_dir, *args: str, stdin: str | None = None) -> subprocess.Comple
         ["run"],
         ["migrate"],
         ["user", "create"],
+        ["user", "reset-password"],
         ["token", "create"],
         ["site", "add"],
         ["site", "list"],
@@ -64,6 +65,16 @@ def test_admin_sets_up_users_tokens_and_sites_from_the_shell(tmp_path):
     duplicate = tsunagu(tmp_path, "user", "create", "sato")
     assert duplicate.returncode == 1
     assert "already taken" in duplicate.stderr
+
+    forgotten = tsunagu(tmp_path, "user", "reset-password", "SATO")
+    assert forgotten.returncode == 0, forgotten.stderr
+    assert "New password set for sato" in forgotten.stdout
+    assert "Password (shown once): " in forgotten.stdout
+    too_short = tsunagu(
+        tmp_path, "user", "reset-password", "sato", "--password-stdin", stdin="short\n"
+    )
+    assert too_short.returncode == 1
+    assert "at least 10 characters" in too_short.stderr
 
     token = tsunagu(tmp_path, "token", "create", "sato", "--name", "crm")
     assert token.returncode == 0

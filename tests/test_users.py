@@ -110,3 +110,24 @@ async def test_admin_promotes_and_reenables_through_the_console(app, admin_clien
     async with http_client(app) as sato:
         await log_in(sato, "sato")
         assert (await sato.get("/api/v1/users")).status_code == 200
+
+
+async def test_admin_resets_a_forgotten_password_and_the_old_logins_end(
+    app, admin_client, make_user
+):
+    host = await make_user("sato")
+    async with http_client(app) as host_browser:
+        await log_in(host_browser, "sato")
+        token = await csrf_token(admin_client, "/admin/users")
+
+        page = await admin_client.post(
+            f"/admin/users/{host.id}", data={"csrf_token": token, "action": "reset_password"}
+        )
+
+        assert page.status_code == 200
+        assert "sato のパスワードを再設定しました。" in page.text
+        password = re.search(r'id="created-password">([^<]+)<', page.text).group(1)
+        assert (await host_browser.get("/api/v1/me")).status_code == 401
+    async with http_client(app) as host_browser:
+        assert (await log_in(host_browser, "sato")).status_code == 401
+        assert (await log_in(host_browser, "sato", password)).status_code == 303

@@ -30,16 +30,18 @@ async def users_page(
     principal: Principal,
     *,
     created: dict[str, str] | None = None,
+    reset: bool = False,
     form: dict[str, str] | None = None,
     error: ApiError | None = None,
 ) -> Response:
     context = {
         "users": await users.list_users(db),
         "created": created,
+        "reset": reset,
         "form": form or {},
         "error": error.message(request_locale(request)) if error else "",
     }
-    status = error.status if error else (201 if created else 200)
+    status = error.status if error else (201 if created and not reset else 200)
     return render(request, "console/users.html", context, principal=principal, status=status)
 
 
@@ -47,12 +49,15 @@ async def show_users(
     request: Request,
     *,
     created: dict[str, str] | None = None,
+    reset: bool = False,
     form: dict[str, str] | None = None,
     error: ApiError | None = None,
 ) -> Response:
     async with request.app.state.db.begin() as db:
         principal = await require_user(request, db, admin=True)
-        return await users_page(request, db, principal, created=created, form=form, error=error)
+        return await users_page(
+            request, db, principal, created=created, reset=reset, form=form, error=error
+        )
 
 
 async def add_user(request: Request) -> Response:
@@ -86,15 +91,23 @@ async def change_user(request: Request) -> Response:
             principal = await require_user(request, db, admin=True)
             form = await read_form(request, principal)
             action = field(form, "action")
-            if action not in ACTIONS:
+            if action not in ACTIONS and action != "reset_password":
                 raise ApiError(400, "bad_request")
             user = await users.get_user(db, request.path_params["user_id"])
-            await users.update_user(db, principal.user, user, **ACTIONS[action])
             username = user.username
+            if action == "reset_password":
+                password = generate_password()
+                await users.reset_password(db, request.app.state.passwords, user, password)
+            else:
+                await users.update_user(db, principal.user, user, **ACTIONS[action])
     except ApiError as error:
         if not is_form_refusal(error):
             raise
         return await show_users(request, error=error)
+    if action == "reset_password":
+        # Shown once, on this page, for the admin to hand over.
+        reset = {"username": username, "password": password}
+        return await show_users(request, created=reset, reset=True)
     return redirect(request, "/admin/users", f"flash.user_{action}", username=username)
 
 

@@ -30,6 +30,12 @@ function confirmations() {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   }
+  // One button of a form that holds several actions.
+  for (const button of document.querySelectorAll("button[data-confirm-click]")) {
+    button.addEventListener("click", (event) => {
+      if (!window.confirm(button.dataset.confirmClick)) event.preventDefault();
+    });
+  }
 }
 
 // The server renders times in UTC; show them in the viewer's own time zone.
