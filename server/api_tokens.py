@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.errors import ApiError
 from server.login_sessions import token_hash
@@ -44,7 +45,7 @@ async def resolve_token(db: AsyncSession, raw: str) -> ApiToken | None:
             .values(last_used_at=now)
             .execution_options(synchronize_session=False)
         )
-        token.last_used_at = now
+        set_committed_value(token, "last_used_at", now)
     return token
 
 

@@ -30,11 +30,15 @@ def attempt_keys(request: Request, username: str) -> list[tuple[str, Limit]]:
 
 
 async def begin_attempt(request: Request, username: str) -> list[tuple[str, Limit]]:
-    """Count one password attempt; raise ``429 too_many_logins`` if over a limit."""
+    """Count one password attempt; raise ``429 too_many_logins`` if over a limit.
+
+    The address is counted first: a blocked address is refused before any
+    per-account counter is created, so guessing with ever new usernames
+    cannot make the limiter itself grow without bound.
+    """
     limiter = request.app.state.rate_limiter
-    keys = attempt_keys(request, username)
-    waits = [await limiter.hit(key, limit) for key, limit in keys]
-    wait = max((w for w in waits if w), default=None)
+    account, address = attempt_keys(request, username)
+    wait = await limiter.hit(*address) or await limiter.hit(*account)
     if wait:
         raise ApiError(
             429,
@@ -42,7 +46,7 @@ async def begin_attempt(request: Request, username: str) -> list[tuple[str, Limi
             params={"minutes": math.ceil(wait / 60)},
             headers={"Retry-After": str(wait)},
         )
-    return keys
+    return [account, address]
 
 
 async def attempt_succeeded(request: Request, keys: list[tuple[str, Limit]]) -> None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.models import LoginSession, User, utcnow
 
@@ -62,7 +63,10 @@ async def resolve_session(db: AsyncSession, token: str, *, days: int) -> LoginSe
         )
         if touched.rowcount == 0:
             return None
-        session.last_seen_at, session.expires_at = now, expires
+        # Record what the statement wrote without marking the object
+        # changed, so the flush does not write it a second time.
+        set_committed_value(session, "last_seen_at", now)
+        set_committed_value(session, "expires_at", expires)
         session.refreshed = True
     return session
 

@@ -21,7 +21,8 @@ MAX_JSON_BYTES = 64 * 1024
 
 class Payload(BaseModel):
     """Base for request bodies: strict types, no unknown fields, no control
-    characters (PostgreSQL cannot store NUL, and none belongs in a name).
+    characters or lone surrogates (PostgreSQL cannot store NUL, and none
+    belongs in a name).
 
     Whitespace is left alone here: a password may begin with a space.
     """
@@ -88,7 +89,9 @@ def validate(model: type[P], data: Any) -> P:
 
 
 def has_control_characters(text: str) -> bool:
-    return any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
+    """C0/C1 controls, and lone surrogates (which JSON can smuggle in as
+    ``\\ud800`` and no response or database can encode)."""
+    return any(ord(c) < 32 or 127 <= ord(c) < 160 or 0xD800 <= ord(c) < 0xE000 for c in text)
 
 
 def respond(model: type[BaseModel], obj: Any, status: int = 200) -> JSONResponse:

@@ -45,11 +45,10 @@ class MemoryRateLimiter:
     """For one process. Expired keys are swept as the table grows, so an
     attacker rotating addresses cannot grow it without bound."""
 
-    SWEEP_AT = 10_000
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, sweep_at: int = 10_000) -> None:
         self._windows: dict[str, tuple[float, int]] = {}
         self._now = clock
+        self._min_sweep = self._sweep_at = sweep_at
 
     def _current(self, key: str) -> tuple[float, int] | None:
         window = self._windows.get(key)
@@ -59,9 +58,12 @@ class MemoryRateLimiter:
         return window
 
     async def hit(self, key: str, limit: Limit) -> int | None:
-        if len(self._windows) >= self.SWEEP_AT:
+        if len(self._windows) >= self._sweep_at:
             now = self._now()
             self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
+            # Sweep again only once the table has doubled: amortised constant
+            # work per attempt even when most entries are still live.
+            self._sweep_at = max(self._min_sweep, 2 * len(self._windows))
         window = self._current(key)
         ends, count = window if window else (self._now() + limit.seconds, 0)
         self._windows[key] = (ends, count + 1)
@@ -140,6 +142,8 @@ def address_key(address: str) -> str:
     except ValueError:
         return address
     if ip.version == 6:
+        if ip.ipv4_mapped:  # ::ffff:a.b.c.d is an IPv4 client on a dual-stack socket
+            return str(ip.ipv4_mapped)
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip)
 

@@ -93,7 +93,13 @@ class Settings:
         public_url = self.public_url.rstrip("/")
         if public_url:
             parts = urlsplit(public_url)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or "@" in parts.netloc
+                or parts.query
+                or parts.fragment
+            ):
                 raise SettingsError(
                     "TSUNAGU_PUBLIC_URL must be an http(s) URL such as https://support.example.com"
                 )

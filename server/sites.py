@@ -4,6 +4,7 @@ origins its pages may call the API from."""
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 from collections.abc import Callable, Iterable
 from html import escape
@@ -18,6 +19,7 @@ from server.models import Site, SiteOrigin, User, utcnow
 
 MAX_ORIGINS = 20
 MAX_ORIGIN_LENGTH = 255  # the column's size, checked after IDNA encoding
+ASCII_LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -70,7 +72,14 @@ def normalize_origin(raw: str) -> str:
 
 
 def canonical_host(host: str) -> str | None:
-    """The host as a browser puts it in ``Origin``, or ``None`` if invalid."""
+    """The host as a browser puts it in ``Origin``, or ``None`` if invalid.
+
+    Follows the WHATWG URL standard rather than strict DNS rules, because the
+    browser's ``Origin`` is what will be compared: ASCII labels may hold
+    ``_`` or ``--`` (``my_shop.example``), and only labels with other
+    characters are IDNA-encoded, after UTS #46 mapping of the whole host.
+    Labels may not begin or end with a hyphen: no registrable name does.
+    """
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
@@ -78,9 +87,16 @@ def canonical_host(host: str) -> str | None:
     else:
         return f"[{address.compressed}]" if address.version == 6 else str(address)
     try:
-        return idna.encode(host, uts46=True, std3_rules=True, transitional=False).decode()
-    except idna.IDNAError:
+        mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
+        labels = [
+            label if label.isascii() else idna.alabel(label).decode()
+            for label in mapped.removesuffix(".").split(".")
+        ]
+    except (idna.IDNAError, UnicodeError):
         return None
+    if not all(ASCII_LABEL.fullmatch(label) for label in labels):
+        return None
+    return ".".join(labels)
 
 
 def normalize_origins(raw: Iterable[str]) -> list[str]:
@@ -113,11 +129,14 @@ async def create_site(
 ) -> Site:
     """Register a site with a fresh public key."""
     name, origin_list = check_name(name), normalize_origins(origins)
-    site_key = new_key()
     # A clash of 144 random bits will not happen, but the unique index is
     # what guarantees it; looking first keeps even that case from a 500.
-    while await find_by_key(db, site_key) is not None:
+    for _attempt in range(10):
         site_key = new_key()
+        if await find_by_key(db, site_key) is None:
+            break
+    else:
+        raise RuntimeError("the site key generator keeps repeating itself")
     site = Site(
         name=name,
         site_key=site_key,

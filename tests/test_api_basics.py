@@ -62,6 +62,12 @@ async def sites_stored(client) -> list[dict]:
             "invalid_request",
         ),
         (
+            b'{"name": "ok", "origins": ["https://a\\ud800.example"]}',
+            "application/json",
+            422,
+            "invalid_request",
+        ),
+        (
             b'{"name": "A", "origins": ["https://a.example\\u0007"]}',
             "application/json",
             422,

@@ -86,6 +86,7 @@ async def test_a_refused_change_leaves_nothing_behind(app):
         ({"public_url": "https://support.example.com/tsunagu"}, "https://support.example.com"),
         ({"host": "::1", "port": 9000}, "http://[::1]:9000"),
         ({"host": "0.0.0.0"}, "http://127.0.0.1:8000"),
+        ({"host": "my_host"}, "http://my_host:8000"),
     ],
 )
 async def test_first_run_gives_the_demo_site_the_consoles_origin(

@@ -297,6 +297,19 @@ async def test_rotating_addresses_within_one_ipv6_network_does_not_escape_the_li
         assert (await log_in(neighbour, "tanaka")).status_code == 303
 
 
+async def test_a_blocked_address_adds_nothing_more_to_the_limiter(app, make_user):
+    """Guessing with ever new usernames from a blocked address must not make
+    the limiter's own table grow (it lives in the server's memory)."""
+    limit = app.state.settings.login_attempts_per_address
+    async with http_client(app, address="203.0.113.9") as attacker:
+        for number in range(limit):
+            await log_in(attacker, f"user{number}", "guess")
+        size = len(app.state.rate_limiter._windows)
+        for number in range(limit, limit + 50):
+            assert (await log_in(attacker, f"user{number}", "guess")).status_code == 429
+    assert len(app.state.rate_limiter._windows) == size
+
+
 async def test_guessing_through_the_password_change_form_is_limited(app, admin_client):
     limit = app.state.settings.login_attempts_per_account
     token = await csrf_token(admin_client, "/account")
@@ -312,6 +325,7 @@ async def test_guessing_through_the_password_change_form_is_limited(app, admin_c
         "/account/password", data={**form, "current_password": PASSWORD}
     )
     assert locked.status_code == 429
+    assert int(locked.headers["retry-after"]) > 0
     assert "ログインの失敗が続いたため" in locked.text
 
 

@@ -7,7 +7,7 @@ import uuid
 import anyio
 import pytest
 
-from server.rate_limits import Limit, MemoryRateLimiter, RedisRateLimiter
+from server.rate_limits import Limit, MemoryRateLimiter, RedisRateLimiter, address_key
 from tests.conftest import REDIS_URL
 
 BACKENDS = ["memory", *(["redis"] if REDIS_URL else [])]
@@ -75,10 +75,23 @@ async def test_two_processes_sharing_redis_share_one_count(key):
 
 async def test_memory_table_sheds_expired_keys(key):
     now = [0.0]
-    limiter = MemoryRateLimiter(clock=lambda: now[0])
-    limiter.SWEEP_AT = 100
+    limiter = MemoryRateLimiter(clock=lambda: now[0], sweep_at=100)
     for number in range(100):
         await limiter.hit(f"{key}:{number}", Limit(count=5, seconds=10))
     now[0] = 11.0
     await limiter.hit(key, Limit(count=5, seconds=10))
     assert len(limiter._windows) == 1
+
+
+@pytest.mark.parametrize(
+    ("address", "bucket"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2::7", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),  # IPv4 on a dual-stack socket
+        ("testclient", "testclient"),
+    ],
+)
+def test_addresses_are_limited_per_subscriber(address, bucket):
+    assert address_key(address) == bucket

@@ -45,6 +45,7 @@ def test_defaults_put_a_sqlite_database_in_the_data_dir(tmp_path):
         ("TSUNAGU_SESSION_DAYS", "3000000", "TSUNAGU_SESSION_DAYS must be between 1 and 365"),
         ("TSUNAGU_DATABASE_URL", "mysql://x/y", "TSUNAGU_DATABASE_URL must start with"),
         ("TSUNAGU_PUBLIC_URL", "support.example.com", "TSUNAGU_PUBLIC_URL must be an http(s)"),
+        ("TSUNAGU_PUBLIC_URL", "https://u:p@support.example", "TSUNAGU_PUBLIC_URL must be an"),
     ],
 )
 def test_unusable_settings_are_refused_naming_the_variable(tmp_path, variable, value, complaint):

@@ -40,6 +40,7 @@ async def account_page(
         context,
         principal=principal,
         status=error.status if error else status,
+        headers=error.headers if error else None,
     )
 
 

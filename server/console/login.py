@@ -68,6 +68,11 @@ async def submit_login(request: Request) -> Response:
 
     async with request.app.state.db.begin() as db:
         user = await users.get_user(db, user.id)
+        # The password may have been changed, or the user disabled, while it
+        # was being checked; the check must hold for the account as it is now.
+        if user.password_hash != stored_hash or not user.is_active:
+            error = ApiError(401, "login_failed")
+            return login_page(request, next_path=next_path, username=username, error=error)
         if new_hash:
             user.password_hash = new_hash
         # Logging in over an old login replaces it rather than leaving it live.
