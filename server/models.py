@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     DateTime,
     ForeignKey,
@@ -160,3 +161,91 @@ class SiteOrigin(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
     origin: Mapped[str] = mapped_column(String(255), index=True)
+
+
+class Guest(Base):
+    """Someone on the other end of the phone, known by a signed bearer token."""
+
+    __tablename__ = "guests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The site whose snippet the guest came from; none for the public join page.
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sites.id", ondelete="SET NULL"), nullable=True
+    )
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+
+
+class ConnectionNumber(Base):
+    """One issue of a connection number to a guest: valid until ``expires_at``,
+    claimed at most once."""
+
+    __tablename__ = "connection_numbers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(8), index=True)
+    guest_id: Mapped[int] = mapped_column(ForeignKey("guests.id", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    claimed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class NumberSlot(Base):
+    """Who holds a number now. One row per number ever issued; taking a slot
+    is a conditional UPDATE, so a number never has two live holders."""
+
+    __tablename__ = "number_slots"
+
+    number: Mapped[str] = mapped_column(String(8), primary_key=True)
+    holder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connection_numbers.id", ondelete="SET NULL"), nullable=True
+    )
+    held_until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # waiting (no guest yet) -> active -> ended
+    state: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    # how the guest joined: "number" (join page or snippet) or, later, "link"
+    source: Mapped[str] = mapped_column(String(16), default="number")
+    # the connection number the host typed, for people to refer to
+    number: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # "host", "guest" or "system"
+    ended_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    guest_connected: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    host: Mapped[User] = relationship(lazy="joined")
+
+
+class MeetingEvent(Base):
+    """Something that happened in a meeting. The id is the event's place in
+    the order every client sees; a reconnecting client asks for what came
+    after the last id it has."""
+
+    __tablename__ = "meeting_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)

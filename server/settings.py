@@ -37,6 +37,9 @@ class Settings:
     login_attempts_per_address: int = 20
     login_window_seconds: int = 900
     forwarded_allow_ips: str = "127.0.0.1"
+    number_digits: int = 4
+    number_ttl: int = 120
+    claim_attempts_per_minute: int = 10
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
 
@@ -73,6 +76,9 @@ class Settings:
             login_attempts_per_address=integer("LOGIN_ATTEMPTS_PER_ADDRESS", 20),
             login_window_seconds=integer("LOGIN_WINDOW_SECONDS", 900),
             forwarded_allow_ips=text("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            number_digits=integer("NUMBER_DIGITS", 4, minimum=3, maximum=6),
+            number_ttl=integer("NUMBER_TTL", 120, minimum=30, maximum=3600),
+            claim_attempts_per_minute=integer("CLAIM_ATTEMPTS_PER_MINUTE", 10),
         )
         return settings.resolved()
 

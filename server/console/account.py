@@ -8,12 +8,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from server import api_tokens, login_sessions, users
+from server.attempts import begin_login_attempt
 from server.auth import Principal, require_user, session_cookie
 from server.console.forms import field, is_form_refusal, read_form
 from server.console.rendering import redirect, render
 from server.errors import ApiError
 from server.i18n import request_locale
-from server.login_attempts import attempt_succeeded, begin_attempt
 from server.passwords import check_strength
 
 
@@ -65,7 +65,7 @@ async def change_password(request: Request) -> Response:
             check_strength(new)
             # Someone holding a stolen session must not get to guess the
             # password here: it counts against the same limits as a login.
-            attempt = await begin_attempt(request, principal.user.username)
+            attempt = await begin_login_attempt(request, principal.user.username)
             await users.change_password(
                 db,
                 request.app.state.passwords,
@@ -78,7 +78,7 @@ async def change_password(request: Request) -> Response:
         if not is_form_refusal(error):
             raise
         return await show_account(request, error=error)
-    await attempt_succeeded(request, attempt)
+    await attempt.succeeded(request)
     return redirect(request, "/account", "flash.password_changed")
 
 

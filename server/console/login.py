@@ -7,12 +7,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from server import login_sessions, users
+from server.attempts import begin_login_attempt
 from server.auth import SESSION_COOKIE, authenticate, client_address, is_same_origin, session_cookie
 from server.console.forms import field, read_form
 from server.console.rendering import redirect, render, safe_next
 from server.errors import ApiError
 from server.i18n import request_locale
-from server.login_attempts import attempt_succeeded, begin_attempt
 
 
 def login_page(
@@ -46,7 +46,7 @@ async def submit_login(request: Request) -> Response:
     password = field(form, "password")
     next_path = field(form, "next")
     try:
-        attempt = await begin_attempt(request, username)
+        attempt = await begin_login_attempt(request, username)
     except ApiError as error:
         return login_page(request, next_path=next_path, username=username, error=error)
 
@@ -59,7 +59,7 @@ async def submit_login(request: Request) -> Response:
     if not await passwords.verify(stored_hash, password):
         error = ApiError(401, "login_failed")
         return login_page(request, next_path=next_path, username=username, error=error)
-    await attempt_succeeded(request, attempt)
+    await attempt.succeeded(request)
     assert user is not None and stored_hash is not None
     if not user.is_active:
         error = ApiError(403, "account_disabled")

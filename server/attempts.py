@@ -1,0 +1,81 @@
+"""Guarding guessable things (passwords, connection numbers) against guessing.
+
+Each attempt is counted *before* it is checked, atomically, so a burst of
+parallel guesses cannot all slip past the limit while the first ones are
+still being checked. An attempt that turns out right is taken back, so
+people who get it right are never counted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from server.auth import client_address
+from server.errors import ApiError
+from server.rate_limits import Limit, address_key
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Counted attempts, to be taken back if the attempt succeeds."""
+
+    keys: tuple[str, ...]
+    # Keys whose earlier failures are forgiven on success (a login's account).
+    forgive: tuple[str, ...] = ()
+
+    async def succeeded(self, connection: HTTPConnection) -> None:
+        limiter = connection.app.state.rate_limiter
+        for key in self.keys:
+            await (limiter.reset(key) if key in self.forgive else limiter.undo(key))
+
+
+async def begin_attempt(
+    connection: HTTPConnection, limits: list[tuple[str, Limit]], *, code: str
+) -> Attempt:
+    """Count one attempt against each key in turn; raise ``429 code`` at the
+    first that is over its limit.
+
+    Put the address first: a blocked address is then refused before any
+    further counter is created, so guessing with ever new names cannot make
+    the limiter itself grow without bound.
+    """
+    limiter = connection.app.state.rate_limiter
+    counted: list[str] = []
+    for key, limit in limits:
+        wait = await limiter.hit(key, limit)
+        counted.append(key)
+        if wait:
+            raise ApiError(
+                429,
+                code,
+                params={"minutes": math.ceil(wait / 60), "seconds": wait},
+                headers={"Retry-After": str(wait)},
+            )
+    return Attempt(tuple(counted))
+
+
+def address_limit_key(connection: HTTPConnection, purpose: str) -> str:
+    return f"{purpose}:address:{address_key(client_address(connection))}"
+
+
+async def begin_login_attempt(connection: HTTPConnection, username: str) -> Attempt:
+    """A password check for ``username`` (the login form, or the password
+    change form, where a stolen session must not get to guess either)."""
+    settings = connection.app.state.settings
+    window = settings.login_window_seconds
+    account = f"login:account:{username}"
+    attempt = await begin_attempt(
+        connection,
+        [
+            (
+                address_limit_key(connection, "login"),
+                Limit(settings.login_attempts_per_address, window),
+            ),
+            (account, Limit(settings.login_attempts_per_account, window)),
+        ],
+        code="too_many_logins",
+    )
+    return Attempt(attempt.keys, forgive=(account,))

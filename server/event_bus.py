@@ -1,0 +1,175 @@
+"""The event bus: live events fanned out to the WebSockets that want them.
+
+One small interface, two backends chosen by settings (like
+encode/broadcaster): in-process for one server, Redis pub/sub when several
+server processes share the work. Either way, each process keeps one local
+fan-out from channels to subscriber queues; Redis only carries messages
+between processes, over one pub/sub connection per process.
+
+The bus is for *live delivery* only. Events are stored in the database
+first (``meetings.record_event``), so a subscriber that misses something
+(slow, reconnecting, a restart) catches up from there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+import redis.asyncio as redis
+
+log = logging.getLogger("tsunagu.events")
+QUEUE_SIZE = 1000
+
+
+class Subscription:
+    """Messages for the channels subscribed to, in order. Ends (``closed``)
+    if the subscriber falls too far behind; it should then reconnect and
+    catch up from the database."""
+
+    def __init__(self, fanout: Fanout) -> None:
+        self._fanout = fanout
+        self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(QUEUE_SIZE)
+        self.channels: set[str] = set()
+        self.closed = False
+
+    async def add(self, channel: str) -> None:
+        if channel not in self.channels:
+            self.channels.add(channel)
+            await self._fanout.attach(channel, self)
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        try:
+            self._queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.closed = True
+            self._queue.get_nowait()
+            self._queue.put_nowait(None)
+
+    async def get(self) -> dict[str, Any] | None:
+        """The next message, or ``None`` once the subscription has ended."""
+        message = await self._queue.get()
+        if message is None:
+            self.closed = True
+        return message
+
+
+class Fanout:
+    """Channel -> local subscriptions. ``on_first``/``on_last`` let a
+    backend (Redis) subscribe upstream only to channels someone here wants."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[Subscription]] = {}
+
+    async def attach(self, channel: str, subscription: Subscription) -> None:
+        first = channel not in self._subscribers
+        self._subscribers.setdefault(channel, set()).add(subscription)
+        if first:
+            await self.on_first(channel)
+
+    async def detach(self, subscription: Subscription) -> None:
+        for channel in subscription.channels:
+            subscribers = self._subscribers.get(channel)
+            if subscribers is None:
+                continue
+            subscribers.discard(subscription)
+            if not subscribers:
+                del self._subscribers[channel]
+                await self.on_last(channel)
+
+    def deliver(self, channel: str, message: dict[str, Any]) -> None:
+        for subscription in list(self._subscribers.get(channel, ())):
+            subscription.deliver(message)
+
+    async def on_first(self, channel: str) -> None:
+        pass
+
+    async def on_last(self, channel: str) -> None:
+        pass
+
+
+class EventBus(Protocol):
+    async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+
+    def subscribe(self) -> contextlib.AbstractAsyncContextManager[Subscription]: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryEventBus(Fanout):
+    """For one server process: nothing to install."""
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        self.deliver(channel, message)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[Subscription]:
+        subscription = Subscription(self)
+        try:
+            yield subscription
+        finally:
+            await self.detach(subscription)
+
+    async def close(self) -> None:
+        pass
+
+
+class RedisEventBus(MemoryEventBus):
+    """For several server processes sharing one Redis."""
+
+    def __init__(self, url: str, prefix: str = "tsunagu:events:") -> None:
+        super().__init__()
+        self._redis = redis.from_url(url)
+        self._pubsub = self._redis.pubsub()
+        self._prefix = prefix
+        self._reader: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        await self._redis.publish(self._prefix + channel, json.dumps(message))
+
+    async def on_first(self, channel: str) -> None:
+        async with self._lock:
+            await self._pubsub.subscribe(self._prefix + channel)
+            if self._reader is None:
+                self._reader = asyncio.create_task(self._read())
+
+    async def on_last(self, channel: str) -> None:
+        async with self._lock:
+            await self._pubsub.unsubscribe(self._prefix + channel)
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                message = await self._pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=1.0
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a dropped connection: redis-py reconnects on next call
+                log.exception("reading from Redis pub/sub failed; retrying")
+                await asyncio.sleep(0.5)
+                continue
+            if message is None or message.get("type") != "message":
+                continue
+            channel = message["channel"].decode().removeprefix(self._prefix)
+            self.deliver(channel, json.loads(message["data"]))
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        await self._pubsub.aclose()
+        await self._redis.aclose()
+
+
+def create_event_bus(redis_url: str) -> EventBus:
+    """Redis when a URL is configured, else in-process."""
+    return RedisEventBus(redis_url) if redis_url else MemoryEventBus()

@@ -1,0 +1,159 @@
+"""Meetings: a host and a guest connected by a number (or, later, a link).
+
+Every change to a meeting is recorded as a ``MeetingEvent`` in the same
+transaction, and published on the event bus only after that transaction
+commits (:func:`transaction`), so a client that hears of an event can always
+read it back, and a client that missed it finds it in the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
+
+from server import numbers
+from server.errors import ApiError
+from server.models import Guest, Meeting, MeetingEvent, User, utcnow
+
+PENDING = "tsunagu.pending_events"
+
+
+def envelope(event: MeetingEvent) -> dict[str, Any]:
+    """The one shape every live event has, on every channel."""
+    return {
+        "id": event.id,
+        "type": event.type,
+        "meeting_id": event.meeting_id,
+        "time": event.created_at.isoformat(),
+        "payload": event.payload,
+    }
+
+
+def channels(meeting: Meeting, guest_ids: list[int]) -> list[str]:
+    return [
+        f"meeting:{meeting.id}",
+        f"host:{meeting.host_id}",
+        *(f"guest:{guest_id}" for guest_id in guest_ids),
+    ]
+
+
+@contextlib.asynccontextmanager
+async def transaction(app: Starlette) -> AsyncIterator[AsyncSession]:
+    """A database transaction whose recorded events go out once it commits."""
+    async with app.state.db() as db:
+        async with db.begin():
+            yield db
+        pending = db.info.pop(PENDING, [])
+    for channel_list, message in pending:
+        for channel in channel_list:
+            await app.state.event_bus.publish(channel, message)
+
+
+async def record_event(
+    db: AsyncSession, meeting: Meeting, type_: str, payload: dict[str, Any] | None = None
+) -> MeetingEvent:
+    event = MeetingEvent(meeting_id=meeting.id, type=type_, payload=payload or {})
+    db.add(event)
+    await db.flush()
+    guest_ids = list(await db.scalars(select(Guest.id).where(Guest.meeting_id == meeting.id)))
+    db.info.setdefault(PENDING, []).append((channels(meeting, guest_ids), envelope(event)))
+    return event
+
+
+async def start_by_number(
+    db: AsyncSession, host: User, number: str, policy: numbers.NumberPolicy
+) -> Meeting:
+    """The host typed the number the guest read out: the two are connected."""
+    claimed = await numbers.claim_number(
+        db, numbers.normalize_number(number, policy), user_id=host.id
+    )
+    now = utcnow()
+    meeting = Meeting(
+        host_id=host.id, state="active", source="number", number=claimed.number, started_at=now
+    )
+    db.add(meeting)
+    await db.flush()
+    claimed.meeting_id = meeting.id
+    guest = await db.get(Guest, claimed.guest_id)
+    assert guest is not None
+    guest.meeting_id = meeting.id
+    await db.flush()
+    await db.refresh(meeting, ["host"])
+    await record_event(
+        db, meeting, "meeting.started", {"number": claimed.number, "host": host.label}
+    )
+    return meeting
+
+
+async def end_meeting(db: AsyncSession, meeting_id: int, *, by: str) -> Meeting:
+    """End a meeting (idempotent). ``by`` is "host", "guest" or "system"."""
+    now = utcnow()
+    ended = await db.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting_id, Meeting.state != "ended")
+        .values(state="ended", ended_at=now, ended_by=by, guest_connected=False)
+        .execution_options(synchronize_session=False)
+    )
+    meeting = await db.get(Meeting, meeting_id, populate_existing=True)
+    assert meeting is not None
+    if ended.rowcount == 1:
+        await record_event(db, meeting, "meeting.ended", {"by": by})
+    return meeting
+
+
+async def set_guest_presence(db: AsyncSession, meeting_id: int, *, connected: bool) -> None:
+    """Record the guest's live connection coming or going (no-op if unchanged
+    or the meeting has ended)."""
+    changed = await db.execute(
+        update(Meeting)
+        .where(
+            Meeting.id == meeting_id,
+            Meeting.state != "ended",
+            Meeting.guest_connected.is_(not connected),
+        )
+        .values(guest_connected=connected)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount == 1:
+        meeting = await db.get(Meeting, meeting_id, populate_existing=True)
+        assert meeting is not None
+        kind = "guest.connected" if connected else "guest.disconnected"
+        await record_event(db, meeting, kind)
+
+
+def visible_to(user: User) -> ColumnElement[bool]:
+    """Admins see every meeting; a host sees their own."""
+    return true() if user.is_admin else Meeting.host_id == user.id
+
+
+async def get_meeting(db: AsyncSession, user: User, meeting_id: int) -> Meeting:
+    """A meeting the user may see; anyone else's is simply not found."""
+    meeting = await db.scalar(select(Meeting).where(Meeting.id == meeting_id, visible_to(user)))
+    if meeting is None:
+        raise ApiError(404, "meeting_not_found")
+    return meeting
+
+
+async def list_meetings(
+    db: AsyncSession, user: User, *, state: str | None = None, limit: int = 50
+) -> list[Meeting]:
+    query = select(Meeting).where(visible_to(user))
+    if state == "live":
+        query = query.where(Meeting.state != "ended")
+    elif state is not None:
+        query = query.where(Meeting.state == state)
+    return list(await db.scalars(query.order_by(Meeting.id.desc()).limit(limit)))
+
+
+async def events_after(db: AsyncSession, meeting_id: int, after: int = 0) -> list[MeetingEvent]:
+    query = (
+        select(MeetingEvent)
+        .where(MeetingEvent.meeting_id == meeting_id, MeetingEvent.id > after)
+        .order_by(MeetingEvent.id)
+    )
+    return list(await db.scalars(query))
