@@ -19,11 +19,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from server import api, console, record_ids
+from server import api, console, live, record_ids
 from server.auth import refreshed_session_cookie
 from server.console.rendering import error_page, login_redirect, templates
 from server.database import alembic_config, create_engine, ping, session_factory
 from server.errors import ApiError, error_response, from_http_exception
+from server.event_bus import create_event_bus
 from server.passwords import Passwords
 from server.rate_limits import create_rate_limiter
 from server.response_headers import AddHeaders, Headers
@@ -45,19 +46,23 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         rate_limiter = create_rate_limiter(settings.redis_url)
+        event_bus = create_event_bus(settings.redis_url)
         try:
             await check_schema(engine)
             app.state.engine = engine
             app.state.db = session_factory(engine)
             app.state.rate_limiter = rate_limiter
+            app.state.event_bus = event_bus
             yield
         finally:
+            await event_bus.close()
             await rate_limiter.close()
             await engine.dispose()
 
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         *api.routes(),
+        *live.routes(),
         *console.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

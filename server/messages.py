@@ -372,4 +372,54 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Give the site a name of 1 to 100 characters.",
     },
     "error.site_not_found": {"ja": "サイトが見つかりません。", "en": "No such site."},
+    # -- connection numbers and meetings
+    "error.invalid_number": {
+        "ja": "接続番号は {digits} 桁の数字で入力してください。",
+        "en": "Connection numbers have {digits} digits.",
+    },
+    "error.number_unknown": {
+        "ja": "接続番号 {number} は見つかりません。お客様にもう一度読み上げてもらってください。",
+        "en": "Connection number {number} does not exist. Ask the guest to read it out again.",
+    },
+    "error.number_expired": {
+        "ja": "接続番号 {number} は有効期限が切れています。お客様に新しい番号を発行してもらってください。",
+        "en": "Connection number {number} has expired. Ask the guest to get a new number.",
+    },
+    "error.number_used": {
+        "ja": "接続番号 {number} はすでに使われています。お客様に新しい番号を発行してもらってください。",
+        "en": "Connection number {number} has already been used. Ask the guest to get a new number.",
+    },
+    "error.too_many_attempts": {
+        "ja": "番号の入力ミスが続いたため、一時的に受け付けを止めています。{seconds} 秒後にもう一度お試しください。",
+        "en": "Too many wrong numbers. Try again in {seconds} seconds.",
+    },
+    "error.too_many_numbers": {
+        "ja": "接続番号の発行が多すぎます。{seconds} 秒ほど待ってからもう一度お試しください。",
+        "en": "Too many numbers requested. Wait {seconds} seconds and try again.",
+    },
+    "error.numbers_exhausted": {
+        "ja": "ただいま混み合っています。少し待ってからもう一度「接続番号を発行」を押してください。",
+        "en": "All numbers are in use right now. Wait a moment and press “Get a number” again.",
+    },
+    "error.guest_token_required": {
+        "ja": "接続情報がありません。最初からやり直してください。",
+        "en": "No connection details were sent. Please start again.",
+    },
+    "error.invalid_guest_token": {
+        "ja": "接続情報が正しくありません。最初からやり直してください。",
+        "en": "The connection details are not valid. Please start again.",
+    },
+    "error.guest_token_expired": {
+        "ja": "接続情報の有効期限が切れました。最初からやり直してください。",
+        "en": "The connection details have expired. Please start again.",
+    },
+    "error.meeting_not_found": {"ja": "ミーティングが見つかりません。", "en": "No such meeting."},
+    "error.invalid_state": {
+        "ja": "state は {states} のいずれかです。",
+        "en": "state must be one of: {states}.",
+    },
+    "error.invalid_after": {
+        "ja": "after にはイベント ID（0 以上の整数）を指定してください。",
+        "en": "after must be an event id (a whole number, 0 or more).",
+    },
 }

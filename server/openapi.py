@@ -33,7 +33,7 @@ BODY_ERRORS = (
 @dataclass(frozen=True)
 class Operation:
     summary: str
-    auth: str = "user"  # "none" | "user" | "admin"
+    auth: str = "user"  # "none" | "user" | "admin" | "guest"
     body: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
@@ -93,6 +93,8 @@ def build_document(routes: Iterable[BaseRoute], server_url: str) -> dict[str, An
             entry["parameters"] = params
         if op.auth == "none":
             entry["security"] = []
+        elif op.auth == "guest":
+            entry["security"] = [{"guestToken": []}]
         if op.body is not None:
             entry["requestBody"] = {
                 "required": True,
@@ -108,7 +110,7 @@ def build_document(routes: Iterable[BaseRoute], server_url: str) -> dict[str, An
             responses[str(op.status)] = {"description": "Success, no body"}
         errors = [
             *AUTH_ERRORS.get(op.auth, ()),
-            *(CSRF_ERRORS if op.auth != "none" and method != "get" else ()),
+            *(CSRF_ERRORS if op.auth in ("user", "admin") and method != "get" else ()),
             *(BODY_ERRORS if op.body else ()),
             *op.errors,
         ]
@@ -136,6 +138,11 @@ def build_document(routes: Iterable[BaseRoute], server_url: str) -> dict[str, An
             "securitySchemes": {
                 "apiToken": {"type": "http", "scheme": "bearer"},
                 "consoleSession": {"type": "apiKey", "in": "cookie", "name": "tsunagu_session"},
+                "guestToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The guest_token returned with a connection number.",
+                },
             },
         },
         "security": [{"apiToken": []}, {"consoleSession": []}],

@@ -6,13 +6,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from server.api import me, sites, tokens, users
+from server.api import guest, me, meetings, sites, tokens, users
 from server.openapi import build_document
 from server.public_url import base_url
 
 
 def routes() -> list[BaseRoute]:
-    api = [*me.routes(), *users.routes(), *sites.routes(), *tokens.routes()]
+    api = [
+        *me.routes(),
+        *users.routes(),
+        *sites.routes(),
+        *tokens.routes(),
+        *meetings.routes(),
+        *guest.routes(),
+    ]
 
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(build_document(api, base_url(request)))

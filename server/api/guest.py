@@ -1,0 +1,195 @@
+"""``/api/v1/guest``: what a guest's browser calls (join page, later the snippet).
+
+Guests authenticate with the bearer token they got with their number.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute
+
+from server import meetings, numbers
+from server.attempts import address_limit_key, begin_attempt
+from server.auth import client_address
+from server.errors import ApiError
+from server.guests import bearer, guest_id_from_token, guest_token, require_guest
+from server.models import ConnectionNumber, Guest, Meeting, NumberSlot, utcnow
+from server.openapi import operation
+from server.payloads import Output, respond
+from server.rate_limits import Limit
+
+# Numbers are a shared, small pool: one address may not drain it.
+ISSUE_LIMIT = Limit(count=10, seconds=60)
+
+
+class IssuedNumber(Output):
+    number: str
+    expires_at: datetime
+    expires_in: int
+    guest_token: str
+
+
+class GuestSession(Output):
+    status: str  # waiting | connected | ended | expired
+    number: str | None
+    expires_at: datetime | None
+    expires_in: int | None
+    meeting_id: int | None
+    host_name: str | None
+    ended_by: str | None
+
+
+def policy(request: Request) -> numbers.NumberPolicy:
+    settings = request.app.state.settings
+    return numbers.NumberPolicy(settings.number_digits, settings.number_ttl)
+
+
+async def current_guest(request: Request, db: AsyncSession) -> Guest | None:
+    """The guest named by a bearer token, if one came and is still good: a
+    guest asking again for a number (it expired) stays the same guest."""
+    token = bearer(request)
+    if not token:
+        return None
+    try:
+        guest_id = guest_id_from_token(request.app.state.settings.secret_key, token)
+    except ApiError:
+        return None
+    return await db.get(Guest, guest_id)
+
+
+async def issue_number(request: Request) -> JSONResponse:
+    await begin_attempt(
+        request, [(address_limit_key(request, "numbers"), ISSUE_LIMIT)], code="too_many_numbers"
+    )
+    async with meetings.transaction(request.app) as db:
+        guest = await current_guest(request, db)
+        if guest is None or guest.meeting_id is not None:
+            guest = Guest(
+                user_agent=request.headers.get("user-agent", "")[:300],
+                address=client_address(request)[:64],
+            )
+            db.add(guest)
+            await db.flush()
+        else:
+            await release_numbers(db, guest)
+        issued = await numbers.issue_number(db, guest, policy(request))
+        token = guest_token(request.app.state.settings.secret_key, guest)
+    body = {
+        "number": issued.number,
+        "expires_at": issued.expires_at,
+        "expires_in": int((issued.expires_at - utcnow()).total_seconds()),
+        "guest_token": token,
+    }
+    return respond(IssuedNumber, body, status=201)
+
+
+async def release_numbers(db: AsyncSession, guest: Guest) -> None:
+    """Give back the guest's unclaimed live numbers (a re-issue, or leaving)."""
+    now = utcnow()
+    live = select(ConnectionNumber.id).where(
+        ConnectionNumber.guest_id == guest.id,
+        ConnectionNumber.claimed_at.is_(None),
+        ConnectionNumber.expires_at > now,
+    )
+    await db.execute(
+        update(NumberSlot).where(NumberSlot.holder_id.in_(live)).values(held_until=now)
+    )
+    await db.execute(
+        update(ConnectionNumber)
+        .where(ConnectionNumber.id.in_(live))
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def guest_session(db: AsyncSession, guest: Guest) -> dict:
+    latest = await db.scalar(
+        select(ConnectionNumber)
+        .where(ConnectionNumber.guest_id == guest.id)
+        .order_by(ConnectionNumber.id.desc())
+        .limit(1)
+    )
+    meeting = await db.get(Meeting, guest.meeting_id) if guest.meeting_id else None
+    now = utcnow()
+    if meeting is not None:
+        status = "ended" if meeting.state == "ended" else "connected"
+    elif latest is not None and latest.expires_at > now:
+        status = "waiting"
+    else:
+        status = "expired"
+    waiting = status == "waiting" and latest is not None
+    return {
+        "status": status,
+        "number": latest.number if latest else None,
+        "expires_at": latest.expires_at if waiting else None,
+        "expires_in": int((latest.expires_at - now).total_seconds()) if waiting else None,
+        "meeting_id": meeting.id if meeting else None,
+        "host_name": meeting.host.label if meeting else None,
+        "ended_by": meeting.ended_by if meeting else None,
+    }
+
+
+async def get_session(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        guest = await require_guest(request, db)
+        return respond(GuestSession, await guest_session(db, guest))
+
+
+async def leave(request: Request) -> JSONResponse:
+    async with meetings.transaction(request.app) as db:
+        guest = await require_guest(request, db)
+        if guest.meeting_id is not None:
+            await meetings.end_meeting(db, guest.meeting_id, by="guest")
+        else:
+            await release_numbers(db, guest)
+        session = await guest_session(db, guest)
+    return respond(GuestSession, session)
+
+
+GUEST_AUTH_ERRORS = (
+    (401, "guest_token_required"),
+    (401, "invalid_guest_token"),
+    (401, "guest_token_expired"),
+)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        operation(
+            "POST",
+            "/api/v1/guest/numbers",
+            issue_number,
+            summary="Issue a connection number to a guest (send the old guest token to keep "
+            "being the same guest)",
+            auth="none",
+            response=IssuedNumber,
+            status=201,
+            errors=((429, "too_many_numbers"), (503, "numbers_exhausted")),
+            tag="guest",
+        ),
+        operation(
+            "GET",
+            "/api/v1/guest/session",
+            get_session,
+            summary="The guest's state: waiting for the host, connected, ended or expired",
+            auth="guest",
+            response=GuestSession,
+            errors=GUEST_AUTH_ERRORS,
+            tag="guest",
+        ),
+        operation(
+            "POST",
+            "/api/v1/guest/leave",
+            leave,
+            summary="The guest leaves: ends the meeting, or gives the number back",
+            auth="guest",
+            response=GuestSession,
+            errors=GUEST_AUTH_ERRORS,
+            tag="guest",
+        ),
+    ]

@@ -1,0 +1,179 @@
+"""``/api/v1/meetings``: hosts claim numbers, watch and end their meetings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute
+
+from server import meetings
+from server.api.guest import policy
+from server.attempts import address_limit_key, begin_attempt
+from server.auth import require_user
+from server.errors import ApiError
+from server.models import Meeting
+from server.openapi import operation
+from server.payloads import Output, Payload, read_json, respond
+from server.rate_limits import Limit
+
+STATES = ("live", "waiting", "active", "ended")
+
+
+class HostOut(Output):
+    id: int
+    username: str
+    label: str
+
+
+class MeetingOut(Output):
+    id: int
+    state: str
+    source: str
+    number: str | None
+    host: HostOut
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    ended_by: str | None
+    guest_connected: bool
+
+
+class MeetingList(Output):
+    meetings: list[MeetingOut]
+
+
+class EventOut(Output):
+    id: int
+    type: str
+    meeting_id: int
+    time: datetime
+    payload: dict
+
+
+class EventList(Output):
+    events: list[EventOut]
+
+
+class Claim(Payload):
+    number: str = Field(max_length=20, description='What the guest read out, e.g. "0427"')
+
+
+async def start_meeting(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+    body = await read_json(request, Claim)
+    limit = Limit(request.app.state.settings.claim_attempts_per_minute, 60)
+    attempt = await begin_attempt(
+        request,
+        [
+            (address_limit_key(request, "claims"), limit),
+            (f"claims:host:{principal.user.id}", limit),
+        ],
+        code="too_many_attempts",
+    )
+    async with meetings.transaction(request.app) as db:
+        meeting = await meetings.start_by_number(db, principal.user, body.number, policy(request))
+    await attempt.succeeded(request)
+    return respond(MeetingOut, meeting, status=201)
+
+
+async def list_meetings(request: Request) -> JSONResponse:
+    state = request.query_params.get("state")
+    if state is not None and state not in STATES:
+        raise ApiError(422, "invalid_state", params={"states": ", ".join(STATES)})
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        found = await meetings.list_meetings(db, principal.user, state=state)
+        return respond(MeetingList, {"meetings": found})
+
+
+async def get_meeting(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
+        return respond(MeetingOut, meeting)
+
+
+async def list_events(request: Request) -> JSONResponse:
+    after = request.query_params.get("after", "0")
+    if not after.isdigit() or len(after) > 12:
+        raise ApiError(422, "invalid_after")
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
+        events = await meetings.events_after(db, meeting.id, int(after))
+        return respond(EventList, {"events": [meetings.envelope(e) for e in events]})
+
+
+async def end_meeting(request: Request) -> JSONResponse:
+    async with meetings.transaction(request.app) as db:
+        principal = await require_user(request, db)
+        meeting: Meeting = await meetings.get_meeting(
+            db, principal.user, request.path_params["meeting_id"]
+        )
+        meeting = await meetings.end_meeting(db, meeting.id, by="host")
+    return respond(MeetingOut, meeting)
+
+
+NOT_FOUND = ((404, "meeting_not_found"),)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        operation(
+            "POST",
+            "/api/v1/meetings",
+            start_meeting,
+            summary="Start a meeting with the guest whose connection number the host typed",
+            body=Claim,
+            response=MeetingOut,
+            status=201,
+            errors=(
+                (404, "number_unknown"),
+                (409, "number_used"),
+                (410, "number_expired"),
+                (422, "invalid_number"),
+                (429, "too_many_attempts"),
+            ),
+            tag="meetings",
+        ),
+        operation(
+            "GET",
+            "/api/v1/meetings",
+            list_meetings,
+            summary="Meetings you may see, newest first (?state=live|waiting|active|ended)",
+            response=MeetingList,
+            errors=((422, "invalid_state"),),
+            tag="meetings",
+        ),
+        operation(
+            "GET",
+            "/api/v1/meetings/{meeting_id:id}",
+            get_meeting,
+            summary="One meeting",
+            response=MeetingOut,
+            errors=NOT_FOUND,
+            tag="meetings",
+        ),
+        operation(
+            "GET",
+            "/api/v1/meetings/{meeting_id:id}/events",
+            list_events,
+            summary="The meeting's events after ?after=<event id>, oldest first (to catch up)",
+            response=EventList,
+            errors=(*NOT_FOUND, (422, "invalid_after")),
+            tag="meetings",
+        ),
+        operation(
+            "POST",
+            "/api/v1/meetings/{meeting_id:id}/end",
+            end_meeting,
+            summary="End the meeting (idempotent)",
+            response=MeetingOut,
+            errors=NOT_FOUND,
+            tag="meetings",
+        ),
+    ]

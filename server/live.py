@@ -1,0 +1,237 @@
+"""Live channels over WebSocket: the console's and the guest's.
+
+- ``/api/v1/live``: a host's dashboard; events of all their meetings.
+- ``/api/v1/meetings/{id}/live?after=N``: one meeting in the console.
+- ``/api/v1/guest/live``: the guest; the first message is
+  ``{"type": "hello", "token": ..., "after": N}`` (a token never goes in a
+  URL, where logs would keep it).
+
+Every message the server sends is an event envelope (``meetings.envelope``)
+or ``{"type": "pong"}``. A client that connects with ``after`` first gets
+every stored event it missed, then live ones, without gaps or repeats. The
+client sends ``{"type": "ping"}`` every 15 s; a connection silent for longer
+than ``IDLE_TIMEOUT`` is closed, which is how a vanished phone shows up as
+"the guest disconnected".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from server import meetings
+from server.auth import authenticate, is_same_origin
+from server.errors import ApiError
+from server.event_bus import Subscription
+from server.guests import require_guest
+from server.models import Guest
+
+log = logging.getLogger("tsunagu.live")
+IDLE_TIMEOUT = 45.0
+HELLO_TIMEOUT = 10.0
+# WebSocket close codes (4000-4999 are for applications).
+UNAUTHORIZED = 4401
+FORBIDDEN = 4403
+NOT_FOUND = 4404
+
+
+async def send_json(websocket: WebSocket, message: dict[str, Any]) -> None:
+    await websocket.send_text(json.dumps(message, ensure_ascii=False))
+
+
+async def receive_pings(websocket: WebSocket) -> None:
+    """Answer pings until the client goes away or falls silent."""
+    while True:
+        with anyio.fail_after(IDLE_TIMEOUT):
+            text = await websocket.receive_text()
+        try:
+            message = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(message, dict) and message.get("type") == "ping":
+            await send_json(websocket, {"type": "pong"})
+
+
+class Sent:
+    """Ids of the events already sent on one socket. An event can arrive
+    twice (on a guest's and a meeting's channel, or in the catch-up and
+    live), and two transactions may publish out of id order, so repeats are
+    recognised by id, not by "not newer than the last"."""
+
+    def __init__(self, keep: int = 2000) -> None:
+        self._ids: dict[int, None] = {}
+        self._keep = keep
+
+    def first_time(self, event_id: int) -> bool:
+        if event_id in self._ids:
+            return False
+        self._ids[event_id] = None
+        if len(self._ids) > self._keep:
+            del self._ids[next(iter(self._ids))]
+        return True
+
+
+async def forward(
+    websocket: WebSocket,
+    subscription: Subscription,
+    sent: Sent,
+    on_event: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+) -> None:
+    """Send live events not sent yet, until the subscription ends."""
+    while True:
+        message = await subscription.get()
+        if message is None:
+            await websocket.close(code=1013)  # try again later: too far behind
+            return
+        if not sent.first_time(message["id"]):
+            continue
+        await send_json(websocket, message)
+        if on_event is not None:
+            await on_event(message)
+
+
+async def run(
+    websocket: WebSocket,
+    subscription: Subscription,
+    sent: Sent,
+    on_event: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+) -> None:
+    """Forward events and answer pings until either side stops."""
+    async with anyio.create_task_group() as group:
+
+        async def pings() -> None:
+            with contextlib.suppress(WebSocketDisconnect, TimeoutError):
+                await receive_pings(websocket)
+            group.cancel_scope.cancel()
+
+        group.start_soon(pings)
+        await forward(websocket, subscription, sent, on_event)
+        group.cancel_scope.cancel()
+
+
+async def replay(websocket: WebSocket, meeting_id: int, after: int, sent: Sent) -> None:
+    """Send the stored events after ``after`` that were not sent yet."""
+    async with websocket.app.state.db() as db:
+        events = await meetings.events_after(db, meeting_id, after)
+    for event in events:
+        if sent.first_time(event.id):
+            await send_json(websocket, meetings.envelope(event))
+
+
+def after_param(websocket: WebSocket) -> int:
+    value = websocket.query_params.get("after", "0")
+    return int(value) if value.isdigit() and len(value) <= 12 else 0
+
+
+async def console_principal(websocket: WebSocket):
+    """The logged-in console user, or ``None`` after closing the socket."""
+    if not is_same_origin(websocket):  # cross-site WebSocket hijacking
+        await websocket.close(code=FORBIDDEN)
+        return None
+    async with websocket.app.state.db.begin() as db:
+        try:
+            principal = await authenticate(websocket, db)
+        except ApiError:
+            principal = None
+    if principal is None:
+        await websocket.close(code=UNAUTHORIZED)
+    return principal
+
+
+async def host_live(websocket: WebSocket) -> None:
+    principal = await console_principal(websocket)
+    if principal is None:
+        return
+    await websocket.accept()
+    async with websocket.app.state.event_bus.subscribe() as subscription:
+        await subscription.add(f"host:{principal.user.id}")
+        await run(websocket, subscription, Sent())
+
+
+async def meeting_live(websocket: WebSocket) -> None:
+    principal = await console_principal(websocket)
+    if principal is None:
+        return
+    async with websocket.app.state.db() as db:
+        try:
+            meeting = await meetings.get_meeting(
+                db, principal.user, websocket.path_params["meeting_id"]
+            )
+        except ApiError:
+            await websocket.close(code=NOT_FOUND)
+            return
+    await websocket.accept()
+    async with websocket.app.state.event_bus.subscribe() as subscription:
+        # Subscribe before replaying, so nothing falls between the two.
+        await subscription.add(f"meeting:{meeting.id}")
+        sent = Sent()
+        await replay(websocket, meeting.id, after_param(websocket), sent)
+        await run(websocket, subscription, sent)
+
+
+async def guest_live(websocket: WebSocket) -> None:
+    await websocket.accept()
+    try:
+        with anyio.fail_after(HELLO_TIMEOUT):
+            hello = json.loads(await websocket.receive_text())
+        if not isinstance(hello, dict) or hello.get("type") != "hello":
+            raise ValueError("expected hello")
+        token = str(hello.get("token", ""))
+        after = hello.get("after", 0)
+        after = after if isinstance(after, int) and after >= 0 else 0
+        async with websocket.app.state.db() as db:
+            guest = await require_guest(websocket, db, token)
+    except (TimeoutError, ValueError, ApiError, WebSocketDisconnect):
+        await websocket.close(code=UNAUTHORIZED)
+        return
+
+    app = websocket.app
+    state = {"meeting_id": guest.meeting_id}
+
+    async def joined(meeting_id: int, subscription: Subscription) -> None:
+        state["meeting_id"] = meeting_id
+        await subscription.add(f"meeting:{meeting_id}")
+        async with meetings.transaction(app) as db:
+            await meetings.set_guest_presence(db, meeting_id, connected=True)
+
+    async with app.state.event_bus.subscribe() as subscription:
+        await subscription.add(f"guest:{guest.id}")
+
+        async def on_event(message: dict[str, Any]) -> None:
+            if message["type"] == "meeting.started" and state["meeting_id"] is None:
+                await joined(message["meeting_id"], subscription)
+
+        sent = Sent()
+        try:
+            if guest.meeting_id is not None:
+                await subscription.add(f"meeting:{guest.meeting_id}")
+                await replay(websocket, guest.meeting_id, after, sent)
+                await joined(guest.meeting_id, subscription)
+            await run(websocket, subscription, sent, on_event)
+        finally:
+            if state["meeting_id"] is not None:
+                with anyio.CancelScope(shield=True):
+                    await _guest_gone(app, state["meeting_id"], guest)
+
+
+async def _guest_gone(app, meeting_id: int, guest: Guest) -> None:
+    try:
+        async with meetings.transaction(app) as db:
+            await meetings.set_guest_presence(db, meeting_id, connected=False)
+    except Exception:  # the server may be shutting down; presence is best effort
+        log.warning("could not record guest %s leaving meeting %s", guest.id, meeting_id)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        WebSocketRoute("/api/v1/live", host_live),
+        WebSocketRoute("/api/v1/meetings/{meeting_id:id}/live", meeting_live),
+        WebSocketRoute("/api/v1/guest/live", guest_live),
+    ]
