@@ -16,7 +16,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.types import Scope
 
 from server.api_tokens import resolve_token
@@ -39,7 +39,7 @@ class Principal:
     token: ApiToken | None = None
 
 
-async def authenticate(request: Request, db: AsyncSession) -> Principal | None:
+async def authenticate(request: HTTPConnection, db: AsyncSession) -> Principal | None:
     """Resolve the caller, or ``None`` when there are no credentials.
 
     A bearer token that does not resolve is an error rather than a fall
@@ -102,7 +102,7 @@ def check_form_csrf(request: Request, principal: Principal, form: object) -> Non
     check_csrf(request, principal, value if isinstance(value, str) else "")
 
 
-def is_same_origin(request: Request) -> bool:
+def is_same_origin(request: HTTPConnection) -> bool:
     """False only when a browser says the request came from another origin.
 
     Requests without ``Origin`` come from non-browser clients (browsers send
@@ -112,7 +112,9 @@ def is_same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return True
-    own = {f"{request.url.scheme}://{request.url.netloc}".lower()}
+    # A WebSocket's URL is ws(s)://, but the page that opened it is http(s)://.
+    scheme = {"ws": "http", "wss": "https"}.get(request.url.scheme, request.url.scheme)
+    own = {f"{scheme}://{request.url.netloc}".lower()}
     public_url = request.app.state.settings.public_url
     if public_url:
         parts = urlsplit(public_url)
@@ -120,7 +122,7 @@ def is_same_origin(request: Request) -> bool:
     return origin.lower() in own
 
 
-def session_cookie(request: Request, token: str, *, max_age: int | None = None) -> str:
+def session_cookie(request: HTTPConnection, token: str, *, max_age: int | None = None) -> str:
     """The ``Set-Cookie`` value for a login session (``max_age=0`` deletes it)."""
     cookie = SimpleCookie()
     cookie[SESSION_COOKIE] = token
@@ -148,12 +150,12 @@ def refreshed_session_cookie(scope: Scope, headers: Headers) -> Headers:
     return [(b"set-cookie", cookie.encode("latin-1"))]
 
 
-def client_address(request: Request) -> str:
+def client_address(request: HTTPConnection) -> str:
     # uvicorn has already replaced this with X-Forwarded-For when the peer is
     # a trusted proxy (TSUNAGU_FORWARDED_ALLOW_IPS).
     return request.client.host if request.client else ""
 
 
-def is_https(request: Request) -> bool:
+def is_https(request: HTTPConnection) -> bool:
     public_url = request.app.state.settings.public_url
-    return request.url.scheme == "https" or public_url.startswith("https://")
+    return request.url.scheme in ("https", "wss") or public_url.startswith("https://")

@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server import meetings
-from server.auth import authenticate, is_same_origin
+from server.auth import Principal, authenticate, is_same_origin
 from server.errors import ApiError
 from server.event_bus import Subscription
 from server.guests import require_guest
@@ -130,9 +130,12 @@ def after_param(websocket: WebSocket) -> int:
     return int(value) if value.isdigit() and len(value) <= 12 else 0
 
 
-async def console_principal(websocket: WebSocket):
-    """The logged-in console user, or ``None`` after closing the socket."""
-    if not is_same_origin(websocket):  # cross-site WebSocket hijacking
+async def console_principal(websocket: WebSocket) -> Principal | None:
+    """The logged-in console user, with the socket accepted; or ``None``
+    with it refused: a foreign page fails the handshake (cross-site
+    WebSocket hijacking), a lapsed login is told so by close code 4401 so
+    the console can send the person to the login page."""
+    if not is_same_origin(websocket):
         await websocket.close(code=FORBIDDEN)
         return None
     async with websocket.app.state.db.begin() as db:
@@ -140,6 +143,7 @@ async def console_principal(websocket: WebSocket):
             principal = await authenticate(websocket, db)
         except ApiError:
             principal = None
+    await websocket.accept()
     if principal is None:
         await websocket.close(code=UNAUTHORIZED)
     return principal
@@ -149,7 +153,6 @@ async def host_live(websocket: WebSocket) -> None:
     principal = await console_principal(websocket)
     if principal is None:
         return
-    await websocket.accept()
     async with websocket.app.state.event_bus.subscribe() as subscription:
         await subscription.add(f"host:{principal.user.id}")
         await run(websocket, subscription, Sent())
@@ -167,7 +170,6 @@ async def meeting_live(websocket: WebSocket) -> None:
         except ApiError:
             await websocket.close(code=NOT_FOUND)
             return
-    await websocket.accept()
     async with websocket.app.state.event_bus.subscribe() as subscription:
         # Subscribe before replaying, so nothing falls between the two.
         await subscription.add(f"meeting:{meeting.id}")

@@ -1,0 +1,217 @@
+"""Live events over WebSocket, against the real server: what the host and the
+guest see as it happens, after a reconnect, after a restart, and across two
+server instances sharing Redis."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import anyio
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from tests.conftest import REDIS_URL
+from tests.live_server import LiveServer, start_server
+
+
+class Host:
+    """A host at the console, through the same HTTP API the console uses."""
+
+    def __init__(self, server: LiveServer) -> None:
+        self.server = server
+        self.http = httpx.AsyncClient(base_url=server.url)
+
+    async def log_in(self, password: str) -> None:
+        await self.http.post("/login", data={"username": "admin", "password": password})
+        page = (await self.http.get("/account")).text
+        self.http.headers["x-csrf-token"] = re.search(r'csrf-token" content="(\w+)"', page)[1]
+
+    async def claim(self, number: str) -> dict:
+        response = await self.http.post("/api/v1/meetings", json={"number": number})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def socket(self, path: str):
+        cookie = f"tsunagu_session={self.http.cookies['tsunagu_session']}"
+        url = self.server.url.replace("http", "ws", 1) + path
+        return connect(url, origin=self.server.url, additional_headers={"cookie": cookie})
+
+
+async def guest_socket(server: LiveServer, token: str, after: int = 0):
+    socket = await connect(server.url.replace("http", "ws", 1) + "/api/v1/guest/live")
+    await socket.send(json.dumps({"type": "hello", "token": token, "after": after}))
+    return socket
+
+
+async def new_number(server: LiveServer) -> dict:
+    async with httpx.AsyncClient(base_url=server.url) as guest:
+        response = await guest.post("/api/v1/guest/numbers")
+    assert response.status_code == 201
+    return response.json()
+
+
+async def until(socket, event_type: str) -> dict:
+    """Read events until one of ``event_type`` arrives (10 s at most)."""
+    with anyio.fail_after(10):
+        while True:
+            message = json.loads(await socket.recv())
+            if message.get("type") == event_type:
+                return message
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    running = start_server(tmp_path_factory.mktemp("live-events"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+async def host(server):
+    console = Host(server)
+    await console.log_in(server.first_run_password())
+    yield console
+    await console.http.aclose()
+
+
+async def test_the_host_watches_the_guest_arrive_and_leave_as_it_happens(server, host):
+    issued = await new_number(server)
+    guest = await guest_socket(server, issued["guest_token"])
+    async with host.socket("/api/v1/live") as dashboard:
+        meeting = await host.claim(issued["number"])
+        started = await until(dashboard, "meeting.started")
+        assert started["meeting_id"] == meeting["id"]
+        assert started["payload"]["number"] == issued["number"]
+        assert set(started) == {"id", "type", "meeting_id", "time", "payload"}
+
+        # The waiting guest hears of the meeting the moment it starts...
+        assert (await until(guest, "meeting.started"))["meeting_id"] == meeting["id"]
+        async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
+            # ...and the host sees the guest connected.
+            await until(view, "guest.connected")
+            await guest.close()
+            await until(view, "guest.disconnected")
+            await until(dashboard, "guest.disconnected")
+
+
+async def test_the_guest_hears_that_the_host_ended_the_meeting(server, host):
+    issued = await new_number(server)
+    meeting = await host.claim(issued["number"])
+    guest = await guest_socket(server, issued["guest_token"])
+    await until(guest, "meeting.started")  # caught up from the database
+
+    await host.http.post(f"/api/v1/meetings/{meeting['id']}/end")
+
+    ended = await until(guest, "meeting.ended")
+    assert ended["payload"] == {"by": "host"}
+    await guest.close()
+
+
+async def test_a_reconnecting_console_gets_exactly_the_events_it_missed(server, host):
+    issued = await new_number(server)
+    meeting = await host.claim(issued["number"])
+    path = f"/api/v1/meetings/{meeting['id']}/live"
+    async with host.socket(path) as view:
+        started = await until(view, "meeting.started")
+    # While the console is away, the guest comes and goes and the host ends.
+    guest = await guest_socket(server, issued["guest_token"])
+    await until(guest, "meeting.started")
+    await guest.close()
+    await host.http.post(f"/api/v1/meetings/{meeting['id']}/end")
+
+    async with host.socket(f"{path}?after={started['id']}") as view:
+        missed = []
+        while not missed or missed[-1]["type"] != "meeting.ended":
+            with anyio.fail_after(10):
+                missed.append(json.loads(await view.recv()))
+    assert [m["type"] for m in missed] == ["guest.connected", "guest.disconnected", "meeting.ended"]
+    assert [m["id"] for m in missed] == sorted(m["id"] for m in missed)
+
+
+async def test_pings_are_answered(server):
+    issued = await new_number(server)
+    guest = await guest_socket(server, issued["guest_token"])
+    await guest.send(json.dumps({"type": "ping"}))
+    assert json.loads(await guest.recv()) == {"type": "pong"}
+    await guest.close()
+
+
+async def test_the_console_socket_refuses_other_sites_and_strangers(server, host):
+    issued = await new_number(server)
+    meeting = await host.claim(issued["number"])
+    url = server.url.replace("http", "ws", 1) + f"/api/v1/meetings/{meeting['id']}/live"
+    cookie = {"cookie": f"tsunagu_session={host.http.cookies['tsunagu_session']}"}
+
+    with pytest.raises(InvalidStatus) as hijack:
+        await connect(url, origin="https://evil.example", additional_headers=cookie)
+    assert hijack.value.response.status_code == 403
+
+    for path, code in [(url, 4401), (url.replace(f"/{meeting['id']}/", "/999999/"), 4404)]:
+        headers = cookie if code == 4404 else {}
+        socket = await connect(path, origin=server.url, additional_headers=headers)
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.recv()
+        assert closed.value.rcvd.code == code
+
+
+async def test_a_guest_socket_with_a_forged_token_is_closed(server):
+    socket = await guest_socket(server, "forged")
+    with pytest.raises(ConnectionClosed) as closed:
+        await socket.recv()
+    assert closed.value.rcvd.code == 4401
+
+
+async def test_a_restart_loses_no_meeting_and_clients_resume(tmp_path):
+    first = start_server(tmp_path)
+    try:
+        password = first.first_run_password()
+        host = Host(first)
+        await host.log_in(password)
+        issued = await new_number(first)
+        meeting = await host.claim(issued["number"])
+        await host.http.aclose()
+    finally:
+        first.stop()
+
+    again = start_server(tmp_path, port=int(first.url.rsplit(":", 1)[1]))
+    try:
+        host = Host(again)
+        await host.log_in(password)
+        live = (await host.http.get("/api/v1/meetings?state=live")).json()["meetings"]
+        assert [m["id"] for m in live] == [meeting["id"]]
+        guest = await guest_socket(again, issued["guest_token"])
+        await until(guest, "meeting.started")
+        async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
+            await until(view, "guest.connected")
+        await guest.close()
+        await host.http.aclose()
+    finally:
+        again.stop()
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="needs TSUNAGU_TEST_REDIS_URL")
+async def test_a_host_on_one_instance_sees_a_guest_on_another(tmp_path):
+    """Two server processes behind a load balancer: one database, one Redis."""
+    shared = {"TSUNAGU_REDIS_URL": REDIS_URL, "TSUNAGU_SECRET_KEY": "shared-secret-for-both"}
+    a = start_server(tmp_path, **shared)
+    b = start_server(tmp_path, **shared)
+    try:
+        host = Host(a)
+        await host.log_in(a.first_run_password())
+        issued = await new_number(b)
+        guest = await guest_socket(b, issued["guest_token"])
+        async with host.socket("/api/v1/live") as dashboard:
+            meeting = await host.claim(issued["number"])  # claimed on A...
+            await until(guest, "meeting.started")  # ...heard by the guest on B
+            async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
+                await until(view, "guest.connected")  # recorded on B, seen on A
+                await guest.close()
+                await until(view, "guest.disconnected")
+            await until(dashboard, "guest.disconnected")
+        await host.http.aclose()
+    finally:
+        a.stop()
+        b.stop()

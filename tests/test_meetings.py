@@ -1,0 +1,157 @@
+"""Meetings through the API: the guest's view and the host's, kept apart per host."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import csrf_token, http_client, log_in
+
+
+@pytest.fixture
+async def host(app, make_user):
+    await make_user("tanaka")
+    async with http_client(app) as client:
+        await log_in(client, "tanaka")
+        client.headers["x-csrf-token"] = await csrf_token(client)
+        yield client
+
+
+@pytest.fixture
+async def guest(app):
+    async with http_client(app, address="192.0.2.44") as client:
+        yield client
+
+
+async def get_number(guest, token: str | None = None) -> dict:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    response = await guest.post("/api/v1/guest/numbers", headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def as_guest(token: str) -> dict:
+    return {"authorization": f"Bearer {token}"}
+
+
+async def test_guest_reads_the_number_host_types_it_and_both_are_connected(host, guest):
+    issued = await get_number(guest)
+    assert len(issued["number"]) == 4
+    assert 115 <= issued["expires_in"] <= 120
+    waiting = (
+        await guest.get("/api/v1/guest/session", headers=as_guest(issued["guest_token"]))
+    ).json()
+    assert waiting["status"] == "waiting"
+    assert waiting["number"] == issued["number"]
+
+    started = await host.post("/api/v1/meetings", json={"number": issued["number"]})
+
+    assert started.status_code == 201
+    meeting = started.json()
+    assert meeting["state"] == "active"
+    assert meeting["number"] == issued["number"]
+    assert meeting["host"]["username"] == "tanaka"
+    session = (
+        await guest.get("/api/v1/guest/session", headers=as_guest(issued["guest_token"]))
+    ).json()
+    assert session["status"] == "connected"
+    assert session["meeting_id"] == meeting["id"]
+    assert session["host_name"] == "tanaka"
+    live = (await host.get("/api/v1/meetings?state=live")).json()["meetings"]
+    assert [m["id"] for m in live] == [meeting["id"]]
+
+
+async def test_host_ends_and_the_guest_learns_it_ended(host, guest):
+    issued = await get_number(guest)
+    meeting = (await host.post("/api/v1/meetings", json={"number": issued["number"]})).json()
+
+    ended = await host.post(f"/api/v1/meetings/{meeting['id']}/end")
+
+    assert ended.json()["state"] == "ended"
+    assert ended.json()["ended_by"] == "host"
+    session = (
+        await guest.get("/api/v1/guest/session", headers=as_guest(issued["guest_token"]))
+    ).json()
+    assert session["status"] == "ended"
+    assert session["ended_by"] == "host"
+    again = await host.post(f"/api/v1/meetings/{meeting['id']}/end")
+    assert again.status_code == 200  # ending twice is harmless
+    types = [
+        e["type"]
+        for e in (await host.get(f"/api/v1/meetings/{meeting['id']}/events")).json()["events"]
+    ]
+    assert types == ["meeting.started", "meeting.ended"]
+
+
+async def test_guest_leaves_and_the_host_sees_who_ended_it(host, guest):
+    issued = await get_number(guest)
+    meeting = (await host.post("/api/v1/meetings", json={"number": issued["number"]})).json()
+
+    left = await guest.post("/api/v1/guest/leave", headers=as_guest(issued["guest_token"]))
+
+    assert left.json()["status"] == "ended"
+    seen = (await host.get(f"/api/v1/meetings/{meeting['id']}")).json()
+    assert seen["state"] == "ended"
+    assert seen["ended_by"] == "guest"
+
+
+async def test_a_guest_who_leaves_before_the_call_gives_the_number_back(host, guest):
+    issued = await get_number(guest)
+    await guest.post("/api/v1/guest/leave", headers=as_guest(issued["guest_token"]))
+    late = await host.post("/api/v1/meetings", json={"number": issued["number"]})
+    assert late.json()["error"]["code"] == "number_expired"
+
+
+async def test_a_reissued_number_keeps_the_same_guest_and_frees_the_old_one(host, guest):
+    first = await get_number(guest)
+    second = await get_number(guest, first["guest_token"])
+    assert second["number"] != first["number"]
+    old = await host.post("/api/v1/meetings", json={"number": first["number"]})
+    assert old.json()["error"]["code"] == "number_expired"
+    meeting = await host.post("/api/v1/meetings", json={"number": second["number"]})
+    assert meeting.status_code == 201
+    # The first token names the same guest, who is now connected.
+    session = await guest.get("/api/v1/guest/session", headers=as_guest(first["guest_token"]))
+    assert session.json()["status"] == "connected"
+
+
+async def test_one_address_cannot_drain_the_numbers(app):
+    async with http_client(app, address="198.51.100.99") as greedy:
+        answers = [(await greedy.post("/api/v1/guest/numbers")).status_code for _ in range(11)]
+    assert answers == [201] * 10 + [429]
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "eyJnIjoxfQ.forged.signature"])
+async def test_forged_or_missing_guest_tokens_are_refused(guest, token):
+    response = await guest.get("/api/v1/guest/session", headers=as_guest(token) if token else {})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] in ("guest_token_required", "invalid_guest_token")
+
+
+async def test_hosts_see_only_their_own_meetings_and_admins_see_all(app, host, guest, make_user):
+    issued = await get_number(guest)
+    meeting = (await host.post("/api/v1/meetings", json={"number": issued["number"]})).json()
+    await make_user("suzuki")
+    await make_user("boss", role="admin")
+    async with http_client(app) as other, http_client(app) as admin:
+        await log_in(other, "suzuki")
+        other.headers["x-csrf-token"] = await csrf_token(other)
+        assert (await other.get(f"/api/v1/meetings/{meeting['id']}")).status_code == 404
+        assert (await other.post(f"/api/v1/meetings/{meeting['id']}/end")).status_code == 404
+        assert (await other.get(f"/api/v1/meetings/{meeting['id']}/events")).status_code == 404
+        assert (await other.get("/api/v1/meetings")).json()["meetings"] == []
+        await log_in(admin, "boss")
+        assert (await admin.get(f"/api/v1/meetings/{meeting['id']}")).status_code == 200
+    assert (await host.get(f"/api/v1/meetings/{meeting['id']}")).json()["state"] == "active"
+
+
+async def test_events_can_be_fetched_after_a_given_id(host, guest):
+    issued = await get_number(guest)
+    meeting = (await host.post("/api/v1/meetings", json={"number": issued["number"]})).json()
+    await host.post(f"/api/v1/meetings/{meeting['id']}/end")
+    events = (await host.get(f"/api/v1/meetings/{meeting['id']}/events")).json()["events"]
+    first = events[0]
+    assert set(first) == {"id", "type", "meeting_id", "time", "payload"}
+    later = (await host.get(f"/api/v1/meetings/{meeting['id']}/events?after={first['id']}")).json()
+    assert [e["type"] for e in later["events"]] == ["meeting.ended"]
+    bad = await host.get(f"/api/v1/meetings/{meeting['id']}/events?after=-1")
+    assert bad.json()["error"]["code"] == "invalid_after"
