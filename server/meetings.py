@@ -140,9 +140,11 @@ async def get_meeting(db: AsyncSession, user: User, meeting_id: int) -> Meeting:
 
 
 async def list_meetings(
-    db: AsyncSession, user: User, *, state: str | None = None, limit: int = 50
+    db: AsyncSession, user: User, *, state: str | None = None, own: bool = False, limit: int = 50
 ) -> list[Meeting]:
-    query = select(Meeting).where(visible_to(user))
+    """Meetings the user may see, newest first; ``own`` limits an admin to
+    their own too (the dashboard shows the calls *you* are on)."""
+    query = select(Meeting).where(Meeting.host_id == user.id if own else visible_to(user))
     if state == "live":
         query = query.where(Meeting.state != "ended")
     elif state is not None:

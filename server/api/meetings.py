@@ -84,9 +84,10 @@ async def list_meetings(request: Request) -> JSONResponse:
     state = request.query_params.get("state")
     if state is not None and state not in STATES:
         raise ApiError(422, "invalid_state", params={"states": ", ".join(STATES)})
+    own = request.query_params.get("host") == "me"
     async with request.app.state.db.begin() as db:
         principal = await require_user(request, db)
-        found = await meetings.list_meetings(db, principal.user, state=state)
+        found = await meetings.list_meetings(db, principal.user, state=state, own=own)
         return respond(MeetingList, {"meetings": found})
 
 
@@ -144,7 +145,8 @@ def routes() -> list[BaseRoute]:
             "GET",
             "/api/v1/meetings",
             list_meetings,
-            summary="Meetings you may see, newest first (?state=live|waiting|active|ended)",
+            summary="Meetings you may see, newest first (?state=live|waiting|active|ended; "
+            "?host=me for only your own)",
             response=MeetingList,
             errors=((422, "invalid_state"),),
             tag="meetings",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from server.console import account, dashboard, language, login, sites, users
+from server.console import account, dashboard, join, language, login, meetings, sites, users
 
 
 def routes() -> list[BaseRoute]:
     return [
         *login.routes(),
         *dashboard.routes(),
+        *meetings.routes(),
+        *join.routes(),
         *account.routes(),
         *users.routes(),
         *sites.routes(),

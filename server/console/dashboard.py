@@ -6,9 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server import sites, users
+from server import meetings, sites, users
 from server.auth import require_user
-from server.console.rendering import render
+from server.console.rendering import render, ui_strings
+from server.public_url import base_url
 
 
 async def dashboard(request: Request) -> Response:
@@ -27,7 +28,15 @@ async def dashboard(request: Request) -> Response:
                 {"key": "hosts", "done": len(hosts) > 1, "href": "/admin/users"},
             ]
         steps.append({"key": "token", "done": None, "href": "/account#tokens"})
-    return render(request, "console/dashboard.html", {"steps": steps}, principal=principal)
+        live = await meetings.list_meetings(db, principal.user, state="live", own=True)
+    context = {
+        "steps": steps,
+        "live_meetings": live,
+        "digits": request.app.state.settings.number_digits,
+        "join_url": base_url(request) + "/join",
+        "strings": ui_strings(request, "dashboard"),
+    }
+    return render(request, "console/dashboard.html", context, principal=principal)
 
 
 def routes() -> list[BaseRoute]:

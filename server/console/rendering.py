@@ -15,6 +15,7 @@ from starlette.templating import Jinja2Templates
 from server.auth import Principal, csrf_token
 from server.errors import ApiError
 from server.i18n import LOCALES, request_locale, translate
+from server.messages import MESSAGES
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 FLASH_COOKIE = "tsunagu_flash"
@@ -92,6 +93,15 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return default
     return target
+
+
+def ui_strings(request: Request, page: str) -> dict[str, str]:
+    """The catalog entries a page's script needs (``<page>.js.*`` keys and
+    ``event.*`` labels), in the request's language, for a JSON data block:
+    scripts get their words without inline code or a second request."""
+    locale = request_locale(request)
+    prefixes = (f"{page}.js.", "event.")
+    return {key: translate(locale, key) for key in MESSAGES if key.startswith(prefixes)}
 
 
 def login_redirect(request: Request) -> RedirectResponse:

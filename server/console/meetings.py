@@ -1,0 +1,39 @@
+"""Console pages for meetings: the dashboard's live list lives in
+``dashboard.py``; here are one meeting's view and the history."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from server import meetings
+from server.auth import require_user
+from server.console.rendering import render, ui_strings
+
+
+async def meeting_view(request: Request) -> Response:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
+        events = await meetings.events_after(db, meeting.id)
+    context = {
+        "meeting": meeting,
+        "events": [meetings.envelope(e) for e in events],
+        "strings": ui_strings(request, "meeting"),
+    }
+    return render(request, "console/meeting.html", context, principal=principal)
+
+
+async def history(request: Request) -> Response:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        found = await meetings.list_meetings(db, principal.user, limit=200)
+    return render(request, "console/meetings.html", {"meetings": found}, principal=principal)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/meetings", history, methods=["GET"]),
+        Route("/meetings/{meeting_id:id}", meeting_view, methods=["GET"]),
+    ]

@@ -1,0 +1,119 @@
+// Dashboard: the number entry a host uses all day, and their live meetings.
+
+import { LiveChannel, api, pageStrings } from "/static/live.js";
+
+const T = pageStrings();
+const form = document.getElementById("claim");
+const boxes = [...form.querySelectorAll("input.digit")];
+const errorBox = document.getElementById("claim-error");
+let busy = false;
+
+function digitsOf(text) {
+  // Full-width digits (０-９) become ASCII; anything else is dropped.
+  return [...text.normalize("NFKC")].filter((c) => c >= "0" && c <= "9");
+}
+
+function fill(from, digits) {
+  digits.slice(0, boxes.length - from).forEach((digit, offset) => {
+    boxes[from + offset].value = digit;
+  });
+  const next = boxes.find((box) => !box.value) || boxes[boxes.length - 1];
+  next.focus();
+  if (boxes.every((box) => box.value)) submit();
+}
+
+function showError(message) {
+  errorBox.textContent = message;
+  errorBox.hidden = !message;
+}
+
+async function submit() {
+  const number = boxes.map((box) => box.value).join("");
+  if (busy || number.length !== boxes.length) return;
+  busy = true;
+  showError("");
+  form.setAttribute("aria-busy", "true");
+  try {
+    const result = await api("/api/v1/meetings", { method: "POST", body: { number } });
+    if (result.ok) {
+      location.assign(`/meetings/${result.data.id}`);
+      return;
+    }
+    if (result.status === 401) {
+      location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+      return;
+    }
+    showError(result.data?.error?.message || T["dashboard.js.network"]);
+    for (const box of boxes) box.value = "";
+    boxes[0].focus();
+  } catch {
+    showError(T["dashboard.js.network"]);
+  } finally {
+    busy = false;
+    form.removeAttribute("aria-busy");
+  }
+}
+
+boxes.forEach((box, index) => {
+  box.addEventListener("input", () => {
+    const digits = digitsOf(box.value);
+    box.value = "";
+    if (digits.length) fill(index, digits);
+  });
+  box.addEventListener("keydown", (event) => {
+    if (event.key === "Backspace" && !box.value && index > 0) {
+      boxes[index - 1].value = "";
+      boxes[index - 1].focus();
+      event.preventDefault();
+    } else if (event.key === "ArrowLeft" && index > 0) {
+      boxes[index - 1].focus();
+    } else if (event.key === "ArrowRight" && index < boxes.length - 1) {
+      boxes[index + 1].focus();
+    }
+  });
+  box.addEventListener("paste", (event) => {
+    event.preventDefault();
+    const digits = digitsOf(event.clipboardData.getData("text"));
+    if (digits.length) fill(digits.length >= boxes.length ? 0 : index, digits);
+  });
+  box.addEventListener("focus", () => box.select());
+});
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  submit();
+});
+
+// The live list: any event about one of this host's meetings refreshes it.
+const list = document.getElementById("live-meetings");
+const empty = document.getElementById("no-live");
+
+async function refresh() {
+  const result = await api("/api/v1/meetings?state=live&host=me");
+  if (!result.ok) return;
+  list.replaceChildren(
+    ...result.data.meetings.map((meeting) => {
+      const item = document.createElement("li");
+      item.dataset.meeting = meeting.id;
+      const link = document.createElement("a");
+      link.href = `/meetings/${meeting.id}`;
+      const strong = document.createElement("strong");
+      strong.textContent = `#${meeting.id}`;
+      link.append(strong, ` ${meeting.number || ""}`);
+      const badge = document.createElement("span");
+      badge.className = `badge ${meeting.guest_connected ? "badge-ok" : "badge-off"}`;
+      badge.textContent = meeting.guest_connected ? T["dashboard.js.guest_here"] : T["dashboard.js.guest_away"];
+      item.append(link, " ", badge);
+      return item;
+    }),
+  );
+  empty.hidden = result.data.meetings.length > 0;
+}
+
+new LiveChannel({
+  path: "/api/v1/live",
+  isFinal: (code) => code === 4401,
+  onEvent: refresh,
+  onState: (state) => {
+    if (state === "open") refresh(); // catch up on anything missed while away
+  },
+}).start();

@@ -1,0 +1,159 @@
+// The public join page: consent -> a number to read out -> connected -> ended.
+// The guest token lives in sessionStorage, so a reload (or a tab brought
+// back from the background) picks up where the guest was.
+
+import { LiveChannel, format, pageStrings } from "/static/live.js";
+
+const T = pageStrings();
+const TOKEN = "tsunagu.guest_token";
+const $ = (id) => document.getElementById(id);
+const sections = ["intro", "waiting", "connected", "ended"];
+
+let channel = null;
+let countdown = null;
+
+function show(name) {
+  for (const section of sections) $(section).hidden = section !== name;
+}
+
+function token() {
+  return sessionStorage.getItem(TOKEN);
+}
+
+async function call(path, method = "GET") {
+  const headers = token() ? { authorization: `Bearer ${token()}` } : {};
+  const response = await fetch(path, { method, headers });
+  const data = await response.json().catch(() => null);
+  return { ok: response.ok, status: response.status, data };
+}
+
+function errorText(result) {
+  return result.data?.error?.message || T["join.js.network"];
+}
+
+function showWaiting(number, expiresIn) {
+  show("waiting");
+  $("number").textContent = number;
+  $("expired").hidden = true;
+  $("reissue-error").hidden = true;
+  const total = Math.max(1, expiresIn);
+  const ends = Date.now() + expiresIn * 1000;
+  clearInterval(countdown);
+  const tick = () => {
+    const left = Math.max(0, Math.round((ends - Date.now()) / 1000));
+    const time = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+    $("remaining").textContent = format(T["join.js.expires_in"], { time });
+    $("bar").style.width = `${(left / total) * 100}%`;
+    if (left === 0) {
+      clearInterval(countdown);
+      $("expired").hidden = false;
+      $("expired-text").textContent = T["join.js.expired"];
+      $("reissue").textContent = T["join.js.reissue"];
+      $("number").setAttribute("aria-disabled", "true");
+    } else {
+      $("number").removeAttribute("aria-disabled");
+    }
+  };
+  tick();
+  countdown = setInterval(tick, 1000);
+}
+
+function showConnected(hostName) {
+  clearInterval(countdown);
+  show("connected");
+  $("host-name").textContent = hostName ? format(T["join.js.host"], { name: hostName }) : "";
+  $("connection-state").textContent = "";
+}
+
+function showEnded(by) {
+  clearInterval(countdown);
+  if (channel) channel.stop();
+  channel = null;
+  sessionStorage.removeItem(TOKEN);
+  show("ended");
+  $("ended-reason").textContent = by === "guest" ? T["join.js.ended_by_guest"] : T["join.js.ended_by_host"];
+}
+
+function listen() {
+  if (channel) return;
+  channel = new LiveChannel({
+    path: "/api/v1/guest/live",
+    hello: () => ({ type: "hello", token: token() }),
+    isFinal: (code) => code === 4401,
+    onState: (state) => {
+      if (!$("connected").hidden) {
+        $("connection-state").textContent = state === "reconnecting" ? T["join.js.reconnecting"] : "";
+      }
+    },
+    onEvent: (event) => {
+      if (event.type === "meeting.started") showConnected(event.payload.host);
+      if (event.type === "meeting.ended") showEnded(event.payload.by);
+    },
+  }).start();
+}
+
+async function issue(button, errorBox) {
+  button.disabled = true;
+  errorBox.hidden = true;
+  try {
+    const result = await call("/api/v1/guest/numbers", "POST");
+    if (!result.ok) {
+      errorBox.textContent = errorText(result);
+      errorBox.hidden = false;
+      return;
+    }
+    sessionStorage.setItem(TOKEN, result.data.guest_token);
+    showWaiting(result.data.number, result.data.expires_in);
+    listen();
+  } catch {
+    errorBox.textContent = T["join.js.network"];
+    errorBox.hidden = false;
+  } finally {
+    button.disabled = button.id === "issue" && !$("consent").checked;
+  }
+}
+
+async function resume() {
+  if (!token()) return show("intro");
+  const result = await call("/api/v1/guest/session").catch(() => null);
+  if (!result || !result.ok) {
+    sessionStorage.removeItem(TOKEN);
+    return show("intro");
+  }
+  const session = result.data;
+  if (session.status === "waiting") showWaiting(session.number, session.expires_in);
+  else if (session.status === "connected") showConnected(session.host_name);
+  else if (session.status === "ended") return showEnded(session.ended_by);
+  else {
+    showWaiting(session.number, 0);
+  }
+  listen();
+}
+
+$("consent").addEventListener("change", () => {
+  $("issue").disabled = !$("consent").checked;
+});
+$("issue").addEventListener("click", () => issue($("issue"), $("issue-error")));
+$("reissue").addEventListener("click", () => issue($("reissue"), $("reissue-error")));
+$("cancel").addEventListener("click", async () => {
+  await call("/api/v1/guest/leave", "POST").catch(() => null);
+  clearInterval(countdown);
+  if (channel) channel.stop();
+  channel = null;
+  sessionStorage.removeItem(TOKEN);
+  $("consent").checked = false;
+  $("issue").disabled = true;
+  show("intro");
+});
+$("end").addEventListener("click", async () => {
+  if (!window.confirm($("end").dataset.confirm)) return;
+  const result = await call("/api/v1/guest/leave", "POST").catch(() => null);
+  if (result && result.ok) showEnded("guest");
+});
+$("again").addEventListener("click", () => {
+  $("consent").checked = false;
+  $("issue").disabled = true;
+  show("intro");
+});
+
+resume();

@@ -1,0 +1,96 @@
+// One meeting in the console: guest status, elapsed time, the timeline, end.
+
+import { LiveChannel, api, format, pageStrings } from "/static/live.js";
+
+const T = pageStrings();
+const meeting = JSON.parse(document.getElementById("meeting-data").textContent);
+const $ = (id) => document.getElementById(id);
+const timeline = $("timeline");
+const clock = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle: "medium" });
+let channel = null;
+
+function describe(event) {
+  const label = T[`event.${event.type}`] || event.type;
+  return format(label, event.payload || {});
+}
+
+function addEvent(event) {
+  if (timeline.querySelector(`[data-event="${event.id}"]`)) return;
+  const item = document.createElement("li");
+  item.dataset.event = event.id;
+  item.dataset.type = event.type;
+  const time = document.createElement("time");
+  time.dateTime = event.time;
+  time.textContent = clock.format(new Date(event.time));
+  const text = document.createElement("span");
+  text.textContent = describe(event);
+  item.append(time, " ", text);
+  timeline.prepend(item); // newest first
+}
+
+function setGuest(key, tone) {
+  const badge = $("guest-status");
+  badge.textContent = T[`meeting.js.${key}`];
+  badge.className = `badge ${tone}`;
+}
+
+function apply(event) {
+  addEvent(event);
+  if (event.type === "guest.connected") setGuest("guest_connected", "badge-ok");
+  if (event.type === "guest.disconnected" && meeting.state !== "ended") setGuest("guest_away", "badge-warn");
+  if (event.type === "meeting.ended") ended(event.payload.by, event.time);
+}
+
+function ended(by, at) {
+  meeting.state = "ended";
+  meeting.ended_at = meeting.ended_at || at;
+  $("end-meeting").hidden = true;
+  const banner = $("ended-banner");
+  banner.textContent = by === "guest" ? T["meeting.js.ended_by_guest"] : by === "host" ? T["meeting.js.ended_by_host"] : T["meeting.js.ended"];
+  banner.hidden = false;
+  if (by === "guest") setGuest("guest_left", "badge-off");
+  else setGuest("guest_left", "badge-off");
+  if (channel) channel.stop();
+  tick();
+}
+
+function tick() {
+  if (!meeting.started_at) return;
+  const end = meeting.ended_at ? new Date(meeting.ended_at) : new Date();
+  const seconds = Math.max(0, Math.floor((end - new Date(meeting.started_at)) / 1000));
+  const h = Math.floor(seconds / 3600);
+  const m = String(Math.floor((seconds % 3600) / 60)).padStart(2, "0");
+  const s = String(seconds % 60).padStart(2, "0");
+  $("elapsed").textContent = h ? `${h}:${m}:${s}` : `${m}:${s}`;
+}
+
+$("end-meeting").addEventListener("click", async () => {
+  if (!window.confirm($("end-meeting").dataset.confirm)) return;
+  const result = await api(`/api/v1/meetings/${meeting.id}/end`, { method: "POST" }).catch(() => null);
+  if (!result || !result.ok) {
+    $("connection-state").textContent = T["meeting.js.end_failed"];
+    return;
+  }
+  ended("host", result.data.ended_at);
+});
+
+setGuest(meeting.guest_connected ? "guest_connected" : "guest_waiting", meeting.guest_connected ? "badge-ok" : "badge-off");
+let lastId = 0;
+for (const event of meeting.events) {
+  addEvent(event);
+  lastId = Math.max(lastId, event.id);
+}
+if (meeting.state === "ended") {
+  ended(meeting.ended_by, meeting.ended_at);
+} else {
+  setInterval(tick, 1000);
+  channel = new LiveChannel({
+    path: `/api/v1/meetings/${meeting.id}/live`,
+    isFinal: (code) => code === 4401 || code === 4404,
+    onEvent: apply,
+    onState: (state) => {
+      $("connection-state").textContent = state === "reconnecting" ? T["meeting.js.reconnecting"] : "";
+    },
+  }).start(lastId);
+}
+tick();
