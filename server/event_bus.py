@@ -130,15 +130,26 @@ class RedisEventBus(MemoryEventBus):
         self._prefix = prefix
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._confirmed: dict[str, asyncio.Event] = {}
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         await self._redis.publish(self._prefix + channel, json.dumps(message))
 
     async def on_first(self, channel: str) -> None:
+        # SUBSCRIBE is only sent here; Redis confirms it on the reader's
+        # connection. Waiting for that confirmation means a caller that then
+        # reads the database cannot miss an event published in between.
+        name = self._prefix + channel
+        confirmed = self._confirmed[name] = asyncio.Event()
         async with self._lock:
-            await self._pubsub.subscribe(self._prefix + channel)
+            await self._pubsub.subscribe(name)
             if self._reader is None:
                 self._reader = asyncio.create_task(self._read())
+        try:
+            async with asyncio.timeout(5):
+                await confirmed.wait()
+        finally:
+            self._confirmed.pop(name, None)
 
     async def on_last(self, channel: str) -> None:
         async with self._lock:
@@ -147,19 +158,20 @@ class RedisEventBus(MemoryEventBus):
     async def _read(self) -> None:
         while True:
             try:
-                message = await self._pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=1.0
-                )
+                message = await self._pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a dropped connection: redis-py reconnects on next call
                 log.exception("reading from Redis pub/sub failed; retrying")
                 await asyncio.sleep(0.5)
                 continue
-            if message is None or message.get("type") != "message":
+            if message is None:
                 continue
-            channel = message["channel"].decode().removeprefix(self._prefix)
-            self.deliver(channel, json.loads(message["data"]))
+            name = message["channel"].decode()
+            if message["type"] == "subscribe" and name in self._confirmed:
+                self._confirmed[name].set()
+            elif message["type"] == "message":
+                self.deliver(name.removeprefix(self._prefix), json.loads(message["data"]))
 
     async def close(self) -> None:
         if self._reader is not None:

@@ -23,9 +23,6 @@ from server.openapi import operation
 from server.payloads import Output, respond
 from server.rate_limits import Limit
 
-# Numbers are a shared, small pool: one address may not drain it.
-ISSUE_LIMIT = Limit(count=10, seconds=60)
-
 
 class IssuedNumber(Output):
     number: str
@@ -63,8 +60,10 @@ async def current_guest(request: Request, db: AsyncSession) -> Guest | None:
 
 
 async def issue_number(request: Request) -> JSONResponse:
+    # Numbers are a shared, small pool: one address may not drain it.
+    limit = Limit(request.app.state.settings.number_issues_per_minute, 60)
     await begin_attempt(
-        request, [(address_limit_key(request, "numbers"), ISSUE_LIMIT)], code="too_many_numbers"
+        request, [(address_limit_key(request, "numbers"), limit)], code="too_many_numbers"
     )
     async with meetings.transaction(request.app) as db:
         guest = await current_guest(request, db)
