@@ -20,37 +20,25 @@ from pathlib import Path
 
 import httpx
 
+from bench.load import Result, run
 from tests.live_server import start_server
 
 
 async def measure(
     url: str, path: str, *, requests: int, concurrency: int, headers: dict, cookies: dict
-) -> dict[str, float]:
-    latencies: list[float] = []
-    remaining = iter(range(requests))
-
-    async def worker(client: httpx.AsyncClient) -> None:
-        for _ in remaining:
-            started = time.perf_counter()
-            response = await client.get(path)
-            latencies.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                raise RuntimeError(f"{path} answered {response.status_code}")
-
+) -> Result:
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(
         base_url=url, headers=headers, cookies=cookies, limits=limits
     ) as client:
+
+        async def get(_: int) -> None:
+            response = await client.get(path)
+            if response.status_code != 200:
+                raise RuntimeError(f"{path} answered {response.status_code}")
+
         await client.get(path)  # warm up
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "rps": requests / elapsed,
-        "p50": latencies[len(latencies) // 2] * 1000,
-        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-    }
+        return await run(get, operations=requests, concurrency=concurrency)
 
 
 def main() -> None:
@@ -100,14 +88,14 @@ def main() -> None:
     finally:
         server.stop()
 
-    baseline = results[0][1]["rps"]
+    baseline = results[0][1].per_second
     print(f"{args.requests} requests per case, {args.concurrency} concurrent clients, SQLite.\n")
     print("| Request | req/s | ratio to baseline | p50 ms | p99 ms |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    for label, figures in results:
+    for label, result in results:
         print(
-            f"| {label} | {figures['rps']:.0f} | {figures['rps'] / baseline:.2f} "
-            f"| {figures['p50']:.1f} | {figures['p99']:.1f} |"
+            f"| {label} | {result.per_second:.0f} | {result.per_second / baseline:.2f} "
+            f"| {result.percentile(50):.1f} | {result.percentile(99):.1f} |"
         )
     print(
         f"\nLogin (argon2id t=3, m=64 MiB), sequential: median "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -53,6 +54,10 @@ def create_app(settings: Settings) -> Starlette:
             app.state.db = session_factory(engine)
             app.state.rate_limiter = rate_limiter
             app.state.event_bus = event_bus
+            # See meetings.transaction: SQLite writers queue here instead.
+            app.state.write_lock = (
+                asyncio.Lock() if settings.is_sqlite else contextlib.nullcontext()
+            )
             yield
         finally:
             await event_bus.close()

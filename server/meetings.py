@@ -9,6 +9,7 @@ read it back, and a client that missed it finds it in the database.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from server.errors import ApiError
 from server.models import Guest, Meeting, MeetingEvent, User, utcnow
 
 PENDING = "tsunagu.pending_events"
+log = logging.getLogger("tsunagu.meetings")
 
 
 def envelope(event: MeetingEvent) -> dict[str, Any]:
@@ -44,14 +46,24 @@ def channels(meeting: Meeting, guest_ids: list[int]) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def transaction(app: Starlette) -> AsyncIterator[AsyncSession]:
-    """A database transaction whose recorded events go out once it commits."""
-    async with app.state.db() as db:
+    """A database transaction whose recorded events go out once it commits.
+
+    On SQLite, which has one writer at a time, these write-heavy
+    transactions queue on an in-process lock: a fair, sleep-free wait,
+    where SQLite's own busy handler would make them sleep and retry.
+    """
+    async with app.state.write_lock, app.state.db() as db:
         async with db.begin():
             yield db
         pending = db.info.pop(PENDING, [])
     for channel_list, message in pending:
         for channel in channel_list:
-            await app.state.event_bus.publish(channel, message)
+            try:
+                await app.state.event_bus.publish(channel, message)
+            except Exception:  # e.g. Redis unreachable: the change itself is committed
+                # The event is stored; live clients catch up from the
+                # database when they reconnect, so the action still succeeded.
+                log.exception("could not publish event %s on %s", message["id"], channel)
 
 
 async def record_event(

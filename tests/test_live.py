@@ -62,6 +62,16 @@ async def until(socket, event_type: str) -> dict:
                 return message
 
 
+async def stored(host: Host, meeting_id: int, event_type: str) -> None:
+    """Wait until the server has recorded an event (10 s at most)."""
+    with anyio.fail_after(10):
+        while True:
+            events = (await host.http.get(f"/api/v1/meetings/{meeting_id}/events")).json()
+            if event_type in [e["type"] for e in events["events"]]:
+                return
+            await anyio.sleep(0.05)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     running = start_server(tmp_path_factory.mktemp("live-events"))
@@ -120,6 +130,7 @@ async def test_a_reconnecting_console_gets_exactly_the_events_it_missed(server, 
     guest = await guest_socket(server, issued["guest_token"])
     await until(guest, "meeting.started")
     await guest.close()
+    await stored(host, meeting["id"], "guest.disconnected")
     await host.http.post(f"/api/v1/meetings/{meeting['id']}/end")
 
     async with host.socket(f"{path}?after={started['id']}") as view:
