@@ -524,6 +524,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "利用規約とプライバシーポリシーに同意します（通話中、担当者にこの画面の接続状況が伝わります）",
         "en": "I agree to the terms and privacy policy (while connected, the host sees that this page is connected)",
     },
+    "join.read_terms": {
+        "ja": "利用規約とプライバシーポリシーを読む",
+        "en": "Read the terms and privacy policy",
+    },
     "join.issue": {"ja": "接続番号を発行する", "en": "Get a connection number"},
     "join.number_label": {"ja": "あなたの接続番号", "en": "Your connection number"},
     "join.number_help": {

@@ -41,6 +41,7 @@ class Settings:
     number_ttl: int = 120
     claim_attempts_per_minute: int = 10
     number_issues_per_minute: int = 10
+    terms_url: str = ""
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
 
@@ -81,6 +82,7 @@ class Settings:
             number_ttl=integer("NUMBER_TTL", 120, minimum=30, maximum=3600),
             claim_attempts_per_minute=integer("CLAIM_ATTEMPTS_PER_MINUTE", 10),
             number_issues_per_minute=integer("NUMBER_ISSUES_PER_MINUTE", 10),
+            terms_url=text("TERMS_URL", ""),
         )
         return settings.resolved()
 
@@ -111,6 +113,8 @@ class Settings:
                 raise SettingsError(
                     "TSUNAGU_PUBLIC_URL must be an http(s) URL such as https://support.example.com"
                 )
+        if self.terms_url and urlsplit(self.terms_url).scheme not in ("http", "https"):
+            raise SettingsError("TSUNAGU_TERMS_URL must be an http(s) URL")
         return replace(
             self,
             data_dir=data_dir,

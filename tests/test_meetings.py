@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.conftest import csrf_token, http_client, log_in
@@ -155,3 +157,12 @@ async def test_events_can_be_fetched_after_a_given_id(host, guest):
     assert [e["type"] for e in later["events"]] == ["meeting.ended"]
     bad = await host.get(f"/api/v1/meetings/{meeting['id']}/events?after=-1")
     assert bad.json()["error"]["code"] == "invalid_after"
+
+
+async def test_the_join_page_links_the_owners_terms_when_configured(app, guest):
+    plain = await guest.get("/join")
+    assert plain.status_code == 200
+    assert "利用規約とプライバシーポリシーを読む" not in plain.text
+    app.state.settings = replace(app.state.settings, terms_url="https://shop.example/terms")
+    linked = await guest.get("/join")
+    assert 'href="https://shop.example/terms"' in linked.text

@@ -46,6 +46,7 @@ def test_defaults_put_a_sqlite_database_in_the_data_dir(tmp_path):
         ("TSUNAGU_DATABASE_URL", "mysql://x/y", "TSUNAGU_DATABASE_URL must start with"),
         ("TSUNAGU_PUBLIC_URL", "support.example.com", "TSUNAGU_PUBLIC_URL must be an http(s)"),
         ("TSUNAGU_PUBLIC_URL", "https://u:p@support.example", "TSUNAGU_PUBLIC_URL must be an"),
+        ("TSUNAGU_TERMS_URL", "javascript:alert(1)", "TSUNAGU_TERMS_URL must be an http"),
     ],
 )
 def test_unusable_settings_are_refused_naming_the_variable(tmp_path, variable, value, complaint):

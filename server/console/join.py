@@ -13,6 +13,7 @@ async def join_page(request: Request) -> Response:
     context = {
         "strings": ui_strings(request, "join"),
         "digits": request.app.state.settings.number_digits,
+        "terms_url": request.app.state.settings.terms_url,
     }
     return render(request, "join.html", context)
 
