@@ -177,6 +177,8 @@ def run_command(settings: Settings, args: argparse.Namespace) -> int:
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,
+        # Clients only send pings and a hello; nothing needs more than this.
+        ws_max_size=64 * 1024,
         log_level="info",
     )
     return 0

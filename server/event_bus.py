@@ -48,9 +48,15 @@ class Subscription:
         try:
             self._queue.put_nowait(message)
         except asyncio.QueueFull:
-            self.closed = True
+            self.end()
+
+    def end(self) -> None:
+        """Stop here: drop what is queued (so no event is skipped over) and
+        tell the reader to reconnect and catch up from the database."""
+        self.closed = True
+        while not self._queue.empty():
             self._queue.get_nowait()
-            self._queue.put_nowait(None)
+        self._queue.put_nowait(None)
 
     async def get(self) -> dict[str, Any] | None:
         """The next message, or ``None`` once the subscription has ended."""
@@ -72,6 +78,8 @@ class Fanout:
         self._subscribers.setdefault(channel, set()).add(subscription)
         if first:
             await self.on_first(channel)
+        else:
+            await self.ready(channel)
 
     async def detach(self, subscription: Subscription) -> None:
         for channel in subscription.channels:
@@ -87,8 +95,17 @@ class Fanout:
         for subscription in list(self._subscribers.get(channel, ())):
             subscription.deliver(message)
 
+    def end_all(self) -> None:
+        """Messages may have been lost: every subscriber must catch up."""
+        for subscriptions in list(self._subscribers.values()):
+            for subscription in list(subscriptions):
+                subscription.end()
+
     async def on_first(self, channel: str) -> None:
         pass
+
+    async def ready(self, channel: str) -> None:
+        """Wait until messages on ``channel`` are being received."""
 
     async def on_last(self, channel: str) -> None:
         pass
@@ -140,18 +157,21 @@ class RedisEventBus(MemoryEventBus):
         # connection. Waiting for that confirmation means a caller that then
         # reads the database cannot miss an event published in between.
         name = self._prefix + channel
-        confirmed = self._confirmed[name] = asyncio.Event()
+        self._confirmed[name] = asyncio.Event()
         async with self._lock:
             await self._pubsub.subscribe(name)
             if self._reader is None:
                 self._reader = asyncio.create_task(self._read())
-        try:
+        await self.ready(channel)
+
+    async def ready(self, channel: str) -> None:
+        confirmed = self._confirmed.get(self._prefix + channel)
+        if confirmed is not None:  # a later subscriber waits for the same confirmation
             async with asyncio.timeout(5):
                 await confirmed.wait()
-        finally:
-            self._confirmed.pop(name, None)
 
     async def on_last(self, channel: str) -> None:
+        self._confirmed.pop(self._prefix + channel, None)
         async with self._lock:
             await self._pubsub.unsubscribe(self._prefix + channel)
 
@@ -159,19 +179,22 @@ class RedisEventBus(MemoryEventBus):
         while True:
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
+                if message is None:
+                    continue
+                name = message["channel"].decode()
+                if message["type"] == "subscribe" and name in self._confirmed:
+                    self._confirmed[name].set()
+                elif message["type"] == "message":
+                    self.deliver(name.removeprefix(self._prefix), json.loads(message["data"]))
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a dropped connection: redis-py reconnects on next call
-                log.exception("reading from Redis pub/sub failed; retrying")
+            except Exception:
+                # A dropped connection (redis-py reconnects and resubscribes
+                # on the next call) or a bad message. Anything may have been
+                # missed, so every subscriber reconnects and catches up.
+                log.exception("reading from Redis pub/sub failed; subscribers will catch up")
+                self.end_all()
                 await asyncio.sleep(0.5)
-                continue
-            if message is None:
-                continue
-            name = message["channel"].decode()
-            if message["type"] == "subscribe" and name in self._confirmed:
-                self._confirmed[name].set()
-            elif message["type"] == "message":
-                self.deliver(name.removeprefix(self._prefix), json.loads(message["data"]))
 
     async def close(self) -> None:
         if self._reader is not None:

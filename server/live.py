@@ -34,8 +34,12 @@ from server.guests import require_guest
 from server.models import Guest
 
 log = logging.getLogger("tsunagu.live")
-IDLE_TIMEOUT = 45.0
+IDLE_TIMEOUT = 90.0
 HELLO_TIMEOUT = 10.0
+# A console socket re-checks its login this often, so logging out (or being
+# disabled) also ends live updates.
+RECHECK_EVERY = 60.0
+MAX_EVENT_ID = 2**53
 # WebSocket close codes (4000-4999 are for applications).
 UNAUTHORIZED = 4401
 FORBIDDEN = 4403
@@ -46,17 +50,38 @@ async def send_json(websocket: WebSocket, message: dict[str, Any]) -> None:
     await websocket.send_text(json.dumps(message, ensure_ascii=False))
 
 
-async def receive_pings(websocket: WebSocket) -> None:
-    """Answer pings until the client goes away or falls silent."""
+async def receive_message(websocket: WebSocket) -> dict[str, Any] | None:
+    """The next client message as a JSON object; ``None`` for anything else
+    (binary frames, malformed or absurdly nested JSON are not errors)."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+async def receive_pings(
+    websocket: WebSocket, still_allowed: Callable[[], Awaitable[bool]] | None = None
+) -> None:
+    """Answer pings until the client goes away, falls silent, or (console
+    sockets) is no longer logged in."""
+    checked = anyio.current_time()
     while True:
         with anyio.fail_after(IDLE_TIMEOUT):
-            text = await websocket.receive_text()
-        try:
-            message = json.loads(text)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(message, dict) and message.get("type") == "ping":
+            message = await receive_message(websocket)
+        if message is not None and message.get("type") == "ping":
             await send_json(websocket, {"type": "pong"})
+        if still_allowed is not None and anyio.current_time() - checked > RECHECK_EVERY:
+            checked = anyio.current_time()
+            if not await still_allowed():
+                await websocket.close(code=UNAUTHORIZED)
+                return
 
 
 class Sent:
@@ -102,13 +127,14 @@ async def run(
     subscription: Subscription,
     sent: Sent,
     on_event: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    still_allowed: Callable[[], Awaitable[bool]] | None = None,
 ) -> None:
     """Forward events and answer pings until either side stops."""
     async with anyio.create_task_group() as group:
 
         async def pings() -> None:
             with contextlib.suppress(WebSocketDisconnect, TimeoutError):
-                await receive_pings(websocket)
+                await receive_pings(websocket, still_allowed)
             group.cancel_scope.cancel()
 
         group.start_soon(pings)
@@ -125,9 +151,24 @@ async def replay(websocket: WebSocket, meeting_id: int, after: int, sent: Sent) 
             await send_json(websocket, meetings.envelope(event))
 
 
-def after_param(websocket: WebSocket) -> int:
-    value = websocket.query_params.get("after", "0")
-    return int(value) if value.isdigit() and len(value) <= 12 else 0
+def event_id(value: object) -> int:
+    """A client's "after" as an event id; anything odd counts as 0 (all)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 15:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_EVENT_ID:
+        return value
+    return 0
+
+
+def logged_in(websocket: WebSocket) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        async with websocket.app.state.db.begin() as db:
+            try:
+                return await authenticate(websocket, db) is not None
+            except ApiError:
+                return False
+
+    return check
 
 
 async def console_principal(websocket: WebSocket) -> Principal | None:
@@ -155,7 +196,7 @@ async def host_live(websocket: WebSocket) -> None:
         return
     async with websocket.app.state.event_bus.subscribe() as subscription:
         await subscription.add(f"host:{principal.user.id}")
-        await run(websocket, subscription, Sent())
+        await run(websocket, subscription, Sent(), still_allowed=logged_in(websocket))
 
 
 async def meeting_live(websocket: WebSocket) -> None:
@@ -174,48 +215,54 @@ async def meeting_live(websocket: WebSocket) -> None:
         # Subscribe before replaying, so nothing falls between the two.
         await subscription.add(f"meeting:{meeting.id}")
         sent = Sent()
-        await replay(websocket, meeting.id, after_param(websocket), sent)
-        await run(websocket, subscription, sent)
+        await replay(websocket, meeting.id, event_id(websocket.query_params.get("after")), sent)
+        await run(websocket, subscription, sent, still_allowed=logged_in(websocket))
 
 
 async def guest_live(websocket: WebSocket) -> None:
     await websocket.accept()
     try:
         with anyio.fail_after(HELLO_TIMEOUT):
-            hello = json.loads(await websocket.receive_text())
-        if not isinstance(hello, dict) or hello.get("type") != "hello":
+            hello = await receive_message(websocket)
+        if hello is None or hello.get("type") != "hello":
             raise ValueError("expected hello")
-        token = str(hello.get("token", ""))
-        after = hello.get("after", 0)
-        after = after if isinstance(after, int) and after >= 0 else 0
+        token = hello.get("token")
+        after = event_id(hello.get("after"))
         async with websocket.app.state.db() as db:
-            guest = await require_guest(websocket, db, token)
+            guest = await require_guest(websocket, db, token if isinstance(token, str) else "")
     except (TimeoutError, ValueError, ApiError, WebSocketDisconnect):
         await websocket.close(code=UNAUTHORIZED)
         return
 
     app = websocket.app
-    state = {"meeting_id": guest.meeting_id}
+    state: dict[str, int | None] = {"meeting_id": None}
 
     async def joined(meeting_id: int, subscription: Subscription) -> None:
+        if state["meeting_id"] is not None:
+            return
         state["meeting_id"] = meeting_id
         await subscription.add(f"meeting:{meeting_id}")
         async with meetings.transaction(app) as db:
             await meetings.set_guest_presence(db, meeting_id, connected=True)
 
     async with app.state.event_bus.subscribe() as subscription:
+        # Subscribe first, then read where the guest is: a claim committed
+        # in between is then either seen by the read or delivered live.
         await subscription.add(f"guest:{guest.id}")
+        async with app.state.db() as db:
+            current = await db.get(Guest, guest.id)
+        meeting_id = current.meeting_id if current is not None else None
 
         async def on_event(message: dict[str, Any]) -> None:
-            if message["type"] == "meeting.started" and state["meeting_id"] is None:
+            if message["type"] == "meeting.started":
                 await joined(message["meeting_id"], subscription)
 
         sent = Sent()
         try:
-            if guest.meeting_id is not None:
-                await subscription.add(f"meeting:{guest.meeting_id}")
-                await replay(websocket, guest.meeting_id, after, sent)
-                await joined(guest.meeting_id, subscription)
+            if meeting_id is not None:
+                await subscription.add(f"meeting:{meeting_id}")
+                await replay(websocket, meeting_id, after, sent)
+                await joined(meeting_id, subscription)
             await run(websocket, subscription, sent, on_event)
         finally:
             if state["meeting_id"] is not None:

@@ -100,7 +100,7 @@ async def get_meeting(request: Request) -> JSONResponse:
 
 async def list_events(request: Request) -> JSONResponse:
     after = request.query_params.get("after", "0")
-    if not after.isdigit() or len(after) > 12:
+    if not (after.isascii() and after.isdigit() and len(after) <= 15):
         raise ApiError(422, "invalid_after")
     async with request.app.state.db.begin() as db:
         principal = await require_user(request, db)
