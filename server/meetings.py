@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy import ColumnElement, case, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
@@ -91,9 +91,16 @@ async def start_by_number(
     db.add(meeting)
     await db.flush()
     claimed.meeting_id = meeting.id
-    guest = await db.get(Guest, claimed.guest_id)
-    assert guest is not None
-    guest.meeting_id = meeting.id
+    # A guest is in one meeting: if they were connected another way a moment
+    # ago (a re-issued number claimed at the same time), this claim loses.
+    joined = await db.execute(
+        update(Guest)
+        .where(Guest.id == claimed.guest_id, Guest.meeting_id.is_(None))
+        .values(meeting_id=meeting.id)
+        .execution_options(synchronize_session=False)
+    )
+    if joined.rowcount == 0:
+        raise ApiError(409, "number_used", params={"number": claimed.number})
     await db.flush()
     await db.refresh(meeting, ["host"])
     await record_event(
@@ -108,7 +115,7 @@ async def end_meeting(db: AsyncSession, meeting_id: int, *, by: str) -> Meeting:
     ended = await db.execute(
         update(Meeting)
         .where(Meeting.id == meeting_id, Meeting.state != "ended")
-        .values(state="ended", ended_at=now, ended_by=by, guest_connected=False)
+        .values(state="ended", ended_at=now, ended_by=by, guest_connected=False, guest_sockets=0)
         .execution_options(synchronize_session=False)
     )
     meeting = await db.get(Meeting, meeting_id, populate_existing=True)
@@ -119,23 +126,32 @@ async def end_meeting(db: AsyncSession, meeting_id: int, *, by: str) -> Meeting:
 
 
 async def set_guest_presence(db: AsyncSession, meeting_id: int, *, connected: bool) -> None:
-    """Record the guest's live connection coming or going (no-op if unchanged
-    or the meeting has ended)."""
-    changed = await db.execute(
+    """Count a guest connection opening or closing; the host hears of the
+    guest arriving (0 -> 1) and leaving (1 -> 0), not of every reconnect."""
+    step = 1 if connected else -1
+    count = Meeting.guest_sockets + step
+    counted = await db.execute(
         update(Meeting)
-        .where(
-            Meeting.id == meeting_id,
-            Meeting.state != "ended",
-            Meeting.guest_connected.is_(not connected),
-        )
-        .values(guest_connected=connected)
+        .where(Meeting.id == meeting_id, Meeting.state != "ended")
+        .values(guest_sockets=case((count < 0, 0), else_=count))
+        .returning(Meeting.guest_sockets, Meeting.guest_connected)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount == 1:
-        meeting = await db.get(Meeting, meeting_id, populate_existing=True)
-        assert meeting is not None
-        kind = "guest.connected" if connected else "guest.disconnected"
-        await record_event(db, meeting, kind)
+    row = counted.one_or_none()
+    if row is None:
+        return  # ended: presence no longer matters
+    sockets, was_connected = row
+    if (sockets > 0) == was_connected:
+        return
+    await db.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting_id)
+        .values(guest_connected=sockets > 0)
+        .execution_options(synchronize_session=False)
+    )
+    meeting = await db.get(Meeting, meeting_id, populate_existing=True)
+    assert meeting is not None
+    await record_event(db, meeting, "guest.connected" if sockets > 0 else "guest.disconnected")
 
 
 def visible_to(user: User) -> ColumnElement[bool]:

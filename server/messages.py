@@ -413,6 +413,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "接続情報の有効期限が切れました。最初からやり直してください。",
         "en": "The connection details have expired. Please start again.",
     },
+    "error.origin_not_allowed": {
+        "ja": "このページからは接続番号を発行できません。担当者に案内されたページを開いてください。",
+        "en": "Numbers cannot be requested from this page. Open the page your host told you about.",
+    },
     "error.meeting_not_found": {"ja": "ミーティングが見つかりません。", "en": "No such meeting."},
     "error.invalid_state": {
         "ja": "state は {states} のいずれかです。",

@@ -231,6 +231,9 @@ class Meeting(Base):
     # "host", "guest" or "system"
     ended_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
     guest_connected: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Open guest connections: a phone switching networks opens a new one
+    # before the old one is noticed gone; presence follows the count.
+    guest_sockets: Mapped[int] = mapped_column(Integer, default=0)
 
     host: Mapped[User] = relationship(lazy="joined")
 

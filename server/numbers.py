@@ -26,6 +26,9 @@ from server.models import ConnectionNumber, Guest, NumberSlot, utcnow
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RANDOM_TRIES = 8
+# Long after a number lapsed, "expired" or "already used" would mislead a
+# host who misheard today's number; by then it is simply unknown.
+FORGET_AFTER = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -114,9 +117,9 @@ async def claim_number(db: AsyncSession, number: str, *, user_id: int) -> Connec
     at once, exactly one wins; the other gets ``number_used``. Unknown
     numbers are ``number_unknown``, lapsed ones ``number_expired``."""
     holder = await find_holder(db, number)
-    if holder is None:
-        raise ApiError(404, "number_unknown", params={"number": number})
     now = utcnow()
+    if holder is None or holder.expires_at < now - FORGET_AFTER:
+        raise ApiError(404, "number_unknown", params={"number": number})
     won = await db.execute(
         update(ConnectionNumber)
         .where(

@@ -40,6 +40,7 @@ class Settings:
     number_digits: int = 4
     number_ttl: int = 120
     claim_attempts_per_minute: int = 10
+    claim_attempts_per_address: int = 50
     number_issues_per_minute: int = 10
     terms_url: str = ""
     argon2_time_cost: int = 3
@@ -81,6 +82,7 @@ class Settings:
             number_digits=integer("NUMBER_DIGITS", 4, minimum=3, maximum=6),
             number_ttl=integer("NUMBER_TTL", 120, minimum=30, maximum=3600),
             claim_attempts_per_minute=integer("CLAIM_ATTEMPTS_PER_MINUTE", 10),
+            claim_attempts_per_address=integer("CLAIM_ATTEMPTS_PER_ADDRESS", 50),
             number_issues_per_minute=integer("NUMBER_ISSUES_PER_MINUTE", 10),
             terms_url=text("TERMS_URL", ""),
         )

@@ -48,7 +48,7 @@ async def guest_socket(server: LiveServer, token: str, after: int = 0):
 
 async def new_number(server: LiveServer) -> dict:
     async with httpx.AsyncClient(base_url=server.url) as guest:
-        response = await guest.post("/api/v1/guest/numbers")
+        response = await guest.post("/api/v1/guest/numbers", json={})
     assert response.status_code == 201
     return response.json()
 

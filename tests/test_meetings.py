@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from server import meetings
 from tests.conftest import csrf_token, http_client, log_in
 
 
@@ -26,7 +27,7 @@ async def guest(app):
 
 async def get_number(guest, token: str | None = None) -> dict:
     headers = {"authorization": f"Bearer {token}"} if token else {}
-    response = await guest.post("/api/v1/guest/numbers", headers=headers)
+    response = await guest.post("/api/v1/guest/numbers", json={}, headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -118,7 +119,9 @@ async def test_a_reissued_number_keeps_the_same_guest_and_frees_the_old_one(host
 
 async def test_one_address_cannot_drain_the_numbers(app):
     async with http_client(app, address="198.51.100.99") as greedy:
-        answers = [(await greedy.post("/api/v1/guest/numbers")).status_code for _ in range(11)]
+        answers = [
+            (await greedy.post("/api/v1/guest/numbers", json={})).status_code for _ in range(11)
+        ]
     assert answers == [201] * 10 + [429]
 
 
@@ -166,3 +169,38 @@ async def test_the_join_page_links_the_owners_terms_when_configured(app, guest):
     app.state.settings = replace(app.state.settings, terms_url="https://shop.example/terms")
     linked = await guest.get("/join")
     assert 'href="https://shop.example/terms"' in linked.text
+
+
+async def test_a_guest_reconnecting_before_the_old_connection_is_noticed_stays_present(
+    app, host, guest
+):
+    """A phone switching networks opens a new connection before the server
+    notices the old one is gone; the host must not see it as leaving."""
+    issued = await get_number(guest)
+    meeting = (await host.post("/api/v1/meetings", json={"number": issued["number"]})).json()
+    for connected in (True, True, False):  # new connection, then the old one closes
+        async with meetings.transaction(app) as db:
+            await meetings.set_guest_presence(db, meeting["id"], connected=connected)
+    seen = (await host.get(f"/api/v1/meetings/{meeting['id']}")).json()
+    assert seen["guest_connected"] is True
+
+    async with meetings.transaction(app) as db:
+        await meetings.set_guest_presence(db, meeting["id"], connected=False)
+    events = (await host.get(f"/api/v1/meetings/{meeting['id']}/events")).json()["events"]
+    assert [e["type"] for e in events] == [
+        "meeting.started",
+        "guest.connected",
+        "guest.disconnected",
+    ]
+    assert (await host.get(f"/api/v1/meetings/{meeting['id']}")).json()["guest_connected"] is False
+
+
+async def test_another_site_cannot_make_its_visitors_request_numbers(guest):
+    foreign = await guest.post(
+        "/api/v1/guest/numbers", json={}, headers={"origin": "https://evil.example"}
+    )
+    assert foreign.status_code == 403
+    assert foreign.json()["error"]["code"] == "origin_not_allowed"
+    # A plain form post (no preflight needed cross-site) is not accepted either.
+    form = await guest.post("/api/v1/guest/numbers", data={"x": "1"})
+    assert form.status_code == 415

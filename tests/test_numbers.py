@@ -141,20 +141,63 @@ async def test_claim_answers_unknown_expired_and_used_distinctly(app, client, ma
     assert again.json()["error"]["code"] == "number_used"
 
 
-async def test_guessing_numbers_is_limited_per_host(app, make_user):
+async def claim_from(app, address: str, number: str, cookies=None):
+    async with http_client(app, address=address) as client:
+        if cookies is None:
+            await log_in(client, "tanaka")
+        else:
+            client.cookies = cookies
+        token = (await client.get("/account")).text.split('csrf-token" content="')[1][:64]
+        answer = await client.post(
+            "/api/v1/meetings", json={"number": number}, headers={"x-csrf-token": token}
+        )
+        return answer, client.cookies
+
+
+async def test_guessing_numbers_is_limited_per_host_from_any_address(app, make_user):
     await make_user("tanaka")
     limit = app.state.settings.claim_attempts_per_minute
-    async with http_client(app, address="203.0.113.50") as host:
-        await log_in(host, "tanaka")
-        token = (await host.get("/account")).text.split('csrf-token" content="')[1][:64]
-        for guess in range(limit):
-            answer = await host.post(
-                "/api/v1/meetings", json={"number": f"{guess:04d}"}, headers={"x-csrf-token": token}
-            )
-            assert answer.status_code == 404
-        refused = await host.post(
-            "/api/v1/meetings", json={"number": "1234"}, headers={"x-csrf-token": token}
-        )
+    cookies = None
+    for guess in range(limit):  # each guess from another address
+        answer, cookies = await claim_from(app, f"203.0.113.{guess + 1}", f"{guess:04d}", cookies)
+        assert answer.status_code == 404
+    refused, _ = await claim_from(app, "203.0.113.200", "1234", cookies)
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "too_many_attempts"
     assert int(refused.headers["retry-after"]) >= 1
+
+
+async def test_one_hosts_typos_do_not_lock_out_colleagues_in_the_same_office(app, make_user):
+    await make_user("tanaka")
+    await make_user("suzuki")
+    limit = app.state.settings.claim_attempts_per_minute
+    async with http_client(app, address="203.0.113.77") as office_pc:
+        await log_in(office_pc, "tanaka")
+        token = (await office_pc.get("/account")).text.split('csrf-token" content="')[1][:64]
+        for guess in range(limit):
+            await office_pc.post(
+                "/api/v1/meetings", json={"number": f"{guess:04d}"}, headers={"x-csrf-token": token}
+            )
+    issued = await issue(app)
+    async with http_client(app, address="203.0.113.77") as colleague:
+        await log_in(colleague, "suzuki")
+        token = (await colleague.get("/account")).text.split('csrf-token" content="')[1][:64]
+        answer = await colleague.post(
+            "/api/v1/meetings", json={"number": issued.number}, headers={"x-csrf-token": token}
+        )
+    assert answer.status_code == 201
+
+
+async def test_a_number_that_lapsed_long_ago_is_simply_unknown(app, make_user):
+    host = await make_user("tanaka")
+    issued = await issue(app)
+    async with app.state.db.begin() as db:
+        await db.execute(
+            update(ConnectionNumber)
+            .where(ConnectionNumber.id == issued.id)
+            .values(expires_at=utcnow() - timedelta(minutes=11))
+        )
+    with pytest.raises(ApiError) as refused:
+        async with app.state.db.begin() as db:
+            await numbers.claim_number(db, issued.number, user_id=host.id)
+    assert refused.value.code == "number_unknown"

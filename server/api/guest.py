@@ -15,13 +15,17 @@ from starlette.routing import BaseRoute
 
 from server import meetings, numbers
 from server.attempts import address_limit_key, begin_attempt
-from server.auth import client_address
+from server.auth import client_address, is_same_origin
 from server.errors import ApiError
 from server.guests import bearer, guest_id_from_token, guest_token, require_guest
 from server.models import ConnectionNumber, Guest, Meeting, NumberSlot, utcnow
 from server.openapi import operation
-from server.payloads import Output, respond
+from server.payloads import Output, Payload, read_json, respond
 from server.rate_limits import Limit
+
+
+class NumberRequest(Payload):
+    """Nothing yet from the join page; the snippet will name its site."""
 
 
 class IssuedNumber(Output):
@@ -60,6 +64,12 @@ async def current_guest(request: Request, db: AsyncSession) -> Guest | None:
 
 
 async def issue_number(request: Request) -> JSONResponse:
+    # A JSON body makes a cross-site request need a CORS preflight, which
+    # other sites do not get; with the Origin check, another site's page
+    # cannot make its visitors' browsers drain the pool.
+    if not is_same_origin(request):
+        raise ApiError(403, "origin_not_allowed")
+    await read_json(request, NumberRequest)
     # Numbers are a shared, small pool: one address may not drain it.
     limit = Limit(request.app.state.settings.number_issues_per_minute, 60)
     await begin_attempt(
@@ -166,9 +176,14 @@ def routes() -> list[BaseRoute]:
             summary="Issue a connection number to a guest (send the old guest token to keep "
             "being the same guest)",
             auth="none",
+            body=NumberRequest,
             response=IssuedNumber,
             status=201,
-            errors=((429, "too_many_numbers"), (503, "numbers_exhausted")),
+            errors=(
+                (403, "origin_not_allowed"),
+                (429, "too_many_numbers"),
+                (503, "numbers_exhausted"),
+            ),
             tag="guest",
         ),
         operation(

@@ -65,12 +65,14 @@ async def start_meeting(request: Request) -> JSONResponse:
     async with request.app.state.db.begin() as db:
         principal = await require_user(request, db)
     body = await read_json(request, Claim)
-    limit = Limit(request.app.state.settings.claim_attempts_per_minute, 60)
+    settings = request.app.state.settings
+    # Per host, and (higher) per address: hosts in one office share one
+    # address, and one host's typos must not lock out the others.
     attempt = await begin_attempt(
         request,
         [
-            (address_limit_key(request, "claims"), limit),
-            (f"claims:host:{principal.user.id}", limit),
+            (address_limit_key(request, "claims"), Limit(settings.claim_attempts_per_address, 60)),
+            (f"claims:host:{principal.user.id}", Limit(settings.claim_attempts_per_minute, 60)),
         ],
         code="too_many_attempts",
     )

@@ -22,7 +22,12 @@ function token() {
 
 async function call(path, method = "GET") {
   const headers = token() ? { authorization: `Bearer ${token()}` } : {};
-  const response = await fetch(path, { method, headers });
+  const init = { method, headers };
+  if (method === "POST") {
+    headers["content-type"] = "application/json";
+    init.body = "{}";
+  }
+  const response = await fetch(path, init);
   const data = await response.json().catch(() => null);
   return { ok: response.ok, status: response.status, data };
 }

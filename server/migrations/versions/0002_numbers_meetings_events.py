@@ -27,6 +27,7 @@ def upgrade() -> None:
     sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ended_by', sa.String(length=16), nullable=True),
     sa.Column('guest_connected', sa.Boolean(), nullable=False),
+    sa.Column('guest_sockets', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['host_id'], ['users.id'], name=op.f('fk_meetings_host_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_meetings'))
     )
