@@ -138,7 +138,9 @@ async def run(
             group.cancel_scope.cancel()
 
         group.start_soon(pings)
-        await forward(websocket, subscription, sent, on_event)
+        # The client may vanish while an event is on its way to it.
+        with contextlib.suppress(WebSocketDisconnect):
+            await forward(websocket, subscription, sent, on_event)
         group.cancel_scope.cancel()
 
 
@@ -215,8 +217,10 @@ async def meeting_live(websocket: WebSocket) -> None:
         # Subscribe before replaying, so nothing falls between the two.
         await subscription.add(f"meeting:{meeting.id}")
         sent = Sent()
-        await replay(websocket, meeting.id, event_id(websocket.query_params.get("after")), sent)
-        await run(websocket, subscription, sent, still_allowed=logged_in(websocket))
+        after = event_id(websocket.query_params.get("after"))
+        with contextlib.suppress(WebSocketDisconnect):  # gone during the catch-up
+            await replay(websocket, meeting.id, after, sent)
+            await run(websocket, subscription, sent, still_allowed=logged_in(websocket))
 
 
 async def guest_live(websocket: WebSocket) -> None:
@@ -264,6 +268,8 @@ async def guest_live(websocket: WebSocket) -> None:
                 await replay(websocket, meeting_id, after, sent)
                 await joined(meeting_id, subscription)
             await run(websocket, subscription, sent, on_event)
+        except WebSocketDisconnect:
+            pass  # gone during the catch-up
         finally:
             if state["meeting_id"] is not None:
                 with anyio.CancelScope(shield=True):

@@ -160,12 +160,59 @@ async def test_the_console_socket_refuses_other_sites_and_strangers(server, host
         await connect(url, origin="https://evil.example", additional_headers=cookie)
     assert hijack.value.response.status_code == 403
 
-    for path, code in [(url, 4401), (url.replace(f"/{meeting['id']}/", "/999999/"), 4404)]:
-        headers = cookie if code == 4404 else {}
-        socket = await connect(path, origin=server.url, additional_headers=headers)
+    # Not logged in.
+    socket = await connect(url, origin=server.url)
+    with pytest.raises(ConnectionClosed) as closed:
+        await socket.recv()
+    assert closed.value.rcvd.code == 4401
+
+    # Logged in, but it is another host's meeting: as if it did not exist.
+    created = await host.http.post(
+        "/api/v1/users", json={"username": "suzuki", "password": "long enough secret"}
+    )
+    assert created.status_code in (201, 409)
+    async with httpx.AsyncClient(base_url=server.url) as other:
+        await other.post("/login", data={"username": "suzuki", "password": "long enough secret"})
+        other_cookie = {"cookie": f"tsunagu_session={other.cookies['tsunagu_session']}"}
+    socket = await connect(url, origin=server.url, additional_headers=other_cookie)
+    with pytest.raises(ConnectionClosed) as closed:
+        await socket.recv()
+    assert closed.value.rcvd.code == 4404
+
+
+@pytest.mark.parametrize(
+    "first_frame",
+    [
+        b"\x00binary",
+        "[" * 20000,
+        json.dumps({"type": "hello", "token": "x", "after": 10**30}),
+        json.dumps({"type": "hello", "token": ["not", "text"], "after": True}),
+        "not json",
+    ],
+)
+async def test_odd_frames_get_a_clean_refusal_and_the_server_carries_on(server, first_frame):
+    url = server.url.replace("http", "ws", 1) + "/api/v1/guest/live"
+    async with connect(url) as socket:
+        await socket.send(first_frame)
         with pytest.raises(ConnectionClosed) as closed:
             await socket.recv()
-        assert closed.value.rcvd.code == code
+    assert closed.value.rcvd.code == 4401
+    assert "Exception in ASGI application" not in server.output()
+
+
+async def test_odd_frames_in_a_live_guest_socket_are_ignored(server, host):
+    issued = await new_number(server)
+    meeting = await host.claim(issued["number"])
+    guest = await guest_socket(server, issued["guest_token"], after=10**30)
+    await until(guest, "meeting.started")  # a silly "after" means "everything"
+    for frame in [b"\x01\x02", "[" * 20000, "{}", '{"type": "nonsense"}']:
+        await guest.send(frame)
+    await guest.send(json.dumps({"type": "ping"}))
+    assert (await until(guest, "pong")) == {"type": "pong"}
+    await host.http.post(f"/api/v1/meetings/{meeting['id']}/end")
+    await until(guest, "meeting.ended")
+    await guest.close()
+    assert "Exception in ASGI application" not in server.output()
 
 
 async def test_a_guest_socket_with_a_forged_token_is_closed(server):

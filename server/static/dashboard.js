@@ -87,9 +87,13 @@ form.addEventListener("submit", (event) => {
 const list = document.getElementById("live-meetings");
 const empty = document.getElementById("no-live");
 
+let asked = 0;
+
 async function refresh() {
+  // Events can come in bursts; only the newest answer is drawn.
+  const mine = ++asked;
   const result = await api("/api/v1/meetings?state=live&host=me");
-  if (!result.ok) return;
+  if (!result.ok || mine !== asked) return;
   list.replaceChildren(
     ...result.data.meetings.map((meeting) => {
       const item = document.createElement("li");
@@ -113,7 +117,10 @@ new LiveChannel({
   path: "/api/v1/live",
   isFinal: (code) => code === 4401,
   onEvent: refresh,
-  onState: (state) => {
+  onState: (state, code) => {
     if (state === "open") refresh(); // catch up on anything missed while away
+    if (state === "closed" && code === 4401) {
+      location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+    }
   },
 }).start();

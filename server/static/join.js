@@ -71,10 +71,7 @@ function showConnected(hostName) {
 }
 
 function showEnded(by) {
-  clearInterval(countdown);
-  if (channel) channel.stop();
-  channel = null;
-  sessionStorage.removeItem(TOKEN);
+  forget();
   show("ended");
   $("ended-reason").textContent = by === "guest" ? T["join.js.ended_by_guest"] : T["join.js.ended_by_host"];
 }
@@ -85,7 +82,13 @@ function listen() {
     path: "/api/v1/guest/live",
     hello: () => ({ type: "hello", token: token() }),
     isFinal: (code) => code === 4401,
-    onState: (state) => {
+    onState: (state, code) => {
+      if (state === "closed" && code === 4401) {
+        // The token is no longer good (expired or unknown): start afresh.
+        forget();
+        show("intro");
+        return;
+      }
       if (!$("connected").hidden) {
         $("connection-state").textContent = state === "reconnecting" ? T["join.js.reconnecting"] : "";
       }
@@ -118,13 +121,29 @@ async function issue(button, errorBox) {
   }
 }
 
+function forget() {
+  clearInterval(countdown);
+  if (channel) channel.stop();
+  channel = null;
+  sessionStorage.removeItem(TOKEN);
+}
+
 async function resume() {
   if (!token()) return show("intro");
   const result = await call("/api/v1/guest/session").catch(() => null);
-  if (!result || !result.ok) {
-    sessionStorage.removeItem(TOKEN);
+  if (result && result.status === 401) {
+    forget();
     return show("intro");
   }
+  if (!result || !result.ok) {
+    // Keep the token: a bad signal must not cost the guest their meeting.
+    show("intro");
+    $("issue-error").textContent = T["join.js.network"];
+    $("issue-error").hidden = false;
+    setTimeout(resume, 5000);
+    return;
+  }
+  $("issue-error").hidden = true;
   const session = result.data;
   if (session.status === "waiting") showWaiting(session.number, session.expires_in);
   else if (session.status === "connected") showConnected(session.host_name);
@@ -142,10 +161,7 @@ $("issue").addEventListener("click", () => issue($("issue"), $("issue-error")));
 $("reissue").addEventListener("click", () => issue($("reissue"), $("reissue-error")));
 $("cancel").addEventListener("click", async () => {
   await call("/api/v1/guest/leave", "POST").catch(() => null);
-  clearInterval(countdown);
-  if (channel) channel.stop();
-  channel = null;
-  sessionStorage.removeItem(TOKEN);
+  forget();
   $("consent").checked = false;
   $("issue").disabled = true;
   show("intro");
@@ -154,6 +170,7 @@ $("end").addEventListener("click", async () => {
   if (!window.confirm($("end").dataset.confirm)) return;
   const result = await call("/api/v1/guest/leave", "POST").catch(() => null);
   if (result && result.ok) showEnded("guest");
+  else $("connection-state").textContent = T["join.js.network"];
 });
 $("again").addEventListener("click", () => {
   $("consent").checked = false;

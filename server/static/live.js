@@ -4,6 +4,9 @@
 
 const PING_EVERY_MS = 15000;
 const MAX_BACKOFF_MS = 15000;
+// A connection counts as healthy (and backoff starts over) only after this
+// long; a server that accepts and then drops at once is not hammered.
+const HEALTHY_AFTER_MS = 5000;
 
 export class LiveChannel {
   /**
@@ -49,7 +52,9 @@ export class LiveChannel {
     const socket = new WebSocket(this.url());
     this.socket = socket;
     socket.addEventListener("open", () => {
-      this.attempt = 0;
+      this.healthy = setTimeout(() => {
+        this.attempt = 0;
+      }, HEALTHY_AFTER_MS);
       if (this.hello) socket.send(JSON.stringify({ ...this.hello(), after: this.lastId }));
       this.pinger = setInterval(() => socket.send(JSON.stringify({ type: "ping" })), PING_EVERY_MS);
       this.onState("open");
@@ -67,6 +72,7 @@ export class LiveChannel {
     });
     socket.addEventListener("close", (closed) => {
       clearInterval(this.pinger);
+      clearTimeout(this.healthy);
       if (this.stopped) return;
       if (this.isFinal(closed.code)) {
         this.onState("closed", closed.code);

@@ -8,6 +8,7 @@ const $ = (id) => document.getElementById(id);
 const timeline = $("timeline");
 const clock = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle: "medium" });
 let channel = null;
+let ticker = null;
 
 function describe(event) {
   const label = T[`event.${event.type}`] || event.type;
@@ -49,7 +50,7 @@ function ended(by, at) {
   banner.textContent = by === "guest" ? T["meeting.js.ended_by_guest"] : by === "host" ? T["meeting.js.ended_by_host"] : T["meeting.js.ended"];
   banner.hidden = false;
   if (by === "guest") setGuest("guest_left", "badge-off");
-  else setGuest("guest_left", "badge-off");
+  clearInterval(ticker);
   if (channel) channel.stop();
   tick();
 }
@@ -74,21 +75,29 @@ $("end-meeting").addEventListener("click", async () => {
   ended("host", result.data.ended_at);
 });
 
-setGuest(meeting.guest_connected ? "guest_connected" : "guest_waiting", meeting.guest_connected ? "badge-ok" : "badge-off");
 let lastId = 0;
 for (const event of meeting.events) {
   addEvent(event);
   lastId = Math.max(lastId, event.id);
 }
+// After a reload: connected now, or gone again after having been here.
+const seen = meeting.events.some((event) => event.type === "guest.connected");
+if (meeting.guest_connected) setGuest("guest_connected", "badge-ok");
+else if (seen) setGuest("guest_away", "badge-warn");
+else setGuest("guest_waiting", "badge-off");
 if (meeting.state === "ended") {
   ended(meeting.ended_by, meeting.ended_at);
 } else {
-  setInterval(tick, 1000);
+  ticker = setInterval(tick, 1000);
   channel = new LiveChannel({
     path: `/api/v1/meetings/${meeting.id}/live`,
     isFinal: (code) => code === 4401 || code === 4404,
     onEvent: apply,
-    onState: (state) => {
+    onState: (state, code) => {
+      if (state === "closed" && code === 4401) {
+        location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+        return;
+      }
       $("connection-state").textContent = state === "reconnecting" ? T["meeting.js.reconnecting"] : "";
     },
   }).start(lastId);
