@@ -57,7 +57,9 @@ def throwaway_postgres(server_url: str) -> Iterator[str]:
 
 
 async def measure(server: LiveServer, pairs: int, concurrency: int) -> tuple[Result, Result]:
-    limits = httpx.Limits(max_connections=concurrency * 2)
+    # Expire idle connections before uvicorn does (5 s), or a reused one can
+    # be closed under a request.
+    limits = httpx.Limits(max_connections=concurrency * 2, keepalive_expiry=2)
     timeout = httpx.Timeout(60)
     async with (
         httpx.AsyncClient(base_url=server.url, limits=limits, timeout=timeout) as host,

@@ -11,7 +11,7 @@ import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from server.errors import ApiError
@@ -57,10 +57,14 @@ async def read_json(request: Request, model: type[P], *, limit: int = MAX_JSON_B
         raise ApiError(413, "payload_too_large", params={"limit_kb": limit // 1024})
     body = bytearray()
     # Read in chunks so a body without Content-Length is capped too.
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise ApiError(413, "payload_too_large", params={"limit_kb": limit // 1024})
+    try:
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > limit:
+                raise ApiError(413, "payload_too_large", params={"limit_kb": limit // 1024})
+    except ClientDisconnect:
+        # Gone mid-upload: nobody to answer, and nothing to log as an error.
+        raise ApiError(400, "bad_request") from None
     try:
         data = json.loads(body or b"null")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -201,6 +201,9 @@ async def test_another_site_cannot_make_its_visitors_request_numbers(guest):
     )
     assert foreign.status_code == 403
     assert foreign.json()["error"]["code"] == "origin_not_allowed"
-    # A plain form post (no preflight needed cross-site) is not accepted either.
+    # No body is needed; a body that is not the expected JSON is refused.
+    assert (await guest.post("/api/v1/guest/numbers")).status_code == 201
     form = await guest.post("/api/v1/guest/numbers", data={"x": "1"})
     assert form.status_code == 415
+    unknown = await guest.post("/api/v1/guest/numbers", json={"colour": "red"})
+    assert unknown.status_code == 422

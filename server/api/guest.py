@@ -64,12 +64,12 @@ async def current_guest(request: Request, db: AsyncSession) -> Guest | None:
 
 
 async def issue_number(request: Request) -> JSONResponse:
-    # A JSON body makes a cross-site request need a CORS preflight, which
-    # other sites do not get; with the Origin check, another site's page
-    # cannot make its visitors' browsers drain the pool.
+    # Browsers send Origin with every cross-origin POST, so another site's
+    # page cannot make its visitors' browsers drain the pool.
     if not is_same_origin(request):
         raise ApiError(403, "origin_not_allowed")
-    await read_json(request, NumberRequest)
+    if request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers:
+        await read_json(request, NumberRequest)  # no body is needed; one given must be right
     # Numbers are a shared, small pool: one address may not drain it.
     limit = Limit(request.app.state.settings.number_issues_per_minute, 60)
     await begin_attempt(

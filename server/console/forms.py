@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.datastructures import FormData
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from server.auth import Principal, check_form_csrf
 from server.errors import ApiError
@@ -16,7 +16,10 @@ async def read_form(request: Request, principal: Principal | None) -> FormData:
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         raise ApiError(415, "unsupported_media_type")
-    form = await request.form(max_files=0, max_fields=50, max_part_size=MAX_FIELD_BYTES)
+    try:
+        form = await request.form(max_files=0, max_fields=50, max_part_size=MAX_FIELD_BYTES)
+    except ClientDisconnect:
+        raise ApiError(400, "bad_request") from None
     if principal is not None:
         check_form_csrf(request, principal, form)
     return form
