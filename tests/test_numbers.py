@@ -12,7 +12,7 @@ from sqlalchemy import update
 from server import meetings, numbers
 from server.errors import ApiError
 from server.models import ConnectionNumber, Guest, NumberSlot, utcnow
-from tests.conftest import http_client, log_in
+from tests.conftest import csrf_token, http_client, log_in
 
 POLICY = numbers.NumberPolicy(digits=4, ttl_seconds=120)
 
@@ -114,7 +114,7 @@ async def test_twenty_hosts_typing_the_same_number_at_once_make_one_meeting(app,
 async def test_claim_answers_unknown_expired_and_used_distinctly(app, client, make_user):
     await make_user("tanaka")
     await log_in(client, "tanaka")
-    token = (await client.get("/account")).text.split('csrf-token" content="')[1][:64]
+    token = await csrf_token(client, "/account")
     headers = {"x-csrf-token": token}
 
     unknown = await client.post("/api/v1/meetings", json={"number": "9999"}, headers=headers)
@@ -147,7 +147,7 @@ async def claim_from(app, address: str, number: str, cookies=None):
             await log_in(client, "tanaka")
         else:
             client.cookies = cookies
-        token = (await client.get("/account")).text.split('csrf-token" content="')[1][:64]
+        token = await csrf_token(client, "/account")
         answer = await client.post(
             "/api/v1/meetings", json={"number": number}, headers={"x-csrf-token": token}
         )
@@ -173,7 +173,7 @@ async def test_one_hosts_typos_do_not_lock_out_colleagues_in_the_same_office(app
     limit = app.state.settings.claim_attempts_per_minute
     async with http_client(app, address="203.0.113.77") as office_pc:
         await log_in(office_pc, "tanaka")
-        token = (await office_pc.get("/account")).text.split('csrf-token" content="')[1][:64]
+        token = await csrf_token(office_pc, "/account")
         for guess in range(limit):
             await office_pc.post(
                 "/api/v1/meetings", json={"number": f"{guess:04d}"}, headers={"x-csrf-token": token}
@@ -181,7 +181,7 @@ async def test_one_hosts_typos_do_not_lock_out_colleagues_in_the_same_office(app
     issued = await issue(app)
     async with http_client(app, address="203.0.113.77") as colleague:
         await log_in(colleague, "suzuki")
-        token = (await colleague.get("/account")).text.split('csrf-token" content="')[1][:64]
+        token = await csrf_token(colleague, "/account")
         answer = await colleague.post(
             "/api/v1/meetings", json={"number": issued.number}, headers={"x-csrf-token": token}
         )
