@@ -417,6 +417,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "このページからは接続番号を発行できません。担当者に案内されたページを開いてください。",
         "en": "Numbers cannot be requested from this page. Open the page your host told you about.",
     },
+    "error.capture_too_large": {
+        "ja": "画像が大きすぎます（上限 {limit_mb} MB）。",
+        "en": "The image is too large (limit {limit_mb} MB).",
+    },
+    "error.unsupported_image": {
+        "ja": "この形式の画像は受け付けられません。PNG・JPEG・WebP のいずれかを送ってください。",
+        "en": "This kind of image is not accepted. Send a PNG, JPEG or WebP.",
+    },
+    "error.image_too_large": {
+        "ja": "画像の画素数が多すぎます（上限 {megapixels} メガピクセル）。",
+        "en": "The image has too many pixels (limit {megapixels} megapixels).",
+    },
+    "error.image_corrupt": {
+        "ja": "画像を読み取れませんでした（途中で切れているか、壊れています）。もう一度送ってください。",
+        "en": "The image could not be read (it is cut short or damaged). Please send it again.",
+    },
     "error.meeting_not_found": {"ja": "ミーティングが見つかりません。", "en": "No such meeting."},
     "error.invalid_state": {
         "ja": "state は {states} のいずれかです。",

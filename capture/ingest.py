@@ -1,0 +1,139 @@
+"""From uploaded bytes to a safe, re-encoded image and its thumbnail.
+
+Everything a guest uploads is untrusted: the format is decided by the bytes,
+not the name or the Content-Type; image dimensions are checked before any
+pixel is decoded (a small PNG can inflate to gigabytes); the picture is
+decoded, re-oriented and encoded anew, which drops EXIF (GPS), comments and
+anything else riding along in the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from server.errors import ApiError
+
+# The snippet caps its captures at 2048 px on the long edge; a phone
+# screenshot at full resolution (1170 x 2532, 1290 x 2796) also fits.
+MAX_PIXELS = 16_000_000
+MAX_BYTES = 15 * 1024 * 1024
+THUMBNAIL_EDGE = 320
+
+SIGNATURES = {
+    "PNG": (b"\x89PNG\r\n\x1a\n",),
+    "JPEG": (b"\xff\xd8\xff",),
+}
+
+
+@dataclass(frozen=True)
+class Encoding:
+    format: str = "WEBP"  # or "JPEG"
+    quality: int = 85
+    thumbnail_quality: int = 75
+
+    @property
+    def media_type(self) -> str:
+        return "image/webp" if self.format == "WEBP" else "image/jpeg"
+
+    @property
+    def extension(self) -> str:
+        return "webp" if self.format == "WEBP" else "jpg"
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    image: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+    thumbnail_width: int
+    thumbnail_height: int
+    source_format: str
+    source_bytes: int
+    sha256: str  # of the uploaded bytes: the same screen sent twice has one hash
+    media_type: str
+    extension: str
+
+
+def detect_format(data: bytes) -> str:
+    """PNG, JPEG or WEBP from the first bytes, or ``415 unsupported_image``."""
+    for name, prefixes in SIGNATURES.items():
+        if data.startswith(prefixes):
+            return name
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    raise ApiError(415, "unsupported_image")
+
+
+def process(
+    data: bytes,
+    *,
+    encoding: Encoding = Encoding(),
+    max_pixels: int = MAX_PIXELS,
+    max_bytes: int = MAX_BYTES,
+) -> ProcessedImage:
+    """Check, decode and re-encode an uploaded capture. CPU-bound: call it in
+    a worker thread."""
+    if len(data) > max_bytes:
+        raise ApiError(413, "capture_too_large", params={"limit_mb": max_bytes // 2**20})
+    if not data:
+        raise ApiError(422, "image_corrupt")
+    source_format = detect_format(data)
+    try:
+        with warnings.catch_warnings():
+            # Pillow's own bomb check only warns below twice its limit; ours
+            # is an error, checked on the header before decoding.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[source_format])
+            width, height = image.size
+            if width < 1 or height < 1 or width * height > max_pixels:
+                raise Image.DecompressionBombError(f"{width} x {height}")
+            image.load()
+            image = ImageOps.exif_transpose(image)
+    except Image.DecompressionBombError:
+        # Pillow raises this itself, at open, for the most absurd sizes.
+        raise ApiError(422, "image_too_large", params={"megapixels": max_pixels // 10**6}) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        # Truncated, corrupt, or lying about itself.
+        raise ApiError(422, "image_corrupt") from None
+
+    picture = _normalised_mode(image, encoding)
+    thumbnail = picture.copy()
+    thumbnail.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE), Image.Resampling.LANCZOS)
+    return ProcessedImage(
+        image=_encode(picture, encoding, encoding.quality),
+        thumbnail=_encode(thumbnail, encoding, encoding.thumbnail_quality),
+        width=picture.width,
+        height=picture.height,
+        thumbnail_width=thumbnail.width,
+        thumbnail_height=thumbnail.height,
+        source_format=source_format,
+        source_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        media_type=encoding.media_type,
+        extension=encoding.extension,
+    )
+
+
+def _normalised_mode(image: Image.Image, encoding: Encoding) -> Image.Image:
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    if encoding.format == "WEBP" and has_alpha:
+        return image.convert("RGBA")
+    if has_alpha:  # JPEG has no alpha: flatten onto white like a page background
+        background = Image.new("RGB", image.size, "white")
+        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def _encode(image: Image.Image, encoding: Encoding, quality: int) -> bytes:
+    out = io.BytesIO()
+    # No exif=, icc_profile= or other info is passed on: nothing but pixels leave.
+    options = {"method": 4} if encoding.format == "WEBP" else {"optimize": True}
+    image.save(out, format=encoding.format, quality=quality, **options)
+    return out.getvalue()

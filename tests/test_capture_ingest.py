@@ -1,0 +1,155 @@
+"""Capture ingest: only real PNG, JPEG or WebP pictures get through, re-encoded
+with nothing but their pixels; everything else is refused with its own code."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import pytest
+from PIL import Image
+
+from capture.ingest import THUMBNAIL_EDGE, Encoding, process
+from capture.storage import LocalBlobStore, new_key
+from server.errors import ApiError
+
+GPS_TAG = 0x8825
+ORIENTATION_TAG = 0x0112
+
+
+def picture(size=(1170, 2532), mode="RGB", colour=(30, 110, 80)) -> Image.Image:
+    image = Image.new(mode, size, colour if mode == "RGB" else (*colour, 200))
+    # Some detail, so encoders have something to do.
+    for x in range(0, size[0], 97):
+        image.paste(
+            (250, 250, 250) if mode == "RGB" else (250, 250, 250, 255), (x, 0, x + 3, size[1])
+        )
+    return image
+
+
+def encoded(image: Image.Image, fmt: str, **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+def refused(data: bytes, **limits) -> ApiError:
+    with pytest.raises(ApiError) as error:
+        process(data, **limits)
+    return error.value
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A valid PNG header claiming huge dimensions, with a tiny body: what a
+    decompression bomb looks like before anything is decoded."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * 1024, 9)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_phone_screenshot_is_re_encoded_with_a_thumbnail():
+    source = encoded(picture(mode="RGBA"), "PNG")
+
+    result = process(source)
+
+    assert (result.width, result.height) == (1170, 2532)
+    assert result.source_format == "PNG"
+    assert result.media_type == "image/webp"
+    stored = Image.open(io.BytesIO(result.image))
+    assert stored.format == "WEBP"
+    assert stored.size == (1170, 2532)
+    thumb = Image.open(io.BytesIO(result.thumbnail))
+    assert max(thumb.size) == THUMBNAIL_EDGE
+    assert (result.thumbnail_width, result.thumbnail_height) == thumb.size
+    assert len(result.sha256) == 64
+
+
+def test_jpeg_and_webp_uploads_are_accepted_and_jpeg_output_can_be_chosen():
+    jpeg = encoded(picture(), "JPEG", quality=90)
+    webp = encoded(picture(), "WEBP", quality=80)
+    assert process(webp).source_format == "WEBP"
+    as_jpeg = process(jpeg, encoding=Encoding(format="JPEG"))
+    assert Image.open(io.BytesIO(as_jpeg.image)).format == "JPEG"
+    assert as_jpeg.extension == "jpg"
+
+
+def test_gps_and_other_exif_never_leave_but_orientation_is_applied():
+    exif = Image.Exif()
+    exif[GPS_TAG] = {1: "N", 2: (35.0, 41.0, 22.0), 3: "E", 4: (139.0, 41.0, 30.0)}
+    exif[ORIENTATION_TAG] = 6  # taken rotated: display turned 90 degrees
+    exif[0x010F] = "PhoneMaker"
+    source = encoded(picture((400, 300)), "JPEG", exif=exif.tobytes())
+    assert Image.open(io.BytesIO(source)).getexif().get_ifd(GPS_TAG)
+
+    result = process(source)
+
+    stored = Image.open(io.BytesIO(result.image))
+    assert not stored.getexif()
+    assert b"PhoneMaker" not in result.image and b"Exif" not in result.image
+    assert stored.size == (300, 400)  # upright, as the person saw it
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "code"),
+    [
+        (b"", 422, "image_corrupt"),
+        (b"GIF89a" + b"\x00" * 64, 415, "unsupported_image"),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            415,
+            "unsupported_image",
+        ),
+        (b"%PDF-1.7\n", 415, "unsupported_image"),
+        (b"\x89PNG\r\n\x1a\n" + b"garbage" * 10, 422, "image_corrupt"),
+    ],
+)
+def test_bad_uploads_get_their_own_code(data, status, code):
+    error = refused(data)
+    assert (error.status, error.code) == (status, code)
+
+
+def test_a_real_gif_is_refused_by_its_content_whatever_it_is_called():
+    gif = encoded(Image.new("P", (10, 10)), "GIF")  # e.g. uploaded as "screen.png"
+    assert refused(gif).code == "unsupported_image"
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_truncated_images_are_refused_as_corrupt(fmt):
+    whole = encoded(picture((600, 800)), fmt)
+    assert refused(whole[: len(whole) // 2]).code == "image_corrupt"
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_decoded():
+    bomb = png_bomb(60_000, 60_000)  # 3.6 gigapixels in a ~100 byte file
+    assert len(bomb) < 200
+    error = refused(bomb)
+    assert (error.status, error.code) == (422, "image_too_large")
+    # Below Pillow's own threshold, our tighter cap must catch it too.
+    assert refused(png_bomb(5000, 5000)).code == "image_too_large"
+
+
+def test_an_oversized_body_is_refused_by_size():
+    error = refused(b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048, max_bytes=1024)
+    assert (error.status, error.code) == (413, "capture_too_large")
+
+
+def test_blobs_are_stored_whole_under_fresh_keys(tmp_path):
+    store = LocalBlobStore(tmp_path)
+    key = new_key("webp")
+    assert key != new_key("webp")
+    store.put(key, b"image bytes")
+    assert store.get(key) == b"image bytes"
+    assert list((tmp_path / "tmp").iterdir()) == []  # no temporary file left behind
+    store.delete(key)
+    assert store.get(key) is None
+    with pytest.raises(ValueError):
+        store.put("../escape", b"x")
