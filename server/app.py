@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from capture.storage import LocalBlobStore
 from server import api, console, live, record_ids
 from server.auth import refreshed_session_cookie
 from server.console.rendering import error_page, login_redirect, templates
@@ -85,6 +86,7 @@ def create_app(settings: Settings) -> Starlette:
         ],
     )
     app.state.settings = settings
+    app.state.blobs = LocalBlobStore(settings.data_dir / "blobs")
     app.state.passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
     app.state.templates = templates()
     return app

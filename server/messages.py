@@ -433,6 +433,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "画像を読み取れませんでした（途中で切れているか、壊れています）。もう一度送ってください。",
         "en": "The image could not be read (it is cut short or damaged). Please send it again.",
     },
+    "error.not_connected": {
+        "ja": "まだ担当者とつながっていません。接続番号を担当者に伝えてください。",
+        "en": "You are not connected to a host yet. Read your number to them first.",
+    },
+    "error.meeting_ended": {
+        "ja": "このミーティングは終了しています。",
+        "en": "This meeting has ended.",
+    },
+    "error.too_many_captures": {
+        "ja": "送信が多すぎます。{seconds} 秒ほど待ってから送ってください。",
+        "en": "Too many captures. Wait {seconds} seconds before sending again.",
+    },
+    "error.capture_not_found": {"ja": "キャプチャが見つかりません。", "en": "No such capture."},
     "error.meeting_not_found": {"ja": "ミーティングが見つかりません。", "en": "No such meeting."},
     "error.invalid_state": {
         "ja": "state は {states} のいずれかです。",

@@ -35,6 +35,8 @@ class Operation:
     summary: str
     auth: str = "user"  # "none" | "user" | "admin" | "guest"
     body: type[BaseModel] | None = None
+    # A multipart/form-data body: these fields plus an ``image`` file.
+    multipart: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
     errors: tuple[tuple[int, str], ...] = ()
@@ -99,6 +101,14 @@ def build_document(routes: Iterable[BaseRoute], server_url: str) -> dict[str, An
             entry["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": ref(op.body)}},
+            }
+        if op.multipart is not None:
+            fields = op.multipart.model_json_schema()
+            fields["properties"]["image"] = {"type": "string", "format": "binary"}
+            fields["required"] = ["image"]
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"multipart/form-data": {"schema": fields}},
             }
         responses: dict[str, Any] = {}
         if op.response is not None:

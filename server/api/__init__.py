@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from server.api import guest, me, meetings, sites, tokens, users
+from server.api import captures, guest, me, meetings, sites, tokens, users
 from server.openapi import build_document
 from server.public_url import base_url
 
@@ -19,6 +19,7 @@ def routes() -> list[BaseRoute]:
         *tokens.routes(),
         *meetings.routes(),
         *guest.routes(),
+        *captures.routes(),
     ]
 
     async def openapi(request: Request) -> JSONResponse:

@@ -1,0 +1,247 @@
+"""Captures: guests upload pictures of their page; hosts list and view them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+from starlette.types import Message
+
+from capture.ingest import MAX_BYTES
+from server import captures, meetings
+from server.attempts import begin_attempt
+from server.auth import require_user
+from server.errors import ApiError
+from server.guests import require_guest
+from server.models import Capture
+from server.openapi import operation
+from server.payloads import Output, Payload, has_control_characters, read_json, respond
+from server.rate_limits import Limit
+
+# Room for the other form fields and the multipart framing around the image.
+MAX_UPLOAD = MAX_BYTES + 64 * 1024
+UPLOADS = Limit(count=60, seconds=60)
+
+
+class CaptureFields(BaseModel):
+    """The form fields sent with ``image`` (multipart/form-data)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(default="", max_length=2048)
+    title: str = Field(default="", max_length=500)
+    viewport_width: int = Field(default=0, ge=0, le=20000)
+    viewport_height: int = Field(default=0, ge=0, le=20000)
+    device_pixel_ratio: float = Field(default=1.0, gt=0, le=10)
+
+
+class PageReport(Payload):
+    url: str = Field(max_length=2048)
+    title: str = Field(default="", max_length=500)
+
+
+class CaptureOut(Output):
+    id: int
+    meeting_id: int
+    created_at: datetime
+    url: str
+    title: str
+    viewport_width: int
+    viewport_height: int
+    device_pixel_ratio: float
+    width: int
+    height: int
+    thumbnail_width: int
+    thumbnail_height: int
+    media_type: str
+    image_url: str
+    thumbnail_url: str
+
+
+class CaptureList(Output):
+    captures: list[CaptureOut]
+
+
+def capture_out(capture: Capture) -> dict:
+    return {
+        **{
+            name: getattr(capture, name)
+            for name in CaptureOut.model_fields
+            if hasattr(capture, name)
+        },
+        **captures.capture_urls(capture),
+    }
+
+
+async def capped_body(request: Request, limit: int) -> bytes:
+    """The whole body, refused as soon as it passes ``limit``: a 100 MB
+    upload is never read into memory."""
+    declared = request.headers.get("content-length", "")
+    too_large = ApiError(413, "capture_too_large", params={"limit_mb": MAX_BYTES // 2**20})
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > limit:
+                raise too_large
+    except ClientDisconnect:
+        raise ApiError(400, "bad_request") from None
+    return bytes(body)
+
+
+async def read_upload(request: Request) -> tuple[bytes, captures.PageInfo]:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise ApiError(415, "unsupported_media_type")
+    body = await capped_body(request, MAX_UPLOAD)
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    form = await Request(request.scope, replay).form(
+        max_files=1, max_fields=10, max_part_size=8 * 1024
+    )
+    image = form.get("image")
+    if image is None or isinstance(image, str):
+        raise ApiError(
+            422, "invalid_request", details=[{"field": "image", "problem": "a file is required"}]
+        )
+    data = await image.read()
+    fields = {k: v for k, v in form.multi_items() if k != "image" and isinstance(v, str)}
+    try:
+        parsed = CaptureFields.model_validate(fields)
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(map(str, e["loc"])), "problem": e["msg"]}
+            for e in exc.errors(include_url=False, include_context=False)
+        ]
+        raise ApiError(422, "invalid_request", details=details) from None
+    if has_control_characters(parsed.url) or has_control_characters(parsed.title):
+        raise ApiError(
+            422, "invalid_request", details=[{"field": "url", "problem": "control characters"}]
+        )
+    return data, captures.PageInfo(**parsed.model_dump())
+
+
+async def upload_capture(request: Request) -> JSONResponse:
+    async with request.app.state.db() as db:
+        guest = await require_guest(request, db)
+    await begin_attempt(
+        request, [(f"captures:guest:{guest.id}", UPLOADS)], code="too_many_captures"
+    )
+    data, page = await read_upload(request)
+    capture = await captures.add_capture(request.app, guest.id, data, page)
+    return respond(CaptureOut, capture_out(capture), status=201)
+
+
+async def report_page(request: Request) -> Response:
+    async with request.app.state.db() as db:
+        guest = await require_guest(request, db)
+    body = await read_json(request, PageReport)
+    await captures.record_page(request.app, guest.id, captures.PageInfo(body.url, body.title))
+    return Response(status_code=204)
+
+
+async def list_captures(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
+        found = await captures.list_captures(db, meeting.id)
+        return respond(CaptureList, {"captures": [capture_out(c) for c in found]})
+
+
+async def capture_blob(request: Request) -> Response:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        capture = await captures.get_capture(db, principal.user, request.path_params["capture_id"])
+    thumbnail = request.url.path.endswith("/thumbnail")
+    key = capture.thumbnail_key if thumbnail else capture.image_key
+    filename = f"capture-{capture.id}.{key.rsplit('.', 1)[1]}"
+    data = request.app.state.blobs.get(key)
+    if data is None:
+        raise ApiError(404, "capture_not_found")
+    return Response(
+        data,
+        media_type=capture.media_type,
+        headers={
+            # A capture never changes; only this person's browser may keep it.
+            "Cache-Control": "private, max-age=31536000, immutable",
+            "Content-Disposition": f'inline; filename="{filename}"',
+        },
+    )
+
+
+GUEST_ERRORS = (
+    (401, "guest_token_required"),
+    (401, "invalid_guest_token"),
+    (409, "not_connected"),
+    (409, "meeting_ended"),
+)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        operation(
+            "POST",
+            "/api/v1/guest/captures",
+            upload_capture,
+            summary="Send a capture of the page (multipart: image, url, title, viewport_width, "
+            "viewport_height, device_pixel_ratio)",
+            auth="guest",
+            multipart=CaptureFields,
+            response=CaptureOut,
+            status=201,
+            errors=(
+                *GUEST_ERRORS,
+                (413, "capture_too_large"),
+                (415, "unsupported_image"),
+                (415, "unsupported_media_type"),
+                (422, "image_too_large"),
+                (422, "image_corrupt"),
+                (422, "invalid_request"),
+                (429, "too_many_captures"),
+            ),
+            tag="captures",
+        ),
+        operation(
+            "POST",
+            "/api/v1/guest/pages",
+            report_page,
+            summary="Report the page the guest is on (shown to the host as a visited URL)",
+            auth="guest",
+            body=PageReport,
+            status=204,
+            errors=GUEST_ERRORS,
+            tag="captures",
+        ),
+        operation(
+            "GET",
+            "/api/v1/meetings/{meeting_id:id}/captures",
+            list_captures,
+            summary="The meeting's captures, newest first",
+            response=CaptureList,
+            errors=((404, "meeting_not_found"),),
+            tag="captures",
+        ),
+        operation(
+            "GET",
+            "/api/v1/captures/{capture_id:id}/image",
+            capture_blob,
+            summary="A capture's image",
+            errors=((404, "capture_not_found"),),
+            tag="captures",
+        ),
+        operation(
+            "GET",
+            "/api/v1/captures/{capture_id:id}/thumbnail",
+            capture_blob,
+            summary="A capture's thumbnail",
+            errors=((404, "capture_not_found"),),
+            tag="captures",
+        ),
+    ]

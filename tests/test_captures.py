@@ -1,0 +1,210 @@
+"""Guests send captures of their page; the host sees them, nobody else does."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from tests.conftest import csrf_token, http_client, log_in
+from tests.test_capture_ingest import encoded, picture, png_bomb
+
+PAGE = {
+    "url": "https://shop.example/cart?id=7",
+    "title": "カート | Shop",
+    "viewport_width": "390",
+    "viewport_height": "844",
+    "device_pixel_ratio": "3",
+}
+
+
+@pytest.fixture
+async def meeting(app, make_user):
+    """A host and a guest connected in one meeting."""
+    await make_user("tanaka")
+    async with http_client(app) as host, http_client(app, address="192.0.2.8") as guest:
+        await log_in(host, "tanaka")
+        host.headers["x-csrf-token"] = await csrf_token(host)
+        issued = (await guest.post("/api/v1/guest/numbers")).json()
+        guest.headers["authorization"] = f"Bearer {issued['guest_token']}"
+        started = await host.post("/api/v1/meetings", json={"number": issued["number"]})
+        yield {"host": host, "guest": guest, "id": started.json()["id"]}
+
+
+async def send(guest, data: bytes, filename="screen.png", content_type="image/png", **fields):
+    return await guest.post(
+        "/api/v1/guest/captures",
+        data={**PAGE, **fields},
+        files={"image": (filename, data, content_type)},
+    )
+
+
+def stored_blobs(app) -> list:
+    root = app.state.settings.data_dir / "blobs"
+    return [p for p in root.rglob("*") if p.is_file() and p.parent.name != "tmp"]
+
+
+async def test_guest_capture_reaches_host_with_title_and_url(app, meeting):
+    host, guest = meeting["host"], meeting["guest"]
+    sent = await send(guest, encoded(picture((390 * 3, 844 * 3)), "PNG"))
+
+    assert sent.status_code == 201
+    listed = (await host.get(f"/api/v1/meetings/{meeting['id']}/captures")).json()["captures"]
+    assert len(listed) == 1
+    capture = listed[0]
+    assert capture["url"] == PAGE["url"]
+    assert capture["title"] == PAGE["title"]
+    assert (capture["viewport_width"], capture["viewport_height"]) == (390, 844)
+    assert capture["device_pixel_ratio"] == 3
+    assert (capture["width"], capture["height"]) == (1170, 2532)
+
+    image = await host.get(capture["image_url"])
+    assert image.status_code == 200
+    assert image.headers["content-type"] == "image/webp"
+    assert "private" in image.headers["cache-control"]
+    assert Image.open(io.BytesIO(image.content)).size == (1170, 2532)
+    thumbnail = await host.get(capture["thumbnail_url"])
+    assert max(Image.open(io.BytesIO(thumbnail.content)).size) == 320
+
+    events = (await host.get(f"/api/v1/meetings/{meeting['id']}/events")).json()["events"]
+    created = [e for e in events if e["type"] == "capture.created"]
+    assert created[0]["payload"]["url"] == PAGE["url"]
+    assert created[0]["payload"]["image_url"] == capture["image_url"]
+
+
+async def test_another_host_cannot_see_the_captures(app, meeting, make_user):
+    await send(meeting["guest"], encoded(picture((200, 300)), "PNG"))
+    listed = (await meeting["host"].get(f"/api/v1/meetings/{meeting['id']}/captures")).json()
+    image_url = listed["captures"][0]["image_url"]
+    await make_user("suzuki")
+    async with http_client(app) as other:
+        await log_in(other, "suzuki")
+        assert (await other.get(image_url)).status_code == 404
+        assert (await other.get(f"/api/v1/meetings/{meeting['id']}/captures")).status_code == 404
+    async with http_client(app) as stranger:
+        assert (await stranger.get(image_url)).status_code == 401
+
+
+def gif() -> bytes:
+    return encoded(Image.new("P", (10, 10)), "GIF")
+
+
+@pytest.mark.parametrize(
+    ("make", "filename", "status", "code"),
+    [
+        (lambda: b"", "screen.png", 422, "image_corrupt"),
+        (lambda: encoded(picture((300, 400)), "PNG")[:900], "screen.png", 422, "image_corrupt"),
+        (lambda: encoded(picture((300, 400)), "JPEG")[:700], "screen.jpg", 422, "image_corrupt"),
+        (gif, "screen.png", 415, "unsupported_image"),  # the extension lies
+        (
+            lambda: b'<svg xmlns="http://www.w3.org/2000/svg"/>',
+            "screen.svg",
+            415,
+            "unsupported_image",
+        ),
+        (lambda: png_bomb(60_000, 60_000), "screen.png", 422, "image_too_large"),
+    ],
+)
+async def test_bad_uploads_are_refused_and_nothing_is_stored(
+    app, meeting, make, filename, status, code
+):
+    good = await send(meeting["guest"], encoded(picture((100, 100)), "PNG"))
+    assert good.status_code == 201
+    before = stored_blobs(app)
+
+    response = await send(meeting["guest"], make(), filename=filename)
+
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert stored_blobs(app) == before
+    listed = (await meeting["host"].get(f"/api/v1/meetings/{meeting['id']}/captures")).json()
+    assert len(listed["captures"]) == 1
+
+
+async def test_a_100_mb_upload_is_refused_before_it_is_read(app, meeting):
+    declared = await meeting["guest"].post(
+        "/api/v1/guest/captures",
+        content=b"\x00" * (100 * 1024 * 1024),
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert declared.status_code == 413
+    assert declared.json()["error"]["code"] == "capture_too_large"
+
+    sent = 0
+
+    async def endless():
+        nonlocal sent
+        while True:
+            sent += 1024 * 1024
+            yield b"\x00" * (1024 * 1024)
+
+    streamed = await meeting["guest"].post(
+        "/api/v1/guest/captures",
+        content=endless(),
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert streamed.status_code == 413
+    assert sent <= 17 * 1024 * 1024
+    assert stored_blobs(app) == []
+
+
+async def test_gps_exif_in_an_upload_is_not_kept(app, meeting):
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (35.0, 41.0, 22.0)}
+    sent = await send(
+        meeting["guest"], encoded(picture((300, 200)), "JPEG", exif=exif.tobytes()), "p.jpg"
+    )
+    image = await meeting["host"].get(sent.json()["image_url"])
+    assert not Image.open(io.BytesIO(image.content)).getexif()
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"viewport_width": "wide"}, "viewport_width"),
+        ({"device_pixel_ratio": "0"}, "device_pixel_ratio"),
+        ({"colour": "red"}, "colour"),
+        ({"url": "https://a.example/" + "x" * 3000}, "url"),
+    ],
+)
+async def test_wrong_fields_are_named(meeting, fields, field):
+    response = await send(meeting["guest"], encoded(picture((50, 50)), "PNG"), **fields)
+    assert response.status_code == 422
+    assert field in {d["field"] for d in response.json()["error"]["details"]}
+
+
+async def test_no_image_or_no_multipart_is_refused(meeting):
+    no_image = await meeting["guest"].post("/api/v1/guest/captures", data=PAGE)
+    assert no_image.status_code in (415, 422)
+    as_json = await meeting["guest"].post("/api/v1/guest/captures", json=PAGE)
+    assert as_json.status_code == 415
+
+
+async def test_captures_and_page_reports_stop_when_the_meeting_ends(meeting):
+    guest, host = meeting["guest"], meeting["host"]
+    page = await guest.post(
+        "/api/v1/guest/pages", json={"url": "https://shop.example/", "title": "Top"}
+    )
+    assert page.status_code == 204
+    events = (await host.get(f"/api/v1/meetings/{meeting['id']}/events")).json()["events"]
+    assert {"url": "https://shop.example/", "title": "Top"} in [
+        e["payload"] for e in events if e["type"] == "page.visited"
+    ]
+
+    await host.post(f"/api/v1/meetings/{meeting['id']}/end")
+
+    late = await send(guest, encoded(picture((50, 50)), "PNG"))
+    assert late.status_code == 409
+    assert late.json()["error"]["code"] == "meeting_ended"
+    late_page = await guest.post("/api/v1/guest/pages", json={"url": "https://shop.example/x"})
+    assert late_page.json()["error"]["code"] == "meeting_ended"
+
+
+async def test_a_guest_not_yet_connected_cannot_send(app):
+    async with http_client(app) as guest:
+        issued = (await guest.post("/api/v1/guest/numbers")).json()
+        guest.headers["authorization"] = f"Bearer {issued['guest_token']}"
+        response = await send(guest, encoded(picture((50, 50)), "PNG"))
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "not_connected"
