@@ -24,6 +24,7 @@ from capture.storage import LocalBlobStore
 from server import api, console, live, record_ids
 from server.auth import refreshed_session_cookie
 from server.console.rendering import error_page, login_redirect, templates
+from server.cors import GuestCors
 from server.database import alembic_config, create_engine, ping, session_factory
 from server.errors import ApiError, error_response, from_http_exception
 from server.event_bus import create_event_bus
@@ -81,6 +82,7 @@ def create_app(settings: Settings) -> Starlette:
             Exception: handle_unexpected,
         },
         middleware=[
+            Middleware(GuestCors),
             Middleware(AddHeaders, source=security_headers),
             Middleware(AddHeaders, source=refreshed_session_cookie),
         ],

@@ -11,6 +11,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
+from server.cors import check_guest_origin
 from server.errors import ApiError
 from server.models import Guest
 
@@ -46,7 +47,8 @@ def bearer(connection: HTTPConnection) -> str:
 
 
 async def require_guest(connection: HTTPConnection, db: AsyncSession, token: str = "") -> Guest:
-    """The guest behind the request's bearer token (or ``token``)."""
+    """The guest behind the request's bearer token (or ``token``), calling
+    from our own pages or from one of their site's origins."""
     token = token or bearer(connection)
     if not token:
         raise ApiError(401, "guest_token_required")
@@ -54,4 +56,5 @@ async def require_guest(connection: HTTPConnection, db: AsyncSession, token: str
     guest = await db.get(Guest, guest_id)
     if guest is None:
         raise ApiError(401, "invalid_guest_token")
+    await check_guest_origin(connection, db, guest)
     return guest

@@ -234,7 +234,10 @@ async def guest_live(websocket: WebSocket) -> None:
         after = event_id(hello.get("after"))
         async with websocket.app.state.db() as db:
             guest = await require_guest(websocket, db, token if isinstance(token, str) else "")
-    except (TimeoutError, ValueError, ApiError, WebSocketDisconnect):
+    except ApiError as error:
+        await websocket.close(code=FORBIDDEN if error.status == 403 else UNAUTHORIZED)
+        return
+    except (TimeoutError, ValueError, WebSocketDisconnect):
         await websocket.close(code=UNAUTHORIZED)
         return
 

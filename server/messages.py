@@ -433,6 +433,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "画像を読み取れませんでした（途中で切れているか、壊れています）。もう一度送ってください。",
         "en": "The image could not be read (it is cut short or damaged). Please send it again.",
     },
+    "error.site_unknown": {
+        "ja": "サイトキーが正しくありません。設置用タグをコンソールからコピーし直してください。",
+        "en": "Unknown site key. Copy the tag from the console again.",
+    },
+    "error.site_disabled": {
+        "ja": "このサイトの画面サポートは現在停止されています。",
+        "en": "Screen support is switched off for this site.",
+    },
     "error.not_connected": {
         "ja": "まだ担当者とつながっていません。接続番号を担当者に伝えてください。",
         "en": "You are not connected to a host yet. Read your number to them first.",

@@ -273,3 +273,23 @@ async def test_a_host_on_one_instance_sees_a_guest_on_another(tmp_path):
     finally:
         a.stop()
         b.stop()
+
+
+async def test_a_site_guests_socket_is_accepted_from_the_site_and_refused_elsewhere(server):
+    site_key = re.search(r"site key (pk_[\w-]+)", server.output())[1]
+    demo_origin = "http://127.0.0.1:8001"  # the demo site's second origin
+    async with httpx.AsyncClient(base_url=server.url) as snippet:
+        issued = await snippet.post(
+            "/api/v1/guest/numbers", json={"site_key": site_key}, headers={"origin": demo_origin}
+        )
+    token = issued.json()["guest_token"]
+    url = server.url.replace("http", "ws", 1) + "/api/v1/guest/live"
+    async with connect(url, origin=demo_origin) as socket:
+        await socket.send(json.dumps({"type": "hello", "token": token}))
+        await socket.send(json.dumps({"type": "ping"}))
+        assert json.loads(await socket.recv()) == {"type": "pong"}
+    async with connect(url, origin="https://evil.example") as socket:
+        await socket.send(json.dumps({"type": "hello", "token": token}))
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.recv()
+    assert closed.value.rcvd.code == 4403

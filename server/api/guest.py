@@ -7,25 +7,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import Field
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
-from server import meetings, numbers
+from server import meetings, numbers, sites
 from server.attempts import address_limit_key, begin_attempt
 from server.auth import client_address, is_same_origin
+from server.cors import site_allows
 from server.errors import ApiError
 from server.guests import bearer, guest_id_from_token, guest_token, require_guest
-from server.models import ConnectionNumber, Guest, Meeting, NumberSlot, utcnow
+from server.models import ConnectionNumber, Guest, Meeting, NumberSlot, Site, utcnow
 from server.openapi import operation
 from server.payloads import Output, Payload, read_json, respond
 from server.rate_limits import Limit
 
 
 class NumberRequest(Payload):
-    """Nothing yet from the join page; the snippet will name its site."""
+    """Nothing from the join page; the snippet names its site."""
+
+    site_key: str | None = Field(default=None, max_length=40)
 
 
 class IssuedNumber(Output):
@@ -64,12 +68,14 @@ async def current_guest(request: Request, db: AsyncSession) -> Guest | None:
 
 
 async def issue_number(request: Request) -> JSONResponse:
-    # Browsers send Origin with every cross-origin POST, so another site's
-    # page cannot make its visitors' browsers drain the pool.
-    if not is_same_origin(request):
-        raise ApiError(403, "origin_not_allowed")
+    # Browsers send Origin with every cross-origin POST: a page elsewhere
+    # gets numbers only as a registered site, from one of its origins, so
+    # nobody else's page can make its visitors drain the pool.
+    body = NumberRequest()
     if request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers:
-        await read_json(request, NumberRequest)  # no body is needed; one given must be right
+        body = await read_json(request, NumberRequest)  # no body is needed; one given must be right
+    async with request.app.state.db() as db:
+        site = await site_for(request, db, body.site_key)
     # Numbers are a shared, small pool: one address may not drain it.
     limit = Limit(request.app.state.settings.number_issues_per_minute, 60)
     await begin_attempt(
@@ -79,6 +85,7 @@ async def issue_number(request: Request) -> JSONResponse:
         guest = await current_guest(request, db)
         if guest is None or guest.meeting_id is not None:
             guest = Guest(
+                site_id=site.id if site else None,
                 user_agent=request.headers.get("user-agent", "")[:300],
                 address=client_address(request)[:64],
             )
@@ -95,6 +102,21 @@ async def issue_number(request: Request) -> JSONResponse:
         "guest_token": token,
     }
     return respond(IssuedNumber, body, status=201)
+
+
+async def site_for(request: Request, db: AsyncSession, site_key: str | None) -> Site | None:
+    """The site a number is asked for from, checked against the Origin."""
+    origin = request.headers.get("origin")
+    site = await sites.find_by_key(db, site_key) if site_key else None
+    if site_key and site is None:
+        raise ApiError(404, "site_unknown")
+    if site is not None and not site.is_active:
+        raise ApiError(403, "site_disabled")
+    if origin is None or is_same_origin(request):
+        return site
+    if site is None or not await site_allows(db, site, origin):
+        raise ApiError(403, "origin_not_allowed")
+    return site
 
 
 async def release_numbers(db: AsyncSession, guest: Guest) -> None:
@@ -181,6 +203,8 @@ def routes() -> list[BaseRoute]:
             status=201,
             errors=(
                 (403, "origin_not_allowed"),
+                (403, "site_disabled"),
+                (404, "site_unknown"),
                 (429, "too_many_numbers"),
                 (503, "numbers_exhausted"),
             ),
