@@ -80,11 +80,14 @@ for (const event of meeting.events) {
   addEvent(event);
   lastId = Math.max(lastId, event.id);
 }
-// After a reload: connected now, or gone again after having been here.
-const seen = meeting.events.some((event) => event.type === "guest.connected");
-if (meeting.guest_connected) setGuest("guest_connected", "badge-ok");
-else if (seen) setGuest("guest_away", "badge-warn");
-else setGuest("guest_waiting", "badge-off");
+// The guest's status comes from the same events the timeline shows (the
+// latest presence event), never from a separately read flag that may be a
+// moment older than them.
+const presence = meeting.events.filter((e) => e.type === "guest.connected" || e.type === "guest.disconnected");
+const latest = presence[presence.length - 1];
+if (!latest) setGuest("guest_waiting", "badge-off");
+else if (latest.type === "guest.connected") setGuest("guest_connected", "badge-ok");
+else setGuest("guest_away", "badge-warn");
 if (meeting.state === "ended") {
   ended(meeting.ended_by, meeting.ended_at);
 } else {
