@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format migrate chromium clean
+.PHONY: run test lint format migrate chromium vendor clean
 
 run: $(VENV)/.installed
 	$(BIN)/tsunagu run --host $(HOST) --port $(PORT)
@@ -44,6 +44,22 @@ $(VENV)/.installed: pyproject.toml $(VENV)/bin/python
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/bin/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed
+
+# The page rasteriser the snippet loads on the first capture, vendored so the
+# server never needs Node. `make vendor` refreshes it from the npm registry
+# and records its sha256 (tests/test_vendor.py checks the record).
+MODERN_SCREENSHOT := 4.7.0
+vendor:
+	rm -rf .vendor-tmp && mkdir .vendor-tmp
+	cd .vendor-tmp && npm pack --silent modern-screenshot@$(MODERN_SCREENSHOT) >/dev/null && \
+		tar xzf modern-screenshot-$(MODERN_SCREENSHOT).tgz
+	mkdir -p embed/vendor
+	cp .vendor-tmp/package/dist/index.js embed/vendor/modern-screenshot.js
+	cp .vendor-tmp/package/LICENSE embed/vendor/modern-screenshot.LICENSE
+	printf 'modern-screenshot %s %s\n' "$(MODERN_SCREENSHOT)" \
+		"$$(sha256sum embed/vendor/modern-screenshot.js | cut -d' ' -f1)" > embed/vendor/VERSIONS
+	rm -rf .vendor-tmp
+	cat embed/vendor/VERSIONS
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
