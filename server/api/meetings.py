@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from server import meetings
@@ -121,6 +121,19 @@ async def end_meeting(request: Request) -> JSONResponse:
     return respond(MeetingOut, meeting)
 
 
+async def request_capture(request: Request) -> Response:
+    """The host asks the guest to send a capture; the guest still taps."""
+    async with meetings.transaction(request.app) as db:
+        principal = await require_user(request, db)
+        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
+        if meeting.state == "ended":
+            raise ApiError(409, "meeting_ended")
+        await meetings.record_event(
+            db, meeting, "capture.requested", {"host": principal.user.label}
+        )
+    return Response(status_code=204)
+
+
 NOT_FOUND = ((404, "meeting_not_found"),)
 
 
@@ -170,6 +183,15 @@ def routes() -> list[BaseRoute]:
             response=EventList,
             errors=(*NOT_FOUND, (422, "invalid_after")),
             tag="meetings",
+        ),
+        operation(
+            "POST",
+            "/api/v1/meetings/{meeting_id:id}/capture-request",
+            request_capture,
+            summary="Ask the guest to send a capture of their page (they still tap to send)",
+            status=204,
+            errors=(*NOT_FOUND, (409, "meeting_ended")),
+            tag="captures",
         ),
         operation(
             "POST",

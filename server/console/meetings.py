@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server import meetings
+from server import captures, meetings
 from server.auth import require_user
 from server.console.rendering import render, ui_strings
 
@@ -17,9 +17,22 @@ async def meeting_view(request: Request) -> Response:
         principal = await require_user(request, db)
         meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
         events = await meetings.events_after(db, meeting.id)
+        found = await captures.list_captures(db, meeting.id)
     context = {
         "meeting": meeting,
         "events": [meetings.envelope(e) for e in events],
+        "captures": [
+            {
+                "capture_id": c.id,
+                "url": c.url,
+                "title": c.title,
+                "width": c.width,
+                "height": c.height,
+                "time": c.created_at.isoformat(),
+                **captures.capture_urls(c),
+            }
+            for c in reversed(found)  # oldest first, as events arrive
+        ],
         "strings": ui_strings(request, "meeting"),
     }
     return render(request, "console/meeting.html", context, principal=principal)

@@ -1,5 +1,6 @@
 // One meeting in the console: guest status, elapsed time, the timeline, end.
 
+import { CaptureWindow } from "/static/captures.js";
 import { LiveChannel, api, format, pageStrings } from "/static/live.js";
 
 const T = pageStrings();
@@ -9,6 +10,7 @@ const timeline = $("timeline");
 const clock = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle: "medium" });
 let channel = null;
 let ticker = null;
+const window_ = new CaptureWindow({ meetingId: meeting.id, strings: T });
 
 function describe(event) {
   const label = T[`event.${event.type}`] || event.type;
@@ -37,6 +39,7 @@ function setGuest(key, tone) {
 
 function apply(event) {
   addEvent(event);
+  window_.apply(event);
   if (event.type === "guest.connected") setGuest("guest_connected", "badge-ok");
   if (event.type === "guest.disconnected" && meeting.state !== "ended") setGuest("guest_away", "badge-warn");
   if (event.type === "meeting.ended") ended(event.payload.by, event.time);
@@ -46,6 +49,7 @@ function ended(by, at) {
   meeting.state = "ended";
   meeting.ended_at = meeting.ended_at || at;
   $("end-meeting").hidden = true;
+  window_.ended();
   const banner = $("ended-banner");
   banner.textContent = by === "guest" ? T["meeting.js.ended_by_guest"] : by === "host" ? T["meeting.js.ended_by_host"] : T["meeting.js.ended"];
   banner.hidden = false;
@@ -78,8 +82,12 @@ $("end-meeting").addEventListener("click", async () => {
 let lastId = 0;
 for (const event of meeting.events) {
   addEvent(event);
+  if (event.type === "page.visited") window_.visited(event);
   lastId = Math.max(lastId, event.id);
 }
+meeting.captures.forEach((capture, index) => {
+  window_.add(capture, { show: index === meeting.captures.length - 1 });
+});
 // The guest's status comes from the same events the timeline shows (the
 // latest presence event), never from a separately read flag that may be a
 // moment older than them.

@@ -1,0 +1,149 @@
+// The screen-support window of the meeting view: the newest capture large,
+// older ones as thumbnails, where the guest was, and the pages they opened.
+// Every guest string is set as text, never as HTML; a URL becomes a link
+// only when it is http or https.
+
+import { api } from "/static/live.js";
+
+const SHORT_URL = 60;
+
+export function safeHref(url) {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
+
+function shortUrl(url) {
+  return url.length > SHORT_URL ? `${url.slice(0, SHORT_URL - 1)}…` : url;
+}
+
+export class CaptureWindow {
+  constructor({ meetingId, strings }) {
+    this.T = strings;
+    this.meetingId = meetingId;
+    this.captures = [];
+    this.$ = (id) => document.getElementById(id);
+    this.clock = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle: "medium" });
+    this.$("minimise").addEventListener("click", () => this.toggleMinimised());
+    this.$("zoom").addEventListener("click", () => this.toggleZoom());
+    this.$("url-toggle").addEventListener("click", () => this.toggleUrl());
+    this.$("ask-capture").addEventListener("click", () => this.ask());
+  }
+
+  add(capture, { show = true } = {}) {
+    if (this.captures.some((c) => c.capture_id === capture.capture_id)) return;
+    this.captures.push(capture);
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.capture = capture.capture_id;
+    button.title = capture.title || capture.url;
+    const thumb = document.createElement("img");
+    thumb.src = capture.thumbnail_url;
+    thumb.alt = capture.title || this.T["meeting.js.no_title"];
+    thumb.loading = "lazy";
+    button.append(thumb);
+    button.addEventListener("click", () => this.show(capture));
+    item.append(button);
+    this.$("capture-strip").prepend(item); // newest first
+    if (show) this.show(capture);
+  }
+
+  show(capture) {
+    this.$("no-captures").hidden = true;
+    this.$("capture-main").hidden = false;
+    const image = this.$("capture-image");
+    image.src = capture.image_url;
+    image.alt = capture.title || this.T["meeting.js.no_title"];
+    this.$("capture-title").textContent = capture.title || this.T["meeting.js.no_title"];
+    this.current = capture;
+    this.urlExpanded = false;
+    this.renderUrl();
+    const time = this.$("capture-time");
+    time.dateTime = capture.time;
+    time.textContent = this.clock.format(new Date(capture.time));
+    this.$("capture-size").textContent = `${capture.width} × ${capture.height}`;
+    this.$("capture-open").href = capture.image_url;
+    this.$("capture-download").href = capture.image_url;
+    this.$("capture-download").download = `capture-${capture.capture_id}`;
+    for (const button of this.$("capture-strip").querySelectorAll("button")) {
+      button.setAttribute("aria-current", String(button.dataset.capture === String(capture.capture_id)));
+    }
+  }
+
+  renderUrl() {
+    const url = this.current?.url || "";
+    const text = this.urlExpanded ? url : shortUrl(url);
+    const holder = this.$("capture-url");
+    const href = safeHref(url);
+    let node;
+    if (href) {
+      node = document.createElement("a");
+      node.href = href;
+      node.target = "_blank";
+      node.rel = "noopener noreferrer";
+    } else {
+      node = document.createElement("span");
+    }
+    node.textContent = text;
+    holder.replaceChildren(node);
+    const toggle = this.$("url-toggle");
+    toggle.hidden = url.length <= SHORT_URL;
+    toggle.textContent = this.urlExpanded ? this.T["meeting.js.hide_url"] : this.T["meeting.js.show_url"];
+  }
+
+  toggleUrl() {
+    this.urlExpanded = !this.urlExpanded;
+    this.renderUrl();
+  }
+
+  toggleZoom() {
+    const frame = this.$("capture-frame");
+    const zoomed = frame.classList.toggle("zoomed");
+    this.$("zoom").setAttribute("aria-pressed", String(zoomed));
+    this.$("zoom").textContent = zoomed ? this.T["meeting.js.zoom_out"] : this.T["meeting.js.zoom"];
+  }
+
+  toggleMinimised() {
+    const body = this.$("capture-body");
+    body.hidden = !body.hidden;
+    this.$("minimise").setAttribute("aria-expanded", String(!body.hidden));
+    this.$("minimise").textContent = body.hidden ? this.T["meeting.js.restore"] : this.T["meeting.js.minimise"];
+  }
+
+  visited(event) {
+    this.$("no-visits")?.remove();
+    const item = document.createElement("li");
+    const time = document.createElement("time");
+    time.dateTime = event.time;
+    time.textContent = this.clock.format(new Date(event.time));
+    const href = safeHref(event.payload.url);
+    const link = document.createElement(href ? "a" : "span");
+    if (href) {
+      link.href = href;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+    }
+    link.textContent = event.payload.title || shortUrl(event.payload.url);
+    link.title = event.payload.url;
+    item.append(time, " ", link);
+    this.$("visited").prepend(item);
+  }
+
+  async ask() {
+    const result = await api(`/api/v1/meetings/${this.meetingId}/capture-request`, { method: "POST" }).catch(() => null);
+    this.$("ask-state").textContent = result?.ok ? this.T["meeting.js.asked"] : this.T["meeting.js.ask_failed"];
+  }
+
+  ended() {
+    this.$("ask-capture").hidden = true;
+  }
+
+  apply(event) {
+    if (event.type === "capture.created") this.add({ ...event.payload, time: event.time });
+    if (event.type === "page.visited") this.visited(event);
+  }
+}
