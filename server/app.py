@@ -35,6 +35,7 @@ from server.settings import Settings
 
 log = logging.getLogger("tsunagu")
 STATIC_DIR = Path(__file__).parent / "static"
+EMBED_DIR = Path(__file__).resolve().parents[1] / "embed"
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -72,6 +73,8 @@ def create_app(settings: Settings) -> Starlette:
         *live.routes(),
         *console.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        # The snippet and its lazily loaded rasteriser, for owners' pages.
+        Mount("/embed", StaticFiles(directory=EMBED_DIR), name="embed"),
     ]
     app = Starlette(
         routes=routes,

@@ -1,0 +1,120 @@
+"""Smartphone screen support across two origins: the snippet on a shop's
+page (one origin), the host's console (the server's origin)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import io
+import re
+import threading
+
+import httpx
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.live_server import free_port
+
+pytestmark = pytest.mark.browser
+SECRET = "hunter2hunter2"
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
+<style>body{{margin:0;font-family:sans-serif}} header{{background:#246;color:#fff;padding:20px}}
+input{{font-size:28px;width:300px;margin:20px;padding:10px;color:#000;background:#fff;
+border:2px solid #000}}</style>
+</head><body><header>Demo shop</header><h1>{title}</h1>
+<form><input id="password" type="password" value=""></form>
+<a id="next" href="/page2.html">次のページ</a>
+<script src="{server}/embed/snippet.js" data-site-key="{key}" async></script>
+</body></html>"""
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory, live_server):
+    """A shop on its own origin, registered as a site, with the snippet."""
+    root = tmp_path_factory.mktemp("shop")
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    with httpx.Client(base_url=live_server.url) as admin:
+        admin.post(
+            "/login", data={"username": "admin", "password": live_server.first_run_password()}
+        )
+        csrf = re.search(r'csrf-token" content="(\w+)"', admin.get("/account").text)[1]
+        site = admin.post(
+            "/api/v1/sites",
+            json={"name": "Test shop", "origins": [origin]},
+            headers={"x-csrf-token": csrf},
+        ).json()
+    for name, title in [("page1.html", "商品一覧"), ("page2.html", "カート")]:
+        (root / name).write_text(
+            PAGE.format(title=title, server=live_server.url, key=site["site_key"]), "utf-8"
+        )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield origin
+    server.shutdown()
+
+
+def test_guest_capture_reaches_host_with_title_and_url_across_origins(new_page, live_server, shop):
+    guest = new_page(**PHONE)
+    guest.goto(shop + "/page1.html")
+    guest.locator("#password").fill(SECRET)
+    launcher = guest.get_by_role("button", name="画面サポートを利用する")
+    launcher.click()
+    guest.get_by_role("checkbox").check()
+    guest.get_by_role("button", name="接続番号を発行する").click()
+    number = guest.get_by_text(re.compile(r"^\d{4}$"))
+    expect(number).to_be_visible()
+
+    host = new_page(viewport={"width": 1280, "height": 900})
+    host.goto(live_server.url + "/login")
+    host.get_by_label("ユーザー名").fill("admin")
+    host.get_by_label("パスワード").fill(live_server.first_run_password())
+    host.get_by_role("button", name="ログイン").click()
+    host.locator("input.digit").first.click()
+    host.keyboard.type(number.inner_text())
+    expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
+
+    expect(guest.get_by_text("担当者とつながりました")).to_be_visible()
+    expect(host.locator("#visited")).to_contain_text("商品一覧")
+    guest.get_by_role("button", name="この画面を送信する").click()
+    expect(guest.get_by_text("送信しました")).to_be_visible(timeout=20000)
+
+    expect(host.locator("#capture-title")).to_have_text("商品一覧")
+    expect(host.locator("#capture-url a")).to_have_attribute("href", shop + "/page1.html")
+
+    # The typed password is masked in the stored image: the field's box is
+    # one flat colour, not dark glyphs on white.
+    box = guest.locator("#password").bounding_box()
+    image_url = host.locator("#capture-image").get_attribute("src")
+    stored = host.context.request.get(live_server.url + image_url).body()
+    picture = Image.open(io.BytesIO(stored)).convert("RGB")
+    scale = picture.width / 390
+    inner = (
+        int((box["x"] + 12) * scale),
+        int((box["y"] + 12) * scale),
+        int((box["x"] + box["width"] - 12) * scale),
+        int((box["y"] + box["height"] - 12) * scale),
+    )
+    colours = picture.crop(inner).getcolors(maxcolors=1_000_000)
+    dominant = max(colours)[1]
+    assert sum(count for count, _ in colours) * 0.97 <= max(colours)[0], "glyphs in the field"
+    assert dominant != (255, 255, 255)
+
+    # The guest moves to another page of the shop and stays connected.
+    guest.locator("#next").click()
+    expect(guest).to_have_url(shop + "/page2.html")
+    expect(host.locator("#visited")).to_contain_text("カート")
+    guest.get_by_role("button", name="画面サポートを利用する").click()
+    guest.get_by_role("button", name="この画面を送信する").click()
+    expect(host.locator("#capture-title")).to_have_text("カート")
