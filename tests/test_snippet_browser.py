@@ -37,6 +37,14 @@ border:2px solid #000}}</style>
 </body></html>"""
 
 
+def serve(root, port: int) -> http.server.ThreadingHTTPServer:
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory, live_server):
     """A shop on its own origin, registered as a site, with the snippet."""
@@ -57,15 +65,17 @@ def shop(tmp_path_factory, live_server):
         (root / name).write_text(
             PAGE.format(title=title, server=live_server.url, key=site["site_key"]), "utf-8"
         )
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield origin
+    server = serve(root, port)
+    # The same pages on an origin the site does not list.
+    stranger_port = free_port()
+    stranger = serve(root, stranger_port)
+    yield origin, f"http://127.0.0.1:{stranger_port}"
     server.shutdown()
+    stranger.shutdown()
 
 
 def test_guest_capture_reaches_host_with_title_and_url_across_origins(new_page, live_server, shop):
+    shop, _ = shop
     guest = new_page(**PHONE)
     guest.goto(shop + "/page1.html")
     guest.locator("#password").fill(SECRET)
@@ -118,3 +128,15 @@ def test_guest_capture_reaches_host_with_title_and_url_across_origins(new_page, 
     guest.get_by_role("button", name="画面サポートを利用する").click()
     guest.get_by_role("button", name="この画面を送信する").click()
     expect(host.locator("#capture-title")).to_have_text("カート")
+
+
+def test_a_page_on_an_origin_the_site_does_not_allow_gets_no_number(new_page, shop):
+    _, stranger = shop
+    guest = new_page(**PHONE)
+    guest.goto(stranger + "/page1.html")
+    guest.get_by_role("button", name="画面サポートを利用する").click()
+    guest.get_by_role("checkbox").check()
+    guest.get_by_role("button", name="接続番号を発行する").click()
+    # The browser's CORS preflight is refused, so no number is shown, only advice.
+    expect(guest.get_by_text("通信できませんでした")).to_be_visible()
+    expect(guest.get_by_text(re.compile(r"^\d{4}$"))).to_have_count(0)
