@@ -14,8 +14,6 @@ from server.settings import Settings
 
 ADMIN_USERNAME = "admin"
 DEMO_SITE_NAME = "Demo shop"
-# Issue #4's demo shop is served on this second origin by `make run`.
-DEMO_SHOP_ORIGIN = "http://127.0.0.1:8001"
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,11 @@ async def first_run(db: AsyncSession, passwords: Passwords, settings: Settings) 
     site = await sites.create_site(
         db,
         name=DEMO_SITE_NAME,
-        origins=[f"{console.scheme}://{console.netloc}", DEMO_SHOP_ORIGIN],
+        # The console's own origin, and the demo shop that `tsunagu run` serves.
+        origins=[
+            f"{console.scheme}://{console.netloc}",
+            *([settings.demo_origin()] if settings.demo_port else []),
+        ],
         created_by=admin,
     )
     return FirstRun(username=admin.username, password=password, site=site)

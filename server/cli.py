@@ -150,16 +150,18 @@ def run_command(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
+    from server.demo_shop import create_demo_shop, site_key_for
 
     async def setup(db: AsyncSession, passwords: Passwords) -> Any:
-        return await first_run(db, passwords, settings)
+        created = await first_run(db, passwords, settings)
+        return created, await site_key_for(db, settings.demo_origin())
 
     try:
-        created = with_database(settings, setup)
+        created, demo_key = with_database(settings, setup)
     except ApiError as exc:
         if exc.code != "username_taken":
             raise
-        created = None  # another instance did the first run just now
+        created, demo_key = None, None  # another instance did the first run just now
     url = settings.console_url()
     print(f"\n  Tsunagu console: {url}")
     if created is not None:
@@ -169,18 +171,37 @@ def run_command(settings: Settings, args: argparse.Namespace) -> int:
         print("  This password is shown only once. Change it under Account after logging in.")
         print(f"\n  Demo site: {created.site.name} (site key {created.site.site_key})")
         print(f"    allowed origins: {', '.join(created.site.origin_list)}")
+    if settings.demo_port:
+        print(f"  Demo shop with the snippet: {settings.demo_origin()}/")
     print(f"  Data: {settings.data_dir}\n", flush=True)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        server_header=False,
-        # Clients only send pings and a hello; nothing needs more than this.
-        ws_max_size=64 * 1024,
-        log_level="info",
+    main = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+            server_header=False,
+            # Clients only send pings and a hello; nothing needs more than this.
+            ws_max_size=64 * 1024,
+            log_level="info",
+        )
     )
+    if not settings.demo_port:
+        main.run()
+        return 0
+    shop = create_demo_shop(settings.console_url(), demo_key, settings.demo_origin())
+    demo = uvicorn.Server(
+        uvicorn.Config(shop, host=settings.host, port=settings.demo_port, log_level="warning")
+    )
+
+    async def serve_both() -> None:
+        demo_task = asyncio.create_task(demo.serve())
+        await main.serve()
+        demo.should_exit = True  # the console is what the person started
+        await demo_task
+
+    asyncio.run(serve_both())
     return 0
 
 

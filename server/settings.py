@@ -43,6 +43,7 @@ class Settings:
     claim_attempts_per_address: int = 50
     number_issues_per_minute: int = 10
     terms_url: str = ""
+    demo_port: int = 8001
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
 
@@ -85,6 +86,7 @@ class Settings:
             claim_attempts_per_address=integer("CLAIM_ATTEMPTS_PER_ADDRESS", 50),
             number_issues_per_minute=integer("NUMBER_ISSUES_PER_MINUTE", 10),
             terms_url=text("TERMS_URL", ""),
+            demo_port=integer("DEMO_PORT", 8001, minimum=0, maximum=65535),
         )
         return settings.resolved()
 
@@ -129,14 +131,20 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    def url_host(self) -> str:
+        """The listen host as it appears in a URL a browser can open."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)  # noqa: S104
+        return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+    def demo_origin(self) -> str:
+        """Where ``tsunagu run`` serves the demo shop."""
+        return f"http://{self.url_host()}:{self.demo_port}"
+
     def console_url(self) -> str:
         """The URL a person opens to reach the console."""
         if self.public_url:
             return self.public_url + "/"
-        host = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(self.host, self.host)  # noqa: S104
-        if ":" in host and not host.startswith("["):
-            host = f"[{host}]"  # an IPv6 address in a URL
-        return f"http://{host}:{self.port}/"
+        return f"http://{self.url_host()}:{self.port}/"
 
 
 def load_or_create_secret_key(data_dir: Path) -> str:

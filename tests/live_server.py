@@ -26,6 +26,7 @@ def free_port() -> int:
 @dataclass
 class LiveServer:
     url: str
+    demo_url: str
     data_dir: Path
     process: subprocess.Popen
     log: Path
@@ -50,6 +51,7 @@ class LiveServer:
 def start_server(data_dir: Path, port: int | None = None, **env: str) -> LiveServer:
     """``tsunagu run`` as a person starts it, on a free port, until /healthz answers."""
     port = port or free_port()
+    env.setdefault("TSUNAGU_DEMO_PORT", str(free_port()))  # never the shared default
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / f"server-{port}.log"
     environ = {k: v for k, v in os.environ.items() if not k.startswith("TSUNAGU_")}
@@ -62,7 +64,10 @@ def start_server(data_dir: Path, port: int | None = None, **env: str) -> LiveSer
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    server = LiveServer(f"http://127.0.0.1:{port}", data_dir, process, log)
+    demo = env["TSUNAGU_DEMO_PORT"]
+    server = LiveServer(
+        f"http://127.0.0.1:{port}", f"http://127.0.0.1:{demo}", data_dir, process, log
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -137,6 +138,14 @@ def test_first_run_prints_the_admin_password_once_and_a_second_run_keeps_everyth
                 browser.post("/login", data={"username": "admin", "password": password}).status_code
                 == 303
             )
+        # The demo shop is up on its own origin, with the snippet for the demo site.
+        site_key = re.search(r"site key (pk_[\w-]+)", output)[1]
+        assert f"Demo shop with the snippet: {first.demo_url}/" in output
+        shop = httpx.get(first.demo_url + "/checkout")
+        assert shop.status_code == 200
+        assert f'src="{first.url}/embed/snippet.js" data-site-key="{site_key}"' in shop.text
+        assert 'type="password"' in shop.text
+        assert 'autocomplete="cc-number"' in shop.text
     finally:
         first.stop()
 

@@ -81,20 +81,24 @@ async def test_a_refused_change_leaves_nothing_behind(app):
 
 
 @pytest.mark.parametrize(
-    ("settings_change", "console_origin"),
+    ("settings_change", "console_origin", "demo_origin"),
     [
-        ({"public_url": "https://support.example.com/tsunagu"}, "https://support.example.com"),
-        ({"host": "::1", "port": 9000}, "http://[::1]:9000"),
-        ({"host": "0.0.0.0"}, "http://127.0.0.1:8000"),
-        ({"host": "my_host"}, "http://my_host:8000"),
+        (
+            {"public_url": "https://support.example.com/tsunagu"},
+            "https://support.example.com",
+            "http://127.0.0.1:8001",
+        ),
+        ({"host": "::1", "port": 9000}, "http://[::1]:9000", "http://[::1]:8001"),
+        ({"host": "0.0.0.0"}, "http://127.0.0.1:8000", "http://127.0.0.1:8001"),
+        ({"host": "my_host", "demo_port": 9001}, "http://my_host:8000", "http://my_host:9001"),
     ],
 )
-async def test_first_run_gives_the_demo_site_the_consoles_origin(
-    app, settings, settings_change, console_origin
+async def test_first_run_gives_the_demo_site_the_consoles_and_the_demo_shops_origins(
+    app, settings, settings_change, console_origin, demo_origin
 ):
     async with app.state.db.begin() as db:
         created = await first_run(
             db, app.state.passwords, replace(settings, **settings_change).resolved()
         )
     assert created is not None
-    assert created.site.origin_list == [console_origin, "http://127.0.0.1:8001"]
+    assert created.site.origin_list == [console_origin, demo_origin]

@@ -277,7 +277,7 @@ async def test_a_host_on_one_instance_sees_a_guest_on_another(tmp_path):
 
 async def test_a_site_guests_socket_is_accepted_from_the_site_and_refused_elsewhere(server):
     site_key = re.search(r"site key (pk_[\w-]+)", server.output())[1]
-    demo_origin = "http://127.0.0.1:8001"  # the demo site's second origin
+    demo_origin = server.demo_url  # the demo site's second origin
     async with httpx.AsyncClient(base_url=server.url) as snippet:
         issued = await snippet.post(
             "/api/v1/guest/numbers", json={"site_key": site_key}, headers={"origin": demo_origin}
