@@ -180,7 +180,7 @@ input{width:22px;height:22px;margin:0}progress{width:100%}[hidden]{display:none!
       };
       socket.onmessage = (message) => {
         const event = JSON.parse(message.data);
-        if (event.type === "meeting.started" && !connected) {
+        if ((event.type === "meeting.started" || event.type === "guest.attached") && !connected) {
           connected = true;
           showConnected();
           report();

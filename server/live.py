@@ -261,7 +261,7 @@ async def guest_live(websocket: WebSocket) -> None:
         meeting_id = current.meeting_id if current is not None else None
 
         async def on_event(message: dict[str, Any]) -> None:
-            if message["type"] == "meeting.started":
+            if message["type"] in ("meeting.started", "guest.attached"):
                 await joined(message["meeting_id"], subscription)
 
         sent = Sent()

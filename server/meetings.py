@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 
 from server import numbers
 from server.errors import ApiError
-from server.models import Guest, Meeting, MeetingEvent, User, utcnow
+from server.models import ConnectionNumber, Guest, Meeting, MeetingEvent, User, utcnow
 
 PENDING = "tsunagu.pending_events"
 log = logging.getLogger("tsunagu.meetings")
@@ -84,12 +84,37 @@ async def start_by_number(
     claimed = await numbers.claim_number(
         db, numbers.normalize_number(number, policy), user_id=host.id
     )
-    now = utcnow()
     meeting = Meeting(
-        host_id=host.id, state="active", source="number", number=claimed.number, started_at=now
+        host_id=host.id, state="active", source="number", number=claimed.number, started_at=utcnow()
     )
     db.add(meeting)
     await db.flush()
+    await _join(db, meeting, claimed)
+    await db.refresh(meeting, ["host"])
+    await record_event(
+        db, meeting, "meeting.started", {"number": claimed.number, "host": host.label}
+    )
+    return meeting
+
+
+async def attach_by_number(
+    db: AsyncSession, host: User, meeting: Meeting, number: str, policy: numbers.NumberPolicy
+) -> Meeting:
+    """Flow 2: a guest using the snippet joins a meeting that is already
+    running (say, a phone meeting), by the number they read out."""
+    if meeting.state == "ended":
+        raise ApiError(409, "meeting_ended")
+    claimed = await numbers.claim_number(
+        db, numbers.normalize_number(number, policy), user_id=host.id
+    )
+    await _join(db, meeting, claimed)
+    await record_event(
+        db, meeting, "guest.attached", {"number": claimed.number, "host": host.label}
+    )
+    return meeting
+
+
+async def _join(db: AsyncSession, meeting: Meeting, claimed: ConnectionNumber) -> None:
     claimed.meeting_id = meeting.id
     # A guest is in one meeting: if they were connected another way a moment
     # ago (a re-issued number claimed at the same time), this claim loses.
@@ -102,11 +127,6 @@ async def start_by_number(
     if joined.rowcount == 0:
         raise ApiError(409, "number_used", params={"number": claimed.number})
     await db.flush()
-    await db.refresh(meeting, ["host"])
-    await record_event(
-        db, meeting, "meeting.started", {"number": claimed.number, "host": host.label}
-    )
-    return meeting
 
 
 async def end_meeting(db: AsyncSession, meeting_id: int, *, by: str) -> Meeting:

@@ -533,6 +533,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "meeting.js.no_title": {"ja": "（タイトルなし）", "en": "(no title)"},
     "event.capture.created": {"ja": "キャプチャを受信: {title}", "en": "Capture received: {title}"},
     "event.capture.requested": {"ja": "キャプチャを依頼しました", "en": "Capture requested"},
+    "event.guest.attached": {
+        "ja": "画面サポートのお客様が参加しました（番号 {number}）",
+        "en": "A screen-support guest joined (number {number})",
+    },
+    "captures.attach_label": {
+        "ja": "画面サポートのお客様を追加（接続番号）",
+        "en": "Add a screen-support guest (connection number)",
+    },
+    "captures.attach": {"ja": "追加", "en": "Add"},
+    "meeting.js.attached": {
+        "ja": "お客様が画面サポートで参加しました。",
+        "en": "The guest joined with screen support.",
+    },
     "event.page.visited": {"ja": "ページを表示: {title}", "en": "Page opened: {title}"},
     "meeting.title": {"ja": "ミーティング #{id}", "en": "Meeting #{id}"},
     "meeting.guest": {"ja": "お客様", "en": "Guest"},

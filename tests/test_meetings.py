@@ -207,3 +207,31 @@ async def test_another_site_cannot_make_its_visitors_request_numbers(guest):
     assert form.status_code == 415
     unknown = await guest.post("/api/v1/guest/numbers", json={"colour": "red"})
     assert unknown.status_code == 422
+
+
+async def test_a_screen_support_guest_joins_a_running_phone_meeting(host, guest, app):
+    """Flow 2: the host types a snippet guest's number in a meeting's view."""
+    phone = await get_number(guest)
+    meeting = (await host.post("/api/v1/meetings", json={"number": phone["number"]})).json()
+    async with http_client(app, address="192.0.2.99") as snippet:
+        second = await get_number(snippet)
+
+        attached = await host.post(
+            f"/api/v1/meetings/{meeting['id']}/guests", json={"number": second["number"]}
+        )
+
+        assert attached.status_code == 200
+        session = await snippet.get(
+            "/api/v1/guest/session", headers=as_guest(second["guest_token"])
+        )
+    assert session.json()["status"] == "connected"
+    assert session.json()["meeting_id"] == meeting["id"]
+    events = (await host.get(f"/api/v1/meetings/{meeting['id']}/events")).json()["events"]
+    assert [e["type"] for e in events] == ["meeting.started", "guest.attached"]
+    again = await host.post(
+        f"/api/v1/meetings/{meeting['id']}/guests", json={"number": second["number"]}
+    )
+    assert again.json()["error"]["code"] == "number_used"
+    await host.post(f"/api/v1/meetings/{meeting['id']}/end")
+    late = await host.post(f"/api/v1/meetings/{meeting['id']}/guests", json={"number": "1234"})
+    assert late.json()["error"]["code"] == "meeting_ended"

@@ -140,3 +140,39 @@ def test_a_page_on_an_origin_the_site_does_not_allow_gets_no_number(new_page, sh
     # The browser's CORS preflight is refused, so no number is shown, only advice.
     expect(guest.get_by_text("通信できませんでした")).to_be_visible()
     expect(guest.get_by_text(re.compile(r"^\d{4}$"))).to_have_count(0)
+
+
+def test_a_snippet_guest_joins_a_running_phone_meeting_flow_2(new_page, live_server, shop):
+    shop, _ = shop
+    # A phone meeting by number, from the public join page.
+    phone = new_page(**PHONE)
+    phone.goto(live_server.url + "/join")
+    phone.get_by_role("checkbox").check()
+    phone.get_by_role("button", name="接続番号を発行する").click()
+    expect(phone.locator("#number")).to_have_text(re.compile(r"^\d{4}$"))
+    host = new_page(viewport={"width": 1280, "height": 900})
+    host.goto(live_server.url + "/login")
+    host.get_by_label("ユーザー名").fill("admin")
+    host.get_by_label("パスワード").fill(live_server.first_run_password())
+    host.get_by_role("button", name="ログイン").click()
+    host.locator("input.digit").first.click()
+    host.keyboard.type(phone.locator("#number").inner_text())
+    expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
+
+    # Mid-call, the guest opens the shop and gets a snippet number.
+    guest = new_page(**PHONE)
+    guest.goto(shop + "/page1.html")
+    guest.get_by_role("button", name="画面サポートを利用する").click()
+    guest.get_by_role("checkbox").check()
+    guest.get_by_role("button", name="接続番号を発行する").click()
+    snippet_number = guest.get_by_text(re.compile(r"^\d{4}$"))
+    expect(snippet_number).to_be_visible()
+
+    host.get_by_label("画面サポートのお客様を追加（接続番号）").fill(snippet_number.inner_text())
+    host.get_by_role("button", name="追加", exact=True).click()
+
+    expect(host.locator("#ask-state")).to_have_text("お客様が画面サポートで参加しました。")
+    expect(guest.get_by_text("担当者とつながりました")).to_be_visible()
+    guest.get_by_role("button", name="この画面を送信する").click()
+    expect(host.locator("#capture-title")).to_have_text("商品一覧")
+    expect(host.locator("#timeline")).to_contain_text("画面サポートのお客様が参加しました")

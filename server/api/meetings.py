@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute
 
 from server import meetings
 from server.api.guest import policy
-from server.attempts import address_limit_key, begin_attempt
+from server.attempts import Attempt, address_limit_key, begin_attempt
 from server.auth import require_user
 from server.errors import ApiError
 from server.models import Meeting
@@ -61,14 +61,11 @@ class Claim(Payload):
     number: str = Field(max_length=20, description='What the guest read out, e.g. "0427"')
 
 
-async def start_meeting(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-    body = await read_json(request, Claim)
+async def claim_attempt(request: Request, principal) -> Attempt:
     settings = request.app.state.settings
     # Per host, and (higher) per address: hosts in one office share one
     # address, and one host's typos must not lock out the others.
-    attempt = await begin_attempt(
+    return await begin_attempt(
         request,
         [
             (address_limit_key(request, "claims"), Limit(settings.claim_attempts_per_address, 60)),
@@ -76,6 +73,27 @@ async def start_meeting(request: Request) -> JSONResponse:
         ],
         code="too_many_attempts",
     )
+
+
+async def attach_guest(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+    body = await read_json(request, Claim)
+    attempt = await claim_attempt(request, principal)
+    async with meetings.transaction(request.app) as db:
+        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
+        meeting = await meetings.attach_by_number(
+            db, principal.user, meeting, body.number, policy(request)
+        )
+    await attempt.succeeded(request)
+    return respond(MeetingOut, meeting)
+
+
+async def start_meeting(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+    body = await read_json(request, Claim)
+    attempt = await claim_attempt(request, principal)
     async with meetings.transaction(request.app) as db:
         meeting = await meetings.start_by_number(db, principal.user, body.number, policy(request))
     await attempt.succeeded(request)
@@ -182,6 +200,25 @@ def routes() -> list[BaseRoute]:
             summary="The meeting's events after ?after=<event id>, oldest first (to catch up)",
             response=EventList,
             errors=(*NOT_FOUND, (422, "invalid_after")),
+            tag="meetings",
+        ),
+        operation(
+            "POST",
+            "/api/v1/meetings/{meeting_id:id}/guests",
+            attach_guest,
+            summary="Attach another guest (e.g. one using the snippet) to this running meeting "
+            "by the number they read out",
+            body=Claim,
+            response=MeetingOut,
+            errors=(
+                *NOT_FOUND,
+                (404, "number_unknown"),
+                (409, "number_used"),
+                (409, "meeting_ended"),
+                (410, "number_expired"),
+                (422, "invalid_number"),
+                (429, "too_many_attempts"),
+            ),
             tag="meetings",
         ),
         operation(

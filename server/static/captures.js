@@ -31,6 +31,10 @@ export class CaptureWindow {
     this.$("zoom").addEventListener("click", () => this.toggleZoom());
     this.$("url-toggle").addEventListener("click", () => this.toggleUrl());
     this.$("ask-capture").addEventListener("click", () => this.ask());
+    this.$("attach").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.attach();
+    });
   }
 
   add(capture, { show = true } = {}) {
@@ -138,8 +142,26 @@ export class CaptureWindow {
     this.$("ask-state").textContent = result?.ok ? this.T["meeting.js.asked"] : this.T["meeting.js.ask_failed"];
   }
 
+  async attach() {
+    // Flow 2: a guest on the snippet joins this running meeting.
+    const input = this.$("attach-number");
+    const error = this.$("attach-error");
+    const result = await api(`/api/v1/meetings/${this.meetingId}/guests`, {
+      method: "POST",
+      body: { number: input.value },
+    }).catch(() => null);
+    error.hidden = Boolean(result?.ok);
+    if (result?.ok) {
+      input.value = "";
+      this.$("ask-state").textContent = this.T["meeting.js.attached"];
+    } else {
+      error.textContent = result?.data?.error?.message || this.T["meeting.js.ask_failed"];
+    }
+  }
+
   ended() {
     this.$("ask-capture").hidden = true;
+    this.$("attach").hidden = true;
   }
 
   apply(event) {
