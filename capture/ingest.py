@@ -134,6 +134,8 @@ def _normalised_mode(image: Image.Image, encoding: Encoding) -> Image.Image:
 def _encode(image: Image.Image, encoding: Encoding, quality: int) -> bytes:
     out = io.BytesIO()
     # No exif=, icc_profile= or other info is passed on: nothing but pixels leave.
-    options = {"method": 4} if encoding.format == "WEBP" else {"optimize": True}
+    # WebP method 0: measured 81 ms against 209 ms for method 4 on a
+    # 1170 x 2532 capture, for a 7 % larger file; the host is waiting.
+    options = {"method": 0} if encoding.format == "WEBP" else {"optimize": True}
     image.save(out, format=encoding.format, quality=quality, **options)
     return out.getvalue()
