@@ -178,8 +178,7 @@ def main() -> None:
     for guests, rounds in [(1, 10), (20, 5)]:
         p50, p99, size = asyncio.run(latency(guests, rounds))
         print(
-            f"
-Upload to host event, {guests} guest(s) x {rounds} captures of {size} KB PNG "
+            f"\nUpload to host event, {guests} guest(s) x {rounds} captures of {size} KB PNG "
             f"at once: p50 {p50:.0f} ms, p99 {p99:.0f} ms."
         )
 
