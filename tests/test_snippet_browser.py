@@ -37,9 +37,22 @@ border:2px solid #000}}</style>
 </body></html>"""
 
 
-def serve(root, port: int) -> http.server.ThreadingHTTPServer:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *args: None
+class ShopHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the shop; ``strict.html`` with the strict CSP the README gives."""
+
+    csp = ""
+
+    def end_headers(self) -> None:
+        if self.path.startswith("/strict"):
+            self.send_header("Content-Security-Policy", self.csp)
+        super().end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def serve(root, port: int, csp: str = "") -> http.server.ThreadingHTTPServer:
+    handler = functools.partial(type("Handler", (ShopHandler,), {"csp": csp}), directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -61,11 +74,23 @@ def shop(tmp_path_factory, live_server):
             json={"name": "Test shop", "origins": [origin]},
             headers={"x-csrf-token": csrf},
         ).json()
-    for name, title in [("page1.html", "商品一覧"), ("page2.html", "カート")]:
+    for name, title in [
+        ("page1.html", "商品一覧"),
+        ("page2.html", "カート"),
+        ("strict.html", "厳格なページ"),
+    ]:
         (root / name).write_text(
             PAGE.format(title=title, server=live_server.url, key=site["site_key"]), "utf-8"
         )
-    server = serve(root, port)
+    ws = live_server.url.replace("http", "ws", 1)
+    csp = (
+        f"default-src 'self'; script-src 'self' {live_server.url}; "
+        f"connect-src 'self' {live_server.url} {ws}; img-src 'self' data: blob: {live_server.url}; "
+        # No inline script and no eval; inline *styles* are needed by the
+        # rasteriser, which copies computed styles into a style element.
+        "style-src 'self' 'unsafe-inline'"
+    )
+    server = serve(root, port, csp)
     # The same pages on an origin the site does not list.
     stranger_port = free_port()
     stranger = serve(root, stranger_port)
@@ -176,3 +201,51 @@ def test_a_snippet_guest_joins_a_running_phone_meeting_flow_2(new_page, live_ser
     guest.get_by_role("button", name="この画面を送信する").click()
     expect(host.locator("#capture-title")).to_have_text("商品一覧")
     expect(host.locator("#timeline")).to_contain_text("画面サポートのお客様が参加しました")
+
+
+def connect_guest(new_page, live_server, url: str):
+    guest = new_page(**PHONE)
+    guest.goto(url)
+    guest.get_by_role("button", name="画面サポートを利用する").click()
+    guest.get_by_role("checkbox").check()
+    guest.get_by_role("button", name="接続番号を発行する").click()
+    number = guest.get_by_text(re.compile(r"^\d{4}$"))
+    expect(number).to_be_visible()
+    host = new_page(viewport={"width": 1280, "height": 900})
+    host.goto(live_server.url + "/login")
+    host.get_by_label("ユーザー名").fill("admin")
+    host.get_by_label("パスワード").fill(live_server.first_run_password())
+    host.get_by_role("button", name="ログイン").click()
+    host.locator("input.digit").first.click()
+    host.keyboard.type(number.inner_text())
+    expect(guest.get_by_text("担当者とつながりました")).to_be_visible()
+    host.on("dialog", lambda dialog: dialog.accept())
+    return guest, host
+
+
+def test_the_snippet_works_under_a_strict_content_security_policy(new_page, live_server, shop):
+    shop, _ = shop
+    violations = []
+    guest, host = connect_guest(new_page, live_server, shop + "/strict.html")
+    guest.on("console", lambda m: "Content Security Policy" in m.text and violations.append(m.text))
+    guest.get_by_role("button", name="この画面を送信する").click()
+    expect(host.locator("#capture-title")).to_have_text("厳格なページ")
+    launcher = guest.get_by_role("button", name="画面サポートを利用する")
+    # The widget is styled (constructed stylesheet, not blocked inline CSS).
+    assert launcher.evaluate("b => getComputedStyle(b).position") == "fixed"
+    assert violations == []
+
+
+def test_single_page_navigation_is_reported_and_ending_clears_the_widget(
+    new_page, live_server, shop
+):
+    shop, _ = shop
+    guest, host = connect_guest(new_page, live_server, shop + "/page1.html")
+    guest.evaluate("history.pushState({}, '', '/page1.html?step=2')")
+    expect(host.locator("#visited a").first).to_have_attribute("href", shop + "/page1.html?step=2")
+
+    host.get_by_role("button", name="ミーティングを終了").click()
+
+    expect(guest.get_by_text("画面サポートは終了しました。")).to_be_visible()
+    stored = guest.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('tsunagu'))")
+    assert stored == []
