@@ -232,7 +232,7 @@ input{width:22px;height:22px;margin:0}progress{width:100%}[hidden]{display:none!
       const height = innerHeight;
       // Capped so the long edge stays within 2048 px (iOS refuses huge canvases).
       const scale = Math.min(devicePixelRatio || 1, 2048 / Math.max(width, height));
-      const blob = await domToBlob(document.documentElement, {
+      const options = {
         width,
         height,
         scale,
@@ -250,7 +250,12 @@ input{width:22px;height:22px;margin:0}progress{width:100%}[hidden]{display:none!
             clone.style.color = "transparent";
           }
         },
-      });
+      };
+      // Embedding web fonts needs a style element, which a page CSP without
+      // inline styles refuses; then the capture is drawn with system fonts.
+      const blob = await domToBlob(document.documentElement, options).catch(() =>
+        domToBlob(document.documentElement, { ...options, font: false }),
+      );
       const form = new FormData();
       form.append("image", blob, "capture.png");
       const fields = { url: location.href, title: document.title, viewport_width: width, viewport_height: height, device_pixel_ratio: devicePixelRatio || 1 };
