@@ -82,6 +82,16 @@ def shop(tmp_path_factory, live_server):
         (root / name).write_text(
             PAGE.format(title=title, server=live_server.url, key=site["site_key"]), "utf-8"
         )
+    bands = "".join(
+        f'<div style="height:1000px;background:{colour}"></div>'
+        for colour in ["#ff0000", "#00ff00", "#0000ff", "#ffff00"]
+    )
+    (root / "tall.html").write_text(
+        PAGE.format(title="長いページ", server=live_server.url, key=site["site_key"]).replace(
+            "<form>", bands + "<form>"
+        ),
+        "utf-8",
+    )
     ws = live_server.url.replace("http", "ws", 1)
     csp = (
         f"default-src 'self'; script-src 'self' {live_server.url}; "
@@ -250,3 +260,18 @@ def test_single_page_navigation_is_reported_and_ending_clears_the_widget(
     expect(guest.get_by_text("画面サポートは終了しました。")).to_be_visible()
     stored = guest.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('tsunagu'))")
     assert stored == []
+
+
+def test_a_scrolled_page_is_captured_as_the_guest_sees_it(new_page, live_server, shop):
+    shop, _ = shop
+    guest, host = connect_guest(new_page, live_server, shop + "/tall.html")
+    # The bands start below the header and title; scroll into the blue one.
+    top = guest.evaluate("document.querySelectorAll('div[style]')[2].getBoundingClientRect().top")
+    guest.evaluate(f"window.scrollBy(0, {top + 100})")
+    guest.get_by_role("button", name="この画面を送信する").click()
+    expect(host.locator("#capture-title")).to_have_text("長いページ")
+    image_url = host.locator("#capture-image").get_attribute("src")
+    stored = host.context.request.get(live_server.url + image_url).body()
+    picture = Image.open(io.BytesIO(stored)).convert("RGB")
+    middle = picture.getpixel((picture.width // 2, picture.height // 3))
+    assert middle[2] > 200 and middle[0] < 60 and middle[1] < 60, middle  # blue, not the top
