@@ -202,3 +202,23 @@ def new_page(browser, request: pytest.FixtureRequest):
                 page.screenshot(path=ARTIFACTS / f"{request.node.name}-{index}-{number}.png")
     for context in contexts:
         context.close()
+
+
+def console_host(new_page, live_server: LiveServer):
+    """A host logged in to the console through the real login page, on the dashboard."""
+    from playwright.sync_api import expect
+
+    host = new_page(viewport={"width": 1280, "height": 900})
+    host.goto(live_server.url + "/login")
+    host.get_by_label("ユーザー名").fill("admin")
+    host.get_by_label("パスワード").fill(live_server.first_run_password())
+    host.get_by_role("button", name="ログイン").click()
+    expect(host.get_by_role("heading", name="接続番号を入力")).to_be_visible()
+    host.on("dialog", lambda dialog: dialog.accept())
+    return host
+
+
+def type_number(host, number: str) -> None:
+    """Type a connection number into the dashboard's boxes (the fourth digit submits)."""
+    host.locator("input.digit").first.click()
+    host.keyboard.type(number)

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import console_host, type_number
 from tests.test_capture_ingest import encoded, picture
 
 pytestmark = pytest.mark.browser
@@ -21,13 +22,8 @@ def meeting(new_page, live_server):
     guest = httpx.Client(base_url=live_server.url)
     issued = guest.post("/api/v1/guest/numbers").json()
     guest.headers["authorization"] = f"Bearer {issued['guest_token']}"
-    host = new_page(viewport={"width": 1280, "height": 900})
-    host.goto(live_server.url + "/login")
-    host.get_by_label("ユーザー名").fill("admin")
-    host.get_by_label("パスワード").fill(live_server.first_run_password())
-    host.get_by_role("button", name="ログイン").click()
-    host.locator("input.digit").first.click()
-    host.keyboard.type(issued["number"])
+    host = console_host(new_page, live_server)
+    type_number(host, issued["number"])
     expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
     yield host, guest
     guest.close()

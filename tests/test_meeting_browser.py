@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import console_host, type_number
+
 pytestmark = pytest.mark.browser
 PHONE = {
     "viewport": {"width": 390, "height": 844},
@@ -26,14 +28,7 @@ def guest(new_page, live_server):
 
 @pytest.fixture
 def host(new_page, live_server):
-    page = new_page(viewport={"width": 1280, "height": 800})
-    page.goto(live_server.url + "/login")
-    page.get_by_label("ユーザー名").fill("admin")
-    page.get_by_label("パスワード").fill(live_server.first_run_password())
-    page.get_by_role("button", name="ログイン").click()
-    expect(page.get_by_role("heading", name="接続番号を入力")).to_be_visible()
-    page.on("dialog", lambda dialog: dialog.accept())
-    return page
+    return console_host(new_page, live_server)
 
 
 def get_number(guest) -> str:
@@ -45,11 +40,6 @@ def get_number(guest) -> str:
     expect(number).to_have_text(re.compile(r"^\d{4}$"))
     expect(guest.locator("#remaining")).to_contain_text("有効期限 残り 1:")
     return number.inner_text()
-
-
-def type_number(host, number: str) -> None:
-    host.locator("input.digit").first.click()
-    host.keyboard.type(number)  # the fourth digit submits by itself
 
 
 def test_guest_reads_a_number_host_types_it_both_connect_host_ends(guest, host):

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from tests.conftest import console_host, type_number
 from tests.live_server import free_port
 
 pytestmark = pytest.mark.browser
@@ -120,13 +121,8 @@ def test_guest_capture_reaches_host_with_title_and_url_across_origins(new_page, 
     number = guest.get_by_text(re.compile(r"^\d{4}$"))
     expect(number).to_be_visible()
 
-    host = new_page(viewport={"width": 1280, "height": 900})
-    host.goto(live_server.url + "/login")
-    host.get_by_label("ユーザー名").fill("admin")
-    host.get_by_label("パスワード").fill(live_server.first_run_password())
-    host.get_by_role("button", name="ログイン").click()
-    host.locator("input.digit").first.click()
-    host.keyboard.type(number.inner_text())
+    host = console_host(new_page, live_server)
+    type_number(host, number.inner_text())
     expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
 
     expect(guest.get_by_text("担当者とつながりました")).to_be_visible()
@@ -184,13 +180,8 @@ def test_a_snippet_guest_joins_a_running_phone_meeting_flow_2(new_page, live_ser
     phone.get_by_role("checkbox").check()
     phone.get_by_role("button", name="接続番号を発行する").click()
     expect(phone.locator("#number")).to_have_text(re.compile(r"^\d{4}$"))
-    host = new_page(viewport={"width": 1280, "height": 900})
-    host.goto(live_server.url + "/login")
-    host.get_by_label("ユーザー名").fill("admin")
-    host.get_by_label("パスワード").fill(live_server.first_run_password())
-    host.get_by_role("button", name="ログイン").click()
-    host.locator("input.digit").first.click()
-    host.keyboard.type(phone.locator("#number").inner_text())
+    host = console_host(new_page, live_server)
+    type_number(host, phone.locator("#number").inner_text())
     expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
 
     # Mid-call, the guest opens the shop and gets a snippet number.
@@ -220,15 +211,9 @@ def connect_guest(new_page, live_server, url: str):
     guest.get_by_role("button", name="接続番号を発行する").click()
     number = guest.get_by_text(re.compile(r"^\d{4}$"))
     expect(number).to_be_visible()
-    host = new_page(viewport={"width": 1280, "height": 900})
-    host.goto(live_server.url + "/login")
-    host.get_by_label("ユーザー名").fill("admin")
-    host.get_by_label("パスワード").fill(live_server.first_run_password())
-    host.get_by_role("button", name="ログイン").click()
-    host.locator("input.digit").first.click()
-    host.keyboard.type(number.inner_text())
+    host = console_host(new_page, live_server)
+    type_number(host, number.inner_text())
     expect(guest.get_by_text("担当者とつながりました")).to_be_visible()
-    host.on("dialog", lambda dialog: dialog.accept())
     return guest, host
 
 
