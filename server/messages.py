@@ -454,6 +454,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Too many captures. Wait {seconds} seconds before sending again.",
     },
     "error.capture_not_found": {"ja": "キャプチャが見つかりません。", "en": "No such capture."},
+    "error.invalid_phone": {
+        "ja": "電話番号として読み取れません。090-1234-5678 のように入力してください。",
+        "en": "That is not a phone number. Type it like 090-1234-5678.",
+    },
+    "error.phone_not_mobile": {
+        "ja": "携帯電話の番号ではないため、SMS を送れません（固定電話や 050 の番号には送れません）。",
+        "en": "SMS can only go to mobile numbers (not landlines or 050 numbers).",
+    },
+    "error.phone_country_not_allowed": {
+        "ja": "この国（{country}）の番号には SMS を送れない設定です。",
+        "en": "SMS to numbers in this country ({country}) is not enabled.",
+    },
+    "error.link_expired": {
+        "ja": "このリンクは有効期限が切れています。担当者に連絡するか、参加ページから接続番号を発行してください。",
+        "en": "This link has expired. Call your host, or get a number on the join page.",
+    },
+    "error.link_invalid": {
+        "ja": "このリンクは使えません。担当者に連絡するか、参加ページから接続番号を発行してください。",
+        "en": "This link cannot be used. Call your host, or get a number on the join page.",
+    },
     "error.meeting_not_found": {"ja": "ミーティングが見つかりません。", "en": "No such meeting."},
     "error.invalid_state": {
         "ja": "state は {states} のいずれかです。",
