@@ -197,8 +197,12 @@ input{width:22px;height:22px;margin:0}progress{width:100%}[hidden]{display:none!
     open();
   }
 
+  // One report at a time, so the host's list keeps the order pages were opened in.
+  let reporting = Promise.resolve();
   function report() {
-    if (connected) call("/api/v1/guest/pages", "POST", { url: location.href, title: document.title }).catch(() => {});
+    if (!connected) return;
+    const page = { url: location.href, title: document.title };
+    reporting = reporting.then(() => call("/api/v1/guest/pages", "POST", page)).catch(() => {});
   }
   for (const name of ["pushState", "replaceState"]) {
     const original = history[name];
