@@ -28,6 +28,8 @@ from tests.live_server import LiveServer, start_server
 POSTGRES_URL = os.environ.get("TSUNAGU_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("TSUNAGU_TEST_REDIS_URL", "")
 DATABASES = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+# Backends of the interfaces that can run in memory or on Redis.
+BUS_BACKENDS = ["memory", *(["redis"] if REDIS_URL else [])]
 PASSWORD = "correct horse battery"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"

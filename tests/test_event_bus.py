@@ -8,12 +8,10 @@ import anyio
 import pytest
 
 from server.event_bus import QUEUE_SIZE, MemoryEventBus, RedisEventBus
-from tests.conftest import REDIS_URL
-
-BACKENDS = ["memory", *(["redis"] if REDIS_URL else [])]
+from tests.conftest import BUS_BACKENDS, REDIS_URL
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=BUS_BACKENDS)
 async def bus(request):
     backend = MemoryEventBus() if request.param == "memory" else RedisEventBus(REDIS_URL)
     yield backend

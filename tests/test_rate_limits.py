@@ -8,12 +8,10 @@ import anyio
 import pytest
 
 from server.rate_limits import Limit, MemoryRateLimiter, RedisRateLimiter, address_key
-from tests.conftest import REDIS_URL
-
-BACKENDS = ["memory", *(["redis"] if REDIS_URL else [])]
+from tests.conftest import BUS_BACKENDS, REDIS_URL
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=BUS_BACKENDS)
 async def limiter(request):
     backend = MemoryRateLimiter() if request.param == "memory" else RedisRateLimiter(REDIS_URL)
     yield backend
