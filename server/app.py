@@ -32,6 +32,7 @@ from server.passwords import Passwords
 from server.rate_limits import create_rate_limiter
 from server.response_headers import AddHeaders, Headers
 from server.settings import Settings
+from sms.senders import create_sender
 
 log = logging.getLogger("tsunagu")
 STATIC_DIR = Path(__file__).parent / "static"
@@ -51,18 +52,21 @@ def create_app(settings: Settings) -> Starlette:
         engine = create_engine(settings.database_url)
         rate_limiter = create_rate_limiter(settings.redis_url)
         event_bus = create_event_bus(settings.redis_url)
+        sms_sender = create_sender(settings)
         try:
             await check_schema(engine)
             app.state.engine = engine
             app.state.db = session_factory(engine)
             app.state.rate_limiter = rate_limiter
             app.state.event_bus = event_bus
+            app.state.sms_sender = sms_sender
             # See meetings.transaction: SQLite writers queue here instead.
             app.state.write_lock = (
                 asyncio.Lock() if settings.is_sqlite else contextlib.nullcontext()
             )
             yield
         finally:
+            await sms_sender.close()
             await event_bus.close()
             await rate_limiter.close()
             await engine.dispose()
@@ -122,7 +126,7 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+    return request.url.path.startswith(("/api/", "/sms/")) or request.url.path == "/healthz"
 
 
 async def handle_api_error(request: Request, exc: Exception) -> Response:

@@ -114,6 +114,42 @@ async def attach_by_number(
     return meeting
 
 
+async def create_waiting(db: AsyncSession, host: User) -> Meeting:
+    """A meeting the guest will join by a link (SMS or QR): it waits for them."""
+    meeting = Meeting(host_id=host.id, state="waiting", source="link")
+    db.add(meeting)
+    await db.flush()
+    await db.refresh(meeting, ["host"])
+    await record_event(db, meeting, "meeting.created", {"host": host.label})
+    return meeting
+
+
+async def join_by_link(db: AsyncSession, meeting_id: int, guest: Guest) -> Meeting:
+    """A guest tapped the meeting's join link: no number, straight in. The
+    first guest to arrive starts the meeting."""
+    now = utcnow()
+    started = await db.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting_id, Meeting.state == "waiting")
+        .values(state="active", started_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    meeting = await db.get(Meeting, meeting_id, populate_existing=True)
+    if meeting is None:
+        raise ApiError(404, "link_invalid")
+    if meeting.state == "ended":
+        raise ApiError(409, "meeting_ended")
+    guest.meeting_id = meeting.id
+    await db.flush()
+    if started.rowcount == 1:
+        await record_event(
+            db, meeting, "meeting.started", {"via": "link", "host": meeting.host.label}
+        )
+    else:
+        await record_event(db, meeting, "guest.joined", {"via": "link"})
+    return meeting
+
+
 async def _join(db: AsyncSession, meeting: Meeting, claimed: ConnectionNumber) -> None:
     claimed.meeting_id = meeting.id
     # A guest is in one meeting: if they were connected another way a moment

@@ -675,4 +675,222 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "通信できませんでした。電波の良い場所でもう一度お試しください。",
         "en": "Could not connect. Please try again where the signal is better.",
     },
+    # -- join links (SMS and QR)
+    "join.link_title": {"ja": "ビデオ通話に参加", "en": "Join the video call"},
+    "join.link_lead": {
+        "ja": "お電話中の担当者（{name}）とこの画面をつなぎます。電話は切らずにそのままお使いください。",
+        "en": "This connects you with {name}, who you are talking to. Stay on the phone.",
+    },
+    "join.link_join": {"ja": "参加する", "en": "Join"},
+    "link_problem.title": {"ja": "このリンクは使えません", "en": "This link cannot be used"},
+    "link_problem.call": {
+        "ja": "お電話中であれば、担当者に新しいリンクを送ってもらってください。",
+        "en": "If you are on the phone, ask your host to send a new link.",
+    },
+    "link_problem.join": {
+        "ja": "または参加ページで接続番号を発行し、担当者に読み上げてください。",
+        "en": "Or get a connection number on the join page and read it to your host.",
+    },
+    "link_problem.open_join": {"ja": "参加ページを開く", "en": "Open the join page"},
+    "join_qr.title": {
+        "ja": "スマートフォンで担当者とつなぐ",
+        "en": "Connect with us on your phone",
+    },
+    "join_qr.lead": {
+        "ja": "スマートフォンのカメラでこの QR コードを読み取ってください。",
+        "en": "Scan this QR code with your phone's camera.",
+    },
+    "join_qr.alt": {"ja": "参加ページ {url} の QR コード", "en": "QR code for {url}"},
+    "join_qr.help": {
+        "ja": "開いたページで接続番号を発行し、お電話で担当者に読み上げてください。",
+        "en": "On the page that opens, get a connection number and read it to us on the phone.",
+    },
+    "error.link_meeting_ended": {
+        "ja": "この通話はすでに終了しています。",
+        "en": "This call has already ended.",
+    },
+    "error.too_many_joins": {
+        "ja": "参加の操作が多すぎます。{seconds} 秒ほど待ってからもう一度お試しください。",
+        "en": "Too many attempts to join. Wait {seconds} seconds and try again.",
+    },
+    # -- SMS
+    "error.sms_duplicate": {
+        "ja": "この番号には 1 分以内に同じリンクを送っています。届くまで少しお待ちください。",
+        "en": "This link went to that number less than a minute ago. Give it a moment to arrive.",
+    },
+    "error.too_many_sms_to_number": {
+        "ja": "この番号への SMS が多すぎます。{minutes} 分ほど待ってから送ってください。",
+        "en": "Too many SMS to this number. Wait {minutes} minutes before sending again.",
+    },
+    "error.too_many_sms_from_host": {
+        "ja": "送信した SMS が多すぎます。{minutes} 分ほど待ってから送ってください。",
+        "en": "You have sent too many SMS. Wait {minutes} minutes before sending again.",
+    },
+    "error.too_many_sms": {
+        "ja": "この 1 時間の SMS 送信数が上限に達しました。{minutes} 分ほど待つか、管理者に連絡してください。",
+        "en": "This server's hourly SMS limit is reached. Wait {minutes} minutes or ask your admin.",
+    },
+    "error.sms_refused": {
+        "ja": "SMS を送れませんでした。{reason}",
+        "en": "The SMS could not be sent. {reason}",
+    },
+    "error.sms_unavailable": {
+        "ja": "SMS サービスに接続できませんでした。少し待ってからもう一度送ってください。",
+        "en": "Could not reach the SMS service. Wait a moment and send again.",
+    },
+    "error.invalid_signature": {
+        "ja": "署名が正しくありません。",
+        "en": "The request signature is missing or wrong.",
+    },
+    "sms.error.21211": {
+        "ja": "電話番号が正しくありません。番号を確かめてください。",
+        "en": "The phone number is not valid. Check the number.",
+    },
+    "sms.error.21614": {
+        "ja": "携帯電話の番号ではありません（固定電話には SMS を送れません）。",
+        "en": "This is not a mobile number (landlines cannot receive SMS).",
+    },
+    "sms.error.21408": {
+        "ja": "この国あての SMS が Twilio で許可されていません。管理者に連絡してください。",
+        "en": "SMS to this country is not enabled in Twilio. Ask your admin.",
+    },
+    "sms.error.21610": {
+        "ja": "お客様が SMS の受信を停止しています（STOP）。別の方法で案内してください。",
+        "en": "The guest has opted out of SMS (STOP). Use another way to share the link.",
+    },
+    "sms.error.21612": {
+        "ja": "この番号へは送信元の番号から SMS を送れません。",
+        "en": "This number cannot be reached from our sending number.",
+    },
+    "sms.error.21606": {
+        "ja": "送信元の番号が SMS に対応していません。管理者に連絡してください。",
+        "en": "The sending number cannot send SMS. Ask your admin.",
+    },
+    "sms.error.20003": {
+        "ja": "Twilio の認証に失敗しました。管理者に設定を確認してもらってください。",
+        "en": "Twilio did not accept our credentials. Ask your admin to check the settings.",
+    },
+    "sms.error.30003": {
+        "ja": "お客様の電話に届きませんでした（電源が切れているか圏外です）。",
+        "en": "The guest's phone could not be reached (switched off or out of coverage).",
+    },
+    "sms.error.30004": {
+        "ja": "お客様の電話で受信が拒否されました（迷惑メッセージ設定など）。",
+        "en": "The guest's phone blocked the message (e.g. a spam filter).",
+    },
+    "sms.error.30005": {
+        "ja": "この番号は使われていないか存在しません。番号を確かめてください。",
+        "en": "The number is unknown or no longer in use. Check the number.",
+    },
+    "sms.error.30006": {
+        "ja": "この番号は SMS を受け取れません（固定電話など）。",
+        "en": "This number cannot receive SMS (a landline, for example).",
+    },
+    "sms.error.30007": {
+        "ja": "通信会社に迷惑メッセージとして止められました。",
+        "en": "The carrier filtered the message as spam.",
+    },
+    "sms.error.30008": {
+        "ja": "通信会社の原因不明のエラーで届きませんでした。少し待って送り直してください。",
+        "en": "The carrier reported an unknown error. Wait a little and send again.",
+    },
+    "sms.error.unavailable": {
+        "ja": "SMS サービスに接続できませんでした。",
+        "en": "The SMS service could not be reached.",
+    },
+    "sms.error.other": {
+        "ja": "Twilio のエラーコード {code} です。",
+        "en": "Twilio error code {code}.",
+    },
+    "sms.status.created": {"ja": "送信準備中", "en": "Preparing"},
+    "sms.status.accepted": {"ja": "受付済み", "en": "Accepted"},
+    "sms.status.scheduled": {"ja": "予約済み", "en": "Scheduled"},
+    "sms.status.queued": {"ja": "送信待ち", "en": "Queued"},
+    "sms.status.sending": {"ja": "送信中", "en": "Sending"},
+    "sms.status.sent": {"ja": "送信済み", "en": "Sent"},
+    "sms.status.delivered": {"ja": "配信済み", "en": "Delivered"},
+    "sms.status.undelivered": {"ja": "未達", "en": "Not delivered"},
+    "sms.status.failed": {"ja": "送信失敗", "en": "Failed"},
+    "sms.status.canceled": {"ja": "取り消し", "en": "Canceled"},
+    "sms.status.read": {"ja": "既読", "en": "Read"},
+    "sms.status.outbox": {"ja": "送信箱に保存（未送信）", "en": "Kept in the outbox (not sent)"},
+    "sms.segments": {"ja": "SMS {count} 通分", "en": "{count} SMS segment(s)"},
+    "sms.outbox_notice": {
+        "ja": "SMS は送信箱モードです。Twilio が設定されていないため実際には送信されず、送信箱に保存されます（TWILIO_ACCOUNT_SID などを設定すると送信されます）。",
+        "en": "SMS is in outbox mode: with no Twilio configured, messages are kept in the outbox, "
+        "not sent (set TWILIO_ACCOUNT_SID and friends to send them).",
+    },
+    "nav.outbox": {"ja": "SMS 送信箱", "en": "SMS outbox"},
+    "outbox.title": {"ja": "SMS 送信箱", "en": "SMS outbox"},
+    "outbox.twilio_now": {
+        "ja": "現在は Twilio で実際に送信しています。ここには送信箱モードだった頃のメッセージが残っています。",
+        "en": "SMS now go out through Twilio; these messages are from when the outbox was in use.",
+    },
+    "outbox.time": {"ja": "日時", "en": "Time"},
+    "outbox.to": {"ja": "宛先", "en": "To"},
+    "outbox.meeting": {"ja": "ミーティング", "en": "Meeting"},
+    "outbox.body": {"ja": "本文", "en": "Message"},
+    "outbox.open_link": {
+        "ja": "リンクを開く（お客様の画面）",
+        "en": "Open the link (the guest's view)",
+    },
+    "outbox.empty": {"ja": "送信箱は空です。", "en": "The outbox is empty."},
+    "event.meeting.created": {
+        "ja": "ミーティングを作成（お客様の参加待ち）",
+        "en": "Meeting created (waiting for the guest)",
+    },
+    "event.meeting.started_link": {
+        "ja": "お客様がリンクから参加し、ミーティング開始",
+        "en": "The guest joined by link; meeting started",
+    },
+    "event.guest.joined": {
+        "ja": "お客様がリンクから参加しました",
+        "en": "A guest joined by link",
+    },
+    "event.sms.status": {"ja": "SMS（{to}）: {status}", "en": "SMS ({to}): {status}"},
+    "invite.title": {"ja": "リンクで招待", "en": "Invite by link"},
+    "invite.phone": {"ja": "お客様の携帯電話番号", "en": "Guest's mobile number"},
+    "invite.send": {"ja": "SMS で送る", "en": "Send by SMS"},
+    "invite.copy": {"ja": "リンクをコピー", "en": "Copy link"},
+    "invite.show_qr": {"ja": "QR コードを表示", "en": "Show QR code"},
+    "invite.hide_qr": {"ja": "QR コードを隠す", "en": "Hide QR code"},
+    "invite.messages": {"ja": "送信した SMS", "en": "SMS sent"},
+    "invite.preview": {"ja": "送信内容", "en": "Message"},
+    "meeting.js.sms_sent": {"ja": "SMS を送りました。", "en": "SMS sent."},
+    "meeting.js.sms_outbox": {
+        "ja": "送信箱に保存しました（送信箱モード）。",
+        "en": "Kept in the outbox (outbox mode).",
+    },
+    "meeting.js.link_expires": {
+        "ja": "このリンクは {time} まで有効です。",
+        "en": "This link works until {time}.",
+    },
+    "meeting.js.no_sms": {"ja": "まだ送っていません。", "en": "None sent yet."},
+    "meeting.js.copied": {"ja": "リンクをコピーしました。", "en": "Link copied."},
+    "meeting.js.copy_failed": {
+        "ja": "コピーできませんでした。リンクを選択してコピーしてください。",
+        "en": "Could not copy. Select the link and copy it.",
+    },
+    "meeting.js.network": {
+        "ja": "通信できませんでした。もう一度お試しください。",
+        "en": "Could not reach the server. Please try again.",
+    },
+    "dashboard.invite_title": {
+        "ja": "SMS・リンクで通話を始める",
+        "en": "Start a call by SMS or link",
+    },
+    "dashboard.invite_lead": {
+        "ja": "お客様の携帯電話番号に参加リンクを SMS で送ります。お客様がタップすると番号なしでつながります。",
+        "en": "Send the guest a join link by SMS; one tap connects them, no number needed.",
+    },
+    "dashboard.invite_send": {"ja": "SMS を送って開始", "en": "Send SMS and start"},
+    "dashboard.invite_link_only": {
+        "ja": "SMS を使わずリンク・QR コードで案内",
+        "en": "Share a link or QR code instead",
+    },
+    "dashboard.join_qr": {
+        "ja": "受付用の QR コード（参加ページ）",
+        "en": "QR code for the join page",
+    },
+    "dashboard.js.sending": {"ja": "送信しています…", "en": "Sending…"},
 }

@@ -284,3 +284,49 @@ class Capture(Base):
     media_type: Mapped[str] = mapped_column(String(32))
     image_key: Mapped[str] = mapped_column(String(128))
     thumbnail_key: Mapped[str] = mapped_column(String(128))
+
+
+class SmsMessage(Base):
+    """A join link sent (or, in outbox mode, written down) for a guest's phone."""
+
+    __tablename__ = "sms_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    sender_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # E.164, as normalised before sending; shown masked.
+    to_number: Mapped[str] = mapped_column(String(20), index=True)
+    body: Mapped[str] = mapped_column(String(1000))
+    link: Mapped[str] = mapped_column(String(500))
+    segments: Mapped[int] = mapped_column(Integer)
+    # "twilio" or "outbox"
+    provider: Mapped[str] = mapped_column(String(16))
+    # Twilio's message SID; status callbacks name the message by it.
+    provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    # The furthest status reached (see sms.delivery.STATUS_ORDER).
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    statuses: Mapped[list[SmsStatus]] = relationship(
+        order_by="SmsStatus.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class SmsStatus(Base):
+    """One step in a message's delivery, in the order it was heard of."""
+
+    __tablename__ = "sms_statuses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("sms_messages.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

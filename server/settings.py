@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import phonenumbers
+
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 
 
@@ -44,6 +46,21 @@ class Settings:
     number_issues_per_minute: int = 10
     terms_url: str = ""
     demo_port: int = 8001
+    # SMS join links (issue #5). Without Twilio credentials, messages go to
+    # the console outbox instead of being sent.
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from: str = ""
+    twilio_messaging_service_sid: str = ""
+    # Where the Twilio client sends its requests; tests point it at a local
+    # fake of Twilio's API. Not read from the environment.
+    twilio_api_base: str = ""
+    sms_countries: tuple[str, ...] = ("JP",)
+    company_name: str = ""
+    link_minutes: int = 30
+    sms_per_host_per_hour: int = 30
+    sms_per_number_per_10_minutes: int = 3
+    sms_per_hour: int = 200
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
 
@@ -87,6 +104,16 @@ class Settings:
             number_issues_per_minute=integer("NUMBER_ISSUES_PER_MINUTE", 10),
             terms_url=text("TERMS_URL", ""),
             demo_port=integer("DEMO_PORT", 8001, minimum=0, maximum=65535),
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip(),
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", "").strip(),
+            twilio_from=env.get("TWILIO_FROM", "").strip(),
+            twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", "").strip(),
+            sms_countries=country_list(text("SMS_COUNTRIES", "JP")),
+            company_name=text("COMPANY_NAME", ""),
+            link_minutes=integer("LINK_MINUTES", 30, minimum=5, maximum=24 * 60),
+            sms_per_host_per_hour=integer("SMS_PER_HOST_PER_HOUR", 30),
+            sms_per_number_per_10_minutes=integer("SMS_PER_NUMBER_PER_10_MINUTES", 3),
+            sms_per_hour=integer("SMS_PER_HOUR", 200),
         )
         return settings.resolved()
 
@@ -117,6 +144,7 @@ class Settings:
                 raise SettingsError(
                     "TSUNAGU_PUBLIC_URL must be an http(s) URL such as https://support.example.com"
                 )
+        self.check_twilio(public_url)
         if self.terms_url and urlsplit(self.terms_url).scheme not in ("http", "https"):
             raise SettingsError("TSUNAGU_TERMS_URL must be an http(s) URL")
         return replace(
@@ -126,6 +154,36 @@ class Settings:
             secret_key=self.secret_key or load_or_create_secret_key(data_dir),
             public_url=public_url,
         )
+
+    def check_twilio(self, public_url: str) -> None:
+        """Twilio is all or nothing: a half-configured account must not fall
+        back to the outbox silently, and links must reach the guest's phone."""
+        given = {
+            "TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+            "TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+            "TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID": self.twilio_from
+            or self.twilio_messaging_service_sid,
+        }
+        if not any(given.values()):
+            return
+        missing = [name for name, value in given.items() if not value]
+        if missing:
+            raise SettingsError(f"Twilio is half configured: set {' and '.join(missing)} too")
+        if not public_url:
+            raise SettingsError(
+                "TSUNAGU_PUBLIC_URL must be set when Twilio is configured: SMS links and "
+                "Twilio's status callbacks need the address the internet reaches this server at"
+            )
+
+    @property
+    def sms_enabled(self) -> bool:
+        """Real SMS through Twilio; otherwise the development outbox."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def sms_region(self) -> str:
+        """How national-format numbers are read: the first allowed country."""
+        return self.sms_countries[0]
 
     @property
     def is_sqlite(self) -> bool:
@@ -145,6 +203,18 @@ class Settings:
         if self.public_url:
             return self.public_url + "/"
         return f"http://{self.url_host()}:{self.port}/"
+
+
+def country_list(raw: str) -> tuple[str, ...]:
+    """``"JP, us"`` -> ``("JP", "US")``; each must be a region phonenumbers knows."""
+    codes = tuple(dict.fromkeys(part.strip().upper() for part in raw.split(",") if part.strip()))
+    unknown = [c for c in codes if c not in phonenumbers.SUPPORTED_REGIONS]
+    if not codes or unknown:
+        raise SettingsError(
+            "TSUNAGU_SMS_COUNTRIES must list two-letter country codes such as JP or JP,US"
+            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+        )
+    return codes
 
 
 def load_or_create_secret_key(data_dir: Path) -> str:

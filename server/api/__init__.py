@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from server.api import captures, guest, me, meetings, sites, tokens, users
+from server.api import captures, guest, me, meetings, sites, sms, tokens, users
 from server.openapi import build_document
 from server.public_url import base_url
 
@@ -20,9 +20,14 @@ def routes() -> list[BaseRoute]:
         *meetings.routes(),
         *guest.routes(),
         *captures.routes(),
+        *sms.routes(),
     ]
 
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(build_document(api, base_url(request)))
 
-    return [*api, Route("/api/v1/openapi.json", openapi, methods=["GET"])]
+    return [
+        *api,
+        Route("/api/v1/openapi.json", openapi, methods=["GET"]),
+        *sms.webhook_routes(),
+    ]

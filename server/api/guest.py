@@ -24,6 +24,7 @@ from server.models import ConnectionNumber, Guest, Meeting, NumberSlot, Site, ut
 from server.openapi import operation
 from server.payloads import Output, Payload, read_json, respond
 from server.rate_limits import Limit
+from sms.links import meeting_from_token
 
 
 class NumberRequest(Payload):
@@ -47,6 +48,17 @@ class GuestSession(Output):
     meeting_id: int | None
     host_name: str | None
     ended_by: str | None
+
+
+class LinkJoin(Payload):
+    token: str = Field(min_length=1, max_length=200, description="The token in /j/<token>")
+
+
+class JoinedByLink(Output):
+    guest_token: str
+    meeting_id: int
+    host_name: str
+    status: str
 
 
 def policy(request: Request) -> numbers.NumberPolicy:
@@ -102,6 +114,44 @@ async def issue_number(request: Request) -> JSONResponse:
         "guest_token": token,
     }
     return respond(IssuedNumber, body, status=201)
+
+
+async def join_by_link(request: Request) -> JSONResponse:
+    """A guest tapped an SMS link or scanned a QR code: straight into that
+    meeting, no number. Sending back the guest token a browser already has
+    for this meeting keeps it the same guest (a second tap, a reload)."""
+    settings = request.app.state.settings
+    if request.headers.get("origin") is not None and not is_same_origin(request):
+        raise ApiError(403, "origin_not_allowed")
+    body = await read_json(request, LinkJoin)
+    meeting_id = meeting_from_token(settings.secret_key, body.token, minutes=settings.link_minutes)
+    # Each join makes a guest: one address may not make them without end.
+    limit = Limit(settings.number_issues_per_minute, 60)
+    await begin_attempt(
+        request, [(address_limit_key(request, "links"), limit)], code="too_many_joins"
+    )
+    async with meetings.transaction(request.app) as db:
+        guest = await current_guest(request, db)
+        if guest is None or guest.meeting_id != meeting_id:
+            guest = Guest(
+                user_agent=request.headers.get("user-agent", "")[:300],
+                address=client_address(request)[:64],
+            )
+            db.add(guest)
+            await db.flush()
+            meeting = await meetings.join_by_link(db, meeting_id, guest)
+        else:
+            meeting = await db.get(Meeting, meeting_id)
+            if meeting is None or meeting.state == "ended":
+                raise ApiError(409, "meeting_ended")
+        token = guest_token(settings.secret_key, guest)
+    body_out = {
+        "guest_token": token,
+        "meeting_id": meeting.id,
+        "host_name": meeting.host.label,
+        "status": "connected",
+    }
+    return respond(JoinedByLink, body_out, status=201)
 
 
 async def site_for(request: Request, db: AsyncSession, site_key: str | None) -> Site | None:
@@ -207,6 +257,25 @@ def routes() -> list[BaseRoute]:
                 (404, "site_unknown"),
                 (429, "too_many_numbers"),
                 (503, "numbers_exhausted"),
+            ),
+            tag="guest",
+        ),
+        operation(
+            "POST",
+            "/api/v1/guest/links",
+            join_by_link,
+            summary="Join the meeting a signed link (/j/<token>, from an SMS or QR code) was "
+            "made for, with no number",
+            auth="none",
+            body=LinkJoin,
+            response=JoinedByLink,
+            status=201,
+            errors=(
+                (403, "origin_not_allowed"),
+                (404, "link_invalid"),
+                (409, "meeting_ended"),
+                (410, "link_expired"),
+                (429, "too_many_joins"),
             ),
             tag="guest",
         ),

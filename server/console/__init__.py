@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from server.console import account, dashboard, join, language, login, meetings, sites, users
+from server.console import (
+    account,
+    dashboard,
+    join,
+    language,
+    login,
+    meetings,
+    outbox,
+    sites,
+    users,
+)
 
 
 def routes() -> list[BaseRoute]:
@@ -13,6 +23,7 @@ def routes() -> list[BaseRoute]:
         *dashboard.routes(),
         *meetings.routes(),
         *join.routes(),
+        *outbox.routes(),
         *account.routes(),
         *users.routes(),
         *sites.routes(),

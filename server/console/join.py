@@ -1,4 +1,6 @@
-"""The public join page: a guest gets a number to read out over the phone."""
+"""The guest's way in: the public join page (a number to read out), a
+meeting's join link (``/j/<token>``, from an SMS or a QR code), and a
+printable QR code of the join page."""
 
 from __future__ import annotations
 
@@ -7,16 +9,64 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from server.console.rendering import render, ui_strings
+from server.errors import ApiError
+from server.i18n import request_locale
+from server.models import Meeting
+from server.public_url import base_url
+from sms.links import meeting_from_token
+from sms.qr import qr_svg
 
 
-async def join_page(request: Request) -> Response:
-    context = {
+def join_context(request: Request) -> dict:
+    return {
         "strings": ui_strings(request, "join"),
         "digits": request.app.state.settings.number_digits,
         "terms_url": request.app.state.settings.terms_url,
+        "link": None,
     }
+
+
+async def join_page(request: Request) -> Response:
+    return render(request, "join.html", join_context(request))
+
+
+async def link_page(request: Request) -> Response:
+    """A join link: the guest agrees, then is in that meeting. A link that
+    cannot be used gets a page saying what to do instead, not an error."""
+    settings = request.app.state.settings
+    token = request.path_params["token"]
+    try:
+        if len(token) > 200:
+            raise ApiError(404, "link_invalid")
+        meeting_id = meeting_from_token(settings.secret_key, token, minutes=settings.link_minutes)
+        async with request.app.state.db.begin() as db:
+            meeting = await db.get(Meeting, meeting_id)
+        if meeting is None:
+            raise ApiError(404, "link_invalid")
+        if meeting.state == "ended":
+            raise ApiError(410, "link_meeting_ended")
+    except ApiError as error:
+        context = {"message": error.message(request_locale(request))}
+        return render(request, "link_problem.html", context, status=error.status)
+    context = join_context(request)
+    context["link"] = {"token": token, "meeting_id": meeting.id, "host_name": meeting.host.label}
     return render(request, "join.html", context)
 
 
+async def join_qr_page(request: Request) -> Response:
+    """A page to print or show at a counter: scan to reach the join page."""
+    return render(request, "join_qr.html", {"join_url": base_url(request) + "/join"})
+
+
+async def join_qr_svg(request: Request) -> Response:
+    svg = qr_svg(base_url(request) + "/join")
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
+
+
 def routes() -> list[BaseRoute]:
-    return [Route("/join", join_page, methods=["GET"])]
+    return [
+        Route("/join", join_page, methods=["GET"]),
+        Route("/join/qr", join_qr_page, methods=["GET"]),
+        Route("/join/qr.svg", join_qr_svg, methods=["GET"]),
+        Route("/j/{token}", link_page, methods=["GET"]),
+    ]

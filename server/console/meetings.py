@@ -33,7 +33,7 @@ async def meeting_view(request: Request) -> Response:
             }
             for c in reversed(found)  # oldest first, as events arrive
         ],
-        "strings": ui_strings(request, "meeting"),
+        "strings": ui_strings(request, "meeting", "sms."),
     }
     return render(request, "console/meeting.html", context, principal=principal)
 

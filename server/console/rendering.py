@@ -59,6 +59,8 @@ def render(
         else "",
         "flashes": flashes,
         "current_path": request.url.path,
+        # Without Twilio, SMS land in the console's outbox: say so in the menu.
+        "sms_outbox_mode": not request.app.state.settings.sms_enabled,
         **(context or {}),
     }
     response = request.app.state.templates.TemplateResponse(
@@ -95,12 +97,13 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
-def ui_strings(request: Request, page: str) -> dict[str, str]:
-    """The catalog entries a page's script needs (``<page>.js.*`` keys and
-    ``event.*`` labels), in the request's language, for a JSON data block:
-    scripts get their words without inline code or a second request."""
+def ui_strings(request: Request, page: str, *more: str) -> dict[str, str]:
+    """The catalog entries a page's script needs (``<page>.js.*`` keys,
+    ``event.*`` labels and any ``more`` prefixes), in the request's
+    language, for a JSON data block: scripts get their words without inline
+    code or a second request."""
     locale = request_locale(request)
-    prefixes = (f"{page}.js.", "event.")
+    prefixes = (f"{page}.js.", "event.", *more)
     return {key: translate(locale, key) for key in MESSAGES if key.startswith(prefixes)}
 
 

@@ -83,6 +83,44 @@ form.addEventListener("submit", (event) => {
   submit();
 });
 
+// Starting a meeting the guest joins by link: by SMS, or a link to share.
+const invite = document.getElementById("invite");
+const inviteError = document.getElementById("invite-error");
+
+async function startByLink(body, button) {
+  button.disabled = true;
+  inviteError.hidden = true;
+  invite.setAttribute("aria-busy", "true");
+  try {
+    const result = await api("/api/v1/meetings/by-link", { method: "POST", body });
+    if (result.ok) {
+      location.assign(`/meetings/${result.data.meeting.id}`);
+      return;
+    }
+    if (result.status === 401) {
+      location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+      return;
+    }
+    inviteError.textContent = result.data?.error?.message || T["dashboard.js.network"];
+    inviteError.hidden = false;
+  } catch {
+    inviteError.textContent = T["dashboard.js.network"];
+    inviteError.hidden = false;
+  } finally {
+    button.disabled = false;
+    invite.removeAttribute("aria-busy");
+  }
+}
+
+invite.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const phone = document.getElementById("invite-phone").value;
+  startByLink({ phone }, invite.querySelector("button[type=submit]"));
+});
+document.getElementById("invite-link-only").addEventListener("click", (event) => {
+  startByLink({}, event.currentTarget);
+});
+
 // The live list: any event about one of this host's meetings refreshes it.
 const list = document.getElementById("live-meetings");
 const empty = document.getElementById("no-live");

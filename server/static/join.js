@@ -1,4 +1,6 @@
 // The public join page: consent -> a number to read out -> connected -> ended.
+// Opened from a join link (/j/<token>, an SMS or a QR code) it skips the
+// number: consent -> connected to that meeting.
 // The guest token lives in sessionStorage, so a reload (or a tab brought
 // back from the background) picks up where the guest was.
 
@@ -8,6 +10,7 @@ const T = pageStrings();
 const TOKEN = "tsunagu.guest_token";
 const $ = (id) => document.getElementById(id);
 const sections = ["intro", "waiting", "connected", "ended"];
+const { link } = JSON.parse($("join-data").textContent);
 
 let channel = null;
 let countdown = null;
@@ -20,12 +23,12 @@ function token() {
   return sessionStorage.getItem(TOKEN);
 }
 
-async function call(path, method = "GET") {
+async function call(path, method = "GET", body = {}) {
   const headers = token() ? { authorization: `Bearer ${token()}` } : {};
   const init = { method, headers };
   if (method === "POST") {
     headers["content-type"] = "application/json";
-    init.body = "{}";
+    init.body = JSON.stringify(body);
   }
   const response = await fetch(path, init);
   const data = await response.json().catch(() => null);
@@ -121,6 +124,27 @@ async function issue(button, errorBox) {
   }
 }
 
+async function joinByLink(button, errorBox) {
+  button.disabled = true;
+  errorBox.hidden = true;
+  try {
+    const result = await call("/api/v1/guest/links", "POST", { token: link.token });
+    if (!result.ok) {
+      errorBox.textContent = errorText(result);
+      errorBox.hidden = false;
+      return;
+    }
+    sessionStorage.setItem(TOKEN, result.data.guest_token);
+    showConnected(result.data.host_name);
+    listen();
+  } catch {
+    errorBox.textContent = T["join.js.network"];
+    errorBox.hidden = false;
+  } finally {
+    button.disabled = !$("consent").checked;
+  }
+}
+
 function forget() {
   clearInterval(countdown);
   if (channel) channel.stop();
@@ -145,6 +169,10 @@ async function resume() {
   }
   $("issue-error").hidden = true;
   const session = result.data;
+  if (link && session.meeting_id !== link.meeting_id) {
+    // A token from another meeting (an earlier call): this link starts afresh.
+    return show("intro");
+  }
   if (session.status === "waiting") showWaiting(session.number, session.expires_in);
   else if (session.status === "connected") showConnected(session.host_name);
   else if (session.status === "ended") return showEnded(session.ended_by);
@@ -157,7 +185,10 @@ async function resume() {
 $("consent").addEventListener("change", () => {
   $("issue").disabled = !$("consent").checked;
 });
-$("issue").addEventListener("click", () => issue($("issue"), $("issue-error")));
+$("issue").addEventListener("click", () => {
+  if (link) joinByLink($("issue"), $("issue-error"));
+  else issue($("issue"), $("issue-error"));
+});
 $("reissue").addEventListener("click", () => issue($("reissue"), $("reissue-error")));
 $("cancel").addEventListener("click", async () => {
   await call("/api/v1/guest/leave", "POST").catch(() => null);
@@ -173,6 +204,11 @@ $("end").addEventListener("click", async () => {
   else $("connection-state").textContent = T["join.js.network"];
 });
 $("again").addEventListener("click", () => {
+  if (link) {
+    // This link's meeting is over; a new call starts from the join page.
+    location.assign("/join");
+    return;
+  }
   $("consent").checked = false;
   $("issue").disabled = true;
   show("intro");

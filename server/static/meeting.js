@@ -1,6 +1,7 @@
 // One meeting in the console: guest status, elapsed time, the timeline, end.
 
 import { CaptureWindow } from "/static/captures.js";
+import { InvitePanel } from "/static/invite.js";
 import { LiveChannel, api, format, pageStrings } from "/static/live.js";
 
 const T = pageStrings();
@@ -11,10 +12,16 @@ const clock = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle
 let channel = null;
 let ticker = null;
 const window_ = new CaptureWindow({ meetingId: meeting.id, strings: T });
+const invite = new InvitePanel({ meetingId: meeting.id, strings: T, ended: meeting.state === "ended" });
 
 function describe(event) {
-  const label = T[`event.${event.type}`] || event.type;
-  return format(label, event.payload || {});
+  const payload = event.payload || {};
+  if (event.type === "meeting.started" && payload.via === "link") return T["event.meeting.started_link"];
+  if (event.type === "sms.status") {
+    const status = T[`sms.status.${payload.status}`] || payload.status;
+    return format(T["event.sms.status"], { to: payload.to, status });
+  }
+  return format(T[`event.${event.type}`] || event.type, payload);
 }
 
 function addEvent(event) {
@@ -40,6 +47,8 @@ function setGuest(key, tone) {
 function apply(event) {
   addEvent(event);
   window_.apply(event);
+  invite.apply(event);
+  if (event.type === "meeting.started" && !meeting.started_at) meeting.started_at = event.time;
   if (event.type === "guest.connected") setGuest("guest_connected", "badge-ok");
   if (event.type === "guest.disconnected" && meeting.state !== "ended") setGuest("guest_away", "badge-warn");
   if (event.type === "meeting.ended") ended(event.payload.by, event.time);
@@ -50,6 +59,7 @@ function ended(by, at) {
   meeting.ended_at = meeting.ended_at || at;
   $("end-meeting").hidden = true;
   window_.ended();
+  invite.ended();
   const banner = $("ended-banner");
   banner.textContent = by === "guest" ? T["meeting.js.ended_by_guest"] : by === "host" ? T["meeting.js.ended_by_host"] : T["meeting.js.ended"];
   banner.hidden = false;

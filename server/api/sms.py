@@ -1,0 +1,295 @@
+"""SMS and QR join links: sending a meeting's link, its delivery status, the
+development outbox, and Twilio's status callbacks (``/sms/status``).
+
+The work is in ``sms/``; these are the routes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from twilio.request_validator import RequestValidator
+
+from server import meetings
+from server.api.meetings import NOT_FOUND, MeetingOut
+from server.auth import require_user
+from server.errors import ApiError
+from server.models import utcnow
+from server.openapi import operation
+from server.payloads import Output, Payload, read_json, respond
+from server.public_url import base_url
+from sms import delivery
+from sms.links import join_url, meeting_from_token
+from sms.qr import qr_svg
+
+# Twilio's status callbacks are a few hundred bytes of form fields.
+CALLBACK_MAX_BYTES = 16 * 1024
+
+
+class PhoneIn(Payload):
+    phone: str = Field(
+        min_length=1, max_length=40, description='The guest\'s mobile, e.g. "090-1234-5678"'
+    )
+
+
+class LinkMeetingIn(Payload):
+    phone: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Send the join link to this mobile by SMS; leave out to share the link "
+        "or its QR code yourself",
+    )
+
+
+class StatusOut(Output):
+    status: str
+    error_code: str | None
+    time: datetime
+
+
+class SmsOut(Output):
+    id: int
+    meeting_id: int
+    to: str = Field(description='Masked, e.g. "090-****-5678"')
+    body: str
+    link: str
+    segments: int
+    provider: str = Field(description='"twilio" or "outbox"')
+    status: str
+    error_code: str | None
+    created_at: datetime
+    updated_at: datetime
+    history: list[StatusOut]
+
+
+class SmsList(Output):
+    mode: str = Field(description='"twilio" (real SMS) or "outbox" (kept, not sent)')
+    preview: str = Field(description="The text an SMS sent now would have")
+    segments: int = Field(description="How many SMS segments that text is billed as")
+    messages: list[SmsOut]
+
+
+class LinkMeetingOut(Output):
+    meeting: MeetingOut
+    sms: SmsOut | None
+
+
+class JoinLink(Output):
+    url: str
+    expires_at: datetime
+    qr_svg_url: str
+
+
+SMS_ERRORS = (
+    (409, "meeting_ended"),
+    (409, "sms_duplicate"),
+    (422, "invalid_phone"),
+    (422, "phone_not_mobile"),
+    (422, "phone_country_not_allowed"),
+    (422, "sms_refused"),
+    (429, "too_many_sms_to_number"),
+    (429, "too_many_sms_from_host"),
+    (429, "too_many_sms"),
+    (502, "sms_unavailable"),
+)
+
+
+def mode(request: Request) -> str:
+    return "twilio" if request.app.state.settings.sms_enabled else "outbox"
+
+
+async def start_link_meeting(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+    body = await read_json(request, LinkMeetingIn)
+    if body.phone is not None:
+        meeting, message = await delivery.send_link(request, principal.user, body.phone)
+        sms = delivery.message_out(message)
+    else:
+        async with meetings.transaction(request.app) as db:
+            meeting = await meetings.create_waiting(db, principal.user)
+        sms = None
+    return respond(LinkMeetingOut, {"meeting": meeting, "sms": sms}, status=201)
+
+
+async def send_sms(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+    body = await read_json(request, PhoneIn)
+    meeting_id = request.path_params["meeting_id"]
+    _, message = await delivery.send_link(request, principal.user, body.phone, meeting_id)
+    return respond(SmsOut, delivery.message_out(message), status=201)
+
+
+async def list_sms(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
+        found = await delivery.list_messages(db, meeting.id)
+        preview = delivery.preview(request, meeting.id)
+        return respond(
+            SmsList,
+            {
+                "mode": mode(request),
+                "preview": preview["body"],
+                "segments": preview["segments"],
+                "messages": [delivery.message_out(m) for m in found],
+            },
+        )
+
+
+async def get_link(request: Request) -> JSONResponse:
+    settings = request.app.state.settings
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
+    if meeting.state == "ended":
+        raise ApiError(409, "meeting_ended")
+    url = join_url(base_url(request), settings.secret_key, meeting.id)
+    token = url.rsplit("/", 1)[1]
+    return respond(
+        JoinLink,
+        {
+            "url": url,
+            "expires_at": utcnow() + timedelta(minutes=settings.link_minutes),
+            "qr_svg_url": f"/api/v1/meetings/{meeting.id}/link/qr.svg?token={token}",
+        },
+    )
+
+
+async def link_qr(request: Request) -> Response:
+    """The QR code of one join link of this meeting (never of anything else)."""
+    settings = request.app.state.settings
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
+    token = request.query_params.get("token", "")
+    if (
+        len(token) > 200
+        or meeting_from_token(settings.secret_key, token, minutes=settings.link_minutes)
+        != meeting.id
+    ):
+        raise ApiError(404, "link_invalid")
+    svg = qr_svg(f"{base_url(request)}/j/{token}")
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+async def list_outbox(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        found = await delivery.outbox(db, principal.user)
+        return respond(
+            SmsList,
+            {
+                "mode": mode(request),
+                "preview": "",
+                "segments": 0,
+                "messages": [delivery.message_out(m) for m in found],
+            },
+        )
+
+
+def callback_urls(request: Request) -> list[str]:
+    """The URL Twilio signed: the one we gave it (``PUBLIC_URL/sms/status``)
+    and, in case the public URL changed since, this request's own URL as
+    the proxy in front reports it."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    given = base_url(request) + request.url.path + query
+    seen = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+    return list(dict.fromkeys([given, seen + request.url.path + query]))
+
+
+async def twilio_status(request: Request) -> Response:
+    """Twilio's status callback. Only a request Twilio signed with our auth
+    token changes anything; every posted field goes to the validator."""
+    settings = request.app.state.settings
+    signature = request.headers.get("x-twilio-signature", "")
+    if not settings.sms_enabled or not signature:
+        raise ApiError(403, "invalid_signature")
+    length = request.headers.get("content-length")
+    if length is None or not length.isdigit() or int(length) > CALLBACK_MAX_BYTES:
+        raise ApiError(413, "payload_too_large")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise ApiError(415, "unsupported_media_type")
+    form = await request.form(max_files=0, max_fields=200)
+    params = {key: value for key, value in form.multi_items() if isinstance(value, str)}
+    validator = RequestValidator(settings.twilio_auth_token)
+    if not any(validator.validate(url, params, signature) for url in callback_urls(request)):
+        raise ApiError(403, "invalid_signature")
+    await delivery.record_callback(request, params)
+    # Twilio only needs a 2xx; an unknown message is not worth a retry.
+    return Response(status_code=204)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        operation(
+            "POST",
+            "/api/v1/meetings/by-link",
+            start_link_meeting,
+            summary="Start a meeting the guest joins by a link: with `phone`, the link goes "
+            "out by SMS; without, share it yourself (copy or QR)",
+            body=LinkMeetingIn,
+            response=LinkMeetingOut,
+            status=201,
+            errors=SMS_ERRORS,
+            tag="sms",
+        ),
+        operation(
+            "GET",
+            "/api/v1/meetings/{meeting_id:id}/sms",
+            list_sms,
+            summary="The meeting's SMS messages with their delivery history, and what a new "
+            "one would say and cost",
+            response=SmsList,
+            errors=NOT_FOUND,
+            tag="sms",
+        ),
+        operation(
+            "POST",
+            "/api/v1/meetings/{meeting_id:id}/sms",
+            send_sms,
+            summary="Send the meeting's join link to a mobile by SMS",
+            body=PhoneIn,
+            response=SmsOut,
+            status=201,
+            errors=(*NOT_FOUND, *SMS_ERRORS),
+            tag="sms",
+        ),
+        operation(
+            "GET",
+            "/api/v1/meetings/{meeting_id:id}/link",
+            get_link,
+            summary="A fresh join link for the meeting, and where its QR code is",
+            response=JoinLink,
+            errors=(*NOT_FOUND, (409, "meeting_ended")),
+            tag="sms",
+        ),
+        operation(
+            "GET",
+            "/api/v1/meetings/{meeting_id:id}/link/qr.svg",
+            link_qr,
+            summary="The QR code (SVG) of a join link of this meeting (?token=)",
+            errors=(*NOT_FOUND, (404, "link_invalid"), (410, "link_expired")),
+            tag="sms",
+        ),
+        operation(
+            "GET",
+            "/api/v1/sms/outbox",
+            list_outbox,
+            summary="Messages kept in the development outbox (no Twilio configured): yours, "
+            "or everyone's for an admin",
+            response=SmsList,
+            tag="sms",
+        ),
+    ]
+
+
+def webhook_routes() -> list[BaseRoute]:
+    """Routes Twilio calls; not part of the API others program against."""
+    return [Route("/sms/status", twilio_status, methods=["POST"])]

@@ -1,0 +1,154 @@
+// Inviting the guest by link, beside a meeting: send it by SMS (again),
+// copy it, show it as a QR code, and follow each SMS's delivery live.
+
+import { api, format } from "/static/live.js";
+
+// A link stays usable for TSUNAGU_LINK_MINUTES (30 by default); fetch a
+// fresh one well before that so a copied link always has time left.
+const LINK_REFRESH_MS = 5 * 60 * 1000;
+
+export class InvitePanel {
+  constructor({ meetingId, strings, ended }) {
+    this.id = meetingId;
+    this.T = strings;
+    this.$ = (id) => document.getElementById(id);
+    this.asked = 0;
+    this.link = null;
+    this.clock = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle: "short" });
+    this.$("sms-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.send();
+    });
+    this.$("copy-link").addEventListener("click", () => this.copy());
+    this.$("toggle-qr").addEventListener("click", () => this.toggleQr());
+    this.refresh();
+    if (!ended) {
+      this.fetchLink();
+      this.linkTimer = setInterval(() => this.fetchLink(), LINK_REFRESH_MS);
+    }
+  }
+
+  /** A live event of the meeting: SMS status changes redraw the list. */
+  apply(event) {
+    if (event.type === "sms.status") this.refresh();
+  }
+
+  ended() {
+    clearInterval(this.linkTimer);
+    this.$("invite-controls").hidden = true;
+  }
+
+  statusText(status) {
+    return this.T[`sms.status.${status}`] || status;
+  }
+
+  explain(code) {
+    if (!code) return "";
+    return this.T[`sms.error.${code}`] || format(this.T["sms.error.other"], { code });
+  }
+
+  async refresh() {
+    // Events come in bursts (queued, sent, delivered): draw the newest answer only.
+    const mine = ++this.asked;
+    const result = await api(`/api/v1/meetings/${this.id}/sms`).catch(() => null);
+    if (!result || !result.ok || mine !== this.asked) return;
+    const { messages, preview, segments } = result.data;
+    this.$("sms-preview").textContent = preview;
+    this.$("sms-segments").textContent = `(${format(this.T["sms.segments"], { count: segments })})`;
+    const list = this.$("sms-list");
+    if (!messages.length) {
+      const none = document.createElement("li");
+      none.className = "muted";
+      none.textContent = this.T["meeting.js.no_sms"];
+      list.replaceChildren(none);
+      return;
+    }
+    list.replaceChildren(
+      ...messages
+        .slice()
+        .reverse()
+        .map((message) => {
+          const item = document.createElement("li");
+          item.dataset.sms = message.id;
+          item.dataset.status = message.status;
+          const to = document.createElement("strong");
+          to.textContent = message.to;
+          const time = document.createElement("time");
+          time.dateTime = message.created_at;
+          time.textContent = this.clock.format(new Date(message.created_at));
+          const badge = document.createElement("span");
+          const bad = ["failed", "undelivered", "canceled"].includes(message.status);
+          const good = ["delivered", "read", "outbox"].includes(message.status);
+          badge.className = `badge ${bad ? "badge-bad" : good ? "badge-ok" : "badge-off"}`;
+          badge.textContent = this.statusText(message.status);
+          item.append(to, " ", time, " ", badge);
+          if (message.error_code) {
+            const why = document.createElement("span");
+            why.className = "sms-why";
+            why.textContent = this.explain(message.error_code);
+            item.append(why);
+          }
+          return item;
+        }),
+    );
+  }
+
+  async send() {
+    const input = this.$("sms-phone");
+    const button = this.$("sms-form").querySelector("button");
+    const error = this.$("sms-error");
+    error.hidden = true;
+    button.disabled = true;
+    try {
+      const result = await api(`/api/v1/meetings/${this.id}/sms`, {
+        method: "POST",
+        body: { phone: input.value },
+      });
+      if (!result.ok) {
+        error.textContent = result.data?.error?.message || this.T["meeting.js.network"];
+        error.hidden = false;
+        return;
+      }
+      input.value = "";
+      this.$("sms-state").textContent =
+        result.data.provider === "outbox" ? this.T["meeting.js.sms_outbox"] : this.T["meeting.js.sms_sent"];
+      this.refresh();
+    } catch {
+      error.textContent = this.T["meeting.js.network"];
+      error.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async fetchLink() {
+    const result = await api(`/api/v1/meetings/${this.id}/link`).catch(() => null);
+    if (!result || !result.ok) return;
+    this.link = result.data;
+    this.$("link-url").textContent = this.link.url;
+    this.$("link-expiry").textContent = format(this.T["meeting.js.link_expires"], {
+      time: this.clock.format(new Date(this.link.expires_at)),
+    });
+    if (!this.$("qr-box").hidden) this.$("qr").src = this.link.qr_svg_url;
+  }
+
+  async copy() {
+    if (!this.link) await this.fetchLink();
+    if (!this.link) return;
+    try {
+      await navigator.clipboard.writeText(this.link.url);
+      this.$("sms-state").textContent = this.T["meeting.js.copied"];
+    } catch {
+      this.$("sms-state").textContent = this.T["meeting.js.copy_failed"];
+    }
+  }
+
+  toggleQr() {
+    const box = this.$("qr-box");
+    const button = this.$("toggle-qr");
+    box.hidden = !box.hidden;
+    button.setAttribute("aria-expanded", String(!box.hidden));
+    button.textContent = box.hidden ? button.dataset.show : button.dataset.hide;
+    if (!box.hidden && this.link) this.$("qr").src = this.link.qr_svg_url;
+  }
+}

@@ -1,0 +1,268 @@
+"""Sending a meeting's join link by SMS, and following its delivery.
+
+Order of work for one send: the number is normalised and checked (nothing
+is paid for a number that cannot take an SMS), the rate limits are taken,
+the message is stored, the provider is called outside any transaction, and
+what it answered is stored and pushed to the host's meeting view. Status
+callbacks then move the message along; its history keeps every step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from server import meetings
+from server.errors import ApiError
+from server.i18n import translate
+from server.models import Meeting, SmsMessage, SmsStatus, User, utcnow
+from server.public_url import base_url
+from server.rate_limits import Limit
+from sms import body as sms_body
+from sms.links import join_url
+from sms.phones import mask_phone, normalize_phone
+from sms.senders import SmsRefused, SmsUnavailable
+
+# How far along a message is. Twilio's callbacks can arrive out of order
+# (a late "sent" after "delivered"); the message keeps the furthest status,
+# its history keeps them all.
+STATUS_RANK = {
+    "created": 0,
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "canceled": 4,
+    "read": 4,
+    "outbox": 4,
+}
+FINAL_RANK = 4
+DUPLICATE_SECONDS = 60
+
+
+class SmsRefusedError(ApiError):
+    """The provider refused the message; the message says why in plain words."""
+
+    def __init__(self, provider_code: str) -> None:
+        super().__init__(422, "sms_refused", details=[{"provider_code": provider_code}])
+        self.provider_code = provider_code
+
+    def message(self, locale: str) -> str:
+        return translate(locale, "error.sms_refused", reason=explain(locale, self.provider_code))
+
+
+def explain(locale: str, code: str | None) -> str:
+    """A plain-language reason for a Twilio error code, for the host."""
+    if not code:
+        return ""
+    key = f"sms.error.{code}"
+    text = translate(locale, key)
+    return text if text != key else translate(locale, "sms.error.other", code=code)
+
+
+def message_out(message: SmsMessage) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "meeting_id": message.meeting_id,
+        "to": mask_phone(message.to_number),
+        "body": message.body,
+        "link": message.link,
+        "segments": message.segments,
+        "provider": message.provider,
+        "status": message.status,
+        "error_code": message.error_code,
+        "created_at": message.created_at,
+        "updated_at": message.updated_at,
+        "history": [
+            {"status": s.status, "error_code": s.error_code, "time": s.created_at}
+            for s in message.statuses
+        ],
+    }
+
+
+def status_event(message: SmsMessage) -> dict[str, Any]:
+    return {
+        "message_id": message.id,
+        "to": mask_phone(message.to_number),
+        "status": message.status,
+        "error_code": message.error_code,
+        "provider": message.provider,
+    }
+
+
+def preview(request: Request, meeting_id: int) -> dict[str, Any]:
+    """The body a send would have now, and its cost, for the console."""
+    settings = request.app.state.settings
+    link = join_url(base_url(request), settings.secret_key, meeting_id)
+    text = sms_body.compose(settings.company_name, link, settings.link_minutes)
+    return {"body": text, "segments": sms_body.segments(text)}
+
+
+async def _reserve(request: Request, checks: list[tuple[str, Limit, int, str]]) -> None:
+    """Take one of each limit, or none: a refusal gives back what it took,
+    so being refused by one limit never uses up another."""
+    limiter = request.app.state.rate_limiter
+    taken: list[str] = []
+    for key, limit, status, code in checks:
+        wait = await limiter.hit(key, limit)
+        taken.append(key)
+        if wait:
+            for done in taken:
+                await limiter.undo(done)
+            raise ApiError(
+                status,
+                code,
+                params={"minutes": math.ceil(wait / 60), "seconds": wait},
+                headers={"Retry-After": str(wait)},
+            )
+
+
+async def send_link(
+    request: Request, host: User, phone: str, meeting_id: int | None = None
+) -> tuple[Meeting, SmsMessage]:
+    """Send the join link of ``meeting_id`` (or of a new waiting meeting) to
+    ``phone``. Raises a 4xx for a bad number, a limit, a duplicate or a
+    provider refusal; a new meeting whose first SMS failed is ended."""
+    app = request.app
+    settings = app.state.settings
+    to = normalize_phone(phone, region=settings.sms_region, countries=settings.sms_countries)
+    if meeting_id is not None:
+        async with app.state.db.begin() as db:
+            meeting = await meetings.get_meeting(db, host, meeting_id)
+            if meeting.state == "ended":
+                raise ApiError(409, "meeting_ended")
+    duplicate_key = f"sms:duplicate:{meeting_id or f'new:{host.id}'}:{to}"
+    duplicate_keys = [duplicate_key]
+    await _reserve(
+        request,
+        [
+            # A double click, or a second tap while the first is on its way.
+            (duplicate_key, Limit(1, DUPLICATE_SECONDS), 409, "sms_duplicate"),
+            (
+                f"sms:number:{to}",
+                Limit(settings.sms_per_number_per_10_minutes, 600),
+                429,
+                "too_many_sms_to_number",
+            ),
+            (
+                f"sms:host:{host.id}",
+                Limit(settings.sms_per_host_per_hour, 3600),
+                429,
+                "too_many_sms_from_host",
+            ),
+            ("sms:all", Limit(settings.sms_per_hour, 3600), 429, "too_many_sms"),
+        ],
+    )
+    sender = app.state.sms_sender
+    async with meetings.transaction(app) as db:
+        if meeting_id is None:
+            meeting = await meetings.create_waiting(db, host)
+            # Sending this new meeting's link again at once is a duplicate too.
+            meeting_key = f"sms:duplicate:{meeting.id}:{to}"
+            await app.state.rate_limiter.hit(meeting_key, Limit(1, DUPLICATE_SECONDS))
+            duplicate_keys.append(meeting_key)
+        else:
+            meeting = await meetings.get_meeting(db, host, meeting_id)
+            if meeting.state == "ended":
+                raise ApiError(409, "meeting_ended")
+        link = join_url(base_url(request), settings.secret_key, meeting.id)
+        text = sms_body.compose(settings.company_name, link, settings.link_minutes)
+        message = SmsMessage(
+            meeting_id=meeting.id,
+            sender_id=host.id,
+            to_number=to,
+            body=text,
+            link=link,
+            segments=sms_body.segments(text),
+            provider=sender.name,
+            status="created",
+            statuses=[SmsStatus(status="created")],
+        )
+        db.add(message)
+        await db.flush()
+        message_id = message.id
+    callback = base_url(request) + "/sms/status"
+    failure: Exception | None = None
+    try:
+        sent = await sender.send(to=to, body=text, status_callback=callback)
+        status, provider_id, error_code = sent.status, sent.provider_id, None
+    except SmsRefused as exc:
+        failure, status, provider_id, error_code = exc, "failed", None, exc.code
+    except SmsUnavailable as exc:
+        failure, status, provider_id, error_code = exc, "failed", None, "unavailable"
+    async with meetings.transaction(app) as db:
+        message = await db.get(SmsMessage, message_id)
+        assert message is not None
+        message.provider_id = provider_id
+        await apply_status(db, message, status, error_code)
+        meeting = await db.get(Meeting, message.meeting_id, populate_existing=True)
+        assert meeting is not None
+        if failure is not None and meeting_id is None:
+            # Nobody can use a meeting whose only link never went out.
+            meeting = await meetings.end_meeting(db, meeting.id, by="system")
+    if failure is not None:
+        # Let the host correct a typo and send again at once.
+        for key in duplicate_keys:
+            await app.state.rate_limiter.undo(key)
+        if isinstance(failure, SmsRefused):
+            raise SmsRefusedError(failure.code)
+        raise ApiError(502, "sms_unavailable")
+    return meeting, message
+
+
+async def apply_status(
+    db: AsyncSession, message: SmsMessage, status: str, error_code: str | None
+) -> bool:
+    """Record one status report; move the message on if it is further
+    along, and tell the meeting. A repeated report changes nothing."""
+    last = message.statuses[-1] if message.statuses else None
+    if last is not None and last.status == status and last.error_code == error_code:
+        return False
+    message.statuses.append(SmsStatus(status=status, error_code=error_code))
+    current = STATUS_RANK.get(message.status, 0)
+    new = STATUS_RANK.get(status, current)
+    if new > current or (new == current and current < FINAL_RANK):
+        message.status = status
+        message.error_code = error_code or message.error_code
+    message.updated_at = utcnow()
+    await db.flush()
+    meeting = await db.get(Meeting, message.meeting_id)
+    assert meeting is not None
+    await meetings.record_event(db, meeting, "sms.status", status_event(message))
+    return True
+
+
+async def record_callback(request: Request, params: dict[str, str]) -> bool:
+    """A verified Twilio status callback; ``False`` for an unknown message."""
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    status = (params.get("MessageStatus") or params.get("SmsStatus") or "").strip().lower()
+    error_code = (params.get("ErrorCode") or "").strip()[:16] or None
+    if not sid or status not in STATUS_RANK:
+        return False
+    async with meetings.transaction(request.app) as db:
+        message = await db.scalar(select(SmsMessage).where(SmsMessage.provider_id == sid))
+        if message is None:
+            return False
+        await apply_status(db, message, status, error_code)
+    return True
+
+
+async def list_messages(db: AsyncSession, meeting_id: int) -> list[SmsMessage]:
+    query = select(SmsMessage).where(SmsMessage.meeting_id == meeting_id)
+    return list(await db.scalars(query.order_by(SmsMessage.id)))
+
+
+async def outbox(db: AsyncSession, user: User, limit: int = 100) -> list[SmsMessage]:
+    """Messages kept in the development outbox that the user may see, newest first."""
+    query = select(SmsMessage).where(SmsMessage.provider == "outbox")
+    if not user.is_admin:
+        query = query.where(SmsMessage.sender_id == user.id)
+    return list(await db.scalars(query.order_by(SmsMessage.id.desc()).limit(limit)))

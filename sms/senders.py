@@ -1,0 +1,134 @@
+"""``SmsSender``: one small interface, two implementations.
+
+:class:`TwilioSender` sends through the official ``twilio`` client (its
+asynchronous HTTP client, so a slow Twilio never blocks the event loop).
+:class:`OutboxSender` sends nothing: the stored message *is* the outbox,
+shown in the console with its link, so the whole flow works on one machine
+with nothing configured.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import aiohttp
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+log = logging.getLogger("tsunagu.sms")
+TWILIO_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the provider said when it took the message."""
+
+    provider_id: str | None
+    status: str
+
+
+class SmsRefused(Exception):
+    """The provider will not send this message (a bad number, an account
+    setting): sending it again as it is would fail again."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+class SmsUnavailable(Exception):
+    """The provider could not be reached or failed; trying later may work."""
+
+
+class SmsSender(Protocol):
+    name: str
+
+    async def send(self, *, to: str, body: str, status_callback: str) -> Sent: ...
+
+    async def close(self) -> None: ...
+
+
+class OutboxSender:
+    name = "outbox"
+
+    async def send(self, *, to: str, body: str, status_callback: str) -> Sent:
+        return Sent(provider_id=None, status="outbox")
+
+    async def close(self) -> None:
+        pass
+
+
+class _ApiBaseHttpClient(AsyncTwilioHttpClient):
+    """Twilio's own HTTP client, sending to another base URL (a local fake
+    of the Messages API in tests); requests are otherwise untouched."""
+
+    def __init__(self, api_base: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.api_base = api_base.rstrip("/")
+
+    async def request(self, method: str, url: str, *args, **kwargs) -> Response:
+        parts = urlsplit(url)
+        moved = self.api_base + parts.path + (f"?{parts.query}" if parts.query else "")
+        return await super().request(method, moved, *args, **kwargs)
+
+
+class TwilioSender:
+    name = "twilio"
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        from_number: str = "",
+        messaging_service_sid: str = "",
+        api_base: str = "",
+    ) -> None:
+        http = (
+            _ApiBaseHttpClient(api_base, timeout=TWILIO_TIMEOUT)
+            if api_base
+            else AsyncTwilioHttpClient(timeout=TWILIO_TIMEOUT)
+        )
+        self._http = http
+        self._client = Client(account_sid, auth_token, http_client=http)
+        self._from = from_number
+        self._service = messaging_service_sid
+
+    async def send(self, *, to: str, body: str, status_callback: str) -> Sent:
+        sender = (
+            {"messaging_service_sid": self._service} if self._service else {"from_": self._from}
+        )
+        try:
+            message = await self._client.messages.create_async(
+                to=to, body=body, status_callback=status_callback, **sender
+            )
+        except TwilioRestException as exc:
+            if exc.status >= 500:
+                raise SmsUnavailable(f"Twilio answered {exc.status}") from exc
+            log.warning("Twilio refused a message: %s %s", exc.code, exc.msg)
+            raise SmsRefused(str(exc.code or exc.status), exc.msg or "") from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise SmsUnavailable(f"Twilio could not be reached: {exc!r}") from exc
+        return Sent(provider_id=message.sid, status=message.status or "queued")
+
+    async def close(self) -> None:
+        await self._http.close()
+
+
+def create_sender(settings) -> SmsSender:
+    """Twilio when its credentials are set, else the outbox."""
+    if not settings.sms_enabled:
+        return OutboxSender()
+    return TwilioSender(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        from_number=settings.twilio_from,
+        messaging_service_sid=settings.twilio_messaging_service_sid,
+        api_base=settings.twilio_api_base,
+    )
