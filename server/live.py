@@ -103,11 +103,18 @@ class Sent:
         return True
 
 
+def for_guests(message: dict[str, Any]) -> bool:
+    """What a guest's socket may carry: not the host's side of things (the
+    SMS sent to them and how it fared)."""
+    return not message["type"].startswith("sms.")
+
+
 async def forward(
     websocket: WebSocket,
     subscription: Subscription,
     sent: Sent,
     on_event: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    visible: Callable[[dict[str, Any]], bool] | None = None,
 ) -> None:
     """Send live events not sent yet, until the subscription ends."""
     while True:
@@ -116,6 +123,8 @@ async def forward(
             await websocket.close(code=1013)  # try again later: too far behind
             return
         if not sent.first_time(message["id"]):
+            continue
+        if visible is not None and not visible(message):
             continue
         await send_json(websocket, message)
         if on_event is not None:
@@ -128,6 +137,7 @@ async def run(
     sent: Sent,
     on_event: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
+    visible: Callable[[dict[str, Any]], bool] | None = None,
 ) -> None:
     """Forward events and answer pings until either side stops."""
     async with anyio.create_task_group() as group:
@@ -140,17 +150,24 @@ async def run(
         group.start_soon(pings)
         # The client may vanish while an event is on its way to it.
         with contextlib.suppress(WebSocketDisconnect):
-            await forward(websocket, subscription, sent, on_event)
+            await forward(websocket, subscription, sent, on_event, visible)
         group.cancel_scope.cancel()
 
 
-async def replay(websocket: WebSocket, meeting_id: int, after: int, sent: Sent) -> None:
+async def replay(
+    websocket: WebSocket,
+    meeting_id: int,
+    after: int,
+    sent: Sent,
+    visible: Callable[[dict[str, Any]], bool] | None = None,
+) -> None:
     """Send the stored events after ``after`` that were not sent yet."""
     async with websocket.app.state.db() as db:
         events = await meetings.events_after(db, meeting_id, after)
     for event in events:
-        if sent.first_time(event.id):
-            await send_json(websocket, meetings.envelope(event))
+        message = meetings.envelope(event)
+        if sent.first_time(event.id) and (visible is None or visible(message)):
+            await send_json(websocket, message)
 
 
 def event_id(value: object) -> int:
@@ -268,9 +285,9 @@ async def guest_live(websocket: WebSocket) -> None:
         try:
             if meeting_id is not None:
                 await subscription.add(f"meeting:{meeting_id}")
-                await replay(websocket, meeting_id, after, sent)
+                await replay(websocket, meeting_id, after, sent, for_guests)
                 await joined(meeting_id, subscription)
-            await run(websocket, subscription, sent, on_event)
+            await run(websocket, subscription, sent, on_event, visible=for_guests)
         except WebSocketDisconnect:
             pass  # gone during the catch-up
         finally:

@@ -102,8 +102,8 @@ async def attach_by_number(
 ) -> Meeting:
     """Flow 2: a guest using the snippet joins a meeting that is already
     running (say, a phone meeting), by the number they read out."""
-    if meeting.state == "ended":
-        raise ApiError(409, "meeting_ended")
+    # A meeting waiting for a link can also be joined by number: it starts.
+    meeting, _ = await activate(db, meeting.id)
     claimed = await numbers.claim_number(
         db, numbers.normalize_number(number, policy), user_id=host.id
     )
@@ -124,24 +124,39 @@ async def create_waiting(db: AsyncSession, host: User) -> Meeting:
     return meeting
 
 
-async def join_by_link(db: AsyncSession, meeting_id: int, guest: Guest) -> Meeting:
-    """A guest tapped the meeting's join link: no number, straight in. The
-    first guest to arrive starts the meeting."""
-    now = utcnow()
+async def activate(db: AsyncSession, meeting_id: int) -> tuple[Meeting, bool]:
+    """Hold the meeting for a guest joining it: a waiting meeting starts now
+    (``True``), an ended one refuses with ``409 meeting_ended``. The UPDATE
+    keeps the row locked until commit (PostgreSQL), so a host ending the
+    meeting at that moment is ordered before the join or after it, never in
+    between with the guest let into an ended meeting."""
     started = await db.execute(
         update(Meeting)
         .where(Meeting.id == meeting_id, Meeting.state == "waiting")
-        .values(state="active", started_at=now)
+        .values(state="active", started_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    if started.rowcount == 0:
+        held = await db.execute(
+            update(Meeting)
+            .where(Meeting.id == meeting_id, Meeting.state == "active")
+            .values(state=Meeting.state)
+            .execution_options(synchronize_session=False)
+        )
+        if held.rowcount == 0:
+            raise ApiError(409, "meeting_ended")
     meeting = await db.get(Meeting, meeting_id, populate_existing=True)
-    if meeting is None:
-        raise ApiError(404, "link_invalid")
-    if meeting.state == "ended":
-        raise ApiError(409, "meeting_ended")
+    assert meeting is not None
+    return meeting, started.rowcount == 1
+
+
+async def join_by_link(db: AsyncSession, meeting_id: int, guest: Guest) -> Meeting:
+    """A guest tapped the meeting's join link: no number, straight in. The
+    first guest to arrive starts the meeting."""
+    meeting, started = await activate(db, meeting_id)
     guest.meeting_id = meeting.id
     await db.flush()
-    if started.rowcount == 1:
+    if started:
         await record_event(
             db, meeting, "meeting.started", {"via": "link", "host": meeting.host.label}
         )

@@ -851,6 +851,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "invite.title": {"ja": "リンクで招待", "en": "Invite by link"},
     "invite.phone": {"ja": "お客様の携帯電話番号", "en": "Guest's mobile number"},
     "invite.send": {"ja": "SMS で送る", "en": "Send by SMS"},
+    "invite.one_device": {
+        "ja": "リンクは {minutes} 分有効で、最初に開いた 1 台の端末だけが使えます。コピーや QR 表示のたびに新しいリンクを作ります。",
+        "en": "A link works for {minutes} minutes, on the first phone that opens it only; "
+        "each copy or QR code is a new link.",
+    },
+    "error.link_used": {
+        "ja": "このリンクは別の端末ですでに使われています。担当者に新しいリンクを送ってもらってください。",
+        "en": "This link has already been used on another device. Ask your host for a new link.",
+    },
     "invite.copy": {"ja": "リンクをコピー", "en": "Copy link"},
     "invite.show_qr": {"ja": "QR コードを表示", "en": "Show QR code"},
     "invite.hide_qr": {"ja": "QR コードを隠す", "en": "Hide QR code"},

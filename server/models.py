@@ -330,3 +330,24 @@ class SmsStatus(Base):
     status: Mapped[str] = mapped_column(String(16))
     error_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JoinLink(Base):
+    """One join link (``/j/<token>``): made for one meeting, and once a
+    guest has used it, theirs alone. The token names this row; the row
+    names the meeting, so a token is useless for any other meeting."""
+
+    __tablename__ = "join_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    guest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("guests.id", ondelete="SET NULL"), nullable=True
+    )

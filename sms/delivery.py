@@ -9,6 +9,7 @@ callbacks then move the message along; its history keeps every step.
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -23,6 +24,7 @@ from server.models import Meeting, SmsMessage, SmsStatus, User, utcnow
 from server.public_url import base_url
 from server.rate_limits import Limit
 from sms import body as sms_body
+from sms import links
 from sms.links import join_url
 from sms.phones import mask_phone, normalize_phone
 from sms.senders import SmsRefused, SmsUnavailable
@@ -46,6 +48,7 @@ STATUS_RANK = {
 }
 FINAL_RANK = 4
 DUPLICATE_SECONDS = 60
+log = logging.getLogger("tsunagu.sms")
 
 
 class SmsRefusedError(ApiError):
@@ -98,15 +101,16 @@ def status_event(message: SmsMessage) -> dict[str, Any]:
     }
 
 
-def preview(request: Request, meeting_id: int) -> dict[str, Any]:
-    """The body a send would have now, and its cost, for the console."""
+def preview(request: Request) -> dict[str, Any]:
+    """The body a send would have now, and its cost, for the console. The
+    link in it is a stand-in as long as a real one (within a character)."""
     settings = request.app.state.settings
-    link = join_url(base_url(request), settings.secret_key, meeting_id)
+    link = join_url(base_url(request), settings.secret_key, 999_999)
     text = sms_body.compose(settings.company_name, link, settings.link_minutes)
     return {"body": text, "segments": sms_body.segments(text)}
 
 
-async def _reserve(request: Request, checks: list[tuple[str, Limit, int, str]]) -> None:
+async def _reserve(request: Request, checks: list[tuple[str, Limit, int, str]]) -> list[str]:
     """Take one of each limit, or none: a refusal gives back what it took,
     so being refused by one limit never uses up another."""
     limiter = request.app.state.rate_limiter
@@ -123,6 +127,12 @@ async def _reserve(request: Request, checks: list[tuple[str, Limit, int, str]]) 
                 params={"minutes": math.ceil(wait / 60), "seconds": wait},
                 headers={"Retry-After": str(wait)},
             )
+    return taken
+
+
+async def _give_back(request: Request, keys: list[str]) -> None:
+    for key in keys:
+        await request.app.state.rate_limiter.undo(key)
 
 
 async def send_link(
@@ -140,8 +150,8 @@ async def send_link(
             if meeting.state == "ended":
                 raise ApiError(409, "meeting_ended")
     duplicate_key = f"sms:duplicate:{meeting_id or f'new:{host.id}'}:{to}"
-    duplicate_keys = [duplicate_key]
-    await _reserve(
+    global_key = "sms:all"
+    taken = await _reserve(
         request,
         [
             # A double click, or a second tap while the first is on its way.
@@ -158,37 +168,42 @@ async def send_link(
                 429,
                 "too_many_sms_from_host",
             ),
-            ("sms:all", Limit(settings.sms_per_hour, 3600), 429, "too_many_sms"),
+            (global_key, Limit(settings.sms_per_hour, 3600), 429, "too_many_sms"),
         ],
     )
     sender = app.state.sms_sender
-    async with meetings.transaction(app) as db:
-        if meeting_id is None:
-            meeting = await meetings.create_waiting(db, host)
-            # Sending this new meeting's link again at once is a duplicate too.
-            meeting_key = f"sms:duplicate:{meeting.id}:{to}"
-            await app.state.rate_limiter.hit(meeting_key, Limit(1, DUPLICATE_SECONDS))
-            duplicate_keys.append(meeting_key)
-        else:
-            meeting = await meetings.get_meeting(db, host, meeting_id)
-            if meeting.state == "ended":
-                raise ApiError(409, "meeting_ended")
-        link = join_url(base_url(request), settings.secret_key, meeting.id)
-        text = sms_body.compose(settings.company_name, link, settings.link_minutes)
-        message = SmsMessage(
-            meeting_id=meeting.id,
-            sender_id=host.id,
-            to_number=to,
-            body=text,
-            link=link,
-            segments=sms_body.segments(text),
-            provider=sender.name,
-            status="created",
-            statuses=[SmsStatus(status="created")],
-        )
-        db.add(message)
-        await db.flush()
-        message_id = message.id
+    try:
+        async with meetings.transaction(app) as db:
+            if meeting_id is None:
+                meeting = await meetings.create_waiting(db, host)
+                # Sending this new meeting's link again at once is a duplicate too.
+                meeting_key = f"sms:duplicate:{meeting.id}:{to}"
+                await app.state.rate_limiter.hit(meeting_key, Limit(1, DUPLICATE_SECONDS))
+                taken.append(meeting_key)
+            else:
+                meeting = await meetings.get_meeting(db, host, meeting_id)
+                if meeting.state == "ended":
+                    raise ApiError(409, "meeting_ended")
+            link = await links.create_link(db, meeting.id, host.id)
+            url = join_url(base_url(request), settings.secret_key, link.id)
+            text = sms_body.compose(settings.company_name, url, settings.link_minutes)
+            message = SmsMessage(
+                meeting_id=meeting.id,
+                sender_id=host.id,
+                to_number=to,
+                body=text,
+                link=url,
+                segments=sms_body.segments(text),
+                provider=sender.name,
+                status="created",
+                statuses=[SmsStatus(status="created")],
+            )
+            db.add(message)
+            await db.flush()
+            message_id = message.id
+    except BaseException:
+        await _give_back(request, taken)  # nothing was sent
+        raise
     callback = base_url(request) + "/sms/status"
     failure: Exception | None = None
     try:
@@ -196,7 +211,9 @@ async def send_link(
         status, provider_id, error_code = sent.status, sent.provider_id, None
     except SmsRefused as exc:
         failure, status, provider_id, error_code = exc, "failed", None, exc.code
-    except SmsUnavailable as exc:
+    except Exception as exc:  # SmsUnavailable, or a bug: either way not sent
+        if not isinstance(exc, SmsUnavailable):
+            log.exception("sending an SMS failed unexpectedly")
         failure, status, provider_id, error_code = exc, "failed", None, "unavailable"
     async with meetings.transaction(app) as db:
         message = await db.get(SmsMessage, message_id)
@@ -208,12 +225,15 @@ async def send_link(
         if failure is not None and meeting_id is None:
             # Nobody can use a meeting whose only link never went out.
             meeting = await meetings.end_meeting(db, meeting.id, by="system")
+    if isinstance(failure, SmsRefused):
+        # The host may correct a typo and send again at once, and one
+        # host's bad numbers do not use up everyone's hourly allowance;
+        # the per-number and per-host counts stay (probing costs).
+        await _give_back(request, [k for k in taken if k.startswith("sms:duplicate:")])
+        await _give_back(request, [global_key])
+        raise SmsRefusedError(failure.code)
     if failure is not None:
-        # Let the host correct a typo and send again at once.
-        for key in duplicate_keys:
-            await app.state.rate_limiter.undo(key)
-        if isinstance(failure, SmsRefused):
-            raise SmsRefusedError(failure.code)
+        await _give_back(request, taken)  # nothing went out: nothing is owed
         raise ApiError(502, "sms_unavailable")
     return meeting, message
 
@@ -248,7 +268,11 @@ async def record_callback(request: Request, params: dict[str, str]) -> bool:
     if not sid or status not in STATUS_RANK:
         return False
     async with meetings.transaction(request.app) as db:
-        message = await db.scalar(select(SmsMessage).where(SmsMessage.provider_id == sid))
+        # Locked: Twilio posts "sent" and "delivered" moments apart, and two
+        # reports applied from the same stale read could move it backwards.
+        message = await db.scalar(
+            select(SmsMessage).where(SmsMessage.provider_id == sid).with_for_update()
+        )
         if message is None:
             return False
         await apply_status(db, message, status, error_code)

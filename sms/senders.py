@@ -15,6 +15,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
+import anyio
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
@@ -105,11 +106,14 @@ class TwilioSender:
             {"messaging_service_sid": self._service} if self._service else {"from_": self._from}
         )
         try:
-            message = await self._client.messages.create_async(
-                to=to, body=body, status_callback=status_callback, **sender
-            )
+            # twilio's async client does not apply its own timeout to calls;
+            # a stalled connection must not hold the host's request forever.
+            with anyio.fail_after(TWILIO_TIMEOUT):
+                message = await self._client.messages.create_async(
+                    to=to, body=body, status_callback=status_callback, **sender
+                )
         except TwilioRestException as exc:
-            if exc.status >= 500:
+            if exc.status >= 500 or exc.status == 429:  # busy or down: try again later
                 raise SmsUnavailable(f"Twilio answered {exc.status}") from exc
             log.warning("Twilio refused a message: %s %s", exc.code, exc.msg)
             raise SmsRefused(str(exc.code or exc.status), exc.msg or "") from exc

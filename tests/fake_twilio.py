@@ -32,8 +32,11 @@ class FakeTwilio:
     refuse: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     # Answer every request with this HTTP status (e.g. 503), if set.
     outage: int | None = None
+    # Accept requests and never answer them (a stalled connection).
+    stall: bool = False
     url: str = ""
     _server: ThreadingHTTPServer | None = None
+    _stalled: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> FakeTwilio:
         fake = self
@@ -60,6 +63,9 @@ class FakeTwilio:
                     )
                 form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
                 fake.requests.append(form)
+                if fake.stall:
+                    fake._stalled.wait(30)
+                    return None
                 if fake.outage:
                     return self.answer(fake.outage, {"code": 20500, "message": "down"})
                 if form.get("To") in fake.refuse:
@@ -105,6 +111,7 @@ class FakeTwilio:
         return self
 
     def stop(self) -> None:
+        self._stalled.set()  # let stalled handlers go
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from server import sites, users
@@ -28,6 +30,25 @@ async def test_migrations_create_every_table_and_can_run_twice(settings):
         await engine.dispose()
     assert set(Base.metadata.tables) <= tables
     assert "alembic_version" in tables
+
+
+async def test_the_migrations_build_exactly_the_schema_the_models_describe(settings):
+    # A column, index or constraint added to a model without a migration
+    # would work in tests that create tables from models, and fail in
+    # production; compare the migrated database with the models.
+    await empty_database(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"compare_type": False}), Base.metadata
+                )
+            )
+    finally:
+        await engine.dispose()
+    assert differences == []
 
 
 async def test_sqlite_runs_in_wal_mode(tmp_path):

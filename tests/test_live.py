@@ -293,3 +293,27 @@ async def test_a_site_guests_socket_is_accepted_from_the_site_and_refused_elsewh
         with pytest.raises(ConnectionClosed) as closed:
             await socket.recv()
     assert closed.value.rcvd.code == 4403
+
+
+async def test_a_guest_by_link_is_live_in_the_meeting_but_never_sees_the_sms_side(server, host):
+    started = await host.http.post("/api/v1/meetings/by-link", json={"phone": "090-4000-0001"})
+    assert started.status_code == 201, started.text
+    meeting, sms = started.json()["meeting"], started.json()["sms"]
+    token = sms["link"].rsplit("/", 1)[1]
+    async with httpx.AsyncClient(base_url=server.url) as phone:
+        joined = (await phone.post("/api/v1/guest/links", json={"token": token})).json()
+
+    async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
+        # The host's view has the SMS's delivery; the guest's socket, which
+        # replays the same meeting, has everything but that.
+        await until(view, "sms.status")
+        guest = await guest_socket(server, joined["guest_token"])
+        await until(view, "guest.connected")
+        await host.http.post(f"/api/v1/meetings/{meeting['id']}/end")
+        seen = []
+        with anyio.fail_after(10):
+            while not seen or seen[-1] != "meeting.ended":
+                seen.append(json.loads(await guest.recv()).get("type"))
+        await guest.close()
+    assert "meeting.started" in seen
+    assert not [t for t in seen if t.startswith("sms.")]

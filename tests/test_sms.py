@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import anyio
 import httpx
 import pytest
 from twilio.request_validator import RequestValidator
@@ -312,7 +313,9 @@ async def test_one_number_gets_at_most_three_messages_in_ten_minutes(host, sms_a
 
 
 @pytest.mark.parametrize("mode", ["outbox"], indirect=True)
-@pytest.mark.parametrize("overrides", [{"sms_per_host_per_hour": 2}])
+@pytest.mark.parametrize(
+    "overrides", [{"sms_per_host_per_hour": 2, "sms_per_number_per_10_minutes": 1}]
+)
 async def test_a_host_has_an_hourly_allowance(host, sms_app):
     for phone in ("090-1111-0001", "090-1111-0002"):
         assert (
@@ -550,14 +553,16 @@ async def test_a_link_for_an_ended_meeting_says_so_and_what_to_do(host, guest):
 async def test_forged_and_expired_links_get_a_friendly_page(host, guest, sms_app, monkeypatch):
     import itsdangerous.timed
 
-    from sms.links import join_token
+    from sms.links import join_token, signed_link_id
 
     meeting = (await host.post("/api/v1/meetings/by-link", json={})).json()["meeting"]
+    made = (await host.post(f"/api/v1/meetings/{meeting['id']}/links")).json()
+    link_id = signed_link_id(sms_app.state.settings.secret_key, token_of(made["url"]))
     real_time = itsdangerous.timed.time.time
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() - 31 * 60)
-    old = join_token(sms_app.state.settings.secret_key, meeting["id"])
+    old = join_token(sms_app.state.settings.secret_key, link_id)
     monkeypatch.setattr(itsdangerous.timed.time, "time", real_time)
-    forged = join_token("another server's key", meeting["id"])
+    forged = join_token("another server's key", link_id)
 
     expired_page = await guest.get(f"/j/{old}")
     forged_page = await guest.get(f"/j/{forged}")
@@ -578,7 +583,7 @@ async def test_forged_and_expired_links_get_a_friendly_page(host, guest, sms_app
 async def test_a_link_is_useless_for_any_other_meeting(host, guest, sms_app):
     first = (await host.post("/api/v1/meetings/by-link", json={})).json()["meeting"]
     second = (await host.post("/api/v1/meetings/by-link", json={})).json()["meeting"]
-    link = (await host.get(f"/api/v1/meetings/{first['id']}/link")).json()
+    link = (await host.post(f"/api/v1/meetings/{first['id']}/links")).json()
 
     qr_elsewhere = await host.get(
         f"/api/v1/meetings/{second['id']}/link/qr.svg?token={token_of(link['url'])}"
@@ -594,15 +599,18 @@ async def test_a_link_is_useless_for_any_other_meeting(host, guest, sms_app):
 async def test_the_host_gets_a_link_and_its_qr_code_and_no_one_else_does(host, sms_app):
     meeting = (await host.post("/api/v1/meetings/by-link", json={})).json()["meeting"]
 
-    link = (await host.get(f"/api/v1/meetings/{meeting['id']}/link")).json()
+    made = await host.post(f"/api/v1/meetings/{meeting['id']}/links")
+    link = made.json()
     qr = await host.get(link["qr_svg_url"])
+
+    assert made.status_code == 201
 
     assert link["url"].startswith("https://testserver/j/")
     assert qr.status_code == 200
     assert qr.headers["content-type"] == "image/svg+xml"
     assert qr.content.startswith(b"<svg")
     async with console(sms_app, "suzuki") as other:
-        assert (await other.get(f"/api/v1/meetings/{meeting['id']}/link")).status_code == 404
+        assert (await other.post(f"/api/v1/meetings/{meeting['id']}/links")).status_code == 404
         assert (await other.get(link["qr_svg_url"])).status_code == 404
         assert (
             await other.post(f"/api/v1/meetings/{meeting['id']}/sms", json={"phone": MOBILE})
@@ -612,7 +620,7 @@ async def test_the_host_gets_a_link_and_its_qr_code_and_no_one_else_does(host, s
 @pytest.mark.parametrize("mode", ["outbox"], indirect=True)
 async def test_links_cannot_be_used_from_another_site(host, guest):
     meeting = (await host.post("/api/v1/meetings/by-link", json={})).json()["meeting"]
-    link = (await host.get(f"/api/v1/meetings/{meeting['id']}/link")).json()
+    link = (await host.post(f"/api/v1/meetings/{meeting['id']}/links")).json()
 
     joined = await guest.post(
         "/api/v1/guest/links",
@@ -643,3 +651,182 @@ async def test_the_sms_list_shows_what_a_message_says_and_costs(host):
     assert listed["messages"] == []
     assert "/j/" in listed["preview"]
     assert listed["segments"] == 2  # Japanese is UCS-2: 70 characters, 67 per part
+
+
+# -- a link admits one phone ----------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["outbox"], indirect=True)
+async def test_a_link_admits_the_first_phone_only_and_that_phone_again(host, sms_app):
+    meeting = (await host.post("/api/v1/meetings/by-link", json={})).json()["meeting"]
+    token = token_of((await host.post(f"/api/v1/meetings/{meeting['id']}/links")).json()["url"])
+    async with (
+        http_client(sms_app, address="192.0.2.1", base_url=SERVER) as phone,
+        http_client(sms_app, address="203.0.113.9", base_url=SERVER) as forwarded_to,
+    ):
+        first = await phone.post("/api/v1/guest/links", json={"token": token})
+        guest_token = first.json()["guest_token"]
+        again = await phone.post(
+            "/api/v1/guest/links",
+            json={"token": token},
+            headers={"authorization": f"Bearer {guest_token}"},
+        )
+        stranger = await forwarded_to.post("/api/v1/guest/links", json={"token": token})
+        # A fresh link from the host lets the guest in on a new phone.
+        fresh = token_of((await host.post(f"/api/v1/meetings/{meeting['id']}/links")).json()["url"])
+        new_phone = await forwarded_to.post("/api/v1/guest/links", json={"token": fresh})
+
+    assert first.status_code == 201
+    assert again.status_code == 201
+    assert again.json()["meeting_id"] == meeting["id"]
+    assert stranger.status_code == 409
+    assert stranger.json()["error"]["code"] == "link_used"
+    assert "別の端末" in stranger.json()["error"]["message"]
+    assert new_phone.status_code == 201
+    types = [e["type"] for e in await events(host, meeting["id"])]
+    assert types.count("meeting.started") == 1
+    assert types.count("guest.joined") == 1  # the new phone, and nobody else
+
+
+@pytest.mark.parametrize("mode", ["outbox"], indirect=True)
+async def test_two_phones_tapping_one_link_at_once_let_in_exactly_one(host, sms_app):
+    meeting = (await host.post("/api/v1/meetings/by-link", json={})).json()["meeting"]
+    token = token_of((await host.post(f"/api/v1/meetings/{meeting['id']}/links")).json()["url"])
+    results = []
+
+    async def tap(address: str) -> None:
+        async with http_client(sms_app, address=address, base_url=SERVER) as phone:
+            results.append(
+                (await phone.post("/api/v1/guest/links", json={"token": token})).status_code
+            )
+
+    async with anyio.create_task_group() as group:
+        for n in range(6):
+            group.start_soon(tap, f"192.0.2.{n + 10}")
+
+    assert sorted(results) == [201, 409, 409, 409, 409, 409]
+
+
+@pytest.mark.parametrize("mode", ["outbox"], indirect=True)
+async def test_a_guest_in_the_meeting_gets_back_in_after_the_link_expired(
+    host, guest, sms_app, monkeypatch
+):
+    import itsdangerous.timed
+
+    started = (await host.post("/api/v1/meetings/by-link", json={"phone": MOBILE})).json()
+    path = urlsplit(started["sms"]["link"]).path
+    joined = await guest.post("/api/v1/guest/links", json={"token": token_of(path)})
+    assert joined.status_code == 201
+    real_time = itsdangerous.timed.time.time
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() + 31 * 60)
+
+    page = await guest.get(path)
+
+    # Too old to let anyone new in, but the page still loads its script, so
+    # the phone already in the meeting (its token kept) carries on.
+    assert page.status_code == 410
+    assert "/static/join.js" in page.text
+    assert f'"meeting_id": {started["meeting"]["id"]}' in page.text
+    session = await guest.get(
+        "/api/v1/guest/session",
+        headers={"authorization": f"Bearer {joined.json()['guest_token']}"},
+    )
+    assert session.json()["status"] == "connected"
+
+
+@pytest.mark.parametrize("mode", ["outbox"], indirect=True)
+async def test_a_meeting_waiting_for_a_link_starts_when_a_guest_comes_by_number(host, guest):
+    meeting = (await host.post("/api/v1/meetings/by-link", json={})).json()["meeting"]
+    issued = (await guest.post("/api/v1/guest/numbers", json={})).json()
+
+    attached = await host.post(
+        f"/api/v1/meetings/{meeting['id']}/guests", json={"number": issued["number"]}
+    )
+
+    assert attached.status_code == 200, attached.text
+    assert attached.json()["state"] == "active"
+    assert attached.json()["started_at"] is not None
+
+
+@pytest.mark.parametrize("mode", ["outbox"], indirect=True)
+async def test_a_guest_cannot_join_a_meeting_ended_a_moment_before(host, guest):
+    meeting = (await host.post("/api/v1/meetings/by-link", json={})).json()["meeting"]
+    token = token_of((await host.post(f"/api/v1/meetings/{meeting['id']}/links")).json()["url"])
+    await host.post(f"/api/v1/meetings/{meeting['id']}/end")
+
+    joined = await guest.post("/api/v1/guest/links", json={"token": token})
+
+    assert joined.status_code == 409
+    assert joined.json()["error"]["code"] == "meeting_ended"
+    assert [e["type"] for e in await events(host, meeting["id"])][-1] == "meeting.ended"
+
+
+# -- Twilio misbehaving ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["twilio"], indirect=True)
+async def test_a_twilio_that_never_answers_is_given_up_on(host, fake_twilio, monkeypatch):
+    from sms import senders
+
+    monkeypatch.setattr(senders, "TWILIO_TIMEOUT", 0.5)
+    fake_twilio.stall = True
+
+    with anyio.fail_after(10):
+        stalled = await host.post("/api/v1/meetings/by-link", json={"phone": MOBILE})
+    fake_twilio.stall = False
+    retried = await host.post("/api/v1/meetings/by-link", json={"phone": MOBILE})
+
+    assert stalled.status_code == 502
+    assert stalled.json()["error"]["code"] == "sms_unavailable"
+    assert retried.status_code == 201  # not a duplicate of the one that never went
+
+
+@pytest.mark.parametrize("mode", ["twilio"], indirect=True)
+@pytest.mark.parametrize("overrides", [{"sms_per_host_per_hour": 1}])
+async def test_an_outage_does_not_use_up_anyones_allowance(host, fake_twilio):
+    fake_twilio.outage = 503
+    for _ in range(3):
+        down = await host.post("/api/v1/meetings/by-link", json={"phone": MOBILE})
+        assert down.status_code == 502
+    fake_twilio.outage = None
+
+    assert (await host.post("/api/v1/meetings/by-link", json={"phone": MOBILE})).status_code == 201
+
+
+@pytest.mark.parametrize("mode", ["twilio"], indirect=True)
+async def test_a_busy_twilio_is_temporary_not_a_refusal(host, fake_twilio):
+    fake_twilio.outage = 429
+
+    busy = await host.post("/api/v1/meetings/by-link", json={"phone": MOBILE})
+
+    assert busy.status_code == 502
+    assert busy.json()["error"]["code"] == "sms_unavailable"
+
+
+@pytest.mark.parametrize("mode", ["twilio"], indirect=True)
+@pytest.mark.parametrize("host_header", ["x:abc", "x:99999", "[::1"])
+async def test_a_callback_with_an_odd_host_header_is_refused_not_a_500(guest, host_header):
+    response = await guest.post(
+        "/sms/status",
+        data={"MessageSid": "SM1", "MessageStatus": "delivered"},
+        headers={"x-twilio-signature": "abc", "host": host_header},
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("mode", ["twilio"], indirect=True)
+async def test_status_reports_arriving_together_never_move_a_message_backwards(
+    host, guest, sms_app, fake_twilio, sent_sms
+):
+    sid = await provider_id(sms_app, sent_sms["id"])
+    reports = [status_params(fake_twilio, sid, s) for s in ("sending", "sent", "delivered")]
+
+    async with anyio.create_task_group() as group:
+        for params in reports:
+            group.start_soon(callback, guest, params, signed(fake_twilio.auth_token, params))
+
+    [message] = (await host.get(f"/api/v1/meetings/{sent_sms['meeting_id']}/sms")).json()[
+        "messages"
+    ]
+    assert message["status"] == "delivered"
+    assert len(message["history"]) == 5

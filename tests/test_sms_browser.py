@@ -64,6 +64,17 @@ def test_host_sends_the_link_guest_opens_it_and_both_are_connected(host, new_pag
 
     guest.reload()  # a reload keeps the guest in the meeting
     expect(guest.get_by_role("heading", name="担当者とつながりました")).to_be_visible()
+    # Tapping the SMS again opens a new tab: still the same guest, straight in.
+    second_tab = guest.context.new_page()
+    second_tab.goto(link)
+    expect(second_tab.get_by_role("heading", name="担当者とつながりました")).to_be_visible()
+    second_tab.close()
+    # The link forwarded to someone else's phone lets them in no further.
+    stranger = new_page(**PHONE)
+    stranger.goto(link)
+    stranger.get_by_role("checkbox").check()
+    stranger.get_by_role("button", name="参加する").click()
+    expect(stranger.locator("#issue-error")).to_contain_text("別の端末ですでに使われています")
 
     host.get_by_role("button", name="ミーティングを終了").click()
     expect(guest.get_by_role("heading", name="終了しました")).to_be_visible()
@@ -84,9 +95,9 @@ def test_host_resends_copies_and_shows_the_qr_code_from_the_meeting(host, new_pa
     host.get_by_role("button", name="SMS で送る").click()
     expect(host.locator("#sms-error")).to_contain_text("1 分以内")
 
-    expect(host.locator("#link-url")).to_have_text(re.compile(r"/j/"))
     host.get_by_role("button", name="リンクをコピー").click()
     expect(host.locator("#sms-state")).to_have_text("リンクをコピーしました。")
+    expect(host.locator("#link-url")).to_have_text(re.compile(r"/j/"))
     copied = host.evaluate("navigator.clipboard.readText()")
     assert copied == host.locator("#link-url").inner_text()
 
@@ -94,6 +105,8 @@ def test_host_resends_copies_and_shows_the_qr_code_from_the_meeting(host, new_pa
     qr = host.locator("#qr")
     expect(qr).to_be_visible()
     host.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+    # Each copy or QR code is a link of its own (each admits one phone).
+    assert copied.rsplit("/", 1)[1] not in qr.get_attribute("src")
 
     # The copied link works for a guest, like the SMS one.
     guest = new_page(**PHONE)

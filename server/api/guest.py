@@ -20,11 +20,12 @@ from server.auth import client_address, is_same_origin
 from server.cors import site_allows
 from server.errors import ApiError
 from server.guests import bearer, guest_id_from_token, guest_token, require_guest
-from server.models import ConnectionNumber, Guest, Meeting, NumberSlot, Site, utcnow
+from server.models import ConnectionNumber, Guest, JoinLink, Meeting, NumberSlot, Site, utcnow
 from server.openapi import operation
 from server.payloads import Output, Payload, read_json, respond
 from server.rate_limits import Limit
-from sms.links import meeting_from_token
+from sms import links
+from sms.links import link_id_from_token
 
 
 class NumberRequest(Payload):
@@ -118,32 +119,36 @@ async def issue_number(request: Request) -> JSONResponse:
 
 async def join_by_link(request: Request) -> JSONResponse:
     """A guest tapped an SMS link or scanned a QR code: straight into that
-    meeting, no number. Sending back the guest token a browser already has
-    for this meeting keeps it the same guest (a second tap, a reload)."""
+    meeting, no number. The first browser to use a link makes it its own;
+    sending back that browser's guest token (a second tap, a reload) keeps
+    it the same guest, and any other browser is refused."""
     settings = request.app.state.settings
     if request.headers.get("origin") is not None and not is_same_origin(request):
         raise ApiError(403, "origin_not_allowed")
     body = await read_json(request, LinkJoin)
-    meeting_id = meeting_from_token(settings.secret_key, body.token, minutes=settings.link_minutes)
+    link_id = link_id_from_token(settings.secret_key, body.token, minutes=settings.link_minutes)
     # Each join makes a guest: one address may not make them without end.
     limit = Limit(settings.number_issues_per_minute, 60)
     await begin_attempt(
         request, [(address_limit_key(request, "links"), limit)], code="too_many_joins"
     )
     async with meetings.transaction(request.app) as db:
+        link = await db.get(JoinLink, link_id)
+        if link is None:
+            raise ApiError(404, "link_invalid")
         guest = await current_guest(request, db)
-        if guest is None or guest.meeting_id != meeting_id:
+        if guest is not None and guest.meeting_id == link.meeting_id:
+            await links.claim_link(db, link, guest.id)
+            meeting, _ = await meetings.activate(db, link.meeting_id)
+        else:
             guest = Guest(
                 user_agent=request.headers.get("user-agent", "")[:300],
                 address=client_address(request)[:64],
             )
             db.add(guest)
             await db.flush()
-            meeting = await meetings.join_by_link(db, meeting_id, guest)
-        else:
-            meeting = await db.get(Meeting, meeting_id)
-            if meeting is None or meeting.state == "ended":
-                raise ApiError(409, "meeting_ended")
+            await links.claim_link(db, link, guest.id)
+            meeting = await meetings.join_by_link(db, link.meeting_id, guest)
         token = guest_token(settings.secret_key, guest)
     body_out = {
         "guest_token": token,
@@ -273,6 +278,7 @@ def routes() -> list[BaseRoute]:
             errors=(
                 (403, "origin_not_allowed"),
                 (404, "link_invalid"),
+                (409, "link_used"),
                 (409, "meeting_ended"),
                 (410, "link_expired"),
                 (429, "too_many_joins"),

@@ -18,12 +18,12 @@ from server import meetings
 from server.api.meetings import NOT_FOUND, MeetingOut
 from server.auth import require_user
 from server.errors import ApiError
-from server.models import utcnow
+from server.models import JoinLink
 from server.openapi import operation
 from server.payloads import Output, Payload, read_json, respond
 from server.public_url import base_url
-from sms import delivery
-from sms.links import join_url, meeting_from_token
+from sms import delivery, links
+from sms.links import join_url, link_id_from_token
 from sms.qr import qr_svg
 
 # Twilio's status callbacks are a few hundred bytes of form fields.
@@ -78,7 +78,7 @@ class LinkMeetingOut(Output):
     sms: SmsOut | None
 
 
-class JoinLink(Output):
+class JoinLinkOut(Output):
     url: str
     expires_at: datetime
     qr_svg_url: str
@@ -130,7 +130,7 @@ async def list_sms(request: Request) -> JSONResponse:
         principal = await require_user(request, db)
         meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
         found = await delivery.list_messages(db, meeting.id)
-        preview = delivery.preview(request, meeting.id)
+        preview = delivery.preview(request)
         return respond(
             SmsList,
             {
@@ -142,37 +142,39 @@ async def list_sms(request: Request) -> JSONResponse:
         )
 
 
-async def get_link(request: Request) -> JSONResponse:
+async def create_link(request: Request) -> JSONResponse:
+    """A new join link for the meeting (to copy or show as a QR code). Each
+    admits one guest's browser, so hand out a fresh one per guest."""
     settings = request.app.state.settings
-    async with request.app.state.db.begin() as db:
+    async with meetings.transaction(request.app) as db:
         principal = await require_user(request, db)
         meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
-    if meeting.state == "ended":
-        raise ApiError(409, "meeting_ended")
-    url = join_url(base_url(request), settings.secret_key, meeting.id)
+        if meeting.state == "ended":
+            raise ApiError(409, "meeting_ended")
+        link = await links.create_link(db, meeting.id, principal.user.id)
+    url = join_url(base_url(request), settings.secret_key, link.id)
     token = url.rsplit("/", 1)[1]
     return respond(
-        JoinLink,
+        JoinLinkOut,
         {
             "url": url,
-            "expires_at": utcnow() + timedelta(minutes=settings.link_minutes),
+            "expires_at": link.created_at + timedelta(minutes=settings.link_minutes),
             "qr_svg_url": f"/api/v1/meetings/{meeting.id}/link/qr.svg?token={token}",
         },
+        status=201,
     )
 
 
 async def link_qr(request: Request) -> Response:
     """The QR code of one join link of this meeting (never of anything else)."""
     settings = request.app.state.settings
+    token = request.query_params.get("token", "")
     async with request.app.state.db.begin() as db:
         principal = await require_user(request, db)
         meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
-    token = request.query_params.get("token", "")
-    if (
-        len(token) > 200
-        or meeting_from_token(settings.secret_key, token, minutes=settings.link_minutes)
-        != meeting.id
-    ):
+        link_id = link_id_from_token(settings.secret_key, token, minutes=settings.link_minutes)
+        link = await db.get(JoinLink, link_id)
+    if link is None or link.meeting_id != meeting.id:
         raise ApiError(404, "link_invalid")
     svg = qr_svg(f"{base_url(request)}/j/{token}")
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
@@ -203,6 +205,13 @@ def callback_urls(request: Request) -> list[str]:
     return list(dict.fromkeys([given, seen + request.url.path + query]))
 
 
+def signed_for(validator: RequestValidator, url: str, params: dict, signature: str) -> bool:
+    try:
+        return validator.validate(url, params, signature)
+    except ValueError:  # a Host header with a port that is not a port
+        return False
+
+
 async def twilio_status(request: Request) -> Response:
     """Twilio's status callback. Only a request Twilio signed with our auth
     token changes anything; every posted field goes to the validator."""
@@ -219,7 +228,7 @@ async def twilio_status(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=200)
     params = {key: value for key, value in form.multi_items() if isinstance(value, str)}
     validator = RequestValidator(settings.twilio_auth_token)
-    if not any(validator.validate(url, params, signature) for url in callback_urls(request)):
+    if not any(signed_for(validator, url, params, signature) for url in callback_urls(request)):
         raise ApiError(403, "invalid_signature")
     await delivery.record_callback(request, params)
     # Twilio only needs a 2xx; an unknown message is not worth a retry.
@@ -262,11 +271,13 @@ def routes() -> list[BaseRoute]:
             tag="sms",
         ),
         operation(
-            "GET",
-            "/api/v1/meetings/{meeting_id:id}/link",
-            get_link,
-            summary="A fresh join link for the meeting, and where its QR code is",
-            response=JoinLink,
+            "POST",
+            "/api/v1/meetings/{meeting_id:id}/links",
+            create_link,
+            summary="A new join link for the meeting (to copy, or show as a QR code); each "
+            "admits one guest's browser",
+            response=JoinLinkOut,
+            status=201,
             errors=(*NOT_FOUND, (409, "meeting_ended")),
             tag="sms",
         ),

@@ -11,9 +11,9 @@ from starlette.routing import BaseRoute, Route
 from server.console.rendering import render, ui_strings
 from server.errors import ApiError
 from server.i18n import request_locale
-from server.models import Meeting
+from server.models import JoinLink, Meeting
 from server.public_url import base_url
-from sms.links import meeting_from_token
+from sms.links import link_id_from_token, signed_link_id
 from sms.qr import qr_svg
 
 
@@ -31,26 +31,40 @@ async def join_page(request: Request) -> Response:
 
 
 async def link_page(request: Request) -> Response:
-    """A join link: the guest agrees, then is in that meeting. A link that
-    cannot be used gets a page saying what to do instead, not an error."""
+    """A join link: the guest agrees, then is in that meeting.
+
+    A link that cannot be used to join (expired, or its meeting ended) still
+    opens the guest page when we made it: a guest already in the meeting on
+    this phone, tapping the SMS again or reloading after the link's half
+    hour, is let back in by the guest token their browser kept; anyone else
+    is told what to do instead. A link we did not make gets only that."""
     settings = request.app.state.settings
     token = request.path_params["token"]
     try:
-        if len(token) > 200:
-            raise ApiError(404, "link_invalid")
-        meeting_id = meeting_from_token(settings.secret_key, token, minutes=settings.link_minutes)
+        link_id = signed_link_id(settings.secret_key, token)
         async with request.app.state.db.begin() as db:
-            meeting = await db.get(Meeting, meeting_id)
+            link = await db.get(JoinLink, link_id)
+            meeting = await db.get(Meeting, link.meeting_id) if link is not None else None
         if meeting is None:
             raise ApiError(404, "link_invalid")
-        if meeting.state == "ended":
-            raise ApiError(410, "link_meeting_ended")
     except ApiError as error:
         context = {"message": error.message(request_locale(request))}
         return render(request, "link_problem.html", context, status=error.status)
+    problem, status = None, 200
+    try:
+        link_id_from_token(settings.secret_key, token, minutes=settings.link_minutes)
+        if meeting.state == "ended":
+            raise ApiError(410, "link_meeting_ended")
+    except ApiError as error:
+        problem, status = error.message(request_locale(request)), error.status
     context = join_context(request)
-    context["link"] = {"token": token, "meeting_id": meeting.id, "host_name": meeting.host.label}
-    return render(request, "join.html", context)
+    context["link"] = {
+        "token": token,
+        "meeting_id": meeting.id,
+        "host_name": meeting.host.label,
+        "problem": problem,
+    }
+    return render(request, "join.html", context, status=status)
 
 
 async def join_qr_page(request: Request) -> Response:

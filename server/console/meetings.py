@@ -34,6 +34,7 @@ async def meeting_view(request: Request) -> Response:
             for c in reversed(found)  # oldest first, as events arrive
         ],
         "strings": ui_strings(request, "meeting", "sms."),
+        "link_minutes": request.app.state.settings.link_minutes,
     }
     return render(request, "console/meeting.html", context, principal=principal)
 

@@ -3,10 +3,6 @@
 
 import { api, format } from "/static/live.js";
 
-// A link stays usable for TSUNAGU_LINK_MINUTES (30 by default); fetch a
-// fresh one well before that so a copied link always has time left.
-const LINK_REFRESH_MS = 5 * 60 * 1000;
-
 export class InvitePanel {
   constructor({ meetingId, strings, ended }) {
     this.id = meetingId;
@@ -22,10 +18,6 @@ export class InvitePanel {
     this.$("copy-link").addEventListener("click", () => this.copy());
     this.$("toggle-qr").addEventListener("click", () => this.toggleQr());
     this.refresh();
-    if (!ended) {
-      this.fetchLink();
-      this.linkTimer = setInterval(() => this.fetchLink(), LINK_REFRESH_MS);
-    }
   }
 
   /** A live event of the meeting: SMS status changes redraw the list. */
@@ -34,8 +26,8 @@ export class InvitePanel {
   }
 
   ended() {
-    clearInterval(this.linkTimer);
     this.$("invite-controls").hidden = true;
+    this.$("qr-box").hidden = true;
   }
 
   statusText(status) {
@@ -121,34 +113,50 @@ export class InvitePanel {
     }
   }
 
-  async fetchLink() {
-    const result = await api(`/api/v1/meetings/${this.id}/link`).catch(() => null);
-    if (!result || !result.ok) return;
+  /** A new link: each admits one guest's phone, so every copy or QR is fresh. */
+  async newLink() {
+    const result = await api(`/api/v1/meetings/${this.id}/links`, { method: "POST" });
+    if (!result.ok) throw new Error(result.data?.error?.message || this.T["meeting.js.network"]);
     this.link = result.data;
     this.$("link-url").textContent = this.link.url;
     this.$("link-expiry").textContent = format(this.T["meeting.js.link_expires"], {
       time: this.clock.format(new Date(this.link.expires_at)),
     });
-    if (!this.$("qr-box").hidden) this.$("qr").src = this.link.qr_svg_url;
+    return this.link;
   }
 
   async copy() {
-    if (!this.link) await this.fetchLink();
-    if (!this.link) return;
+    const state = this.$("sms-state");
+    const pending = this.newLink();
     try {
-      await navigator.clipboard.writeText(this.link.url);
-      this.$("sms-state").textContent = this.T["meeting.js.copied"];
-    } catch {
-      this.$("sms-state").textContent = this.T["meeting.js.copy_failed"];
+      if (window.ClipboardItem && navigator.clipboard.write) {
+        // Handing the clipboard a promise keeps the click's permission
+        // while the link is made (Safari refuses a write after an await).
+        const blob = pending.then((link) => new Blob([link.url], { type: "text/plain" }));
+        await navigator.clipboard.write([new ClipboardItem({ "text/plain": blob })]);
+      } else {
+        await navigator.clipboard.writeText((await pending).url);
+      }
+      state.textContent = this.T["meeting.js.copied"];
+    } catch (error) {
+      const made = await pending.catch((failure) => failure);
+      state.textContent = made instanceof Error ? made.message : this.T["meeting.js.copy_failed"];
     }
   }
 
-  toggleQr() {
+  async toggleQr() {
     const box = this.$("qr-box");
     const button = this.$("toggle-qr");
+    if (box.hidden) {
+      try {
+        this.$("qr").src = (await this.newLink()).qr_svg_url;
+      } catch (error) {
+        this.$("sms-state").textContent = error.message;
+        return;
+      }
+    }
     box.hidden = !box.hidden;
     button.setAttribute("aria-expanded", String(!box.hidden));
     button.textContent = box.hidden ? button.dataset.show : button.dataset.hide;
-    if (!box.hidden && this.link) this.$("qr").src = this.link.qr_svg_url;
   }
 }

@@ -9,8 +9,12 @@ import { LiveChannel, format, pageStrings } from "/static/live.js";
 const T = pageStrings();
 const TOKEN = "tsunagu.guest_token";
 const $ = (id) => document.getElementById(id);
-const sections = ["intro", "waiting", "connected", "ended"];
 const { link } = JSON.parse($("join-data").textContent);
+const sections = ["intro", "waiting", "connected", "ended", ...(link ? ["problem"] : [])];
+// A link admits the browser that used it first: keep that browser's guest
+// token beyond this tab, so tapping the SMS again (a new tab) or reloading
+// after the link's half hour finds the same guest.
+const LINK_GUEST = link ? `tsunagu.link_guest.${link.meeting_id}` : null;
 
 let channel = null;
 let countdown = null;
@@ -89,7 +93,7 @@ function listen() {
       if (state === "closed" && code === 4401) {
         // The token is no longer good (expired or unknown): start afresh.
         forget();
-        show("intro");
+        start();
         return;
       }
       if (!$("connected").hidden) {
@@ -135,6 +139,7 @@ async function joinByLink(button, errorBox) {
       return;
     }
     sessionStorage.setItem(TOKEN, result.data.guest_token);
+    localStorage.setItem(LINK_GUEST, result.data.guest_token);
     showConnected(result.data.host_name);
     listen();
   } catch {
@@ -150,14 +155,23 @@ function forget() {
   if (channel) channel.stop();
   channel = null;
   sessionStorage.removeItem(TOKEN);
+  if (LINK_GUEST) localStorage.removeItem(LINK_GUEST);
+}
+
+function start() {
+  // Nothing to resume: a link that cannot be used says so, else begin.
+  show(link && link.problem ? "problem" : "intro");
 }
 
 async function resume() {
-  if (!token()) return show("intro");
+  if (LINK_GUEST && !token() && localStorage.getItem(LINK_GUEST)) {
+    sessionStorage.setItem(TOKEN, localStorage.getItem(LINK_GUEST));
+  }
+  if (!token()) return start();
   const result = await call("/api/v1/guest/session").catch(() => null);
   if (result && result.status === 401) {
     forget();
-    return show("intro");
+    return start();
   }
   if (!result || !result.ok) {
     // Keep the token: a bad signal must not cost the guest their meeting.
@@ -171,7 +185,8 @@ async function resume() {
   const session = result.data;
   if (link && session.meeting_id !== link.meeting_id) {
     // A token from another meeting (an earlier call): this link starts afresh.
-    return show("intro");
+    sessionStorage.removeItem(TOKEN);
+    return start();
   }
   if (session.status === "waiting") showWaiting(session.number, session.expires_in);
   else if (session.status === "connected") showConnected(session.host_name);
