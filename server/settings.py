@@ -61,6 +61,13 @@ class Settings:
     sms_per_host_per_hour: int = 30
     sms_per_number_per_10_minutes: int = 3
     sms_per_hour: int = 200
+    # Video (issue #6): ICE servers handed to browsers. Nothing by default:
+    # on one machine or a LAN browsers reach each other directly.
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str = ""
+    turn_ttl: int = 12 * 3600
+    video_audio: bool = False
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
 
@@ -114,6 +121,11 @@ class Settings:
             sms_per_host_per_hour=integer("SMS_PER_HOST_PER_HOUR", 30),
             sms_per_number_per_10_minutes=integer("SMS_PER_NUMBER_PER_10_MINUTES", 3),
             sms_per_hour=integer("SMS_PER_HOUR", 200),
+            stun_urls=ice_urls("STUN_URLS", text("STUN_URLS", ""), ("stun:", "stuns:")),
+            turn_urls=ice_urls("TURN_URLS", text("TURN_URLS", ""), ("turn:", "turns:")),
+            turn_secret=text("TURN_SECRET", ""),
+            turn_ttl=integer("TURN_TTL", 12 * 3600, minimum=600, maximum=7 * 24 * 3600),
+            video_audio=flag("VIDEO_AUDIO", text("VIDEO_AUDIO", "false")),
         )
         return settings.resolved()
 
@@ -145,6 +157,11 @@ class Settings:
                     "TSUNAGU_PUBLIC_URL must be an http(s) URL such as https://support.example.com"
                 )
         self.check_twilio(public_url)
+        if self.turn_urls and not self.turn_secret:
+            raise SettingsError(
+                "TSUNAGU_TURN_SECRET must be set with TSUNAGU_TURN_URLS (the shared secret "
+                "of coturn's use-auth-secret / static-auth-secret)"
+            )
         if self.terms_url and urlsplit(self.terms_url).scheme not in ("http", "https"):
             raise SettingsError("TSUNAGU_TERMS_URL must be an http(s) URL")
         return replace(
@@ -215,6 +232,27 @@ def country_list(raw: str) -> tuple[str, ...]:
             + (f"; unknown: {', '.join(unknown)}" if unknown else "")
         )
     return codes
+
+
+def ice_urls(name: str, raw: str, schemes: tuple[str, ...]) -> tuple[str, ...]:
+    """``"stun:a:3478, stun:b"`` -> a tuple, each checked for its scheme."""
+    urls = tuple(part.strip() for part in raw.split(",") if part.strip())
+    wrong = [url for url in urls if not url.startswith(schemes) or len(url) > 300]
+    if wrong:
+        raise SettingsError(
+            f"TSUNAGU_{name} takes comma-separated {' or '.join(schemes)} URLs, "
+            f"e.g. {schemes[0]}turn.example.com:3478; not {wrong[0]!r}"
+        )
+    return urls
+
+
+def flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"TSUNAGU_{name} must be true or false, not {raw!r}")
 
 
 def load_or_create_secret_key(data_dir: Path) -> str:
