@@ -103,11 +103,15 @@ async def attach_by_number(
     """Flow 2: a guest using the snippet joins a meeting that is already
     running (say, a phone meeting), by the number they read out."""
     # A meeting waiting for a link can also be joined by number: it starts.
-    meeting, _ = await activate(db, meeting.id)
+    meeting, started = await activate(db, meeting.id)
     claimed = await numbers.claim_number(
         db, numbers.normalize_number(number, policy), user_id=host.id
     )
     await _join(db, meeting, claimed)
+    if started:
+        await record_event(
+            db, meeting, "meeting.started", {"number": claimed.number, "host": host.label}
+        )
     await record_event(
         db, meeting, "guest.attached", {"number": claimed.number, "host": host.label}
     )

@@ -738,6 +738,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "SMS サービスに接続できませんでした。少し待ってからもう一度送ってください。",
         "en": "Could not reach the SMS service. Wait a moment and send again.",
     },
+    "error.sms_uncertain": {
+        "ja": "SMS サービスから応答がなく、送信できたか分かりません。1 分待っても届かなければ、もう一度送ってください。",
+        "en": "No answer from the SMS service, so it may or may not have been sent. "
+        "If it has not arrived within a minute, send it again.",
+    },
+    "sms.error.uncertain": {
+        "ja": "SMS サービスから応答がなく、送信できたか分かりません。",
+        "en": "No answer from the SMS service; it may or may not have been sent.",
+    },
+    "sms.status.unknown": {"ja": "送信状況不明", "en": "Unknown"},
     "error.invalid_signature": {
         "ja": "署名が正しくありません。",
         "en": "The request signature is missing or wrong.",

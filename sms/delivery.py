@@ -27,7 +27,7 @@ from sms import body as sms_body
 from sms import links
 from sms.links import join_url
 from sms.phones import mask_phone, normalize_phone
-from sms.senders import SmsRefused, SmsUnavailable
+from sms.senders import SmsRefused, SmsUnavailable, SmsUncertain
 
 # How far along a message is. Twilio's callbacks can arrive out of order
 # (a late "sent" after "delivered"); the message keeps the furthest status,
@@ -45,6 +45,8 @@ STATUS_RANK = {
     "canceled": 4,
     "read": 4,
     "outbox": 4,
+    # We could not tell whether Twilio took it; a status callback settles it.
+    "unknown": 0,
 }
 FINAL_RANK = 4
 DUPLICATE_SECONDS = 60
@@ -211,10 +213,12 @@ async def send_link(
         status, provider_id, error_code = sent.status, sent.provider_id, None
     except SmsRefused as exc:
         failure, status, provider_id, error_code = exc, "failed", None, exc.code
-    except Exception as exc:  # SmsUnavailable, or a bug: either way not sent
-        if not isinstance(exc, SmsUnavailable):
-            log.exception("sending an SMS failed unexpectedly")
+    except SmsUnavailable as exc:
         failure, status, provider_id, error_code = exc, "failed", None, "unavailable"
+    except Exception as exc:  # SmsUncertain, or a bug after the request went out
+        if not isinstance(exc, SmsUncertain):
+            log.exception("sending an SMS failed unexpectedly")
+        failure, status, provider_id, error_code = exc, "unknown", None, "uncertain"
     async with meetings.transaction(app) as db:
         message = await db.get(SmsMessage, message_id)
         assert message is not None
@@ -222,7 +226,7 @@ async def send_link(
         await apply_status(db, message, status, error_code)
         meeting = await db.get(Meeting, message.meeting_id, populate_existing=True)
         assert meeting is not None
-        if failure is not None and meeting_id is None:
+        if isinstance(failure, SmsRefused | SmsUnavailable) and meeting_id is None:
             # Nobody can use a meeting whose only link never went out.
             meeting = await meetings.end_meeting(db, meeting.id, by="system")
     if isinstance(failure, SmsRefused):
@@ -232,9 +236,13 @@ async def send_link(
         await _give_back(request, [k for k in taken if k.startswith("sms:duplicate:")])
         await _give_back(request, [global_key])
         raise SmsRefusedError(failure.code)
-    if failure is not None:
+    if isinstance(failure, SmsUnavailable):
         await _give_back(request, taken)  # nothing went out: nothing is owed
         raise ApiError(502, "sms_unavailable")
+    if failure is not None:
+        # It may well have been sent: every count stays (a slow Twilio must
+        # not switch the limits off), and the meeting waits for the guest.
+        raise ApiError(502, "sms_uncertain", details=[{"meeting_id": meeting.id}])
     return meeting, message
 
 

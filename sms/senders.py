@@ -47,6 +47,11 @@ class SmsUnavailable(Exception):
     """The provider could not be reached or failed; trying later may work."""
 
 
+class SmsUncertain(Exception):
+    """The request may have reached the provider (it timed out, or the
+    connection broke after it went out): the SMS may be on its way."""
+
+
 class SmsSender(Protocol):
     name: str
 
@@ -117,8 +122,10 @@ class TwilioSender:
                 raise SmsUnavailable(f"Twilio answered {exc.status}") from exc
             log.warning("Twilio refused a message: %s %s", exc.code, exc.msg)
             raise SmsRefused(str(exc.code or exc.status), exc.msg or "") from exc
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        except (aiohttp.ClientConnectorError, ConnectionRefusedError) as exc:
             raise SmsUnavailable(f"Twilio could not be reached: {exc!r}") from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise SmsUncertain(f"no answer from Twilio: {exc!r}") from exc
         return Sent(provider_id=message.sid, status=message.status or "queued")
 
     async def close(self) -> None:

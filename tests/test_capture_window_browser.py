@@ -53,7 +53,9 @@ def test_guest_captures_appear_newest_first_with_title_and_url(meeting):
     expect(link).to_have_attribute("href", "https://shop.example/cart?item=42")
     image = host.locator("#capture-image")
     expect(image).to_have_attribute("src", second["image_url"])
-    host.wait_for_function("document.getElementById('capture-image').naturalWidth > 0")
+    # decode() settles once the image has loaded (a polled string check
+    # would need eval, which the console's CSP rightly forbids).
+    assert host.locator("#capture-image").evaluate("i => i.decode().then(() => i.naturalWidth)") > 0
     expect(host.locator("#capture-strip img")).to_have_count(2)
     # Clicking the older thumbnail brings it back to the large view.
     host.locator("#capture-strip button").nth(1).click()

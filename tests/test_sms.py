@@ -746,6 +746,8 @@ async def test_a_meeting_waiting_for_a_link_starts_when_a_guest_comes_by_number(
     assert attached.status_code == 200, attached.text
     assert attached.json()["state"] == "active"
     assert attached.json()["started_at"] is not None
+    types = [e["type"] for e in await events(host, meeting["id"])]
+    assert types == ["meeting.created", "meeting.started", "guest.attached"]
 
 
 @pytest.mark.parametrize("mode", ["outbox"], indirect=True)
@@ -765,7 +767,9 @@ async def test_a_guest_cannot_join_a_meeting_ended_a_moment_before(host, guest):
 
 
 @pytest.mark.parametrize("mode", ["twilio"], indirect=True)
-async def test_a_twilio_that_never_answers_is_given_up_on(host, fake_twilio, monkeypatch):
+async def test_a_twilio_that_never_answers_is_given_up_on_and_its_counts_kept(
+    host, fake_twilio, monkeypatch
+):
     from sms import senders
 
     monkeypatch.setattr(senders, "TWILIO_TIMEOUT", 0.5)
@@ -776,9 +780,16 @@ async def test_a_twilio_that_never_answers_is_given_up_on(host, fake_twilio, mon
     fake_twilio.stall = False
     retried = await host.post("/api/v1/meetings/by-link", json={"phone": MOBILE})
 
+    # Twilio got the request and may have sent it: the host is told so, the
+    # meeting waits for the guest, and the limits count it as sent.
     assert stalled.status_code == 502
-    assert stalled.json()["error"]["code"] == "sms_unavailable"
-    assert retried.status_code == 201  # not a duplicate of the one that never went
+    assert stalled.json()["error"]["code"] == "sms_uncertain"
+    meeting_id = stalled.json()["error"]["details"][0]["meeting_id"]
+    assert (await host.get(f"/api/v1/meetings/{meeting_id}")).json()["state"] == "waiting"
+    [message] = (await host.get(f"/api/v1/meetings/{meeting_id}/sms")).json()["messages"]
+    assert (message["status"], message["error_code"]) == ("unknown", "uncertain")
+    assert retried.status_code == 409  # within the minute: a duplicate
+    assert len(fake_twilio.requests) == 1
 
 
 @pytest.mark.parametrize("mode", ["twilio"], indirect=True)

@@ -104,7 +104,9 @@ def test_host_resends_copies_and_shows_the_qr_code_from_the_meeting(host, new_pa
     host.get_by_role("button", name="QR コードを表示").click()
     qr = host.locator("#qr")
     expect(qr).to_be_visible()
-    host.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+    # decode() settles once the image has loaded (a polled string check
+    # would need eval, which the console's CSP rightly forbids).
+    assert host.locator("#qr").evaluate("i => i.decode().then(() => i.naturalWidth)") > 0
     # Each copy or QR code is a link of its own (each admits one phone).
     assert copied.rsplit("/", 1)[1] not in qr.get_attribute("src")
 
@@ -139,3 +141,22 @@ def test_an_ended_meetings_link_tells_the_guest_what_to_do(host, new_page, live_
     expect(guest.get_by_text("この通話はすでに終了しています。")).to_be_visible()
     guest.get_by_role("link", name="参加ページを開く").click()
     expect(guest.get_by_role("button", name="接続番号を発行する")).to_be_visible()
+
+
+def test_a_phone_in_two_calls_returns_to_the_right_one_by_its_link(host, new_page, live_server):
+    start_by_sms(host, "090-2000-0005")
+    first_link = link_from_outbox(host, live_server)
+    host.goto(live_server.url + "/")
+    start_by_sms(host, "090-2000-0006")
+    second_link = link_from_outbox(host, live_server)
+    guest = new_page(**PHONE)
+    for link in (first_link, second_link):  # one tab, one call after the other
+        guest.goto(link)
+        guest.get_by_role("checkbox").check()
+        guest.get_by_role("button", name="参加する").click()
+        expect(guest.get_by_role("heading", name="担当者とつながりました")).to_be_visible()
+
+    guest.goto(first_link)  # back to the first call's SMS, in the same tab
+
+    expect(guest.get_by_role("heading", name="担当者とつながりました")).to_be_visible()
+    expect(guest.locator("#issue-error")).to_be_hidden()

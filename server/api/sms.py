@@ -95,6 +95,7 @@ SMS_ERRORS = (
     (429, "too_many_sms_from_host"),
     (429, "too_many_sms"),
     (502, "sms_unavailable"),
+    (502, "sms_uncertain"),
 )
 
 

@@ -101,7 +101,10 @@ function listen() {
       }
     },
     onEvent: (event) => {
-      if (event.type === "meeting.started") showConnected(event.payload.host);
+      // Joined by the number (or, on a meeting waiting for a link, added to it).
+      if (event.type === "meeting.started" || event.type === "guest.attached") {
+        showConnected(event.payload.host);
+      }
       if (event.type === "meeting.ended") showEnded(event.payload.by);
     },
   }).start();
@@ -164,7 +167,9 @@ function start() {
 }
 
 async function resume() {
-  if (LINK_GUEST && !token() && localStorage.getItem(LINK_GUEST)) {
+  if (LINK_GUEST && localStorage.getItem(LINK_GUEST)) {
+    // This phone is already this meeting's guest: that wins over whatever
+    // this tab did before (another call's token).
     sessionStorage.setItem(TOKEN, localStorage.getItem(LINK_GUEST));
   }
   if (!token()) return start();
@@ -175,7 +180,7 @@ async function resume() {
   }
   if (!result || !result.ok) {
     // Keep the token: a bad signal must not cost the guest their meeting.
-    show("intro");
+    start();
     $("issue-error").textContent = T["join.js.network"];
     $("issue-error").hidden = false;
     setTimeout(resume, 5000);
