@@ -26,7 +26,7 @@ import anyio
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from server import meetings
+from server import meetings, signaling
 from server.auth import Principal, authenticate, is_same_origin
 from server.errors import ApiError
 from server.event_bus import Subscription
@@ -66,17 +66,32 @@ async def receive_message(websocket: WebSocket) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+async def refuse_signals(message: dict[str, Any]) -> dict[str, Any] | None:
+    """For a socket whose owner is in no meeting's call (yet)."""
+    return {"type": "signal.refused", "reason": "not_in_meeting"}
+
+
 async def receive_pings(
-    websocket: WebSocket, still_allowed: Callable[[], Awaitable[bool]] | None = None
+    websocket: WebSocket,
+    still_allowed: Callable[[], Awaitable[bool]] | None = None,
+    on_signal: Handler = refuse_signals,
 ) -> None:
-    """Answer pings until the client goes away, falls silent, or (console
-    sockets) is no longer logged in."""
+    """Answer pings and pass signals on until the client goes away, falls
+    silent, or (console sockets) is no longer logged in."""
     checked = anyio.current_time()
     while True:
         with anyio.fail_after(IDLE_TIMEOUT):
             message = await receive_message(websocket)
-        if message is not None and message.get("type") == "ping":
+        kind = message.get("type") if message is not None else None
+        if kind == "ping":
             await send_json(websocket, {"type": "pong"})
+        elif kind == "signal" and message is not None:
+            answer = await on_signal(message)
+            if answer is not None:
+                await send_json(websocket, answer)
         if still_allowed is not None and anyio.current_time() - checked > RECHECK_EVERY:
             checked = anyio.current_time()
             if not await still_allowed():
@@ -122,6 +137,9 @@ async def forward(
         if message is None:
             await websocket.close(code=1013)  # try again later: too far behind
             return
+        if message.get("type") == "signal":  # relayed, not an event: no id
+            await send_json(websocket, message)
+            continue
         if not sent.first_time(message["id"]):
             continue
         if visible is not None and not visible(message):
@@ -138,13 +156,14 @@ async def run(
     on_event: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
     visible: Callable[[dict[str, Any]], bool] | None = None,
+    on_signal: Handler = refuse_signals,
 ) -> None:
     """Forward events and answer pings until either side stops."""
     async with anyio.create_task_group() as group:
 
         async def pings() -> None:
             with contextlib.suppress(WebSocketDisconnect, TimeoutError):
-                await receive_pings(websocket, still_allowed)
+                await receive_pings(websocket, still_allowed, on_signal)
             group.cancel_scope.cancel()
 
         group.start_soon(pings)
@@ -230,14 +249,30 @@ async def meeting_live(websocket: WebSocket) -> None:
         except ApiError:
             await websocket.close(code=NOT_FOUND)
             return
-    async with websocket.app.state.event_bus.subscribe() as subscription:
+    app = websocket.app
+    # The meeting's own host is the other side of its call; an admin
+    # looking on sees the meeting but takes no part in the call.
+    is_host = meeting.host_id == principal.user.id
+
+    async def on_signal(message: dict[str, Any]) -> dict[str, Any] | None:
+        return await signaling.relay(app, meeting.id, signaling.HOST, message)
+
+    async with app.state.event_bus.subscribe() as subscription:
         # Subscribe before replaying, so nothing falls between the two.
         await subscription.add(f"meeting:{meeting.id}")
+        if is_host:
+            await subscription.add(signaling.channel(meeting.id, signaling.HOST))
         sent = Sent()
         after = event_id(websocket.query_params.get("after"))
         with contextlib.suppress(WebSocketDisconnect):  # gone during the catch-up
             await replay(websocket, meeting.id, after, sent)
-            await run(websocket, subscription, sent, still_allowed=logged_in(websocket))
+            await run(
+                websocket,
+                subscription,
+                sent,
+                still_allowed=logged_in(websocket),
+                on_signal=on_signal if is_host else refuse_signals,
+            )
 
 
 async def guest_live(websocket: WebSocket) -> None:
@@ -266,6 +301,8 @@ async def guest_live(websocket: WebSocket) -> None:
             return
         state["meeting_id"] = meeting_id
         await subscription.add(f"meeting:{meeting_id}")
+        await subscription.add(signaling.channel(meeting_id, signaling.guest_peer(guest.id)))
+        await subscription.add(signaling.channel(meeting_id, signaling.GUESTS))
         async with meetings.transaction(app) as db:
             await meetings.set_guest_presence(db, meeting_id, connected=True)
 
@@ -281,13 +318,21 @@ async def guest_live(websocket: WebSocket) -> None:
             if message["type"] in ("meeting.started", "guest.attached"):
                 await joined(message["meeting_id"], subscription)
 
+        async def on_signal(message: dict[str, Any]) -> dict[str, Any] | None:
+            if state["meeting_id"] is None:
+                return await refuse_signals(message)
+            sender = signaling.guest_peer(guest.id)
+            return await signaling.relay(app, state["meeting_id"], sender, message)
+
         sent = Sent()
         try:
             if meeting_id is not None:
                 await subscription.add(f"meeting:{meeting_id}")
                 await replay(websocket, meeting_id, after, sent, for_guests)
                 await joined(meeting_id, subscription)
-            await run(websocket, subscription, sent, on_event, visible=for_guests)
+            await run(
+                websocket, subscription, sent, on_event, visible=for_guests, on_signal=on_signal
+            )
         except WebSocketDisconnect:
             pass  # gone during the catch-up
         finally:

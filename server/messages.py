@@ -748,6 +748,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No answer from the SMS service; it may or may not have been sent.",
     },
     "sms.status.unknown": {"ja": "送信状況不明", "en": "Unknown"},
+    "error.not_in_call": {
+        "ja": "このミーティングの通話に参加できるのは担当者本人だけです。",
+        "en": "Only the meeting's own host takes part in its call.",
+    },
     "error.invalid_signature": {
         "ja": "署名が正しくありません。",
         "en": "The request signature is missing or wrong.",

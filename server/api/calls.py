@@ -1,0 +1,94 @@
+"""What a browser needs to join a meeting's video call: its peer name, the
+ICE servers (with its own TURN credentials) and whether audio is sent."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute
+
+from server import meetings, signaling
+from server.api.guest import GUEST_AUTH_ERRORS
+from server.api.meetings import NOT_FOUND
+from server.auth import require_user
+from server.errors import ApiError
+from server.guests import require_guest
+from server.ice import ice_servers
+from server.models import Meeting
+from server.openapi import operation
+from server.payloads import Output, respond
+
+
+class IceServer(Output):
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class CallSetup(Output):
+    meeting_id: int
+    peer: str = Field(description='Your name in signaling: "host" or "guest-<id>"')
+    ice_servers: list[IceServer]
+    audio: bool = Field(description="Send microphone audio too (voice is normally on the phone)")
+
+
+def setup(request: Request, meeting_id: int, peer: str, participant: str) -> JSONResponse:
+    settings = request.app.state.settings
+    servers = ice_servers(settings, participant)
+    body = {
+        "meeting_id": meeting_id,
+        "peer": peer,
+        "ice_servers": servers,
+        "audio": settings.video_audio,
+    }
+    return respond(CallSetup, body)
+
+
+async def host_call(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db)
+        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
+    if meeting.host_id != principal.user.id:
+        raise ApiError(403, "not_in_call")
+    if meeting.state == "ended":
+        raise ApiError(409, "meeting_ended")
+    return setup(request, meeting.id, signaling.HOST, f"host-{principal.user.id}")
+
+
+async def guest_call(request: Request) -> JSONResponse:
+    async with request.app.state.db.begin() as db:
+        guest = await require_guest(request, db)
+        meeting = await db.get(Meeting, guest.meeting_id) if guest.meeting_id else None
+    if meeting is None:
+        raise ApiError(409, "not_connected")
+    if meeting.state == "ended":
+        raise ApiError(409, "meeting_ended")
+    peer = signaling.guest_peer(guest.id)
+    return setup(request, meeting.id, peer, peer)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        operation(
+            "GET",
+            "/api/v1/meetings/{meeting_id:id}/call",
+            host_call,
+            summary="Join the meeting's video call as its host: ICE servers and TURN "
+            "credentials for this browser",
+            response=CallSetup,
+            errors=(*NOT_FOUND, (403, "not_in_call"), (409, "meeting_ended")),
+            tag="video",
+        ),
+        operation(
+            "GET",
+            "/api/v1/guest/call",
+            guest_call,
+            summary="Join your meeting's video call as its guest: ICE servers and TURN "
+            "credentials for this browser",
+            auth="guest",
+            response=CallSetup,
+            errors=(*GUEST_AUTH_ERRORS, (409, "not_connected"), (409, "meeting_ended")),
+            tag="video",
+        ),
+    ]

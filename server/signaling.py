@@ -1,0 +1,92 @@
+"""Relaying WebRTC signaling between the two sides of a meeting.
+
+Media goes peer to peer; the server only passes small messages (a hello,
+session descriptions, ICE candidates, camera on/off, bye) from one member
+of a meeting to another, over the meeting's live WebSockets. It checks each
+one: the sender is in that meeting (the meeting's own host, or one of its
+guests), the meeting has not ended, and a guest writes only to the host.
+Signals are not stored: a side that missed some says hello again and the two
+negotiate afresh.
+
+Peers are named ``"host"`` and ``"guest-<id>"``; a host's hello may go to
+``"guests"`` (every guest of the meeting), since it does not yet know who is
+there. Each message travels on the event bus channel of its recipient, so it
+reaches them on whichever server instance holds their socket.
+
+Client to server::
+
+    {"type": "signal", "to": "host", "data": {"kind": "hello", "session": "..."}}
+
+Server to client::
+
+    {"type": "signal", "from": "guest-17", "meeting_id": 7, "data": {...}}
+    {"type": "signal.refused", "reason": "meeting_ended" | "not_in_meeting" | "invalid"}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.applications import Starlette
+
+from server.models import Guest, Meeting
+
+HOST = "host"
+GUESTS = "guests"
+KINDS = {"hello", "description", "candidate", "camera", "bye", "ask-camera"}
+# A session description with its candidates is a few kilobytes.
+MAX_DATA_BYTES = 32 * 1024
+
+
+def channel(meeting_id: int, peer: str) -> str:
+    return f"signal:{meeting_id}:{peer}"
+
+
+def guest_peer(guest_id: int) -> str:
+    return f"guest-{guest_id}"
+
+
+def _guest_id(peer: object) -> int | None:
+    if isinstance(peer, str) and peer.startswith("guest-") and peer[6:].isdigit():
+        return int(peer[6:]) if len(peer) < 20 else None
+    return None
+
+
+def _valid(data: object) -> bool:
+    if not isinstance(data, dict) or data.get("kind") not in KINDS:
+        return False
+    try:
+        return len(json.dumps(data)) <= MAX_DATA_BYTES
+    except (TypeError, ValueError):
+        return False
+
+
+async def relay(
+    app: Starlette, meeting_id: int, sender: str, message: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Pass one signal on, or say why not (the answer goes back to the sender)."""
+    to, data = message.get("to"), message.get("data")
+    if not _valid(data):
+        return {"type": "signal.refused", "reason": "invalid"}
+    async with app.state.db() as db:
+        meeting = await db.get(Meeting, meeting_id)
+        if meeting is None or meeting.state == "ended":
+            return {"type": "signal.refused", "reason": "meeting_ended"}
+        sender_guest = _guest_id(sender)
+        if sender_guest is not None:
+            guest = await db.get(Guest, sender_guest)
+            allowed = guest is not None and guest.meeting_id == meeting_id and to == HOST
+        elif to == GUESTS:
+            allowed = True
+        else:
+            target = _guest_id(to)
+            guest = await db.get(Guest, target) if target is not None else None
+            allowed = guest is not None and guest.meeting_id == meeting_id
+    if not allowed:
+        return {"type": "signal.refused", "reason": "not_in_meeting"}
+    await app.state.event_bus.publish(
+        channel(meeting_id, str(to)),
+        {"type": "signal", "from": sender, "meeting_id": meeting_id, "data": data},
+    )
+    return None

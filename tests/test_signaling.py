@@ -1,0 +1,172 @@
+"""Signaling for the video call, against the real server: messages pass
+between the host and their guest only, and never once the meeting ended."""
+
+from __future__ import annotations
+
+import json
+
+import anyio
+import httpx
+import pytest
+
+from tests.live_server import start_server
+from tests.test_live import Host, guest_socket, new_number
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    running = start_server(tmp_path_factory.mktemp("signaling"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+async def host(server):
+    console = Host(server)
+    await console.log_in(server.first_run_password())
+    yield console
+    await console.http.aclose()
+
+
+async def next_of(socket, *types: str) -> dict:
+    """The next message of one of ``types`` (events in between are skipped)."""
+    with anyio.fail_after(10):
+        while True:
+            message = json.loads(await socket.recv())
+            if message.get("type") in types:
+                return message
+
+
+def signal(to: str, kind: str = "hello", **data) -> str:
+    return json.dumps({"type": "signal", "to": to, "data": {"kind": kind, **data}})
+
+
+async def in_a_meeting(server, host) -> tuple[dict, dict]:
+    issued = await new_number(server)
+    meeting = await host.claim(issued["number"])
+    return issued, meeting
+
+
+async def call_setup(server, token: str) -> dict:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        response = await client.get(
+            "/api/v1/guest/call", headers={"authorization": f"Bearer {token}"}
+        )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_host_and_guest_exchange_signals_through_the_meeting(server, host):
+    issued, meeting = await in_a_meeting(server, host)
+    guest = await guest_socket(server, issued["guest_token"])
+    await next_of(guest, "meeting.started")
+    me = (await call_setup(server, issued["guest_token"]))["peer"]
+    async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
+        await next_of(view, "guest.connected")
+
+        await view.send(signal("guests", session="h1"))
+        hello = await next_of(guest, "signal")
+        await guest.send(signal("host", "description", session="g1", sdp="v=0", type="offer"))
+        offer = await next_of(view, "signal")
+        await view.send(signal(me, "candidate", session="h1", candidate={"candidate": ""}))
+        candidate = await next_of(guest, "signal")
+
+    assert hello == {
+        "type": "signal",
+        "from": "host",
+        "meeting_id": meeting["id"],
+        "data": {"kind": "hello", "session": "h1"},
+    }
+    assert offer["from"] == me
+    assert offer["data"]["sdp"] == "v=0"
+    assert candidate["data"]["kind"] == "candidate"
+    await guest.close()
+
+
+async def test_a_guest_of_another_meeting_cannot_signal_into_this_one(server, host):
+    issued, meeting = await in_a_meeting(server, host)
+    other, _ = await in_a_meeting(server, host)
+    ours = await guest_socket(server, issued["guest_token"])
+    theirs = await guest_socket(server, other["guest_token"])
+    await next_of(ours, "meeting.started")
+    await next_of(theirs, "meeting.started")
+    them = (await call_setup(server, other["guest_token"]))["peer"]
+    async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
+        # The host of this meeting writes to a guest who is not in it...
+        await view.send(signal(them, session="h1"))
+        refused = await next_of(view, "signal.refused")
+        # ...and a guest may only write to their host, not to another guest.
+        await ours.send(signal(them, session="g1"))
+        refused_guest = await next_of(ours, "signal.refused")
+
+    assert refused["reason"] == "not_in_meeting"
+    assert refused_guest["reason"] == "not_in_meeting"
+    await theirs.send(json.dumps({"type": "ping"}))
+    assert (await next_of(theirs, "pong", "signal")) == {"type": "pong"}  # nothing got through
+    await ours.close()
+    await theirs.close()
+
+
+async def test_a_guest_still_waiting_for_the_host_cannot_signal(server):
+    issued = await new_number(server)
+    waiting = await guest_socket(server, issued["guest_token"])
+
+    await waiting.send(signal("host", session="g1"))
+
+    assert (await next_of(waiting, "signal.refused"))["reason"] == "not_in_meeting"
+    await waiting.close()
+
+
+async def test_nothing_passes_once_the_meeting_has_ended(server, host):
+    issued, meeting = await in_a_meeting(server, host)
+    guest = await guest_socket(server, issued["guest_token"])
+    await next_of(guest, "meeting.started")
+    async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
+        await host.http.post(f"/api/v1/meetings/{meeting['id']}/end")
+        await next_of(guest, "meeting.ended")
+
+        await guest.send(signal("host", session="g1"))
+        refused = await next_of(guest, "signal.refused")
+        await view.send(signal("guests", session="h1"))
+        refused_host = await next_of(view, "signal.refused")
+
+    assert refused["reason"] == "meeting_ended"
+    assert refused_host["reason"] == "meeting_ended"
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        setup = await client.get(
+            "/api/v1/guest/call", headers={"authorization": f"Bearer {issued['guest_token']}"}
+        )
+    assert setup.status_code == 409
+    await guest.close()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"kind": "launch-missiles"},
+        "hello",
+        {"kind": "description", "sdp": "x" * 40_000},
+    ],
+)
+async def test_malformed_signals_are_refused(server, host, data):
+    issued, _ = await in_a_meeting(server, host)
+    guest = await guest_socket(server, issued["guest_token"])
+    await next_of(guest, "meeting.started")
+
+    await guest.send(json.dumps({"type": "signal", "to": "host", "data": data}))
+
+    assert (await next_of(guest, "signal.refused"))["reason"] == "invalid"
+    await guest.close()
+
+
+async def test_the_call_setup_names_each_side_and_its_ice_servers(server, host):
+    issued, meeting = await in_a_meeting(server, host)
+
+    guest_setup = await call_setup(server, issued["guest_token"])
+    host_setup = (await host.http.get(f"/api/v1/meetings/{meeting['id']}/call")).json()
+
+    assert guest_setup["peer"].startswith("guest-")
+    assert guest_setup["meeting_id"] == meeting["id"]
+    assert host_setup["peer"] == "host"
+    assert guest_setup["ice_servers"] == host_setup["ice_servers"] == []  # nothing external
+    assert guest_setup["audio"] is False
