@@ -916,4 +916,44 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "QR code for the join page",
     },
     "dashboard.js.sending": {"ja": "送信しています…", "en": "Sending…"},
+    # -- video
+    "video.title": {"ja": "ビデオ", "en": "Video"},
+    "video.ask_camera": {"ja": "お客様にカメラを依頼", "en": "Ask the guest for their camera"},
+    "video.asked": {
+        "ja": "お客様にカメラをオンにするよう依頼しました。",
+        "en": "The guest has been asked to turn on their camera.",
+    },
+    "video.asked_guest": {
+        "ja": "担当者がカメラをオンにするよう依頼しています。",
+        "en": "Your host asks you to turn on your camera.",
+    },
+    "video.remote_label": {"ja": "相手のカメラ", "en": "The other side's camera"},
+    "video.local_label": {"ja": "自分のカメラ", "en": "Your camera"},
+    "video.remote_camera_off": {"ja": "相手のカメラはオフです", "en": "Their camera is off"},
+    "video.camera_off_button": {"ja": "カメラをオフにする", "en": "Turn camera off"},
+    "video.camera_on_button": {"ja": "カメラをオンにする", "en": "Turn camera on"},
+    "video.switch_camera": {"ja": "カメラを切り替える", "en": "Switch camera"},
+    "video.retry": {"ja": "もう一度カメラを試す", "en": "Try the camera again"},
+    "video.camera_denied": {
+        "ja": "カメラの使用が許可されていません。ブラウザの設定でこのページにカメラを許可してから「もう一度カメラを試す」を押してください。",
+        "en": "Camera access is blocked. Allow the camera for this page in your browser's "
+        "settings, then press \u201cTry the camera again\u201d.",
+    },
+    "video.camera_missing": {
+        "ja": "カメラが見つからないか、他のアプリが使用中です。映像なしでも通話は続けられます。",
+        "en": "No camera found, or another app is using it. The call goes on without your picture.",
+    },
+    "video.state.waiting": {"ja": "相手の参加を待っています…", "en": "Waiting for the other side…"},
+    "video.state.connecting": {"ja": "ビデオを接続しています…", "en": "Connecting video…"},
+    "video.state.connected": {"ja": "ビデオ接続中", "en": "Video connected"},
+    "video.state.reconnecting": {
+        "ja": "通信が不安定です。ビデオを再接続しています…",
+        "en": "The connection is unstable. Reconnecting video…",
+    },
+    "video.state.failed": {
+        "ja": "ビデオをつなげません。Wi-Fi とモバイル通信を切り替えるか、ページを再読み込みしてください。続く場合は管理者に TURN サーバーの設定を確認してもらってください。",
+        "en": "Video cannot connect. Switch between Wi-Fi and mobile data, or reload the page. "
+        "If it persists, ask your admin to check the TURN server settings.",
+    },
+    "video.state.ended": {"ja": "ビデオを終了しました", "en": "Video ended"},
 }

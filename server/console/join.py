@@ -19,7 +19,7 @@ from sms.qr import qr_svg
 
 def join_context(request: Request) -> dict:
     return {
-        "strings": ui_strings(request, "join"),
+        "strings": ui_strings(request, "join", "video."),
         "digits": request.app.state.settings.number_digits,
         "terms_url": request.app.state.settings.terms_url,
         "link": None,

@@ -33,7 +33,9 @@ async def meeting_view(request: Request) -> Response:
             }
             for c in reversed(found)  # oldest first, as events arrive
         ],
-        "strings": ui_strings(request, "meeting", "sms."),
+        "strings": ui_strings(request, "meeting", "sms.", "video."),
+        # The meeting's own host is in its call; an admin looking on is not.
+        "is_host": meeting.host_id == principal.user.id,
         "link_minutes": request.app.state.settings.link_minutes,
     }
     return render(request, "console/meeting.html", context, principal=principal)

@@ -5,6 +5,7 @@
 // back from the background) picks up where the guest was.
 
 import { LiveChannel, format, pageStrings } from "/static/live.js";
+import { VideoCall, bindControls } from "/static/video.js";
 
 const T = pageStrings();
 const TOKEN = "tsunagu.guest_token";
@@ -18,6 +19,7 @@ const LINK_GUEST = link ? `tsunagu.link_guest.${link.meeting_id}` : null;
 
 let channel = null;
 let countdown = null;
+let call = null;
 
 function show(name) {
   for (const section of sections) $(section).hidden = section !== name;
@@ -27,7 +29,7 @@ function token() {
   return sessionStorage.getItem(TOKEN);
 }
 
-async function call(path, method = "GET", body = {}) {
+async function fetchJson(path, method = "GET", body = {}) {
   const headers = token() ? { authorization: `Bearer ${token()}` } : {};
   const init = { method, headers };
   if (method === "POST") {
@@ -75,9 +77,41 @@ function showConnected(hostName) {
   show("connected");
   $("host-name").textContent = hostName ? format(T["join.js.host"], { name: hostName }) : "";
   $("connection-state").textContent = "";
+  startCall();
+}
+
+// The camera call with the host: starts once connected, ends with the meeting.
+function startCall() {
+  if (call) return;
+  call = new VideoCall({
+    setup: async () => {
+      const result = await fetchJson("/api/v1/guest/call");
+      if (!result.ok) throw new Error(errorText(result));
+      return result.data;
+    },
+    send: (message) => channel !== null && channel.send(message),
+    polite: true,
+    firstPeer: "host",
+    stage: $("video-stage"),
+    onStatus: () => {},
+    onSignal: (kind) => {
+      if (kind === "ask-camera" && $("video-stage").dataset.camera !== "on") $("camera-asked").hidden = false;
+    },
+  });
+  bindControls(call, T, $("video-status"));
+  call.start().catch((error) => {
+    $("video-status").textContent = error.message;
+  });
+}
+
+function endCall() {
+  if (call) call.end();
+  call = null;
+  $("camera-asked").hidden = true;
 }
 
 function showEnded(by) {
+  endCall();
   forget();
   show("ended");
   $("ended-reason").textContent = by === "guest" ? T["join.js.ended_by_guest"] : T["join.js.ended_by_host"];
@@ -99,8 +133,19 @@ function listen() {
       if (!$("connected").hidden) {
         $("connection-state").textContent = state === "reconnecting" ? T["join.js.reconnecting"] : "";
       }
+      // Signals sent while the socket was down are lost: greet the host again.
+      if (state === "open" && call) call.greet();
     },
     onEvent: (event) => {
+      if (event.type === "signal") {
+        if (call) call.receive(event);
+        return;
+      }
+      if (event.type === "signal.refused") {
+        // Sent a moment before the server had us in the meeting: once more.
+        if (event.reason === "not_in_meeting" && call) setTimeout(() => call && call.greet(), 1000);
+        return;
+      }
       // Joined by the number (or, on a meeting waiting for a link, added to it).
       if (event.type === "meeting.started" || event.type === "guest.attached") {
         showConnected(event.payload.host);
@@ -114,7 +159,7 @@ async function issue(button, errorBox) {
   button.disabled = true;
   errorBox.hidden = true;
   try {
-    const result = await call("/api/v1/guest/numbers", "POST");
+    const result = await fetchJson("/api/v1/guest/numbers", "POST");
     if (!result.ok) {
       errorBox.textContent = errorText(result);
       errorBox.hidden = false;
@@ -135,7 +180,7 @@ async function joinByLink(button, errorBox) {
   button.disabled = true;
   errorBox.hidden = true;
   try {
-    const result = await call("/api/v1/guest/links", "POST", { token: link.token });
+    const result = await fetchJson("/api/v1/guest/links", "POST", { token: link.token });
     if (!result.ok) {
       errorBox.textContent = errorText(result);
       errorBox.hidden = false;
@@ -154,6 +199,7 @@ async function joinByLink(button, errorBox) {
 }
 
 function forget() {
+  endCall();
   clearInterval(countdown);
   if (channel) channel.stop();
   channel = null;
@@ -173,7 +219,7 @@ async function resume() {
     sessionStorage.setItem(TOKEN, localStorage.getItem(LINK_GUEST));
   }
   if (!token()) return start();
-  const result = await call("/api/v1/guest/session").catch(() => null);
+  const result = await fetchJson("/api/v1/guest/session").catch(() => null);
   if (result && result.status === 401) {
     forget();
     return start();
@@ -211,7 +257,7 @@ $("issue").addEventListener("click", () => {
 });
 $("reissue").addEventListener("click", () => issue($("reissue"), $("reissue-error")));
 $("cancel").addEventListener("click", async () => {
-  await call("/api/v1/guest/leave", "POST").catch(() => null);
+  await fetchJson("/api/v1/guest/leave", "POST").catch(() => null);
   forget();
   $("consent").checked = false;
   $("issue").disabled = true;
@@ -219,9 +265,13 @@ $("cancel").addEventListener("click", async () => {
 });
 $("end").addEventListener("click", async () => {
   if (!window.confirm($("end").dataset.confirm)) return;
-  const result = await call("/api/v1/guest/leave", "POST").catch(() => null);
+  const result = await fetchJson("/api/v1/guest/leave", "POST").catch(() => null);
   if (result && result.ok) showEnded("guest");
   else $("connection-state").textContent = T["join.js.network"];
+});
+$("camera-asked-on").addEventListener("click", () => {
+  $("camera-asked").hidden = true;
+  if (call) call.setCamera(true);
 });
 $("again").addEventListener("click", () => {
   if (link) {

@@ -34,6 +34,13 @@ export class LiveChannel {
     return this;
   }
 
+  /** Send a message on the socket (a signal); false when it is not open. */
+  send(message) {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
   stop() {
     this.stopped = true;
     clearInterval(this.pinger);

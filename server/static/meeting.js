@@ -2,6 +2,7 @@
 
 import { CaptureWindow } from "/static/captures.js";
 import { InvitePanel } from "/static/invite.js";
+import { VideoCall, bindControls } from "/static/video.js";
 import { LiveChannel, api, format, pageStrings } from "/static/live.js";
 
 const T = pageStrings();
@@ -44,7 +45,34 @@ function setGuest(key, tone) {
   badge.className = `badge ${tone}`;
 }
 
+// The call with the guest: only the meeting's own host is in it.
+let call = null;
+if (meeting.is_host && meeting.state !== "ended") {
+  call = new VideoCall({
+    setup: async () => {
+      const result = await api(`/api/v1/meetings/${meeting.id}/call`);
+      if (!result.ok) throw new Error(result.data?.error?.message || "call setup failed");
+      return result.data;
+    },
+    send: (message) => channel !== null && channel.send(message),
+    polite: false,
+    firstPeer: "guests",
+    stage: $("video-stage"),
+    onStatus: () => {},
+  });
+  bindControls(call, T, $("video-status"));
+  $("ask-camera").addEventListener("click", () => {
+    call.signal("ask-camera");
+    $("video-status").textContent = T["video.asked"];
+  });
+}
+
 function apply(event) {
+  if (event.type === "signal") {
+    if (call) call.receive(event);
+    return;
+  }
+  if (event.type === "signal.refused") return;
   addEvent(event);
   window_.apply(event);
   invite.apply(event);
@@ -60,6 +88,7 @@ function ended(by, at) {
   $("end-meeting").hidden = true;
   window_.ended();
   invite.ended();
+  if (call) call.end();
   const banner = $("ended-banner");
   banner.textContent = by === "guest" ? T["meeting.js.ended_by_guest"] : by === "host" ? T["meeting.js.ended_by_host"] : T["meeting.js.ended"];
   banner.hidden = false;
@@ -120,6 +149,12 @@ if (meeting.state === "ended") {
         return;
       }
       $("connection-state").textContent = state === "reconnecting" ? T["meeting.js.reconnecting"] : "";
+      if (state === "open" && call) {
+        // First time: set up and greet; after a reconnect: greet again, as
+        // signals sent while the socket was down are lost.
+        if (!call.starting) call.start().catch((error) => console.warn("video", error));
+        else call.greet();
+      }
     },
   }).start(lastId);
 }

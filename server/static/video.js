@@ -1,0 +1,320 @@
+// The meeting's camera video: one peer-to-peer connection between the host
+// and the guest, signaled over the meeting's live socket.
+//
+// Negotiation follows the "perfect negotiation" pattern: either side may
+// offer at any time (a camera turned on later, an ICE restart), and when
+// both offer at once the polite side (the guest) gives way. Each page has a
+// session id; a hello carries it, and every other message names both
+// sessions, so messages meant for a page that has since reloaded are
+// dropped instead of confusing the new one.
+
+const CAMERA = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24 } };
+
+function newSession() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class VideoCall {
+  /**
+   * @param {object} o
+   * @param {() => Promise<object>} o.setup   resolves to {peer, ice_servers, audio}
+   * @param {(message: object) => boolean} o.send  sends on the live socket
+   * @param {boolean} o.polite                 the guest is polite, the host is not
+   * @param {string} o.firstPeer               whom to greet first ("host" or "guests")
+   * @param {HTMLElement} o.stage              holds video.local and video.remote; gets data-* state
+   * @param {(key: string) => void} o.onStatus  a status key: connecting, connected, ...
+   * @param {(kind: string, data: object) => void} [o.onSignal]  camera requests etc.
+   */
+  constructor({ setup, send, polite, firstPeer, stage, onStatus, onSignal = () => {} }) {
+    Object.assign(this, { setupCall: setup, sendRaw: send, polite, firstPeer, stage, onStatus, onSignal });
+    this.local = stage.querySelector("video.local");
+    this.remote = stage.querySelector("video.remote");
+    this.session = newSession();
+    this.peer = null; // who the other side is ("host", "guest-17")
+    this.peerSession = null;
+    this.pc = null;
+    this.stream = null; // our camera
+    this.cameraOn = false;
+    this.facing = "user";
+    this.queue = Promise.resolve();
+    this.ended = false;
+  }
+
+  /** Set up (ICE servers, camera) and greet the other side; once. */
+  start() {
+    this.starting ??= (async () => {
+      this.config = await this.setupCall();
+      // Voice is on the phone; with no audio to play, a muted video may autoplay.
+      this.remote.muted = !this.config.audio;
+      await this.startCamera();
+      this.greet();
+    })();
+    return this.starting;
+  }
+
+  /** Say hello (again): on start and whenever the live socket reconnects. */
+  greet() {
+    if (this.ended || !this.config) return;
+    this.sendRaw({
+      type: "signal",
+      to: this.peer || this.firstPeer,
+      data: { kind: "hello", session: this.session, to_session: this.peerSession },
+    });
+  }
+
+  signal(kind, extra = {}) {
+    if (!this.peer || this.ended) return;
+    this.sendRaw({
+      type: "signal",
+      to: this.peer,
+      data: { kind, session: this.session, to_session: this.peerSession, ...extra },
+    });
+  }
+
+  /** A signal from the live socket; handled one at a time, in order. */
+  receive(message) {
+    this.queue = this.queue.then(() => this.handle(message)).catch((error) => console.warn("signal", error));
+  }
+
+  async handle({ from, data }) {
+    if (this.ended || !data) return;
+    if (data.kind === "hello") return this.hello(from, data);
+    // Only the current other page, writing to this page.
+    if (from !== this.peer || data.session !== this.peerSession || data.to_session !== this.session) return;
+    if (data.kind === "description") await this.description(data.description);
+    else if (data.kind === "candidate") await this.candidate(data.candidate);
+    else if (data.kind === "camera") this.setRemoteCamera(Boolean(data.on));
+    else if (data.kind === "bye") this.peerGone();
+    else this.onSignal(data.kind, data);
+  }
+
+  hello(from, data) {
+    if (from === this.peer && data.session === this.peerSession) return;
+    // A new page on the other side: a fresh connection with it. Greet it
+    // back first, so it knows this page before any offer arrives.
+    this.peer = from;
+    this.peerSession = data.session;
+    this.greet();
+    this.connect();
+  }
+
+  connect() {
+    this.closePc();
+    const pc = new RTCPeerConnection({ iceServers: this.config.ice_servers });
+    this.pc = pc;
+    this.makingOffer = false;
+    this.ignoreOffer = false;
+    this.answerPending = false;
+    pc.addEventListener("negotiationneeded", async () => {
+      try {
+        this.makingOffer = true;
+        await pc.setLocalDescription();
+        this.signal("description", { description: pc.localDescription.toJSON() });
+      } catch (error) {
+        console.warn("offer", error);
+      } finally {
+        this.makingOffer = false;
+      }
+    });
+    pc.addEventListener("icecandidate", ({ candidate }) => {
+      this.signal("candidate", { candidate: candidate ? candidate.toJSON() : null });
+    });
+    pc.addEventListener("track", ({ track, streams }) => {
+      this.remote.srcObject = streams[0] || new MediaStream([track]);
+      this.stage.dataset.remoteVideo = "on";
+      track.addEventListener("ended", () => {
+        this.stage.dataset.remoteVideo = "off";
+      });
+    });
+    pc.addEventListener("iceconnectionstatechange", () => {
+      // A phone switching networks: gather new candidates and carry on.
+      if (pc.iceConnectionState === "failed") pc.restartIce();
+    });
+    pc.addEventListener("connectionstatechange", () => this.connectionChanged(pc));
+    this.senders = {};
+    for (const track of this.stream ? this.stream.getTracks() : []) {
+      if (track.readyState === "live") this.senders[track.kind] = pc.addTrack(track, this.stream);
+    }
+    this.setState("connecting");
+  }
+
+  connectionChanged(pc) {
+    if (pc !== this.pc) return;
+    const state = pc.connectionState;
+    if (state === "connected") {
+      this.setState("connected");
+      this.signal("camera", { on: this.cameraOn });
+    } else if (state === "disconnected") {
+      this.setState("reconnecting");
+    } else if (state === "failed") {
+      this.setState("failed");
+      pc.restartIce();
+    } else if (state === "connecting" || state === "new") {
+      this.setState("connecting");
+    }
+  }
+
+  async description(description) {
+    const pc = this.pc;
+    if (!pc) return;
+    const ready = !this.makingOffer && (pc.signalingState === "stable" || this.answerPending);
+    const collision = description.type === "offer" && !ready;
+    this.ignoreOffer = !this.polite && collision;
+    if (this.ignoreOffer) return;
+    this.answerPending = description.type === "answer";
+    await pc.setRemoteDescription(description);
+    this.answerPending = false;
+    if (description.type === "offer") {
+      await pc.setLocalDescription();
+      this.signal("description", { description: pc.localDescription.toJSON() });
+    }
+  }
+
+  async candidate(candidate) {
+    if (!this.pc) return;
+    try {
+      await this.pc.addIceCandidate(candidate || undefined);
+    } catch (error) {
+      if (!this.ignoreOffer) throw error;
+    }
+  }
+
+  setState(state) {
+    this.stage.dataset.state = state;
+    this.onStatus(state);
+  }
+
+  setRemoteCamera(on) {
+    this.stage.dataset.remoteCamera = on ? "on" : "off";
+  }
+
+  peerGone() {
+    this.closePc();
+    this.peer = null;
+    this.peerSession = null;
+    this.remote.srcObject = null;
+    this.stage.dataset.remoteVideo = "off";
+    this.setState("waiting");
+  }
+
+  closePc() {
+    if (this.pc) {
+      this.pc.close();
+      this.pc = null;
+    }
+  }
+
+  // -- our camera ------------------------------------------------------------
+
+  async startCamera() {
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({
+        video: { ...CAMERA, facingMode: this.facing },
+        audio: Boolean(this.config.audio),
+      });
+      if (this.ended) {
+        for (const track of stream.getTracks()) track.stop();
+        return;
+      }
+      this.useStream(stream);
+      this.stage.dataset.camera = "on";
+      this.cameraOn = true;
+    } catch (error) {
+      // Denied, no camera, or in use elsewhere: the call goes on without
+      // our picture, and the page says why and offers to try again.
+      this.stage.dataset.camera = error && error.name === "NotAllowedError" ? "denied" : "missing";
+      this.cameraOn = false;
+    }
+    this.signal("camera", { on: this.cameraOn });
+  }
+
+  useStream(stream) {
+    const old = this.stream;
+    this.stream = stream;
+    this.local.srcObject = stream;
+    if (this.pc) {
+      for (const track of stream.getTracks()) {
+        // The same sender, a new track: no renegotiation. A first track of
+        // its kind (the camera allowed only now) is added, and negotiated.
+        const sender = this.senders[track.kind];
+        if (sender) sender.replaceTrack(track);
+        else this.senders[track.kind] = this.pc.addTrack(track, stream);
+      }
+    }
+    if (old) for (const track of old.getTracks()) if (!stream.getTracks().includes(track)) track.stop();
+  }
+
+  /** Camera off stops it (the camera light goes out); on starts it again. */
+  async setCamera(on) {
+    if (on === this.cameraOn) return;
+    if (!on) {
+      for (const track of this.stream ? this.stream.getVideoTracks() : []) track.stop();
+      if (this.pc && this.senders.video) await this.senders.video.replaceTrack(null);
+      this.cameraOn = false;
+      this.stage.dataset.camera = "off";
+      this.signal("camera", { on: false });
+      return;
+    }
+    await this.startCamera();
+  }
+
+  async switchCamera() {
+    this.facing = this.facing === "user" ? "environment" : "user";
+    if (this.cameraOn) {
+      this.cameraOn = false;
+      await this.startCamera();
+    }
+  }
+
+  /** Leave the call: every connection closed, every camera stopped. */
+  end() {
+    if (this.ended) return;
+    this.signal("bye");
+    this.ended = true;
+    this.closePc();
+    for (const track of this.stream ? this.stream.getTracks() : []) track.stop();
+    this.local.srcObject = null;
+    this.remote.srcObject = null;
+    this.cameraOn = false;
+    this.stage.dataset.camera = "off";
+    this.stage.dataset.remoteVideo = "off";
+    this.setState("ended");
+  }
+}
+
+/**
+ * The camera buttons under a stage (camera on/off, switch, retry) and its
+ * status line, kept in step with the call's state.
+ */
+export function bindControls(call, T, status) {
+  const $ = (id) => document.getElementById(id);
+  const toggle = $("camera-toggle");
+  const switcher = $("camera-switch");
+  const retry = $("camera-retry");
+  const note = $("camera-note");
+  const stage = call.stage;
+  const render = () => {
+    const camera = stage.dataset.camera;
+    const on = camera === "on";
+    const trouble = camera === "denied" || camera === "missing";
+    toggle.setAttribute("aria-pressed", String(on));
+    toggle.textContent = on ? toggle.dataset.on : toggle.dataset.off;
+    toggle.hidden = trouble || camera === "starting";
+    retry.hidden = !trouble;
+    note.hidden = !trouble;
+    note.textContent = trouble ? T[`video.camera_${camera}`] : "";
+    switcher.disabled = !on;
+  };
+  new MutationObserver(render).observe(stage, { attributes: true });
+  toggle.addEventListener("click", () => call.setCamera(stage.dataset.camera !== "on"));
+  retry.addEventListener("click", () => call.setCamera(true));
+  switcher.addEventListener("click", () => call.switchCamera());
+  call.onStatus = (state) => {
+    status.textContent = T[`video.state.${state}`] || "";
+    // Front and back cameras: only worth a button where there are two.
+    navigator.mediaDevices?.enumerateDevices?.().then((devices) => {
+      switcher.hidden = devices.filter((d) => d.kind === "videoinput").length < 2;
+    });
+  };
+  render();
+}

@@ -1,0 +1,108 @@
+"""The meeting's camera video in real browsers with fake cameras: a guest on
+a phone-sized page and the host at the console see each other, peer to peer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import console_host, type_number
+from tests.test_meeting_browser import PHONE, get_number
+
+pytestmark = pytest.mark.browser
+
+# Frames decoded by a <video> within 10 s, counted with requestVideoFrameCallback.
+COUNT_FRAMES = """([selector, wanted]) => new Promise((resolve) => {
+  const video = document.querySelector(selector);
+  let seen = 0;
+  const timer = setTimeout(() => resolve(seen), 10000);
+  const step = () => {
+    seen += 1;
+    if (seen >= wanted) { clearTimeout(timer); resolve(seen); }
+    else video.requestVideoFrameCallback(step);
+  };
+  video.requestVideoFrameCallback(step);
+})"""
+
+
+def frames(page, selector: str = "#remote-video", wanted: int = 10) -> int:
+    return page.evaluate(COUNT_FRAMES, [selector, wanted])
+
+
+@pytest.fixture
+def connected(new_page, live_server):
+    """A guest on /join and a host, connected by the number, both on the call."""
+    guest = new_page(**PHONE)
+    guest.goto(live_server.url + "/join")
+    host = console_host(new_page, live_server)
+    type_number(host, get_number(guest))
+    expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
+    expect(guest.get_by_role("heading", name="担当者とつながりました")).to_be_visible()
+    return guest, host
+
+
+def test_guest_and_host_see_each_others_camera(connected):
+    guest, host = connected
+
+    for page in (guest, host):
+        expect(page.locator("#video-stage")).to_have_attribute("data-state", "connected")
+        expect(page.locator("#video-status")).to_have_text("ビデオ接続中")
+        assert frames(page) >= 10  # the picture moves, not one frozen frame
+        assert page.evaluate("document.getElementById('remote-video').videoWidth") > 0
+
+
+def test_a_camera_turned_off_is_shown_off_on_the_other_side_and_comes_back(connected):
+    guest, host = connected
+    expect(guest.locator("#video-stage")).to_have_attribute("data-state", "connected")
+
+    host.get_by_role("button", name="カメラをオフにする").click()
+
+    expect(host.locator("#video-stage")).to_have_attribute("data-camera", "off")
+    expect(host.get_by_role("button", name="カメラをオンにする")).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    # The camera itself is stopped (its light goes out), not just hidden.
+    assert host.evaluate(
+        "document.getElementById('local-video').srcObject.getVideoTracks()"
+        ".every(t => t.readyState === 'ended')"
+    )
+    expect(guest.locator("#video-stage")).to_have_attribute("data-remote-camera", "off")
+    expect(guest.get_by_text("相手のカメラはオフです")).to_be_visible()
+
+    host.get_by_role("button", name="カメラをオンにする").click()
+
+    expect(guest.locator("#video-stage")).to_have_attribute("data-remote-camera", "on")
+    assert frames(guest) >= 10
+
+
+def test_the_host_asks_and_the_guest_turns_the_camera_on(connected):
+    guest, host = connected
+    expect(guest.locator("#video-stage")).to_have_attribute("data-state", "connected")
+    guest.get_by_role("button", name="カメラをオフにする").click()
+    expect(host.locator("#video-stage")).to_have_attribute("data-remote-camera", "off")
+
+    host.get_by_role("button", name="お客様にカメラを依頼").click()
+
+    expect(guest.get_by_text("担当者がカメラをオンにするよう依頼しています。")).to_be_visible()
+    guest.locator("#camera-asked").get_by_role("button", name="カメラをオンにする").click()
+    expect(host.locator("#video-stage")).to_have_attribute("data-remote-camera", "on")
+    assert frames(host) >= 10
+
+
+def test_ending_closes_both_connections_and_stops_both_cameras(connected):
+    guest, host = connected
+    for page in (guest, host):
+        expect(page.locator("#video-stage")).to_have_attribute("data-state", "connected")
+        page.evaluate(
+            "window.cameraTracks = document.getElementById('local-video').srcObject.getTracks()"
+        )
+
+    host.get_by_role("button", name="ミーティングを終了").click()
+
+    expect(guest.get_by_role("heading", name="終了しました")).to_be_visible()
+    for page in (guest, host):
+        expect(page.locator("#video-stage")).to_have_attribute("data-state", "ended")
+        assert page.evaluate("window.cameraTracks.every(t => t.readyState === 'ended')")
+        assert page.evaluate("document.getElementById('remote-video').srcObject") is None
