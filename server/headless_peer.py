@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import secrets
 import time
 from typing import Any
@@ -39,6 +40,8 @@ from aiortc import (
 )
 from aiortc.sdp import candidate_from_sdp
 from websockets.asyncio.client import ClientConnection, connect
+
+log = logging.getLogger("tsunagu.headless_peer")
 
 
 class TestPattern(VideoStreamTrack):
@@ -127,7 +130,10 @@ class HeadlessPeer:
         async for raw in self._socket:
             message = json.loads(raw)
             if message.get("type") == "signal" and message.get("from") == "host":
-                await self._handle(message["data"])
+                try:
+                    await self._handle(message["data"])
+                except Exception:  # one bad message must not end the call
+                    log.exception("could not handle a signal")
 
     async def _handle(self, data: dict[str, Any]) -> None:
         if data.get("kind") == "hello":
@@ -209,5 +215,7 @@ class HeadlessPeer:
         await self._close_pc()
         for task in self._tasks:
             task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
         if self._socket is not None:
             await self._socket.close()

@@ -82,6 +82,7 @@ async def receive_pings(
     """Answer pings and pass signals on until the client goes away, falls
     silent, or (console sockets) is no longer logged in."""
     checked = anyio.current_time()
+    budget = signaling.Budget()
     while True:
         with anyio.fail_after(IDLE_TIMEOUT):
             message = await receive_message(websocket)
@@ -89,7 +90,7 @@ async def receive_pings(
         if kind == "ping":
             await send_json(websocket, {"type": "pong"})
         elif kind == "signal" and message is not None:
-            answer = await on_signal(message)
+            answer = await _signal(on_signal, budget, message)
             if answer is not None:
                 await send_json(websocket, answer)
         if still_allowed is not None and anyio.current_time() - checked > RECHECK_EVERY:
@@ -97,6 +98,18 @@ async def receive_pings(
             if not await still_allowed():
                 await websocket.close(code=UNAUTHORIZED)
                 return
+
+
+async def _signal(
+    on_signal: Handler, budget: signaling.Budget, message: dict[str, Any]
+) -> dict[str, Any] | None:
+    if not budget.take():
+        return {"type": "signal.refused", "reason": "too_many"}
+    try:
+        return await on_signal(message)
+    except Exception:  # a bug, or the database gone: refuse, keep the socket
+        log.exception("could not relay a signal")
+        return {"type": "signal.refused", "reason": "unavailable"}
 
 
 class Sent:

@@ -20,12 +20,14 @@ Client to server::
 Server to client::
 
     {"type": "signal", "from": "guest-17", "meeting_id": 7, "data": {...}}
-    {"type": "signal.refused", "reason": "meeting_ended" | "not_in_meeting" | "invalid"}
+    {"type": "signal.refused", "reason": "meeting_ended" | "not_in_meeting" | "invalid"
+                                         | "too_many"}
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from starlette.applications import Starlette
@@ -58,8 +60,27 @@ def _valid(data: object) -> bool:
         return False
     try:
         return len(json.dumps(data)) <= MAX_DATA_BYTES
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return False
+
+
+class Budget:
+    """How many signals one socket may send: a token bucket. A connection's
+    set-up is a few dozen; a flood would fill the other side's queue."""
+
+    def __init__(self, rate: float = 50.0, burst: float = 200.0) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 async def relay(

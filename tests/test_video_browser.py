@@ -106,3 +106,38 @@ def test_ending_closes_both_connections_and_stops_both_cameras(connected):
         expect(page.locator("#video-stage")).to_have_attribute("data-state", "ended")
         assert page.evaluate("window.cameraTracks.every(t => t.readyState === 'ended')")
         assert page.evaluate("document.getElementById('remote-video').srcObject") is None
+
+
+def test_a_guest_who_reloads_is_back_on_video(connected):
+    guest, host = connected
+    expect(guest.locator("#video-stage")).to_have_attribute("data-state", "connected")
+
+    guest.reload()  # a new page, a new session: a fresh connection with the host
+
+    expect(guest.get_by_role("heading", name="担当者とつながりました")).to_be_visible()
+    for page in (guest, host):
+        expect(page.locator("#video-stage")).to_have_attribute("data-state", "connected")
+        assert frames(page) >= 10
+
+
+def test_a_guest_who_came_by_sms_link_is_on_video_too(new_page, live_server):
+    host = console_host(new_page, live_server)
+    host.get_by_label("お客様の携帯電話番号").fill("090-5000-0001")
+    host.get_by_role("button", name="SMS を送って開始").click()
+    expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
+    meeting_url = host.url
+    host.get_by_role("navigation").get_by_role("link", name="SMS 送信箱").click()
+    link = (
+        host.locator("table.outbox tbody tr")
+        .first.get_by_role("link", name="リンクを開く")
+        .get_attribute("href")
+    )
+    host.goto(meeting_url)
+    guest = new_page(**PHONE)
+    guest.goto(link)
+    guest.get_by_role("checkbox").check()
+    guest.get_by_role("button", name="参加する").click()
+
+    for page in (guest, host):
+        expect(page.locator("#video-stage")).to_have_attribute("data-state", "connected")
+        assert frames(page) >= 10

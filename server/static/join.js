@@ -20,6 +20,7 @@ const LINK_GUEST = link ? `tsunagu.link_guest.${link.meeting_id}` : null;
 let channel = null;
 let countdown = null;
 let call = null;
+let retrying = null;
 
 function show(name) {
   for (const section of sections) $(section).hidden = section !== name;
@@ -133,8 +134,8 @@ function listen() {
       if (!$("connected").hidden) {
         $("connection-state").textContent = state === "reconnecting" ? T["join.js.reconnecting"] : "";
       }
-      // Signals sent while the socket was down are lost: greet the host again.
-      if (state === "open" && call) call.greet();
+      // Signals sent while the socket was down are lost: start over if needed.
+      if (state === "open" && call) call.resync();
     },
     onEvent: (event) => {
       if (event.type === "signal") {
@@ -142,8 +143,14 @@ function listen() {
         return;
       }
       if (event.type === "signal.refused") {
-        // Sent a moment before the server had us in the meeting: once more.
-        if (event.reason === "not_in_meeting" && call) setTimeout(() => call && call.greet(), 1000);
+        // Sent a moment before the server had us in the meeting: once more
+        // (one retry pending at a time, however many signals were refused).
+        if (event.reason === "not_in_meeting" && call && !retrying) {
+          retrying = setTimeout(() => {
+            retrying = null;
+            if (call) call.restart();
+          }, 1000);
+        }
         return;
       }
       // Joined by the number (or, on a meeting waiting for a link, added to it).

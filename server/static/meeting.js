@@ -150,10 +150,10 @@ if (meeting.state === "ended") {
       }
       $("connection-state").textContent = state === "reconnecting" ? T["meeting.js.reconnecting"] : "";
       if (state === "open" && call) {
-        // First time: set up and greet; after a reconnect: greet again, as
-        // signals sent while the socket was down are lost.
+        // First time: set up and greet; after a reconnect, start over if
+        // the call is not up (signals sent while the socket was down are lost).
         if (!call.starting) call.start().catch((error) => console.warn("video", error));
-        else call.greet();
+        else call.resync();
       }
     },
   }).start(lastId);

@@ -8,6 +8,7 @@
 // sessions, so messages meant for a page that has since reloaded are
 // dropped instead of confusing the new one.
 
+const WATCHDOG_MS = 15000;
 const CAMERA = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24 } };
 
 function newSession() {
@@ -71,13 +72,32 @@ export class VideoCall {
     });
   }
 
-  /** A signal from the live socket; handled one at a time, in order. */
+  /** A signal from the live socket; handled one at a time, in order, and
+   * only once set-up is done (a hello may come while it is under way). */
   receive(message) {
-    this.queue = this.queue.then(() => this.handle(message)).catch((error) => console.warn("signal", error));
+    this.queue = this.queue
+      .then(() => this.starting)
+      .then(() => this.handle(message))
+      .catch((error) => console.warn("signal", error));
+  }
+
+  /** After the live socket reconnected: signals sent meanwhile are lost,
+   * so a call that is not up starts over with a new session. */
+  resync() {
+    if (!this.config || this.ended || this.stage.dataset.state === "connected") return;
+    this.restart();
+  }
+
+  /** A new session: the other side sees a new page and connects afresh. */
+  restart() {
+    this.session = newSession();
+    this.peerSession = null;
+    this.closePc();
+    this.greet();
   }
 
   async handle({ from, data }) {
-    if (this.ended || !data) return;
+    if (this.ended || !data || !this.config) return;
     if (data.kind === "hello") return this.hello(from, data);
     // Only the current other page, writing to this page.
     if (from !== this.peer || data.session !== this.peerSession || data.to_session !== this.session) return;
@@ -102,6 +122,12 @@ export class VideoCall {
     this.closePc();
     const pc = new RTCPeerConnection({ iceServers: this.config.ice_servers });
     this.pc = pc;
+    // A connection that has not come up after a while starts over, rather
+    // than leaving both sides "connecting" for ever.
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => {
+      if (pc === this.pc && pc.connectionState !== "connected") this.restart();
+    }, WATCHDOG_MS);
     this.makingOffer = false;
     this.ignoreOffer = false;
     this.answerPending = false;
@@ -132,8 +158,14 @@ export class VideoCall {
     });
     pc.addEventListener("connectionstatechange", () => this.connectionChanged(pc));
     this.senders = {};
-    for (const track of this.stream ? this.stream.getTracks() : []) {
-      if (track.readyState === "live") this.senders[track.kind] = pc.addTrack(track, this.stream);
+    // Only the impolite side (the host) starts negotiating; the polite one
+    // attaches its camera to the first offer it answers. Both offering at
+    // once at the start, though perfect negotiation resolves it, leaves
+    // Chromium's rolled-back side without ICE candidates now and then.
+    if (!this.polite) {
+      this.attachTracks();
+      // No camera here: still offer, to receive the guest's.
+      if (!this.senders.video) pc.addTransceiver("video", { direction: "recvonly" });
     }
     this.setState("connecting");
   }
@@ -157,6 +189,7 @@ export class VideoCall {
   async description(description) {
     const pc = this.pc;
     if (!pc) return;
+    // Each await below may find this connection replaced: stop if so.
     const ready = !this.makingOffer && (pc.signalingState === "stable" || this.answerPending);
     const collision = description.type === "offer" && !ready;
     this.ignoreOffer = !this.polite && collision;
@@ -164,8 +197,11 @@ export class VideoCall {
     this.answerPending = description.type === "answer";
     await pc.setRemoteDescription(description);
     this.answerPending = false;
+    if (pc !== this.pc) return;
     if (description.type === "offer") {
+      this.attachTracks(); // our camera goes out in this answer
       await pc.setLocalDescription();
+      if (pc !== this.pc) return;
       this.signal("description", { description: pc.localDescription.toJSON() });
     }
   }
@@ -198,6 +234,7 @@ export class VideoCall {
   }
 
   closePc() {
+    clearTimeout(this.watchdog);
     if (this.pc) {
       this.pc.close();
       this.pc = null;
@@ -228,19 +265,29 @@ export class VideoCall {
     this.signal("camera", { on: this.cameraOn });
   }
 
+  /** Send our live tracks: on the sender of their kind (a new track on it
+   * needs no renegotiation), or, for a first track of a kind, a new one
+   * (the camera allowed only now; perfect negotiation handles the offer). */
+  attachTracks() {
+    if (!this.pc || !this.stream) return;
+    for (const track of this.stream.getTracks()) {
+      if (track.readyState !== "live") continue;
+      const sender = this.senders[track.kind];
+      if (sender) {
+        if (sender.track !== track) sender.replaceTrack(track);
+      } else {
+        this.senders[track.kind] = this.pc.addTrack(track, this.stream);
+      }
+    }
+  }
+
   useStream(stream) {
     const old = this.stream;
     this.stream = stream;
     this.local.srcObject = stream;
-    if (this.pc) {
-      for (const track of stream.getTracks()) {
-        // The same sender, a new track: no renegotiation. A first track of
-        // its kind (the camera allowed only now) is added, and negotiated.
-        const sender = this.senders[track.kind];
-        if (sender) sender.replaceTrack(track);
-        else this.senders[track.kind] = this.pc.addTrack(track, stream);
-      }
-    }
+    // The polite side attaches when it answers; before its first answer
+    // there is nothing to attach to.
+    if (this.pc && (!this.polite || this.pc.remoteDescription)) this.attachTracks();
     if (old) for (const track of old.getTracks()) if (!stream.getTracks().includes(track)) track.stop();
   }
 
@@ -259,9 +306,15 @@ export class VideoCall {
   }
 
   async switchCamera() {
-    this.facing = this.facing === "user" ? "environment" : "user";
-    if (this.cameraOn) {
-      this.cameraOn = false;
+    if (!this.cameraOn) return;
+    const previous = this.facing;
+    this.facing = previous === "user" ? "environment" : "user";
+    // Many phones open one camera at a time: let go of this one first.
+    for (const track of this.stream ? this.stream.getVideoTracks() : []) track.stop();
+    this.cameraOn = false;
+    await this.startCamera();
+    if (!this.cameraOn) {
+      this.facing = previous; // that camera would not open: back to this one
       await this.startCamera();
     }
   }
@@ -271,6 +324,7 @@ export class VideoCall {
     if (this.ended) return;
     this.signal("bye");
     this.ended = true;
+    clearTimeout(this.watchdog);
     this.closePc();
     for (const track of this.stream ? this.stream.getTracks() : []) track.stop();
     this.local.srcObject = null;
