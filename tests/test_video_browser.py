@@ -141,3 +141,38 @@ def test_a_guest_who_came_by_sms_link_is_on_video_too(new_page, live_server):
     for page in (guest, host):
         expect(page.locator("#video-stage")).to_have_attribute("data-state", "connected")
         assert frames(page) >= 10
+
+
+# Before the page's scripts: a camera the person refuses, until told otherwise.
+REFUSE_CAMERA = """
+const realGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+window.refuseCamera = true;
+navigator.mediaDevices.getUserMedia = (constraints) => window.refuseCamera
+  ? Promise.reject(new DOMException("Permission denied", "NotAllowedError"))
+  : realGetUserMedia(constraints);
+"""
+
+
+def test_a_guest_who_refused_the_camera_is_told_how_and_can_try_again(new_page, live_server):
+    guest = new_page(**PHONE)
+    guest.add_init_script(REFUSE_CAMERA)
+    guest.goto(live_server.url + "/join")
+    host = console_host(new_page, live_server)
+    type_number(host, get_number(guest))
+    expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
+
+    expect(guest.locator("#camera-note")).to_contain_text("カメラの使用が許可されていません")
+    retry = guest.get_by_role("button", name="もう一度カメラを試す")
+    expect(retry).to_be_visible()
+    # The call still comes up; with nothing from the guest, the host's own
+    # camera takes the large area, and the guest sees the host.
+    expect(host.locator("#video-stage")).to_have_attribute("data-state", "connected")
+    expect(host.locator("#video-stage")).to_have_attribute("data-remote-video", "off")
+    assert frames(guest) >= 10
+
+    guest.evaluate("window.refuseCamera = false")  # allowed in the browser's settings
+    retry.click()
+
+    expect(guest.locator("#camera-note")).to_be_hidden()
+    expect(host.locator("#video-stage")).to_have_attribute("data-remote-video", "on")
+    assert frames(host) >= 10
