@@ -86,6 +86,16 @@ test_settings.__test__ = False  # type: ignore[attr-defined]
 
 
 @pytest.fixture
+def settings_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
+    """An environment for ``Settings.from_env``: a throwaway data dir plus ``values``."""
+
+    def make(**values: str) -> dict[str, str]:
+        return {"TSUNAGU_DATA_DIR": str(tmp_path / "env-data"), **values}
+
+    return make
+
+
+@pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return test_settings(tmp_path / "data", database_url)
 

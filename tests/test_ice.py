@@ -12,23 +12,15 @@ from server.ice import ice_servers, turn_credentials
 from server.settings import Settings, SettingsError
 
 
-@pytest.fixture
-def env(tmp_path):
-    def make(**values: str) -> dict[str, str]:
-        return {"TSUNAGU_DATA_DIR": str(tmp_path), **values}
-
-    return make
-
-
-def test_nothing_external_by_default(env):
-    settings = Settings.from_env(env())
+def test_nothing_external_by_default(settings_env):
+    settings = Settings.from_env(settings_env())
     assert ice_servers(settings, "guest-1") == []
     assert settings.video_audio is False
 
 
-def test_turn_credentials_follow_coturns_rest_scheme(env):
+def test_turn_credentials_follow_coturns_rest_scheme(settings_env):
     settings = Settings.from_env(
-        env(
+        settings_env(
             TSUNAGU_STUN_URLS="stun:stun.example.jp:3478",
             TSUNAGU_TURN_URLS="turn:turn.example.jp:3478?transport=udp, turns:turn.example.jp:5349",
             TSUNAGU_TURN_SECRET="north",
@@ -65,6 +57,6 @@ def test_each_participant_gets_their_own_credential():
         ({"TSUNAGU_VIDEO_AUDIO": "maybe"}, "TSUNAGU_VIDEO_AUDIO"),
     ],
 )
-def test_wrong_ice_settings_are_named(env, values, named):
+def test_wrong_ice_settings_are_named(settings_env, values, named):
     with pytest.raises(SettingsError, match=named):
-        Settings.from_env(env(**values))
+        Settings.from_env(settings_env(**values))

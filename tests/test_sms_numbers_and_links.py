@@ -134,20 +134,12 @@ def test_the_body_names_the_sender_and_carries_the_link_and_its_validity():
     assert compose("", link, 30).startswith("【つなぐ】")
 
 
-@pytest.fixture
-def env(tmp_path):
-    def make(**values: str) -> dict[str, str]:
-        return {"TSUNAGU_DATA_DIR": str(tmp_path), **values}
-
-    return make
+def test_without_twilio_credentials_sms_go_to_the_outbox(settings_env):
+    assert not Settings.from_env(settings_env()).sms_enabled
 
 
-def test_without_twilio_credentials_sms_go_to_the_outbox(env):
-    assert not Settings.from_env(env()).sms_enabled
-
-
-def test_twilio_needs_all_its_settings_and_a_public_url(env):
-    full = env(
+def test_twilio_needs_all_its_settings_and_a_public_url(settings_env):
+    full = settings_env(
         TWILIO_ACCOUNT_SID="AC123",
         TWILIO_AUTH_TOKEN="secret",
         TWILIO_FROM="+15005550006",
@@ -162,9 +154,9 @@ def test_twilio_needs_all_its_settings_and_a_public_url(env):
         Settings.from_env({k: v for k, v in full.items() if k != "TSUNAGU_PUBLIC_URL"})
 
 
-def test_sms_countries_are_read_as_region_codes(env):
-    settings = Settings.from_env(env(TSUNAGU_SMS_COUNTRIES="jp, us"))
+def test_sms_countries_are_read_as_region_codes(settings_env):
+    settings = Settings.from_env(settings_env(TSUNAGU_SMS_COUNTRIES="jp, us"))
     assert settings.sms_countries == ("JP", "US")
     assert settings.sms_region == "JP"
     with pytest.raises(SettingsError, match="unknown: XX"):
-        Settings.from_env(env(TSUNAGU_SMS_COUNTRIES="JP,XX"))
+        Settings.from_env(settings_env(TSUNAGU_SMS_COUNTRIES="JP,XX"))
