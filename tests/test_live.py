@@ -4,8 +4,10 @@ server instances sharing Redis."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import AsyncIterator
 
 import anyio
 import httpx
@@ -24,10 +26,23 @@ class Host:
         self.server = server
         self.http = httpx.AsyncClient(base_url=server.url)
 
-    async def log_in(self, password: str) -> None:
-        await self.http.post("/login", data={"username": "admin", "password": password})
+    async def log_in(self, password: str, username: str = "admin") -> None:
+        await self.http.post("/login", data={"username": username, "password": password})
         page = (await self.http.get("/account")).text
         self.http.headers["x-csrf-token"] = re.search(r'csrf-token" content="(\w+)"', page)[1]
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def logged_in(
+        cls, server: LiveServer, username: str = "admin", password: str = ""
+    ) -> AsyncIterator[Host]:
+        """A host logged in (by default the first-run admin), for one test."""
+        console = cls(server)
+        try:
+            await console.log_in(password or server.first_run_password(), username)
+            yield console
+        finally:
+            await console.http.aclose()
 
     async def claim(self, number: str) -> dict:
         response = await self.http.post("/api/v1/meetings", json={"number": number})
@@ -81,10 +96,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 async def host(server):
-    console = Host(server)
-    await console.log_in(server.first_run_password())
-    yield console
-    await console.http.aclose()
+    async with Host.logged_in(server) as console:
+        yield console
 
 
 async def test_the_host_watches_the_guest_arrive_and_leave_as_it_happens(server, host):

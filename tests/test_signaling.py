@@ -4,7 +4,6 @@ between the host and their guest only, and never once the meeting ended."""
 from __future__ import annotations
 
 import json
-import re
 
 import anyio
 import httpx
@@ -26,10 +25,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 async def host(server):
-    console = Host(server)
-    await console.log_in(server.first_run_password())
-    yield console
-    await console.http.aclose()
+    async with Host.logged_in(server) as console:
+        yield console
 
 
 async def next_of(socket, *types: str) -> dict:
@@ -208,25 +205,19 @@ async def test_a_flood_of_signals_is_cut_short_and_the_socket_stays(server, host
 
 async def test_an_admin_looking_on_is_not_in_the_call(server, host):
     issued, meeting = await in_a_meeting(server, host)
-    async with httpx.AsyncClient(base_url=server.url) as admin_http:
-        await admin_http.post(
-            "/login", data={"username": "admin", "password": server.first_run_password()}
-        )
-        # The first-run admin is this meeting's host; a second admin is not.
-        page = (await admin_http.get("/admin/users")).text
-        token = re.search(r'csrf-token" content="(\w+)"', page)[1]
-        created = await admin_http.post(
-            "/api/v1/users",
-            json={"username": "boss2", "password": "correct horse battery", "role": "admin"},
-            headers={"x-csrf-token": token},
-        )
-        assert created.status_code == 201, created.text
-    other = Host(server)
-    await other.http.post("/login", data={"username": "boss2", "password": "correct horse battery"})
-    setup = await other.http.get(f"/api/v1/meetings/{meeting['id']}/call")
-    guest = await guest_socket(server, issued["guest_token"])
-    await next_of(guest, "meeting.started")
-    async with other.socket(f"/api/v1/meetings/{meeting['id']}/live") as onlooker:
+    # The first-run admin is this meeting's host; a second admin is not.
+    created = await host.http.post(
+        "/api/v1/users",
+        json={"username": "boss2", "password": "correct horse battery", "role": "admin"},
+    )
+    assert created.status_code == 201, created.text
+    async with (
+        Host.logged_in(server, "boss2", "correct horse battery") as other,
+        other.socket(f"/api/v1/meetings/{meeting['id']}/live") as onlooker,
+    ):
+        setup = await other.http.get(f"/api/v1/meetings/{meeting['id']}/call")
+        guest = await guest_socket(server, issued["guest_token"])
+        await next_of(guest, "meeting.started")
         await onlooker.send(signal("guests", session="x"))
         refused = await next_of(onlooker, "signal.refused")
         await guest.send(signal("host", session="g1"))
@@ -240,4 +231,3 @@ async def test_an_admin_looking_on_is_not_in_the_call(server, host):
     assert refused["reason"] == "not_in_meeting"
     assert heard == {"type": "pong"}  # the guest's hello went to the host, not here
     await guest.close()
-    await other.http.aclose()
