@@ -119,6 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="an allowed origin such as https://shop.example (repeat for several)",
     )
+    site_add.add_argument(
+        "--unmask",
+        action="append",
+        default=[],
+        metavar="SELECTOR",
+        help="a CSS selector such as 'input[type=email]' whose typed values the host may see "
+        "(repeat for several; every other typed value is masked on the guest's device)",
+    )
     site_add.set_defaults(command=site_add_command)
     site_list = site_commands.add_parser(
         "list", help="list sites", description="List sites with their keys and origins."
@@ -273,12 +281,20 @@ def token_create_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def site_add_command(settings: Settings, args: argparse.Namespace) -> int:
     async def add(db: AsyncSession, passwords: Passwords) -> Any:
-        return await sites.create_site(db, name=args.name, origins=args.origin, created_by=None)
+        return await sites.create_site(
+            db,
+            name=args.name,
+            origins=args.origin,
+            unmask_selectors=args.unmask,
+            created_by=None,
+        )
 
     site = with_database(settings, add)
     print(f"Site:     {site.name}")
     print(f"Site key: {site.site_key}")
     print(f"Origins:  {', '.join(site.origin_list)}")
+    if site.unmask_selectors:
+        print(f"Unmasked: {', '.join(site.unmask_selectors)}")
     print("Paste this tag into every page of the site:")
     print(f"  {sites.script_tag(site, settings.console_url())}")
     return 0

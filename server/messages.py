@@ -41,6 +41,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "field.token_name": {"ja": "トークン名", "en": "Token name"},
     "field.site_name": {"ja": "サイト名", "en": "Site name"},
     "field.origins": {"ja": "許可するオリジン", "en": "Allowed origins"},
+    "field.unmask_selectors": {
+        "ja": "入力値を表示するフィールド",
+        "en": "Fields whose typed values are shown",
+    },
     # -- login
     "login.title": {"ja": "ログイン", "en": "Log in"},
     "login.lead": {
@@ -196,6 +200,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Paste this tag just before </body> on every page of the site.",
     },
     "site.edit_title": {"ja": "設定を変更", "en": "Settings"},
+    "site.unmask_hint": {
+        "ja": "お客様のスマートフォンでは、画面を撮る前に、入力された値をすべて隠します。"
+        "input[type=email] や #order-id のような CSS セレクタを 1 行に 1 つ書くと、そのフィールドの入力値は担当者に見えます。"
+        "パスワード（「パスワードを表示」で切り替えた後も）、カード番号、セキュリティコード、ワンタイムコード、"
+        "data-tsunagu-mask を付けた要素は、ここに何を書いても表示されません。",
+        "en": "By default every typed value is hidden on the guest's phone before the picture "
+        "is taken. List CSS selectors such as input[type=email] or #order-id, one per line, "
+        "to show what is typed in those fields. Passwords (also after a show-password "
+        "toggle), card numbers, security codes, one-time codes and anything marked "
+        "data-tsunagu-mask are never shown, whatever is listed here.",
+    },
     "site.status_title": {"ja": "公開状態", "en": "Status"},
     "site.disable": {"ja": "このサイトを無効にする", "en": "Disable this site"},
     "site.disable_lead": {
@@ -372,6 +387,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Give the site a name of 1 to 100 characters.",
     },
     "error.site_not_found": {"ja": "サイトが見つかりません。", "en": "No such site."},
+    "error.invalid_unmask_selector": {
+        "ja": "「{selector}」は入力値を表示するフィールドの指定として使えません。input[type=email] や #order-id のような CSS セレクタだけを、1 行に 1 つ、{max_length} 文字以内で書いてください（CSS のルール全体は不要です。{{ }} ; < と制御文字は使えません）。",
+        "en": "“{selector}” cannot be used as a field whose typed value is shown. Write only "
+        "a CSS selector such as input[type=email] or #order-id, one per line, at most "
+        "{max_length} characters (not a whole CSS rule: no {{ }} ; < or control characters).",
+    },
+    "error.too_many_unmask_selectors": {
+        "ja": "入力値を表示するフィールドは {max} 個までです。",
+        "en": "List at most {max} fields whose typed values are shown.",
+    },
     # -- connection numbers and meetings
     "error.invalid_number": {
         "ja": "接続番号は {digits} 桁の数字で入力してください。",

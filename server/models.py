@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -136,6 +137,11 @@ class Site(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    # CSS selectors of the fields whose typed values the snippet shows the
+    # host; every other typed value is masked on the guest's device.
+    unmask_selectors: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
     )
 
     origins: Mapped[list[SiteOrigin]] = relationship(

@@ -1,5 +1,6 @@
-"""Sites: websites that embed the snippet, each with a public key and the
-origins its pages may call the API from."""
+"""Sites: websites that embed the snippet, each with a public key, the
+origins its pages may call the API from, and the fields whose typed values
+the snippet may show the host (unmask selectors)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.errors import ApiError
 from server.models import Site, SiteOrigin, User, utcnow
+from server.payloads import has_control_characters
 
 MAX_ORIGINS = 20
 MAX_ORIGIN_LENGTH = 255  # the column's size, checked after IDNA encoding
 ASCII_LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_UNMASK_SELECTORS = 50
+MAX_UNMASK_SELECTOR_LENGTH = 200
+# A selector never needs these; they mean a whole CSS rule (or markup) was
+# pasted where one selector belongs.
+NOT_IN_SELECTORS = frozenset("{};<")
 
 
 def generate_site_key() -> str:
@@ -112,6 +119,41 @@ def normalize_origins(raw: Iterable[str]) -> list[str]:
     return origins
 
 
+def normalize_unmask_selectors(raw: Iterable[str]) -> list[str]:
+    """The unmask selectors as stored: each stripped, empty lines and
+    repeats dropped, in the order given; or :class:`ApiError`.
+
+    The snippet only ever passes them to ``Element.matches()``, which
+    cannot run code, and skips any the browser finds invalid, so CSS syntax
+    is not parsed here. What is refused is what a person would want to hear
+    about: a selector that is too long, holds control characters, or holds
+    ``{``, ``}``, ``;`` or ``<`` (a whole CSS rule or a tag pasted by mistake).
+    """
+    selectors: dict[str, None] = {}  # ordered, and a repeat is found at once
+    for value in raw:
+        selector = value.strip()
+        if not selector or selector in selectors:
+            continue
+        if (
+            len(selector) > MAX_UNMASK_SELECTOR_LENGTH
+            or has_control_characters(selector)
+            or NOT_IN_SELECTORS.intersection(selector)
+        ):
+            shown = "".join("\ufffd" if has_control_characters(c) else c for c in selector[:80])
+            raise ApiError(
+                422,
+                "invalid_unmask_selector",
+                params={
+                    "selector": shown + ("…" if len(selector) > 80 else ""),
+                    "max_length": MAX_UNMASK_SELECTOR_LENGTH,
+                },
+            )
+        selectors[selector] = None
+        if len(selectors) > MAX_UNMASK_SELECTORS:
+            raise ApiError(422, "too_many_unmask_selectors", params={"max": MAX_UNMASK_SELECTORS})
+    return list(selectors)
+
+
 def check_name(raw: str) -> str:
     name = raw.strip()
     if not name or len(name) > 100:
@@ -125,10 +167,12 @@ async def create_site(
     name: str,
     origins: Iterable[str],
     created_by: User | None,
+    unmask_selectors: Iterable[str] = (),
     new_key: Callable[[], str] = generate_site_key,
 ) -> Site:
     """Register a site with a fresh public key."""
     name, origin_list = check_name(name), normalize_origins(origins)
+    selectors = normalize_unmask_selectors(unmask_selectors)
     # A clash of 144 random bits will not happen, but the unique index is
     # what guarantees it; looking first keeps even that case from a 500.
     for _attempt in range(10):
@@ -142,6 +186,7 @@ async def create_site(
         site_key=site_key,
         created_by_id=created_by.id if created_by else None,
         origins=[SiteOrigin(origin=o) for o in origin_list],
+        unmask_selectors=selectors,
     )
     db.add(site)
     await db.flush()
@@ -155,10 +200,14 @@ async def update_site(
     name: str | None = None,
     origins: Iterable[str] | None = None,
     is_active: bool | None = None,
+    unmask_selectors: Iterable[str] | None = None,
 ) -> Site:
     """Change a site. Everything is checked before anything is written."""
     name = check_name(name) if name is not None else None
     wanted = normalize_origins(origins) if origins is not None else None
+    selectors = (
+        normalize_unmask_selectors(unmask_selectors) if unmask_selectors is not None else None
+    )
     # Writing the row first locks it (a row lock on PostgreSQL, the write
     # lock on SQLite), so two edits at once apply one after the other
     # instead of both adding the same origin.
@@ -175,6 +224,8 @@ async def update_site(
         site.origins = kept + [SiteOrigin(origin=o) for o in wanted if o not in have]
     if is_active is not None:
         site.is_active = is_active
+    if selectors is not None:
+        site.unmask_selectors = selectors
     await db.flush()
     return site
 

@@ -94,8 +94,13 @@ def test_admin_sets_up_users_tokens_and_sites_from_the_shell(tmp_path):
         "https://shop.example/",
         "--origin",
         "http://localhost:3000",
+        "--unmask",
+        " input[type=email] ",
+        "--unmask",
+        "#order-id",
     )
     assert added.returncode == 0, added.stderr
+    assert "Unmasked: input[type=email], #order-id" in added.stdout
     key = next(
         line.split()[-1] for line in added.stdout.splitlines() if line.startswith("Site key:")
     )
@@ -105,6 +110,11 @@ def test_admin_sets_up_users_tokens_and_sites_from_the_shell(tmp_path):
     refused = tsunagu(tmp_path, "site", "add", "Bad", "--origin", "shop.example")
     assert refused.returncode == 1
     assert "is not an origin" in refused.stderr
+    pasted_rule = tsunagu(
+        tmp_path, "site", "add", "Bad", "--origin", "https://b.example", "--unmask", "#a { x: y }"
+    )
+    assert pasted_rule.returncode == 1
+    assert "not a whole CSS rule" in pasted_rule.stderr
 
     listed = tsunagu(tmp_path, "site", "list")
     assert key in listed.stdout

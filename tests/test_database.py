@@ -12,9 +12,9 @@ from sqlalchemy import inspect, text
 from server import sites, users
 from server.app import SchemaOutOfDate, create_app
 from server.bootstrap import first_run
-from server.database import create_engine, migrate
+from server.database import create_engine, migrate, session_factory
 from server.errors import ApiError
-from server.models import Base
+from server.models import Base, utcnow
 from tests.conftest import empty_database, http_client, log_in
 
 
@@ -123,3 +123,25 @@ async def test_first_run_gives_the_demo_site_the_consoles_and_the_demo_shops_ori
         )
     assert created is not None
     assert created.site.origin_list == [console_origin, demo_origin]
+
+
+async def test_sites_registered_before_unmask_selectors_existed_mask_every_typed_value(settings):
+    await empty_database(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine, "0005")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO sites (name, site_key, is_active, created_at, updated_at) "
+                    "VALUES ('Old shop', 'pk_old', true, :now, :now)"
+                ),
+                {"now": utcnow()},
+            )
+        await migrate(engine)
+        async with session_factory(engine)() as db:
+            site = await sites.find_by_key(db, "pk_old")
+    finally:
+        await engine.dispose()
+    assert site is not None
+    assert site.unmask_selectors == []

@@ -8,6 +8,7 @@ import itertools
 import pytest
 
 from server import sites
+from server.errors import ApiError
 from tests.conftest import csrf_token, http_client, log_in
 
 
@@ -242,3 +243,164 @@ async def test_edits_made_at_the_same_moment_apply_one_after_the_other(admin_cli
     assert [a.status_code for a in answers] == [200] * 6
     fetched = (await api(admin_client, "GET", f"/api/v1/sites/{created['id']}")).json()
     assert fetched["origins"] == ["https://a.example", "https://b.example"]
+
+
+async def test_unmask_selectors_are_stored_tidied_and_kept_until_changed(admin_client):
+    created = await api(
+        admin_client,
+        "POST",
+        "/api/v1/sites",
+        {
+            "name": "Shop",
+            "origins": ["https://a.example"],
+            "unmask_selectors": [" input[type=email] ", "", "#order-id", "input[type=email]"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["unmask_selectors"] == ["input[type=email]", "#order-id"]
+    site_id = created.json()["id"]
+
+    renamed = await api(admin_client, "PATCH", f"/api/v1/sites/{site_id}", {"name": "Shop JP"})
+    assert renamed.json()["unmask_selectors"] == ["input[type=email]", "#order-id"]
+
+    changed = await api(
+        admin_client,
+        "PATCH",
+        f"/api/v1/sites/{site_id}",
+        {"unmask_selectors": ["form.search input, select[name=size]"]},
+    )
+    assert changed.status_code == 200
+    fetched = (await api(admin_client, "GET", f"/api/v1/sites/{site_id}")).json()
+    assert fetched["unmask_selectors"] == ["form.search input, select[name=size]"]
+
+    cleared = await api(admin_client, "PATCH", f"/api/v1/sites/{site_id}", {"unmask_selectors": []})
+    assert cleared.json()["unmask_selectors"] == []
+
+
+async def test_a_new_site_masks_every_typed_value(admin_client):
+    assert (await create_shop(admin_client))["unmask_selectors"] == []
+
+
+@pytest.mark.parametrize(
+    ("selectors", "code", "named"),
+    [
+        (["input.email { color: red; }"], "invalid_unmask_selector", "input.email { color: red; }"),
+        (["#order-id;"], "invalid_unmask_selector", "#order-id;"),
+        (["<input type=email>"], "invalid_unmask_selector", "<input type=email>"),
+        (["#ok", "#" + "a" * 200], "invalid_unmask_selector", "#" + "a" * 79 + "…"),
+        ([f"#field-{n}" for n in range(51)], "too_many_unmask_selectors", "50"),
+    ],
+)
+async def test_unusable_unmask_selectors_are_refused_saying_why_and_nothing_changes(
+    admin_client, selectors, code, named
+):
+    created = await create_shop(admin_client)
+    path = f"/api/v1/sites/{created['id']}"
+
+    refused = await api(admin_client, "PATCH", path, {"unmask_selectors": selectors})
+    new = await api(
+        admin_client,
+        "POST",
+        "/api/v1/sites",
+        {"name": "B", "origins": ["https://b.example"], "unmask_selectors": selectors},
+    )
+
+    for response in (refused, new):
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == code
+        assert named in response.json()["error"]["message"]
+    assert (await api(admin_client, "GET", path)).json()["unmask_selectors"] == []
+    assert len((await api(admin_client, "GET", "/api/v1/sites")).json()["sites"]) == 1
+
+
+async def test_fifty_unmask_selectors_are_fine_counted_after_repeats_are_dropped(admin_client):
+    created = await create_shop(admin_client)
+    selectors = [f"#field-{n}" for n in range(50)] * 2
+    response = await api(
+        admin_client, "PATCH", f"/api/v1/sites/{created['id']}", {"unmask_selectors": selectors}
+    )
+    assert response.status_code == 200
+    assert response.json()["unmask_selectors"] == selectors[:50]
+
+
+async def test_owner_unmasks_fields_on_the_console_site_page(admin_client):
+    created = await create_shop(admin_client)
+    path = f"/admin/sites/{created['id']}"
+    page = await admin_client.get(path)
+    assert "入力値を表示するフィールド" in page.text
+    assert "パスワード（「パスワードを表示」で切り替えた後も）" in page.text
+
+    saved = await admin_client.post(
+        path,
+        data={
+            "csrf_token": await csrf_token(admin_client, path),
+            "action": "save",
+            "name": "Shop",
+            "origins": "https://a.example",
+            "unmask_selectors": "input[type=email]\r\n\r\n  #order-id  \r\n",
+        },
+        follow_redirects=True,
+    )
+
+    assert saved.status_code == 200
+    assert "「Shop」を保存しました。" in saved.text
+    assert ">input[type=email]\n#order-id</textarea>" in saved.text
+    fetched = (await api(admin_client, "GET", f"/api/v1/sites/{created['id']}")).json()
+    assert fetched["unmask_selectors"] == ["input[type=email]", "#order-id"]
+
+
+async def test_console_explains_a_pasted_css_rule_and_keeps_what_was_typed(admin_client):
+    created = await create_shop(admin_client)
+    path = f"/admin/sites/{created['id']}"
+    typed = "#order-id\ninput.email { display: none }"
+
+    refused = await admin_client.post(
+        path,
+        data={
+            "csrf_token": await csrf_token(admin_client, path),
+            "action": "save",
+            "name": "Shop",
+            "origins": "https://a.example",
+            "unmask_selectors": typed,
+        },
+        headers={"accept-language": "en"},
+    )
+
+    assert refused.status_code == 422
+    assert "“input.email { display: none }” cannot be used" in refused.text
+    assert "not a whole CSS rule" in refused.text
+    assert ">#order-id\ninput.email { display: none }</textarea>" in refused.text
+    fetched = (await api(admin_client, "GET", f"/api/v1/sites/{created['id']}")).json()
+    assert fetched["unmask_selectors"] == []
+
+
+async def test_a_form_without_the_unmask_field_leaves_the_selectors_alone(admin_client):
+    created = await create_shop(admin_client)
+    await api(
+        admin_client,
+        "PATCH",
+        f"/api/v1/sites/{created['id']}",
+        {"unmask_selectors": ["#order-id"]},
+    )
+    path = f"/admin/sites/{created['id']}"
+    await admin_client.post(
+        path,
+        data={
+            "csrf_token": await csrf_token(admin_client, path),
+            "action": "save",
+            "name": "Shop 2",
+            "origins": "https://a.example",
+        },
+    )
+    fetched = (await api(admin_client, "GET", f"/api/v1/sites/{created['id']}")).json()
+    assert (fetched["name"], fetched["unmask_selectors"]) == ("Shop 2", ["#order-id"])
+
+
+@pytest.mark.parametrize("selector", ["input\t#x", "#a\x00", "#a\x1b[0m", "#a\x85b"])
+def test_a_selector_with_control_characters_is_refused_without_echoing_them(selector):
+    with pytest.raises(ApiError) as refused:
+        sites.normalize_unmask_selectors(["#ok", selector])
+    assert refused.value.code == "invalid_unmask_selector"
+    shown = refused.value.params["selector"]
+    assert "\ufffd" in shown
+    assert not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in shown)

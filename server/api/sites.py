@@ -22,6 +22,10 @@ class SiteOut(Output):
     name: str
     site_key: str
     origins: list[str]
+    unmask_selectors: list[str] = Field(
+        description="CSS selectors of the fields whose typed values the snippet shows; "
+        "every other typed value is masked on the guest's device"
+    )
     is_active: bool
     created_at: datetime
     updated_at: datetime
@@ -35,12 +39,15 @@ class SiteList(Output):
 class NewSite(Payload):
     name: str = Field(max_length=100)
     origins: list[str] = Field(max_length=sites.MAX_ORIGINS)
+    # Counted after blanks and repeats are dropped (too_many_unmask_selectors).
+    unmask_selectors: list[str] = Field(default_factory=list)
 
 
 class SiteChange(Payload):
     name: str | None = Field(default=None, max_length=100)
     origins: list[str] | None = Field(default=None, max_length=sites.MAX_ORIGINS)
     is_active: bool | None = None
+    unmask_selectors: list[str] | None = None
 
 
 def site_out(request: Request, site: Site) -> dict:
@@ -49,6 +56,7 @@ def site_out(request: Request, site: Site) -> dict:
         "name": site.name,
         "site_key": site.site_key,
         "origins": site.origin_list,
+        "unmask_selectors": site.unmask_selectors,
         "is_active": site.is_active,
         "created_at": site.created_at,
         "updated_at": site.updated_at,
@@ -68,7 +76,11 @@ async def create_site(request: Request) -> JSONResponse:
         principal = await require_user(request, db, admin=True)
         body = await read_json(request, NewSite)
         site = await sites.create_site(
-            db, name=body.name, origins=body.origins, created_by=principal.user
+            db,
+            name=body.name,
+            origins=body.origins,
+            unmask_selectors=body.unmask_selectors,
+            created_by=principal.user,
         )
         return respond(SiteOut, site_out(request, site), status=201)
 
@@ -90,11 +102,13 @@ async def update_site(request: Request) -> JSONResponse:
         return respond(SiteOut, site_out(request, site))
 
 
-ORIGIN_ERRORS = (
+SITE_ERRORS = (
     (422, "invalid_origin"),
     (422, "origins_required"),
     (422, "too_many_origins"),
     (422, "invalid_site_name"),
+    (422, "invalid_unmask_selector"),
+    (422, "too_many_unmask_selectors"),
 )
 
 
@@ -118,7 +132,7 @@ def routes() -> list[BaseRoute]:
             body=NewSite,
             response=SiteOut,
             status=201,
-            errors=ORIGIN_ERRORS,
+            errors=SITE_ERRORS,
             tag="sites",
         ),
         operation(
@@ -135,11 +149,11 @@ def routes() -> list[BaseRoute]:
             "PATCH",
             "/api/v1/sites/{site_id:id}",
             update_site,
-            summary="Rename a site, change its origins, disable or enable it",
+            summary="Rename a site, change its origins or unmask selectors, disable or enable it",
             auth="admin",
             body=SiteChange,
             response=SiteOut,
-            errors=((404, "site_not_found"), *ORIGIN_ERRORS),
+            errors=((404, "site_not_found"), *SITE_ERRORS),
             tag="sites",
         ),
     ]

@@ -21,6 +21,12 @@ def origin_lines(text: str) -> list[str]:
     return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
 
 
+def selector_lines(text: str) -> list[str]:
+    # One selector per line; a comma belongs to a selector list
+    # (``input[type=email], #order-id``), so it does not split.
+    return text.splitlines()
+
+
 async def sites_page(
     request: Request,
     db: AsyncSession,
@@ -49,7 +55,12 @@ def site_page(
     context = {
         "site": site,
         "script_tag": sites.script_tag(site, base_url(request)),
-        "form": form or {"name": site.name, "origins": "\n".join(site.origin_list)},
+        "form": form
+        or {
+            "name": site.name,
+            "origins": "\n".join(site.origin_list),
+            "unmask_selectors": "\n".join(site.unmask_selectors),
+        },
         "error": error.message(request_locale(request)) if error else "",
     }
     status = error.status if error else 200
@@ -106,9 +117,20 @@ async def change_site(request: Request) -> Response:
                 site = await sites.update_site(db, site_id, is_active=action == "enable")
                 flash = f"flash.site_{action}"
             else:
-                values = {"name": field(form, "name"), "origins": field(form, "origins")}
+                values = {
+                    "name": field(form, "name"),
+                    "origins": field(form, "origins"),
+                    "unmask_selectors": field(form, "unmask_selectors"),
+                }
                 site = await sites.update_site(
-                    db, site_id, name=values["name"], origins=origin_lines(values["origins"])
+                    db,
+                    site_id,
+                    name=values["name"],
+                    origins=origin_lines(values["origins"]),
+                    # A form loaded before this field existed leaves them as they are.
+                    unmask_selectors=selector_lines(values["unmask_selectors"])
+                    if "unmask_selectors" in form
+                    else None,
                 )
                 flash = "flash.site_saved"
             name = site.name
