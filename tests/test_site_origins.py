@@ -114,3 +114,36 @@ async def test_a_guests_token_works_only_from_their_own_sites_origin(client, sit
         "/api/v1/guest/session", headers={"authorization": f"Bearer {join_guest}", "origin": SHOP}
     )
     assert from_site.status_code == 403
+
+
+async def test_the_snippet_learns_which_fields_its_site_unmasks(admin_client, client, sites):
+    site = sites[SHOP]
+    await admin_client.patch(
+        f"/api/v1/sites/{site['id']}",
+        json={"unmask_selectors": ["input[type=email]", "#order-id"]},
+        headers={"x-csrf-token": await csrf_token(admin_client)},
+    )
+    issued = await client.post(
+        "/api/v1/guest/numbers", json={"site_key": site["site_key"]}, headers={"origin": SHOP}
+    )
+    assert issued.json()["unmask_selectors"] == ["input[type=email]", "#order-id"]
+    bearer = {"authorization": f"Bearer {issued.json()['guest_token']}", "origin": SHOP}
+    session = await client.get("/api/v1/guest/session", headers=bearer)
+    assert session.json()["unmask_selectors"] == ["input[type=email]", "#order-id"]
+    left = await client.post("/api/v1/guest/leave", headers=bearer)
+    assert left.json()["unmask_selectors"] == ["input[type=email]", "#order-id"]
+
+    # The other site's guests, and guests of the public join page, get none.
+    other = await client.post(
+        "/api/v1/guest/numbers",
+        json={"site_key": sites[OTHER]["site_key"]},
+        headers={"origin": OTHER},
+    )
+    assert other.json()["unmask_selectors"] == []
+    joined = await client.post("/api/v1/guest/numbers")
+    assert joined.json()["unmask_selectors"] == []
+    token = joined.json()["guest_token"]
+    session = await client.get(
+        "/api/v1/guest/session", headers={"authorization": f"Bearer {token}"}
+    )
+    assert session.json()["unmask_selectors"] == []

@@ -34,11 +34,18 @@ class NumberRequest(Payload):
     site_key: str | None = Field(default=None, max_length=40)
 
 
+UNMASK_DESCRIPTION = (
+    "CSS selectors of the fields whose typed values the snippet may show (the guest's "
+    "site's list; empty for guests of the join page or a link)"
+)
+
+
 class IssuedNumber(Output):
     number: str
     expires_at: datetime
     expires_in: int
     guest_token: str
+    unmask_selectors: list[str] = Field(description=UNMASK_DESCRIPTION)
 
 
 class GuestSession(Output):
@@ -49,6 +56,7 @@ class GuestSession(Output):
     meeting_id: int | None
     host_name: str | None
     ended_by: str | None
+    unmask_selectors: list[str] = Field(description=UNMASK_DESCRIPTION)
 
 
 class LinkJoin(Payload):
@@ -108,11 +116,13 @@ async def issue_number(request: Request) -> JSONResponse:
             await release_numbers(db, guest)
         issued = await numbers.issue_number(db, guest, policy(request))
         token = guest_token(request.app.state.settings.secret_key, guest)
+        selectors = await unmask_selectors(db, guest)
     body = {
         "number": issued.number,
         "expires_at": issued.expires_at,
         "expires_in": int((issued.expires_at - utcnow()).total_seconds()),
         "guest_token": token,
+        "unmask_selectors": selectors,
     }
     return respond(IssuedNumber, body, status=201)
 
@@ -174,6 +184,13 @@ async def site_for(request: Request, db: AsyncSession, site_key: str | None) -> 
     return site
 
 
+async def unmask_selectors(db: AsyncSession, guest: Guest) -> list[str]:
+    """The fields whose typed values the snippet may show this guest's host:
+    their site's list. Guests of the join page or a link have no site."""
+    site = await db.get(Site, guest.site_id) if guest.site_id else None
+    return list(site.unmask_selectors) if site is not None else []
+
+
 async def release_numbers(db: AsyncSession, guest: Guest) -> None:
     """Give back the guest's unclaimed live numbers (a re-issue, or leaving)."""
     now = utcnow()
@@ -217,6 +234,7 @@ async def guest_session(db: AsyncSession, guest: Guest) -> dict:
         "meeting_id": meeting.id if meeting else None,
         "host_name": meeting.host.label if meeting else None,
         "ended_by": meeting.ended_by if meeting else None,
+        "unmask_selectors": await unmask_selectors(db, guest),
     }
 
 
