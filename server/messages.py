@@ -223,6 +223,36 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "このサイトは無効です。有効にすると再び利用できます。",
         "en": "This site is disabled. Enable it to accept calls again.",
     },
+    # -- the snippet's origin check (read by the site owner in the browser console)
+    "embed.origin.allowed": {
+        "ja": "このページから画面サポートを利用できます。",
+        "en": "Screen support works from this page.",
+    },
+    "embed.origin.not_registered": {
+        "ja": "{origin} は画面サポートのサイトに登録されていません。コンソールの「サイト」でこのオリジンを追加してください。",
+        "en": "{origin} is not registered for screen support. "
+        "Add this origin to the site under “Sites” in the console.",
+    },
+    "embed.origin.opaque": {
+        "ja": "このページのオリジンは null です（file:// で開いたページや sandbox 属性付きの iframe など）。画面サポートは http:// か https:// で配信するページで、そのオリジンをコンソールの「サイト」に登録して使ってください。",
+        "en": "This page's origin is null (a page opened from file://, or a sandboxed "
+        "iframe). Serve the page over http:// or https:// and register that origin under "
+        "“Sites” in the console.",
+    },
+    "embed.origin.site_disabled": {
+        "ja": "このサイトの画面サポートはコンソールで無効にされています。コンソールの「サイト」で有効にしてください。",
+        "en": "Screen support is disabled for this site. Enable it under “Sites” in the console.",
+    },
+    "embed.origin.site_unknown": {
+        "ja": "サイトキー {site_key} のサイトは登録されていません。コンソールの「サイト」から設置用タグをコピーし直してください。",
+        "en": "No site has the key {site_key}. "
+        "Copy the tag again from the site's page under “Sites” in the console.",
+    },
+    "embed.origin.no_key": {
+        "ja": "設置用タグに data-site-key がありません。コンソールの「サイト」から設置用タグをコピーし直してください。",
+        "en": "The tag has no data-site-key. "
+        "Copy the tag again from the site's page under “Sites” in the console.",
+    },
     # -- one-time messages after a form post
     "flash.logged_out": {"ja": "ログアウトしました。", "en": "You have logged out."},
     "flash.logged_out_everywhere": {
@@ -473,6 +503,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.meeting_ended": {
         "ja": "このミーティングは終了しています。",
         "en": "This meeting has ended.",
+    },
+    "error.too_many_origin_checks": {
+        "ja": "確認が多すぎます。{seconds} 秒ほど待ってからもう一度お試しください。",
+        "en": "Too many checks. Wait {seconds} seconds and try again.",
     },
     "error.too_many_captures": {
         "ja": "送信が多すぎます。{seconds} 秒ほど待ってから送ってください。",

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from server.api import calls, captures, guest, me, meetings, sites, sms, tokens, users
+from server.api import calls, captures, embed, guest, me, meetings, sites, sms, tokens, users
 from server.openapi import build_document
 from server.public_url import base_url
 
@@ -19,6 +19,7 @@ def routes() -> list[BaseRoute]:
         *tokens.routes(),
         *meetings.routes(),
         *guest.routes(),
+        *embed.routes(),
         *captures.routes(),
         *sms.routes(),
         *calls.routes(),
