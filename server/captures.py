@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import anyio.to_thread
@@ -16,15 +17,74 @@ from server.errors import ApiError
 from server.models import Capture, Guest, Meeting, User
 
 
+# As stored and shown (the columns' sizes); longer ones are shortened.
+MAX_URL_LENGTH = 2048
+MAX_TITLE_LENGTH = 500
+# As sent: a guest on a page with a long address or title must still be able
+# to send it, but nothing a browser shows is longer than this.
+URL_LIMIT = 16 * 1024
+TITLE_LIMIT = 4 * 1024
+ELLIPSIS = "…"
+# C0 and C1 controls (with DEL), and the line and paragraph separators that
+# would break a line in the host's list just the same.
+BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Lone surrogates: JSON can smuggle them in, no database can store them.
+SURROGATES = re.compile(r"[\ud800-\udfff]")
+SPACES = re.compile(r"[ \t\n\r\f\v]+")
+
+
 @dataclass(frozen=True)
 class PageInfo:
-    """Where the guest was, as their browser reported it (untrusted)."""
+    """Where the guest was, as their browser reported it (untrusted), in the
+    trimmed form that is stored and shown: build it with :meth:`reported`."""
 
     url: str
     title: str
     viewport_width: int = 0
     viewport_height: int = 0
     device_pixel_ratio: float = 1.0
+
+    @classmethod
+    def reported(
+        cls,
+        url: str,
+        title: str = "",
+        viewport_width: int = 0,
+        viewport_height: int = 0,
+        device_pixel_ratio: float = 1.0,
+    ) -> PageInfo:
+        """The page as a guest's browser reported it, shortened rather than
+        refused, so a guest on any page can send: see :func:`trimmed_url`
+        and :func:`trimmed_title`. Only absurd lengths are refused."""
+        if len(url) > URL_LIMIT:
+            raise ApiError(422, "url_too_long", params={"limit": URL_LIMIT})
+        if len(title) > TITLE_LIMIT:
+            raise ApiError(422, "title_too_long", params={"limit": TITLE_LIMIT})
+        return cls(
+            trimmed_url(url),
+            trimmed_title(title),
+            viewport_width,
+            viewport_height,
+            device_pixel_ratio,
+        )
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text``, or its first ``limit - 1`` characters and "…"."""
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+
+
+def trimmed_url(url: str) -> str:
+    """Control characters removed (browsers drop them from addresses too),
+    at most 2,048 characters."""
+    return shortened(SURROGATES.sub("", BREAKS.sub("", url)).strip(" "), MAX_URL_LENGTH)
+
+
+def trimmed_title(title: str) -> str:
+    """One line: control characters and line breaks become spaces, runs of
+    spaces one space (as browsers show titles); at most 500 characters."""
+    line = SPACES.sub(" ", BREAKS.sub(" ", SURROGATES.sub("\ufffd", title))).strip(" ")
+    return shortened(line, MAX_TITLE_LENGTH)
 
 
 async def live_meeting_of(db: AsyncSession, guest: Guest) -> Meeting:

@@ -504,6 +504,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "このミーティングは終了しています。",
         "en": "This meeting has ended.",
     },
+    "error.too_many_pages": {
+        "ja": "ページの移動の通知が多すぎます。{seconds} 秒ほどで再び通知されます。",
+        "en": "Too many page reports. Pages are reported again in about {seconds} seconds.",
+    },
+    "error.url_too_long": {
+        "ja": "このページのアドレス（URL）は長すぎて送れません（{limit} 文字まで）。",
+        "en": "This page's address (URL) is too long to send (at most {limit} characters).",
+    },
+    "error.title_too_long": {
+        "ja": "このページのタイトルは長すぎて送れません（{limit} 文字まで）。",
+        "en": "This page's title is too long to send (at most {limit} characters).",
+    },
     "error.too_many_origin_checks": {
         "ja": "確認が多すぎます。{seconds} 秒ほど待ってからもう一度お試しください。",
         "en": "Too many checks. Wait {seconds} seconds and try again.",

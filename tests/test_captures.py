@@ -165,7 +165,6 @@ async def test_gps_exif_in_an_upload_is_not_kept(app, meeting):
         ({"viewport_width": "wide"}, "viewport_width"),
         ({"device_pixel_ratio": "0"}, "device_pixel_ratio"),
         ({"colour": "red"}, "colour"),
-        ({"url": "https://a.example/" + "x" * 3000}, "url"),
     ],
 )
 async def test_wrong_fields_are_named(meeting, fields, field):
@@ -208,3 +207,79 @@ async def test_a_guest_not_yet_connected_cannot_send(app):
         response = await send(guest, encoded(picture((50, 50)), "PNG"))
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "not_connected"
+
+
+LONG_URL = "https://shop.example/search?q=" + "x" * 4970  # 5,000 characters
+ODD_TITLE = "カート\x00\x1b\n  | \u2028Shop\t"
+
+
+async def events_of(host, meeting_id: int, kind: str) -> list[dict]:
+    events = (await host.get(f"/api/v1/meetings/{meeting_id}/events")).json()["events"]
+    return [e["payload"] for e in events if e["type"] == kind]
+
+
+async def test_a_long_url_and_an_odd_title_are_shortened_not_refused(meeting):
+    guest, host = meeting["guest"], meeting["host"]
+    assert len(LONG_URL) == 5000
+    shown_url = LONG_URL[:2047] + "…"
+    shown_title = "カート | Shop"
+
+    sent = await send(guest, encoded(picture((60, 60)), "PNG"), url=LONG_URL, title=ODD_TITLE)
+    reported = await guest.post("/api/v1/guest/pages", json={"url": LONG_URL, "title": ODD_TITLE})
+
+    assert sent.status_code == 201, sent.text
+    assert (sent.json()["url"], sent.json()["title"]) == (shown_url, shown_title)
+    assert reported.status_code == 204
+    listed = (await host.get(f"/api/v1/meetings/{meeting['id']}/captures")).json()["captures"]
+    assert [(c["url"], c["title"]) for c in listed] == [(shown_url, shown_title)]
+    created = await events_of(host, meeting["id"], "capture.created")
+    assert [(e["url"], e["title"]) for e in created] == [(shown_url, shown_title)]
+    visited = await events_of(host, meeting["id"], "page.visited")
+    assert visited == [{"url": shown_url, "title": shown_title}]
+
+
+async def test_a_long_title_keeps_its_first_499_characters(meeting):
+    guest, host = meeting["guest"], meeting["host"]
+    title = "商品" * 400  # 800 characters
+    url = "https://shop.example/\x00item?\x7fid=1"
+    response = await guest.post("/api/v1/guest/pages", json={"url": url, "title": title})
+    assert response.status_code == 204
+    visited = await events_of(host, meeting["id"], "page.visited")
+    assert visited == [{"url": "https://shop.example/item?id=1", "title": title[:499] + "…"}]
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"url": "https://shop.example/" + "x" * 16_384}, "url_too_long"),
+        ({"title": "t" * 4097}, "title_too_long"),
+    ],
+)
+async def test_absurdly_long_addresses_and_titles_are_refused_saying_so(meeting, fields, code):
+    guest, host = meeting["guest"], meeting["host"]
+    upload = await send(guest, encoded(picture((50, 50)), "PNG"), **fields)
+    report = await guest.post("/api/v1/guest/pages", json={"url": "https://a.example/", **fields})
+
+    for response in (upload, report):
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == code
+        assert "長すぎて送れません" in response.json()["error"]["message"]
+    assert (await host.get(f"/api/v1/meetings/{meeting['id']}/captures")).json()["captures"] == []
+    assert await events_of(host, meeting["id"], "page.visited") == []
+
+
+async def test_page_reports_are_limited_per_guest(app, meeting):
+    guest, host = meeting["guest"], meeting["host"]
+    answers = [
+        await guest.post("/api/v1/guest/pages", json={"url": f"https://shop.example/{n}"})
+        for n in range(31)
+    ]
+
+    assert [a.status_code for a in answers] == [204] * 30 + [429]
+    refused = answers[-1]
+    assert refused.json()["error"]["code"] == "too_many_pages"
+    assert 0 < int(refused.headers["retry-after"]) <= 60
+    assert len(await events_of(host, meeting["id"], "page.visited")) == 30
+    # Captures are counted apart: the guest can still send what they see.
+    sent = await send(guest, encoded(picture((50, 50)), "PNG"))
+    assert sent.status_code == 201

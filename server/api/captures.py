@@ -18,12 +18,18 @@ from server.errors import ApiError
 from server.guests import require_guest
 from server.models import Capture
 from server.openapi import operation
-from server.payloads import Output, Payload, has_control_characters, read_json, respond
+from server.payloads import Output, read_json, respond
 from server.rate_limits import Limit
 
+# Each text field: a URL or title at its longest (see PageInfo.reported),
+# three bytes a character for a Japanese title.
+MAX_FIELD_BYTES = 64 * 1024
 # Room for the other form fields and the multipart framing around the image.
-MAX_UPLOAD = MAX_BYTES + 64 * 1024
+MAX_UPLOAD = MAX_BYTES + 2 * MAX_FIELD_BYTES + 16 * 1024
 UPLOADS = Limit(count=60, seconds=60)
+# A page report per navigation: a person does not open 30 pages a minute,
+# a runaway script on the page (or a loop) does.
+PAGE_REPORTS = Limit(count=30, seconds=60)
 
 
 class CaptureFields(BaseModel):
@@ -31,16 +37,23 @@ class CaptureFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(default="", max_length=2048)
-    title: str = Field(default="", max_length=500)
+    # Shortened, not refused, when long; control characters are trimmed.
+    url: str = ""
+    title: str = ""
     viewport_width: int = Field(default=0, ge=0, le=20000)
     viewport_height: int = Field(default=0, ge=0, le=20000)
     device_pixel_ratio: float = Field(default=1.0, gt=0, le=10)
 
 
-class PageReport(Payload):
-    url: str = Field(max_length=2048)
-    title: str = Field(default="", max_length=500)
+class PageReport(BaseModel):
+    """Not a ``Payload``: control characters in a page's title or address
+    are trimmed (``PageInfo.reported``), not refused, so the report of any
+    page gets through."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    url: str
+    title: str = ""
 
 
 class CaptureOut(Output):
@@ -104,7 +117,7 @@ async def read_upload(request: Request) -> tuple[bytes, captures.PageInfo]:
         return {"type": "http.request", "body": body, "more_body": False}
 
     form = await Request(request.scope, replay).form(
-        max_files=1, max_fields=10, max_part_size=8 * 1024
+        max_files=1, max_fields=10, max_part_size=MAX_FIELD_BYTES
     )
     image = form.get("image")
     if image is None or isinstance(image, str):
@@ -121,11 +134,7 @@ async def read_upload(request: Request) -> tuple[bytes, captures.PageInfo]:
             for e in exc.errors(include_url=False, include_context=False)
         ]
         raise ApiError(422, "invalid_request", details=details) from None
-    if has_control_characters(parsed.url) or has_control_characters(parsed.title):
-        raise ApiError(
-            422, "invalid_request", details=[{"field": "url", "problem": "control characters"}]
-        )
-    return data, captures.PageInfo(**parsed.model_dump())
+    return data, captures.PageInfo.reported(**parsed.model_dump())
 
 
 async def upload_capture(request: Request) -> JSONResponse:
@@ -142,8 +151,10 @@ async def upload_capture(request: Request) -> JSONResponse:
 async def report_page(request: Request) -> Response:
     async with request.app.state.db() as db:
         guest = await require_guest(request, db)
+    await begin_attempt(request, [(f"pages:guest:{guest.id}", PAGE_REPORTS)], code="too_many_pages")
     body = await read_json(request, PageReport)
-    await captures.record_page(request.app, guest.id, captures.PageInfo(body.url, body.title))
+    page = captures.PageInfo.reported(body.url, body.title)
+    await captures.record_page(request.app, guest.id, page)
     return Response(status_code=204)
 
 
@@ -191,7 +202,7 @@ def routes() -> list[BaseRoute]:
             "/api/v1/guest/captures",
             upload_capture,
             summary="Send a capture of the page (multipart: image, url, title, viewport_width, "
-            "viewport_height, device_pixel_ratio)",
+            "viewport_height, device_pixel_ratio); a long URL or title is shortened",
             auth="guest",
             multipart=CaptureFields,
             response=CaptureOut,
@@ -204,6 +215,8 @@ def routes() -> list[BaseRoute]:
                 (422, "image_too_large"),
                 (422, "image_corrupt"),
                 (422, "invalid_request"),
+                (422, "url_too_long"),
+                (422, "title_too_long"),
                 (429, "too_many_captures"),
             ),
             tag="captures",
@@ -212,11 +225,17 @@ def routes() -> list[BaseRoute]:
             "POST",
             "/api/v1/guest/pages",
             report_page,
-            summary="Report the page the guest is on (shown to the host as a visited URL)",
+            summary="Report the page the guest is on (shown to the host as a visited URL; "
+            "a long URL or title is shortened, control characters are trimmed)",
             auth="guest",
             body=PageReport,
             status=204,
-            errors=GUEST_ERRORS,
+            errors=(
+                *GUEST_ERRORS,
+                (422, "url_too_long"),
+                (422, "title_too_long"),
+                (429, "too_many_pages"),
+            ),
             tag="captures",
         ),
         operation(
