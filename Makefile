@@ -45,19 +45,21 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/bin/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-# The page rasteriser the snippet loads on the first capture, vendored so the
-# server never needs Node. `make vendor` refreshes it from the npm registry
-# and records its sha256 (tests/test_vendor.py checks the record).
+# The page rasteriser the capture module imports on the first capture,
+# vendored so the server never needs Node. `make vendor` refreshes it from the
+# npm registry and records its sha256 (tests/test_vendor.py checks the record).
+# The ES module build: imported with import(), it never sees a page's AMD
+# loader and adds no global (the UMD build registers with RequireJS).
 MODERN_SCREENSHOT := 4.7.0
 vendor:
 	rm -rf .vendor-tmp && mkdir .vendor-tmp
 	cd .vendor-tmp && npm pack --silent modern-screenshot@$(MODERN_SCREENSHOT) >/dev/null && \
 		tar xzf modern-screenshot-$(MODERN_SCREENSHOT).tgz
 	mkdir -p embed/vendor
-	cp .vendor-tmp/package/dist/index.js embed/vendor/modern-screenshot.js
+	cp .vendor-tmp/package/dist/index.mjs embed/vendor/modern-screenshot.mjs
 	cp .vendor-tmp/package/LICENSE embed/vendor/modern-screenshot.LICENSE
-	printf 'modern-screenshot %s %s\n' "$(MODERN_SCREENSHOT)" \
-		"$$(sha256sum embed/vendor/modern-screenshot.js | cut -d' ' -f1)" > embed/vendor/VERSIONS
+	printf 'modern-screenshot %s modern-screenshot.mjs %s\n' "$(MODERN_SCREENSHOT)" \
+		"$$(sha256sum embed/vendor/modern-screenshot.mjs | cut -d' ' -f1)" > embed/vendor/VERSIONS
 	rm -rf .vendor-tmp
 	cat embed/vendor/VERSIONS
 

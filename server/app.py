@@ -39,6 +39,23 @@ STATIC_DIR = Path(__file__).parent / "static"
 EMBED_DIR = Path(__file__).resolve().parents[1] / "embed"
 
 
+class EmbedFiles(StaticFiles):
+    """The snippet's files, loaded by pages on any origin.
+
+    The capture module is imported as an ES module, which a browser fetches in
+    CORS mode: without ``Access-Control-Allow-Origin`` it refuses it. Nothing
+    here is private. ``no-cache`` makes browsers revalidate (a 304 by ETag), so
+    an upgrade of the server reaches every page at once, never half of it.
+    """
+
+    def file_response(self, *args, **kwargs) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 class SchemaOutOfDate(RuntimeError):
     pass
 
@@ -77,8 +94,8 @@ def create_app(settings: Settings) -> Starlette:
         *live.routes(),
         *console.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
-        # The snippet and its lazily loaded rasteriser, for owners' pages.
-        Mount("/embed", StaticFiles(directory=EMBED_DIR), name="embed"),
+        # The snippet and its lazily imported capture module, for owners' pages.
+        Mount("/embed", EmbedFiles(directory=EMBED_DIR), name="embed"),
     ]
     app = Starlette(
         routes=routes,
