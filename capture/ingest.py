@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 
@@ -70,6 +71,37 @@ def detect_format(data: bytes) -> str:
     raise ApiError(415, "unsupported_image")
 
 
+def webp_canvas_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a WebP file's first chunk, as libwebp reads
+    them, or ``SyntaxError`` when they cannot be read (then it is no WebP
+    that libwebp would decode either).
+
+    Pillow's WebP decoder allocates the whole canvas as the file is opened,
+    before any size check could run, so the size is read here first:
+    ``VP8X`` (extended: alpha, metadata, animation) names the canvas,
+    ``VP8 `` (lossy) and ``VP8L`` (lossless) the one frame.
+    """
+    chunk = data[12:16]
+    if chunk == b"VP8X" and len(data) >= 30:
+        width, height = (int.from_bytes(data[i : i + 3], "little") + 1 for i in (24, 27))
+        return width, height
+    # A key frame, then the VP8 start code; 14 bits each (the top two scale).
+    if chunk == b"VP8 " and len(data) >= 30 and data[23:26] == b"\x9d\x01\x2a":
+        width, height = struct.unpack("<HH", data[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    # The VP8L signature, then 14 bits of width - 1 and 14 of height - 1.
+    if chunk == b"VP8L" and len(data) >= 25 and data[20] == 0x2F:
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    raise SyntaxError("no WebP canvas size in the header")
+
+
+def check_pixels(size: tuple[int, int], max_pixels: int) -> None:
+    width, height = size
+    if width < 1 or height < 1 or width * height > max_pixels:
+        raise Image.DecompressionBombError(f"{width} x {height}")
+
+
 def process(
     data: bytes,
     *,
@@ -89,10 +121,13 @@ def process(
             # Pillow's own bomb check only warns below twice its limit; ours
             # is an error, checked on the header before decoding.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            if source_format == "WEBP":
+                check_pixels(webp_canvas_size(data), max_pixels)  # before Pillow allocates it
             image = Image.open(io.BytesIO(data), formats=[source_format])
-            width, height = image.size
-            if width < 1 or height < 1 or width * height > max_pixels:
-                raise Image.DecompressionBombError(f"{width} x {height}")
+            # PNG and JPEG are opened by their headers alone; nothing is decoded yet.
+            check_pixels(image.size, max_pixels)
+            # An animated WebP: the first frame, like a still picture (load()
+            # decodes only the current frame, and the re-encode keeps one).
             image.load()
             image = ImageOps.exif_transpose(image)
     except Image.DecompressionBombError:

@@ -122,9 +122,12 @@ def test_a_real_gif_is_refused_by_its_content_whatever_it_is_called():
     assert refused(gif).code == "unsupported_image"
 
 
-@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
-def test_truncated_images_are_refused_as_corrupt(fmt):
-    whole = encoded(picture((600, 800)), fmt)
+@pytest.mark.parametrize(
+    ("fmt", "options"),
+    [("PNG", {}), ("JPEG", {}), ("WEBP", {"quality": 80}), ("WEBP", {"lossless": True})],
+)
+def test_truncated_images_are_refused_as_corrupt(fmt, options):
+    whole = encoded(picture((600, 800)), fmt, **options)
     assert refused(whole[: len(whole) // 2]).code == "image_corrupt"
 
 
@@ -135,6 +138,95 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded():
     assert (error.status, error.code) == (422, "image_too_large")
     # Below Pillow's own threshold, our tighter cap must catch it too.
     assert refused(png_bomb(5000, 5000)).code == "image_too_large"
+
+
+def webp_bomb(width: int, height: int, chunk: bytes = b"VP8X") -> bytes:
+    """A WebP header claiming huge dimensions, with no picture behind it."""
+    if chunk == b"VP8X":
+        data = bytes([0x10, 0, 0, 0]) + (width - 1).to_bytes(3, "little")
+        data += (height - 1).to_bytes(3, "little")
+    else:  # VP8L: signature, then 14 bits of width - 1 and of height - 1
+        bits = (width - 1) | (height - 1) << 14
+        data = b"\x2f" + struct.pack("<I", bits) + b"\x00" * 5
+    body = chunk + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WEBP" + body
+
+
+@pytest.mark.parametrize(
+    ("mode", "options", "chunk"),
+    [
+        ("RGB", {"quality": 80}, b"VP8 "),
+        ("RGB", {"lossless": True}, b"VP8L"),
+        ("RGBA", {"quality": 80}, b"VP8X"),
+    ],
+)
+def test_webp_from_the_snippet_is_accepted_in_each_flavour(mode, options, chunk):
+    source = encoded(picture((390, 844), mode=mode), "WEBP", **options)
+    assert source[12:16] == chunk
+
+    result = process(source)
+
+    assert result.source_format == "WEBP"
+    assert (result.width, result.height) == (390, 844)
+    assert Image.open(io.BytesIO(result.image)).size == (390, 844)
+
+
+def test_an_animated_webp_keeps_its_first_frame_only():
+    frames = [Image.new("RGB", (120, 80), colour) for colour in ("red", "blue", "green")]
+    source = encoded(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=100)
+    assert Image.open(io.BytesIO(source)).n_frames == 3
+
+    result = process(source)
+
+    stored = Image.open(io.BytesIO(result.image))
+    assert getattr(stored, "n_frames", 1) == 1
+    assert stored.size == (120, 80)
+    red, green, blue = stored.convert("RGB").getpixel((60, 40))
+    assert red > 200 and green < 50 and blue < 50
+
+
+@pytest.mark.parametrize(
+    "bomb",
+    [
+        webp_bomb(16_383, 16_383),  # the largest canvas WebP allows: 1 GB of RGBA
+        webp_bomb(10_000, 10_000),  # below Pillow's own bomb threshold
+        webp_bomb(16_384, 16_384, b"VP8L"),
+    ],
+    ids=["largest-canvas", "100-megapixels", "lossless"],
+)
+def test_a_webp_bomb_is_refused_by_its_header(bomb):
+    assert len(bomb) < 50
+    error = refused(bomb)
+    assert (error.status, error.code) == (422, "image_too_large")
+
+
+def test_a_webp_over_the_pixel_cap_never_reaches_the_decoder(monkeypatch):
+    # A real 25-megapixel WebP is a few hundred bytes; Pillow's WebP decoder
+    # would allocate its 100 MB canvas as soon as it was opened.
+    source = encoded(Image.new("RGB", (5000, 5000), "white"), "WEBP", lossless=True)
+    assert len(source) < 5000
+    opened = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda *a, **k: opened.append(a) or real_open(*a, **k))
+
+    assert refused(source).code == "image_too_large"
+    assert opened == []
+    assert process(encoded(picture((50, 50)), "WEBP")).width == 50
+    assert len(opened) == 1  # the spy does see a WebP that is let through
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"RIFF\x04\x00\x00\x00WEBP",  # nothing after the signature
+        webp_bomb(100, 100)[:25],  # cut inside the header
+        b"RIFF\x10\x00\x00\x00WEBPALPH\x04\x00\x00\x00\x00\x00\x00\x00",  # no size chunk
+    ],
+    ids=["signature-only", "cut-header", "no-size-chunk"],
+)
+def test_a_webp_whose_size_cannot_be_read_is_corrupt(data):
+    error = refused(data)
+    assert (error.status, error.code) == (422, "image_corrupt")
 
 
 def test_an_oversized_body_is_refused_by_size():

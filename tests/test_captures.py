@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import csrf_token, http_client, log_in
-from tests.test_capture_ingest import encoded, picture, png_bomb
+from tests.test_capture_ingest import encoded, picture, png_bomb, webp_bomb
 
 PAGE = {
     "url": "https://shop.example/cart?id=7",
@@ -73,6 +73,20 @@ async def test_guest_capture_reaches_host_with_title_and_url(app, meeting):
     assert created[0]["payload"]["image_url"] == capture["image_url"]
 
 
+async def test_a_webp_capture_from_the_snippet_is_stored_re_encoded(meeting):
+    host, guest = meeting["host"], meeting["guest"]
+    source = encoded(picture((390 * 3, 844 * 3)), "WEBP", quality=90)
+
+    sent = await send(guest, source, filename="capture.webp", content_type="image/webp")
+
+    assert sent.status_code == 201, sent.text
+    assert (sent.json()["width"], sent.json()["height"]) == (1170, 2532)
+    image = await host.get(sent.json()["image_url"])
+    assert image.headers["content-type"] == "image/webp"
+    assert image.content != source  # decoded and encoded anew, never passed through
+    assert Image.open(io.BytesIO(image.content)).size == (1170, 2532)
+
+
 async def test_another_host_cannot_see_the_captures(app, meeting, make_user):
     await send(meeting["guest"], encoded(picture((200, 300)), "PNG"))
     listed = (await meeting["host"].get(f"/api/v1/meetings/{meeting['id']}/captures")).json()
@@ -104,6 +118,13 @@ def gif() -> bytes:
             "unsupported_image",
         ),
         (lambda: png_bomb(60_000, 60_000), "screen.png", 422, "image_too_large"),
+        (
+            lambda: encoded(picture((300, 400)), "WEBP", quality=80)[:-10],
+            "screen.webp",
+            422,
+            "image_corrupt",
+        ),
+        (lambda: webp_bomb(16_383, 16_383), "screen.webp", 422, "image_too_large"),
     ],
 )
 async def test_bad_uploads_are_refused_and_nothing_is_stored(
