@@ -16,7 +16,6 @@ from server import meetings
 from server.errors import ApiError
 from server.models import Capture, Guest, Meeting, User
 
-
 # As stored and shown (the columns' sizes); longer ones are shortened.
 MAX_URL_LENGTH = 2048
 MAX_TITLE_LENGTH = 500
