@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -81,7 +82,13 @@ def create_app(settings: Settings) -> Starlette:
             app.state.write_lock = (
                 asyncio.Lock() if settings.is_sqlite else contextlib.nullcontext()
             )
-            yield
+            # Work that outlives the request that started it (a closed guest
+            # socket's grace period, see live.py). Cancelled at shutdown,
+            # before the database goes, so each piece finishes at once.
+            async with anyio.create_task_group() as background:
+                app.state.background = background
+                yield
+                background.cancel_scope.cancel()
         finally:
             await sms_sender.close()
             await event_bus.close()

@@ -11,7 +11,9 @@ or ``{"type": "pong"}``. A client that connects with ``after`` first gets
 every stored event it missed, then live ones, without gaps or repeats. The
 client sends ``{"type": "ping"}`` every 15 s; a connection silent for longer
 than ``IDLE_TIMEOUT`` is closed, which is how a vanished phone shows up as
-"the guest disconnected".
+"the guest disconnected". A closed guest socket counts as gone only after
+``guest_presence_grace`` seconds, so a guest moving to another page (a new
+socket a moment after the old one closed) is never shown as disconnected.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
+from starlette.applications import Starlette
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -350,16 +353,37 @@ async def guest_live(websocket: WebSocket) -> None:
             pass  # gone during the catch-up
         finally:
             if state["meeting_id"] is not None:
-                with anyio.CancelScope(shield=True):
-                    await _guest_gone(app, state["meeting_id"], guest)
+                await guest_socket_closed(app, state["meeting_id"], guest.id)
 
 
-async def _guest_gone(app, meeting_id: int, guest: Guest) -> None:
+async def guest_socket_closed(app: Starlette, meeting_id: int, guest_id: int) -> None:
+    """Count a guest's socket gone once the grace period has passed.
+
+    Every page the snippet's guest opens closes the old socket a moment
+    before the new one is open; counted at once, each navigation would show
+    the host "disconnected" and "connected". The wait runs in the app's
+    background task group, so the handler (and a server shutting down)
+    does not wait for it.
+    """
+    grace = app.state.settings.guest_presence_grace
     try:
-        async with meetings.transaction(app) as db:
-            await meetings.set_guest_presence(db, meeting_id, connected=False)
-    except Exception:  # the server may be shutting down; presence is best effort
-        log.warning("could not record guest %s leaving meeting %s", guest.id, meeting_id)
+        app.state.background.start_soon(_guest_gone, app, meeting_id, guest_id, grace)
+    except RuntimeError:  # the app is no longer running: no grace to give
+        await _guest_gone(app, meeting_id, guest_id, 0)
+
+
+async def _guest_gone(app: Starlette, meeting_id: int, guest_id: int, grace: float) -> None:
+    try:
+        await anyio.sleep(grace)
+    finally:
+        # Cancelled in the wait (the server is shutting down): count the
+        # socket gone now, or the meeting would show the guest forever.
+        with anyio.CancelScope(shield=True):
+            try:
+                async with meetings.transaction(app) as db:
+                    await meetings.set_guest_presence(db, meeting_id, connected=False)
+            except Exception:  # e.g. the database is gone; presence is best effort
+                log.warning("could not record guest %s leaving meeting %s", guest_id, meeting_id)
 
 
 def routes() -> list[BaseRoute]:

@@ -44,6 +44,10 @@ class Settings:
     claim_attempts_per_minute: int = 10
     claim_attempts_per_address: int = 50
     number_issues_per_minute: int = 10
+    # Seconds a closed guest socket still counts as connected: each page
+    # the snippet's guest opens closes one socket and opens the next, which
+    # must not show the host "disconnected" and "connected" every time.
+    guest_presence_grace: float = 5.0
     terms_url: str = ""
     demo_port: int = 8001
     # SMS join links (issue #5). Without Twilio credentials, messages go to
@@ -91,6 +95,18 @@ class Settings:
                 )
             return value
 
+        def seconds(name: str, default: float, maximum: float) -> float:
+            raw = text(name, str(default))
+            try:
+                value = float(raw)
+            except ValueError:
+                raise SettingsError(
+                    f"TSUNAGU_{name} must be a number of seconds, not {raw!r}"
+                ) from None
+            if not 0 <= value <= maximum:  # NaN fails this too
+                raise SettingsError(f"TSUNAGU_{name} must be between 0 and {maximum}, not {raw}")
+            return value
+
         settings = cls(
             data_dir=Path(text("DATA_DIR", "data")),
             database_url=text("DATABASE_URL", ""),
@@ -109,6 +125,7 @@ class Settings:
             claim_attempts_per_minute=integer("CLAIM_ATTEMPTS_PER_MINUTE", 10),
             claim_attempts_per_address=integer("CLAIM_ATTEMPTS_PER_ADDRESS", 50),
             number_issues_per_minute=integer("NUMBER_ISSUES_PER_MINUTE", 10),
+            guest_presence_grace=seconds("GUEST_PRESENCE_GRACE", 5.0, maximum=60),
             terms_url=text("TERMS_URL", ""),
             demo_port=integer("DEMO_PORT", 8001, minimum=0, maximum=65535),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip(),

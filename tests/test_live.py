@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import time
 from collections.abc import AsyncIterator
 
 import anyio
@@ -87,9 +88,16 @@ async def stored(host: Host, meeting_id: int, event_type: str) -> None:
             await anyio.sleep(0.05)
 
 
+# Seconds a closed guest socket still counts as connected; tests that wait
+# for "disconnected" wait this long, so it is short here.
+GRACE = "0.5"
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    running = start_server(tmp_path_factory.mktemp("live-events"))
+    running = start_server(
+        tmp_path_factory.mktemp("live-events"), TSUNAGU_GUEST_PRESENCE_GRACE=GRACE
+    )
     yield running
     running.stop()
 
@@ -266,7 +274,11 @@ async def test_a_restart_loses_no_meeting_and_clients_resume(tmp_path):
 @pytest.mark.skipif(not REDIS_URL, reason="needs TSUNAGU_TEST_REDIS_URL")
 async def test_a_host_on_one_instance_sees_a_guest_on_another(tmp_path):
     """Two server processes behind a load balancer: one database, one Redis."""
-    shared = {"TSUNAGU_REDIS_URL": REDIS_URL, "TSUNAGU_SECRET_KEY": "shared-secret-for-both"}
+    shared = {
+        "TSUNAGU_REDIS_URL": REDIS_URL,
+        "TSUNAGU_SECRET_KEY": "shared-secret-for-both",
+        "TSUNAGU_GUEST_PRESENCE_GRACE": GRACE,
+    }
     a = start_server(tmp_path, **shared)
     b = start_server(tmp_path, **shared)
     try:
@@ -330,3 +342,83 @@ async def test_a_guest_by_link_is_live_in_the_meeting_but_never_sees_the_sms_sid
         await guest.close()
     assert "meeting.started" in seen
     assert not [t for t in seen if t.startswith("sms.")]
+
+
+async def presence_events(host: Host, meeting_id: int) -> list[str]:
+    events = (await host.http.get(f"/api/v1/meetings/{meeting_id}/events")).json()["events"]
+    return [e["type"] for e in events if e["type"] in ("guest.connected", "guest.disconnected")]
+
+
+async def test_a_guest_moving_from_page_to_page_never_shows_as_disconnected(tmp_path):
+    # Every page the snippet's guest opens closes its socket and opens a new
+    # one; the grace here is long enough for any machine to reopen in.
+    site = start_server(tmp_path, TSUNAGU_GUEST_PRESENCE_GRACE="3")
+    try:
+        async with Host.logged_in(site) as host:
+            issued = await new_number(site)
+            meeting = await host.claim(issued["number"])
+            async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
+                page = await guest_socket(site, issued["guest_token"])
+                seen = await until(page, "meeting.started")
+                await until(view, "guest.connected")
+                for _ in range(3):  # three more pages of the site
+                    await page.close()
+                    page = await guest_socket(site, issued["guest_token"], after=seen["id"])
+                    await page.send(json.dumps({"type": "ping"}))
+                    await until(page, "pong")  # counted in by now
+                await page.close()  # and then the guest closes the tab
+                # The last close's grace ends after every earlier one.
+                await until(view, "guest.disconnected")
+            assert await presence_events(host, meeting["id"]) == [
+                "guest.connected",
+                "guest.disconnected",
+            ]
+    finally:
+        site.stop()
+
+
+async def test_a_guest_who_leaves_shows_as_disconnected_once_after_the_grace(server, host):
+    issued = await new_number(server)
+    meeting = await host.claim(issued["number"])
+    async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
+        guest = await guest_socket(server, issued["guest_token"])
+        await until(view, "guest.connected")
+        closed_at = time.monotonic()
+        await guest.close()
+        await until(view, "guest.disconnected")
+        waited = time.monotonic() - closed_at
+    assert waited >= float(GRACE) * 0.9
+    assert await presence_events(host, meeting["id"]) == ["guest.connected", "guest.disconnected"]
+    details = (await host.http.get(f"/api/v1/meetings/{meeting['id']}")).json()
+    assert details["guest_connected"] is False
+
+
+async def test_a_server_stopping_within_the_grace_still_counts_the_guest_gone(tmp_path):
+    # A grace longer than stop() waits before it kills the server: shutdown
+    # must not wait it out, nor forget the socket that closed.
+    first = start_server(tmp_path, TSUNAGU_GUEST_PRESENCE_GRACE="30")
+    try:
+        password = first.first_run_password()
+        async with Host.logged_in(first) as host:
+            issued = await new_number(first)
+            meeting = await host.claim(issued["number"])
+            async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
+                guest = await guest_socket(first, issued["guest_token"])
+                await until(view, "guest.connected")
+                await guest.close()
+    finally:
+        stopping = time.monotonic()
+        first.stop()
+    assert time.monotonic() - stopping < 9  # stop() kills a server still busy after 10 s
+
+    again = start_server(tmp_path, port=int(first.url.rsplit(":", 1)[1]))
+    try:
+        async with Host.logged_in(again, password=password) as host:
+            assert await presence_events(host, meeting["id"]) == [
+                "guest.connected",
+                "guest.disconnected",
+            ]
+            details = (await host.http.get(f"/api/v1/meetings/{meeting['id']}")).json()
+            assert details["guest_connected"] is False
+    finally:
+        again.stop()

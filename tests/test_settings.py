@@ -37,6 +37,17 @@ def test_defaults_put_a_sqlite_database_in_the_data_dir(tmp_path):
     assert settings.redis_url == ""
 
 
+def test_the_guest_presence_grace_is_five_seconds_unless_set(settings_env):
+    assert Settings.from_env(settings_env()).guest_presence_grace == 5
+    assert (
+        Settings.from_env(settings_env(TSUNAGU_GUEST_PRESENCE_GRACE="0.5")).guest_presence_grace
+        == 0.5
+    )
+    assert (
+        Settings.from_env(settings_env(TSUNAGU_GUEST_PRESENCE_GRACE="0")).guest_presence_grace == 0
+    )
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "complaint"),
     [
@@ -47,6 +58,9 @@ def test_defaults_put_a_sqlite_database_in_the_data_dir(tmp_path):
         ("TSUNAGU_PUBLIC_URL", "support.example.com", "TSUNAGU_PUBLIC_URL must be an http(s)"),
         ("TSUNAGU_PUBLIC_URL", "https://u:p@support.example", "TSUNAGU_PUBLIC_URL must be an"),
         ("TSUNAGU_TERMS_URL", "javascript:alert(1)", "TSUNAGU_TERMS_URL must be an http"),
+        ("TSUNAGU_GUEST_PRESENCE_GRACE", "soon", "must be a number of seconds, not 'soon'"),
+        ("TSUNAGU_GUEST_PRESENCE_GRACE", "-1", "must be between 0 and 60, not -1"),
+        ("TSUNAGU_GUEST_PRESENCE_GRACE", "nan", "must be between 0 and 60, not nan"),
     ],
 )
 def test_unusable_settings_are_refused_naming_the_variable(tmp_path, variable, value, complaint):
