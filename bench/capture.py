@@ -10,20 +10,34 @@ the snippet is, and how long the browser takes to rasterise a page.
 3. The loader and the rasteriser, gzipped.
 4. In-browser capture time of the demo shop's pages in headless Chromium at
    390 x 844, device pixel ratio 3 (capped to 2048 px as the snippet does).
+5. The pages benchmark (``--pages``): every test page of ``tests/pages/``,
+   in each of its scenarios, rasterised by each engine and compared with
+   Chromium's own screenshot of the same viewport: SSIM, time, upload size.
+   See ``bench/README.md`` (and below, ``ENGINES``) for how to add an engine.
 
-Run: ``.venv/bin/python -m bench.capture``
+Run: ``.venv/bin/python -m bench.capture`` (everything, several minutes), or
+``.venv/bin/python -m bench.capture --pages [--engines a,b] [--only p1,p2]
+[--runs 5] [--out DIR]`` for the pages benchmark alone.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import base64
+import contextlib
 import gzip
+import hashlib
 import io
 import json
 import re
 import statistics
+import subprocess
+import tarfile
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -169,7 +183,507 @@ def browser_times() -> list[str]:
     return rows
 
 
+# -- 5. the pages benchmark ----------------------------------------------------
+#
+# Each test page (tests/pages/) in each of its scenarios: "top" (as loaded) and
+# those its <meta name="bench-scenarios"> declares. For every (page, scenario):
+# a reference, Chromium's own screenshot of the viewport (no snippet on the
+# page); then for every engine, RUNS captures, each on a fresh load of the page
+# (a guest taps once per page; a fresh load also defeats any memoisation in the
+# engine), timed in the page with performance.now() from the call to the
+# encoded blob. The first run's image is compared with the reference.
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "ja-JP",
+}
+CAPTURE_TIMEOUT_MS = 60_000
+SNAPDOM_VERSION = "3.1.1"
+# sha256 of the npm registry's tarball of @zumer/snapdom@3.1.1 (MIT).
+SNAPDOM_SHA256 = "e5f7a1d46f9785bae54342f160320998829df6f06a485c1582583015e1796feb"
+# Transparent pixels are composited onto black before comparing: the console
+# showed them dark (issue #10); an engine must paint the page's background.
+TRANSPARENT_AS = (0, 0, 0)
+# The snippet's scale: device pixels, the long edge capped at 2048 px.
+CAPPED = min(3, 2048 / 844)
+
+
+@dataclass
+class BenchSetup:
+    """What an engine's loader may use."""
+
+    tsunagu_url: str  # the real server: /embed/... is there
+    pages_origin: str  # the page server: extra files are under /__bench/
+    work: Path  # a temp dir for downloads
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One rasteriser: how it is put on the page (not timed) and how it is
+    asked for the viewport (timed).
+
+    ``capture`` is the source of a JavaScript async function called in the
+    page as ``capture({server})`` (``server``: the Tsunagu server's URL). It
+    must rasterise what the guest sees in the viewport and resolve to
+    ``{blob}`` (the encoded image that would be uploaded) or ``{dataUrl}``,
+    optionally with ``type``, ``width``, ``height``. It is pasted into the
+    harness's own function (no eval, so it also runs under the strict CSP).
+    """
+
+    load: Callable[[object, BenchSetup], None]  # (playwright Page, setup)
+    capture: str
+
+
+def load_modern_screenshot(page, setup: BenchSetup) -> None:
+    # As the snippet loads it: a script tag from the Tsunagu server.
+    page.add_script_tag(url=setup.tsunagu_url + "/embed/vendor/modern-screenshot.js")
+
+
+# Exactly what embed/snippet.js's sendCapture did when issue #10 was filed.
+MODERN_SCREENSHOT_DEFAULTS = """async () => {
+  const { domToBlob } = window.modernScreenshot;
+  const MASK = 'input[type="password"],[autocomplete^="cc-"],[data-tsunagu-mask]';
+  const width = innerWidth;
+  const height = innerHeight;
+  const scale = Math.min(devicePixelRatio || 1, 2048 / Math.max(width, height));
+  const options = {
+    width,
+    height,
+    scale,
+    type: "image/png",
+    filter: (node) => !(node.nodeType === 1 && node.hasAttribute("data-tsunagu")),
+    style: { transform: `translate(${-scrollX}px, ${-scrollY}px)` },
+    fetch: { placeholderImage: "data:image/gif;base64,R0lGODlhAQABAAAAACw=" },
+    onCloneEachNode: (clone) => {
+      if (clone.nodeType === 1 && clone.matches(MASK)) {
+        if ("value" in clone) clone.value = "";
+        clone.setAttribute("value", "");
+        clone.textContent = "";
+        clone.style.background = "#39424e";
+        clone.style.color = "transparent";
+      }
+    },
+  };
+  const blob = await domToBlob(document.documentElement, options).catch(() =>
+    domToBlob(document.documentElement, { ...options, font: false }),
+  );
+  return { blob };
+}"""
+
+
+def snapdom_file(work: Path) -> Path:
+    """@zumer/snapdom's browser build, fetched with ``npm pack`` and checked."""
+    target = work / f"snapdom-{SNAPDOM_VERSION}.js"
+    if target.exists():
+        return target
+    subprocess.run(
+        ["npm", "pack", "--silent", f"@zumer/snapdom@{SNAPDOM_VERSION}"],
+        cwd=work,
+        check=True,
+        capture_output=True,
+    )
+    tarball = work / f"zumer-snapdom-{SNAPDOM_VERSION}.tgz"
+    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    if digest != SNAPDOM_SHA256:
+        raise RuntimeError(f"{tarball.name}: sha256 {digest}, expected {SNAPDOM_SHA256}")
+    with tarfile.open(tarball) as archive:
+        member = archive.extractfile("package/dist/snapdom.js")
+        assert member is not None
+        target.write_bytes(member.read())
+    return target
+
+
+def load_snapdom(page, setup: BenchSetup) -> None:
+    # From the page's own origin, so the strict CSP page allows it ('self'),
+    # as it allows a rasteriser served by the Tsunagu server it lists.
+    page.add_script_tag(url=setup.pages_origin + "/__bench/snapdom.js")
+
+
+# snapdom's documented viewport capture (clip: "viewport") at the snippet's
+# scale (device pixels, long edge capped at 2048), encoded as PNG.
+SNAPDOM_DEFAULTS = """async () => {
+  const scale = Math.min(devicePixelRatio || 1, 2048 / Math.max(innerWidth, innerHeight));
+  const result = await window.snapdom(document.documentElement, {
+    clip: "viewport",
+    scale: 1,
+    dpr: scale,
+  });
+  const blob = await result.toBlob({ format: "png" });
+  return { blob };
+}"""
+
+
+ENGINES: dict[str, Engine] = {
+    "modern-screenshot-defaults": Engine(load_modern_screenshot, MODERN_SCREENSHOT_DEFAULTS),
+    "snapdom-defaults": Engine(load_snapdom, SNAPDOM_DEFAULTS),
+    # -- the place for the snippet's own capture module ----------------------
+    # "tsunagu": Engine(
+    #     load=lambda page, setup: None,  # or import it here to leave loading untimed
+    #     capture="""async ({ server }) => {
+    #       const { captureViewport } = await import(server + "/embed/capture.js");
+    #       return { blob: await captureViewport({ /* options */ }) };
+    #     }""",
+    # ),
+}
+
+# The harness around an engine's capture: time limit, timing, blob -> data URL.
+HARNESS = """async ({ server, timeoutMs }) => {
+  const capture = %CAPTURE%;
+  let timer;
+  const limit = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ timedOut: true }), timeoutMs);
+  });
+  const started = performance.now();
+  let result;
+  try {
+    result = await Promise.race([capture({ server }), limit]);
+  } catch (error) {
+    return { error: String((error && error.message) || error), ms: performance.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+  const ms = performance.now() - started;
+  if (result.timedOut) return { timeout: true, ms };
+  let { blob, dataUrl } = result;
+  if (!dataUrl) {
+    dataUrl = await new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result);
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(blob);
+    });
+  }
+  return { ms, dataUrl, type: result.type || (blob && blob.type) || "" };
+}"""
+
+
+def prepare(page, url: str, ready: str, scenario: dict) -> dict:
+    """Load a page until it is settled, then put it in the scenario's state."""
+    page.goto(url, wait_until="domcontentloaded")
+    # A request that never answers (images.html) holds "load" back for ever.
+    with contextlib.suppress(Exception):
+        page.wait_for_load_state("load", timeout=5000)
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    if ready:
+        page.wait_for_function(ready, timeout=15000)
+    state = page.evaluate(
+        """(s) => {
+            if (s.scrollX || s.scrollY) window.scrollTo(s.scrollX || 0, s.scrollY || 0);
+            if (s.element) {
+                const element = document.querySelector(s.element);
+                if (s.scrollLeft) element.scrollLeft = s.scrollLeft;
+                if (s.scrollTop) element.scrollTop = s.scrollTop;
+            }
+            const element = s.element && document.querySelector(s.element);
+            return { scrollX, scrollY, scrollLeft: element ? element.scrollLeft : 0,
+                     scrollTop: element ? element.scrollTop : 0 };
+        }""",
+        scenario,
+    )
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    page.wait_for_timeout(200)
+    return state
+
+
+def clamped(scenario: dict, state: dict) -> str:
+    """A note when the page could not be scrolled as far as the scenario asks."""
+    notes = []
+    for key in ("scrollX", "scrollY", "scrollLeft", "scrollTop"):
+        if scenario.get(key) and abs(state[key] - scenario[key]) > 1:
+            notes.append(f"{key} {scenario[key]} clamped to {state[key]:.0f}")
+    return "; ".join(notes)
+
+
+def decode_image(data_url: str) -> tuple[bytes, Image.Image]:
+    data = base64.b64decode(data_url.split(",", 1)[1])
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return data, image
+
+
+def opaque(image: Image.Image, under=TRANSPARENT_AS) -> tuple[Image.Image, float]:
+    """The image on ``under``, and the share of pixels that were transparent."""
+    rgba = image.convert("RGBA")
+    alpha = rgba.getchannel("A")
+    transparent = alpha.histogram()[0] / (rgba.width * rgba.height)
+    flat = Image.new("RGB", rgba.size, under)
+    flat.paste(rgba, mask=alpha)
+    return flat, transparent
+
+
+def ssim(reference: Image.Image, image: Image.Image) -> float:
+    """SSIM of greyscale images (Wang et al. 2004: Gaussian window, sigma 1.5),
+    the reference scaled to the engine's image size first."""
+    import numpy as np
+    from skimage.metrics import structural_similarity
+
+    scaled = reference.convert("RGB").resize(image.size, Image.Resampling.LANCZOS)
+    a = np.asarray(scaled.convert("L"))
+    b = np.asarray(image.convert("L"))
+    return float(
+        structural_similarity(
+            a, b, data_range=255, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
+        )
+    )
+
+
+def pixel_diff(reference: Image.Image, image: Image.Image) -> float:
+    """Share of pixels whose colour is off by more than 32 (of 255) in some channel,
+    the reference scaled to the engine's image size first. SSIM under-weights
+    large flat areas of the wrong colour (a missing header band); this does not."""
+    import numpy as np
+
+    scaled = reference.convert("RGB").resize(image.size, Image.Resampling.LANCZOS)
+    a = np.asarray(scaled, dtype=np.int16)
+    b = np.asarray(image.convert("RGB"), dtype=np.int16)
+    return float((np.abs(a - b).max(axis=2) > 32).mean())
+
+
+def side_by_side(reference: Image.Image, image: Image.Image) -> Image.Image:
+    scaled = reference.convert("RGB").resize(image.size, Image.Resampling.LANCZOS)
+    both = Image.new("RGB", (image.width * 2 + 8, image.height), (255, 0, 255))
+    both.paste(scaled, (0, 0))
+    both.paste(image, (image.width + 8, 0))
+    return both
+
+
+def measure_pages(engine_names: list[str], only: list[str], runs: int, out: Path):
+    """``(results, ceilings)``: ``results[engine][page][scenario]`` = {ssim, diff,
+    times, bytes, ...}; ``ceilings[page][scenario]`` = {ssim, diff} of Chromium's
+    own screenshot at the capped scale."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.page_server import PAGES, bench_ready, bench_scenarios, serve_pages
+
+    work = Path(tempfile.mkdtemp(prefix="tsunagu-bench-engines-"))
+    extra = (
+        {"/__bench/snapdom.js": snapdom_file(work)} if "snapdom-defaults" in engine_names else {}
+    )
+    server = start_server(Path(tempfile.mkdtemp(prefix="tsunagu-bench-")))
+    pages = serve_pages(tsunagu_url=server.url, extra_files=extra)
+    setup = BenchSetup(server.url, pages.origin, work)
+    results: dict[str, dict[str, dict[str, dict]]] = {name: {} for name in engine_names}
+    ceilings: dict[str, dict[str, dict]] = {}
+    names = [name for name in PAGES if not only or name.removesuffix(".html") in only]
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for name in names:
+                scenarios = [{"name": "top"}, *bench_scenarios(name)]
+                ready = bench_ready(name)
+                for scenario in scenarios:
+                    folder = out / name.removesuffix(".html") / scenario["name"]
+                    folder.mkdir(parents=True, exist_ok=True)
+                    context = browser.new_context(**PHONE)
+                    page = context.new_page()
+                    state = prepare(page, pages.url(name), ready, scenario)
+                    reference = Image.open(io.BytesIO(page.screenshot()))
+                    reference.save(folder / "reference.png")
+                    context.close()
+                    # What a perfect engine would score: Chromium itself at the
+                    # snippet's capped scale, against the scaled reference.
+                    context = browser.new_context(**{**PHONE, "device_scale_factor": CAPPED})
+                    page = context.new_page()
+                    prepare(page, pages.url(name), ready, scenario)
+                    own = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+                    context.close()
+                    ceilings.setdefault(name, {})[scenario["name"]] = {
+                        "ssim": ssim(reference, own),
+                        "diff": pixel_diff(reference, own),
+                    }
+                    for engine_name in engine_names:
+                        engine = ENGINES[engine_name]
+                        row = {"times": [], "note": clamped(scenario, state)}
+                        results[engine_name].setdefault(name, {})[scenario["name"]] = row
+                        context = browser.new_context(**PHONE)
+                        page = context.new_page()
+                        for run in range(runs):
+                            prepare(page, pages.url(name), ready, scenario)
+                            try:
+                                engine.load(page, setup)
+                                outcome = page.evaluate(
+                                    HARNESS.replace("%CAPTURE%", engine.capture),
+                                    {"server": server.url, "timeoutMs": CAPTURE_TIMEOUT_MS},
+                                )
+                            except Exception as error:  # recorded, not fatal
+                                outcome = {"error": str(error).splitlines()[0]}
+                            if "error" in outcome or outcome.get("timeout"):
+                                # Later runs would fail the same way (and a timeout
+                                # costs a minute each): the case is recorded as is.
+                                row["error"] = outcome.get("error")
+                                row["timeout"] = bool(outcome.get("timeout"))
+                                break
+                            row["times"].append(outcome["ms"])
+                            if run == 0:
+                                data, image = decode_image(outcome["dataUrl"])
+                                suffix = (outcome["type"].split("/")[-1] or "png").split("+")[0]
+                                (folder / f"{engine_name}.{suffix}").write_bytes(data)
+                                flat, transparent = opaque(image)
+                                row.update(
+                                    ssim=ssim(reference, flat),
+                                    diff=pixel_diff(reference, flat),
+                                    bytes=len(data),
+                                    type=outcome["type"],
+                                    size=image.size,
+                                    transparent=transparent,
+                                    # Apart from its transparency (when it has any):
+                                    ssim_on_white=ssim(reference, opaque(image, "white")[0])
+                                    if transparent
+                                    else None,
+                                )
+                                side_by_side(reference, flat).save(
+                                    folder / f"{engine_name}-vs-reference.png"
+                                )
+                        context.close()
+                        print(f"  {engine_name} {name} {scenario['name']}: {summary_of(row)}")
+            browser.close()
+    finally:
+        pages.stop()
+        server.stop()
+    (out / "results.json").write_text(
+        json.dumps({"engines": results, "ceiling": ceilings}, indent=1, default=list)
+    )
+    return results, ceilings
+
+
+def summary_of(row: dict) -> str:
+    if row.get("timeout"):
+        return "timeout"
+    if row.get("error"):
+        return "error: " + row["error"][:80]
+    return f"SSIM {row['ssim']:.3f}, median {statistics.median(row['times']):.0f} ms"
+
+
+def cell(row: dict | None, key: str, fmt: str) -> str:
+    if row is None:
+        return "–"
+    if row.get("timeout"):
+        return "timeout"
+    if row.get("error"):
+        return "error"
+    return format(row[key], fmt)
+
+
+def pages_tables(results: dict, ceilings: dict) -> str:
+    lines = [
+        "\nCeiling: Chromium's own screenshot at the capped scale "
+        f"(DPR {CAPPED:.3f}) against the reference, i.e. what a perfect engine scores.\n",
+        "| Page | SSIM top | SSIM scrolled | diff % top | diff % scrolled |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, by_scenario in ceilings.items():
+        top, scrolled = by_scenario["top"], by_scenario.get("scrolled")
+        lines.append(
+            f"| `{name.removesuffix('.html')}` | {top['ssim']:.3f} | "
+            f"{cell(scrolled, 'ssim', '.3f')} | {top['diff']:.1%} | "
+            f"{cell(scrolled, 'diff', '.1%')} |"
+        )
+    for engine_name, by_page in results.items():
+        lines += [
+            f"\n### `{engine_name}`\n",
+            "| Page | SSIM top | SSIM scrolled | diff % top | diff % scrolled "
+            "| median ms | max ms | upload KB | notes |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        medians: list[tuple[float, str]] = []
+        ssims: list[tuple[float, str]] = []
+        failures = []
+        for name, scenarios in by_page.items():
+            top, scrolled = scenarios["top"], scenarios.get("scrolled")
+            for key, row in scenarios.items():
+                if "ssim" in row:
+                    ssims.append((row["ssim"], f"{name.removesuffix('.html')} {key}"))
+            times = [t for row in scenarios.values() for t in row["times"]]
+            if top["times"]:
+                medians.append((statistics.median(top["times"]), name.removesuffix(".html")))
+            notes = []
+            for key, row in scenarios.items():
+                if row.get("timeout"):
+                    notes.append(f"{key}: timeout ({CAPTURE_TIMEOUT_MS // 1000} s)")
+                    failures.append(f"{name.removesuffix('.html')} {key}")
+                elif row.get("error"):
+                    notes.append(f"{key}: {row['error'][:90]}")
+                    failures.append(f"{name.removesuffix('.html')} {key}")
+                elif row.get("transparent", 0) > 0.01:
+                    notes.append(
+                        f"{key}: {row['transparent']:.0%} transparent "
+                        f"(SSIM {row['ssim_on_white']:.3f} on white)"
+                    )
+                if row.get("note"):
+                    notes.append(f"{key}: {row['note']}")
+            timing = (
+                f"{statistics.median(top['times']):.0f} | {max(times):.0f} | "
+                f"{top['bytes'] / 1024:.0f}"
+                if top["times"]
+                else "– | – | –"
+            )
+            lines.append(
+                f"| `{name.removesuffix('.html')}` | {cell(top, 'ssim', '.3f')} | "
+                f"{cell(scrolled, 'ssim', '.3f')} | {cell(top, 'diff', '.1%')} | "
+                f"{cell(scrolled, 'diff', '.1%')} | {timing} | "
+                + "; ".join(notes).replace("|", "/")
+                + " |"
+            )
+        if medians:
+            slowest = max(medians)
+            worst = min(ssims) if ssims else (float("nan"), "–")
+            below = sum(1 for value, _ in ssims if value < 0.95)
+            lines.append(
+                f"\nSummary: median of the pages' median times "
+                f"{statistics.median(m for m, _ in medians):.0f} ms; slowest `{slowest[1]}` "
+                f"{slowest[0]:.0f} ms; lowest SSIM {worst[0]:.3f} (`{worst[1]}`); "
+                f"{below} of {len(ssims)} captures below 0.95; "
+                f"failed (timeout or error): {', '.join(failures) or 'none'}."
+            )
+    return "\n".join(lines)
+
+
+def engine_sizes(work_names: list[str]) -> str:
+    raster = gzip.compress((ROOT / "embed/vendor/modern-screenshot.js").read_bytes(), 9)
+    parts = [f"modern-screenshot {len(raster) / 1024:.1f} KB"]
+    if "snapdom-defaults" in work_names:
+        snap = snapdom_file(Path(tempfile.mkdtemp(prefix="tsunagu-bench-engines-")))
+        parts.append(
+            f"snapdom {SNAPDOM_VERSION} {len(gzip.compress(snap.read_bytes(), 9)) / 1024:.1f} KB"
+        )
+    return "Rasterisers gzipped: " + ", ".join(parts) + "."
+
+
+def pages_benchmark(engine_names: list[str], only: list[str], runs: int, out: Path) -> None:
+    unknown = [name for name in engine_names if name not in ENGINES]
+    if unknown:
+        raise SystemExit(f"unknown engine(s) {unknown}; known: {', '.join(ENGINES)}")
+    out.mkdir(parents=True, exist_ok=True)
+    print(
+        f"\nTest pages, 390 x 844 at DPR 3, each engine's capture against Chromium's "
+        f"screenshot (SSIM, greyscale); time: median and max of {runs} captures, each on a "
+        f"fresh load; images in {out}\n"
+    )
+    results, ceilings = measure_pages(engine_names, only, runs, out)
+    print(pages_tables(results, ceilings))
+    print("\n" + engine_sizes(engine_names))
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.capture", description=__doc__)
+    parser.add_argument("--pages", action="store_true", help="only the pages benchmark")
+    parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated")
+    parser.add_argument("--only", default="", help="page names without .html, comma-separated")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=None, help="where images go (a temp dir)")
+    args = parser.parse_args()
+    engine_names = [name for name in args.engines.split(",") if name]
+    only = [name.removesuffix(".html") for name in args.only.split(",") if name]
+    out = args.out or Path(tempfile.mkdtemp(prefix="tsunagu-bench-pages-"))
+    if not args.pages:
+        other_parts()
+    pages_benchmark(engine_names, only, args.runs, out)
+
+
+def other_parts() -> None:
     print("Ingest of a 1170 x 2532 screenshot (median of 7):\n")
     print("| Upload | Pillow decode ms (baseline) | ingest ms | ratio |")
     print("| --- | ---: | ---: | ---: |")
