@@ -362,8 +362,10 @@ HARNESS = """async ({ server, timeoutMs }) => {
 }"""
 
 
-def prepare(page, url: str, ready: str, scenario: dict) -> dict:
-    """Load a page until it is settled, then put it in the scenario's state."""
+def prepare(page, url: str, ready: str, scenario: dict, exclude: str = "") -> dict:
+    """Load a page until it is settled, then put it in the scenario's state.
+    Returns the scroll positions reached and, in ``excluded``, the viewport
+    boxes (CSS px) of the elements ``exclude`` selects."""
     page.goto(url, wait_until="domcontentloaded")
     # A request that never answers (images.html) holds "load" back for ever.
     with contextlib.suppress(Exception):
@@ -387,6 +389,13 @@ def prepare(page, url: str, ready: str, scenario: dict) -> dict:
     )
     page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
     page.wait_for_timeout(200)
+    state["excluded"] = page.evaluate(
+        """(selector) => selector ? [...document.querySelectorAll(selector)].map((element) => {
+            const box = element.getBoundingClientRect();
+            return [box.left, box.top, box.right, box.bottom];
+        }).filter(([l, t, r, b]) => r > 0 && b > 0 && l < innerWidth && t < innerHeight) : []""",
+        exclude,
+    )
     return state
 
 
@@ -416,15 +425,28 @@ def opaque(image: Image.Image, under=TRANSPARENT_AS) -> tuple[Image.Image, float
     return flat, transparent
 
 
-def ssim(reference: Image.Image, image: Image.Image) -> float:
+def blanked(image: Image.Image, boxes: list) -> Image.Image:
+    """``image`` with the viewport boxes (CSS px) painted mid-grey."""
+    if not boxes:
+        return image
+    image = image.copy()
+    draw = ImageDraw.Draw(image)
+    k = image.width / PHONE["viewport"]["width"]
+    for left, top, right, bottom in boxes:
+        draw.rectangle((left * k, top * k, right * k - 1, bottom * k - 1), fill=(128, 128, 128))
+    return image
+
+
+def ssim(reference: Image.Image, image: Image.Image, boxes: list = ()) -> float:
     """SSIM of greyscale images (Wang et al. 2004: Gaussian window, sigma 1.5),
-    the reference scaled to the engine's image size first."""
+    the reference scaled to the engine's image size first; ``boxes`` (viewport
+    CSS px) are blanked in both."""
     import numpy as np
     from skimage.metrics import structural_similarity
 
     scaled = reference.convert("RGB").resize(image.size, Image.Resampling.LANCZOS)
-    a = np.asarray(scaled.convert("L"))
-    b = np.asarray(image.convert("L"))
+    a = np.asarray(blanked(scaled, list(boxes)).convert("L"))
+    b = np.asarray(blanked(image.convert("RGB"), list(boxes)).convert("L"))
     return float(
         structural_similarity(
             a, b, data_range=255, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
@@ -458,7 +480,13 @@ def measure_pages(engine_names: list[str], only: list[str], runs: int, out: Path
     own screenshot at the capped scale."""
     from playwright.sync_api import sync_playwright
 
-    from tests.page_server import PAGES, bench_ready, bench_scenarios, serve_pages
+    from tests.page_server import (
+        PAGES,
+        bench_exclude,
+        bench_ready,
+        bench_scenarios,
+        serve_pages,
+    )
 
     work = Path(tempfile.mkdtemp(prefix="tsunagu-bench-engines-"))
     extra = (
@@ -476,12 +504,13 @@ def measure_pages(engine_names: list[str], only: list[str], runs: int, out: Path
             for name in names:
                 scenarios = [{"name": "top"}, *bench_scenarios(name)]
                 ready = bench_ready(name)
+                exclude = bench_exclude(name)
                 for scenario in scenarios:
                     folder = out / name.removesuffix(".html") / scenario["name"]
                     folder.mkdir(parents=True, exist_ok=True)
                     context = browser.new_context(**PHONE)
                     page = context.new_page()
-                    state = prepare(page, pages.url(name), ready, scenario)
+                    state = prepare(page, pages.url(name), ready, scenario, exclude)
                     reference = Image.open(io.BytesIO(page.screenshot()))
                     reference.save(folder / "reference.png")
                     context.close()
@@ -535,6 +564,10 @@ def measure_pages(engine_names: list[str], only: list[str], runs: int, out: Path
                                     ssim_on_white=ssim(reference, opaque(image, "white")[0])
                                     if transparent
                                     else None,
+                                    # With what no engine can copy blanked in both:
+                                    ssim_outside=ssim(reference, flat, state["excluded"])
+                                    if state["excluded"]
+                                    else None,
                                 )
                                 side_by_side(reference, flat).save(
                                     folder / f"{engine_name}-vs-reference.png"
@@ -570,6 +603,8 @@ def cell(row: dict | None, key: str, fmt: str) -> str:
 
 
 def pages_tables(results: dict, ceilings: dict) -> str:
+    from tests.page_server import bench_exclude
+
     lines = [
         "\nCeiling: Chromium's own screenshot at the capped scale "
         f"(DPR {CAPPED:.3f}) against the reference, i.e. what a perfect engine scores.\n",
@@ -613,6 +648,10 @@ def pages_tables(results: dict, ceilings: dict) -> str:
                     notes.append(
                         f"{key}: {row['transparent']:.0%} transparent "
                         f"(SSIM {row['ssim_on_white']:.3f} on white)"
+                    )
+                if row.get("ssim_outside") is not None:
+                    notes.append(
+                        f"{key}: SSIM {row['ssim_outside']:.3f} outside `{bench_exclude(name)}`"
                     )
                 if row.get("note"):
                     notes.append(f"{key}: {row['note']}")

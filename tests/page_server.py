@@ -39,7 +39,8 @@ API::
   they load under the page's CSP as ``'self'``).
 - ``bench_scenarios(name)`` reads a page's ``<meta name="bench-scenarios">``:
   the benchmark's list of states to capture besides "top" (see
-  ``tests/pages/README.md``). ``PAGES`` lists the pages, ``PAGES_DIR`` is
+  ``tests/pages/README.md``); ``bench_ready(name)`` and ``bench_exclude(name)``
+  its other two hints. ``PAGES`` lists the pages, ``PAGES_DIR`` is
   the folder.
 
 Servers run in daemon threads and stay quiet (no access log).
@@ -95,6 +96,15 @@ def bench_ready(name: str) -> str:
     """A page's readiness expression for the benchmark (``<meta name="bench-ready">``)."""
     text = (PAGES_DIR / name).read_text("utf-8")
     match = re.search(r'<meta name="bench-ready" content="([^"]*)"', text)
+    return html.unescape(match.group(1)) if match else ""
+
+
+def bench_exclude(name: str) -> str:
+    """Selectors of what no engine can copy (``<meta name="bench-exclude">``): a
+    cross-origin iframe, a WebGL canvas, always-masked content. The benchmark
+    also scores the image with their boxes blanked."""
+    text = (PAGES_DIR / name).read_text("utf-8")
+    match = re.search(r'<meta name="bench-exclude" content="([^"]*)"', text)
     return html.unescape(match.group(1)) if match else ""
 
 
