@@ -27,6 +27,7 @@ const SECRET_JOINED = /password|passwd|passcode|passphrase|cardnumber|cardnum|ca
 /** ...and short words only as whole words ("pin" but not "shipping"). */
 const SECRET_WORDS = new Set(["pw", "pwd", "pass", "pin", "otp", "totp", "cvc", "cvv", "cvc2", "cvv2", "csc", "cvn", "cid"]);
 const SECRET_JA = /パスワード|暗証|カード番号|セキュリティ(ー)?コード|認証コード|確認コード|ワンタイム/;
+const WHOLE = new Set(["select", "datalist", "svg", "picture", "math"]);
 /** Displays whose box keeps its size when its children are left out of the copy. */
 const BOX_DISPLAYS = new Set(["block", "flow-root", "flex", "grid", "list-item", "inline-block", "inline-flex", "inline-grid"]);
 const TRANSPARENT_GIF = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
@@ -73,12 +74,17 @@ export async function capture(options = {}) {
     onCloneEachNode: plan.onClone,
     onCloneNode: plan.onRoot,
     onCreateForeignObjectSvg: (svg) => {
+      options.inspect?.(svg); // tests read the copy that is drawn
       if (!fonts) return;
       const style = document.createElementNS("http://www.w3.org/2000/svg", "style");
       style.textContent = fonts;
       svg.prepend(style);
     },
   });
+  // The library computes default styles in an iframe it would add to the
+  // page's <body>; ours lives in the snippet's shadow root instead, where the
+  // page's scripts, selectors and window.frames never see it.
+  context.sandbox = await sandbox(options.exclude?.shadowRoot);
   // createContext waits for every <img> of the node it is given (30 s for a lazy
   // image that never loads); it is given an empty element, and the real root is
   // set here. Images in view are waited for in survey(), within the budget.
@@ -98,6 +104,26 @@ export async function capture(options = {}) {
     height: canvas.height,
     timings: { survey: surveyed - started, draw: drawn - surveyed, encode: performance.now() - drawn },
   };
+}
+
+let frame = null;
+async function sandbox(root) {
+  if (!root) return undefined;
+  if (frame?.isConnected && frame.contentDocument?.readyState === "complete") return frame;
+  frame = document.createElement("iframe");
+  frame.setAttribute("aria-hidden", "true");
+  frame.tabIndex = -1;
+  for (const [name, value] of [["position", "fixed"], ["width", "0"], ["height", "0"], ["border", "0"], ["visibility", "hidden"]]) {
+    frame.style.setProperty(name, value);
+  }
+  const loaded = new Promise((resolve) => {
+    frame.onload = resolve;
+    setTimeout(resolve, 500);
+  });
+  root.append(frame);
+  frame.srcdoc = '<!DOCTYPE html><meta charset="UTF-8"><title></title><body>';
+  await loaded;
+  return frame;
 }
 
 /** WebP where the browser can encode it (smaller at the same sharpness), else JPEG. */
@@ -217,6 +243,12 @@ async function survey(options) {
     if (element.shadowRoot) for (const child of element.shadowRoot.children) walk.push(child);
   }
 
+  // Inside these, children have no box of their own (options, SVG gradients and
+  // symbols) yet are part of what is drawn: kept whole when the element is.
+  for (const element of [...visible]) {
+    if (WHOLE.has(element.localName)) for (const child of element.querySelectorAll("*")) visible.add(child);
+  }
+
   // 2. What each visible element needs in the copy.
   const changes = new Map(); // original element -> list of (clone) => void
   const change = (element, fn) => {
@@ -268,6 +300,15 @@ async function survey(options) {
       });
     } else if (style.position === "sticky") {
       sticky.push(element);
+    }
+    if (/auto|scroll/.test(style.overflow) && element !== root && element !== scroller) {
+      // Phones draw scrollbars over the content, taking no room; a picture
+      // would draw classic ones that take 15 px. Same room as on screen.
+      const borders = parseFloat(style.borderLeftWidth) + parseFloat(style.borderRightWidth);
+      const topBottom = parseFloat(style.borderTopWidth) + parseFloat(style.borderBottomWidth);
+      if (element.offsetWidth - element.clientWidth - borders < 1 && element.offsetHeight - element.clientHeight - topBottom < 1) {
+        change(element, (clone) => clone.style.setProperty("scrollbar-width", "none", "important"));
+      }
     }
     if (element !== root && element !== scroller && (element.scrollLeft || element.scrollTop)) {
       const dx = -element.scrollLeft;
@@ -346,8 +387,9 @@ async function survey(options) {
       if (clone.nodeType !== 1) return;
       // Pop to the matching original; a same-origin iframe's document is copied
       // without filter() calls, so its nodes find no match and are left alone.
+      // (A canvas is copied as an <img> of its pixels.)
       const name = clone.nodeName;
-      const at = stack.findLastIndex((node) => node.nodeName === name);
+      const at = stack.findLastIndex((node) => node.nodeName === name || (name === "IMG" && node.nodeName === "CANVAS"));
       if (at < 0) return maskUnknown(clone, labels);
       const original = stack[at];
       stack.length = at;
@@ -481,9 +523,13 @@ function maskUnknown(clone, labels) {
   }
 }
 
-/** Off screen: copied as an empty box of the same size, with nothing fetched. */
+/** Off screen: copied as an empty box of the same size, with nothing fetched,
+ *  and no value in it even though it would not be drawn. */
 function offscreen(clone) {
   clone.style.setProperty("background-image", "none", "important");
+  const tag = clone.localName;
+  if (tag === "input" || tag === "textarea" || tag === "select") clone.removeAttribute("value");
+  if (tag === "textarea" || clone.hasAttribute("contenteditable")) clone.replaceChildren();
   if (clone.localName === "img") {
     clone.setAttribute("src", TRANSPARENT_GIF);
     clone.removeAttribute("srcset");
@@ -493,9 +539,9 @@ function offscreen(clone) {
 /** A box scrolled sideways or down: its content is moved by as much in the copy. */
 function scrollChildren(clone, dx, dy) {
   for (const child of clone.children) {
-    const [x = "0px", y = "0px"] = (child.style.getPropertyValue("translate") || "").split(" ");
-    const add = (value, delta) => `calc(${value === "none" ? "0px" : value} + ${delta}px)`;
-    child.style.setProperty("translate", `${add(x, dx)} ${add(y, dy)}`, "important");
+    const own = child.style.getPropertyValue("translate");
+    const [x, y = "0px"] = own && own !== "none" ? own.split(" ") : ["0px"];
+    child.style.setProperty("translate", `calc(${x} + ${dx}px) calc(${y} + ${dy}px)`, "important");
   }
 }
 

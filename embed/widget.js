@@ -1,0 +1,527 @@
+/*! Tsunagu screen-support widget: the introduction, the number, the bar that stays
+ *  on every page while connected, the live channel and sending captures.
+ *  Imported by snippet.js (the small loader every visitor gets) when a guest taps
+ *  the button, or on any page of the site once they are connected. */
+
+/**
+ * Take over the loader's dock. `env` comes from snippet.js: server, siteKey, lang,
+ * label, position, host (the shadow host), root (its shadow root), dock,
+ * everPassword, emit(name, detail), avoidSoon(), state(name).
+ */
+export function start(env) {
+  const { server, siteKey, lang, label, position, host, root, dock, everPassword, emit, avoidSoon } = env;
+  const S = {
+    ja: {
+      button: "画面サポートを利用する", title: "画面サポート", close: "閉じる",
+      intro: "電話中の担当者に、いま見ている画面の画像を送れます。送るのは「この画面を送信」を押したときだけです。",
+      privacy: "入力した内容（お名前、パスワード、カード番号など）は、送る前にこの端末の上で隠されます。送られるのは画面の画像と、ページの題名・アドレスです。",
+      agree: "同意して接続番号を発行", number: "この番号を電話で担当者にお伝えください", left: "有効期限 残り ",
+      expired: "番号の有効期限が切れました。", reissue: "新しい番号を発行する", cancel: "やめる",
+      connected: "接続中", reconnecting: "再接続中…", send: "この画面を送信", sending: "送信中…",
+      sent: "送信しました", retry: "もう一度送る", asked: "担当者が画面の送信を求めています",
+      end: "終了", endAsk: "画面サポートを終了しますか？", endYes: "終了する", back: "戻る",
+      ended: "画面サポートは終了しました。", more: "その他の操作", fold: "小さくする", unfold: "画面サポートを開く",
+      toLeft: "左に移動", toRight: "右に移動",
+      network: "通信できませんでした。電波の良い場所で、もう一度お試しください。",
+      tooLarge: "画面の画像が大きすぎて送れませんでした。もう一度お試しください。",
+      tooMany: "続けて送りすぎました。少し待ってから、もう一度お試しください。",
+      over: "画面サポートは終了しています。", draw: "この画面を画像にできませんでした。もう一度お試しください。",
+      origin: "このページでは画面サポートをご利用いただけません（サイトの設定が必要です）。お電話の担当者にお伝えください。",
+    },
+    en: {
+      button: "Screen support", title: "Screen support", close: "Close",
+      intro: "You can send a picture of this screen to the person you are on the phone with. A picture is sent only when you tap “Send this screen”.",
+      privacy: "What you type (your name, passwords, card numbers) is hidden on this device before anything is sent. What is sent: the picture, the page title and its address.",
+      agree: "Agree and get a number", number: "Read this number to the person on the phone", left: "Valid for ",
+      expired: "This number has expired.", reissue: "Get a new number", cancel: "Cancel",
+      connected: "Connected", reconnecting: "Reconnecting…", send: "Send this screen", sending: "Sending…",
+      sent: "Sent", retry: "Send again", asked: "Your host asks you to send your screen",
+      end: "End", endAsk: "End screen support?", endYes: "End", back: "Back",
+      ended: "Screen support has ended.", more: "More", fold: "Minimise", unfold: "Open screen support",
+      toLeft: "Move left", toRight: "Move right",
+      network: "Could not connect. Please try again where the signal is better.",
+      tooLarge: "The picture was too large to send. Please try again.",
+      tooMany: "Too many pictures in a row. Please wait a moment and try again.",
+      over: "Screen support has ended.", draw: "Could not make a picture of this screen. Please try again.",
+      origin: "Screen support is not available on this page (the site needs setting up). Please tell the person on the phone.",
+    },
+  }[lang];
+  const STORE = `tsunagu:${siteKey}`;
+  const CSS = `.bar{display:flex;align-items:center;gap:6px;padding:6px;border-radius:30px;background:#fff;color:#1f2933;box-shadow:0 4px 18px rgba(0,0,0,.28);font-size:15px}
+.bar.ask{box-shadow:0 0 0 4px #f59e0b,0 4px 18px rgba(0,0,0,.28);animation:ask 1.2s ease-in-out infinite}
+@keyframes ask{50%{box-shadow:0 0 0 8px rgba(245,158,11,.35),0 4px 18px rgba(0,0,0,.28)}}
+.state{display:flex;align-items:center;gap:6px;padding:0 6px;font-size:13px;color:#52606d;white-space:nowrap}
+.dot{width:10px;height:10px;border-radius:50%;background:#12b76a;flex:none}.dot.off{background:#f59e0b}
+.send{border-radius:24px;padding:0 18px;background:#0b6e4f;color:#fff;font-weight:700;white-space:nowrap}
+.send:disabled{opacity:.6}.icon{width:44px;border-radius:22px;background:#f1f5f9;color:#1f2933;font-weight:700}
+.end{border-radius:22px;padding:0 12px;background:#f1f5f9;color:#b42318;font-weight:700}
+.tab{width:44px;height:52px;border-radius:14px;background:#0b6e4f;color:#fff;font-size:20px;box-shadow:0 4px 14px rgba(0,0,0,.25);position:relative}
+.tab.ask{box-shadow:0 0 0 4px #f59e0b}.tab .dot{position:absolute;top:6px;right:6px;border:2px solid #fff;width:12px;height:12px}
+.panel,.note{width:min(calc(100vw - 24px),380px);background:#fff;color:#1f2933;border-radius:16px;box-shadow:0 8px 30px rgba(0,0,0,.3);padding:16px;display:flex;flex-direction:column;gap:12px;font-size:15px;line-height:1.6}
+.note{padding:10px 14px;flex-direction:row;align-items:center;justify-content:space-between;gap:8px;background:#ecfdf3;color:#067647}
+.note.bad{background:#fef3f2;color:#b42318}.note.ask{background:#fffbeb;color:#92400e}
+.note button{min-height:36px;border-radius:18px;padding:0 12px;background:#fff;color:inherit;border:1px solid currentColor;font-weight:700;white-space:nowrap}
+.head{display:flex;justify-content:space-between;align-items:center;font-weight:700}
+.x{background:none;font-size:22px;color:#52606d;min-width:44px}
+.num{font-size:52px;font-weight:800;letter-spacing:.15em;text-align:center;color:#0b6e4f;font-variant-numeric:tabular-nums}
+.btn{border-radius:12px;padding:12px;font-size:17px;font-weight:700;background:#0b6e4f;color:#fff;width:100%}
+.btn.sub{border:1px solid #bcccdc;background:#fff;color:#1f2933}.btn.bad{background:#b42318}
+.muted{color:#52606d;font-size:13px;margin:0}p{margin:0}.row{display:flex;gap:8px}
+progress{width:100%;height:4px}[hidden]{display:none!important}
+@media (max-width:340px){.state span{display:none}}`;
+
+  const saved = read();
+  let token = saved.t || null;
+  let after = saved.a || 0;
+  let state = token ? saved.s || "waiting" : "idle"; // idle | waiting | connected
+  let requested = !!saved.r;
+  let side = saved.side || position;
+  let folded = !!saved.fold;
+  let unmask = saved.u || [];
+  let socket = null;
+  let live = false;
+  let countdown = null;
+  let panelView = null; // what the panel shows: intro | number | ended | confirm | menu | message
+  let note = null; // {text, kind, action}
+  let sending = false;
+
+  if ("adoptedStyleSheets" in root) {
+    // A constructed stylesheet is not subject to the page's style-src CSP.
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+  } else {
+    root.append(make("style", {}, CSS));
+  }
+
+  function read() {
+    try {
+      return JSON.parse(sessionStorage.getItem(STORE)) || {};
+    } catch {
+      return {};
+    }
+  }
+  function save() {
+    env.state(state);
+    const data = { side, fold: folded };
+    if (token) Object.assign(data, { t: token, a: after, s: state, r: requested, u: unmask });
+    try {
+      sessionStorage.setItem(STORE, JSON.stringify(data));
+    } catch {}
+  }
+
+  function make(tag, attributes = {}, text, onclick) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+    if (text !== undefined) node.textContent = text;
+    if (onclick) node.onclick = onclick;
+    return node;
+  }
+  const button = (cls, text, onclick, label) =>
+    make("button", { class: cls, type: "button", ...(label ? { "aria-label": label } : {}) }, text, onclick);
+
+  // -- drawing -----------------------------------------------------------------
+
+  function render() {
+    host.className = side;
+    const parts = [];
+    if (panelView) parts.push(panel());
+    else if (note && state === "connected" && !folded) parts.push(noteView());
+    if (folded) {
+      const tab = button(`tab${requested ? " ask" : ""}`, "▣", () => fold(false), S.unfold);
+      if (state === "connected") tab.append(make("i", { class: `dot${live ? "" : " off"}` }));
+      parts.push(tab);
+    } else if (state === "connected") {
+      parts.push(bar());
+    } else if (!panelView) {
+      parts.push(button("launch", label || S.button, open));
+    }
+    dock.replaceChildren(...parts);
+    avoidSoon();
+  }
+
+  function bar() {
+    const view = make("div", { class: `bar${requested ? " ask" : ""}`, role: "group", "aria-label": S.title });
+    const status = make("span", { class: "state", role: "status" });
+    status.append(make("i", { class: `dot${live ? "" : " off"}` }), make("span", {}, live ? S.connected : S.reconnecting));
+    const send = button("send", sending ? S.sending : S.send, () => sendCapture().catch(() => {}));
+    send.disabled = sending;
+    view.append(status, send, button("end", S.end, () => show("confirm")), button("icon", "⋯", () => show("menu"), S.more));
+    return view;
+  }
+
+  function noteView() {
+    const view = make("div", { class: `note ${note.kind || ""}`, role: note.kind === "bad" ? "alert" : "status" });
+    view.append(make("span", {}, note.text));
+    if (note.action) view.append(button("", note.action[0], note.action[1]));
+    if (note.progress) view.append(note.progress);
+    return view;
+  }
+
+  function panel() {
+    const view = make("div", { class: "panel", role: "dialog", "aria-label": S.title });
+    const head = make("div", { class: "head" }, S.title);
+    head.append(button("x", "×", () => show(null), S.close));
+    view.append(head);
+    const content = {
+      intro: () => [
+        make("p", {}, S.intro),
+        make("p", { class: "muted" }, S.privacy),
+        button("btn", S.agree, (event) => getNumber(event.target)),
+      ],
+      number: () => [
+        make("p", { class: "muted" }, S.number),
+        make("div", { class: "num" }, panelView.number),
+        panelView.left,
+        button("btn sub", S.cancel, () => end(true)),
+      ],
+      confirm: () => [make("p", {}, S.endAsk), rowOf(button("btn bad", S.endYes, () => end(false)), button("btn sub", S.back, () => show(null)))],
+      menu: () => [
+        button("btn sub", side === "left" ? S.toRight : S.toLeft, () => move(side === "left" ? "right" : "left")),
+        button("btn sub", S.fold, () => fold(true)),
+      ],
+      ended: () => [make("p", {}, S.ended)],
+      message: () => [make("p", { role: "alert" }, panelView.text), ...(panelView.extra || [])],
+    }[panelView.name]();
+    view.append(...content);
+    return view;
+  }
+  const rowOf = (...children) => {
+    const row = make("div", { class: "row" });
+    row.append(...children);
+    return row;
+  };
+
+  function show(name, extra = {}) {
+    panelView = name ? { name, ...extra } : null;
+    if (name !== "number") clearInterval(countdown);
+    render();
+  }
+
+  function fold(value) {
+    folded = value;
+    panelView = null;
+    save();
+    render();
+  }
+
+  function move(to) {
+    side = to;
+    panelView = null;
+    save();
+    render();
+  }
+
+  // -- connection ----------------------------------------------------------------
+
+  async function call(path, method = "GET", body) {
+    const headers = { "content-type": "application/json" };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const response = await fetch(server + path, { method, headers, body: body && JSON.stringify(body) });
+    const data = await response.json().catch(() => null);
+    return { ok: response.ok, status: response.status, data };
+  }
+
+  function open() {
+    if (folded) fold(false);
+    if (state === "connected") return show(null);
+    if (state === "waiting" && token) return resume();
+    show("intro");
+  }
+
+  async function getNumber(trigger) {
+    if (trigger) trigger.disabled = true;
+    let result = null;
+    try {
+      result = await call("/api/v1/guest/numbers", "POST", { site_key: siteKey });
+    } catch {
+      return explainFailure();
+    }
+    if (!result.ok) return show("message", { text: result.data?.error?.message || S.network, extra: [button("btn", S.retry, () => getNumber())] });
+    token = result.data.guest_token;
+    unmask = result.data.unmask_selectors || [];
+    after = 0;
+    state = "waiting";
+    save();
+    showNumber(result.data.number, result.data.expires_in);
+    listen();
+  }
+
+  /** A call that failed without an answer: the network, or (most often when an
+   *  owner tries the tag) an origin the site has not registered, which the
+   *  browser hides behind a CORS error. The open origin check tells which. */
+  async function explainFailure() {
+    let check = null;
+    try {
+      check = await (await fetch(`${server}/api/v1/embed/origin?site_key=${encodeURIComponent(siteKey)}`)).json();
+    } catch {}
+    if (check && check.allowed === false) {
+      console.warn(`Tsunagu: ${check.message}`);
+      return show("message", { text: S.origin });
+    }
+    show("message", { text: S.network, extra: [button("btn", S.retry, () => getNumber())] });
+  }
+
+  function showNumber(number, seconds) {
+    const left = make("p", { class: "muted" });
+    const ends = Date.now() + seconds * 1000;
+    show("number", { number, left });
+    const tick = () => {
+      const s = Math.max(0, Math.round((ends - Date.now()) / 1000));
+      left.textContent = `${S.left}${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+      if (s === 0 && panelView?.name === "number") {
+        clearInterval(countdown);
+        show("message", { text: S.expired, extra: [button("btn", S.reissue, (event) => getNumber(event.target))] });
+      }
+    };
+    tick();
+    countdown = setInterval(tick, 1000);
+  }
+
+  function connect() {
+    const first = state !== "connected";
+    state = "connected";
+    if (panelView?.name === "number" || panelView?.name === "intro") panelView = null;
+    save();
+    render();
+    report(true);
+    if (first) emit("connected");
+  }
+
+  function finish(silent) {
+    const was = state;
+    state = "idle";
+    token = null;
+    live = false;
+    requested = false;
+    note = null;
+    clearInterval(countdown);
+    stopListening();
+    save();
+    show(silent ? null : "ended");
+    if (was !== "idle") emit("ended");
+  }
+
+  async function resume() {
+    let result = null;
+    try {
+      result = await call("/api/v1/guest/session");
+    } catch {
+      return; // offline for now: the socket keeps trying
+    }
+    if (result.status === 401 || result.status === 403) return finish(true);
+    if (!result.ok) return;
+    const data = result.data;
+    unmask = data.unmask_selectors || unmask;
+    if (data.status === "connected") connect();
+    else if (data.status === "waiting") showNumber(data.number, data.expires_in);
+    else if (data.status === "ended") return finish();
+    else {
+      state = "idle";
+      token = null;
+      save();
+      return show("message", { text: S.expired, extra: [button("btn", S.reissue, (event) => getNumber(event.target))] });
+    }
+    listen();
+  }
+
+  // One socket per page; it resumes after the last event this tab has seen, so
+  // nothing is replayed, and reconnects with backoff and jitter after any close.
+  let retry = 0;
+  let retryTimer = null;
+  let pinger = null;
+  function listen() {
+    if (socket || !token) return;
+    const ws = new WebSocket(`${server.replace(/^http/, "ws")}/api/v1/guest/live`);
+    socket = ws;
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ type: "hello", token, after }));
+      setLive(true);
+      pinger = setInterval(() => ws.readyState === 1 && ws.send('{"type":"ping"}'), 15000);
+    };
+    ws.onmessage = (message) => {
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      retry = 0;
+      setLive(true);
+      if (typeof event.id === "number" && event.id > after) after = event.id;
+      if (event.type === "meeting.started" || event.type === "guest.attached") connect();
+      else if (event.type === "meeting.ended") return finish();
+      else if (event.type === "capture.requested") {
+        requested = true;
+        note = { text: S.asked, kind: "ask" };
+        render();
+        emit("requested");
+      }
+      save();
+    };
+    ws.onclose = (closed) => {
+      clearInterval(pinger);
+      if (socket !== ws) return;
+      socket = null;
+      setLive(false);
+      if (!token) return;
+      // 4401: the token is no good any more; 4403: this origin is not allowed.
+      if (closed.code === 4401) return resume();
+      if (closed.code === 4403) return;
+      const delay = Math.min(30000, 1000 * 2 ** retry++) * (0.5 + Math.random() / 2);
+      retryTimer = setTimeout(listen, delay);
+    };
+  }
+  function stopListening() {
+    clearTimeout(retryTimer);
+    clearInterval(pinger);
+    const ws = socket;
+    socket = null;
+    if (ws) ws.close(1000);
+  }
+  function setLive(value) {
+    if (live === value) return;
+    live = value;
+    if (state === "connected") render();
+  }
+  document.addEventListener("visibilitychange", () => {
+    // Back from the lock screen: try now rather than at the end of a backoff.
+    if (document.visibilityState === "visible" && token && !socket) {
+      clearTimeout(retryTimer);
+      retry = 0;
+      listen();
+    }
+  });
+
+  // Pages are reported one after another, so the host's list keeps their order;
+  // the same address twice in a row is one visit (apps that replaceState often).
+  let reporting = Promise.resolve();
+  let reported = "";
+  function report(force) {
+    if (state !== "connected") return;
+    const page = pageInfo();
+    if (!force && page.url === reported) return;
+    reported = page.url;
+    reporting = reporting.then(() => call("/api/v1/guest/pages", "POST", page)).catch(() => {});
+  }
+  let reportTimer = null;
+  const reportSoon = () => {
+    clearTimeout(reportTimer);
+    reportTimer = setTimeout(report, 300);
+  };
+  for (const name of ["pushState", "replaceState"]) {
+    const original = history[name];
+    history[name] = function (...args) {
+      const result = original.apply(this, args);
+      reportSoon();
+      return result;
+    };
+  }
+  addEventListener("popstate", reportSoon);
+  addEventListener("hashchange", reportSoon);
+
+  /** The page's address and title, shortened to what the server keeps. */
+  function pageInfo() {
+    const clip = (text, size) => (text.length > size ? `${text.slice(0, size - 1)}…` : text);
+    const title = document.title.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").replace(/\s+/g, " ").trim();
+    return { url: clip(location.href, 2048), title: clip(title, 500) };
+  }
+
+  // -- capture -----------------------------------------------------------------
+
+  async function sendCapture() {
+    if (state !== "connected") throw failure("not_connected", S.over);
+    if (sending) throw failure("busy", S.sending);
+    sending = true;
+    const progress = make("progress", { max: "1", value: "0" });
+    note = { text: S.sending, kind: "", progress };
+    render();
+    try {
+      const { capture } = await import(`${server}/embed/capture.js`);
+      let shot;
+      try {
+        shot = await capture({ exclude: host, unmask, everPassword, lang });
+      } catch (error) {
+        throw failure("capture_failed", S.draw, error);
+      }
+      let sent;
+      try {
+        sent = await upload(shot, progress);
+      } catch (error) {
+        if (error.code !== "capture_too_large") throw error;
+        // Rare (a huge, detailed page): once more, smaller.
+        shot = await capture({ exclude: host, unmask, everPassword, lang, maxEdge: 1280, quality: 0.6 });
+        sent = await upload(shot, progress);
+      }
+      requested = false;
+      sending = false;
+      note = { text: S.sent, kind: "" };
+      save();
+      render();
+      setTimeout(() => note?.text === S.sent && ((note = null), render()), 3000);
+      emit("sent", { id: sent.id, url: sent.url, title: sent.title });
+      return sent;
+    } catch (error) {
+      sending = false;
+      const known = error.code ? error : failure("network", S.network, error);
+      if (known.code === "meeting_ended" || known.code === "not_connected" || known.code === "guest_token_expired") {
+        finish();
+      } else {
+        note = { text: known.message, kind: "bad", action: [S.retry, () => sendCapture().catch(() => {})] };
+        render();
+      }
+      emit("failed", { code: known.code, message: known.message });
+      throw known;
+    }
+  }
+
+  function failure(code, message, cause) {
+    const error = new Error(message);
+    error.code = code;
+    if (cause) error.cause = cause;
+    return error;
+  }
+
+  function upload(shot, progress) {
+    const form = new FormData();
+    form.append("image", shot.blob, shot.type === "image/webp" ? "capture.webp" : "capture.jpg");
+    const fields = { ...pageInfo(), viewport_width: innerWidth, viewport_height: innerHeight, device_pixel_ratio: devicePixelRatio || 1 };
+    for (const [name, value] of Object.entries(fields)) form.append(name, String(value));
+    return new Promise((resolve, reject) => {
+      const request = new XMLHttpRequest();
+      request.open("POST", `${server}/api/v1/guest/captures`);
+      request.setRequestHeader("authorization", `Bearer ${token}`);
+      request.upload.onprogress = (event) => event.lengthComputable && (progress.value = event.loaded / event.total);
+      request.onload = () => {
+        let body = null;
+        try {
+          body = JSON.parse(request.responseText);
+        } catch {}
+        if (request.status === 201) return resolve(body);
+        const code = body?.error?.code || "http_" + request.status;
+        const words = { capture_too_large: S.tooLarge, too_many_captures: S.tooMany, meeting_ended: S.over, not_connected: S.over };
+        reject(failure(code, words[code] || body?.error?.message || S.network));
+      };
+      request.onerror = () => reject(failure("network", S.network));
+      request.send(form);
+    });
+  }
+
+  async function end(silent) {
+    if (token) {
+      try {
+        await call("/api/v1/guest/leave", "POST");
+      } catch {}
+    }
+    finish(silent);
+  }
+
+
+  if (token) resume();
+  render();
+  return {
+    open,
+    send: () => sendCapture(),
+    end: () => end(false),
+  };
+}
