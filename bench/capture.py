@@ -466,6 +466,30 @@ def pixel_diff(reference: Image.Image, image: Image.Image) -> float:
     return float((np.abs(a - b).max(axis=2) > 32).mean())
 
 
+def vertical_shift(reference: Image.Image, image: Image.Image, reach: int = 80) -> int:
+    """How many CSS px the engine's content sits lower (+) or higher (-) than the
+    reference's, when a uniform shift explains the difference clearly better than
+    none (margin collapsing, a scroll offset); else 0. Pixels the engine left
+    transparent are not compared."""
+    import numpy as np
+
+    size = (PHONE["viewport"]["width"], PHONE["viewport"]["height"])
+    rgba = image.convert("RGBA").resize(size, Image.Resampling.BOX)
+    a = np.asarray(reference.convert("L").resize(size, Image.Resampling.BOX), dtype=np.float32)
+    b = np.asarray(rgba.convert("L"), dtype=np.float32)
+    seen = np.asarray(rgba.getchannel("A")) > 0
+
+    def cost(dy: int) -> float:
+        if dy >= 0:
+            part, mask = np.abs(a[: size[1] - dy] - b[dy:]), seen[dy:]
+        else:
+            part, mask = np.abs(a[-dy:] - b[: size[1] + dy]), seen[: size[1] + dy]
+        return float(part[mask].mean()) if mask.any() else 0.0
+
+    best = min(range(-reach, reach + 1), key=cost)
+    return best if best and cost(best) < 0.8 * cost(0) else 0
+
+
 def side_by_side(reference: Image.Image, image: Image.Image) -> Image.Image:
     scaled = reference.convert("RGB").resize(image.size, Image.Resampling.LANCZOS)
     both = Image.new("RGB", (image.width * 2 + 8, image.height), (255, 0, 255))
@@ -564,6 +588,7 @@ def measure_pages(engine_names: list[str], only: list[str], runs: int, out: Path
                                     ssim_on_white=ssim(reference, opaque(image, "white")[0])
                                     if transparent
                                     else None,
+                                    shift=vertical_shift(reference, image),
                                     # With what no engine can copy blanked in both:
                                     ssim_outside=ssim(reference, flat, state["excluded"])
                                     if state["excluded"]
@@ -648,6 +673,11 @@ def pages_tables(results: dict, ceilings: dict) -> str:
                     notes.append(
                         f"{key}: {row['transparent']:.0%} transparent "
                         f"(SSIM {row['ssim_on_white']:.3f} on white)"
+                    )
+                if row.get("shift"):
+                    notes.append(
+                        f"{key}: content {abs(row['shift'])} px "
+                        + ("lower" if row["shift"] > 0 else "higher")
                     )
                 if row.get("ssim_outside") is not None:
                     notes.append(
