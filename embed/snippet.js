@@ -15,7 +15,7 @@
   const label = script.dataset.label || (lang === "en" ? "Screen support" : "画面サポートを利用する");
   const CSS = `:host{all:initial}*{box-sizing:border-box;font-family:system-ui,-apple-system,"Hiragino Sans","Noto Sans JP",sans-serif;-webkit-tap-highlight-color:transparent}
 .dock{position:fixed;z-index:2147483647;bottom:calc(12px + var(--lift,0px));right:12px;display:flex;flex-direction:column;align-items:flex-end;gap:8px;max-width:calc(100vw - 24px);transition:bottom .2s}
-.left .dock{right:auto;left:12px;align-items:flex-start}
+:host(.left) .dock{right:auto;left:12px;align-items:flex-start}
 button{font:inherit;cursor:pointer;border:0;min-height:44px}
 .launch{border-radius:28px;padding:12px 18px;background:#0b6e4f;color:#fff;font-size:16px;font-weight:700;box-shadow:0 4px 14px rgba(0,0,0,.25)}`;
 
@@ -96,26 +96,31 @@ button{font:inherit;cursor:pointer;border:0;min-height:44px}
     if (!host.isConnected) return;
     const lift = parseFloat(dock.style.getPropertyValue("--lift")) || 0;
     const box = dock.getBoundingClientRect();
-    const bottom = box.bottom + lift - 4;
-    const top = box.top + lift + 4;
     let need = 0;
-    for (const [x, y] of [[box.left + 4, bottom], [box.right - 4, bottom], [(box.left + box.right) / 2, bottom], [box.left + 4, top], [box.right - 4, top]]) {
+    // A grid over where the dock sits unlifted: a button can be smaller than it.
+    for (let i = 0; i < 15; i++) {
+      const x = box.left + 4 + ((box.width - 8) * (i % 5)) / 4;
+      const y = box.top + lift + 4 + ((box.height - 8) * Math.floor(i / 5)) / 2;
       const below = document.elementsFromPoint(x, y).find((element) => element !== host);
       const control = below?.closest?.('a[href],button,input,select,textarea,summary,[role="button"],[onclick]');
       // Only controls that stay put (a fixed banner or tab bar): one in the
       // flow of the page scrolls out from under the button by itself.
-      if (control && control.offsetHeight < 120 && pinned(control)) {
-        need = Math.max(need, innerHeight - control.getBoundingClientRect().top - 4);
+      const bar = control && control.offsetHeight < 120 && pinned(control);
+      if (bar) {
+        // Above the whole bar or banner where it is short, so its text stays readable too.
+        const over = bar.offsetHeight < innerHeight * 0.35 ? bar : control;
+        need = Math.max(need, innerHeight - over.getBoundingClientRect().top - 4);
       }
     }
     need = Math.min(need, innerHeight * 0.4);
     if (Math.abs(need - lift) > 1) dock.style.setProperty("--lift", `${need}px`);
   }
+  /** The fixed or sticky box a control sits in, if any. */
   function pinned(element) {
     for (let node = element; node && node !== document.body; node = node.parentElement) {
-      if (/fixed|sticky/.test(getComputedStyle(node).position)) return true;
+      if (/fixed|sticky/.test(getComputedStyle(node).position)) return node;
     }
-    return false;
+    return null;
   }
   addEventListener("resize", avoidSoon, { passive: true });
   addEventListener("scroll", avoidSoon, { passive: true });

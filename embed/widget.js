@@ -82,7 +82,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   let live = false;
   let countdown = null;
   let panelView = null; // what the panel shows: intro | number | ended | confirm | menu | message
-  let note = null; // {text, kind, action}
+  let note = requested ? { text: S.asked, kind: "ask" } : null; // {text, kind, action, progress}
   let sending = false;
 
   if ("adoptedStyleSheets" in root) {

@@ -5,6 +5,7 @@ server's origin. The pages reproduce what real websites do (issue #10)."""
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import httpx
@@ -582,3 +583,301 @@ def test_masked_values_never_enter_the_copy_that_is_drawn(new_page, live_server,
     assert "●●●● 非表示" in drawn  # and the masks in place of the values
     assert "WM84" not in drawn
     assert "M-8237" not in drawn and "東京都" not in drawn
+
+
+# -- the guest's bar ---------------------------------------------------------------
+
+
+def test_the_bar_moves_folds_and_stays_so_on_the_next_page(new_page, live_server, pages):
+    guest, _ = connect(new_page, live_server, pages.url("shop.html"))
+    page = guest.page
+    right = guest.bar().bounding_box()
+    page.get_by_role("button", name="その他の操作").click()
+    page.get_by_role("button", name="左に移動").click()
+    left = guest.bar().bounding_box()
+    assert right["x"] + right["width"] >= 390 - 16 and left["x"] <= 16, (left, right)
+
+    page.get_by_role("button", name="その他の操作").click()
+    page.get_by_role("button", name="小さくする").click()
+    expect(guest.bar()).to_have_count(0)
+    tab = page.get_by_role("button", name="画面サポートを開く")
+    expect(tab).to_be_visible()
+    assert tab.bounding_box()["width"] <= 48  # a small tab, not a bar over the page
+
+    page.goto(pages.url("landing.html"))  # folded on the next page too, on the left
+    expect(tab).to_be_visible()
+    assert tab.bounding_box()["x"] <= 16
+    tab.click()
+    expect(guest.bar()).to_contain_text("接続中")
+    guest.send_button().click()
+    expect(page.get_by_text("送信しました")).to_be_visible()
+
+
+def test_a_capture_request_highlights_the_bar_until_a_capture_is_sent(new_page, live_server, pages):
+    guest, host = connect(new_page, live_server, pages.url("shop.html"))
+    page = guest.page
+    host.get_by_role("button", name="キャプチャを依頼").click()
+    asked = page.get_by_text("担当者が画面の送信を求めています")
+    expect(asked).to_be_visible()
+    expect(guest.bar()).to_have_class(re.compile(r"\bask\b"))
+
+    # Still asked on the next page (the guest went to find the right one)...
+    hellos: list[dict] = []
+    page.on(
+        "websocket",
+        lambda socket: socket.on("framesent", lambda frame: hellos.append(json.loads(frame))),
+    )
+    page.goto(pages.url("landing.html"))
+    expect(asked).to_be_visible()
+    guest.send_button().click()
+    expect(page.get_by_text("送信しました")).to_be_visible()
+    expect(guest.bar()).not_to_have_class(re.compile(r"\bask\b"))
+
+    # ...and answered: the request is not shown again on the page after, because
+    # the live channel resumes after the last event this tab saw.
+    page.goto(pages.url("shop.html"))
+    expect(guest.bar()).to_contain_text("接続中")
+    expect(guest.send_button()).to_be_enabled()
+    expect(asked).to_have_count(0)
+    resumed = [hello["after"] for hello in hellos if hello.get("type") == "hello"]
+    assert resumed and all(after > 0 for after in resumed), hellos
+
+
+def test_a_failed_send_says_why_and_can_be_sent_again(new_page, live_server, pages):
+    guest, host = connect(new_page, live_server, pages.url("shop.html"))
+    page = guest.page
+    uploads = re.compile(r".*/api/v1/guest/captures$")
+
+    page.route(uploads, lambda route: route.abort("internetdisconnected"))
+    guest.send_button().click()
+    expect(page.get_by_text("通信できませんでした")).to_be_visible()
+    page.unroute(uploads)
+    page.get_by_role("button", name="もう一度送る").click()
+    expect(page.get_by_text("送信しました")).to_be_visible()
+    expect(host.locator("#capture-title")).to_have_text(page.title())
+
+    too_many = {"error": {"code": "too_many_captures", "message": "Too many"}}
+    page.route(uploads, lambda route: route.fulfill(status=429, json=too_many))
+    guest.send_button().click()
+    expect(page.get_by_text("続けて送りすぎました")).to_be_visible()
+    page.unroute(uploads)
+
+    # The end stays one tap away while a failure is shown.
+    expect(page.get_by_role("button", name="終了", exact=True)).to_be_visible()
+
+
+def test_ending_is_one_tap_away_and_confirmed(new_page, live_server, pages):
+    guest, host = connect(new_page, live_server, pages.url("shop.html"))
+    page = guest.page
+    page.get_by_role("button", name="終了", exact=True).click()
+    expect(page.get_by_text("画面サポートを終了しますか？")).to_be_visible()
+    page.get_by_role("button", name="戻る").click()
+    expect(guest.bar()).to_contain_text("接続中")  # nothing ended by a slip
+
+    page.get_by_role("button", name="終了", exact=True).click()
+    page.get_by_role("button", name="終了する").click()
+    expect(page.get_by_text("画面サポートは終了しました。")).to_be_visible()
+    expect(host.get_by_text("お客様が退出したため、ミーティングは終了しました。")).to_be_visible()
+    page.goto(pages.url("landing.html"))
+    expect(guest.launcher()).to_be_visible()  # a new visit starts afresh
+    expect(guest.bar()).to_have_count(0)
+
+
+def test_after_the_host_ends_the_page_is_left_alone(new_page, live_server, pages):
+    page = new_page(**PHONE)
+    page.clock.install()
+    guest = Guest(page, live_server)
+    sockets: list = []
+    page.on("websocket", lambda socket: sockets.append(socket))
+    page.goto(pages.url("shop.html"))
+    number = guest.number()
+    host = console_host(new_page, live_server)
+    type_number(host, number)
+    expect(guest.bar()).to_contain_text("接続中")
+
+    host.get_by_role("button", name="ミーティングを終了").click()
+    expect(page.get_by_text("画面サポートは終了しました。")).to_be_visible()
+    opened = len(sockets)
+    sent_after_end: list = []
+    for socket in sockets:
+        socket.on("framesent", lambda frame: sent_after_end.append(frame))
+    page.clock.run_for(60_000)  # a minute of timers: pings, reconnects, countdowns
+    assert guest.errors == []  # nothing thrown into the owner's error monitoring
+    assert len(sockets) == opened and all(socket.is_closed() for socket in sockets)
+    assert sent_after_end == []
+    # The guest token is gone from the tab; only the bar's side and fold remain.
+    stored = page.evaluate(f"JSON.parse(sessionStorage.getItem('tsunagu:{pages.site_key}'))")
+    assert set(stored) == {"side", "fold"}, stored
+
+
+# -- the live channel -------------------------------------------------------------
+
+
+def test_a_guest_whose_socket_is_dropped_reconnects_and_is_connected(new_page, live_server, pages):
+    page = new_page(**PHONE)
+    guest = Guest(page, live_server)
+    opened: list = []
+
+    def drop_the_first(socket) -> None:
+        server = socket.connect_to_server()
+        opened.append(socket)
+        if len(opened) == 1:
+            # The server side goes away right after the hello (a proxy restart).
+            def hello(message) -> None:
+                server.send(message)
+                socket.close(code=1011, reason="gone")
+
+            socket.on_message(hello)
+
+    page.route_web_socket(re.compile(r".*/api/v1/guest/live$"), drop_the_first)
+    page.goto(pages.url("shop.html"))
+    number = guest.number()
+    host = console_host(new_page, live_server)
+    type_number(host, number)
+    # Told through the second socket: the first was closed before the claim.
+    expect(guest.bar()).to_contain_text("接続中")
+    assert len(opened) >= 2
+
+
+def test_a_token_the_server_refuses_gives_way_to_a_new_number(new_page, live_server, pages):
+    page = new_page(**PHONE)
+    guest = Guest(page, live_server)
+    page.goto(pages.url("shop.html"))
+    forged = json.dumps({"t": "forged.token.value", "s": "connected", "a": 5})
+    page.evaluate(f"sessionStorage.setItem('tsunagu:{pages.site_key}', {json.dumps(forged)})")
+    page.reload()
+    # Refused (401 and socket close 4401): the widget starts afresh...
+    expect(guest.launcher()).to_be_visible()
+    # ...and a new number connects, with a socket on the new token.
+    number = guest.number()
+    host = console_host(new_page, live_server)
+    type_number(host, number)
+    expect(guest.bar()).to_contain_text("接続中")
+    assert guest.errors == []
+
+
+def test_an_origin_the_site_does_not_list_gets_advice_and_a_console_warning(
+    new_page, live_server, pages
+):
+    stranger = serve_pages(pages.snippet_tag, tsunagu_url=live_server.url)
+    try:
+        page = new_page(**PHONE)
+        warnings: list[str] = []
+        page.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
+        page.goto(stranger.url("shop.html"))
+        page.get_by_role("button", name="画面サポートを利用する").click()
+        page.get_by_role("button", name="同意して接続番号を発行").click()
+        expect(page.get_by_text("このページでは画面サポートをご利用いただけません")).to_be_visible()
+        expect(page.get_by_text(re.compile(r"^\d{4}$"))).to_have_count(0)
+        # The owner trying the tag is told which origin to register.
+        assert [w for w in warnings if "Tsunagu" in w and stranger.origin in w], warnings
+    finally:
+        stranger.stop()
+
+
+def test_long_addresses_and_odd_titles_are_shortened_not_refused(new_page, live_server, pages):
+    guest, host = connect(new_page, live_server, pages.url("spa.html"))
+    guest.page.evaluate(
+        "history.pushState({}, '', '/spa.html?q=' + 'x'.repeat(3000));"
+        "document.title = 'ご注文\\u0000確認\\u001b\\n' + 'あ'.repeat(600)"
+    )
+    capture = guest.send()
+    assert len(capture["url"]) <= 2048 and capture["url"].endswith("…")
+    assert capture["url"].startswith(pages.url("spa.html?q=xxx"))
+    assert capture["title"].startswith("ご注文 確認 あ") and len(capture["title"]) <= 500
+    expect(host.locator("#capture-title")).to_have_text(capture["title"])
+    expect(host.locator("#visited")).to_contain_text("ご注文 確認")
+
+
+def test_single_page_navigation_is_reported_once_per_address(new_page, live_server, pages):
+    guest, host = connect(new_page, live_server, pages.url("spa.html"))
+    guest.page.locator("#filter-active").click()
+    expect(host.locator("#visited a").first).to_have_attribute(
+        "href", re.compile(r"/active$|#/active$")
+    )
+    # An app that rewrites the same address over and over is one visit.
+    before = host.locator("#visited li").count()
+    guest.page.evaluate("for (let i = 0; i < 20; i++) history.replaceState({i}, '', location.href)")
+    guest.page.locator("#filter-completed").click()
+    expect(host.locator("#visited a").first).to_have_attribute(
+        "href", re.compile(r"/completed$|#/completed$")
+    )
+    assert host.locator("#visited li").count() == before + 1
+
+
+# -- the page's own controls and the owner's API -----------------------------------
+
+
+def test_the_button_never_covers_a_cookie_banner_button(new_page, live_server, pages):
+    page = new_page(**PHONE)
+    page.goto(pages.url("cookie.html"))
+    launcher = Guest(page, live_server).launcher()
+    expect(launcher).to_be_visible()
+    ok = page.locator("#cookie-ok")
+    page.wait_for_function(
+        "() => { const b = document.querySelector('[data-tsunagu]').shadowRoot"
+        ".querySelector('.launch').getBoundingClientRect();"
+        " return b.bottom <= document.querySelector('#cookie-ok').getBoundingClientRect().top; }"
+    )
+    ok.click()  # Playwright refuses a click that something else would receive
+    expect(page.locator("#cookie-banner")).to_be_hidden()
+    launcher.click()  # and the button is still there for the guest
+    expect(page.get_by_role("dialog", name="画面サポート")).to_be_visible()
+
+
+def test_owners_drive_the_widget_with_window_tsunagu(new_page, live_server, pages):
+    page = new_page(**PHONE)
+    guest = Guest(page, live_server)
+    page.goto(pages.url("shop.html"))
+    page.evaluate(
+        """() => {
+            window.heard = [];
+            for (const name of ['connected', 'sent', 'ended'])
+              Tsunagu.on(name, (detail) => heard.push(name));
+            addEventListener('tsunagu:sent', (e) => heard.push('window:sent ' + e.detail.id));
+          }"""
+    )
+    assert page.evaluate("Tsunagu.state") == "idle"
+    page.evaluate("Tsunagu.open()")
+    page.get_by_role("button", name="同意して接続番号を発行").click()
+    number = page.get_by_text(re.compile(r"^\d{4}$"))
+    expect(number).to_be_visible()
+    assert page.evaluate("Tsunagu.state") == "waiting"
+    host = console_host(new_page, live_server)
+    type_number(host, number.inner_text())
+    page.wait_for_function("Tsunagu.state === 'connected'")
+
+    capture = page.evaluate("Tsunagu.send()")
+    expect(host.locator("#capture-title")).to_have_text(page.title())
+    page.evaluate("Tsunagu.end()")
+    page.wait_for_function("Tsunagu.state === 'idle'")
+    expect(host.get_by_text("お客様が退出したため、ミーティングは終了しました。")).to_be_visible()
+    assert page.evaluate("heard") == ["connected", "sent", f"window:sent {capture['id']}", "ended"]
+    # Sending when not connected is refused with a code the page can act on.
+    refused = page.evaluate("Tsunagu.send().then(() => 'sent', (e) => e.code)")
+    assert refused == "not_connected"
+    assert guest.errors == []
+
+
+def test_a_snippet_guest_joins_a_running_phone_meeting_flow_2(new_page, live_server, pages):
+    phone = new_page(**PHONE)
+    phone.goto(live_server.url + "/join")
+    phone.get_by_role("checkbox").check()
+    phone.get_by_role("button", name="接続番号を発行する").click()
+    expect(phone.locator("#number")).to_have_text(re.compile(r"^\d{4}$"))
+    host = console_host(new_page, live_server)
+    type_number(host, phone.locator("#number").inner_text())
+    expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
+
+    # Mid-call, the guest opens the shop and gets a snippet number.
+    guest = Guest(new_page(**PHONE), live_server)
+    guest.page.goto(pages.url("shop.html"))
+    snippet_number = guest.number()
+    host.get_by_label("画面サポートのお客様を追加（接続番号）").fill(snippet_number)
+    host.get_by_role("button", name="追加", exact=True).click()
+
+    expect(host.locator("#ask-state")).to_have_text("お客様が画面サポートで参加しました。")
+    expect(guest.bar()).to_contain_text("接続中")
+    guest.send_button().click()
+    expect(host.locator("#capture-title")).to_have_text(guest.page.title())
+    expect(host.locator("#timeline")).to_contain_text("画面サポートのお客様が参加しました")
