@@ -471,6 +471,7 @@ function maskField(clone, kind, label) {
   style.setProperty("-webkit-text-fill-color", "#475569", "important");
   style.setProperty("font-style", "normal", "important");
   style.setProperty("letter-spacing", "normal", "important");
+  style.setProperty("-webkit-text-security", "none", "important"); // a password field's discs
   style.setProperty("background-image", HATCH, "important");
   if (kind === "select") {
     const option = document.createElement("option");

@@ -14,6 +14,7 @@ from server.settings import Settings
 
 ADMIN_USERNAME = "admin"
 DEMO_SITE_NAME = "Demo shop"
+DEMO_UNMASKED = ["#name", "#email"]
 
 
 @dataclass(frozen=True)
@@ -53,5 +54,8 @@ async def first_run(db: AsyncSession, passwords: Passwords, settings: Settings) 
             *([settings.demo_origin()] if settings.demo_port else []),
         ],
         created_by=admin,
+        # Every typed value is hidden by default; the demo shows how an owner
+        # lets ordinary fields through (its checkout's name and e-mail).
+        unmask_selectors=DEMO_UNMASKED,
     )
     return FirstRun(username=admin.username, password=password, site=site)

@@ -123,6 +123,8 @@ async def test_first_run_gives_the_demo_site_the_consoles_and_the_demo_shops_ori
         )
     assert created is not None
     assert created.site.origin_list == [console_origin, demo_origin]
+    # The demo checkout shows its name and e-mail; every other typed value is hidden.
+    assert created.site.unmask_selectors == ["#name", "#email"]
 
 
 async def test_sites_registered_before_unmask_selectors_existed_mask_every_typed_value(settings):
