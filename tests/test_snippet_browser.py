@@ -376,9 +376,15 @@ def test_svg_shadow_dom_and_web_fonts_are_drawn(session, live_server, pages):
             x, y = box["x"] + box["width"] * dx, box["y"] + box["height"] * dy
             assert near(picture.at(x, y), seen.at(x, y)), (name, x, y)
 
+    # The web font is inlined into the picture: its glyphs, not a fallback's.
     guest.page.goto(pages.url("fonts.html"))
     guest.page.evaluate("document.fonts.ready.then(() => true)")
-    assert guest.send()["id"]  # the web font is inlined into the picture, not refused
+    expect(guest.bar()).to_contain_text("接続中")
+    seen = screenshot(guest.page)
+    picture, page = capture_of(session, live_server, pages.url("fonts.html"))
+    logo = rect(page, "#logo")
+    drawn = picture.box(logo)
+    assert changed_share(seen.box(logo).resize(drawn.size), drawn) < 0.08
 
 
 def test_a_requirejs_page_keeps_its_loader_and_gets_no_global(session, live_server, pages):
