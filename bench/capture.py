@@ -628,7 +628,6 @@ def cell(row: dict | None, key: str, fmt: str) -> str:
 
 
 def pages_tables(results: dict, ceilings: dict) -> str:
-
     lines = [
         "\nCeiling: Chromium's own screenshot at the capped scale "
         f"(DPR {CAPPED:.3f}) against the reference, i.e. what a perfect engine scores.\n",
