@@ -79,7 +79,7 @@ def csp_policy(tsunagu_url: str) -> str:
             ("default-src 'self'",),
             ("script-src 'self'", server),
             ("connect-src 'self'", server, ws),
-            ("img-src 'self' data: blob:", server),
+            ("img-src 'self' data:", server),
             ("style-src 'self'",),
         ]
     )
