@@ -161,20 +161,18 @@ def browser_times() -> list[str]:
             ).new_page()
             for path in ["/", "/products/tea", "/cart", "/checkout"]:
                 page.goto(server.demo_url + path)
-                page.add_script_tag(url=server.url + "/embed/vendor/modern-screenshot.js")
                 times = page.evaluate(
-                    """async () => {
+                    """async (server) => {
+                        const { capture } = await import(server + "/embed/capture.js");
                         const times = [];
                         for (let i = 0; i < 5; i++) {
-                            const edge = Math.max(innerWidth, innerHeight);
-                            const scale = Math.min(devicePixelRatio, 2048 / edge);
                             const t = performance.now();
-                            await modernScreenshot.domToBlob(document.documentElement,
-                                {width: innerWidth, height: innerHeight, scale, type: "image/png"});
+                            await capture({ lang: "ja" });
                             times.push(performance.now() - t);
                         }
                         return times;
-                    }"""
+                    }""",
+                    server.url,
                 )
                 rows.append(f"| `{path}` | {statistics.median(times):.0f} | {max(times):.0f} |")
             browser.close()
@@ -238,8 +236,13 @@ class Engine:
 
 
 def load_modern_screenshot(page, setup: BenchSetup) -> None:
-    # As the snippet loads it: a script tag from the Tsunagu server.
-    page.add_script_tag(url=setup.tsunagu_url + "/embed/vendor/modern-screenshot.js")
+    # The same vendored library the capture module uses (its ES module build:
+    # the UMD build the snippet once loaded with a script tag is gone, and
+    # with it the RequireJS failure, which tests/test_snippet_browser.py covers).
+    page.evaluate(
+        "(url) => import(url).then((module) => { window.modernScreenshot = module; })",
+        setup.tsunagu_url + "/embed/vendor/modern-screenshot.mjs",
+    )
 
 
 # Exactly what embed/snippet.js's sendCapture did when issue #10 was filed.
@@ -319,16 +322,16 @@ SNAPDOM_DEFAULTS = """async () => {
 ENGINES: dict[str, Engine] = {
     "modern-screenshot-defaults": Engine(load_modern_screenshot, MODERN_SCREENSHOT_DEFAULTS),
     "snapdom-defaults": Engine(load_snapdom, SNAPDOM_DEFAULTS),
-    # -- the place for the snippet's own capture module (embed/capture.js) ----
-    # Uncomment to measure it; loading the module is timed with the capture
-    # here (import() per fresh page, as the snippet does on the first tap).
-    # "tsunagu": Engine(
-    #     load=lambda page, setup: None,
-    #     capture="""async ({ server }) => {
-    #       const { capture } = await import(server + "/embed/capture.js");
-    #       return await capture({ lang: "ja" });
-    #     }""",
-    # ),
+    # The snippet's own capture module (embed/capture.js), with its defaults;
+    # importing the module is timed with the capture (a fresh page per run, as
+    # on the guest's first tap).
+    "tsunagu": Engine(
+        load=lambda page, setup: None,
+        capture="""async ({ server }) => {
+          const { capture } = await import(server + "/embed/capture.js");
+          return await capture({ lang: "ja" });
+        }""",
+    ),
 }
 
 # The harness around an engine's capture: time limit, timing, blob -> data URL.
@@ -711,8 +714,12 @@ def pages_tables(results: dict, ceilings: dict) -> str:
 
 
 def engine_sizes(work_names: list[str]) -> str:
-    raster = gzip.compress((ROOT / "embed/vendor/modern-screenshot.js").read_bytes(), 9)
-    parts = [f"modern-screenshot {len(raster) / 1024:.1f} KB"]
+    raster = gzip.compress((ROOT / "embed/vendor/modern-screenshot.mjs").read_bytes(), 9)
+    ours = gzip.compress((ROOT / "embed/capture.js").read_bytes(), 9)
+    parts = [
+        f"modern-screenshot {len(raster) / 1024:.1f} KB"
+        f" (+ embed/capture.js {len(ours) / 1024:.1f} KB)"
+    ]
     if "snapdom-defaults" in work_names:
         snap = snapdom_file(Path(tempfile.mkdtemp(prefix="tsunagu-bench-engines-")))
         parts.append(
@@ -765,14 +772,18 @@ def other_parts() -> None:
             f"at once: p50 {p50:.0f} ms, p99 {p99:.0f} ms."
         )
 
-    loader = gzip.compress((ROOT / "embed/snippet.js").read_bytes(), 9)
-    raster = gzip.compress((ROOT / "embed/vendor/modern-screenshot.js").read_bytes(), 9)
+    size = {
+        name: len(gzip.compress((ROOT / "embed" / name).read_bytes(), 9)) / 1024
+        for name in ["snippet.js", "widget.js", "capture.js", "vendor/modern-screenshot.mjs"]
+    }
     print(
-        f"\nGzipped: loader {len(loader) / 1024:.1f} KB (budget 8 KB), "
-        f"rasteriser {len(raster) / 1024:.1f} KB (loaded on first capture)."
+        f"\nGzipped: loader snippet.js {size['snippet.js']:.1f} KB (budget 8 KB, every visitor); "
+        f"widget.js {size['widget.js']:.1f} KB (on the first tap); capture.js "
+        f"{size['capture.js']:.1f} KB + modern-screenshot.mjs "
+        f"{size['vendor/modern-screenshot.mjs']:.1f} KB (on the first capture)."
     )
 
-    print("\nIn-browser capture of the demo pages, 390 x 844 at DPR 3 (5 runs):\n")
+    print("\nIn-browser capture (embed/capture.js) of the demo pages, 390 x 844 at DPR 3:\n")
     print("| Page | median ms | max ms |")
     print("| --- | ---: | ---: |")
     print("\n".join(browser_times()))
