@@ -23,11 +23,14 @@ const VALUE_TYPES = new Set([
 const SECRET_AUTOCOMPLETE = /^(cc-.+|current-password|new-password|one-time-code)$/;
 /** Words in a field's name, id or label that mean a secret, matched on the words run
  *  together (so "newPassword", "card_number", "cc-num" all match)... */
-const SECRET_JOINED = /password|passwd|passcode|passphrase|cardnumber|cardnum|cardno|creditcard|ccnumber|ccnum|securitycode|cardcode|cardverification|cardcvc|cardcvv|onetimecode|onetimepass|verificationcode|pincode|pinnumber/;
-/** ...and short words only as whole words ("pin" but not "shipping"). */
-const SECRET_WORDS = new Set(["pw", "pwd", "pass", "pin", "otp", "totp", "cvc", "cvv", "cvc2", "cvv2", "csc", "cvn", "cid"]);
-const SECRET_JA = /パスワード|暗証|カード番号|セキュリティ(ー)?コード|認証コード|確認コード|ワンタイム/;
+const SECRET_JOINED = /password|passwd|passcode|passphrase|cardnumber|cardnum|cardno|creditcard|ccnumber|ccnum|securitycode|securitynumber|cardcode|cardverification|cardcvc|cardcvv|cvvcode|cvccode|onetimecode|onetimepass|otpcode|verificationcode|verifycode|authcode|smscode|pincode|pinnumber/;
+/** ...and short words only as whole words ("pin" but not "shipping"), with any
+ *  number after them ("otp1", "pwd2"). */
+const SECRET_WORDS = new Set(["pw", "pwd", "pass", "pin", "otp", "totp", "cvc", "cvv", "ccv", "csc", "cvn", "cid", "pan"]);
+const SECRET_JA = /パスワード|パスコード|暗証|カード番号|セキュリティ(ー)?(コード|番号)|認証(コード|番号)|確認(コード|番号)|ワンタイム/;
 const WHOLE = new Set(["select", "datalist", "svg", "picture", "math"]);
+/** Elements whose copy would load or hold something of its own. */
+const MEDIA = new Set(["img", "video", "audio", "iframe", "object", "embed", "canvas"]);
 /** Displays whose box keeps its size when its children are left out of the copy. */
 const BOX_DISPLAYS = new Set(["block", "flow-root", "flex", "grid", "list-item", "inline-block", "inline-flex", "inline-grid"]);
 const TRANSPARENT_GIF = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
@@ -48,7 +51,7 @@ const LABELS = {
  */
 export async function capture(options = {}) {
   const started = performance.now();
-  const budget = options.budget ?? 1500;
+  const budget = options.budget ?? 1200;
   const deadline = started + budget;
   const labels = LABELS[options.lang] || LABELS.ja;
   const width = innerWidth;
@@ -74,6 +77,9 @@ export async function capture(options = {}) {
     onCloneEachNode: plan.onClone,
     onCloneNode: plan.onRoot,
     onCreateForeignObjectSvg: (svg) => {
+      // Safari and Firefox redraw once per image to work around a decoding bug,
+      // 100 ms apart: three times is enough, forty would be four seconds.
+      context.drawImageCount = Math.min(context.drawImageCount, 3);
       options.inspect?.(svg); // tests read the copy that is drawn
       if (!fonts) return;
       const style = document.createElementNS("http://www.w3.org/2000/svg", "style");
@@ -172,6 +178,7 @@ export function meansSecret(text) {
     .replace(/([a-z])([A-Z])/g, "$1 $2")
     .toLowerCase()
     .split(/[^a-z0-9]+/)
+    .map((word) => word.replace(/\d+$/, ""))
     .filter(Boolean);
   return SECRET_JOINED.test(words.join("")) || words.some((word) => SECRET_WORDS.has(word));
 }
@@ -257,7 +264,6 @@ async function survey(options) {
   };
   const bare = new Set(); // elements copied without their children
   const replaced = new Map(); // original -> (parent clone) => replacement node
-  const pending = []; // images in view still loading
   const sticky = [];
   const canvases = [];
   const scrollX = window.scrollX;
@@ -266,6 +272,7 @@ async function survey(options) {
   const scroller = document.scrollingElement || root;
 
   const skipped = new Set(); // inside an element copied bare: never copied
+  const scrolled = new Set(); // boxes (not the page) scrolled away from 0
   for (const element of all) {
     const parent = parentOf(element);
     if (parent && (bare.has(parent) || skipped.has(parent))) {
@@ -275,7 +282,14 @@ async function survey(options) {
     if (!visible.has(element)) {
       // Off screen: nothing inside it can be seen, so none of it is copied (the
       // long-page case), and nothing it shows is fetched (lazy images).
-      if (BOX_DISPLAYS.has(getComputedStyle(element).display)) bare.add(element);
+      const style = getComputedStyle(element);
+      if (MEDIA.has(element.localName)) {
+        // Not even handed to the library: it would load a video copy (with no
+        // time limit), start a lazy image, or copy a frame's document.
+        replaced.set(element, () => emptyBox(element, style));
+        continue;
+      }
+      if (BOX_DISPLAYS.has(style.display)) bare.add(element);
       change(element, offscreen);
       continue;
     }
@@ -287,11 +301,22 @@ async function survey(options) {
       bare.add(element);
       change(element, (clone) => maskBox(clone, element, labels.masked));
     }
+    if (element !== root && element !== scroller && (element.scrollLeft || element.scrollTop)) {
+      scrolled.add(element);
+    }
     if (style.position === "fixed" && !hasContainingAncestor(element, parentOf)) {
       // Fixed to the screen: the copy is shifted by the scroll, so it is placed
       // further down by as much. Insets are used values (px) for positioned boxes.
-      const top = parseFloat(style.top) + scrollY;
-      const left = parseFloat(style.left) + scrollX;
+      let top = parseFloat(style.top) + scrollY;
+      let left = parseFloat(style.left) + scrollX;
+      const holder = movedAncestor(element, parentOf, scrolled);
+      if (holder) {
+        // Inside a scrolled box, whose children the copy moves by a translate:
+        // that child holds it, so it is placed relative to that child instead.
+        const box = holder.getBoundingClientRect();
+        top = parseFloat(style.top) - box.top - holder.clientTop;
+        left = parseFloat(style.left) - box.left - holder.clientLeft;
+      }
       change(element, (clone) => {
         clone.style.setProperty("top", `${top}px`, "important");
         clone.style.setProperty("left", `${left}px`, "important");
@@ -316,8 +341,7 @@ async function survey(options) {
       change(element, (clone) => scrollChildren(clone, dx, dy));
     }
     const tag = element.localName;
-    if (tag === "img" && !element.complete) pending.push(element);
-    else if (tag === "canvas") canvases.push(element);
+    if (tag === "canvas") canvases.push(element);
     else if (tag === "iframe" || tag === "object" || tag === "embed") {
       // Another document: never copied, even from our own origin (its fields were
       // not surveyed), but kept as a box of the same size so nothing moves up.
@@ -336,13 +360,22 @@ async function survey(options) {
     const saved = sticky.map((element) => [
       element.style.getPropertyValue("position"),
       element.style.getPropertyPriority("position"),
+      element.hasAttribute("style"),
     ]);
-    for (const element of sticky) element.style.setProperty("position", "static", "important");
-    const unstuck = sticky.map((element) => element.getBoundingClientRect());
+    let unstuck;
+    try {
+      for (const element of sticky) element.style.setProperty("position", "static", "important");
+      unstuck = sticky.map((element) => element.getBoundingClientRect());
+    } finally {
+      // Put back within the same task: never painted, never laid out for the page.
+      sticky.forEach((element, index) => {
+        const [value, priority, hadStyle] = saved[index];
+        if (value) element.style.setProperty("position", value, priority);
+        else element.style.removeProperty("position");
+        if (!hadStyle && !element.style.length) element.removeAttribute("style");
+      });
+    }
     sticky.forEach((element, index) => {
-      const [value, priority] = saved[index];
-      if (value) element.style.setProperty("position", value, priority);
-      else element.style.removeProperty("position");
       const dx = now[index].left - unstuck[index].left;
       const dy = now[index].top - unstuck[index].top;
       change(element, (clone) => {
@@ -355,7 +388,10 @@ async function survey(options) {
     });
   }
 
-  await Promise.all([waitForImages(pending, deadline), readCanvases(canvases, change, labels, deadline)]);
+  // Images still loading are not waited for here: the copy fetches every image
+  // itself, all at once, within the one deadline (a slow one costs its share
+  // of the budget, not everyone's).
+  await readCanvases(canvases, change, labels, deadline);
 
   // The canvas colour: the root's background, or body's that the root would take.
   const colour = (element) => element && getComputedStyle(element).backgroundColor;
@@ -385,9 +421,8 @@ async function survey(options) {
     },
     onClone(clone) {
       if (clone.nodeType !== 1) return;
-      // Pop to the matching original; a same-origin iframe's document is copied
-      // without filter() calls, so its nodes find no match and are left alone.
-      // (A canvas is copied as an <img> of its pixels.)
+      // Pop to the matching original (a canvas is copied as an <img> of its
+      // pixels). No other document is ever copied: frames are replaced.
       const name = clone.nodeName;
       const at = stack.findLastIndex((node) => node.nodeName === name || (name === "IMG" && node.nodeName === "CANVAS"));
       if (at < 0) return maskUnknown(clone, labels);
@@ -395,10 +430,7 @@ async function survey(options) {
       stack.length = at;
       clones.set(original, clone);
       for (const fn of changes.get(original) || []) fn(clone);
-      for (const child of replacedChildren(original, replaced)) {
-        const node = replaced.get(child)();
-        insertAt(clone, node, child, clones);
-      }
+      insertReplaced(original, clone, replaced, clones);
     },
     onRoot(clone) {
       const style = clone.style;
@@ -484,7 +516,8 @@ function maskField(clone, kind, label) {
     if (clone.getAttribute("type") !== "file") clone.setAttribute("type", "text");
     clone.setAttribute("value", label);
   }
-  for (const name of ["placeholder", "data-value", "aria-valuetext", "title"]) clone.removeAttribute(name);
+  for (const name of ["placeholder", "data-value", "aria-valuetext", "title", "class"]) clone.removeAttribute(name);
+  if (kind !== "input") clone.removeAttribute("value"); // the library puts the typed value there
 }
 
 /** A box whose content is private: same size, the mask label instead. */
@@ -502,6 +535,8 @@ function maskBox(clone, element, label) {
   style.setProperty("background-image", HATCH, "important");
   style.setProperty("color", "#475569", "important");
   style.setProperty("-webkit-text-fill-color", "#475569", "important");
+  clone.removeAttribute("class"); // no ::before/::after content of the original
+  clone.removeAttribute("value");
   if (clone.localName === "img") {
     clone.setAttribute("src", TRANSPARENT_GIF);
     clone.removeAttribute("srcset");
@@ -540,6 +575,7 @@ function offscreen(clone) {
 /** A box scrolled sideways or down: its content is moved by as much in the copy. */
 function scrollChildren(clone, dx, dy) {
   for (const child of clone.children) {
+    if (child.style.getPropertyValue("position") === "fixed") continue; // fixed to the screen
     const own = child.style.getPropertyValue("translate");
     const [x, y = "0px"] = own && own !== "none" ? own.split(" ") : ["0px"];
     child.style.setProperty("translate", `calc(${x} + ${dx}px) calc(${y} + ${dy}px)`, "important");
@@ -552,12 +588,23 @@ function hasContainingAncestor(element, parentOf) {
   for (let node = parentOf(element); node && node.nodeType === 1; node = parentOf(node)) {
     if (node === document.documentElement) return false;
     const style = getComputedStyle(node);
-    if (style.transform !== "none" || style.filter !== "none" || style.perspective !== "none" ||
-        /paint|layout|strict|content/.test(style.contain) || /transform|filter/.test(style.willChange)) {
+    if (style.transform !== "none" || style.translate !== "none" || style.rotate !== "none" ||
+        style.scale !== "none" || style.filter !== "none" || style.backdropFilter !== "none" ||
+        style.perspective !== "none" || (style.containerType && style.containerType !== "normal") ||
+        /paint|layout|strict|content/.test(style.contain) || /transform|filter|perspective/.test(style.willChange)) {
       return true;
     }
   }
   return false;
+}
+
+/** The child of a scrolled box that holds this element, if any (see scrollChildren). */
+function movedAncestor(element, parentOf, scrolled) {
+  for (let node = element; node && node.nodeType === 1; node = parentOf(node)) {
+    const parent = parentOf(node);
+    if (parent && scrolled.has(parent)) return node === element ? null : node;
+  }
+  return null;
 }
 
 function scrolledAncestor(element, parentOf) {
@@ -589,6 +636,13 @@ function labelImage(text, width, height) {
       : `<rect width="100%" height="100%" fill="#e2e8f0"/>`) +
     "</svg>";
   return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+}
+
+function emptyBox(element, style) {
+  const box = document.createElement("div");
+  copyBox(box, element, style);
+  box.style.setProperty("background-color", "transparent");
+  return box;
 }
 
 function frameBox(element, style, label) {
@@ -639,39 +693,24 @@ const BOX_PROPERTIES = [
   "flex-grow", "flex-shrink", "flex-basis", "align-self", "order", "grid-area", "background-color",
 ];
 
-function* replacedChildren(original, replaced) {
-  if (!replaced.size) return;
-  const children = original.shadowRoot ? original.shadowRoot.children : original.children;
-  for (const child of children) if (replaced.has(child)) yield child;
-}
-
-/** Put a replacement where its original was among the copied children. */
-function insertAt(parentClone, node, original, clones) {
-  for (let next = original.nextElementSibling; next; next = next.nextElementSibling) {
-    const clone = clones.get(next);
-    if (clone && clone.parentNode === parentClone) return parentClone.insertBefore(node, clone);
-  }
-  parentClone.append(node);
-}
-
-async function waitForImages(images, deadline) {
-  await Promise.all(
-    images.map(
-      (image) =>
-        new Promise((resolve) => {
-          const done = () => {
-            clearTimeout(timer);
-            image.removeEventListener("load", done);
-            image.removeEventListener("error", done);
-            resolve();
-          };
-          const timer = setTimeout(done, Math.max(0, deadline - performance.now()));
-          image.addEventListener("load", done);
-          image.addEventListener("error", done);
-          if (image.complete) done();
-        }),
-    ),
+/** The children an element is copied with, in the library's order: a shadow
+ *  root's instead of its own, and a slot's assigned nodes in place of the slot. */
+function flatChildren(original) {
+  return [...(original.shadowRoot || original).childNodes].flatMap((node) =>
+    node.localName === "slot" ? node.assignedNodes() : [node],
   );
+}
+
+/** Put each replacement where its original was among the copied children. */
+function insertReplaced(original, parentClone, replaced, clones) {
+  if (!replaced.size) return;
+  const children = flatChildren(original);
+  children.forEach((child, index) => {
+    if (!replaced.has(child)) return;
+    const node = replaced.get(child)();
+    const next = children.slice(index + 1).map((sibling) => clones.get(sibling)).find((clone) => clone?.parentNode === parentClone);
+    next ? parentClone.insertBefore(node, next) : parentClone.append(node);
+  });
 }
 
 /** Canvases are read in an animation frame, right after the page drew: a WebGL

@@ -84,6 +84,10 @@ button{font:inherit;cursor:pointer;border:0;min-height:44px}
     return widget;
   }
   const later = (method) => () => load().then((loaded) => loaded[method]());
+  const unreachable = () => {
+    const launch = dock.querySelector(".launch");
+    if (launch) launch.textContent = lang === "en" ? "Could not connect" : "通信できませんでした";
+  };
 
   // Keep clear of the page's own controls: a cookie banner's OK button or a
   // bottom tab bar under the button is lifted over, never covered.
@@ -128,7 +132,7 @@ button{font:inherit;cursor:pointer;border:0;min-height:44px}
 
   window.Tsunagu = {
     /** Open the widget: the introduction, the number being shown, or the bar. */
-    open: later("open"),
+    open: () => load().then((loaded) => loaded.open(), unreachable),
     /** Send a capture now (connected only). Resolves with the capture; rejects with .code. */
     send: later("send"),
     /** End screen support, without asking. */
@@ -155,7 +159,7 @@ button{font:inherit;cursor:pointer;border:0;min-height:44px}
       launch.type = "button";
       launch.className = "launch";
       launch.textContent = label;
-      launch.onclick = () => load().then((loaded) => loaded.open(), () => (launch.textContent = lang === "en" ? "Could not connect" : "通信できませんでした"));
+      launch.onclick = window.Tsunagu.open;
       // Start fetching the widget as the finger lands, not when it lifts.
       launch.onpointerdown = () => load().catch(() => {});
       dock.append(launch);

@@ -60,7 +60,7 @@ export function start(env) {
 .panel,.note{width:min(calc(100vw - 24px),380px);background:#fff;color:#1f2933;border-radius:16px;box-shadow:0 8px 30px rgba(0,0,0,.3);padding:16px;display:flex;flex-direction:column;gap:12px;font-size:15px;line-height:1.6}
 .note{padding:10px 14px;flex-direction:row;align-items:center;justify-content:space-between;gap:8px;background:#ecfdf3;color:#067647}
 .note.bad{background:#fef3f2;color:#b42318}.note.ask{background:#fffbeb;color:#92400e}
-.note button{min-height:36px;border-radius:18px;padding:0 12px;background:#fff;color:inherit;border:1px solid currentColor;font-weight:700;white-space:nowrap}
+.note button{min-height:44px;border-radius:18px;padding:0 12px;background:#fff;color:inherit;border:1px solid currentColor;font-weight:700;white-space:nowrap}
 .head{display:flex;justify-content:space-between;align-items:center;font-weight:700}
 .x{background:none;font-size:22px;color:#52606d;min-width:44px}
 .num{font-size:52px;font-weight:800;letter-spacing:.15em;text-align:center;color:#0b6e4f;font-variant-numeric:tabular-nums}
@@ -68,6 +68,7 @@ export function start(env) {
 .btn.sub{border:1px solid #bcccdc;background:#fff;color:#1f2933}.btn.bad{background:#b42318}
 .muted{color:#52606d;font-size:13px;margin:0}p{margin:0}.row{display:flex;gap:8px}
 progress{width:100%;height:4px}[hidden]{display:none!important}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 @media (max-width:340px){.state span{display:none}}`;
 
   const saved = read();
@@ -94,6 +95,15 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     root.append(make("style", {}, CSS));
   }
 
+  // One live region for the whole life of the widget (a region made anew on each
+  // render is not announced by every screen reader).
+  const announcer = make("div", { class: "sr", "aria-live": "polite" });
+  root.append(announcer);
+  function announce(text) {
+    announcer.textContent = "";
+    setTimeout(() => (announcer.textContent = text), 50);
+  }
+
   function read() {
     try {
       return JSON.parse(sessionStorage.getItem(STORE)) || {};
@@ -118,11 +128,21 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     return node;
   }
   const button = (cls, text, onclick, label) =>
-    make("button", { class: cls, type: "button", ...(label ? { "aria-label": label } : {}) }, text, onclick);
+    make("button", { class: cls, type: "button", "data-key": label || text, ...(label ? { "aria-label": label } : {}) }, text, onclick);
 
   // -- drawing -----------------------------------------------------------------
 
+  let drawn = "";
   function render() {
+    // Drawn anew only when something shown has changed (a socket reconnecting
+    // in the background does not rebuild the bar under the guest's finger).
+    const shown = JSON.stringify([side, folded, state, live, requested, sending, note?.text, note?.kind, panelView]);
+    if (shown === drawn && dock.childElementCount) return;
+    drawn = shown;
+    // The dock is drawn anew: keep the focus on the same control, and move it
+    // into a panel that opens while the guest is using the widget.
+    const focused = root.activeElement?.dataset?.key;
+    const inside = !!root.activeElement;
     host.className = side;
     const parts = [];
     if (panelView) parts.push(panel());
@@ -137,12 +157,15 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       parts.push(button("launch", label || S.button, open));
     }
     dock.replaceChildren(...parts);
+    const again = focused && [...dock.querySelectorAll("[data-key]")].find((node) => node.dataset.key === focused);
+    if (again) again.focus();
+    else if (inside) dock.querySelector(".panel button:not(.x), .bar button, button")?.focus();
     avoidSoon();
   }
 
   function bar() {
     const view = make("div", { class: `bar${requested ? " ask" : ""}`, role: "group", "aria-label": S.title });
-    const status = make("span", { class: "state", role: "status" });
+    const status = make("span", { class: "state" });
     status.append(make("i", { class: `dot${live ? "" : " off"}` }), make("span", {}, live ? S.connected : S.reconnecting));
     const send = button("send", sending ? S.sending : S.send, () => sendCapture().catch(() => {}));
     send.disabled = sending;
@@ -151,7 +174,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   }
 
   function noteView() {
-    const view = make("div", { class: `note ${note.kind || ""}`, role: note.kind === "bad" ? "alert" : "status" });
+    const view = make("div", { class: `note ${note.kind || ""}` });
     view.append(make("span", {}, note.text));
     if (note.action) view.append(button("", note.action[0], note.action[1]));
     if (note.progress) view.append(note.progress);
@@ -181,7 +204,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         button("btn sub", S.fold, () => fold(true)),
       ],
       ended: () => [make("p", {}, S.ended)],
-      message: () => [make("p", { role: "alert" }, panelView.text), ...(panelView.extra || [])],
+      message: () => [make("p", {}, panelView.text), ...(panelView.extra || [])],
     }[panelView.name]();
     view.append(...content);
     return view;
@@ -194,6 +217,8 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
 
   function show(name, extra = {}) {
     panelView = name ? { name, ...extra } : null;
+    if (name === "message") announce(extra.text);
+    else if (name === "ended") announce(S.ended);
     if (name !== "number") clearInterval(countdown);
     render();
   }
@@ -237,7 +262,9 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     } catch {
       return explainFailure();
     }
-    if (!result.ok) return show("message", { text: result.data?.error?.message || S.network, extra: [button("btn", S.retry, () => getNumber())] });
+    if (!result.ok || !result.data?.guest_token) {
+      return show("message", { text: result.data?.error?.message || S.network, extra: [button("btn", S.retry, () => getNumber())] });
+    }
     token = result.data.guest_token;
     unmask = result.data.unmask_selectors || [];
     after = 0;
@@ -266,6 +293,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     const left = make("p", { class: "muted" });
     const ends = Date.now() + seconds * 1000;
     show("number", { number, left });
+    announce(`${S.number}: ${String(number).split("").join(" ")}`);
     const tick = () => {
       const s = Math.max(0, Math.round((ends - Date.now()) / 1000));
       left.textContent = `${S.left}${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
@@ -285,7 +313,10 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     save();
     render();
     report(true);
-    if (first) emit("connected");
+    if (first) {
+      announce(S.connected);
+      emit("connected");
+    }
   }
 
   function finish(silent) {
@@ -307,10 +338,10 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     try {
       result = await call("/api/v1/guest/session");
     } catch {
-      return; // offline for now: the socket keeps trying
+      return later(resume); // offline, or the server restarting: try again
     }
     if (result.status === 401 || result.status === 403) return finish(true);
-    if (!result.ok) return;
+    if (!result.ok || !result.data) return later(resume);
     const data = result.data;
     unmask = data.unmask_selectors || unmask;
     if (data.status === "connected") connect();
@@ -355,6 +386,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         requested = true;
         note = { text: S.asked, kind: "ask" };
         render();
+        announce(S.asked);
         emit("requested");
       }
       save();
@@ -365,12 +397,17 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       socket = null;
       setLive(false);
       if (!token) return;
-      // 4401: the token is no good any more; 4403: this origin is not allowed.
-      if (closed.code === 4401) return resume();
-      if (closed.code === 4403) return;
-      const delay = Math.min(30000, 1000 * 2 ** retry++) * (0.5 + Math.random() / 2);
-      retryTimer = setTimeout(listen, delay);
+      // 4401: the token may be no good any more (the session says); 4403: this
+      // origin is not allowed, which no retry changes.
+      if (closed.code === 4403) return show("message", { text: S.origin });
+      later(closed.code === 4401 ? resume : listen);
     };
+  }
+  /** Try again after a backoff with jitter: 0.5-1 s, then doubling up to 30 s. */
+  function later(work) {
+    clearTimeout(retryTimer);
+    const delay = Math.min(30000, 1000 * 2 ** retry++) * (0.5 + Math.random() / 2);
+    retryTimer = setTimeout(() => token && work(), delay);
   }
   function stopListening() {
     clearTimeout(retryTimer);
@@ -382,7 +419,10 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   function setLive(value) {
     if (live === value) return;
     live = value;
-    if (state === "connected") render();
+    if (state === "connected") {
+      render();
+      announce(value ? S.connected : S.reconnecting);
+    }
   }
   document.addEventListener("visibilitychange", () => {
     // Back from the lock screen: try now rather than at the end of a backoff.
@@ -438,20 +478,26 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     render();
     try {
       const { capture } = await import(`${server}/embed/capture.js`);
-      let shot;
-      try {
-        shot = await capture({ exclude: host, unmask, everPassword, lang });
-      } catch (error) {
-        throw failure("capture_failed", S.draw, error);
-      }
+      const draw = async (options) => {
+        let timer;
+        // Every capture ends: a page that holds the copy up (it should not)
+        // costs ten seconds and a message, never a send button stuck for good.
+        const limit = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("time")), 10000)));
+        try {
+          return await Promise.race([capture({ exclude: host, unmask, everPassword, lang, ...options }), limit]);
+        } catch (error) {
+          throw failure("capture_failed", S.draw, error);
+        } finally {
+          clearTimeout(timer);
+        }
+      };
       let sent;
       try {
-        sent = await upload(shot, progress);
+        sent = await upload(await draw({}), progress);
       } catch (error) {
         if (error.code !== "capture_too_large") throw error;
         // Rare (a huge, detailed page): once more, smaller.
-        shot = await capture({ exclude: host, unmask, everPassword, lang, maxEdge: 1280, quality: 0.6 });
-        sent = await upload(shot, progress);
+        sent = await upload(await draw({ maxEdge: 1280, quality: 0.6 }), progress);
       }
       requested = false;
       sending = false;
@@ -459,6 +505,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       save();
       render();
       setTimeout(() => note?.text === S.sent && ((note = null), render()), 3000);
+      announce(S.sent);
       emit("sent", { id: sent.id, url: sent.url, title: sent.title });
       return sent;
     } catch (error) {
@@ -469,6 +516,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       } else {
         note = { text: known.message, kind: "bad", action: [S.retry, () => sendCapture().catch(() => {})] };
         render();
+        announce(known.message);
       }
       emit("failed", { code: known.code, message: known.message });
       throw known;
@@ -502,12 +550,15 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         const words = { capture_too_large: S.tooLarge, too_many_captures: S.tooMany, meeting_ended: S.over, not_connected: S.over };
         reject(failure(code, words[code] || body?.error?.message || S.network));
       };
-      request.onerror = () => reject(failure("network", S.network));
+      request.onerror = request.ontimeout = request.onabort = () => reject(failure("network", S.network));
+      // A dead mobile uplink is told as such, not left sending for ever.
+      request.timeout = 30000;
       request.send(form);
     });
   }
 
   async function end(silent) {
+    if (state === "idle" && !token) return; // nothing to end
     if (token) {
       try {
         await call("/api/v1/guest/leave", "POST");

@@ -43,17 +43,20 @@ EMBED_DIR = Path(__file__).resolve().parents[1] / "embed"
 class EmbedFiles(StaticFiles):
     """The snippet's files, loaded by pages on any origin.
 
-    The capture module is imported as an ES module, which a browser fetches in
-    CORS mode: without ``Access-Control-Allow-Origin`` it refuses it. Nothing
-    here is private. ``no-cache`` makes browsers revalidate (a 304 by ETag), so
-    an upgrade of the server reaches every page at once, never half of it.
+    The widget and the capture module are imported as ES modules, which a
+    browser fetches in CORS mode: without ``Access-Control-Allow-Origin`` it
+    refuses them. Nothing here is private. The loader, on every page view of
+    every visitor, is cached for five minutes (an upgrade reaches pages within
+    that); the parts only guests who tap load are revalidated each time (a 304
+    by ETag), so they are never older than the loader that imports them.
     """
 
-    def file_response(self, *args, **kwargs) -> Response:
-        response = super().file_response(*args, **kwargs)
+    def file_response(self, full_path, *args, **kwargs) -> Response:
+        response = super().file_response(full_path, *args, **kwargs)
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-        response.headers["Cache-Control"] = "no-cache"
+        loader = Path(full_path).name == "snippet.js"
+        response.headers["Cache-Control"] = "public, max-age=300" if loader else "no-cache"
         return response
 
 
