@@ -58,7 +58,7 @@ export async function capture(options = {}) {
   const height = innerHeight;
   // iOS refuses canvases over about 16 M pixels; 2048 px keeps text sharp enough.
   const scale = Math.min(devicePixelRatio || 1, (options.maxEdge ?? 2048) / Math.max(width, height));
-  const plan = await survey({ ...options, labels, width, height, deadline });
+  const plan = await survey({ ...options, labels, width, height, deadline, scale });
   const surveyed = performance.now();
 
   const fonts = await fontFaces(plan, deadline);
@@ -224,7 +224,10 @@ function hasValue(element, kind) {
 /** Walk the page once, note what the copy must change, and return the hooks that
  *  change it while it is made. */
 async function survey(options) {
-  const { width, height, labels, exclude, unmask = [], everPassword, deadline } = options;
+  const { width, height, labels, exclude, unmask = [], everPassword, deadline, scale } = options;
+  // Offsets on the picture's pixel grid, as the browser puts scrolled content on
+  // the screen's: a content shifted by a third of a pixel is redrawn blurred.
+  const snap = (value) => Math.round(value * scale) / scale;
   const inView = (rect) =>
     rect.bottom > 0 && rect.top < height && rect.right > 0 && rect.left < width &&
     (rect.width > 0 || rect.height > 0);
@@ -266,8 +269,8 @@ async function survey(options) {
   const replaced = new Map(); // original -> (parent clone) => replacement node
   const sticky = [];
   const canvases = [];
-  const scrollX = window.scrollX;
-  const scrollY = window.scrollY;
+  const scrollX = snap(window.scrollX);
+  const scrollY = snap(window.scrollY);
   const root = document.documentElement;
   const scroller = document.scrollingElement || root;
 
@@ -336,8 +339,8 @@ async function survey(options) {
       }
     }
     if (element !== root && element !== scroller && (element.scrollLeft || element.scrollTop)) {
-      const dx = -element.scrollLeft;
-      const dy = -element.scrollTop;
+      const dx = -snap(element.scrollLeft);
+      const dy = -snap(element.scrollTop);
       change(element, (clone) => scrollChildren(clone, dx, dy));
     }
     const tag = element.localName;
@@ -441,6 +444,10 @@ async function survey(options) {
       style.setProperty("height", rootStyle.height, "important");
       style.setProperty("transform", `translate(${-scrollX}px, ${-scrollY}px)`, "important");
       style.setProperty("overflow", "visible", "important");
+      // Text in an SVG image is laid out at 1x; with font metrics rounded at that
+      // size it sits up to a pixel lower in its line than on the screen, which
+      // lays it out at the device's scale. Unrounded metrics put it where it is.
+      style.setProperty("text-rendering", "geometricPrecision", "important");
     },
     release() {
       clones.clear();
