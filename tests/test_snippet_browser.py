@@ -26,10 +26,9 @@ PHONE = {
 UNMASKED_BY_SITE = "#order-id"
 
 
-@pytest.fixture(scope="module")
-def pages(live_server):
-    """The test pages on their own origin, registered as a site that unmasks
-    ``#order-id``, with the snippet; a second origin that is not registered."""
+def site_with_pages(live_server, name: str, unmask: list[str]):
+    """The test pages on an origin of their own, registered as a site with
+    these unmask selectors, with the site's snippet tag in every page."""
     served = serve_pages(tsunagu_url=live_server.url)
     with httpx.Client(base_url=live_server.url) as admin:
         admin.post(
@@ -38,15 +37,18 @@ def pages(live_server):
         csrf = re.search(r'csrf-token" content="(\w+)"', admin.get("/account").text)[1]
         site = admin.post(
             "/api/v1/sites",
-            json={
-                "name": "Test pages",
-                "origins": [served.origin],
-                "unmask_selectors": [UNMASKED_BY_SITE],
-            },
+            json={"name": name, "origins": [served.origin], "unmask_selectors": unmask},
             headers={"x-csrf-token": csrf},
         ).json()
     served.snippet_tag = site["script_tag"]
     served.site_key = site["site_key"]
+    return served
+
+
+@pytest.fixture(scope="module")
+def pages(live_server):
+    """The test pages as a site that unmasks ``#order-id``."""
+    served = site_with_pages(live_server, "Test pages", [UNMASKED_BY_SITE])
     yield served
     served.stop()
 
@@ -507,22 +509,9 @@ def changed_share(a: Image.Image, b: Image.Image) -> float:
 @pytest.fixture(scope="module")
 def open_site(live_server):
     """The test pages again, on an origin whose site unmasks every field."""
-    served = serve_pages(tsunagu_url=live_server.url)
-    with httpx.Client(base_url=live_server.url) as admin:
-        admin.post(
-            "/login", data={"username": "admin", "password": live_server.first_run_password()}
-        )
-        csrf = re.search(r'csrf-token" content="(\w+)"', admin.get("/account").text)[1]
-        site = admin.post(
-            "/api/v1/sites",
-            json={
-                "name": "Unmasks everything",
-                "origins": [served.origin],
-                "unmask_selectors": ["input", "textarea", "select", "[contenteditable]"],
-            },
-            headers={"x-csrf-token": csrf},
-        ).json()
-    served.snippet_tag = site["script_tag"]
+    served = site_with_pages(
+        live_server, "Unmasks everything", ["input", "textarea", "select", "[contenteditable]"]
+    )
     yield served
     served.stop()
 
