@@ -101,6 +101,8 @@ def connect(new_page, live_server, url: str) -> tuple[Guest, object]:
     type_number(host, number)
     expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
     expect(guest.bar()).to_contain_text("接続中")
+    # The meeting view is live (its script runs and has heard the guest).
+    expect(host.locator("#guest-status")).to_have_text("接続中")
     return guest, host
 
 
