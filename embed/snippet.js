@@ -14,7 +14,8 @@
   const lang = (script.dataset.lang || navigator.language || "ja").toLowerCase().startsWith("en") ? "en" : "ja";
   const label = script.dataset.label || (lang === "en" ? "Screen support" : "画面サポートを利用する");
   const CSS = `:host{all:initial}*{box-sizing:border-box;font-family:system-ui,-apple-system,"Hiragino Sans","Noto Sans JP",sans-serif;-webkit-tap-highlight-color:transparent}
-.dock{position:fixed;z-index:2147483647;bottom:calc(12px + var(--lift,0px));right:12px;display:flex;flex-direction:column;align-items:flex-end;gap:8px;max-width:calc(100vw - 24px);transition:bottom .2s}
+.dock{position:fixed;z-index:2147483647;bottom:calc(12px + var(--lift,0px));right:12px;display:flex;flex-direction:column;align-items:flex-end;gap:8px;max-width:calc(100vw - 24px)}
+.dock.moving{transition:bottom .2s}
 :host(.left) .dock{right:auto;left:12px;align-items:flex-start}
 button{font:inherit;cursor:pointer;border:0;min-height:44px}
 .launch{border-radius:28px;padding:12px 18px;background:#0b6e4f;color:#fff;font-size:16px;font-weight:700;box-shadow:0 4px 14px rgba(0,0,0,.25)}`;
@@ -71,6 +72,7 @@ button{font:inherit;cursor:pointer;border:0;min-height:44px}
   const env = {
     server, siteKey, lang, label, position, host, root, dock, everPassword, emit,
     avoidSoon: () => avoidSoon(),
+    avoidNow: () => avoid(),
     state: (value) => (state = value),
   };
   function load() {
@@ -118,6 +120,8 @@ button{font:inherit;cursor:pointer;border:0;min-height:44px}
     }
     need = Math.min(need, innerHeight * 0.4);
     if (Math.abs(need - lift) > 1) dock.style.setProperty("--lift", `${need}px`);
+    // Placed at once the first time; animated when a banner comes or goes later.
+    requestAnimationFrame(() => dock.classList.add("moving"));
   }
   /** The fixed or sticky box a control sits in, if any. */
   function pinned(element) {
@@ -164,7 +168,7 @@ button{font:inherit;cursor:pointer;border:0;min-height:44px}
       launch.onpointerdown = () => load().catch(() => {});
       dock.append(launch);
     }
-    avoidSoon();
+    avoid();
     // Cookie banners and the like appear after load: look again a few times.
     for (const wait of [1000, 3000, 6000]) setTimeout(avoid, wait);
     emit("ready", { state });

@@ -6,10 +6,11 @@
 /**
  * Take over the loader's dock. `env` comes from snippet.js: server, siteKey, lang,
  * label, position, host (the shadow host), root (its shadow root), dock,
- * everPassword, emit(name, detail), avoidSoon(), state(name).
+ * everPassword, emit(name, detail), avoidNow() (keep clear of the page's pinned
+ * controls), state(name).
  */
 export function start(env) {
-  const { server, siteKey, lang, label, position, host, root, dock, everPassword, emit, avoidSoon } = env;
+  const { server, siteKey, lang, label, position, host, root, dock, everPassword, emit } = env;
   const S = {
     ja: {
       button: "画面サポートを利用する", title: "画面サポート", close: "閉じる",
@@ -19,8 +20,8 @@ export function start(env) {
       expired: "番号の有効期限が切れました。", reissue: "新しい番号を発行する", cancel: "やめる",
       connected: "接続中", reconnecting: "再接続中…", send: "この画面を送信", sending: "送信中…",
       sent: "送信しました", retry: "もう一度送る", asked: "担当者が画面の送信を求めています",
-      end: "終了", endAsk: "画面サポートを終了しますか？", endYes: "終了する", back: "戻る",
-      ended: "画面サポートは終了しました。", more: "その他の操作", fold: "小さくする", unfold: "画面サポートを開く",
+      end: "終了", endAsk: "画面サポートを終了しますか？", endCall: "お電話はそのまま続きます。", endYes: "終了する", back: "戻る",
+      ended: "画面サポートは終了しました。", more: "その他の操作", tab: "画面", fold: "小さくする", unfold: "画面サポートを開く",
       toLeft: "左に移動", toRight: "右に移動",
       network: "通信できませんでした。電波の良い場所で、もう一度お試しください。",
       tooLarge: "画面の画像が大きすぎて送れませんでした。もう一度お試しください。",
@@ -35,9 +36,9 @@ export function start(env) {
       agree: "Agree and get a number", number: "Read this number to the person on the phone", left: "Valid for ",
       expired: "This number has expired.", reissue: "Get a new number", cancel: "Cancel",
       connected: "Connected", reconnecting: "Reconnecting…", send: "Send this screen", sending: "Sending…",
-      sent: "Sent", retry: "Send again", asked: "Your host asks you to send your screen",
-      end: "End", endAsk: "End screen support?", endYes: "End", back: "Back",
-      ended: "Screen support has ended.", more: "More", fold: "Minimise", unfold: "Open screen support",
+      sent: "Sent", retry: "Send again", asked: "The person on the phone asks you to send your screen",
+      end: "End", endAsk: "End screen support?", endCall: "Your phone call goes on.", endYes: "End", back: "Back",
+      ended: "Screen support has ended.", more: "More", tab: "Help", fold: "Minimise", unfold: "Open screen support",
       toLeft: "Move left", toRight: "Move right",
       network: "Could not connect. Please try again where the signal is better.",
       tooLarge: "The picture was too large to send. Please try again.",
@@ -47,18 +48,20 @@ export function start(env) {
     },
   }[lang];
   const STORE = `tsunagu:${siteKey}`;
-  const CSS = `.bar{display:flex;align-items:center;gap:6px;padding:6px;border-radius:30px;background:#fff;color:#1f2933;box-shadow:0 4px 18px rgba(0,0,0,.28);font-size:15px}
+  const CSS = `.bar{display:flex;align-items:center;gap:4px;padding:4px;border-radius:30px;background:#fff;color:#1f2933;box-shadow:0 4px 18px rgba(0,0,0,.28);font-size:15px}
 .bar.ask{box-shadow:0 0 0 4px #f59e0b,0 4px 18px rgba(0,0,0,.28);animation:ask 1.2s ease-in-out infinite}
 @keyframes ask{50%{box-shadow:0 0 0 8px rgba(245,158,11,.35),0 4px 18px rgba(0,0,0,.28)}}
-.state{display:flex;align-items:center;gap:6px;padding:0 6px;font-size:13px;color:#52606d;white-space:nowrap}
+.bar{max-width:100%}.state{display:flex;align-items:center;gap:5px;padding:0 4px;font-size:12px;color:#52606d;white-space:nowrap;min-width:0;flex:0 1 auto}
+.state span{overflow:hidden;text-overflow:ellipsis}
 .dot{width:10px;height:10px;border-radius:50%;background:#12b76a;flex:none}.dot.off{background:#f59e0b}
-.send{border-radius:24px;padding:0 18px;background:#0b6e4f;color:#fff;font-weight:700;white-space:nowrap}
-.send:disabled{opacity:.6}.icon{width:44px;border-radius:22px;background:#f1f5f9;color:#1f2933;font-weight:700}
-.end{border-radius:22px;padding:0 12px;background:#f1f5f9;color:#b42318;font-weight:700}
-.tab{width:44px;height:52px;border-radius:14px;background:#0b6e4f;color:#fff;font-size:20px;box-shadow:0 4px 14px rgba(0,0,0,.25);position:relative}
+.send{border-radius:24px;padding:0 12px;background:#0b6e4f;color:#fff;font-weight:700;white-space:nowrap}
+.send:disabled{opacity:.6}.icon{width:40px;flex:none;border-radius:22px;background:#f1f5f9;color:#1f2933;font-weight:700}
+.end{border-radius:22px;padding:0 9px;flex:none;background:#f1f5f9;color:#b42318;font-weight:700}
+.tab{width:44px;height:52px;border-radius:14px;background:#0b6e4f;color:#fff;font-size:13px;font-weight:700;line-height:1.2;box-shadow:0 4px 14px rgba(0,0,0,.25);position:relative}
 .tab.ask{box-shadow:0 0 0 4px #f59e0b}.tab .dot{position:absolute;top:6px;right:6px;border:2px solid #fff;width:12px;height:12px}
 .panel,.note{width:min(calc(100vw - 24px),380px);background:#fff;color:#1f2933;border-radius:16px;box-shadow:0 8px 30px rgba(0,0,0,.3);padding:16px;display:flex;flex-direction:column;gap:12px;font-size:15px;line-height:1.6}
 .note{padding:10px 14px;flex-direction:row;align-items:center;justify-content:space-between;gap:8px;background:#ecfdf3;color:#067647}
+.note span{flex:none;white-space:nowrap}.note progress{flex:1;min-width:40px}
 .note.bad{background:#fef3f2;color:#b42318}.note.ask{background:#fffbeb;color:#92400e}
 .note button{min-height:44px;border-radius:18px;padding:0 12px;background:#fff;color:inherit;border:1px solid currentColor;font-weight:700;white-space:nowrap}
 .head{display:flex;justify-content:space-between;align-items:center;font-weight:700}
@@ -68,8 +71,9 @@ export function start(env) {
 .btn.sub{border:1px solid #bcccdc;background:#fff;color:#1f2933}.btn.bad{background:#b42318}
 .muted{color:#52606d;font-size:13px;margin:0}p{margin:0}.row{display:flex;gap:8px}
 progress{width:100%;height:4px}[hidden]{display:none!important}
+@media (max-width:360px){.send{font-size:14px;padding:0 9px}.end{padding:0 6px;font-size:14px}.icon{width:36px}}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
-@media (max-width:340px){.state span{display:none}}`;
+`;
 
   const saved = read();
   let token = saved.t || null;
@@ -80,7 +84,10 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   let folded = !!saved.fold;
   let unmask = saved.u || [];
   let socket = null;
-  let live = false;
+  // Shown as connected at once on the next page; "reconnecting" only when the
+  // socket has been down for a moment (a page change takes a few hundred ms).
+  let live = state === "connected";
+  let downTimer = null;
   let countdown = null;
   let panelView = null; // what the panel shows: intro | number | ended | confirm | menu | message
   let note = requested ? { text: S.asked, kind: "ask" } : null; // {text, kind, action, progress}
@@ -148,7 +155,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     if (panelView) parts.push(panel());
     else if (note && state === "connected" && !folded) parts.push(noteView());
     if (folded) {
-      const tab = button(`tab${requested ? " ask" : ""}`, "▣", () => fold(false), S.unfold);
+      const tab = button(`tab${requested ? " ask" : ""}`, S.tab, () => fold(false), S.unfold);
       if (state === "connected") tab.append(make("i", { class: `dot${live ? "" : " off"}` }));
       parts.push(tab);
     } else if (state === "connected") {
@@ -160,7 +167,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     const again = focused && [...dock.querySelectorAll("[data-key]")].find((node) => node.dataset.key === focused);
     if (again) again.focus();
     else if (inside) dock.querySelector(".panel button:not(.x), .bar button, button")?.focus();
-    avoidSoon();
+    env.avoidNow(); // before the browser paints: never drawn over the page's bar first
   }
 
   function bar() {
@@ -198,7 +205,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         panelView.left,
         button("btn sub", S.cancel, () => end(true)),
       ],
-      confirm: () => [make("p", {}, S.endAsk), rowOf(button("btn bad", S.endYes, () => end(false)), button("btn sub", S.back, () => show(null)))],
+      confirm: () => [make("p", {}, S.endAsk), make("p", { class: "muted" }, S.endCall), rowOf(button("btn bad", S.endYes, () => end(false)), button("btn sub", S.back, () => show(null)))],
       menu: () => [
         button("btn sub", side === "left" ? S.toRight : S.toLeft, () => move(side === "left" ? "right" : "left")),
         button("btn sub", S.fold, () => fold(true)),
@@ -365,8 +372,11 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     if (socket || !token) return;
     const ws = new WebSocket(`${server.replace(/^http/, "ws")}/api/v1/guest/live`);
     socket = ws;
+    clearTimeout(downTimer);
+    downTimer = setTimeout(() => setLive(false), 1500);
     ws.onopen = () => {
       ws.send(JSON.stringify({ type: "hello", token, after }));
+      clearTimeout(downTimer);
       setLive(true);
       pinger = setInterval(() => ws.readyState === 1 && ws.send('{"type":"ping"}'), 15000);
     };
@@ -395,7 +405,8 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       clearInterval(pinger);
       if (socket !== ws) return;
       socket = null;
-      setLive(false);
+      clearTimeout(downTimer);
+      downTimer = setTimeout(() => setLive(false), 1500);
       if (!token) return;
       // 4401: the token may be no good any more (the session says); 4403: this
       // origin is not allowed, which no retry changes.
@@ -411,6 +422,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   }
   function stopListening() {
     clearTimeout(retryTimer);
+    clearTimeout(downTimer);
     clearInterval(pinger);
     const ws = socket;
     socket = null;
