@@ -61,7 +61,7 @@ export function start(env) {
 .tab.ask{box-shadow:0 0 0 4px #f59e0b}.tab .dot{position:absolute;top:6px;right:6px;border:2px solid #fff;width:12px;height:12px}
 .panel,.note{width:min(calc(100vw - 24px),380px);background:#fff;color:#1f2933;border-radius:16px;box-shadow:0 8px 30px rgba(0,0,0,.3);padding:16px;display:flex;flex-direction:column;gap:12px;font-size:15px;line-height:1.6}
 .note{padding:10px 14px;flex-direction:row;align-items:center;justify-content:space-between;gap:8px;background:#ecfdf3;color:#067647}
-.note span{flex:none;white-space:nowrap}.note progress{flex:1;min-width:40px}
+.note span{flex:1 1 auto;min-width:0}.note.sending span{flex:none;white-space:nowrap}.note progress{flex:1;min-width:40px}
 .note.bad{background:#fef3f2;color:#b42318}.note.ask{background:#fffbeb;color:#92400e}
 .note button{min-height:44px;border-radius:18px;padding:0 12px;background:#fff;color:inherit;border:1px solid currentColor;font-weight:700;white-space:nowrap}
 .head{display:flex;justify-content:space-between;align-items:center;font-weight:700}
@@ -181,7 +181,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   }
 
   function noteView() {
-    const view = make("div", { class: `note ${note.kind || ""}` });
+    const view = make("div", { class: `note ${note.kind || ""}${note.progress ? " sending" : ""}` });
     view.append(make("span", {}, note.text));
     if (note.action) view.append(button("", note.action[0], note.action[1]));
     if (note.progress) view.append(note.progress);
