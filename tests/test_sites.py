@@ -323,6 +323,18 @@ async def test_fifty_unmask_selectors_are_fine_counted_after_repeats_are_dropped
     assert response.json()["unmask_selectors"] == selectors[:50]
 
 
+async def save_site_page(client, path: str, unmask_selectors: str, **options):
+    """Save the console's site form for the shop, with these unmask selectors."""
+    data = {
+        "csrf_token": await csrf_token(client, path),
+        "action": "save",
+        "name": "Shop",
+        "origins": "https://a.example",
+        "unmask_selectors": unmask_selectors,
+    }
+    return await client.post(path, data=data, **options)
+
+
 async def test_owner_unmasks_fields_on_the_console_site_page(admin_client):
     created = await create_shop(admin_client)
     path = f"/admin/sites/{created['id']}"
@@ -330,16 +342,8 @@ async def test_owner_unmasks_fields_on_the_console_site_page(admin_client):
     assert "入力値を表示するフィールド" in page.text
     assert "パスワード（「パスワードを表示」で切り替えた後も）" in page.text
 
-    saved = await admin_client.post(
-        path,
-        data={
-            "csrf_token": await csrf_token(admin_client, path),
-            "action": "save",
-            "name": "Shop",
-            "origins": "https://a.example",
-            "unmask_selectors": "input[type=email]\r\n\r\n  #order-id  \r\n",
-        },
-        follow_redirects=True,
+    saved = await save_site_page(
+        admin_client, path, "input[type=email]\r\n\r\n  #order-id  \r\n", follow_redirects=True
     )
 
     assert saved.status_code == 200
@@ -354,17 +358,7 @@ async def test_console_explains_a_pasted_css_rule_and_keeps_what_was_typed(admin
     path = f"/admin/sites/{created['id']}"
     typed = "#order-id\ninput.email { display: none }"
 
-    refused = await admin_client.post(
-        path,
-        data={
-            "csrf_token": await csrf_token(admin_client, path),
-            "action": "save",
-            "name": "Shop",
-            "origins": "https://a.example",
-            "unmask_selectors": typed,
-        },
-        headers={"accept-language": "en"},
-    )
+    refused = await save_site_page(admin_client, path, typed, headers={"accept-language": "en"})
 
     assert refused.status_code == 422
     assert "“input.email { display: none }” cannot be used" in refused.text

@@ -3,11 +3,17 @@
 (() => {
   const scale = window.devicePixelRatio || 1;
 
-  const gl3d = document.getElementById("webgl");
-  gl3d.width = 358 * scale;
-  gl3d.height = 220 * scale;
-  gl3d.style.width = "358px";
-  gl3d.style.height = "220px";
+  // A canvas of this CSS size, with as many pixels as the screen has.
+  const sized = (id, width, height) => {
+    const canvas = document.getElementById(id);
+    canvas.width = width * scale;
+    canvas.height = height * scale;
+    canvas.style.width = `${width}px`;
+    canvas.style.height = `${height}px`;
+    return canvas;
+  };
+
+  const gl3d = sized("webgl", 358, 220);
   const gl = gl3d.getContext("webgl");
   if (gl) {
     const shader = (type, source) => {
@@ -40,11 +46,7 @@
     gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
   }
 
-  const chart = document.getElementById("chart");
-  chart.width = 358 * scale;
-  chart.height = 240 * scale;
-  chart.style.width = "358px";
-  chart.style.height = "240px";
+  const chart = sized("chart", 358, 240);
   const ctx = chart.getContext("2d");
   ctx.scale(scale, scale);
   ctx.fillStyle = "#fafafa";
