@@ -190,7 +190,7 @@ async def end_meeting(db: AsyncSession, meeting_id: int, *, by: str) -> Meeting:
     ended = await db.execute(
         update(Meeting)
         .where(Meeting.id == meeting_id, Meeting.state != "ended")
-        .values(state="ended", ended_at=now, ended_by=by, guest_connected=False, guest_sockets=0)
+        .values(state="ended", ended_at=now, ended_by=by, guest_connected=False)
         .execution_options(synchronize_session=False)
     )
     meeting = await db.get(Meeting, meeting_id, populate_existing=True)

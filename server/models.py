@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -237,10 +238,9 @@ class Meeting(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # "host", "guest" or "system"
     ended_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # What the host is shown; follows the meeting's live guest leases
+    # (``PresenceLease``), which is what heals it after a crash.
     guest_connected: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Open guest connections: a phone switching networks opens a new one
-    # before the old one is noticed gone; presence follows the count.
-    guest_sockets: Mapped[int] = mapped_column(Integer, default=0)
 
     host: Mapped[User] = relationship(lazy="joined")
 
@@ -252,7 +252,9 @@ class MeetingEvent(Base):
 
     __tablename__ = "meeting_events"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # 64-bit: a cursor is a client's "after", and a busy server passes 2^31.
+    # (SQLite's rowid is 64-bit already, and only INTEGER makes it the key.)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     meeting_id: Mapped[int] = mapped_column(
         ForeignKey("meetings.id", ondelete="CASCADE"), index=True
     )
@@ -261,10 +263,35 @@ class MeetingEvent(Base):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
+class PresenceLease(Base):
+    """One open live socket of a meeting's guest or host, alive while it is
+    renewed. A socket renews its lease with its heartbeat; a server that dies
+    renews nothing, so its leases lapse and presence heals by itself. A
+    closed socket's lease is cut short (``expires_at`` set to the moment it
+    closed) rather than deleted, so the meeting knows when it was last seen."""
+
+    __tablename__ = "presence_leases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    # "guest" or "host"; ``holder_id`` is the guest's or the user's id.
+    role: Mapped[str] = mapped_column(String(8))
+    holder_id: Mapped[int] = mapped_column(Integer)
+    # Which server process holds the socket (for logs and diagnosis).
+    instance: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class Capture(Base):
     """A picture of the page a guest was on, with where it was taken."""
 
     __tablename__ = "captures"
+    # A retried upload (the 201 was lost) carries the same key as the first
+    # try and gets the same row back. NULLs never collide.
+    __table_args__ = (UniqueConstraint("guest_id", "idempotency_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     meeting_id: Mapped[int] = mapped_column(
@@ -290,6 +317,7 @@ class Capture(Base):
     media_type: Mapped[str] = mapped_column(String(32))
     image_key: Mapped[str] = mapped_column(String(128))
     thumbnail_key: Mapped[str] = mapped_column(String(128))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class SmsMessage(Base):
