@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,9 +22,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from capture.storage import LocalBlobStore
-from server import api, console, live, record_ids
+from server import api, console, live, record_ids, retention
 from server.auth import refreshed_session_cookie
+from server.blobs import create_blob_store
 from server.console.rendering import error_page, login_redirect, templates
 from server.cors import GuestCors
 from server.database import alembic_config, create_engine, ping, session_factory
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> Starlette:
         sms_sender = create_sender(settings)
         try:
             await check_schema(engine)
+            await anyio.to_thread.run_sync(app.state.blobs.check)
             app.state.engine = engine
             app.state.db = session_factory(engine)
             app.state.rate_limiter = rate_limiter
@@ -90,6 +92,9 @@ def create_app(settings: Settings) -> Starlette:
             # before the database goes, so each piece finishes at once.
             async with anyio.create_task_group() as background:
                 app.state.background = background
+                # Orphan blobs, temporary files and expired data, now and
+                # then periodically (server/retention.py).
+                background.start_soon(retention.housekeeping, app)
                 yield
                 background.cancel_scope.cancel()
         finally:
@@ -98,6 +103,10 @@ def create_app(settings: Settings) -> Starlette:
             await rate_limiter.close()
             await engine.dispose()
 
+    blobs = create_blob_store(settings)
+    # Captures may redirect to the object store (presigned URLs): the
+    # console's pages must be allowed to show images from there.
+    csp = console_csp(blobs.origin())
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         *api.routes(),
@@ -117,12 +126,12 @@ def create_app(settings: Settings) -> Starlette:
         },
         middleware=[
             Middleware(GuestCors),
-            Middleware(AddHeaders, source=security_headers),
+            Middleware(AddHeaders, source=functools.partial(security_headers, csp=csp)),
             Middleware(AddHeaders, source=refreshed_session_cookie),
         ],
     )
     app.state.settings = settings
-    app.state.blobs = LocalBlobStore(settings.data_dir / "blobs")
+    app.state.blobs = blobs
     app.state.passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
     app.state.templates = templates()
     return app
@@ -185,12 +194,19 @@ CONSOLE_CSP = (
 )
 
 
-def security_headers(scope: Scope, headers: Headers) -> Headers:
+def console_csp(blob_origin: str) -> str:
+    """:data:`CONSOLE_CSP`, with images also allowed from ``blob_origin``."""
+    if not blob_origin:
+        return CONSOLE_CSP
+    return CONSOLE_CSP.replace("img-src 'self' data:", f"img-src 'self' data: {blob_origin}")
+
+
+def security_headers(scope: Scope, headers: Headers, csp: str = CONSOLE_CSP) -> Headers:
     """Every response: no MIME sniffing, no full referrers. HTML pages: a
     strict CSP (no inline script, nothing from other origins, no framing)."""
     present = {name.lower() for name, _ in headers}
     extra = {b"x-content-type-options": b"nosniff", b"referrer-policy": b"same-origin"}
     if dict(headers).get(b"content-type", b"").startswith(b"text/html"):
-        extra[b"content-security-policy"] = CONSOLE_CSP.encode()
+        extra[b"content-security-policy"] = csp.encode()
         extra[b"x-frame-options"] = b"DENY"
     return [(name, value) for name, value in extra.items() if name not in present]

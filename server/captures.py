@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from capture.ingest import ProcessedImage, process
-from capture.storage import BlobStore, new_key
 from server import meetings
+from server.blobs import BlobStore, new_key
 from server.errors import ApiError
 from server.models import Capture, Guest, Meeting, User
 

@@ -679,6 +679,27 @@ MESSAGES: dict[str, dict[str, str]] = {
     "event.meeting.ended": {"ja": "ミーティング終了", "en": "Meeting ended"},
     "event.guest.connected": {"ja": "お客様が接続しました", "en": "The guest connected"},
     "event.guest.disconnected": {"ja": "お客様の接続が切れました", "en": "The guest disconnected"},
+    "event.data.deleted": {
+        "ja": "{by} がデータを削除しました（キャプチャ {captures} 件）",
+        "en": "{by} deleted the meeting's data ({captures} captures)",
+    },
+    "event.data.expired": {
+        "ja": "保存期間（{days} 日）を過ぎたデータを削除しました（キャプチャ {captures} 件）",
+        "en": "Data past the retention period ({days} days) deleted ({captures} captures)",
+    },
+    "meeting.delete_data": {"ja": "データを削除", "en": "Delete data"},
+    "meeting.delete_data_hint": {
+        "ja": "このミーティングのキャプチャを削除します。タイムラインは残ります。",
+        "en": "Deletes this meeting's captures. The timeline stays.",
+    },
+    "meeting.delete_data_confirm": {
+        "ja": "このミーティングのキャプチャをすべて削除しますか？元に戻せません。",
+        "en": "Delete all of this meeting's captures? This cannot be undone.",
+    },
+    "meeting.data_deleted": {
+        "ja": "ミーティングのデータを削除しました（キャプチャ {captures} 件）。",
+        "en": "The meeting's data was deleted ({captures} captures).",
+    },
     # -- the public join page
     "join.title": {"ja": "担当者とつなぐ", "en": "Connect with your host"},
     "join.lead": {

@@ -74,6 +74,27 @@ class Settings:
     video_audio: bool = False
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    # Where blobs (captures; later files and recordings) are kept: "local"
+    # (the data dir's blobs/ folder) or "s3" (any S3-compatible store).
+    blob_store: str = "local"
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    s3_prefix: str = "blobs/"
+    # Empty: boto3's usual chain (AWS_* variables, ~/.aws, an instance role).
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    # Downloads larger than this redirect to a presigned URL valid for
+    # s3_url_seconds, so the web process does not relay them.
+    s3_redirect_bytes: int = 1024 * 1024
+    s3_url_seconds: int = 300
+    # The sweeper: blobs with no row and temporary files are removed once
+    # older than sweep_age seconds (an upload writes its row well within
+    # that), at start-up and every sweep_interval seconds.
+    sweep_age: float = 3600.0
+    sweep_interval: float = 3600.0
+    # Ended meetings older than this many days lose their data; 0: kept.
+    retention_days: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -143,6 +164,18 @@ class Settings:
             turn_secret=text("TURN_SECRET", ""),
             turn_ttl=integer("TURN_TTL", 12 * 3600, minimum=600, maximum=7 * 24 * 3600),
             video_audio=flag("VIDEO_AUDIO", text("VIDEO_AUDIO", "false")),
+            blob_store=text("BLOB_STORE", "local").lower(),
+            s3_bucket=text("S3_BUCKET", ""),
+            s3_endpoint_url=text("S3_ENDPOINT_URL", ""),
+            s3_region=text("S3_REGION", ""),
+            s3_prefix=env.get("TSUNAGU_S3_PREFIX", "blobs/").strip(),
+            s3_access_key_id=text("S3_ACCESS_KEY_ID", ""),
+            s3_secret_access_key=text("S3_SECRET_ACCESS_KEY", ""),
+            s3_redirect_bytes=integer("S3_REDIRECT_BYTES", 1024 * 1024, minimum=0, maximum=2**40),
+            s3_url_seconds=integer("S3_URL_SECONDS", 300, minimum=10, maximum=7 * 24 * 3600),
+            sweep_age=seconds("SWEEP_AGE", 3600.0, maximum=30 * 24 * 3600),
+            sweep_interval=seconds("SWEEP_INTERVAL", 3600.0, maximum=7 * 24 * 3600),
+            retention_days=integer("RETENTION_DAYS", 0, minimum=0, maximum=100 * 365),
         )
         return settings.resolved()
 
@@ -181,6 +214,7 @@ class Settings:
             )
         if self.terms_url and urlsplit(self.terms_url).scheme not in ("http", "https"):
             raise SettingsError("TSUNAGU_TERMS_URL must be an http(s) URL")
+        self.check_blob_store()
         return replace(
             self,
             data_dir=data_dir,
@@ -208,6 +242,23 @@ class Settings:
                 "TSUNAGU_PUBLIC_URL must be set when Twilio is configured: SMS links and "
                 "Twilio's status callbacks need the address the internet reaches this server at"
             )
+
+    def check_blob_store(self) -> None:
+        if self.blob_store not in ("local", "s3"):
+            raise SettingsError(f"TSUNAGU_BLOB_STORE must be local or s3, not {self.blob_store!r}")
+        if self.blob_store != "s3":
+            return
+        if not self.s3_bucket:
+            raise SettingsError("TSUNAGU_S3_BUCKET must be set when TSUNAGU_BLOB_STORE=s3")
+        endpoint = urlsplit(self.s3_endpoint_url)
+        if self.s3_endpoint_url and (
+            endpoint.scheme not in ("http", "https") or not endpoint.hostname
+        ):
+            raise SettingsError(
+                "TSUNAGU_S3_ENDPOINT_URL must be an http(s) URL such as https://minio.example.com:9000"
+            )
+        if self.s3_prefix and not self.s3_prefix.endswith("/"):
+            raise SettingsError("TSUNAGU_S3_PREFIX must end with / (e.g. tsunagu/blobs/)")
 
     @property
     def sms_enabled(self) -> bool:

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
+import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -23,10 +27,14 @@ from server.app import create_app
 from server.database import create_engine, migrate
 from server.models import User
 from server.settings import Settings
-from tests.live_server import LiveServer, start_server
+from tests.live_server import LiveServer, free_port, start_server
 
 POSTGRES_URL = os.environ.get("TSUNAGU_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("TSUNAGU_TEST_REDIS_URL", "")
+# An S3-protocol server (.ci/run starts moto's): the PostgreSQL runs of the
+# app fixture keep their blobs there. Unset, the S3 tests start their own.
+S3_URL = os.environ.get("TSUNAGU_TEST_S3_URL", "")
+S3_KEYS = {"s3_access_key_id": "testing", "s3_secret_access_key": "testing"}
 DATABASES = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 # Backends of the interfaces that can run in memory or on Redis.
 BUS_BACKENDS = ["memory", *(["redis"] if REDIS_URL else [])]
@@ -96,8 +104,80 @@ def settings_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Settings:
+    if S3_URL and database_url.startswith("postgresql"):
+        return test_settings(
+            tmp_path / "data", database_url, **request.getfixturevalue("s3_settings")
+        )
     return test_settings(tmp_path / "data", database_url)
+
+
+# -- an S3-protocol server ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """The URL of an S3-protocol server: ``TSUNAGU_TEST_S3_URL``, or moto's
+    server started here for the session (moto[server] is a dev dependency,
+    so these tests never skip)."""
+    if S3_URL:
+        yield S3_URL
+        return
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(url + "/moto-api/", process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wait_for_http(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the S3 test server exited with {process.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("the S3 test server did not answer")
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str) -> str:
+    """A new, empty bucket for one test."""
+    import boto3
+
+    name = f"test-{uuid.uuid4().hex}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def s3_settings(s3_endpoint: str, s3_bucket: str) -> dict[str, object]:
+    """``Settings`` fields that keep blobs in a fresh bucket of the test server."""
+    return {
+        "blob_store": "s3",
+        "s3_bucket": s3_bucket,
+        "s3_endpoint_url": s3_endpoint,
+        "s3_region": "us-east-1",
+        **S3_KEYS,
+    }
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from capture.ingest import THUMBNAIL_EDGE, Encoding, process
-from capture.storage import LocalBlobStore, new_key
+from server.blobs import LocalBlobStore, new_key
 from server.errors import ApiError
 
 GPS_TAG = 0x8825

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 
+import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import Message
 
@@ -14,6 +16,7 @@ from capture.ingest import MAX_BYTES
 from server import captures, meetings
 from server.attempts import begin_attempt
 from server.auth import require_user
+from server.blobs import BlobStore, BlobTooLarge, content_disposition
 from server.errors import ApiError
 from server.guests import require_guest
 from server.models import Capture
@@ -172,8 +175,26 @@ async def capture_blob(request: Request) -> Response:
         capture = await captures.get_capture(db, principal.user, request.path_params["capture_id"])
     thumbnail = request.url.path.endswith("/thumbnail")
     key = capture.thumbnail_key if thumbnail else capture.image_key
-    filename = f"capture-{capture.id}.{key.rsplit('.', 1)[1]}"
-    data = request.app.state.blobs.get(key)
+    disposition = content_disposition(f"capture-{capture.id}.{key.rsplit('.', 1)[1]}")
+    settings = request.app.state.settings
+    store: BlobStore = request.app.state.blobs
+    try:
+        # Only a store that can presign URLs has a size limit to redirect at.
+        limit = settings.s3_redirect_bytes if store.origin() else sys.maxsize
+        data = await anyio.to_thread.run_sync(store.read, key, limit)
+    except BlobTooLarge:
+        # Large blobs go straight from the object store to the browser: the
+        # web process neither relays nor holds them.
+        url = store.presigned_url(
+            key,
+            seconds=settings.s3_url_seconds,
+            content_type=capture.media_type,
+            disposition=disposition,
+        )
+        assert url is not None
+        # The redirect may be reused while the URL is still valid.
+        cache = f"private, max-age={settings.s3_url_seconds * 4 // 5}"
+        return RedirectResponse(url, status_code=302, headers={"Cache-Control": cache})
     if data is None:
         raise ApiError(404, "capture_not_found")
     return Response(
@@ -182,7 +203,7 @@ async def capture_blob(request: Request) -> Response:
         headers={
             # A capture never changes; only this person's browser may keep it.
             "Cache-Control": "private, max-age=31536000, immutable",
-            "Content-Disposition": f'inline; filename="{filename}"',
+            "Content-Disposition": disposition,
         },
     )
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from server import meetings
+from server import meetings, retention
 from server.api.guest import policy
 from server.attempts import Attempt, address_limit_key, begin_attempt
 from server.auth import require_user
@@ -55,6 +55,11 @@ class EventOut(Output):
 
 class EventList(Output):
     events: list[EventOut]
+
+
+class DataDeleted(Output):
+    meeting_id: int
+    captures: int = Field(description="Captures deleted (0 when there were none)")
 
 
 class Claim(Payload):
@@ -120,7 +125,8 @@ async def get_meeting(request: Request) -> JSONResponse:
 
 async def list_events(request: Request) -> JSONResponse:
     after = request.query_params.get("after", "0")
-    if not (after.isascii() and after.isdigit() and len(after) <= 15):
+    # Event ids are 64-bit; a larger cursor is a mistake, not "nothing yet".
+    if not (after.isascii() and after.isdigit() and len(after) <= 19 and int(after) < 2**63):
         raise ApiError(422, "invalid_after")
     async with request.app.state.db.begin() as db:
         principal = await require_user(request, db)
@@ -150,6 +156,17 @@ async def request_capture(request: Request) -> Response:
             db, meeting, "capture.requested", {"host": principal.user.label}
         )
     return Response(status_code=204)
+
+
+async def delete_data(request: Request) -> JSONResponse:
+    """Admins only: a meeting's captures (later files and recordings), rows
+    and blobs. The meeting and its timeline stay, with an event saying who
+    deleted the data."""
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db, admin=True)
+        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
+    deleted = await retention.delete_by_admin(request.app, meeting.id, principal.user)
+    return respond(DataDeleted, {"meeting_id": meeting.id, **deleted.counts})
 
 
 NOT_FOUND = ((404, "meeting_not_found"),)
@@ -236,6 +253,17 @@ def routes() -> list[BaseRoute]:
             end_meeting,
             summary="End the meeting (idempotent)",
             response=MeetingOut,
+            errors=NOT_FOUND,
+            tag="meetings",
+        ),
+        operation(
+            "DELETE",
+            "/api/v1/meetings/{meeting_id:id}/data",
+            delete_data,
+            summary="Delete the meeting's stored data (captures: rows and images); the meeting "
+            "and its timeline stay, with a data.deleted event. Admins only",
+            auth="admin",
+            response=DataDeleted,
             errors=NOT_FOUND,
             tag="meetings",
         ),

@@ -7,9 +7,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server import captures, meetings
+from server import captures, meetings, retention
 from server.auth import require_user
-from server.console.rendering import render, ui_strings
+from server.console.forms import read_form
+from server.console.rendering import redirect, render, ui_strings
 
 
 async def meeting_view(request: Request) -> Response:
@@ -18,6 +19,8 @@ async def meeting_view(request: Request) -> Response:
         meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
         events = await meetings.events_after(db, meeting.id)
         found = await captures.list_captures(db, meeting.id)
+        # Only admins delete a meeting's data (a host could hide their own).
+        can_delete = principal.user.is_admin and await retention.has_data(db, meeting.id)
     context = {
         "meeting": meeting,
         "events": [meetings.envelope(e) for e in events],
@@ -37,8 +40,18 @@ async def meeting_view(request: Request) -> Response:
         # The meeting's own host is in its call; an admin looking on is not.
         "is_host": meeting.host_id == principal.user.id,
         "link_minutes": request.app.state.settings.link_minutes,
+        "can_delete_data": can_delete,
     }
     return render(request, "console/meeting.html", context, principal=principal)
+
+
+async def delete_data(request: Request) -> Response:
+    async with request.app.state.db.begin() as db:
+        principal = await require_user(request, db, admin=True)
+        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
+    await read_form(request, principal)  # the CSRF check
+    deleted = await retention.delete_by_admin(request.app, meeting.id, principal.user)
+    return redirect(request, f"/meetings/{meeting.id}", "meeting.data_deleted", **deleted.counts)
 
 
 async def history(request: Request) -> Response:
@@ -52,4 +65,5 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/meetings", history, methods=["GET"]),
         Route("/meetings/{meeting_id:id}", meeting_view, methods=["GET"]),
+        Route("/meetings/{meeting_id:id}/delete-data", delete_data, methods=["POST"]),
     ]
