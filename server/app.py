@@ -31,6 +31,7 @@ from server.database import alembic_config, create_engine, ping, session_factory
 from server.errors import ApiError, error_response, from_http_exception
 from server.event_bus import create_event_bus
 from server.passwords import Passwords
+from server.presence import Presence
 from server.rate_limits import create_rate_limiter
 from server.response_headers import AddHeaders, Headers
 from server.settings import Settings
@@ -92,6 +93,10 @@ def create_app(settings: Settings) -> Starlette:
             # before the database goes, so each piece finishes at once.
             async with anyio.create_task_group() as background:
                 app.state.background = background
+                # Presence leases: this process's heartbeat and its reaper.
+                app.state.presence = Presence(app)
+                if settings.presence_reaper:
+                    background.start_soon(app.state.presence.run)
                 # Orphan blobs, temporary files and expired data, now and
                 # then periodically (server/retention.py).
                 background.start_soon(retention.housekeeping, app)

@@ -14,6 +14,8 @@ than ``IDLE_TIMEOUT`` is closed, which is how a vanished phone shows up as
 "the guest disconnected". A closed guest socket counts as gone only after
 ``guest_presence_grace`` seconds, so a guest moving to another page (a new
 socket a moment after the old one closed) is never shown as disconnected.
+Each open socket of a meeting's guest or host holds a presence lease
+(``presence.py``), so a server that dies leaves no one "connected".
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -29,12 +31,13 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from server import meetings, signaling
+from server import meetings, presence, signaling
 from server.auth import Principal, authenticate, is_same_origin
 from server.errors import ApiError
 from server.event_bus import Subscription
 from server.guests import require_guest
-from server.models import Guest
+from server.models import Guest, utcnow
+from server.presence import Lease
 
 log = logging.getLogger("tsunagu.live")
 IDLE_TIMEOUT = 90.0
@@ -273,7 +276,14 @@ async def meeting_live(websocket: WebSocket) -> None:
     async def on_signal(message: dict[str, Any]) -> dict[str, Any] | None:
         return await signaling.relay(app, meeting.id, signaling.HOST, message)
 
-    async with app.state.event_bus.subscribe() as subscription:
+    # The host's meeting page, while open, is the host's presence (a meeting
+    # everyone has left ends after a while); an admin looking on is not.
+    hosting = (
+        present(app, meeting.id, presence.HOST, principal.user.id)
+        if is_host and meeting.state != "ended"
+        else contextlib.nullcontext()
+    )
+    async with hosting, app.state.event_bus.subscribe() as subscription:
         # Subscribe before replaying, so nothing falls between the two.
         await subscription.add(f"meeting:{meeting.id}")
         if is_host:
@@ -311,6 +321,7 @@ async def guest_live(websocket: WebSocket) -> None:
 
     app = websocket.app
     state: dict[str, int | None] = {"meeting_id": None}
+    leases: list[Lease] = []
 
     async def joined(meeting_id: int, subscription: Subscription) -> None:
         if state["meeting_id"] is not None:
@@ -319,8 +330,8 @@ async def guest_live(websocket: WebSocket) -> None:
         await subscription.add(f"meeting:{meeting_id}")
         await subscription.add(signaling.channel(meeting_id, signaling.guest_peer(guest.id)))
         await subscription.add(signaling.channel(meeting_id, signaling.GUESTS))
-        async with meetings.transaction(app) as db:
-            await meetings.set_guest_presence(db, meeting_id, connected=True)
+        # Taking the lease shows the host the guest at once.
+        leases.append(await app.state.presence.join(meeting_id, presence.GUEST, guest.id))
 
     async with app.state.event_bus.subscribe() as subscription:
         # Subscribe first, then read where the guest is: a claim committed
@@ -352,12 +363,24 @@ async def guest_live(websocket: WebSocket) -> None:
         except WebSocketDisconnect:
             pass  # gone during the catch-up
         finally:
-            if state["meeting_id"] is not None:
-                await guest_socket_closed(app, state["meeting_id"], guest.id)
+            for lease in leases:
+                await socket_closed(app, lease)
 
 
-async def guest_socket_closed(app: Starlette, meeting_id: int, guest_id: int) -> None:
-    """Count a guest's socket gone once the grace period has passed.
+@contextlib.asynccontextmanager
+async def present(
+    app: Starlette, meeting_id: int, role: str, holder_id: int
+) -> AsyncIterator[Lease]:
+    """A presence lease held while a socket is open (see presence.py)."""
+    lease = await app.state.presence.join(meeting_id, role, holder_id)
+    try:
+        yield lease
+    finally:
+        await socket_closed(app, lease)
+
+
+async def socket_closed(app: Starlette, lease: Lease) -> None:
+    """Let a closed socket's lease go; a guest's only after the grace period.
 
     Every page the snippet's guest opens closes the old socket a moment
     before the new one is open; counted at once, each navigation would show
@@ -365,25 +388,31 @@ async def guest_socket_closed(app: Starlette, meeting_id: int, guest_id: int) ->
     background task group, so the handler (and a server shutting down)
     does not wait for it.
     """
-    grace = app.state.settings.guest_presence_grace
+    grace = app.state.settings.guest_presence_grace if lease.role == presence.GUEST else 0
     try:
-        app.state.background.start_soon(_guest_gone, app, meeting_id, guest_id, grace)
+        app.state.background.start_soon(_socket_gone, app, lease, grace)
     except RuntimeError:  # the app is no longer running: no grace to give
-        await _guest_gone(app, meeting_id, guest_id, 0)
+        await _socket_gone(app, lease, 0)
 
 
-async def _guest_gone(app: Starlette, meeting_id: int, guest_id: int, grace: float) -> None:
+async def _socket_gone(app: Starlette, lease: Lease, grace: float) -> None:
     try:
-        await anyio.sleep(grace)
+        if grace > 0:
+            # Cut now, not after the wait: a server that dies in the grace
+            # period still shows the guest gone when the grace ends.
+            with contextlib.suppress(Exception):  # retried below
+                await app.state.presence.leave(lease, grace)
+            await anyio.sleep(grace)
     finally:
-        # Cancelled in the wait (the server is shutting down): count the
-        # socket gone now, or the meeting would show the guest forever.
+        # Also when cancelled in the wait (the server is shutting down):
+        # the socket is gone now, not when its lease would have lapsed.
         with anyio.CancelScope(shield=True):
             try:
-                async with meetings.transaction(app) as db:
-                    await meetings.set_guest_presence(db, meeting_id, connected=False)
-            except Exception:  # e.g. the database is gone; presence is best effort
-                log.warning("could not record guest %s leaving meeting %s", guest_id, meeting_id)
+                await app.state.presence.leave(lease, 0)
+                if lease.role == presence.GUEST:
+                    await presence.sync_guests(app, utcnow(), lease.meeting_id)
+            except Exception:  # e.g. the database is gone; the reaper heals it later
+                log.warning("could not record %s leaving meeting %s", lease.role, lease.meeting_id)
 
 
 def routes() -> list[BaseRoute]:

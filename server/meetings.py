@@ -11,15 +11,24 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, select, true, update
+from sqlalchemy import ColumnElement, exists, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from server import numbers
 from server.errors import ApiError
-from server.models import ConnectionNumber, Guest, Meeting, MeetingEvent, User, utcnow
+from server.models import (
+    ConnectionNumber,
+    Guest,
+    Meeting,
+    MeetingEvent,
+    PresenceLease,
+    User,
+    utcnow,
+)
 
 PENDING = "tsunagu.pending_events"
 log = logging.getLogger("tsunagu.meetings")
@@ -184,12 +193,21 @@ async def _join(db: AsyncSession, meeting: Meeting, claimed: ConnectionNumber) -
     await db.flush()
 
 
-async def end_meeting(db: AsyncSession, meeting_id: int, *, by: str) -> Meeting:
-    """End a meeting (idempotent). ``by`` is "host", "guest" or "system"."""
+async def end_meeting(
+    db: AsyncSession,
+    meeting_id: int,
+    *,
+    by: str,
+    only_if: ColumnElement[bool] | None = None,
+) -> Meeting:
+    """End a meeting (idempotent). ``by`` is "host", "guest", "system" or
+    "timeout". ``only_if`` is re-checked in the same UPDATE (the reaper's
+    "everyone is still gone"), so a meeting someone came back to is kept."""
     now = utcnow()
+    condition = only_if if only_if is not None else true()
     ended = await db.execute(
         update(Meeting)
-        .where(Meeting.id == meeting_id, Meeting.state != "ended")
+        .where(Meeting.id == meeting_id, Meeting.state != "ended", condition)
         .values(state="ended", ended_at=now, ended_by=by, guest_connected=False)
         .execution_options(synchronize_session=False)
     )
@@ -200,33 +218,47 @@ async def end_meeting(db: AsyncSession, meeting_id: int, *, by: str) -> Meeting:
     return meeting
 
 
-async def set_guest_presence(db: AsyncSession, meeting_id: int, *, connected: bool) -> None:
-    """Count a guest connection opening or closing; the host hears of the
-    guest arriving (0 -> 1) and leaving (1 -> 0), not of every reconnect."""
-    step = 1 if connected else -1
-    count = Meeting.guest_sockets + step
-    counted = await db.execute(
-        update(Meeting)
-        .where(Meeting.id == meeting_id, Meeting.state != "ended")
-        .values(guest_sockets=case((count < 0, 0), else_=count))
-        .returning(Meeting.guest_sockets, Meeting.guest_connected)
-        .execution_options(synchronize_session=False)
+def guest_present(meeting_id: int, now: datetime) -> ColumnElement[bool]:
+    """The meeting has a guest lease that has not lapsed (``PresenceLease``)."""
+    return exists().where(
+        PresenceLease.meeting_id == meeting_id,
+        PresenceLease.role == "guest",
+        PresenceLease.expires_at > now,
     )
-    row = counted.one_or_none()
-    if row is None:
-        return  # ended: presence no longer matters
-    sockets, was_connected = row
-    if (sockets > 0) == was_connected:
-        return
-    await db.execute(
-        update(Meeting)
-        .where(Meeting.id == meeting_id)
-        .values(guest_connected=sockets > 0)
-        .execution_options(synchronize_session=False)
-    )
-    meeting = await db.get(Meeting, meeting_id, populate_existing=True)
-    assert meeting is not None
-    await record_event(db, meeting, "guest.connected" if sockets > 0 else "guest.disconnected")
+
+
+async def set_guest_presence(
+    db: AsyncSession, meeting_id: int, *, now: datetime | None = None
+) -> bool | None:
+    """Make what the host is shown follow the guest's leases: "connected"
+    while one is live, "disconnected" once none is. Returns the new state
+    when it changed (and records the event), else ``None``.
+
+    Each UPDATE re-checks the leases and the shown state itself, so two
+    instances doing this at once record one event, never two; and a guest
+    socket opening (new lease) during a page change changes nothing."""
+    now = now or utcnow()
+    present = guest_present(meeting_id, now)
+    for connected, leases in ((True, present), (False, ~present)):
+        changed = await db.execute(
+            update(Meeting)
+            .where(
+                Meeting.id == meeting_id,
+                Meeting.state != "ended",
+                Meeting.guest_connected == (not connected),
+                leases,
+            )
+            .values(guest_connected=connected)
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount == 1:
+            meeting = await db.get(Meeting, meeting_id, populate_existing=True)
+            assert meeting is not None
+            await record_event(
+                db, meeting, "guest.connected" if connected else "guest.disconnected"
+            )
+            return connected
+    return None
 
 
 def visible_to(user: User) -> ColumnElement[bool]:

@@ -593,6 +593,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ended_by.host": {"ja": "担当者が終了", "en": "ended by the host"},
     "ended_by.guest": {"ja": "お客様が退出", "en": "the guest left"},
     "ended_by.system": {"ja": "自動で終了", "en": "ended automatically"},
+    "ended_by.timeout": {"ja": "全員の退出後に自動で終了", "en": "ended after everyone left"},
     "captures.title": {"ja": "画面キャプチャ", "en": "Page captures"},
     "captures.ask": {"ja": "キャプチャを依頼", "en": "Ask for a capture"},
     "captures.minimise": {"ja": "最小化", "en": "Minimise"},
@@ -664,6 +665,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "ミーティングを終了しました。",
         "en": "You ended the meeting.",
     },
+    "meeting.js.ended_by_timeout": {
+        "ja": "担当者とお客様のどちらも接続していない状態が続いたため、ミーティングは自動で終了しました。",
+        "en": "Neither you nor the guest was connected for a while, so the meeting ended by itself.",
+    },
     "meeting.js.reconnecting": {
         "ja": "再接続しています…",
         "en": "Reconnecting…",
@@ -677,6 +682,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Meeting started (number {number})",
     },
     "event.meeting.ended": {"ja": "ミーティング終了", "en": "Meeting ended"},
+    "event.meeting.ended_timeout": {
+        "ja": "ミーティング終了（全員の退出後に自動で）",
+        "en": "Meeting ended (by itself, after everyone left)",
+    },
     "event.guest.connected": {"ja": "お客様が接続しました", "en": "The guest connected"},
     "event.guest.disconnected": {"ja": "お客様の接続が切れました", "en": "The guest disconnected"},
     "event.data.deleted": {
@@ -759,6 +768,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The host has ended the meeting.",
     },
     "join.js.ended_by_guest": {"ja": "接続を終了しました。", "en": "You ended the connection."},
+    "join.js.ended_by_timeout": {
+        "ja": "しばらく接続がなかったため、ミーティングは終了しました。",
+        "en": "The meeting ended because no one was connected for a while.",
+    },
     "join.js.reconnecting": {
         "ja": "通信が不安定です。再接続しています…",
         "en": "Connection unstable. Reconnecting…",

@@ -48,6 +48,16 @@ class Settings:
     # the snippet's guest opens closes one socket and opens the next, which
     # must not show the host "disconnected" and "connected" every time.
     guest_presence_grace: float = 5.0
+    # Seconds a live socket's presence lease lasts unless its server renews
+    # it (several times per TTL): a crashed server's guests show as
+    # disconnected within about this long.
+    presence_ttl: float = 30.0
+    # A meeting whose guest and host have both been gone this long ends by
+    # itself (ended_by "timeout"); 0 never. Fractions are allowed (tests).
+    meeting_idle_minutes: float = 30.0
+    # Tests that drive the reaper by hand (presence.reap) turn the periodic
+    # one off. Not read from the environment.
+    presence_reaper: bool = True
     terms_url: str = ""
     demo_port: int = 8001
     # SMS join links (issue #5). Without Twilio credentials, messages go to
@@ -116,16 +126,20 @@ class Settings:
                 )
             return value
 
-        def seconds(name: str, default: float, maximum: float) -> float:
+        def seconds(
+            name: str, default: float, maximum: float, minimum: float = 0, unit: str = "seconds"
+        ) -> float:
             raw = text(name, str(default))
             try:
                 value = float(raw)
             except ValueError:
                 raise SettingsError(
-                    f"TSUNAGU_{name} must be a number of seconds, not {raw!r}"
+                    f"TSUNAGU_{name} must be a number of {unit}, not {raw!r}"
                 ) from None
-            if not 0 <= value <= maximum:  # NaN fails this too
-                raise SettingsError(f"TSUNAGU_{name} must be between 0 and {maximum}, not {raw}")
+            if not minimum <= value <= maximum:  # NaN fails this too
+                raise SettingsError(
+                    f"TSUNAGU_{name} must be between {minimum:g} and {maximum}, not {raw}"
+                )
             return value
 
         settings = cls(
@@ -147,6 +161,10 @@ class Settings:
             claim_attempts_per_address=integer("CLAIM_ATTEMPTS_PER_ADDRESS", 50),
             number_issues_per_minute=integer("NUMBER_ISSUES_PER_MINUTE", 10),
             guest_presence_grace=seconds("GUEST_PRESENCE_GRACE", 5.0, maximum=60),
+            presence_ttl=seconds("PRESENCE_TTL", 30.0, minimum=1, maximum=3600),
+            meeting_idle_minutes=seconds(
+                "MEETING_IDLE_MINUTES", 30.0, maximum=7 * 24 * 60, unit="minutes"
+            ),
             terms_url=text("TERMS_URL", ""),
             demo_port=integer("DEMO_PORT", 8001, minimum=0, maximum=65535),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip(),

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from server import meetings
+from server import presence
 from tests.conftest import csrf_token, http_client, log_in
 
 
@@ -178,14 +178,16 @@ async def test_a_guest_reconnecting_before_the_old_connection_is_noticed_stays_p
     notices the old one is gone; the host must not see it as leaving."""
     issued = await get_number(guest)
     meeting = (await host.post("/api/v1/meetings", json={"number": issued["number"]})).json()
-    for connected in (True, True, False):  # new connection, then the old one closes
-        async with meetings.transaction(app) as db:
-            await meetings.set_guest_presence(db, meeting["id"], connected=connected)
+    leases = app.state.presence
+    old = await leases.join(meeting["id"], presence.GUEST, holder_id=1)
+    new = await leases.join(meeting["id"], presence.GUEST, holder_id=1)
+    await leases.leave(old, grace=0)  # the old connection is noticed closed
+    await presence.reap(app)
     seen = (await host.get(f"/api/v1/meetings/{meeting['id']}")).json()
     assert seen["guest_connected"] is True
 
-    async with meetings.transaction(app) as db:
-        await meetings.set_guest_presence(db, meeting["id"], connected=False)
+    await leases.leave(new, grace=0)
+    await presence.reap(app)
     events = (await host.get(f"/api/v1/meetings/{meeting['id']}/events")).json()["events"]
     assert [e["type"] for e in events] == [
         "meeting.started",

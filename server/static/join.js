@@ -115,7 +115,7 @@ function showEnded(by) {
   endCall();
   forget();
   show("ended");
-  $("ended-reason").textContent = by === "guest" ? T["join.js.ended_by_guest"] : T["join.js.ended_by_host"];
+  $("ended-reason").textContent = T[`join.js.ended_by_${by}`] || T["join.js.ended_by_host"];
 }
 
 function listen() {

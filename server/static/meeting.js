@@ -18,6 +18,7 @@ const invite = new InvitePanel({ meetingId: meeting.id, strings: T, ended: meeti
 function describe(event) {
   const payload = event.payload || {};
   if (event.type === "meeting.started" && payload.via === "link") return T["event.meeting.started_link"];
+  if (event.type === "meeting.ended" && payload.by === "timeout") return T["event.meeting.ended_timeout"];
   if (event.type === "sms.status") {
     const status = T[`sms.status.${payload.status}`] || payload.status;
     return format(T["event.sms.status"], { to: payload.to, status });
@@ -90,7 +91,7 @@ function ended(by, at) {
   invite.ended();
   if (call) call.end();
   const banner = $("ended-banner");
-  banner.textContent = by === "guest" ? T["meeting.js.ended_by_guest"] : by === "host" ? T["meeting.js.ended_by_host"] : T["meeting.js.ended"];
+  banner.textContent = T[`meeting.js.ended_by_${by}`] || T["meeting.js.ended"];
   banner.hidden = false;
   if (by === "guest") setGuest("guest_left", "badge-off");
   clearInterval(ticker);

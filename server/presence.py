@@ -1,0 +1,252 @@
+"""Presence: who is on a meeting's live sockets, kept as leases that lapse.
+
+Each live socket of a meeting's guest, and of its host's meeting page, holds
+a ``PresenceLease``. The server process holding the sockets renews all its
+leases together, several times per ``presence_ttl``; a closed socket's lease
+is cut to the grace period. A process that dies renews nothing, so its leases
+lapse within the TTL and the reaper, which every instance runs, shows the
+host "disconnected": presence heals by itself, on one instance or many.
+
+The reaper also ends meetings that everyone has left: no live lease of any
+role for ``meeting_idle_minutes`` ends the meeting with ``ended_by:
+"timeout"``. A guest who is merely disconnected while the host is on the
+meeting page ends nothing (voice is on the phone).
+
+Every change the reaper makes is a conditional UPDATE that re-checks the
+leases (``meetings.set_guest_presence``, ``meetings.end_meeting``), so two
+instances reaping at once record each change once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import anyio
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
+from starlette.applications import Starlette
+
+from server import meetings
+from server.models import Meeting, PresenceLease, UTCDateTime, utcnow
+
+log = logging.getLogger("tsunagu.presence")
+GUEST = "guest"
+HOST = "host"
+# How long a lease outlives the meeting's idle limit when that is off: the
+# rows are kept a while for diagnosis, then deleted.
+KEEP_EXPIRED = timedelta(days=1)
+# Lease ids renewed per statement (bound parameters stay well under limits).
+RENEW_CHUNK = 500
+
+
+def instance_id() -> str:
+    """This process among the instances: host and pid for people reading
+    the table, and random bits because pids repeat after a restart."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class Lease:
+    id: int
+    meeting_id: int
+    role: str
+    holder_id: int
+
+
+class Presence:
+    """The leases of one server process, and its reaper."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.instance = instance_id()
+        self.held: dict[int, Lease] = {}
+        # Renewing and releasing one lease must not interleave: a renewal
+        # that read the lease as held and wrote after its release would keep
+        # a guest who left "connected" for a whole TTL.
+        self._lock = anyio.Lock()
+
+    @property
+    def ttl(self) -> timedelta:
+        return timedelta(seconds=self.app.state.settings.presence_ttl)
+
+    def every(self) -> float:
+        """Seconds between renewals and reaper passes: a lease is renewed at
+        least twice before it would lapse, and a lapsed one is noticed soon."""
+        return min(self.app.state.settings.presence_ttl / 3, 5.0)
+
+    async def join(
+        self, meeting_id: int, role: str, holder_id: int, *, now: datetime | None = None
+    ) -> Lease:
+        """A socket of the meeting's guest or host is open: take its lease.
+        A guest arriving is shown to the host at once."""
+        now = now or utcnow()
+        async with meetings.transaction(self.app) as db:
+            row = PresenceLease(
+                meeting_id=meeting_id,
+                role=role,
+                holder_id=holder_id,
+                instance=self.instance,
+                created_at=now,
+                expires_at=now + self.ttl,
+            )
+            db.add(row)
+            await db.flush()
+            if role == GUEST:
+                await meetings.set_guest_presence(db, meeting_id, now=now)
+        lease = Lease(row.id, meeting_id, role, holder_id)
+        self.held[lease.id] = lease
+        return lease
+
+    async def leave(self, lease: Lease, grace: float, *, now: datetime | None = None) -> None:
+        """The socket closed: its lease ends ``grace`` seconds from now (or
+        when it would have anyway, if sooner). Kept, not deleted: the newest
+        expiry is when the meeting was last seen."""
+        now = now or utcnow()
+        cut = now + timedelta(seconds=grace)
+        async with self._lock:
+            self.held.pop(lease.id, None)
+            async with meetings.transaction(self.app) as db:
+                await db.execute(
+                    update(PresenceLease)
+                    .where(PresenceLease.id == lease.id, PresenceLease.expires_at > cut)
+                    .values(expires_at=cut)
+                    .execution_options(synchronize_session=False)
+                )
+
+    async def renew(self, *, now: datetime | None = None) -> None:
+        """Extend every lease this process holds (its heartbeat). A lease
+        that is gone (deleted after lapsing while this process could not
+        reach the database) is taken again."""
+        now = now or utcnow()
+        async with self._lock:
+            held = list(self.held.values())
+            if not held:
+                return
+            renewed: set[int] = set()
+            async with meetings.transaction(self.app) as db:
+                for start in range(0, len(held), RENEW_CHUNK):
+                    ids = [lease.id for lease in held[start : start + RENEW_CHUNK]]
+                    result = await db.execute(
+                        update(PresenceLease)
+                        .where(PresenceLease.id.in_(ids))
+                        .values(expires_at=now + self.ttl)
+                        .returning(PresenceLease.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                    renewed.update(result.scalars())
+                for lease in held:
+                    if lease.id in renewed:
+                        continue
+                    del self.held[lease.id]
+                    if await db.get(Meeting, lease.meeting_id) is not None:  # not deleted
+                        row = PresenceLease(
+                            meeting_id=lease.meeting_id,
+                            role=lease.role,
+                            holder_id=lease.holder_id,
+                            instance=self.instance,
+                            created_at=now,
+                            expires_at=now + self.ttl,
+                        )
+                        db.add(row)
+                        await db.flush()
+                        self.held[row.id] = Lease(
+                            row.id, lease.meeting_id, lease.role, lease.holder_id
+                        )
+
+    async def run(self) -> None:
+        """Renew and reap until cancelled (the app's background task group).
+        A failed pass (say, the database briefly unreachable) is logged and
+        the next one tries again."""
+        while True:
+            for step in (self.renew, self.reap):
+                try:
+                    await step()
+                except Exception:
+                    log.exception("presence: %s failed", step.__name__)
+            await anyio.sleep(self.every())
+
+    async def reap(self) -> None:
+        await reap(self.app)
+
+
+def idle_limit(app: Starlette) -> timedelta | None:
+    """How long a meeting everyone has left lasts; ``None``: for ever."""
+    minutes = app.state.settings.meeting_idle_minutes
+    return timedelta(minutes=minutes) if minutes > 0 else None
+
+
+def everyone_gone(now: datetime, cutoff: datetime) -> ColumnElement[bool]:
+    """A meeting (in a statement on ``Meeting``) with no live lease of any
+    role, whose last lease ended before ``cutoff``; one that never had a
+    lease counts from when it started, or was created."""
+    leases = PresenceLease.meeting_id == Meeting.id
+    last_seen = select(func.max(PresenceLease.expires_at)).where(leases).scalar_subquery()
+    gone_since = func.coalesce(last_seen, Meeting.started_at, Meeting.created_at, type_=UTCDateTime)
+    return and_(~exists().where(leases, PresenceLease.expires_at > now), gone_since < cutoff)
+
+
+async def sync_guests(app: Starlette, now: datetime, meeting_id: int | None = None) -> None:
+    """Show each meeting's guest as its leases say: "disconnected" once no
+    lease is live (a crashed instance's lapsed), "connected" while one is."""
+    live = exists().where(
+        PresenceLease.meeting_id == Meeting.id,
+        PresenceLease.role == GUEST,
+        PresenceLease.expires_at > now,
+    )
+    query = select(Meeting.id).where(
+        Meeting.state != "ended",
+        or_(and_(Meeting.guest_connected, ~live), and_(~Meeting.guest_connected, live)),
+    )
+    if meeting_id is not None:
+        query = query.where(Meeting.id == meeting_id)
+    async with app.state.db() as db:
+        wrong = list(await db.scalars(query))
+    for found in wrong:
+        async with meetings.transaction(app) as db:
+            await meetings.set_guest_presence(db, found, now=now)
+
+
+async def reap(app: Starlette, now: datetime | None = None) -> None:
+    """One reaper pass: presence follows the leases, meetings everyone left
+    long enough ago end, and leases that no longer matter are deleted."""
+    now = now or utcnow()
+    await sync_guests(app, now)
+    limit = idle_limit(app)
+    if limit is not None:
+        gone = everyone_gone(now, now - limit)
+        async with app.state.db() as db:
+            idle = list(await db.scalars(select(Meeting.id).where(Meeting.state != "ended", gone)))
+        for meeting_id in idle:
+            async with meetings.transaction(app) as db:
+                meeting = await meetings.end_meeting(db, meeting_id, by="timeout", only_if=gone)
+            if meeting.ended_by == "timeout":
+                log.info("meeting %s ended: everyone gone for %s", meeting_id, limit)
+    # A lapsed lease matters only as its meeting's "last seen": not once the
+    # meeting has ended, nor once it lapsed longer ago than the idle limit
+    # (by then the meeting has ended anyway).
+    ended = select(Meeting.id).where(Meeting.state == "ended")
+    old = now - (limit or KEEP_EXPIRED)
+    async with app.state.db() as db:
+        stale = await db.scalar(
+            select(PresenceLease.id)
+            .where(
+                PresenceLease.expires_at <= now,
+                or_(PresenceLease.expires_at < old, PresenceLease.meeting_id.in_(ended)),
+            )
+            .limit(1)
+        )
+    if stale is None:
+        return  # nothing to delete: no write (SQLite has one writer)
+    async with meetings.transaction(app) as db:
+        await db.execute(
+            delete(PresenceLease)
+            .where(
+                PresenceLease.expires_at <= now,
+                or_(PresenceLease.expires_at < old, PresenceLease.meeting_id.in_(ended)),
+            )
+            .execution_options(synchronize_session=False)
+        )
