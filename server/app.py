@@ -12,6 +12,7 @@ from pathlib import Path
 import anyio
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,13 +22,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
+from starlette.websockets import WebSocket
 
+from capture.ingest_pool import IngestPool
 from server import api, console, live, record_ids, retention
 from server.auth import refreshed_session_cookie
 from server.blobs import create_blob_store
 from server.console.rendering import error_page, login_redirect, templates
 from server.cors import GuestCors
-from server.database import alembic_config, create_engine, ping, session_factory
+from server.database import (
+    alembic_config,
+    create_engine,
+    is_unavailable,
+    ping,
+    session_factory,
+)
 from server.errors import ApiError, error_response, from_http_exception
 from server.event_bus import create_event_bus
 from server.passwords import Passwords
@@ -40,6 +49,9 @@ from sms.senders import create_sender
 log = logging.getLogger("tsunagu")
 STATIC_DIR = Path(__file__).parent / "static"
 EMBED_DIR = Path(__file__).resolve().parents[1] / "embed"
+# Seconds a client waits before retrying when the database is overloaded:
+# long enough for a burst to drain, short enough that nobody gives up.
+DATABASE_RETRY_AFTER = 2
 
 
 class EmbedFiles(StaticFiles):
@@ -76,6 +88,8 @@ def create_app(settings: Settings) -> Starlette:
         rate_limiter = create_rate_limiter(settings.redis_url)
         event_bus = create_event_bus(settings.redis_url)
         sms_sender = create_sender(settings)
+        # Capture ingest's worker processes (started on the first upload).
+        ingest_pool = IngestPool(settings.ingest_workers, settings.ingest_queue)
         try:
             await check_schema(engine)
             await anyio.to_thread.run_sync(app.state.blobs.check)
@@ -84,6 +98,7 @@ def create_app(settings: Settings) -> Starlette:
             app.state.rate_limiter = rate_limiter
             app.state.event_bus = event_bus
             app.state.sms_sender = sms_sender
+            app.state.ingest = ingest_pool
             # See meetings.transaction: SQLite writers queue here instead.
             app.state.write_lock = (
                 asyncio.Lock() if settings.is_sqlite else contextlib.nullcontext()
@@ -103,6 +118,7 @@ def create_app(settings: Settings) -> Starlette:
                 yield
                 background.cancel_scope.cancel()
         finally:
+            await anyio.to_thread.run_sync(ingest_pool.close)
             await sms_sender.close()
             await event_bus.close()
             await rate_limiter.close()
@@ -127,6 +143,7 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={
             ApiError: handle_api_error,
             HTTPException: handle_http_exception,
+            SQLAlchemyError: handle_database_error,
             Exception: handle_unexpected,
         },
         middleware=[
@@ -182,6 +199,23 @@ async def handle_api_error(request: Request, exc: Exception) -> Response:
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return await handle_api_error(request, from_http_exception(exc))
+
+
+async def handle_database_error(conn: Request | WebSocket, exc: Exception) -> Response | None:
+    """A database that is overloaded (no pooled connection came in time) or
+    briefly out of reach is a 503 the client retries, not a 500. A live
+    socket is closed with 1013 (try again later), which clients reconnect
+    after."""
+    if not is_unavailable(exc):
+        raise exc  # a bug: handle_unexpected answers it, and it is logged
+    log.warning("database unavailable on %s: %s", conn.url.path, exc)
+    if isinstance(conn, WebSocket):
+        await live.close(conn, code=live.TRY_AGAIN_LATER)
+        return None
+    error = ApiError(503, "database_busy", headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
+    if wants_json(conn):
+        return error_response(conn, error)
+    return error_page(conn, error)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

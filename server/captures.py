@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import anyio.to_thread
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
-from capture.ingest import ProcessedImage, process
+from capture.ingest import ProcessedImage
 from server import meetings
 from server.blobs import BlobStore, new_key
 from server.errors import ApiError
@@ -103,21 +104,37 @@ def capture_urls(capture: Capture) -> dict[str, str]:
     }
 
 
-async def add_capture(app: Starlette, guest_id: int, data: bytes, page: PageInfo) -> Capture:
-    """Check and re-encode the upload, store the blobs, then record it.
+async def add_capture(
+    app: Starlette,
+    guest_id: int,
+    data: bytes,
+    page: PageInfo,
+    idempotency_key: str | None = None,
+) -> tuple[Capture, bool]:
+    """Check and re-encode the upload, store the blobs, then record it; the
+    capture and whether it is new.
 
-    The row is written only once both blobs are safely on disk; if writing
+    The row is written only once both blobs are safely stored; if writing
     the row fails, the blobs are removed again, so nothing half-stored stays.
+    With an ``idempotency_key``, a retry of a capture already stored (its
+    201 lost on the way) returns that capture, and of two copies sent at
+    once, the one that loses the race on the unique key removes its blobs
+    and returns the winner's row: one row, one event, one pair of blobs.
     """
     async with app.state.db() as db:
         guest = await db.get(Guest, guest_id)
         assert guest is not None
         await live_meeting_of(db, guest)  # refuse early, before the CPU work
-    processed: ProcessedImage = await anyio.to_thread.run_sync(process, data)
+        if idempotency_key and (stored := await find_by_key(db, guest_id, idempotency_key)):
+            return stored, False
+    processed: ProcessedImage = await app.state.ingest.process(data)
+    del data  # the web process keeps no copy of the upload while it stores
     store: BlobStore = app.state.blobs
     image_key, thumbnail_key = new_key(processed.extension), new_key(processed.extension)
-    await anyio.to_thread.run_sync(store.put, image_key, processed.image)
-    await anyio.to_thread.run_sync(store.put, thumbnail_key, processed.thumbnail)
+    await anyio.to_thread.run_sync(store.put, image_key, processed.image, processed.media_type)
+    await anyio.to_thread.run_sync(
+        store.put, thumbnail_key, processed.thumbnail, processed.media_type
+    )
     try:
         async with meetings.transaction(app) as db:
             guest = await db.get(Guest, guest_id)
@@ -141,6 +158,7 @@ async def add_capture(app: Starlette, guest_id: int, data: bytes, page: PageInfo
                 media_type=processed.media_type,
                 image_key=image_key,
                 thumbnail_key=thumbnail_key,
+                idempotency_key=idempotency_key,
             )
             db.add(capture)
             await db.flush()
@@ -157,11 +175,25 @@ async def add_capture(app: Starlette, guest_id: int, data: bytes, page: PageInfo
                     **capture_urls(capture),
                 },
             )
-    except BaseException:
+    except BaseException as error:
         await anyio.to_thread.run_sync(store.delete, image_key)
         await anyio.to_thread.run_sync(store.delete, thumbnail_key)
+        if idempotency_key and isinstance(error, IntegrityError):
+            # The same capture, sent twice at once: the other copy won.
+            async with app.state.db() as db:
+                if winner := await find_by_key(db, guest_id, idempotency_key):
+                    return winner, False
         raise
-    return capture
+    return capture, True
+
+
+async def find_by_key(db: AsyncSession, guest_id: int, idempotency_key: str) -> Capture | None:
+    """The guest's capture stored under ``idempotency_key``, if any."""
+    return await db.scalar(
+        select(Capture).where(
+            Capture.guest_id == guest_id, Capture.idempotency_key == idempotency_key
+        )
+    )
 
 
 async def record_page(app: Starlette, guest_id: int, page: PageInfo) -> None:

@@ -19,7 +19,11 @@ from server.errors import ApiError
 from server.models import Guest, Site, SiteOrigin
 
 GUEST_API = "/api/v1/guest/"
-ALLOW_HEADERS = b"authorization, content-type"
+# Idempotency-Key: the snippet names each capture, so a retry is not stored twice.
+ALLOW_HEADERS = b"authorization, content-type, idempotency-key"
+# Retry-After is not a CORS-safelisted response header: without this the
+# snippet could not read how long a busy server asks it to wait.
+EXPOSE_HEADERS = b"retry-after"
 ALLOW_METHODS = b"GET, POST, OPTIONS"
 
 
@@ -67,6 +71,7 @@ class GuestCors:
             allowed = await is_site_origin(db, origin)
         cors = [
             (b"access-control-allow-origin", origin.encode("latin-1")),
+            (b"access-control-expose-headers", EXPOSE_HEADERS),
             (b"vary", b"Origin"),
         ]
         if scope["method"] == "OPTIONS" and "access-control-request-method" in connection.headers:

@@ -321,6 +321,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "JSON として読み取れません（{reason}）。",
         "en": "The body is not valid JSON ({reason}).",
     },
+    "error.number_out_of_range": {
+        "ja": "数値が大きすぎます（整数は {digits} 桁まで、NaN と Infinity は使えません）。",
+        "en": "A number is out of range (integers up to {digits} digits; no NaN or Infinity).",
+    },
+    "error.database_busy": {
+        "ja": "サーバーが混み合っています。少し待ってからもう一度お試しください。",
+        "en": "The server is busy. Wait a moment and try again.",
+    },
     "error.invalid_request": {
         "ja": "入力内容に誤りがあります。details の各項目を確認してください。",
         "en": "Some fields are missing or wrong; see details for each one.",
@@ -523,6 +531,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.too_many_captures": {
         "ja": "送信が多すぎます。{seconds} 秒ほど待ってから送ってください。",
         "en": "Too many captures. Wait {seconds} seconds before sending again.",
+    },
+    "error.ingest_busy": {
+        "ja": "サーバーが混み合っていて画像を受け取れませんでした。{seconds} 秒ほど待ってから送ってください。",
+        "en": "The server is too busy to take the picture. Send it again in about {seconds} seconds.",
+    },
+    "error.invalid_idempotency_key": {
+        "ja": "送信の識別子（Idempotency-Key）が正しくありません（英数字と - _ で 8〜64 文字）。",
+        "en": "The Idempotency-Key is not valid (8 to 64 letters, digits, - or _).",
     },
     "error.capture_not_found": {"ja": "キャプチャが見つかりません。", "en": "No such capture."},
     "error.invalid_phone": {

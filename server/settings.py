@@ -84,6 +84,11 @@ class Settings:
     video_audio: bool = False
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    # Capture ingest (decode and re-encode) runs in this many worker
+    # processes; uploads beyond their work plus ingest_queue waiting get
+    # 503 with Retry-After (capture/ingest_pool.py).
+    ingest_workers: int = os.cpu_count() or 1
+    ingest_queue: int = 32
     # Where blobs (captures; later files and recordings) are kept: "local"
     # (the data dir's blobs/ folder) or "s3" (any S3-compatible store).
     blob_store: str = "local"
@@ -182,6 +187,8 @@ class Settings:
             turn_secret=text("TURN_SECRET", ""),
             turn_ttl=integer("TURN_TTL", 12 * 3600, minimum=600, maximum=7 * 24 * 3600),
             video_audio=flag("VIDEO_AUDIO", text("VIDEO_AUDIO", "false")),
+            ingest_workers=integer("INGEST_WORKERS", os.cpu_count() or 1, maximum=256),
+            ingest_queue=integer("INGEST_QUEUE", 32, minimum=0, maximum=10_000),
             blob_store=text("BLOB_STORE", "local").lower(),
             s3_bucket=text("S3_BUCKET", ""),
             s3_endpoint_url=text("S3_ENDPOINT_URL", ""),

@@ -4,11 +4,12 @@ with nothing but their pixels; everything else is refused with its own code."""
 from __future__ import annotations
 
 import io
+import math
 import struct
 import zlib
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageCms, ImageDraw, ImageFont, ImageOps, ImageStat
 
 from capture.ingest import THUMBNAIL_EDGE, Encoding, process
 from server.blobs import LocalBlobStore, new_key
@@ -63,23 +64,117 @@ def test_a_phone_screenshot_is_re_encoded_with_a_thumbnail():
 
     assert (result.width, result.height) == (1170, 2532)
     assert result.source_format == "PNG"
-    assert result.media_type == "image/webp"
+    assert result.media_type == "image/jpeg"
     stored = Image.open(io.BytesIO(result.image))
-    assert stored.format == "WEBP"
+    assert stored.format == "JPEG"
     assert stored.size == (1170, 2532)
     thumb = Image.open(io.BytesIO(result.thumbnail))
-    assert max(thumb.size) == THUMBNAIL_EDGE
+    assert thumb.format == "JPEG"
+    assert thumb.size == (148, THUMBNAIL_EDGE)  # the shape kept: 1170 x 2532 scaled
     assert (result.thumbnail_width, result.thumbnail_height) == thumb.size
     assert len(result.sha256) == 64
 
 
-def test_jpeg_and_webp_uploads_are_accepted_and_jpeg_output_can_be_chosen():
+def test_jpeg_and_webp_uploads_are_accepted_and_webp_output_can_be_chosen():
     jpeg = encoded(picture(), "JPEG", quality=90)
     webp = encoded(picture(), "WEBP", quality=80)
     assert process(webp).source_format == "WEBP"
-    as_jpeg = process(jpeg, encoding=Encoding(format="JPEG"))
-    assert Image.open(io.BytesIO(as_jpeg.image)).format == "JPEG"
-    assert as_jpeg.extension == "jpg"
+    assert process(jpeg).extension == "jpg"
+    as_webp = process(jpeg, encoding=Encoding(format="WEBP"))
+    assert Image.open(io.BytesIO(as_webp.image)).format == "WEBP"
+    assert (as_webp.extension, as_webp.media_type) == ("webp", "image/webp")
+
+
+def text_page(size=(1170, 2532)) -> Image.Image:
+    """Red prices, blue links and black text on white, as shops show them."""
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=28)
+    for line, top in enumerate(range(40, size[1] - 40, 48)):
+        colour = [(200, 0, 0), (0, 60, 200), (20, 20, 20)][line % 3]
+        draw.text((30, top), "¥12,800 Order total Lorem ipsum 0123456789", fill=colour, font=font)
+    return image
+
+
+def psnr(a: Image.Image, b: Image.Image) -> float:
+    """Peak signal-to-noise ratio of two RGB pictures, in dB."""
+    rms = ImageStat.Stat(ImageChops.difference(a, b)).rms
+    return 10 * math.log10(255**2 / (sum(v * v for v in rms) / 3))
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_coloured_text_stays_sharp(fmt):
+    source = text_page()
+    options = {"lossless": True} if fmt == "WEBP" else {}
+
+    result = process(encoded(source, fmt, **options))
+
+    stored = Image.open(io.BytesIO(result.image)).convert("RGB")
+    # Measured: 37.5 dB with full-resolution chroma; 31.5 dB when colour is
+    # halved (4:2:0), which blurs red and blue letters into their background.
+    assert psnr(source, stored) > 35
+
+
+def test_a_jpeg_upload_keeps_its_pixels():
+    source = text_page((600, 900))
+    upload = encoded(source, "JPEG", quality=95, subsampling=0)
+
+    stored = Image.open(io.BytesIO(process(upload).image)).convert("RGB")
+
+    assert psnr(source, stored) > 33
+
+
+@pytest.mark.parametrize(
+    ("size", "thumbnail"),
+    [((1170, 2532), (148, 320)), ((2048, 1000), (320, 156)), ((200, 120), (200, 120))],
+)
+def test_thumbnails_fit_320_pixels_and_are_never_enlarged(size, thumbnail):
+    result = process(encoded(picture(size), "PNG"))
+
+    thumb = Image.open(io.BytesIO(result.thumbnail))
+    assert thumb.size == thumbnail == (result.thumbnail_width, result.thumbnail_height)
+    # A shrunken copy of the picture, not a crop: the stripes' average colour.
+    full = ImageStat.Stat(Image.open(io.BytesIO(result.image)).convert("RGB")).mean
+    small = ImageStat.Stat(thumb.convert("RGB")).mean
+    assert all(abs(a - b) < 4 for a, b in zip(full, small, strict=True))
+
+
+def jpeg_markers(data: bytes) -> list[int]:
+    """The marker codes of a JPEG file up to its image data (SOS)."""
+    markers, at = [], 2
+    while at + 4 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        markers.append(marker)
+        if marker == 0xDA:
+            break
+        at += 2 + struct.unpack(">H", data[at + 2 : at + 4])[0]
+    return markers
+
+
+def test_nothing_but_pixels_leaves_a_jpeg_upload():
+    exif = Image.Exif()
+    exif[GPS_TAG] = {1: "N", 2: (35.0, 41.0, 22.0)}
+    exif[0x010F] = "PhoneMaker"
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    source = encoded(
+        picture((400, 300)),
+        "JPEG",
+        exif=exif.tobytes(),
+        icc_profile=profile,
+        comment=b"secret note",
+    )
+    assert {0xE1, 0xE2, 0xFE} <= set(jpeg_markers(source))  # EXIF, ICC and a comment
+
+    result = process(source)
+
+    for data in (result.image, result.thumbnail):
+        markers = jpeg_markers(data)
+        # Only JFIF's header (APP0) besides the image's own tables: no EXIF
+        # (APP1), ICC (APP2) or other application data, no comment (COM).
+        assert not [m for m in markers if 0xE1 <= m <= 0xEF or m == 0xFE], markers
+        assert b"secret note" not in data and b"PhoneMaker" not in data
+        stored = Image.open(io.BytesIO(data))
+        assert "icc_profile" not in stored.info and "comment" not in stored.info
 
 
 def test_gps_and_other_exif_never_leave_but_orientation_is_applied():
@@ -96,6 +191,10 @@ def test_gps_and_other_exif_never_leave_but_orientation_is_applied():
     assert not stored.getexif()
     assert b"PhoneMaker" not in result.image and b"Exif" not in result.image
     assert stored.size == (300, 400)  # upright, as the person saw it
+    upright = ImageOps.exif_transpose(Image.open(io.BytesIO(source))).convert("RGB")
+    assert psnr(upright, stored.convert("RGB")) > 30  # turned, not mirrored
+    thumb = Image.open(io.BytesIO(result.thumbnail))
+    assert thumb.size == (240, 320)
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import multiprocessing
 
+import anyio.to_thread
 import pytest
 from PIL import Image
+from sqlalchemy import update
 
+from capture.ingest_pool import IngestPool
+from server.blobs import new_key
+from server.models import Capture
+from server.settings import Settings
 from tests.conftest import csrf_token, http_client, log_in
 from tests.test_capture_ingest import encoded, picture, png_bomb, webp_bomb
 
@@ -32,11 +40,14 @@ async def meeting(app, make_user):
         yield {"host": host, "guest": guest, "id": started.json()["id"]}
 
 
-async def send(guest, data: bytes, filename="screen.png", content_type="image/png", **fields):
+async def send(
+    guest, data: bytes, filename="screen.png", content_type="image/png", headers=None, **fields
+):
     return await guest.post(
         "/api/v1/guest/captures",
         data={**PAGE, **fields},
         files={"image": (filename, data, content_type)},
+        headers=headers,
     )
 
 
@@ -60,7 +71,7 @@ async def test_guest_capture_reaches_host_with_title_and_url(app, meeting):
 
     image = await host.get(capture["image_url"])
     assert image.status_code == 200
-    assert image.headers["content-type"] == "image/webp"
+    assert image.headers["content-type"] == "image/jpeg"
     assert "private" in image.headers["cache-control"]
     assert Image.open(io.BytesIO(image.content)).size == (1170, 2532)
     thumbnail = await host.get(capture["thumbnail_url"])
@@ -81,7 +92,7 @@ async def test_a_webp_capture_from_the_snippet_is_stored_re_encoded(meeting):
     assert sent.status_code == 201, sent.text
     assert (sent.json()["width"], sent.json()["height"]) == (1170, 2532)
     image = await host.get(sent.json()["image_url"])
-    assert image.headers["content-type"] == "image/webp"
+    assert image.headers["content-type"] == "image/jpeg"
     assert image.content != source  # decoded and encoded anew, never passed through
     assert Image.open(io.BytesIO(image.content)).size == (1170, 2532)
 
@@ -303,3 +314,142 @@ async def test_page_reports_are_limited_per_guest(app, meeting):
     # Captures are counted apart: the guest can still send what they see.
     sent = await send(guest, encoded(picture((50, 50)), "PNG"))
     assert sent.status_code == 201
+
+
+# -- idempotent uploads and a busy server -----------------------------------
+
+
+def key_header(key: str = "0f8e2a7c9b1d4e6fa3c5b7d9e1f30a2b") -> dict[str, str]:
+    return {"idempotency-key": key}
+
+
+async def captures_of(host, meeting_id: int) -> list[dict]:
+    return (await host.get(f"/api/v1/meetings/{meeting_id}/captures")).json()["captures"]
+
+
+async def test_a_retry_of_a_stored_capture_returns_it_again(app, meeting):
+    guest, host = meeting["guest"], meeting["host"]
+    data = encoded(picture((390, 844)), "PNG")
+
+    first = await send(guest, data, headers=key_header())
+    again = await send(guest, data, headers=key_header())  # its 201 was lost on the way
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert [c["id"] for c in await captures_of(host, meeting["id"])] == [first.json()["id"]]
+    assert len(await events_of(host, meeting["id"], "capture.created")) == 1
+    assert len(stored_blobs(app)) == 2  # one image, one thumbnail
+
+    # Another capture (another key) is another capture, even of the same screen.
+    other = await send(guest, data, headers=key_header("another-capture-0001"))
+    assert other.json()["id"] != first.json()["id"]
+    assert len(await captures_of(host, meeting["id"])) == 2
+
+
+async def test_two_copies_sent_at_once_are_stored_once(app, meeting, monkeypatch):
+    guest, host = meeting["guest"], meeting["host"]
+    data = encoded(picture((390, 844)), "PNG")
+    pool = app.state.ingest
+    process = pool.process
+    arrived: list[None] = []
+    both = asyncio.Event()
+
+    async def after_both_arrive(upload: bytes):
+        # Each copy has passed the early look-up and neither is stored: the
+        # unique key alone has to sort them out.
+        arrived.append(None)
+        if len(arrived) == 2:
+            both.set()
+        await both.wait()
+        return await process(upload)
+
+    monkeypatch.setattr(pool, "process", after_both_arrive)
+    answers = await asyncio.gather(*(send(guest, data, headers=key_header()) for _ in range(2)))
+
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[0].json()["id"] == answers[1].json()["id"]
+    assert sorted(a.headers.get("idempotent-replayed", "") for a in answers) == ["", "true"]
+    assert len(await captures_of(host, meeting["id"])) == 1
+    assert len(await events_of(host, meeting["id"], "capture.created")) == 1
+    assert len(stored_blobs(app)) == 2  # the loser removed its pair
+
+
+@pytest.mark.parametrize(
+    "key", ["short", "x" * 65, "has space 123", "semi;colon:123", "../../etc/passwd"]
+)
+async def test_a_malformed_idempotency_key_is_refused(app, meeting, key):
+    response = await send(
+        meeting["guest"], encoded(picture((50, 50)), "PNG"), headers=key_header(key)
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_idempotency_key"
+    assert stored_blobs(app) == []
+
+
+def hold(gate) -> None:
+    """A job that keeps its worker busy until the test opens ``gate``."""
+    gate.wait()
+
+
+async def test_a_full_ingest_queue_answers_503_with_retry_after_and_stores_nothing(
+    app, meeting, monkeypatch
+):
+    guest, host = meeting["guest"], meeting["host"]
+    # One worker and no room to wait: one job in hand fills the pool.
+    pool = IngestPool(workers=1, queue=0)
+    monkeypatch.setattr(app.state, "ingest", pool)
+    with multiprocessing.get_context("spawn").Manager() as manager:
+        gate = manager.Event()
+        held = asyncio.ensure_future(pool.run(hold, gate))
+        await asyncio.sleep(0)  # one turn of the loop: the job is submitted
+        assert pool.pending == 1
+
+        busy = await send(guest, encoded(picture((390, 844)), "PNG"), headers=key_header())
+
+        gate.set()
+        await held
+    try:
+        assert busy.status_code == 503
+        assert busy.json()["error"]["code"] == "ingest_busy"
+        wait = int(busy.headers["retry-after"])
+        assert 1 <= wait <= 60
+        assert f"{wait} 秒" in busy.json()["error"]["message"]
+        assert stored_blobs(app) == []
+        assert await captures_of(host, meeting["id"]) == []
+        assert await events_of(host, meeting["id"], "capture.created") == []
+
+        # Room again: the same capture, sent again as told, is stored.
+        again = await send(guest, encoded(picture((390, 844)), "PNG"), headers=key_header())
+        assert again.status_code == 201
+        assert len(await captures_of(host, meeting["id"])) == 1
+    finally:
+        await anyio.to_thread.run_sync(pool.close)
+
+
+def test_the_ingest_pool_is_sized_by_settings(settings_env):
+    chosen = Settings.from_env(settings_env(TSUNAGU_INGEST_WORKERS="3", TSUNAGU_INGEST_QUEUE="0"))
+    assert (chosen.ingest_workers, chosen.ingest_queue) == (3, 0)
+    assert Settings.from_env(settings_env()).ingest_workers >= 1
+
+
+async def test_a_capture_stored_as_webp_before_is_still_served_as_webp(app, meeting):
+    sent = await send(meeting["guest"], encoded(picture((200, 300)), "PNG"))
+    webp = encoded(picture((200, 300)), "WEBP", quality=80)
+    image_key, thumbnail_key = new_key("webp"), new_key("webp")
+    for key in (image_key, thumbnail_key):
+        await anyio.to_thread.run_sync(app.state.blobs.put, key, webp)
+    async with app.state.db.begin() as db:
+        await db.execute(
+            update(Capture)
+            .where(Capture.id == sent.json()["id"])
+            .values(media_type="image/webp", image_key=image_key, thumbnail_key=thumbnail_key)
+        )
+
+    image = await meeting["host"].get(sent.json()["image_url"])
+
+    assert image.status_code == 200
+    assert image.headers["content-type"] == "image/webp"
+    assert image.content == webp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import datetime
 
@@ -30,6 +31,9 @@ MAX_FIELD_BYTES = 64 * 1024
 # Room for the other form fields and the multipart framing around the image.
 MAX_UPLOAD = MAX_BYTES + 2 * MAX_FIELD_BYTES + 16 * 1024
 UPLOADS = Limit(count=60, seconds=60)
+# A random id per capture from the snippet (32 hex digits); any
+# client's own scheme fits in the column if it keeps to these characters.
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 # A page report per navigation: a person does not open 30 pages a minute,
 # a runaway script on the page (or a loop) does.
 PAGE_REPORTS = Limit(count=30, seconds=60)
@@ -92,7 +96,7 @@ def capture_out(capture: Capture) -> dict:
     }
 
 
-async def capped_body(request: Request, limit: int) -> bytes:
+async def capped_body(request: Request, limit: int) -> bytearray:
     """The whole body, refused as soon as it passes ``limit``: a 100 MB
     upload is never read into memory."""
     declared = request.headers.get("content-length", "")
@@ -107,28 +111,35 @@ async def capped_body(request: Request, limit: int) -> bytes:
                 raise too_large
     except ClientDisconnect:
         raise ApiError(400, "bad_request") from None
-    return bytes(body)
+    return body  # not copied into bytes: an upload is held once, not twice
 
 
 async def read_upload(request: Request) -> tuple[bytes, captures.PageInfo]:
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise ApiError(415, "unsupported_media_type")
-    body = await capped_body(request, MAX_UPLOAD)
+    # Handed to the form parser once, then dropped: the image is held by the
+    # parsed form alone, not by the body too.
+    body = [await capped_body(request, MAX_UPLOAD)]
 
     async def replay() -> Message:
-        return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.request", "body": body.pop() if body else b"", "more_body": False}
 
     form = await Request(request.scope, replay).form(
         max_files=1, max_fields=10, max_part_size=MAX_FIELD_BYTES
     )
-    image = form.get("image")
-    if image is None or isinstance(image, str):
-        raise ApiError(
-            422, "invalid_request", details=[{"field": "image", "problem": "a file is required"}]
-        )
-    data = await image.read()
-    fields = {k: v for k, v in form.multi_items() if k != "image" and isinstance(v, str)}
+    try:
+        image = form.get("image")
+        if image is None or isinstance(image, str):
+            raise ApiError(
+                422,
+                "invalid_request",
+                details=[{"field": "image", "problem": "a file is required"}],
+            )
+        data = await image.read()
+        fields = {k: v for k, v in form.multi_items() if k != "image" and isinstance(v, str)}
+    finally:
+        await form.close()
     try:
         parsed = CaptureFields.model_validate(fields)
     except ValidationError as exc:
@@ -140,15 +151,32 @@ async def read_upload(request: Request) -> tuple[bytes, captures.PageInfo]:
     return data, captures.PageInfo.reported(**parsed.model_dump())
 
 
+def idempotency_key(request: Request) -> str | None:
+    """The ``Idempotency-Key`` header: the snippet's random id for one
+    capture, the same on every retry of it; ``422`` if malformed."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError(422, "invalid_idempotency_key")
+    return key
+
+
 async def upload_capture(request: Request) -> JSONResponse:
     async with request.app.state.db() as db:
         guest = await require_guest(request, db)
+    key = idempotency_key(request)
     await begin_attempt(
         request, [(f"captures:guest:{guest.id}", UPLOADS)], code="too_many_captures"
     )
     data, page = await read_upload(request)
-    capture = await captures.add_capture(request.app, guest.id, data, page)
-    return respond(CaptureOut, capture_out(capture), status=201)
+    capture, created = await captures.add_capture(request.app, guest.id, data, page, key)
+    # A retry of a capture already stored gets the same answer as the first
+    # try, so a client that lost the first 201 carries on as if it had it.
+    response = respond(CaptureOut, capture_out(capture), status=201)
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 async def report_page(request: Request) -> Response:
@@ -223,7 +251,10 @@ def routes() -> list[BaseRoute]:
             "/api/v1/guest/captures",
             upload_capture,
             summary="Send a capture of the page (multipart: image, url, title, viewport_width, "
-            "viewport_height, device_pixel_ratio); a long URL or title is shortened",
+            "viewport_height, device_pixel_ratio); a long URL or title is shortened. "
+            "An Idempotency-Key header (8-64 of A-Z a-z 0-9 - _, random per capture) makes "
+            "retries safe: a retry of a stored capture returns it again "
+            "(Idempotent-Replayed: true). 503 ingest_busy: retry after Retry-After seconds",
             auth="guest",
             multipart=CaptureFields,
             response=CaptureOut,
@@ -238,7 +269,9 @@ def routes() -> list[BaseRoute]:
                 (422, "invalid_request"),
                 (422, "url_too_long"),
                 (422, "title_too_long"),
+                (422, "invalid_idempotency_key"),
                 (429, "too_many_captures"),
+                (503, "ingest_busy"),
             ),
             tag="captures",
         ),

@@ -1,0 +1,152 @@
+"""The worker processes that ingest captures, and the bound on their queue.
+
+Decoding and re-encoding a capture is CPU work of 20 to 100 ms and, for a
+16-megapixel upload, a few hundred MB of pixels. It runs in a small pool of
+separate processes so that the web process's event loop never stalls on it
+and never holds that memory: each worker is replaced after
+:data:`TASKS_PER_WORKER` jobs, which returns whatever its allocator kept.
+
+Admission has its own bound, apart from anyio's thread limiter (which
+password hashing shares): at most ``workers + queue`` jobs are in the pool
+at once. One more is refused at once with ``503 ingest_busy`` and a
+``Retry-After`` estimated from how long the queue takes to drain, so an
+overloaded server answers rather than letting every upload time out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import multiprocessing
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from capture.ingest import ProcessedImage, process
+from server.errors import ApiError
+
+log = logging.getLogger("tsunagu.ingest")
+T = TypeVar("T")
+# A worker is replaced after this many captures (about 2 to 5 s of work):
+# a fresh process from the fork server costs a few milliseconds.
+TASKS_PER_WORKER = 100
+# What a job is expected to take until one has been measured: a phone
+# screenshot's ingest on one core.
+FIRST_ESTIMATE = 0.05
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An :class:`ApiError` as it crosses back from a worker (its
+    constructor's keyword arguments do not survive pickling)."""
+
+    status: int
+    code: str
+    params: dict[str, Any]
+
+    def error(self) -> ApiError:
+        return ApiError(self.status, self.code, params=self.params)
+
+
+def timed(work: Callable[..., T], *args: Any) -> tuple[T, float]:
+    """``work(*args)`` and the seconds it took, in the worker."""
+    started = time.perf_counter()
+    result = work(*args)
+    return result, time.perf_counter() - started
+
+
+def ingest(data: bytes) -> ProcessedImage | Refusal:
+    """:func:`capture.ingest.process`, in a worker."""
+    try:
+        return process(data)
+    except ApiError as error:
+        return Refusal(error.status, error.code, error.params)
+
+
+class IngestPool:
+    """A bounded pool of worker processes: :meth:`process` an upload there."""
+
+    def __init__(self, workers: int, queue: int) -> None:
+        self.workers = workers
+        self.capacity = workers + queue
+        self.pending = 0  # jobs submitted and not yet finished (or cancelled)
+        self.seconds_per_job = FIRST_ESTIMATE  # a moving average, for Retry-After
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            # A fork server: workers start from a small process that has
+            # imported Pillow and nothing else, not from a copy of the web
+            # process with its sockets, threads and memory ("fork" is also
+            # refused with max_tasks_per_child). Started on first use.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["capture.ingest"])
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=context, max_tasks_per_child=TASKS_PER_WORKER
+            )
+        return self._executor
+
+    def retry_after(self) -> int:
+        """Whole seconds until the queue has drained at the current pace."""
+        return max(1, math.ceil(self.pending * self.seconds_per_job / self.workers))
+
+    async def process(self, data: bytes) -> ProcessedImage:
+        """Check and re-encode ``data`` in a worker, or raise its refusal;
+        ``503 ingest_busy`` when the pool is full."""
+        outcome = await self.run(ingest, data)
+        if isinstance(outcome, Refusal):
+            raise outcome.error()
+        return outcome
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)`` in a worker (a module-level function: it is
+        pickled by name), counted against the bound."""
+        if self.pending >= self.capacity:
+            raise self._busy()
+        loop = asyncio.get_running_loop()
+        try:
+            future: Future[tuple[T, float]] = self._pool().submit(timed, work, *args)
+        except BrokenProcessPool:
+            self._replace()
+            raise self._busy() from None
+        self.pending += 1
+        # Counted until the worker is done with it, not until this request
+        # stops waiting: a client that hangs up does not free a busy worker.
+        future.add_done_callback(lambda done: loop.call_soon_threadsafe(self._finished, done))
+        try:
+            result, _ = await asyncio.wrap_future(future)
+            return result
+        except BrokenProcessPool:
+            # A worker died (killed, or out of memory on a hostile image):
+            # every job in the pool failed with it. The client retries.
+            log.error("an ingest worker died; starting a new pool")
+            self._replace()
+            raise self._busy() from None
+
+    def _finished(self, done: Future[tuple[Any, float]]) -> None:
+        self.pending -= 1
+        if not done.cancelled() and done.exception() is None:
+            seconds = done.result()[1]
+            self.seconds_per_job += (seconds - self.seconds_per_job) / 8
+
+    def _busy(self) -> ApiError:
+        wait = self.retry_after()
+        return ApiError(
+            503, "ingest_busy", params={"seconds": wait}, headers={"Retry-After": str(wait)}
+        )
+
+    def _replace(self) -> None:
+        broken, self._executor = self._executor, None
+        if broken is not None:
+            broken.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the workers; jobs not started are cancelled, running ones
+        finish (at most a fraction of a second)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
