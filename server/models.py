@@ -236,7 +236,7 @@ class Meeting(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # "host", "guest" or "system"
+    # "host", "guest", "system" or "timeout" (everyone gone, see presence.py)
     ended_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
     # What the host is shown; follows the meeting's live guest leases
     # (``PresenceLease``), which is what heals it after a crash.
