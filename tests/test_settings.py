@@ -48,6 +48,17 @@ def test_the_guest_presence_grace_is_five_seconds_unless_set(settings_env):
     )
 
 
+def test_presence_leases_last_30_seconds_and_meetings_end_after_30_idle_minutes(settings_env):
+    defaults = Settings.from_env(settings_env())
+    assert (defaults.presence_ttl, defaults.meeting_idle_minutes) == (30, 30)
+    tuned = Settings.from_env(
+        settings_env(TSUNAGU_PRESENCE_TTL="2", TSUNAGU_MEETING_IDLE_MINUTES="0.1")
+    )
+    assert (tuned.presence_ttl, tuned.meeting_idle_minutes) == (2, 0.1)
+    never = Settings.from_env(settings_env(TSUNAGU_MEETING_IDLE_MINUTES="0"))
+    assert never.meeting_idle_minutes == 0
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "complaint"),
     [
@@ -61,6 +72,9 @@ def test_the_guest_presence_grace_is_five_seconds_unless_set(settings_env):
         ("TSUNAGU_GUEST_PRESENCE_GRACE", "soon", "must be a number of seconds, not 'soon'"),
         ("TSUNAGU_GUEST_PRESENCE_GRACE", "-1", "must be between 0 and 60, not -1"),
         ("TSUNAGU_GUEST_PRESENCE_GRACE", "nan", "must be between 0 and 60, not nan"),
+        ("TSUNAGU_PRESENCE_TTL", "0", "must be between 1 and 3600, not 0"),
+        ("TSUNAGU_MEETING_IDLE_MINUTES", "soon", "must be a number of minutes, not 'soon'"),
+        ("TSUNAGU_MEETING_IDLE_MINUTES", "-5", "must be between 0 and 10080, not -5"),
     ],
 )
 def test_unusable_settings_are_refused_naming_the_variable(tmp_path, variable, value, complaint):
