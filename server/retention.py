@@ -94,7 +94,9 @@ async def delete_meeting_data(
     """
     deleted = Deleted()
     async with meetings.transaction(app) as db:
-        meeting = await db.scalar(select(Meeting).where(Meeting.id == meeting_id).with_for_update())
+        meeting = await db.scalar(
+            select(Meeting).where(Meeting.id == meeting_id).with_for_update(of=Meeting)
+        )
         if meeting is None:
             raise ApiError(404, "meeting_not_found")
         for part in MEETING_DATA:
