@@ -26,6 +26,9 @@ export function start(env) {
       network: "通信できませんでした。電波の良い場所で、もう一度お試しください。",
       tooLarge: "画面の画像が大きすぎて送れませんでした。もう一度お試しください。",
       tooMany: "続けて送りすぎました。少し待ってから、もう一度お試しください。",
+      busy: "サーバーが混み合っています。{n} 秒後に自動で送り直します。",
+      paced: "続けて送りすぎました。{n} 秒後に自動で送り直します。",
+      busyGaveUp: "サーバーが混み合っていて送れませんでした。少し待ってから、もう一度お試しください。",
       over: "画面サポートは終了しています。", draw: "この画面を画像にできませんでした。もう一度お試しください。",
       origin: "このページでは画面サポートをご利用いただけません（サイトの設定が必要です）。お電話の担当者にお伝えください。",
     },
@@ -43,11 +46,16 @@ export function start(env) {
       network: "Could not connect. Please try again where the signal is better.",
       tooLarge: "The picture was too large to send. Please try again.",
       tooMany: "Too many pictures in a row. Please wait a moment and try again.",
+      busy: "The server is busy. Sending again in {n} s.",
+      paced: "Too many pictures in a row. Sending again in {n} s.",
+      busyGaveUp: "The server is too busy to take the picture. Please wait a moment and try again.",
       over: "Screen support has ended.", draw: "Could not make a picture of this screen. Please try again.",
       origin: "Screen support is not available on this page (the site needs setting up). Please tell the person on the phone.",
     },
   }[lang];
   const STORE = `tsunagu:${siteKey}`;
+  // Tries of one capture while the server says it is busy (3 waits of its Retry-After).
+  const BUSY_TRIES = 4;
   const CSS = `.bar{display:flex;align-items:center;gap:4px;padding:4px;border-radius:30px;background:#fff;color:#1f2933;box-shadow:0 4px 18px rgba(0,0,0,.28);font-size:15px}
 .bar.ask{box-shadow:0 0 0 4px #f59e0b,0 4px 18px rgba(0,0,0,.28);animation:ask 1.2s ease-in-out infinite}
 @keyframes ask{50%{box-shadow:0 0 0 8px rgba(245,158,11,.35),0 4px 18px rgba(0,0,0,.28)}}
@@ -542,7 +550,57 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     return error;
   }
 
-  function upload(shot, progress) {
+  /** Send one capture. A busy server (503, or 429 with Retry-After) says when to
+   *  try again: the guest is told, and the same picture goes again then, under the
+   *  same idempotency key, so a try whose answer was lost is not stored twice. A
+   *  request that fails without an answer is tried once more the same way. */
+  async function upload(shot, progress) {
+    const key = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await post(shot, key, progress);
+      } catch (error) {
+        const busy = error.retryAfter !== undefined;
+        if (attempt >= (busy ? BUSY_TRIES : 2) || !(busy || (error.code === "network" && !error.final))) {
+          throw busy && error.code !== "too_many_captures" ? failure(error.code, S.busyGaveUp) : error;
+        }
+        const told = !busy ? null : error.code === "too_many_captures" ? S.paced : S.busy;
+        await waitToResend(busy ? error.retryAfter : 2, told, progress);
+        if (state !== "connected") throw failure("not_connected", S.over); // ended meanwhile
+      }
+    }
+  }
+
+  /** Wait `seconds` (plus up to one more, so guests told the same wait do not all
+   *  come back in the same instant), counting down in the note with `told`. */
+  async function waitToResend(seconds, told, progress) {
+    const until = Date.now() + (seconds + Math.random()) * 1000;
+    if (told) announce(told.replace("{n}", Math.ceil(seconds)));
+    for (let left; (left = until - Date.now()) > 0; ) {
+      if (told && state === "connected") {
+        note = { text: told.replace("{n}", Math.ceil(left / 1000)), kind: "" };
+        render();
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(left, 1000)));
+    }
+    if (state !== "connected") return;
+    progress.value = 0;
+    note = { text: S.sending, kind: "", progress };
+    render();
+  }
+
+  /** Seconds from a Retry-After header (seconds or a date), at most a minute. */
+  function retryAfter(request, status) {
+    const header = request.getResponseHeader("retry-after") || "";
+    let seconds = /^\d+$/.test(header) ? Number(header) : (Date.parse(header) - Date.now()) / 1000;
+    if (!(seconds >= 0)) {
+      if (status !== 503) return undefined; // a 429 without one: told, not retried
+      seconds = 3;
+    }
+    return Math.min(60, Math.max(1, seconds));
+  }
+
+  function post(shot, key, progress) {
     const form = new FormData();
     form.append("image", shot.blob, shot.type === "image/webp" ? "capture.webp" : "capture.jpg");
     const fields = { ...pageInfo(), viewport_width: innerWidth, viewport_height: innerHeight, device_pixel_ratio: devicePixelRatio || 1 };
@@ -551,6 +609,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       const request = new XMLHttpRequest();
       request.open("POST", `${server}/api/v1/guest/captures`);
       request.setRequestHeader("authorization", `Bearer ${token}`);
+      request.setRequestHeader("idempotency-key", key);
       request.upload.onprogress = (event) => event.lengthComputable && (progress.value = event.loaded / event.total);
       request.onload = () => {
         let body = null;
@@ -560,9 +619,13 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         if (request.status === 201) return resolve(body);
         const code = body?.error?.code || "http_" + request.status;
         const words = { capture_too_large: S.tooLarge, too_many_captures: S.tooMany, meeting_ended: S.over, not_connected: S.over };
-        reject(failure(code, words[code] || body?.error?.message || S.network));
+        const error = failure(code, words[code] || body?.error?.message || S.network);
+        if (request.status === 503 || request.status === 429) error.retryAfter = retryAfter(request, request.status);
+        reject(error);
       };
-      request.onerror = request.ontimeout = request.onabort = () => reject(failure("network", S.network));
+      request.onerror = () => reject(failure("network", S.network));
+      // A timeout or an abort is not tried again: the uplink is too slow or gone.
+      request.ontimeout = request.onabort = () => reject(Object.assign(failure("network", S.network), { final: true }));
       // A dead mobile uplink is told as such, not left sending for ever.
       request.timeout = 30000;
       request.send(form);
