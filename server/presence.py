@@ -31,7 +31,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, u
 from starlette.applications import Starlette
 
 from server import meetings
-from server.models import Meeting, PresenceLease, UTCDateTime, utcnow
+from server.models import JoinLink, Meeting, PresenceLease, UTCDateTime, utcnow
 
 log = logging.getLogger("tsunagu.presence")
 GUEST = "guest"
@@ -179,14 +179,22 @@ def idle_limit(app: Starlette) -> timedelta | None:
     return timedelta(minutes=minutes) if minutes > 0 else None
 
 
-def everyone_gone(now: datetime, cutoff: datetime) -> ColumnElement[bool]:
+def everyone_gone(now: datetime, cutoff: datetime, link_lifetime: timedelta) -> ColumnElement[bool]:
     """A meeting (in a statement on ``Meeting``) with no live lease of any
     role, whose last lease ended before ``cutoff``; one that never had a
-    lease counts from when it started, or was created."""
+    lease counts from when it started, or was created. A join link sent for
+    it counts as someone on their way until it expires: a guest tapping a
+    link that still works must not find the meeting ended."""
     leases = PresenceLease.meeting_id == Meeting.id
     last_seen = select(func.max(PresenceLease.expires_at)).where(leases).scalar_subquery()
     gone_since = func.coalesce(last_seen, Meeting.started_at, Meeting.created_at, type_=UTCDateTime)
-    return and_(~exists().where(leases, PresenceLease.expires_at > now), gone_since < cutoff)
+    return and_(
+        ~exists().where(leases, PresenceLease.expires_at > now),
+        gone_since < cutoff,
+        ~exists().where(
+            JoinLink.meeting_id == Meeting.id, JoinLink.created_at >= cutoff - link_lifetime
+        ),
+    )
 
 
 async def sync_guests(app: Starlette, now: datetime, meeting_id: int | None = None) -> None:
@@ -217,7 +225,8 @@ async def reap(app: Starlette, now: datetime | None = None) -> None:
     await sync_guests(app, now)
     limit = idle_limit(app)
     if limit is not None:
-        gone = everyone_gone(now, now - limit)
+        links = timedelta(minutes=app.state.settings.link_minutes)
+        gone = everyone_gone(now, now - limit, links)
         async with app.state.db() as db:
             idle = list(await db.scalars(select(Meeting.id).where(Meeting.state != "ended", gone)))
         for meeting_id in idle:

@@ -273,8 +273,23 @@ async def test_a_meeting_someone_came_back_to_is_not_ended(app, host):
     the reaper's look and its write keeps the meeting."""
     meeting_id = await start_meeting(app, host)
     now = utcnow() + IDLE + timedelta(minutes=1)
-    gone = presence.everyone_gone(now, now - IDLE)
+    gone = presence.everyone_gone(now, now - IDLE, timedelta(minutes=30))
     await app.state.presence.join(meeting_id, presence.GUEST, 1, now=now)
     async with meetings.transaction(app) as db:
         meeting = await meetings.end_meeting(db, meeting_id, by="timeout", only_if=gone)
     assert meeting.state == "active"
+
+
+async def test_a_meeting_waits_for_its_guest_while_their_join_link_still_works(app, host):
+    """A host who gave out the link and closed the page: the meeting waits
+    until the link has expired (and the idle limit passed), never less."""
+    app.state.settings = replace(app.state.settings, link_minutes=120)
+    started = await host.post("/api/v1/meetings/by-link", json={})
+    meeting_id = started.json()["meeting"]["id"]
+    link = await host.post(f"/api/v1/meetings/{meeting_id}/links")
+    assert link.status_code == 201, link.text
+    created = datetime.fromisoformat(link.json()["expires_at"]) - timedelta(minutes=120)
+    await reap_at(app, created + timedelta(minutes=120) + IDLE - timedelta(seconds=1))
+    assert (await shown(host, meeting_id))["state"] == "waiting"
+    await reap_at(app, created + timedelta(minutes=121) + IDLE)
+    assert (await shown(host, meeting_id))["ended_by"] == "timeout"
