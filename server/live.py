@@ -29,7 +29,7 @@ from typing import Any
 import anyio
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server import meetings, presence, signaling
 from server.auth import Principal, authenticate, is_same_origin
@@ -37,23 +37,44 @@ from server.errors import ApiError
 from server.event_bus import Subscription
 from server.guests import require_guest
 from server.models import Guest, utcnow
+from server.payloads import parse_json
 from server.presence import Lease
 
 log = logging.getLogger("tsunagu.live")
+DISCONNECTED = WebSocketState.DISCONNECTED
 IDLE_TIMEOUT = 90.0
 HELLO_TIMEOUT = 10.0
 # A console socket re-checks its login this often, so logging out (or being
 # disabled) also ends live updates.
 RECHECK_EVERY = 60.0
-MAX_EVENT_ID = 2**53
+# The largest event id: ids are 64-bit signed integers in the database.
+MAX_EVENT_ID = 2**63 - 1
 # WebSocket close codes (4000-4999 are for applications).
+TRY_AGAIN_LATER = 1013  # the client reconnects after a backoff
 UNAUTHORIZED = 4401
 FORBIDDEN = 4403
 NOT_FOUND = 4404
 
 
 async def send_json(websocket: WebSocket, message: dict[str, Any]) -> None:
-    await websocket.send_text(json.dumps(message, ensure_ascii=False))
+    try:
+        await websocket.send_text(json.dumps(message, ensure_ascii=False))
+    except RuntimeError:
+        # The server's protocol closed the socket (a broken frame from the
+        # client, a missed keepalive) before the app heard of it: gone.
+        raise WebSocketDisconnect(1006) from None
+
+
+async def close(websocket: WebSocket, code: int) -> None:
+    """Close the socket unless either side already has: closing twice, or
+    after the client left or broke the protocol, is an ASGI error (the
+    server logs "Unexpected ASGI message 'websocket.close'")."""
+    if DISCONNECTED in (websocket.client_state, websocket.application_state):
+        return
+    # The server may have closed it for a broken frame that the app has
+    # not received yet: nothing is left to close then.
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+        await websocket.close(code=code)
 
 
 async def receive_message(websocket: WebSocket) -> dict[str, Any] | None:
@@ -66,7 +87,8 @@ async def receive_message(websocket: WebSocket) -> dict[str, Any] | None:
     if text is None:
         return None
     try:
-        data = json.loads(text)
+        # A number out of range reads as null: an odd "after" counts as 0.
+        data = parse_json(text, out_of_range="null")
     except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
@@ -102,7 +124,7 @@ async def receive_pings(
         if still_allowed is not None and anyio.current_time() - checked > RECHECK_EVERY:
             checked = anyio.current_time()
             if not await still_allowed():
-                await websocket.close(code=UNAUTHORIZED)
+                await close(websocket, UNAUTHORIZED)
                 return
 
 
@@ -154,7 +176,7 @@ async def forward(
     while True:
         message = await subscription.get()
         if message is None:
-            await websocket.close(code=1013)  # try again later: too far behind
+            await close(websocket, TRY_AGAIN_LATER)  # too far behind: catch up anew
             return
         if message.get("type") == "signal":  # relayed, not an event: no id
             await send_json(websocket, message)
@@ -209,10 +231,12 @@ async def replay(
 
 
 def event_id(value: object) -> int:
-    """A client's "after" as an event id; anything odd counts as 0 (all)."""
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 15:
+    """A client's "after" as an event id; anything odd (not a whole number
+    from 0 to 2^63 - 1) counts as 0: the client gets every event again,
+    which it recognises by id."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
         value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_EVENT_ID:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_EVENT_ID:
         return value
     return 0
 
@@ -234,7 +258,7 @@ async def console_principal(websocket: WebSocket) -> Principal | None:
     WebSocket hijacking), a lapsed login is told so by close code 4401 so
     the console can send the person to the login page."""
     if not is_same_origin(websocket):
-        await websocket.close(code=FORBIDDEN)
+        await close(websocket, FORBIDDEN)
         return None
     async with websocket.app.state.db.begin() as db:
         try:
@@ -243,7 +267,7 @@ async def console_principal(websocket: WebSocket) -> Principal | None:
             principal = None
     await websocket.accept()
     if principal is None:
-        await websocket.close(code=UNAUTHORIZED)
+        await close(websocket, UNAUTHORIZED)
     return principal
 
 
@@ -266,7 +290,7 @@ async def meeting_live(websocket: WebSocket) -> None:
                 db, principal.user, websocket.path_params["meeting_id"]
             )
         except ApiError:
-            await websocket.close(code=NOT_FOUND)
+            await close(websocket, NOT_FOUND)
             return
     app = websocket.app
     # The meeting's own host is the other side of its call; an admin
@@ -313,10 +337,10 @@ async def guest_live(websocket: WebSocket) -> None:
         async with websocket.app.state.db() as db:
             guest = await require_guest(websocket, db, token if isinstance(token, str) else "")
     except ApiError as error:
-        await websocket.close(code=FORBIDDEN if error.status == 403 else UNAUTHORIZED)
+        await close(websocket, FORBIDDEN if error.status == 403 else UNAUTHORIZED)
         return
     except (TimeoutError, ValueError, WebSocketDisconnect):
-        await websocket.close(code=UNAUTHORIZED)
+        await close(websocket, UNAUTHORIZED)
         return
 
     app = websocket.app
@@ -396,19 +420,23 @@ async def socket_closed(app: Starlette, lease: Lease) -> None:
 
 
 async def _socket_gone(app: Starlette, lease: Lease, grace: float) -> None:
+    cut = waited = False
     try:
         if grace > 0:
             # Cut now, not after the wait: a server that dies in the grace
             # period still shows the guest gone when the grace ends.
-            with contextlib.suppress(Exception):  # retried below
+            with contextlib.suppress(Exception):  # cut below instead
                 await app.state.presence.leave(lease, grace)
+                cut = True
             await anyio.sleep(grace)
+            waited = True
     finally:
         # Also when cancelled in the wait (the server is shutting down):
         # the socket is gone now, not when its lease would have lapsed.
         with anyio.CancelScope(shield=True):
             try:
-                await app.state.presence.leave(lease, 0)
+                if not (cut and waited):
+                    await app.state.presence.leave(lease, 0)
                 if lease.role == presence.GUEST:
                     await presence.sync_guests(app, utcnow(), lease.meeting_id)
             except Exception:  # e.g. the database is gone; the reaper heals it later

@@ -321,6 +321,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "JSON として読み取れません（{reason}）。",
         "en": "The body is not valid JSON ({reason}).",
     },
+    "error.number_out_of_range": {
+        "ja": "数値が大きすぎます（整数は {digits} 桁まで、NaN と Infinity は使えません）。",
+        "en": "A number is out of range (integers up to {digits} digits; no NaN or Infinity).",
+    },
+    "error.database_busy": {
+        "ja": "サーバーが混み合っています。少し待ってからもう一度お試しください。",
+        "en": "The server is busy. Wait a moment and try again.",
+    },
     "error.invalid_request": {
         "ja": "入力内容に誤りがあります。details の各項目を確認してください。",
         "en": "Some fields are missing or wrong; see details for each one.",

@@ -8,7 +8,8 @@ logic runs.
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from starlette.requests import ClientDisconnect, Request
@@ -17,6 +18,71 @@ from starlette.responses import JSONResponse
 from server.errors import ApiError
 
 MAX_JSON_BYTES = 64 * 1024
+# Every number a client may send fits in 64 bits (ids, cursors, sizes). Python
+# parses longer integers too, up to 4,300 digits (then it raises, a 500), in
+# time that grows with the square of the length: refuse them while parsing.
+MAX_INT_DIGITS = 19
+# Enough for any float written out in full; not a way to ship megabytes.
+MAX_FLOAT_CHARS = 64
+
+
+class NumberOutOfRange(ValueError):
+    """A JSON number no field of this API could hold."""
+
+
+def parse_int(text: str) -> int:
+    """``json.loads``'s integer parser, bounded to 64-bit values."""
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise NumberOutOfRange(text[:32])
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise NumberOutOfRange(text)
+    return value
+
+
+def parse_float(text: str) -> float:
+    """``json.loads``'s float parser, finite and of bounded length."""
+    if len(text) > MAX_FLOAT_CHARS:
+        raise NumberOutOfRange(text[:32])
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise NumberOutOfRange(text)
+    return value
+
+
+def no_constant(text: str) -> Any:
+    """``NaN`` and ``Infinity`` are not JSON, whatever Python's parser allows."""
+    raise NumberOutOfRange(text)
+
+
+def parse_json(text: str | bytes, *, out_of_range: Literal["raise", "null"] = "raise") -> Any:
+    """Client JSON: the standard parser with numbers bounded.
+
+    A number out of range raises ``NumberOutOfRange``, or with
+    ``out_of_range="null"`` reads as ``None`` (for socket messages, where an
+    odd value counts as absent). Anything else that is wrong raises what
+    ``json.loads`` raises (``ValueError``, ``RecursionError``).
+    """
+    if out_of_range == "null":
+        return json.loads(
+            text,
+            parse_int=_or_none(parse_int),
+            parse_float=_or_none(parse_float),
+            parse_constant=_or_none(no_constant),
+        )
+    return json.loads(
+        text, parse_int=parse_int, parse_float=parse_float, parse_constant=no_constant
+    )
+
+
+def _or_none(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def lenient(text: str) -> Any:
+        try:
+            return parse(text)
+        except NumberOutOfRange:
+            return None
+
+    return lenient
 
 
 class Payload(BaseModel):
@@ -66,7 +132,9 @@ async def read_json(request: Request, model: type[P], *, limit: int = MAX_JSON_B
         # Gone mid-upload: nobody to answer, and nothing to log as an error.
         raise ApiError(400, "bad_request") from None
     try:
-        data = json.loads(body or b"null")
+        data = parse_json(body or b"null")
+    except NumberOutOfRange:
+        raise ApiError(422, "number_out_of_range", params={"digits": MAX_INT_DIGITS}) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError(400, "invalid_json", params={"reason": str(exc)}) from None
     except RecursionError:
