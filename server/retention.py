@@ -202,7 +202,8 @@ async def sweep(app: Starlette, older_than: float | None = None) -> Swept:
             swept.orphans += len(orphans)
             swept.orphan_bytes += sum(blob.size for blob in orphans)
     if swept.orphans or swept.temporary:
-        log.info(
+        # A warning: these are what crashes (or failed deletions) left.
+        log.warning(
             "sweeper: removed %d blobs with no row (%d bytes) and %d temporary files",
             swept.orphans,
             swept.orphan_bytes,
