@@ -12,6 +12,7 @@ from pathlib import Path
 import anyio
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
+from starlette.websockets import WebSocket
 
 from capture.ingest_pool import IngestPool
 from server import api, console, live, record_ids, retention
@@ -28,7 +30,13 @@ from server.auth import refreshed_session_cookie
 from server.blobs import create_blob_store
 from server.console.rendering import error_page, login_redirect, templates
 from server.cors import GuestCors
-from server.database import alembic_config, create_engine, ping, session_factory
+from server.database import (
+    alembic_config,
+    create_engine,
+    is_unavailable,
+    ping,
+    session_factory,
+)
 from server.errors import ApiError, error_response, from_http_exception
 from server.event_bus import create_event_bus
 from server.passwords import Passwords
@@ -41,6 +49,9 @@ from sms.senders import create_sender
 log = logging.getLogger("tsunagu")
 STATIC_DIR = Path(__file__).parent / "static"
 EMBED_DIR = Path(__file__).resolve().parents[1] / "embed"
+# Seconds a client waits before retrying when the database is overloaded:
+# long enough for a burst to drain, short enough that nobody gives up.
+DATABASE_RETRY_AFTER = 2
 
 
 class EmbedFiles(StaticFiles):
@@ -132,6 +143,7 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={
             ApiError: handle_api_error,
             HTTPException: handle_http_exception,
+            SQLAlchemyError: handle_database_error,
             Exception: handle_unexpected,
         },
         middleware=[
@@ -187,6 +199,23 @@ async def handle_api_error(request: Request, exc: Exception) -> Response:
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return await handle_api_error(request, from_http_exception(exc))
+
+
+async def handle_database_error(conn: Request | WebSocket, exc: Exception) -> Response | None:
+    """A database that is overloaded (no pooled connection came in time) or
+    briefly out of reach is a 503 the client retries, not a 500. A live
+    socket is closed with 1013 (try again later), which clients reconnect
+    after."""
+    if not is_unavailable(exc):
+        raise exc  # a bug: handle_unexpected answers it, and it is logged
+    log.warning("database unavailable on %s: %s", conn.url.path, exc)
+    if isinstance(conn, WebSocket):
+        await live.close(conn, code=live.TRY_AGAIN_LATER)
+        return None
+    error = ApiError(503, "database_busy", headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
+    if wants_json(conn):
+        return error_response(conn, error)
+    return error_page(conn, error)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

@@ -11,8 +11,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import event, exc, text
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -29,7 +29,44 @@ def create_engine(database_url: str) -> AsyncEngine:
         engine = create_async_engine(database_url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(database_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_async_engine(database_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    event.listen(engine.sync_engine, "do_connect", _connect_or_unavailable)
+    return engine
+
+
+class DatabaseUnavailable(exc.OperationalError):
+    """The database could not be reached at all (refused, unresolvable,
+    timed out): asyncpg raises these as plain ``OSError``s, which would be
+    indistinguishable from, say, a full disk."""
+
+
+def _connect_or_unavailable(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as error:  # TimeoutError included
+        raise DatabaseUnavailable(None, None, error) from error
+
+
+# SQLSTATE classes that mean "not now" rather than "wrong": connection
+# exceptions (08), insufficient resources such as too many clients (53),
+# and an administrator's shutdown or a server still starting (57P).
+_TRANSIENT_SQLSTATES = ("08", "53", "57P")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database is overloaded or briefly out of
+    reach (worth a 503 and a retry), as opposed to a bug or a bad query."""
+    if isinstance(error, (exc.TimeoutError, DatabaseUnavailable)):
+        return True  # the pool had no connection to give in time; or no database
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    if sqlstate.startswith(_TRANSIENT_SQLSTATES):
+        return True
+    # SQLite: another writer held the database past busy_timeout.
+    return isinstance(error, exc.OperationalError) and "database is locked" in str(error.orig)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

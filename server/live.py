@@ -33,6 +33,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server import meetings, presence, signaling
 from server.auth import Principal, authenticate, is_same_origin
+from server.database import is_unavailable
 from server.errors import ApiError
 from server.event_bus import Subscription
 from server.guests import require_guest
@@ -47,6 +48,8 @@ HELLO_TIMEOUT = 10.0
 # A console socket re-checks its login this often, so logging out (or being
 # disabled) also ends live updates.
 RECHECK_EVERY = 60.0
+# Seconds between further tries of a re-check the database could not answer.
+RECHECK_RETRIES = (1.0, 2.0, 4.0)
 # The largest event id: ids are 64-bit signed integers in the database.
 MAX_EVENT_ID = 2**63 - 1
 # WebSocket close codes (4000-4999 are for applications).
@@ -123,9 +126,26 @@ async def receive_pings(
                 await send_json(websocket, answer)
         if still_allowed is not None and anyio.current_time() - checked > RECHECK_EVERY:
             checked = anyio.current_time()
-            if not await still_allowed():
-                await close(websocket, UNAUTHORIZED)
+            allowed = await recheck(still_allowed)
+            if not allowed:
+                # None: the database could not say; the client comes back.
+                await close(websocket, UNAUTHORIZED if allowed is False else TRY_AGAIN_LATER)
                 return
+
+
+async def recheck(still_allowed: Callable[[], Awaitable[bool]]) -> bool | None:
+    """Whether the login still holds, or ``None`` when the database stayed
+    unavailable through every retry: a moment of overload must neither
+    end the socket at once nor send the host to the login page."""
+    for pause in (0.0, *RECHECK_RETRIES):
+        await anyio.sleep(pause)
+        try:
+            return await still_allowed()
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            log.warning("login re-check: database unavailable: %s", exc)
+    return None
 
 
 async def _signal(

@@ -7,6 +7,10 @@ const MAX_BACKOFF_MS = 15000;
 // A connection counts as healthy (and backoff starts over) only after this
 // long; a server that accepts and then drops at once is not hammered.
 const HEALTHY_AFTER_MS = 5000;
+// Close code 1013 "try again later": the server is overloaded (its database
+// did not answer) or this client fell behind. Back off at least this long.
+const TRY_AGAIN_LATER = 1013;
+const TRY_AGAIN_LATER_MS = 4000;
 
 export class LiveChannel {
   /**
@@ -88,7 +92,8 @@ export class LiveChannel {
       this.onState("reconnecting");
       // 0.5 s, 1 s, 2 s ... up to 15 s, with jitter so a restarted server
       // is not hit by every client in the same instant.
-      const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempt++);
+      let backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempt++);
+      if (closed.code === TRY_AGAIN_LATER) backoff = Math.max(backoff, TRY_AGAIN_LATER_MS);
       setTimeout(() => this.connect(), backoff * (0.5 + Math.random() / 2));
     });
   }
