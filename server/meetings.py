@@ -78,6 +78,25 @@ async def transaction(app: Starlette) -> AsyncIterator[AsyncSession]:
 async def record_event(
     db: AsyncSession, meeting: Meeting, type_: str, payload: dict[str, Any] | None = None
 ) -> MeetingEvent:
+    """Store an event of ``meeting``; it is published once the transaction
+    commits (see :func:`transaction`).
+
+    Clients resume from the highest event id they saw, so within a meeting
+    ids must follow commit order: an event with a smaller id committed after
+    a larger one was already read would be skipped for good. On PostgreSQL
+    a sequence hands out ids in insert order, so the meeting's row is
+    locked first (the same row lock the UPDATEs of ``activate`` and
+    ``end_meeting`` take, FOR NO KEY UPDATE, which does not conflict with
+    the key-share locks of rows inserted under the meeting): two writers of
+    one meeting take their ids one after the other, each after the previous
+    one committed. SQLite has one writer at a time, and a writer holds the
+    database from its first write (this insert) to its commit, so its ids
+    are in commit order already.
+    """
+    if db.bind.dialect.name == "postgresql":
+        await db.execute(
+            select(Meeting.id).where(Meeting.id == meeting.id).with_for_update(key_share=True)
+        )
     event = MeetingEvent(meeting_id=meeting.id, type=type_, payload=payload or {})
     db.add(event)
     await db.flush()
