@@ -3,8 +3,13 @@
 Decoding and re-encoding a capture is CPU work of 20 to 100 ms and, for a
 16-megapixel upload, a few hundred MB of pixels. It runs in a small pool of
 separate processes so that the web process's event loop never stalls on it
-and never holds that memory: each worker is replaced after
-:data:`TASKS_PER_WORKER` jobs, which returns whatever its allocator kept.
+and never holds that memory: the workers are replaced after
+:data:`TASKS_PER_WORKER` jobs each, which returns whatever their allocator
+kept. (Not with ``max_tasks_per_child``: on Python 3.11 a pool whose
+workers all retire that way while jobs wait starts no new ones and hangs,
+CPython gh-115634; measured here with 2 workers and 5 tasks each. The whole
+pool is retired instead: it finishes what it has and exits, while a fresh
+one takes new jobs.)
 
 Admission has its own bound, apart from anyio's thread limiter (which
 password hashing shares): at most ``workers + queue`` jobs are in the pool
@@ -16,6 +21,7 @@ overloaded server answers rather than letting every upload time out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import multiprocessing
@@ -67,6 +73,11 @@ def ingest(data: bytes) -> ProcessedImage | Refusal:
         return Refusal(error.status, error.code, error.params)
 
 
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., Any], *args: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is counting
+        loop.call_soon_threadsafe(callback, *args)
+
+
 class IngestPool:
     """A bounded pool of worker processes: :meth:`process` an upload there."""
 
@@ -76,18 +87,23 @@ class IngestPool:
         self.pending = 0  # jobs submitted and not yet finished (or cancelled)
         self.seconds_per_job = FIRST_ESTIMATE  # a moving average, for Retry-After
         self._executor: ProcessPoolExecutor | None = None
+        self._submitted = 0  # to the current executor
 
     def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is not None and self._submitted >= TASKS_PER_WORKER * self.workers:
+            # Retired: it finishes the jobs it has, then its workers exit.
+            self._executor.shutdown(wait=False)
+            self._executor = None
         if self._executor is None:
             # A fork server: workers start from a small process that has
             # imported Pillow and nothing else, not from a copy of the web
-            # process with its sockets, threads and memory ("fork" is also
-            # refused with max_tasks_per_child). Started on first use.
+            # process with its sockets, threads and memory. Started on first
+            # use; workers are started as jobs come.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["capture.ingest"])
-            self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=context, max_tasks_per_child=TASKS_PER_WORKER
-            )
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._submitted = 0
+        self._submitted += 1
         return self._executor
 
     def retry_after(self) -> int:
@@ -116,7 +132,7 @@ class IngestPool:
         self.pending += 1
         # Counted until the worker is done with it, not until this request
         # stops waiting: a client that hangs up does not free a busy worker.
-        future.add_done_callback(lambda done: loop.call_soon_threadsafe(self._finished, done))
+        future.add_done_callback(lambda done: _call_soon(loop, self._finished, done))
         try:
             result, _ = await asyncio.wrap_future(future)
             return result
