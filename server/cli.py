@@ -157,6 +157,7 @@ def with_database(
 def run_command(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from server import transport
     from server.app import create_app
     from server.demo_shop import create_demo_shop, site_key_for
 
@@ -193,6 +194,10 @@ def run_command(settings: Settings, args: argparse.Namespace) -> int:
             # Clients only send pings and a hello; nothing needs more than this.
             ws_max_size=64 * 1024,
             log_level="info",
+            # Header size limit and header/body read timeouts (uvicorn has
+            # neither); h11's own limit in case h11 is ever chosen instead.
+            http=transport.http_protocol(settings),
+            h11_max_incomplete_event_size=transport.MAX_HEADER_BYTES,
         )
     )
     if not settings.demo_port:
@@ -200,7 +205,13 @@ def run_command(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     shop = create_demo_shop(settings.console_url(), demo_key, settings.demo_origin())
     demo = uvicorn.Server(
-        uvicorn.Config(shop, host=settings.host, port=settings.demo_port, log_level="warning")
+        uvicorn.Config(
+            shop,
+            host=settings.host,
+            port=settings.demo_port,
+            log_level="warning",
+            http=transport.http_protocol(settings),
+        )
     )
 
     async def serve_both() -> None:

@@ -329,6 +329,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "サーバーが混み合っています。少し待ってからもう一度お試しください。",
         "en": "The server is busy. Wait a moment and try again.",
     },
+    "error.request_header_too_large": {
+        "ja": "リクエストのヘッダーが大きすぎます。",
+        "en": "The request headers are too large.",
+    },
+    "error.request_timeout": {
+        "ja": "リクエストの受信に時間がかかりすぎたため、接続を閉じました。",
+        "en": "The request took too long to arrive; the connection was closed.",
+    },
     "error.invalid_request": {
         "ja": "入力内容に誤りがあります。details の各項目を確認してください。",
         "en": "Some fields are missing or wrong; see details for each one.",

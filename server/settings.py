@@ -84,6 +84,10 @@ class Settings:
     video_audio: bool = False
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    # Transport limits (server/transport.py): seconds a client may take to
+    # send its request headers, and to send each next chunk of a body.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
     # Capture ingest (decode and re-encode) runs in this many worker
     # processes; uploads beyond their work plus ingest_queue waiting get
     # 503 with Retry-After (capture/ingest_pool.py).
@@ -187,6 +191,8 @@ class Settings:
             turn_secret=text("TURN_SECRET", ""),
             turn_ttl=integer("TURN_TTL", 12 * 3600, minimum=600, maximum=7 * 24 * 3600),
             video_audio=flag("VIDEO_AUDIO", text("VIDEO_AUDIO", "false")),
+            header_timeout=seconds("HEADER_TIMEOUT", 10.0, maximum=300),
+            body_timeout=seconds("BODY_TIMEOUT", 30.0, maximum=600),
             ingest_workers=integer("INGEST_WORKERS", os.cpu_count() or 1, maximum=256),
             ingest_queue=integer("INGEST_QUEUE", 32, minimum=0, maximum=10_000),
             blob_store=text("BLOB_STORE", "local").lower(),
