@@ -88,7 +88,8 @@ def create_app(settings: Settings) -> Starlette:
         rate_limiter = create_rate_limiter(settings.redis_url)
         event_bus = create_event_bus(settings.redis_url)
         sms_sender = create_sender(settings)
-        # Capture ingest's worker processes (started on the first upload).
+        # Capture ingest's worker processes (forked on demand from a fork
+        # server that is started before the app takes requests).
         ingest_pool = IngestPool(settings.ingest_workers, settings.ingest_queue)
         try:
             await check_schema(engine)
@@ -99,6 +100,7 @@ def create_app(settings: Settings) -> Starlette:
             app.state.event_bus = event_bus
             app.state.sms_sender = sms_sender
             app.state.ingest = ingest_pool
+            await anyio.to_thread.run_sync(ingest_pool.prepare)
             # See meetings.transaction: SQLite writers queue here instead.
             app.state.write_lock = (
                 asyncio.Lock() if settings.is_sqlite else contextlib.nullcontext()

@@ -120,13 +120,8 @@ async def add_capture(
     201 lost on the way) returns that capture, and of two copies sent at
     once, the one that loses the race on the unique key removes its blobs
     and returns the winner's row: one row, one event, one pair of blobs.
+    Call :func:`check_can_send` first, before reading the upload.
     """
-    async with app.state.db() as db:
-        guest = await db.get(Guest, guest_id)
-        assert guest is not None
-        await live_meeting_of(db, guest)  # refuse early, before the CPU work
-        if idempotency_key and (stored := await find_by_key(db, guest_id, idempotency_key)):
-            return stored, False
     processed: ProcessedImage = await app.state.ingest.process(data)
     del data  # the web process keeps no copy of the upload while it stores
     store: BlobStore = app.state.blobs
@@ -185,6 +180,18 @@ async def add_capture(
                     return winner, False
         raise
     return capture, True
+
+
+async def check_can_send(
+    db: AsyncSession, guest: Guest, idempotency_key: str | None
+) -> Capture | None:
+    """Refuse early, before the upload is read and decoded: 409 if the guest
+    is not (or no longer) in a live meeting. A retry of a capture already
+    stored returns that capture, and nothing more needs doing."""
+    await live_meeting_of(db, guest)
+    if idempotency_key:
+        return await find_by_key(db, guest.id, idempotency_key)
+    return None
 
 
 async def find_by_key(db: AsyncSession, guest_id: int, idempotency_key: str) -> Capture | None:

@@ -165,17 +165,23 @@ def idempotency_key(request: Request) -> str | None:
 async def upload_capture(request: Request) -> JSONResponse:
     async with request.app.state.db() as db:
         guest = await require_guest(request, db)
-    key = idempotency_key(request)
+        key = idempotency_key(request)
+        stored = await captures.check_can_send(db, guest, key)
+    if stored is not None:
+        return replayed(stored)  # not counted, nor read: it is here already
     await begin_attempt(
         request, [(f"captures:guest:{guest.id}", UPLOADS)], code="too_many_captures"
     )
     data, page = await read_upload(request)
     capture, created = await captures.add_capture(request.app, guest.id, data, page, key)
-    # A retry of a capture already stored gets the same answer as the first
-    # try, so a client that lost the first 201 carries on as if it had it.
+    return respond(CaptureOut, capture_out(capture), status=201) if created else replayed(capture)
+
+
+def replayed(capture: Capture) -> JSONResponse:
+    """A retry of a capture already stored gets the same answer as the first
+    try, so a client that lost the first 201 carries on as if it had it."""
     response = respond(CaptureOut, capture_out(capture), status=201)
-    if not created:
-        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Idempotent-Replayed"] = "true"
     return response
 
 
