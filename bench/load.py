@@ -127,6 +127,28 @@ def memory_kib(pid: int) -> tuple[int, int]:
     return sizes["Rss:"], sizes["Pss:"]
 
 
+def cpu_seconds(server_pids: list[int]) -> dict[str, float]:
+    """CPU time so far of the web processes, of their ingest processes (the
+    fork server and its workers, including retired ones it has reaped), and
+    of this load generator."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def of(pid: int, children: bool) -> float:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            return 0.0
+        # utime, stime, then (reaped children's) cutime, cstime: fields 14-17.
+        times = [int(value) for value in fields[11:15]]
+        return sum(times if children else times[:2]) / tick
+
+    web = sum(of(pid, False) for pid in server_pids)
+    ingest = sum(of(pid, True) for root in server_pids for pid in process_tree(root) if pid != root)
+    own = os.times()
+    return {"web": web, "ingest": ingest, "generator": own.user + own.system}
+
+
 @dataclass
 class Memory:
     """Peak memory of the server processes plus this load generator."""
@@ -284,8 +306,13 @@ async def upload(
             data={"url": url, "title": "bench"},
             files={"image": ("capture.jpg", data, "image/jpeg")},
         )
-        tracker.count(str(response.status_code))
-        if response.status_code != 201:
+        if response.status_code == 201:
+            tracker.count("201")
+        else:
+            code = ""
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                code = response.json()["error"]["code"]
+            tracker.count(f"{response.status_code} {code}".strip())
             tracker.started.pop(url)
     except httpx.HTTPError as error:
         tracker.count(type(error).__name__)
@@ -321,6 +348,7 @@ class LoadReport:
     lost: int
     seconds: float
     memory: Memory
+    cpu: dict[str, float]  # CPU seconds per stored capture, by process group
 
     def rows(self) -> list[str]:
         errors = {k: v for k, v in self.statuses.items() if k != "201"}
@@ -336,7 +364,9 @@ class LoadReport:
             f"({s99 / self.baseline_ms:.1f}x) | {len(self.sustained) / self.seconds:.1f} | "
             f"{self.uploads} | {error_text} | {self.lost} | {self.memory.start_rss_mb:.0f} | "
             f"{self.memory.peak_rss_mb:.0f} ({self.memory.server_rss_mb:.0f}) | "
-            f"{self.memory.peak_pss_mb:.0f} |"
+            f"{self.memory.peak_pss_mb:.0f} | "
+            + " / ".join(f"{self.cpu[k] * 1000:.0f}" for k in ("web", "ingest", "generator"))
+            + " |"
         ]
 
 
@@ -421,8 +451,10 @@ async def drive(
                 await upload(client, meeting, data, url, tracker)
 
         started = time.perf_counter()
+        cpu_before = cpu_seconds(pids)
         await asyncio.gather(*(guest(m) for m in prepared))
         elapsed = time.perf_counter() - started
+        cpu_after = cpu_seconds(pids)
         await until_delivered(tracker, sustained_urls)
         memory.sample(pids)
         for task in background:
@@ -442,6 +474,7 @@ async def drive(
         lost=len(stored) - len(sustained),
         seconds=elapsed,
         memory=memory,
+        cpu={k: (cpu_after[k] - cpu_before[k]) / max(1, len(sustained)) for k in cpu_after},
     )
 
 
@@ -515,11 +548,9 @@ def main() -> None:
     print(
         "| Configuration | baseline p50 | 20 at once p50 | 20 at once p99 | load p50 | load p99 "
         "| captures/s | uploads | errors | lost | MB at start | peak MB RSS (servers) "
-        "| peak MB PSS |"
+        "| peak MB PSS | CPU ms per capture: web / ingest / generator |"
     )
-    print(
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |"
-    )
+    print("| --- " + "| ---: " * 7 + "| --- " + "| ---: " * 5 + "|")
     for report in reports:
         print("\n".join(report.rows()))
 
