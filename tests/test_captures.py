@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import multiprocessing
+import os
 
 import anyio.to_thread
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import update
 
 from capture.ingest_pool import IngestPool
 from server.blobs import new_key
+from server.errors import ApiError
 from server.models import Capture
 from server.settings import Settings
 from tests.conftest import csrf_token, http_client, log_in
@@ -453,3 +455,23 @@ async def test_a_capture_stored_as_webp_before_is_still_served_as_webp(app, meet
     assert image.status_code == 200
     assert image.headers["content-type"] == "image/webp"
     assert image.content == webp
+
+
+def die() -> None:
+    """A worker that dies mid-job, as one killed or out of memory would."""
+    os._exit(1)
+
+
+async def test_a_worker_that_dies_gives_503_and_the_next_capture_is_ingested():
+    pool = IngestPool(workers=1, queue=4)
+    try:
+        with pytest.raises(ApiError) as refused:
+            await pool.run(die)
+        assert (refused.value.status, refused.value.code) == (503, "ingest_busy")
+        assert int(refused.value.headers["Retry-After"]) >= 1
+
+        processed = await pool.process(encoded(picture((120, 80)), "PNG"))
+        assert (processed.width, processed.height) == (120, 80)
+        assert pool.pending == 0
+    finally:
+        await anyio.to_thread.run_sync(pool.close)
