@@ -390,7 +390,11 @@ async def drive(
     tracker = Tracker.new()
     memory = Memory()
     pids = [s.process.pid for s in servers]
-    limits = httpx.Limits(max_connections=meetings + 20, max_keepalive_connections=meetings + 20)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive ends, or
+    # a guest's next upload 2-5 s later can meet a connection just closed.
+    limits = httpx.Limits(
+        max_connections=meetings + 20, max_keepalive_connections=meetings + 20, keepalive_expiry=2
+    )
     async with contextlib.AsyncExitStack() as stack:
         client = await stack.enter_async_context(
             httpx.AsyncClient(timeout=UPLOAD_TIMEOUT, limits=limits)
@@ -517,6 +521,11 @@ def main() -> None:
     parser.add_argument(
         "--redis", default="redis://127.0.0.1:6379/12", help="a Redis database it may empty"
     )
+    parser.add_argument(
+        "--postgres-workers",
+        default="",
+        help="TSUNAGU_INGEST_WORKERS for each of the two instances (default: CPUs)",
+    )
     args = parser.parse_args()
     reports = []
     if args.only in (None, "sqlite"):
@@ -537,12 +546,18 @@ def main() -> None:
                 TSUNAGU_DATABASE_URL=database,
                 TSUNAGU_REDIS_URL=args.redis,
                 TSUNAGU_SECRET_KEY=secrets.token_hex(32),
+                TSUNAGU_INGEST_WORKERS=args.postgres_workers,
             ) as servers,
         ):
             reports.append(
                 asyncio.run(
                     drive(
-                        "PostgreSQL + Redis, 2 instances",
+                        "PostgreSQL + Redis, 2 instances"
+                        + (
+                            f", {args.postgres_workers} worker(s) each"
+                            if args.postgres_workers
+                            else ""
+                        ),
                         servers,
                         args.meetings,
                         args.hosts,
