@@ -445,8 +445,10 @@ async def _socket_gone(app: Starlette, lease: Lease, grace: float) -> None:
         if grace > 0:
             # Cut now, not after the wait: a server that dies in the grace
             # period still shows the guest gone when the grace ends.
-            with contextlib.suppress(Exception):  # cut below instead
-                await app.state.presence.leave(lease, grace)
+            # Shielded: cancelled mid-transaction (a shutdown), a database
+            # connection is torn down instead of returned.
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await app.state.presence.leave(lease, grace)  # or below instead
                 cut = True
             await anyio.sleep(grace)
             waited = True

@@ -30,7 +30,7 @@ import anyio
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from starlette.applications import Starlette
 
-from server import meetings
+from server import chores, meetings
 from server.models import JoinLink, Meeting, PresenceLease, UTCDateTime, utcnow
 
 log = logging.getLogger("tsunagu.presence")
@@ -161,13 +161,7 @@ class Presence:
         """Renew and reap until cancelled (the app's background task group).
         A failed pass (say, the database briefly unreachable) is logged and
         the next one tries again."""
-        while True:
-            for step in (self.renew, self.reap):
-                try:
-                    await step()
-                except Exception:
-                    log.exception("presence: %s failed", step.__name__)
-            await anyio.sleep(self.every())
+        await chores.repeat((self.renew, self.reap), self.every, log)
 
     async def reap(self) -> None:
         await reap(self.app)

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import islice
 
 import anyio
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from starlette.applications import Starlette
 
-from server import meetings
+from server import chores, meetings
 from server.blobs import BlobStore, StoredBlob
 from server.errors import ApiError
 from server.models import Capture, Meeting, User
@@ -217,16 +218,11 @@ async def housekeeping(app: Starlette) -> None:
     every ``TSUNAGU_SWEEP_INTERVAL`` seconds (0: at start-up only). A
     failure (the store or the database unreachable) is logged and tried
     again next round; it never stops the server."""
-    interval = app.state.settings.sweep_interval
-    while True:
-        for step in (sweep, apply_retention):
-            try:
-                await step(app)
-            except Exception:
-                log.exception("housekeeping: %s failed; trying again next round", step.__name__)
-        if not interval:
-            return
-        await anyio.sleep(interval)
+    await chores.repeat(
+        (partial(sweep, app), partial(apply_retention, app)),
+        lambda: app.state.settings.sweep_interval,
+        log,
+    )
 
 
 async def has_data(db: AsyncSession, meeting_id: int) -> bool:
