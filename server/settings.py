@@ -51,7 +51,7 @@ class Settings:
     # Seconds a live socket's presence lease lasts unless its server renews
     # it (several times per TTL): a crashed server's guests show as
     # disconnected within about this long.
-    presence_ttl: float = 30.0
+    presence_ttl: float = 25.0
     # A meeting whose guest and host have both been gone this long ends by
     # itself (ended_by "timeout"); 0 never. Fractions are allowed (tests).
     meeting_idle_minutes: float = 30.0
@@ -170,7 +170,7 @@ class Settings:
             claim_attempts_per_address=integer("CLAIM_ATTEMPTS_PER_ADDRESS", 50),
             number_issues_per_minute=integer("NUMBER_ISSUES_PER_MINUTE", 10),
             guest_presence_grace=seconds("GUEST_PRESENCE_GRACE", 5.0, maximum=60),
-            presence_ttl=seconds("PRESENCE_TTL", 30.0, minimum=1, maximum=3600),
+            presence_ttl=seconds("PRESENCE_TTL", 25.0, minimum=1, maximum=3600),
             meeting_idle_minutes=seconds(
                 "MEETING_IDLE_MINUTES", 30.0, maximum=7 * 24 * 60, unit="minutes"
             ),

