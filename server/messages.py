@@ -648,6 +648,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "meeting.js.no_title": {"ja": "（タイトルなし）", "en": "(no title)"},
     "event.capture.created": {"ja": "キャプチャを受信: {title}", "en": "Capture received: {title}"},
+    "event.capture.created.removed": {
+        "ja": "キャプチャを受信（削除済み）",
+        "en": "Capture received (deleted)",
+    },
     "event.capture.requested": {"ja": "キャプチャを依頼しました", "en": "Capture requested"},
     "event.guest.attached": {
         "ja": "画面サポートのお客様が参加しました（番号 {number}）",
@@ -663,6 +667,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The guest joined with screen support.",
     },
     "event.page.visited": {"ja": "ページを表示: {title}", "en": "Page opened: {title}"},
+    "event.page.visited.removed": {"ja": "ページを表示（削除済み）", "en": "Page opened (deleted)"},
     "meeting.title": {"ja": "ミーティング #{id}", "en": "Meeting #{id}"},
     "meeting.guest": {"ja": "お客様", "en": "Guest"},
     "meeting.elapsed": {"ja": "経過時間", "en": "Elapsed"},

@@ -30,7 +30,7 @@ from starlette.applications import Starlette
 from server import chores, meetings
 from server.blobs import BlobStore, StoredBlob
 from server.errors import ApiError
-from server.models import Capture, Meeting, User
+from server.models import Capture, Meeting, MeetingEvent, User
 
 log = logging.getLogger("tsunagu.retention")
 
@@ -96,7 +96,13 @@ async def delete_meeting_data(
     deleted = Deleted()
     async with meetings.transaction(app) as db:
         meeting = await db.scalar(
-            select(Meeting).where(Meeting.id == meeting_id).with_for_update(of=Meeting)
+            # FOR NO KEY UPDATE, as record_event takes it: FOR UPDATE would
+            # also conflict with the key-share lock an insert of a row that
+            # refers to the meeting (a capture) holds, and could deadlock
+            # with that insert's own record_event.
+            select(Meeting)
+            .where(Meeting.id == meeting_id)
+            .with_for_update(of=Meeting, key_share=True)
         )
         if meeting is None:
             raise ApiError(404, "meeting_not_found")
@@ -105,10 +111,29 @@ async def delete_meeting_data(
             deleted.counts[part.name] = count
             deleted.keys.extend(keys)
         if deleted.total:
+            await scrub_timeline(db, meeting_id)
             await meetings.record_event(db, meeting, event, {**payload, **deleted.counts})
     if deleted.keys:
         await delete_blobs(app.state.blobs, deleted.keys)
     return deleted
+
+
+# Events whose payload tells what the guest showed (the address and title
+# of their pages): deleting the meeting's data removes that too.
+SHOWN_BY_GUEST = ("capture.created", "page.visited")
+
+
+async def scrub_timeline(db: AsyncSession, meeting_id: int) -> None:
+    """Keep that something happened, not what the guest's page was: the
+    timeline then says "capture received (deleted)"."""
+    events = await db.scalars(
+        select(MeetingEvent).where(
+            MeetingEvent.meeting_id == meeting_id, MeetingEvent.type.in_(SHOWN_BY_GUEST)
+        )
+    )
+    for event in events:
+        event.payload = {"removed": True}
+    await db.flush()
 
 
 async def delete_blobs(store: BlobStore, keys: list[str]) -> None:

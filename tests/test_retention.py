@@ -3,6 +3,7 @@ and an admin deleting one meeting's data (API and console)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -49,6 +50,9 @@ async def admin(app, make_user):
         yield client
 
 
+PRIVATE_PAGE = "https://shop.example/orders/8812?token=a1b2"
+
+
 async def meeting_with_capture(app, host: httpx.AsyncClient) -> tuple[int, dict]:
     """A meeting of ``host`` whose guest sent one capture."""
     async with http_client(app, address="192.0.2.8") as guest:
@@ -56,6 +60,8 @@ async def meeting_with_capture(app, host: httpx.AsyncClient) -> tuple[int, dict]
         guest.headers["authorization"] = f"Bearer {issued['guest_token']}"
         started = await host.post("/api/v1/meetings", json={"number": issued["number"]})
         sent = await send(guest, encoded(picture((390, 844)), "PNG"))
+        page = {"url": PRIVATE_PAGE, "title": "ご注文内容の確認"}
+        assert (await guest.post("/api/v1/guest/pages", json=page)).status_code == 204
     assert sent.status_code == 201, sent.text
     return started.json()["id"], sent.json()
 
@@ -155,7 +161,7 @@ async def test_retention_is_off_by_default(app, host):
 
 async def test_an_admin_deletes_a_meetings_data_and_the_meeting_stays(app, host, admin):
     meeting_id, capture = await meeting_with_capture(app, host)
-    _, other_capture = await meeting_with_capture(app, host)
+    other_meeting_id, other_capture = await meeting_with_capture(app, host)
     before = stored(app)
 
     response = await admin.delete(f"/api/v1/meetings/{meeting_id}/data")
@@ -166,8 +172,17 @@ async def test_an_admin_deletes_a_meetings_data_and_the_meeting_stays(app, host,
     assert (await host.get(capture["thumbnail_url"])).status_code == 404
     assert len(before - stored(app)) == 2
     assert (await host.get(other_capture["image_url"])).status_code == 200
-    deleted = [e for e in await events(host, meeting_id) if e["type"] == "data.deleted"]
+    timeline = await events(host, meeting_id)
+    deleted = [e for e in timeline if e["type"] == "data.deleted"]
     assert [e["payload"] for e in deleted] == [{"by": "boss", "captures": 1}]
+    # What the guest showed is gone from the timeline too; that it happened stays.
+    assert "shop.example" not in json.dumps(timeline, ensure_ascii=False)
+    assert "ご注文" not in json.dumps(timeline, ensure_ascii=False)
+    shown = [e for e in timeline if e["type"] in ("capture.created", "page.visited")]
+    assert [e["payload"] for e in shown] == [{"removed": True}, {"removed": True}]
+    # The other meeting keeps its timeline.
+    kept = json.dumps(await events(host, other_meeting_id), ensure_ascii=False)
+    assert PRIVATE_PAGE in kept
     # The meeting, its page and the history still work.
     assert (await host.get(f"/api/v1/meetings/{meeting_id}")).status_code == 200
     page = await host.get(f"/meetings/{meeting_id}")

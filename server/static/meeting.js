@@ -17,6 +17,8 @@ const invite = new InvitePanel({ meetingId: meeting.id, strings: T, ended: meeti
 
 function describe(event) {
   const payload = event.payload || {};
+  // What the guest showed was deleted with the meeting's data.
+  if (payload.removed) return T[`event.${event.type}.removed`] || event.type;
   if (event.type === "meeting.started" && payload.via === "link") return T["event.meeting.started_link"];
   if (event.type === "meeting.ended" && payload.by === "timeout") return T["event.meeting.ended_timeout"];
   if (event.type === "sms.status") {
@@ -122,7 +124,7 @@ $("end-meeting").addEventListener("click", async () => {
 let lastId = 0;
 for (const event of meeting.events) {
   addEvent(event);
-  if (event.type === "page.visited") window_.visited(event);
+  if (event.type === "page.visited" && !event.payload.removed) window_.visited(event);
   lastId = Math.max(lastId, event.id);
 }
 meeting.captures.forEach((capture, index) => {
