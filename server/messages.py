@@ -727,8 +727,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "meeting.delete_data": {"ja": "データを削除", "en": "Delete data"},
     "meeting.delete_data_hint": {
-        "ja": "このミーティングのキャプチャを削除します。タイムラインは残ります。",
-        "en": "Deletes this meeting's captures. The timeline stays.",
+        "ja": "このミーティングのキャプチャを削除します。タイムラインは残りますが、"
+        "お客様が表示したページのアドレスと題名は消えます。",
+        "en": "Deletes this meeting's captures. The timeline stays, without the addresses "
+        "and titles of the pages the customer showed.",
     },
     "meeting.delete_data_confirm": {
         "ja": "このミーティングのキャプチャをすべて削除しますか？元に戻せません。",
