@@ -27,6 +27,9 @@ import ctypes.util
 import logging
 import math
 import multiprocessing
+import os
+import select
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -108,6 +111,44 @@ def release_memory() -> None:
         MALLOC_TRIM(0)
 
 
+def outlive_no_server(server_pid: int) -> None:
+    """Run in each worker as it starts: exit as soon as the web process is
+    gone, whatever killed it.
+
+    A worker would otherwise outlive a ``kill -9`` of the server for ever:
+    it waits on its job queue, whose writing end it holds itself, and it
+    keeps open the fork server's "alive" pipe (handed to every child), so
+    the fork server never exits either, nor the resource tracker. Once the
+    workers are gone, the other two see their pipes close and exit too.
+    """
+    threading.Thread(
+        target=_exit_with, args=(server_pid,), name="tsunagu-server-watch", daemon=True
+    ).start()
+
+
+def _exit_with(pid: int) -> None:
+    try:
+        handle = os.pidfd_open(pid)  # readable once the process has exited
+    except ProcessLookupError:
+        os._exit(0)
+    except (AttributeError, OSError):  # not Linux 5.3 or newer: look now and then
+        while _exists(pid):
+            time.sleep(2)
+        os._exit(0)
+    select.select([handle], [], [])
+    os._exit(0)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process now holds the number
+        return False
+    return True
+
+
 def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., Any], *args: Any) -> None:
     with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is counting
         loop.call_soon_threadsafe(callback, *args)
@@ -139,7 +180,12 @@ class IngestPool:
         if self._executor is None:
             # Workers are started as jobs come, from the fork server.
             self.prepare()
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=CONTEXT)
+            self._executor = ProcessPoolExecutor(
+                self.workers,
+                mp_context=CONTEXT,
+                initializer=outlive_no_server,
+                initargs=(os.getpid(),),
+            )
             self._submitted = 0
         self._submitted += 1
         return self._executor

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
 import signal
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import anyio
 import anyio.to_thread
@@ -148,6 +150,42 @@ async def test_a_guest_on_a_killed_instance_shows_disconnected_on_the_other(tmp_
 # -- kill -9 during uploads (issue #11: no orphans, nothing acknowledged lost) --
 
 
+def descendants(pid: int) -> set[int]:
+    """The processes started by ``pid`` and by those, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                parent = int(stat.rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry))
+    found: set[int] = set()
+    waiting = [pid]
+    while waiting:
+        for child in children.get(waiting.pop(), []):
+            found.add(child)
+            waiting.append(child)
+    return found
+
+
+def all_exit(pids: set[int]) -> None:
+    """Wait until every one of ``pids`` has exited (or fail after PATIENCE s)."""
+    deadline = time.monotonic() + PATIENCE
+    alive = set(pids)
+    while alive and time.monotonic() < deadline:
+        alive = {pid for pid in alive if running(pid)}
+        time.sleep(0.1)
+    assert not alive, f"still running after the server was killed: {sorted(alive)}"
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped is not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def stored_files(data_dir) -> tuple[set[str], list[str]]:
     """Blob keys in the local store's folders, and its temporary files."""
     root = data_dir / "blobs"
@@ -209,9 +247,13 @@ async def test_a_kill_during_uploads_leaves_no_orphan_after_the_sweep_and_loses_
                     guests.start_soon(keep_sending)
                 with anyio.fail_after(PATIENCE * 3):
                     await enough.wait()
+                helpers = descendants(first.process.pid)
+                assert helpers  # the ingest fork server and its workers
                 kill(first)  # with uploads in every stage of being stored
     finally:
         first.stop()
+    # The killed server's ingest processes do not live on without it.
+    await anyio.to_thread.run_sync(all_exit, helpers)
     # What a crash leaves, planted for certain: a blob whose row was never
     # written, and half a blob in tmp/.
     (tmp_path / "blobs" / "ab").mkdir(exist_ok=True)
