@@ -11,6 +11,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: $(VENV)/.installed
 	$(BIN)/tsunagu run --host $(HOST) --port $(PORT)
 
+# The suite also runs against the machine's PostgreSQL and Redis (each
+# database test once per backend; the tests of several instances need both).
+test: export TSUNAGU_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+test: export TSUNAGU_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 test: $(VENV)/.installed-dev chromium lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -237,6 +237,28 @@ async def admin_client(client: httpx.AsyncClient, make_user) -> httpx.AsyncClien
     return client
 
 
+@pytest.fixture
+async def host(app, make_user) -> AsyncIterator[httpx.AsyncClient]:
+    """An API client logged in as a host ("tanaka"), with the CSRF header set."""
+    await make_user("tanaka")
+    async with http_client(app) as client:
+        await log_in(client, "tanaka")
+        client.headers["x-csrf-token"] = await csrf_token(client)
+        yield client
+
+
+@pytest.fixture
+def postgres_and_redis() -> None:
+    """For tests of several instances sharing PostgreSQL and Redis: they
+    fail, rather than skip, without them (``make test`` and ``.ci/run``
+    point the suite at the machine's own)."""
+    if not (POSTGRES_URL and REDIS_URL):
+        pytest.fail(
+            "set TSUNAGU_TEST_POSTGRES_URL and TSUNAGU_TEST_REDIS_URL "
+            "(make test sets them to the machine's PostgreSQL and Redis)"
+        )
+
+
 # -- the real server in a subprocess ------------------------------------------
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import POSTGRES_URL, REDIS_URL, S3_KEYS
+from tests.conftest import REDIS_URL, S3_KEYS
 from tests.live_server import start_server
 from tests.test_capture_ingest import encoded, picture
 from tests.test_faults import throwaway_postgres
@@ -26,11 +26,9 @@ def s3_environment(s3_settings: dict) -> dict[str, str]:
     }
 
 
-@pytest.mark.skipif(
-    not (POSTGRES_URL and REDIS_URL),
-    reason="needs TSUNAGU_TEST_POSTGRES_URL and TSUNAGU_TEST_REDIS_URL",
-)
-async def test_a_capture_stored_through_one_instance_is_served_by_the_other(tmp_path, s3_settings):
+async def test_a_capture_stored_through_one_instance_is_served_by_the_other(
+    tmp_path, s3_settings, postgres_and_redis
+):
     async with throwaway_postgres() as database_url:
         shared = {
             "TSUNAGU_DATABASE_URL": database_url,

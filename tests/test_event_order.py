@@ -19,7 +19,7 @@ from websockets.asyncio.client import connect
 
 from server import meetings
 from server.models import Meeting
-from tests.conftest import POSTGRES_URL, csrf_token, http_client, log_in
+from tests.conftest import POSTGRES_URL
 from tests.served_app import serving
 
 BEYOND_32_BITS = 2**31 + 10
@@ -27,21 +27,9 @@ BEYOND_32_BITS = 2**31 + 10
 
 # PostgreSQL only: SQLite's rowid is 64-bit already, and SQLite has one
 # writer at a time, so its ids are in commit order by construction.
-pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs TSUNAGU_TEST_POSTGRES_URL")
-
-
 @pytest.fixture
-def database_url() -> str:
+def database_url(postgres_and_redis) -> str:
     return POSTGRES_URL
-
-
-@pytest.fixture
-async def host(app, make_user):
-    await make_user("tanaka")
-    async with http_client(app) as client:
-        await log_in(client, "tanaka")
-        client.headers["x-csrf-token"] = await csrf_token(client)
-        yield client
 
 
 async def start_meeting(host) -> tuple[dict, str]:

@@ -20,7 +20,6 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 import httpx
-import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -110,11 +109,9 @@ async def throwaway_postgres() -> AsyncIterator[str]:
         await admin.dispose()
 
 
-@pytest.mark.skipif(
-    not (POSTGRES_URL and REDIS_URL),
-    reason="needs TSUNAGU_TEST_POSTGRES_URL and TSUNAGU_TEST_REDIS_URL",
-)
-async def test_a_guest_on_a_killed_instance_shows_disconnected_on_the_other(tmp_path):
+async def test_a_guest_on_a_killed_instance_shows_disconnected_on_the_other(
+    tmp_path, postgres_and_redis
+):
     """Two instances behind a load balancer, one database and one Redis: the
     guest's socket is on A, the host's on B. A dies; B's reaper heals it."""
     async with throwaway_postgres() as database_url:

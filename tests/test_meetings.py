@@ -11,15 +11,6 @@ from tests.conftest import csrf_token, http_client, log_in
 
 
 @pytest.fixture
-async def host(app, make_user):
-    await make_user("tanaka")
-    async with http_client(app) as client:
-        await log_in(client, "tanaka")
-        client.headers["x-csrf-token"] = await csrf_token(client)
-        yield client
-
-
-@pytest.fixture
 async def guest(app):
     async with http_client(app, address="192.0.2.44") as client:
         yield client

@@ -18,7 +18,6 @@ from websockets.exceptions import ConnectionClosed
 
 from server import live, login_sessions
 from server.database import create_engine, session_factory
-from tests.conftest import csrf_token, http_client, log_in
 from tests.served_app import serving
 
 
@@ -47,15 +46,6 @@ async def one_connection_pool(app: Starlette) -> AsyncIterator[AsyncConnection]:
             yield connection
         finally:
             await connection.close()
-
-
-@pytest.fixture
-async def host(app, make_user):
-    await make_user("tanaka")
-    async with http_client(app) as client:
-        await log_in(client, "tanaka")
-        client.headers["x-csrf-token"] = await csrf_token(client)
-        yield client
 
 
 async def test_an_exhausted_pool_is_a_503_with_retry_after_not_a_500(app, host):

@@ -16,7 +16,7 @@ from server import meetings, presence
 from server.app import create_app
 from server.models import Meeting, PresenceLease, User, utcnow
 from server.settings import Settings
-from tests.conftest import csrf_token, http_client, log_in, test_settings
+from tests.conftest import http_client, test_settings
 
 TTL = 30.0
 GRACE = 5.0
@@ -34,15 +34,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         guest_presence_grace=GRACE,
         meeting_idle_minutes=IDLE.total_seconds() / 60,
     )
-
-
-@pytest.fixture
-async def host(app, make_user):
-    await make_user("tanaka")
-    async with http_client(app) as client:
-        await log_in(client, "tanaka")
-        client.headers["x-csrf-token"] = await csrf_token(client)
-        yield client
 
 
 async def start_meeting(app, host) -> int:

@@ -4,9 +4,7 @@ and an admin deleting one meeting's data (API and console)."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -14,7 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from server import retention
-from server.blobs import LocalBlobStore, new_key
+from server.blobs import new_key
 from server.models import Meeting
 from server.settings import Settings
 from tests.conftest import csrf_token, http_client, log_in, test_settings
@@ -30,15 +28,6 @@ def settings(request: pytest.FixtureRequest, tmp_path, database_url: str) -> Set
     test here runs against both stores."""
     extra = request.getfixturevalue("s3_settings") if database_url.startswith("postgresql") else {}
     return test_settings(tmp_path / "data", database_url, retention_days=30, **extra)
-
-
-@pytest.fixture
-async def host(app, make_user):
-    await make_user("tanaka")
-    async with http_client(app) as client:
-        await log_in(client, "tanaka")
-        client.headers["x-csrf-token"] = await csrf_token(client)
-        yield client
 
 
 @pytest.fixture
@@ -93,18 +82,6 @@ async def test_the_sweeper_removes_old_orphans_but_never_a_blob_with_a_row(app, 
     assert stored(app) == kept
     image = await host.get(capture["thumbnail_url"])
     assert image.status_code == 200
-
-
-def test_the_sweeper_removes_old_temporary_files(tmp_path):
-    # The local folder's temporary files: a write interrupted by a crash.
-    store = LocalBlobStore(tmp_path / "blobs")
-    old, fresh = store.temporary / "a.jpg.0001", store.temporary / "b.jpg.0002"
-    old.write_bytes(b"half")
-    fresh.write_bytes(b"being written")
-    hour_and_a_bit = time.time() - 3700
-    os.utime(old, (hour_and_a_bit, hour_and_a_bit))
-    assert store.sweep_temporary(3600) == 1
-    assert [p.name for p in store.temporary.iterdir()] == ["b.jpg.0002"]
 
 
 # -- retention -------------------------------------------------------------------
