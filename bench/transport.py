@@ -38,7 +38,7 @@ app = Starlette(routes=[Route("/", hello)])
 UVICORN = """
 import uvicorn
 from bench.transport import app
-from server import transport
+from server.web import transport
 guarded = {guarded}
 protocol = transport.GuardedHttpToolsProtocol
 protocol.header_timeout = {timeout}

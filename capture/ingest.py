@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
-from server.errors import ApiError
+from server.web.errors import ApiError
 
 # The snippet caps its captures at 2048 px on the long edge; a phone
 # screenshot at full resolution (1170 x 2532, 1290 x 2796) also fits.

@@ -39,7 +39,7 @@ from multiprocessing import forkserver
 from typing import Any, TypeVar
 
 from capture.ingest import ProcessedImage, process
-from server.errors import ApiError
+from server.web.errors import ApiError
 
 log = logging.getLogger("tsunagu.ingest")
 # A fork server: workers start from a small process that has imported

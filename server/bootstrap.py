@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server import sites, users
-from server.models import Site
-from server.passwords import Passwords, generate_password
+from server.accounts import sites, users
+from server.accounts.passwords import Passwords, generate_password
 from server.settings import Settings
+from server.storage.models import Site
 
 ADMIN_USERNAME = "admin"
 DEMO_SITE_NAME = "Demo shop"

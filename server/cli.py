@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server import api_tokens, sites, users
+from server.accounts import api_tokens, sites, users
+from server.accounts.passwords import Passwords, generate_password
 from server.bootstrap import first_run
-from server.database import create_engine, migrate, session_factory
-from server.errors import ApiError
-from server.passwords import Passwords, generate_password
 from server.settings import Settings, SettingsError
+from server.storage.database import create_engine, migrate, session_factory
+from server.web.errors import ApiError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -157,9 +157,9 @@ def with_database(
 def run_command(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server import transport
-    from server.app import create_app
+    from server.web import transport
     from server.demo_shop import create_demo_shop, site_key_for
+    from server.web.app import create_app
 
     async def setup(db: AsyncSession, passwords: Passwords) -> Any:
         created = await first_run(db, passwords, settings)

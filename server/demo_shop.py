@@ -18,7 +18,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from server.console.rendering import TEMPLATES_DIR
-from server.models import Site, SiteOrigin
+from server.storage.models import Site, SiteOrigin
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from server import meetings
-from server.errors import ApiError
-from server.i18n import translate
-from server.models import Meeting, SmsMessage, SmsStatus, User, utcnow
-from server.public_url import base_url
-from server.rate_limits import Limit
+from server.accounts.rate_limits import Limit
+from server.i18n.locales import translate
+from server.meetings import lifecycle as meetings
+from server.storage.models import Meeting, SmsMessage, SmsStatus, User, utcnow
+from server.web.errors import ApiError
+from server.web.public_url import base_url
 from sms import body as sms_body
 from sms import links
 from sms.links import join_url

@@ -14,8 +14,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.errors import ApiError
-from server.models import JoinLink, utcnow
+from server.storage.models import JoinLink, utcnow
+from server.web.errors import ApiError
 
 SALT = "tsunagu.join-link"
 DEFAULT_MINUTES = 30

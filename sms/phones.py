@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
-from server.errors import ApiError
+from server.web.errors import ApiError
 
 # A number SMS can reach. FIXED_LINE_OR_MOBILE is what phonenumbers says for
 # countries whose ranges do not tell the two apart (the US, for one).

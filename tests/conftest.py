@@ -22,11 +22,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from server import users
-from server.app import create_app
-from server.database import create_engine, migrate
-from server.models import User
+from server.accounts import users
 from server.settings import Settings
+from server.storage.database import create_engine, migrate
+from server.storage.models import User
+from server.web.app import create_app
 from tests.live_server import LiveServer, free_port, start_server
 
 POSTGRES_URL = os.environ.get("TSUNAGU_TEST_POSTGRES_URL", "")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from server import users
-from server.models import ApiToken
+from server.accounts import users
+from server.storage.models import ApiToken
 from tests.conftest import csrf_token, http_client, log_in
 
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from server.blobs import BlobStore, BlobTooLarge, LocalBlobStore, S3BlobStore, new_key
 from server.settings import Settings, SettingsError
+from server.storage.blobs import BlobStore, BlobTooLarge, LocalBlobStore, S3BlobStore, new_key
 from tests.conftest import S3_KEYS, http_client, log_in, test_settings
 from tests.test_capture_ingest import encoded, picture
 from tests.test_captures import meeting as connected_meeting

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image, ImageChops, ImageCms, ImageDraw, ImageFont, ImageOps, ImageStat
 
 from capture.ingest import THUMBNAIL_EDGE, Encoding, process
-from server.blobs import LocalBlobStore, new_key
-from server.errors import ApiError
+from server.storage.blobs import LocalBlobStore, new_key
+from server.web.errors import ApiError
 
 GPS_TAG = 0x8825
 ORIENTATION_TAG = 0x0112

@@ -13,10 +13,10 @@ from PIL import Image
 from sqlalchemy import update
 
 from capture.ingest_pool import IngestPool
-from server.blobs import new_key
-from server.errors import ApiError
-from server.models import Capture
 from server.settings import Settings
+from server.storage.blobs import new_key
+from server.storage.models import Capture
+from server.web.errors import ApiError
 from tests.conftest import csrf_token, http_client, log_in
 from tests.test_capture_ingest import encoded, picture, png_bomb, webp_bomb
 

@@ -9,12 +9,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from server import sites, users
-from server.app import SchemaOutOfDate, create_app
+from server.accounts import sites, users
 from server.bootstrap import first_run
-from server.database import create_engine, migrate, session_factory
-from server.errors import ApiError
-from server.models import Base, utcnow
+from server.storage.database import create_engine, migrate, session_factory
+from server.storage.models import Base, utcnow
+from server.web.app import SchemaOutOfDate, create_app
+from server.web.errors import ApiError
 from tests.conftest import empty_database, http_client, log_in
 
 

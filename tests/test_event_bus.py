@@ -7,7 +7,7 @@ import uuid
 import anyio
 import pytest
 
-from server.event_bus import QUEUE_SIZE, MemoryEventBus, RedisEventBus
+from server.live.event_bus import QUEUE_SIZE, MemoryEventBus, RedisEventBus
 from tests.conftest import BUS_BACKENDS, REDIS_URL
 
 

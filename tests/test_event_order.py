@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import text
 from websockets.asyncio.client import connect
 
-from server import meetings
-from server.models import Meeting
+from server.meetings import lifecycle as meetings
+from server.storage.models import Meeting
 from tests.conftest import POSTGRES_URL
 from tests.served_app import serving
 

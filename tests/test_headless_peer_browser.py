@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from server.headless_peer import HeadlessPeer
+from server.clients.headless_peer import HeadlessPeer
 from tests.conftest import console_host, type_number
 from tests.test_video_browser import frames
 

@@ -8,7 +8,7 @@ import hmac
 
 import pytest
 
-from server.ice import ice_servers, turn_credentials
+from server.live.ice import ice_servers, turn_credentials
 from server.settings import Settings, SettingsError
 
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from server import login_sessions
-from server.models import LoginSession, utcnow
+from server.accounts import login_sessions
+from server.storage.models import LoginSession, utcnow
 from tests.conftest import PASSWORD, csrf_token, http_client, log_in
 
 

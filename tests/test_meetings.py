@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from server import presence
+from server.meetings import presence
 from tests.conftest import csrf_token, http_client, log_in
 
 

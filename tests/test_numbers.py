@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from server import meetings, numbers
-from server.errors import ApiError
-from server.models import ConnectionNumber, Guest, NumberSlot, utcnow
+from server.meetings import lifecycle as meetings
+from server.meetings import numbers
+from server.storage.models import ConnectionNumber, Guest, NumberSlot, utcnow
+from server.web.errors import ApiError
 from tests.conftest import csrf_token, http_client, log_in
 
 POLICY = numbers.NumberPolicy(digits=4, ttl_seconds=120)

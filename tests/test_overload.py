@@ -16,8 +16,9 @@ from starlette.applications import Starlette
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from server import live, login_sessions
-from server.database import create_engine, session_factory
+from server.accounts import login_sessions
+from server.live import sockets as live
+from server.storage.database import create_engine, session_factory
 from tests.served_app import serving
 
 

@@ -12,10 +12,11 @@ import anyio
 import pytest
 from sqlalchemy import func, select
 
-from server import meetings, presence
-from server.app import create_app
-from server.models import Meeting, PresenceLease, User, utcnow
+from server.meetings import lifecycle as meetings
+from server.meetings import presence
 from server.settings import Settings
+from server.storage.models import Meeting, PresenceLease, User, utcnow
+from server.web.app import create_app
 from tests.conftest import http_client, test_settings
 
 TTL = 30.0

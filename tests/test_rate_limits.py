@@ -7,7 +7,7 @@ import uuid
 import anyio
 import pytest
 
-from server.rate_limits import Limit, MemoryRateLimiter, RedisRateLimiter, address_key
+from server.accounts.rate_limits import Limit, MemoryRateLimiter, RedisRateLimiter, address_key
 from tests.conftest import BUS_BACKENDS, REDIS_URL
 
 

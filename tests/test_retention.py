@@ -11,10 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from server import retention
-from server.blobs import new_key
-from server.models import Meeting
+from server.meetings import retention
 from server.settings import Settings
+from server.storage.blobs import new_key
+from server.storage.models import Meeting
 from tests.conftest import csrf_token, http_client, log_in, test_settings
 from tests.test_capture_ingest import encoded, picture
 from tests.test_captures import send

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from server.app import create_app
 from server.settings import Settings, SettingsError
+from server.web.app import create_app
 from tests.conftest import csrf_token, http_client, log_in
 
 

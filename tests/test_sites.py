@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 
-from server import sites
-from server.errors import ApiError
+from server.accounts import sites
+from server.web.errors import ApiError
 from tests.conftest import csrf_token, http_client, log_in
 
 

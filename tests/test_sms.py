@@ -13,9 +13,9 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
-from server import users
-from server.app import create_app
-from server.database import create_engine, migrate
+from server.accounts import users
+from server.storage.database import create_engine, migrate
+from server.web.app import create_app
 from tests.conftest import (
     PASSWORD,
     csrf_token,
@@ -380,7 +380,7 @@ def status_params(fake_twilio, sid: str, status: str, **extra) -> dict:
 
 
 async def provider_id(sms_app, message_id: int) -> str:
-    from server.models import SmsMessage
+    from server.storage.models import SmsMessage
 
     async with sms_app.state.db() as db:
         message = await db.get(SmsMessage, message_id)

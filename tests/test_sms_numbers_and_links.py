@@ -8,8 +8,8 @@ import time
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from server.errors import ApiError
 from server.settings import Settings, SettingsError
+from server.web.errors import ApiError
 from sms.body import compose, segments
 from sms.links import join_token, join_url, link_id_from_token, signed_link_id
 from sms.phones import mask_phone, normalize_phone

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from server.transport import MAX_HEADER_BYTES
+from server.web.transport import MAX_HEADER_BYTES
 from tests.live_server import LiveServer, start_server
 
 TIMEOUT = "1"  # seconds, for headers and for each body chunk

@@ -7,8 +7,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from server.api import calls, captures, embed, guest, me, meetings, sites, sms, tokens, users
-from server.openapi import build_document
-from server.public_url import base_url
+from server.web.openapi import build_document
+from server.web.public_url import base_url
 
 
 def routes() -> list[BaseRoute]:

@@ -8,16 +8,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
-from server import meetings, signaling
+from server.accounts.auth import require_user
 from server.api.guest import GUEST_AUTH_ERRORS
 from server.api.meetings import NOT_FOUND
-from server.auth import require_user
-from server.errors import ApiError
-from server.guests import require_guest
-from server.ice import ice_servers
-from server.models import Meeting
-from server.openapi import operation
-from server.payloads import Output, respond
+from server.live import signaling
+from server.live.ice import ice_servers
+from server.meetings import lifecycle as meetings
+from server.meetings.guests import require_guest
+from server.storage.models import Meeting
+from server.web.errors import ApiError
+from server.web.openapi import operation
+from server.web.payloads import Output, respond
 
 
 class IceServer(Output):

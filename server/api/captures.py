@@ -14,16 +14,17 @@ from starlette.routing import BaseRoute
 from starlette.types import Message
 
 from capture.ingest import MAX_BYTES
-from server import captures, meetings
-from server.attempts import begin_attempt
-from server.auth import require_user
-from server.blobs import BlobStore, BlobTooLarge, content_disposition
-from server.errors import ApiError
-from server.guests import require_guest
-from server.models import Capture
-from server.openapi import operation
-from server.payloads import Output, read_json, respond
-from server.rate_limits import Limit
+from server.accounts.attempts import begin_attempt
+from server.accounts.auth import require_user
+from server.accounts.rate_limits import Limit
+from server.meetings import captures
+from server.meetings import lifecycle as meetings
+from server.meetings.guests import require_guest
+from server.storage.blobs import BlobStore, BlobTooLarge, content_disposition
+from server.storage.models import Capture
+from server.web.errors import ApiError
+from server.web.openapi import operation
+from server.web.payloads import Output, read_json, respond
 
 # Each text field: a URL or title at its longest (see PageInfo.reported),
 # three bytes a character for a Japanese title.

@@ -20,16 +20,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from server import sites
-from server.attempts import address_limit_key, begin_attempt
-from server.auth import is_same_origin
-from server.cors import site_allows
-from server.errors import ApiError, error_response
-from server.i18n import request_locale, translate
-from server.models import Site
-from server.openapi import operation
-from server.payloads import Output, has_control_characters, respond
-from server.rate_limits import Limit
+from server.accounts import sites
+from server.accounts.attempts import address_limit_key, begin_attempt
+from server.accounts.auth import is_same_origin
+from server.accounts.rate_limits import Limit
+from server.i18n.locales import request_locale, translate
+from server.storage.models import Site
+from server.web.cors import site_allows
+from server.web.errors import ApiError, error_response
+from server.web.openapi import operation
+from server.web.payloads import Output, has_control_characters, respond
 
 ORIGIN_CHECKS = Limit(count=60, seconds=60)
 MAX_SITE_KEY = 40  # the column's size

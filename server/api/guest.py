@@ -14,16 +14,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
-from server import meetings, numbers, sites
-from server.attempts import address_limit_key, begin_attempt
-from server.auth import client_address, is_same_origin
-from server.cors import site_allows
-from server.errors import ApiError
-from server.guests import bearer, guest_id_from_token, guest_token, require_guest
-from server.models import ConnectionNumber, Guest, JoinLink, Meeting, NumberSlot, Site, utcnow
-from server.openapi import operation
-from server.payloads import Output, Payload, read_json, respond
-from server.rate_limits import Limit
+from server.accounts import sites
+from server.accounts.attempts import address_limit_key, begin_attempt
+from server.accounts.auth import client_address, is_same_origin
+from server.accounts.rate_limits import Limit
+from server.meetings import lifecycle as meetings
+from server.meetings import numbers
+from server.meetings.guests import bearer, guest_id_from_token, guest_token, require_guest
+from server.storage.models import (
+    ConnectionNumber,
+    Guest,
+    JoinLink,
+    Meeting,
+    NumberSlot,
+    Site,
+    utcnow,
+)
+from server.web.cors import site_allows
+from server.web.errors import ApiError
+from server.web.openapi import operation
+from server.web.payloads import Output, Payload, read_json, respond
 from sms import links
 from sms.links import link_id_from_token
 

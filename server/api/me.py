@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
-from server.auth import require_user
-from server.openapi import operation
-from server.payloads import Output, respond
+from server.accounts.auth import require_user
+from server.web.openapi import operation
+from server.web.payloads import Output, respond
 
 
 class UserOut(Output):

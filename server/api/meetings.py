@@ -9,15 +9,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from server import meetings, retention
+from server.accounts.attempts import Attempt, address_limit_key, begin_attempt
+from server.accounts.auth import require_user
+from server.accounts.rate_limits import Limit
 from server.api.guest import policy
-from server.attempts import Attempt, address_limit_key, begin_attempt
-from server.auth import require_user
-from server.errors import ApiError
-from server.models import Meeting
-from server.openapi import operation
-from server.payloads import Output, Payload, read_json, respond
-from server.rate_limits import Limit
+from server.meetings import lifecycle as meetings
+from server.meetings import retention
+from server.storage.models import Meeting
+from server.web.errors import ApiError
+from server.web.openapi import operation
+from server.web.payloads import Output, Payload, read_json, respond
 
 STATES = ("live", "waiting", "active", "ended")
 

@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
-from server import sites
-from server.auth import require_user
-from server.models import Site
-from server.openapi import operation
-from server.payloads import Output, Payload, read_json, respond
-from server.public_url import base_url
+from server.accounts import sites
+from server.accounts.auth import require_user
+from server.storage.models import Site
+from server.web.openapi import operation
+from server.web.payloads import Output, Payload, read_json, respond
+from server.web.public_url import base_url
 
 
 class SiteOut(Output):

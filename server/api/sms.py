@@ -14,14 +14,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from twilio.request_validator import RequestValidator
 
-from server import meetings
+from server.accounts.auth import require_user
 from server.api.meetings import NOT_FOUND, MeetingOut
-from server.auth import require_user
-from server.errors import ApiError
-from server.models import JoinLink
-from server.openapi import operation
-from server.payloads import Output, Payload, read_json, respond
-from server.public_url import base_url
+from server.meetings import lifecycle as meetings
+from server.storage.models import JoinLink
+from server.web.errors import ApiError
+from server.web.openapi import operation
+from server.web.payloads import Output, Payload, read_json, respond
+from server.web.public_url import base_url
 from sms import delivery, links
 from sms.links import join_url, link_id_from_token
 from sms.qr import qr_svg

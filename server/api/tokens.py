@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from server import api_tokens
-from server.auth import require_user
-from server.openapi import operation
-from server.payloads import Output, Payload, read_json, respond
+from server.accounts import api_tokens
+from server.accounts.auth import require_user
+from server.web.openapi import operation
+from server.web.payloads import Output, Payload, read_json, respond
 
 
 class TokenOut(Output):

@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
-from server import users
+from server.accounts import users
+from server.accounts.auth import require_user
 from server.api.me import UserOut
-from server.auth import require_user
-from server.openapi import operation
-from server.payloads import Output, Payload, read_json, respond
+from server.web.openapi import operation
+from server.web.payloads import Output, Payload, read_json, respond
 
 
 class UserList(Output):

@@ -7,14 +7,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server import api_tokens, login_sessions, users
-from server.attempts import begin_login_attempt
-from server.auth import Principal, require_user, session_cookie
+from server.accounts import api_tokens, login_sessions, users
+from server.accounts.attempts import begin_login_attempt
+from server.accounts.auth import Principal, require_user, session_cookie
+from server.accounts.passwords import check_strength
 from server.console.forms import field, is_form_refusal, read_form
 from server.console.rendering import redirect, render
-from server.errors import ApiError
-from server.i18n import request_locale
-from server.passwords import check_strength
+from server.i18n.locales import request_locale
+from server.web.errors import ApiError
 
 
 async def account_page(

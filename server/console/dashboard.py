@@ -6,10 +6,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server import meetings, sites, users
-from server.auth import require_user
+from server.accounts import sites, users
+from server.accounts.auth import require_user
 from server.console.rendering import render, ui_strings
-from server.public_url import base_url
+from server.meetings import lifecycle as meetings
+from server.web.public_url import base_url
 
 
 async def dashboard(request: Request) -> Response:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.datastructures import FormData
 from starlette.requests import ClientDisconnect, Request
 
-from server.auth import Principal, check_form_csrf
-from server.errors import ApiError
+from server.accounts.auth import Principal, check_form_csrf
+from server.web.errors import ApiError
 
 MAX_FIELD_BYTES = 16 * 1024
 

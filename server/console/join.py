@@ -9,10 +9,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from server.console.rendering import render, ui_strings
-from server.errors import ApiError
-from server.i18n import request_locale
-from server.models import JoinLink, Meeting
-from server.public_url import base_url
+from server.i18n.locales import request_locale
+from server.storage.models import JoinLink, Meeting
+from server.web.errors import ApiError
+from server.web.public_url import base_url
 from sms.links import link_id_from_token, signed_link_id
 from sms.qr import qr_svg
 

@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server.auth import is_https
+from server.accounts.auth import is_https
 from server.console.rendering import redirect, safe_next
-from server.errors import ApiError
-from server.i18n import LANG_COOKIE, LOCALES
+from server.i18n.locales import LANG_COOKIE, LOCALES
+from server.web.errors import ApiError
 
 
 async def switch_language(request: Request) -> Response:

@@ -6,13 +6,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server import login_sessions, users
-from server.attempts import begin_login_attempt
-from server.auth import SESSION_COOKIE, authenticate, client_address, is_same_origin, session_cookie
+from server.accounts import login_sessions, users
+from server.accounts.attempts import begin_login_attempt
+from server.accounts.auth import (
+    SESSION_COOKIE,
+    authenticate,
+    client_address,
+    is_same_origin,
+    session_cookie,
+)
 from server.console.forms import field, read_form
 from server.console.rendering import redirect, render, safe_next
-from server.errors import ApiError
-from server.i18n import request_locale
+from server.i18n.locales import request_locale
+from server.web.errors import ApiError
 
 
 def login_page(

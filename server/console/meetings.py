@@ -7,10 +7,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server import captures, meetings, retention
-from server.auth import require_user
+from server.accounts.auth import require_user
 from server.console.forms import read_form
 from server.console.rendering import redirect, render, ui_strings
+from server.meetings import captures, retention
+from server.meetings import lifecycle as meetings
 
 
 async def meeting_view(request: Request) -> Response:

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server.auth import require_user
+from server.accounts.auth import require_user
 from server.console.rendering import render
 from sms import delivery
 

@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.templating import Jinja2Templates
 
-from server.auth import Principal, csrf_token
-from server.errors import ApiError
-from server.i18n import LOCALES, request_locale, translate
-from server.messages import MESSAGES
+from server.accounts.auth import Principal, csrf_token
+from server.i18n.locales import LOCALES, request_locale, translate
+from server.i18n.messages import MESSAGES
+from server.web.errors import ApiError
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 FLASH_COOKIE = "tsunagu_flash"

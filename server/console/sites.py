@@ -7,14 +7,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server import sites
-from server.auth import Principal, require_user
+from server.accounts import sites
+from server.accounts.auth import Principal, require_user
 from server.console.forms import field, is_form_refusal, read_form
 from server.console.rendering import redirect, render
-from server.errors import ApiError
-from server.i18n import request_locale
-from server.models import Site
-from server.public_url import base_url
+from server.i18n.locales import request_locale
+from server.storage.models import Site
+from server.web.errors import ApiError
+from server.web.public_url import base_url
 
 
 def origin_lines(text: str) -> list[str]:

@@ -7,13 +7,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server import users
-from server.auth import Principal, require_user
+from server.accounts import users
+from server.accounts.auth import Principal, require_user
+from server.accounts.passwords import generate_password
 from server.console.forms import field, is_form_refusal, read_form
 from server.console.rendering import redirect, render
-from server.errors import ApiError
-from server.i18n import request_locale
-from server.passwords import generate_password
+from server.i18n.locales import request_locale
+from server.web.errors import ApiError
 
 # action name in the form -> the change it makes
 ACTIONS = {

@@ -4,7 +4,7 @@
 
 from alembic import context
 
-from server.models import Base, UTCDateTime
+from server.storage.models import Base, UTCDateTime
 
 
 def render_item(kind, obj, autogen_context):

@@ -27,10 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from starlette.applications import Starlette
 
-from server import chores, meetings
-from server.blobs import BlobStore, StoredBlob
-from server.errors import ApiError
-from server.models import Capture, Meeting, MeetingEvent, User
+from server.meetings import lifecycle as meetings
+from server.storage import chores
+from server.storage.blobs import BlobStore, StoredBlob
+from server.storage.models import Capture, Meeting, MeetingEvent, User
+from server.web.errors import ApiError
 
 log = logging.getLogger("tsunagu.retention")
 

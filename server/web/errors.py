@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server.i18n import request_locale, translate
+from server.i18n.locales import request_locale, translate
 
 # Codes for the statuses Starlette itself raises (unknown route, wrong method).
 HTTP_STATUS_CODES = {

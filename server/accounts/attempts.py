@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
-from server.auth import client_address
-from server.errors import ApiError
-from server.rate_limits import Limit, address_key
+from server.accounts.auth import client_address
+from server.accounts.rate_limits import Limit, address_key
+from server.web.errors import ApiError
 
 
 @dataclass(frozen=True)

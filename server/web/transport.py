@@ -27,7 +27,7 @@ import json
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from server.i18n import translate
+from server.i18n.locales import translate
 from server.settings import Settings
 
 # Browsers send a few KB (cookies included); nginx's default is 4 x 8 KB.

@@ -8,9 +8,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.errors import ApiError
-from server.models import LoginSession, User, utcnow
-from server.passwords import Passwords, check_strength
+from server.accounts.passwords import Passwords, check_strength
+from server.storage.models import LoginSession, User, utcnow
+from server.web.errors import ApiError
 
 ROLES = ("host", "admin")
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,63}$")

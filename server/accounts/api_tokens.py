@@ -9,9 +9,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from server.errors import ApiError
-from server.login_sessions import token_hash
-from server.models import ApiToken, User, utcnow
+from server.accounts.login_sessions import token_hash
+from server.storage.models import ApiToken, User, utcnow
+from server.web.errors import ApiError
 
 # Recognisable in logs and by secret scanners.
 TOKEN_PREFIX = "tsu_"  # noqa: S105 (a prefix, not a secret)

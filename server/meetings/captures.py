@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from capture.ingest import ProcessedImage
-from server import meetings
-from server.blobs import BlobStore, new_key
-from server.errors import ApiError
-from server.models import Capture, Guest, Meeting, User
+from server.meetings import lifecycle as meetings
+from server.storage.blobs import BlobStore, new_key
+from server.storage.models import Capture, Guest, Meeting, User
+from server.web.errors import ApiError
 
 # As stored and shown (the columns' sizes); longer ones are shortened.
 MAX_URL_LENGTH = 2048

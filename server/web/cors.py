@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.auth import is_same_origin
-from server.errors import ApiError
-from server.models import Guest, Site, SiteOrigin
+from server.accounts.auth import is_same_origin
+from server.storage.models import Guest, Site, SiteOrigin
+from server.web.errors import ApiError
 
 GUEST_API = "/api/v1/guest/"
 # Idempotency-Key: the snippet names each capture, so a retry is not stored twice.

@@ -12,7 +12,7 @@ import anyio.to_thread
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from server.errors import ApiError
+from server.web.errors import ApiError
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256

@@ -15,9 +15,9 @@ import idna
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.errors import ApiError
-from server.models import Site, SiteOrigin, User, utcnow
-from server.payloads import has_control_characters
+from server.storage.models import Site, SiteOrigin, User, utcnow
+from server.web.errors import ApiError
+from server.web.payloads import has_control_characters
 
 MAX_ORIGINS = 20
 MAX_ORIGIN_LENGTH = 255  # the column's size, checked after IDNA encoding

@@ -30,8 +30,9 @@ import anyio
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from starlette.applications import Starlette
 
-from server import chores, meetings
-from server.models import JoinLink, Meeting, PresenceLease, UTCDateTime, utcnow
+from server.meetings import lifecycle as meetings
+from server.storage import chores
+from server.storage.models import JoinLink, Meeting, PresenceLease, UTCDateTime, utcnow
 
 log = logging.getLogger("tsunagu.presence")
 GUEST = "guest"

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from server.models import LoginSession, User, utcnow
+from server.storage.models import LoginSession, User, utcnow
 
 # Writing last_seen on every request would turn each page view into a write;
 # once every few minutes is enough to show "last active" and slide expiry.

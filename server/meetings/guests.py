@@ -11,9 +11,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
-from server.cors import check_guest_origin
-from server.errors import ApiError
-from server.models import Guest
+from server.storage.models import Guest
+from server.web.cors import check_guest_origin
+from server.web.errors import ApiError
 
 TOKEN_SALT = "tsunagu.guest"  # noqa: S105 (a salt name)
 # Long enough for the longest meeting; a new number gives a new token anyway.

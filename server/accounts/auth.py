@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection, Request
 from starlette.types import Scope
 
-from server.api_tokens import resolve_token
-from server.errors import ApiError
-from server.login_sessions import resolve_session
-from server.models import ApiToken, LoginSession, User
-from server.response_headers import Headers
+from server.accounts.api_tokens import resolve_token
+from server.accounts.login_sessions import resolve_session
+from server.storage.models import ApiToken, LoginSession, User
+from server.web.errors import ApiError
+from server.web.response_headers import Headers
 
 SESSION_COOKIE = "tsunagu_session"
 CSRF_HEADER = "x-csrf-token"

@@ -21,8 +21,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.errors import ApiError
-from server.models import ConnectionNumber, Guest, NumberSlot, utcnow
+from server.storage.models import ConnectionNumber, Guest, NumberSlot, utcnow
+from server.web.errors import ApiError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RANDOM_TRIES = 8

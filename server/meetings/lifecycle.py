@@ -18,9 +18,8 @@ from sqlalchemy import ColumnElement, exists, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
-from server import numbers
-from server.errors import ApiError
-from server.models import (
+from server.meetings import numbers
+from server.storage.models import (
     ConnectionNumber,
     Guest,
     Meeting,
@@ -29,6 +28,7 @@ from server.models import (
     User,
     utcnow,
 )
+from server.web.errors import ApiError
 
 PENDING = "tsunagu.pending_events"
 log = logging.getLogger("tsunagu.meetings")

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.requests import HTTPConnection
 
-from server.messages import MESSAGES
+from server.i18n.messages import MESSAGES
 
 LOCALES = ("ja", "en")
 DEFAULT_LOCALE = "ja"

@@ -25,30 +25,33 @@ from starlette.types import Scope
 from starlette.websockets import WebSocket
 
 from capture.ingest_pool import IngestPool
-from server import api, console, live, record_ids, retention
-from server.auth import refreshed_session_cookie
-from server.blobs import create_blob_store
+from server import api, console
+from server.accounts.auth import refreshed_session_cookie
+from server.accounts.passwords import Passwords
+from server.accounts.rate_limits import create_rate_limiter
 from server.console.rendering import error_page, login_redirect, templates
-from server.cors import GuestCors
-from server.database import (
+from server.live import sockets as live
+from server.live.event_bus import create_event_bus
+from server.meetings import retention
+from server.meetings.presence import Presence
+from server.settings import Settings
+from server.storage.blobs import create_blob_store
+from server.storage.database import (
     alembic_config,
     create_engine,
     is_unavailable,
     ping,
     session_factory,
 )
-from server.errors import ApiError, error_response, from_http_exception
-from server.event_bus import create_event_bus
-from server.passwords import Passwords
-from server.presence import Presence
-from server.rate_limits import create_rate_limiter
-from server.response_headers import AddHeaders, Headers
-from server.settings import Settings
+from server.web import record_ids
+from server.web.cors import GuestCors
+from server.web.errors import ApiError, error_response, from_http_exception
+from server.web.response_headers import AddHeaders, Headers
 from sms.senders import create_sender
 
 log = logging.getLogger("tsunagu")
-STATIC_DIR = Path(__file__).parent / "static"
-EMBED_DIR = Path(__file__).resolve().parents[1] / "embed"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+EMBED_DIR = Path(__file__).resolve().parents[2] / "embed"
 # Seconds a client waits before retrying when the database is overloaded:
 # long enough for a burst to drain, short enough that nobody gives up.
 DATABASE_RETRY_AFTER = 2

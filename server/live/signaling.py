@@ -32,7 +32,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from server.models import Guest, Meeting
+from server.storage.models import Guest, Meeting
 
 HOST = "host"
 GUESTS = "guests"

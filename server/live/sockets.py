@@ -31,15 +31,17 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from server import meetings, presence, signaling
-from server.auth import Principal, authenticate, is_same_origin
-from server.database import is_unavailable
-from server.errors import ApiError
-from server.event_bus import Subscription
-from server.guests import require_guest
-from server.models import Guest, utcnow
-from server.payloads import parse_json
-from server.presence import Lease
+from server.accounts.auth import Principal, authenticate, is_same_origin
+from server.live import signaling
+from server.live.event_bus import Subscription
+from server.meetings import lifecycle as meetings
+from server.meetings import presence
+from server.meetings.guests import require_guest
+from server.meetings.presence import Lease
+from server.storage.database import is_unavailable
+from server.storage.models import Guest, utcnow
+from server.web.errors import ApiError
+from server.web.payloads import parse_json
 
 log = logging.getLogger("tsunagu.live")
 DISCONNECTED = WebSocketState.DISCONNECTED

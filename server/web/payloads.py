@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
-from server.errors import ApiError
+from server.web.errors import ApiError
 
 MAX_JSON_BYTES = 64 * 1024
 # Every number a client may send fits in 64 bits (ids, cursors, sizes). Python
