@@ -1,6 +1,6 @@
 """Connection numbers: the 4 digits a guest reads to the host over the phone.
 
-Rules (DESIGN.md): drawn at random from the free numbers, valid for a short
+Rules (docs/ARCHITECTURE.md, "meetings"): drawn at random from the free numbers, valid for a short
 time, single use, never two live holders of one number, exactly one winner
 when two hosts type the same number at once.
 
