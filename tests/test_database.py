@@ -119,7 +119,7 @@ async def test_first_run_gives_the_demo_site_the_consoles_and_the_demo_shops_ori
 ):
     async with app.state.db.begin() as db:
         created = await first_run(
-            db, app.state.passwords, replace(settings, **settings_change).resolved()
+            db, app.state.passwords, replace(settings, **settings_change).resolved(), demo=True
         )
     assert created is not None
     assert created.site.origin_list == [console_origin, demo_origin]
