@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-import annotated_types
 import phonenumbers
 from pydantic import BeforeValidator, Field, ValidationError
 from pydantic.fields import FieldInfo
@@ -162,8 +161,9 @@ class Settings(BaseSettings):
     """Runtime configuration. Build with :meth:`from_env` or directly in tests."""
 
     # Frozen: one Settings is shared by every request; a changed copy comes
-    # from ``replace``. Case-sensitive: only TSUNAGU_PORT is TSUNAGU_PORT.
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, case_sensitive=True, frozen=True)
+    # from ``replace``. Variables are read by ``Environment`` below, by their
+    # exact names (``tsunagu_port`` is not TSUNAGU_PORT).
+    model_config = SettingsConfigDict(frozen=True)
 
     data_dir: Path = setting(
         Path("data"),
@@ -651,11 +651,11 @@ class Environment(PydanticBaseSettingsSource):
 def bounds(field: FieldInfo) -> tuple[Any, Any]:
     """A setting's declared ``ge`` and ``le`` (None where there is none)."""
     low = high = None
+    # Field(ge=, le=) leaves them in the metadata as annotated-types' Ge and
+    # Le, read here by attribute (a package we do not import ourselves).
     for rule in field.metadata:
-        if isinstance(rule, annotated_types.Ge):
-            low = rule.ge
-        elif isinstance(rule, annotated_types.Le):
-            high = rule.le
+        low = getattr(rule, "ge", low)
+        high = getattr(rule, "le", high)
     return low, high
 
 
