@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,9 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if getattr(args, "host", None):
-            settings = replace(settings, host=args.host)
+            settings = settings.replace(host=args.host)
         if getattr(args, "port", None):
-            settings = replace(settings, port=args.port)
+            settings = settings.replace(port=args.port)
         return args.command(settings, args)
     except SettingsError as exc:
         print(f"tsunagu: {exc}", file=sys.stderr)
@@ -157,8 +156,8 @@ def with_database(
 def run_command(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.web import transport
     from server.demo_shop import create_demo_shop, site_key_for
+    from server.web import transport
     from server.web.app import create_app
 
     async def setup(db: AsyncSession, passwords: Passwords) -> Any:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -119,7 +117,7 @@ async def test_first_run_gives_the_demo_site_the_consoles_and_the_demo_shops_ori
 ):
     async with app.state.db.begin() as db:
         created = await first_run(
-            db, app.state.passwords, replace(settings, **settings_change).resolved()
+            db, app.state.passwords, settings.replace(**settings_change).resolved()
         )
     assert created is not None
     assert created.site.origin_list == [console_origin, demo_origin]

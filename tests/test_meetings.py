@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from server.meetings import presence
@@ -157,7 +155,7 @@ async def test_the_join_page_links_the_owners_terms_when_configured(app, guest):
     plain = await guest.get("/join")
     assert plain.status_code == 200
     assert "利用規約とプライバシーポリシーを読む" not in plain.text
-    app.state.settings = replace(app.state.settings, terms_url="https://shop.example/terms")
+    app.state.settings = app.state.settings.replace(terms_url="https://shop.example/terms")
     linked = await guest.get("/join")
     assert 'href="https://shop.example/terms"' in linked.text
 

@@ -4,7 +4,6 @@ that two instances reaping at once record each change once."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -257,7 +256,7 @@ async def test_a_meeting_nobody_ever_opened_counts_from_its_start(app, host):
 
 
 async def test_an_idle_limit_of_zero_never_ends_a_meeting(app, host):
-    app.state.settings = replace(app.state.settings, meeting_idle_minutes=0)
+    app.state.settings = app.state.settings.replace(meeting_idle_minutes=0)
     meeting_id = await start_meeting(app, host)
     await reap_at(app, utcnow() + timedelta(days=30))
     assert (await shown(host, meeting_id))["state"] == "active"
@@ -278,7 +277,7 @@ async def test_a_meeting_someone_came_back_to_is_not_ended(app, host):
 async def test_a_meeting_waits_for_its_guest_while_their_join_link_still_works(app, host):
     """A host who gave out the link and closed the page: the meeting waits
     until the link has expired (and the idle limit passed), never less."""
-    app.state.settings = replace(app.state.settings, link_minutes=120)
+    app.state.settings = app.state.settings.replace(link_minutes=120)
     started = await host.post("/api/v1/meetings/by-link", json={})
     meeting_id = started.json()["meeting"]["id"]
     link = await host.post(f"/api/v1/meetings/{meeting_id}/links")
