@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.routing import Route
 
+from server.web.services import services
 from tests.conftest import csrf_token
 
 
@@ -199,13 +200,13 @@ async def test_health_check_reports_the_database(app, client):
     healthy = await client.get("/healthz")
     assert healthy.json() == {"status": "ok", "database": "ok"}
 
-    working = app.state.engine
-    app.state.engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    working = services(app).engine
+    services(app).engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
     try:
         broken = await client.get("/healthz")
     finally:
-        await app.state.engine.dispose()
-        app.state.engine = working
+        await services(app).engine.dispose()
+        services(app).engine = working
     assert broken.status_code == 503
     assert broken.json() == {"status": "error", "database": "unavailable"}
 

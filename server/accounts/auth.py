@@ -24,6 +24,7 @@ from server.accounts.login_sessions import resolve_session
 from server.storage.models import ApiToken, LoginSession, User
 from server.web.errors import ApiError
 from server.web.response_headers import Headers
+from server.web.services import services
 
 SESSION_COOKIE = "tsunagu_session"
 CSRF_HEADER = "x-csrf-token"
@@ -47,7 +48,7 @@ async def authenticate(request: HTTPConnection, db: AsyncSession) -> Principal |
     ``Authorization`` schemes (a proxy's Basic auth, say) are not ours and
     are ignored.
     """
-    settings = request.app.state.settings
+    settings = services(request).settings
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer":
         token = await resolve_token(db, value.strip())
@@ -84,7 +85,7 @@ async def require_user(request: Request, db: AsyncSession, *, admin: bool = Fals
 
 def csrf_token(request: Request, session: LoginSession) -> str:
     """The CSRF token for a login session: derived, so nothing more is stored."""
-    key = request.app.state.settings.secret_key.encode()
+    key = services(request).settings.secret_key.encode()
     return hmac.new(key, b"csrf:" + session.token_hash.encode(), hashlib.sha256).hexdigest()
 
 
@@ -115,7 +116,7 @@ def is_same_origin(request: HTTPConnection) -> bool:
     # A WebSocket's URL is ws(s)://, but the page that opened it is http(s)://.
     scheme = {"ws": "http", "wss": "https"}.get(request.url.scheme, request.url.scheme)
     own = {f"{scheme}://{request.url.netloc}".lower()}
-    public_url = request.app.state.settings.public_url
+    public_url = services(request).settings.public_url
     if public_url:
         parts = urlsplit(public_url)
         own.add(f"{parts.scheme}://{parts.netloc}".lower())
@@ -127,7 +128,7 @@ def session_cookie(request: HTTPConnection, token: str, *, max_age: int | None =
     cookie = SimpleCookie()
     cookie[SESSION_COOKIE] = token
     morsel = cookie[SESSION_COOKIE]
-    days = request.app.state.settings.session_days
+    days = services(request).settings.session_days
     morsel["max-age"] = str(days * 86400 if max_age is None else max_age)
     morsel["path"] = "/"
     morsel["httponly"] = True
@@ -157,5 +158,5 @@ def client_address(request: HTTPConnection) -> str:
 
 
 def is_https(request: HTTPConnection) -> bool:
-    public_url = request.app.state.settings.public_url
+    public_url = services(request).settings.public_url
     return request.url.scheme in ("https", "wss") or public_url.startswith("https://")

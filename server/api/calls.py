@@ -19,6 +19,7 @@ from server.storage.models import Meeting
 from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, respond
+from server.web.services import services
 
 
 class IceServer(Output):
@@ -35,7 +36,7 @@ class CallSetup(Output):
 
 
 def setup(request: Request, meeting_id: int, peer: str, participant: str) -> JSONResponse:
-    settings = request.app.state.settings
+    settings = services(request).settings
     servers = ice_servers(settings, participant)
     body = {
         "meeting_id": meeting_id,
@@ -47,7 +48,7 @@ def setup(request: Request, meeting_id: int, peer: str, participant: str) -> JSO
 
 
 async def host_call(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
     if meeting.host_id != principal.user.id:
@@ -58,7 +59,7 @@ async def host_call(request: Request) -> JSONResponse:
 
 
 async def guest_call(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         guest = await require_guest(request, db)
         meeting = await db.get(Meeting, guest.meeting_id) if guest.meeting_id else None
     if meeting is None:

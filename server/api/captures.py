@@ -25,6 +25,7 @@ from server.storage.models import Capture
 from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, read_json, respond
+from server.web.services import services
 
 # Each text field: a URL or title at its longest (see PageInfo.reported),
 # three bytes a character for a Japanese title.
@@ -164,7 +165,7 @@ def idempotency_key(request: Request) -> str | None:
 
 
 async def upload_capture(request: Request) -> JSONResponse:
-    async with request.app.state.db() as db:
+    async with services(request).db() as db:
         guest = await require_guest(request, db)
         key = idempotency_key(request)
         stored = await captures.check_can_send(db, guest, key)
@@ -187,7 +188,7 @@ def replayed(capture: Capture) -> JSONResponse:
 
 
 async def report_page(request: Request) -> Response:
-    async with request.app.state.db() as db:
+    async with services(request).db() as db:
         guest = await require_guest(request, db)
     await begin_attempt(request, [(f"pages:guest:{guest.id}", PAGE_REPORTS)], code="too_many_pages")
     body = await read_json(request, PageReport)
@@ -197,7 +198,7 @@ async def report_page(request: Request) -> Response:
 
 
 async def list_captures(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
         found = await captures.list_captures(db, meeting.id)
@@ -205,14 +206,14 @@ async def list_captures(request: Request) -> JSONResponse:
 
 
 async def capture_blob(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         capture = await captures.get_capture(db, principal.user, request.path_params["capture_id"])
     thumbnail = request.url.path.endswith("/thumbnail")
     key = capture.thumbnail_key if thumbnail else capture.image_key
     disposition = content_disposition(f"capture-{capture.id}.{key.rsplit('.', 1)[1]}")
-    settings = request.app.state.settings
-    store: BlobStore = request.app.state.blobs
+    settings = services(request).settings
+    store: BlobStore = services(request).blobs
     try:
         # Only a store that can presign URLs has a size limit to redirect at.
         limit = settings.s3_redirect_bytes if store.origin() else sys.maxsize

@@ -34,6 +34,7 @@ from server.web.cors import site_allows
 from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
+from server.web.services import services
 from sms import links
 from sms.links import link_id_from_token
 
@@ -81,7 +82,7 @@ class JoinedByLink(Output):
 
 
 def policy(request: Request) -> numbers.NumberPolicy:
-    settings = request.app.state.settings
+    settings = services(request).settings
     return numbers.NumberPolicy(settings.number_digits, settings.number_ttl)
 
 
@@ -92,7 +93,7 @@ async def current_guest(request: Request, db: AsyncSession) -> Guest | None:
     if not token:
         return None
     try:
-        guest_id = guest_id_from_token(request.app.state.settings.secret_key, token)
+        guest_id = guest_id_from_token(services(request).settings.secret_key, token)
     except ApiError:
         return None
     return await db.get(Guest, guest_id)
@@ -105,10 +106,10 @@ async def issue_number(request: Request) -> JSONResponse:
     body = NumberRequest()
     if request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers:
         body = await read_json(request, NumberRequest)  # no body is needed; one given must be right
-    async with request.app.state.db() as db:
+    async with services(request).db() as db:
         site = await site_for(request, db, body.site_key)
     # Numbers are a shared, small pool: one address may not drain it.
-    limit = Limit(request.app.state.settings.number_issues_per_minute, 60)
+    limit = Limit(services(request).settings.number_issues_per_minute, 60)
     await begin_attempt(
         request, [(address_limit_key(request, "numbers"), limit)], code="too_many_numbers"
     )
@@ -125,7 +126,7 @@ async def issue_number(request: Request) -> JSONResponse:
         else:
             await release_numbers(db, guest)
         issued = await numbers.issue_number(db, guest, policy(request))
-        token = guest_token(request.app.state.settings.secret_key, guest)
+        token = guest_token(services(request).settings.secret_key, guest)
         selectors = await unmask_selectors(db, guest)
     body = {
         "number": issued.number,
@@ -142,7 +143,7 @@ async def join_by_link(request: Request) -> JSONResponse:
     meeting, no number. The first browser to use a link makes it its own;
     sending back that browser's guest token (a second tap, a reload) keeps
     it the same guest, and any other browser is refused."""
-    settings = request.app.state.settings
+    settings = services(request).settings
     if request.headers.get("origin") is not None and not is_same_origin(request):
         raise ApiError(403, "origin_not_allowed")
     body = await read_json(request, LinkJoin)
@@ -249,7 +250,7 @@ async def guest_session(db: AsyncSession, guest: Guest) -> dict:
 
 
 async def get_session(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         guest = await require_guest(request, db)
         return respond(GuestSession, await guest_session(db, guest))
 

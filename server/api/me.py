@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute
 from server.accounts.auth import require_user
 from server.web.openapi import operation
 from server.web.payloads import Output, respond
+from server.web.services import services
 
 
 class UserOut(Output):
@@ -23,7 +24,7 @@ class UserOut(Output):
 
 
 async def get_me(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         return respond(UserOut, principal.user)
 

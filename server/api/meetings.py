@@ -19,6 +19,7 @@ from server.storage.models import Meeting
 from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
+from server.web.services import services
 
 STATES = ("live", "waiting", "active", "ended")
 
@@ -68,7 +69,7 @@ class Claim(Payload):
 
 
 async def claim_attempt(request: Request, principal) -> Attempt:
-    settings = request.app.state.settings
+    settings = services(request).settings
     # Per host, and (higher) per address: hosts in one office share one
     # address, and one host's typos must not lock out the others.
     return await begin_attempt(
@@ -82,7 +83,7 @@ async def claim_attempt(request: Request, principal) -> Attempt:
 
 
 async def attach_guest(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
     body = await read_json(request, Claim)
     attempt = await claim_attempt(request, principal)
@@ -96,7 +97,7 @@ async def attach_guest(request: Request) -> JSONResponse:
 
 
 async def start_meeting(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
     body = await read_json(request, Claim)
     attempt = await claim_attempt(request, principal)
@@ -111,14 +112,14 @@ async def list_meetings(request: Request) -> JSONResponse:
     if state is not None and state not in STATES:
         raise ApiError(422, "invalid_state", params={"states": ", ".join(STATES)})
     own = request.query_params.get("host") == "me"
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         found = await meetings.list_meetings(db, principal.user, state=state, own=own)
         return respond(MeetingList, {"meetings": found})
 
 
 async def get_meeting(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
         return respond(MeetingOut, meeting)
@@ -129,7 +130,7 @@ async def list_events(request: Request) -> JSONResponse:
     # Event ids are 64-bit; a larger cursor is a mistake, not "nothing yet".
     if not (after.isascii() and after.isdigit() and len(after) <= 19 and int(after) < 2**63):
         raise ApiError(422, "invalid_after")
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
         events = await meetings.events_after(db, meeting.id, int(after))
@@ -163,7 +164,7 @@ async def delete_data(request: Request) -> JSONResponse:
     """Admins only: a meeting's captures (later files and recordings), rows
     and blobs. The meeting and its timeline stay, with an event saying who
     deleted the data."""
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db, admin=True)
         meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
     deleted = await retention.delete_by_admin(request.app, meeting.id, principal.user)

@@ -15,6 +15,7 @@ from server.storage.models import Site
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
 from server.web.public_url import base_url
+from server.web.services import services
 
 
 class SiteOut(Output):
@@ -65,14 +66,14 @@ def site_out(request: Request, site: Site) -> dict:
 
 
 async def list_sites(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         await require_user(request, db, admin=True)
         found = await sites.list_sites(db)
         return respond(SiteList, {"sites": [site_out(request, s) for s in found]})
 
 
 async def create_site(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db, admin=True)
         body = await read_json(request, NewSite)
         site = await sites.create_site(
@@ -86,14 +87,14 @@ async def create_site(request: Request) -> JSONResponse:
 
 
 async def get_site(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         await require_user(request, db, admin=True)
         site = await sites.get_site(db, request.path_params["site_id"])
         return respond(SiteOut, site_out(request, site))
 
 
 async def update_site(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         await require_user(request, db, admin=True)
         body = await read_json(request, SiteChange)
         site = await sites.update_site(

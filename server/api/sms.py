@@ -22,6 +22,7 @@ from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
 from server.web.public_url import base_url
+from server.web.services import services
 from sms import delivery, links
 from sms.links import join_url, link_id_from_token
 from sms.qr import qr_svg
@@ -100,11 +101,11 @@ SMS_ERRORS = (
 
 
 def mode(request: Request) -> str:
-    return "twilio" if request.app.state.settings.sms_enabled else "outbox"
+    return "twilio" if services(request).settings.sms_enabled else "outbox"
 
 
 async def start_link_meeting(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
     body = await read_json(request, LinkMeetingIn)
     if body.phone is not None:
@@ -118,7 +119,7 @@ async def start_link_meeting(request: Request) -> JSONResponse:
 
 
 async def send_sms(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
     body = await read_json(request, PhoneIn)
     meeting_id = request.path_params["meeting_id"]
@@ -127,7 +128,7 @@ async def send_sms(request: Request) -> JSONResponse:
 
 
 async def list_sms(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
         found = await delivery.list_messages(db, meeting.id)
@@ -146,7 +147,7 @@ async def list_sms(request: Request) -> JSONResponse:
 async def create_link(request: Request) -> JSONResponse:
     """A new join link for the meeting (to copy or show as a QR code). Each
     admits one guest's browser, so hand out a fresh one per guest."""
-    settings = request.app.state.settings
+    settings = services(request).settings
     async with meetings.transaction(request.app) as db:
         principal = await require_user(request, db)
         meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
@@ -168,9 +169,9 @@ async def create_link(request: Request) -> JSONResponse:
 
 async def link_qr(request: Request) -> Response:
     """The QR code of one join link of this meeting (never of anything else)."""
-    settings = request.app.state.settings
+    settings = services(request).settings
     token = request.query_params.get("token", "")
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
         link_id = link_id_from_token(settings.secret_key, token, minutes=settings.link_minutes)
@@ -182,7 +183,7 @@ async def link_qr(request: Request) -> Response:
 
 
 async def list_outbox(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         found = await delivery.outbox(db, principal.user)
         return respond(
@@ -216,7 +217,7 @@ def signed_for(validator: RequestValidator, url: str, params: dict, signature: s
 async def twilio_status(request: Request) -> Response:
     """Twilio's status callback. Only a request Twilio signed with our auth
     token changes anything; every posted field goes to the validator."""
-    settings = request.app.state.settings
+    settings = services(request).settings
     signature = request.headers.get("x-twilio-signature", "")
     if not settings.sms_enabled or not signature:
         raise ApiError(403, "invalid_signature")

@@ -13,6 +13,7 @@ from server.accounts import api_tokens
 from server.accounts.auth import require_user
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
+from server.web.services import services
 
 
 class TokenOut(Output):
@@ -36,13 +37,13 @@ class NewToken(Payload):
 
 
 async def list_tokens(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         return respond(TokenList, {"tokens": await api_tokens.list_tokens(db, principal.user)})
 
 
 async def create_token(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         body = await read_json(request, NewToken)
         token, raw = await api_tokens.create_token(db, principal.user, body.name)
@@ -51,7 +52,7 @@ async def create_token(request: Request) -> JSONResponse:
 
 
 async def revoke_token(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         await api_tokens.revoke_token(db, principal.user, request.path_params["token_id"])
     return Response(status_code=204)

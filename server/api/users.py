@@ -14,6 +14,7 @@ from server.accounts.auth import require_user
 from server.api.me import UserOut
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
+from server.web.services import services
 
 
 class UserList(Output):
@@ -34,21 +35,21 @@ class UserChange(Payload):
 
 
 async def list_users(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         await require_user(request, db, admin=True)
         return respond(UserList, {"users": await users.list_users(db)})
 
 
 async def create_user(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         await require_user(request, db, admin=True)
         body = await read_json(request, NewUser)
-        user = await users.create_user(db, request.app.state.passwords, **body.model_dump())
+        user = await users.create_user(db, services(request).passwords, **body.model_dump())
         return respond(UserOut, user, status=201)
 
 
 async def update_user(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db, admin=True)
         body = await read_json(request, UserChange)
         user = await users.get_user(db, request.path_params["user_id"])

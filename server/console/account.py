@@ -15,6 +15,7 @@ from server.console.forms import field, is_form_refusal, read_form
 from server.console.rendering import redirect, render
 from server.i18n.locales import request_locale
 from server.web.errors import ApiError
+from server.web.services import services
 
 
 async def account_page(
@@ -47,7 +48,7 @@ async def account_page(
 async def show_account(
     request: Request, *, new_token: str = "", error: ApiError | None = None, status: int = 200
 ) -> Response:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         return await account_page(
             request, db, principal, new_token=new_token, error=error, status=status
@@ -56,7 +57,7 @@ async def show_account(
 
 async def change_password(request: Request) -> Response:
     try:
-        async with request.app.state.db.begin() as db:
+        async with services(request).db.begin() as db:
             principal = await require_user(request, db)
             form = await read_form(request, principal)
             new = field(form, "new_password")
@@ -68,7 +69,7 @@ async def change_password(request: Request) -> Response:
             attempt = await begin_login_attempt(request, principal.user.username)
             await users.change_password(
                 db,
-                request.app.state.passwords,
+                services(request).passwords,
                 principal.user,
                 current=field(form, "current_password"),
                 new=new,
@@ -84,7 +85,7 @@ async def change_password(request: Request) -> Response:
 
 async def create_token(request: Request) -> Response:
     try:
-        async with request.app.state.db.begin() as db:
+        async with services(request).db.begin() as db:
             principal = await require_user(request, db)
             form = await read_form(request, principal)
             _, raw = await api_tokens.create_token(db, principal.user, field(form, "name"))
@@ -97,7 +98,7 @@ async def create_token(request: Request) -> Response:
 
 
 async def revoke_token(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         await read_form(request, principal)
         await api_tokens.revoke_token(db, principal.user, request.path_params["token_id"])
@@ -105,7 +106,7 @@ async def revoke_token(request: Request) -> Response:
 
 
 async def end_all_sessions(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         await read_form(request, principal)
         await login_sessions.end_all_sessions(db, principal.user.id)

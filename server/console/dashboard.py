@@ -11,10 +11,11 @@ from server.accounts.auth import require_user
 from server.console.rendering import render, ui_strings
 from server.meetings import lifecycle as meetings
 from server.web.public_url import base_url
+from server.web.services import services
 
 
 async def dashboard(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         steps = []
         if principal.user.is_admin:
@@ -33,7 +34,7 @@ async def dashboard(request: Request) -> Response:
     context = {
         "steps": steps,
         "live_meetings": live,
-        "digits": request.app.state.settings.number_digits,
+        "digits": services(request).settings.number_digits,
         "join_url": base_url(request) + "/join",
         "strings": ui_strings(request, "dashboard"),
     }

@@ -12,10 +12,11 @@ from server.console.forms import read_form
 from server.console.rendering import redirect, render, ui_strings
 from server.meetings import captures, retention
 from server.meetings import lifecycle as meetings
+from server.web.services import services
 
 
 async def meeting_view(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
         events = await meetings.events_after(db, meeting.id)
@@ -40,14 +41,14 @@ async def meeting_view(request: Request) -> Response:
         "strings": ui_strings(request, "meeting", "sms.", "video."),
         # The meeting's own host is in its call; an admin looking on is not.
         "is_host": meeting.host_id == principal.user.id,
-        "link_minutes": request.app.state.settings.link_minutes,
+        "link_minutes": services(request).settings.link_minutes,
         "can_delete_data": can_delete,
     }
     return render(request, "console/meeting.html", context, principal=principal)
 
 
 async def delete_data(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db, admin=True)
         meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
     await read_form(request, principal)  # the CSRF check
@@ -56,7 +57,7 @@ async def delete_data(request: Request) -> Response:
 
 
 async def history(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         found = await meetings.list_meetings(db, principal.user, limit=200)
     return render(request, "console/meetings.html", {"meetings": found}, principal=principal)

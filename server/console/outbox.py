@@ -9,11 +9,12 @@ from starlette.routing import BaseRoute, Route
 
 from server.accounts.auth import require_user
 from server.console.rendering import render
+from server.web.services import services
 from sms import delivery
 
 
 async def outbox_page(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db)
         messages = [delivery.message_out(m) for m in await delivery.outbox(db, principal.user)]
     return render(request, "console/outbox.html", {"messages": messages}, principal=principal)

@@ -15,6 +15,7 @@ from server.i18n.locales import request_locale
 from server.storage.models import Site
 from server.web.errors import ApiError
 from server.web.public_url import base_url
+from server.web.services import services
 
 
 def origin_lines(text: str) -> list[str]:
@@ -70,7 +71,7 @@ def site_page(
 async def show_sites(
     request: Request, *, form: dict[str, str] | None = None, error: ApiError | None = None
 ) -> Response:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db, admin=True)
         return await sites_page(request, db, principal, form=form, error=error)
 
@@ -78,7 +79,7 @@ async def show_sites(
 async def add_site(request: Request) -> Response:
     values: dict[str, str] = {}
     try:
-        async with request.app.state.db.begin() as db:
+        async with services(request).db.begin() as db:
             principal = await require_user(request, db, admin=True)
             form = await read_form(request, principal)
             values = {"name": field(form, "name"), "origins": field(form, "origins")}
@@ -99,7 +100,7 @@ async def add_site(request: Request) -> Response:
 async def show_site(
     request: Request, *, form: dict[str, str] | None = None, error: ApiError | None = None
 ) -> Response:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db, admin=True)
         site = await sites.get_site(db, request.path_params["site_id"])
         return site_page(request, principal, site, form=form, error=error)
@@ -108,7 +109,7 @@ async def show_site(
 async def change_site(request: Request) -> Response:
     values: dict[str, str] = {}
     try:
-        async with request.app.state.db.begin() as db:
+        async with services(request).db.begin() as db:
             principal = await require_user(request, db, admin=True)
             form = await read_form(request, principal)
             site_id = request.path_params["site_id"]

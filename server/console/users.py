@@ -14,6 +14,7 @@ from server.console.forms import field, is_form_refusal, read_form
 from server.console.rendering import redirect, render
 from server.i18n.locales import request_locale
 from server.web.errors import ApiError
+from server.web.services import services
 
 # action name in the form -> the change it makes
 ACTIONS = {
@@ -53,7 +54,7 @@ async def show_users(
     form: dict[str, str] | None = None,
     error: ApiError | None = None,
 ) -> Response:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         principal = await require_user(request, db, admin=True)
         return await users_page(
             request, db, principal, created=created, reset=reset, form=form, error=error
@@ -63,14 +64,14 @@ async def show_users(
 async def add_user(request: Request) -> Response:
     values: dict[str, str] = {}
     try:
-        async with request.app.state.db.begin() as db:
+        async with services(request).db.begin() as db:
             principal = await require_user(request, db, admin=True)
             form = await read_form(request, principal)
             values = {k: field(form, k) for k in ("username", "display_name", "role")}
             password = field(form, "password") or generate_password()
             user = await users.create_user(
                 db,
-                request.app.state.passwords,
+                services(request).passwords,
                 username=values["username"],
                 display_name=values["display_name"],
                 role=values["role"] or "host",
@@ -87,7 +88,7 @@ async def add_user(request: Request) -> Response:
 
 async def change_user(request: Request) -> Response:
     try:
-        async with request.app.state.db.begin() as db:
+        async with services(request).db.begin() as db:
             principal = await require_user(request, db, admin=True)
             form = await read_form(request, principal)
             action = field(form, "action")
@@ -97,7 +98,7 @@ async def change_user(request: Request) -> Response:
             username = user.username
             if action == "reset_password":
                 password = generate_password()
-                await users.reset_password(db, request.app.state.passwords, user, password)
+                await users.reset_password(db, services(request).passwords, user, password)
             else:
                 await users.update_user(db, principal.user, user, **ACTIONS[action])
     except ApiError as error:

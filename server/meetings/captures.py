@@ -16,6 +16,7 @@ from server.meetings import lifecycle as meetings
 from server.storage.blobs import BlobStore, new_key
 from server.storage.models import Capture, Guest, Meeting, User
 from server.web.errors import ApiError
+from server.web.services import services
 
 # As stored and shown (the columns' sizes); longer ones are shortened.
 MAX_URL_LENGTH = 2048
@@ -122,9 +123,9 @@ async def add_capture(
     and returns the winner's row: one row, one event, one pair of blobs.
     Call :func:`check_can_send` first, before reading the upload.
     """
-    processed: ProcessedImage = await app.state.ingest.process(data)
+    processed: ProcessedImage = await services(app).ingest.process(data)
     del data  # the web process keeps no copy of the upload while it stores
-    store: BlobStore = app.state.blobs
+    store: BlobStore = services(app).blobs
     image_key, thumbnail_key = new_key(processed.extension), new_key(processed.extension)
     await anyio.to_thread.run_sync(store.put, image_key, processed.image, processed.media_type)
     await anyio.to_thread.run_sync(
@@ -175,7 +176,7 @@ async def add_capture(
         await anyio.to_thread.run_sync(store.delete, thumbnail_key)
         if idempotency_key and isinstance(error, IntegrityError):
             # The same capture, sent twice at once: the other copy won.
-            async with app.state.db() as db:
+            async with services(app).db() as db:
                 if winner := await find_by_key(db, guest_id, idempotency_key):
                     return winner, False
         raise

@@ -14,6 +14,7 @@ from starlette.requests import HTTPConnection
 from server.storage.models import Guest
 from server.web.cors import check_guest_origin
 from server.web.errors import ApiError
+from server.web.services import services
 
 TOKEN_SALT = "tsunagu.guest"  # noqa: S105 (a salt name)
 # Long enough for the longest meeting; a new number gives a new token anyway.
@@ -52,7 +53,7 @@ async def require_guest(connection: HTTPConnection, db: AsyncSession, token: str
     token = token or bearer(connection)
     if not token:
         raise ApiError(401, "guest_token_required")
-    guest_id = guest_id_from_token(connection.app.state.settings.secret_key, token)
+    guest_id = guest_id_from_token(services(connection).settings.secret_key, token)
     guest = await db.get(Guest, guest_id)
     if guest is None:
         raise ApiError(401, "invalid_guest_token")
