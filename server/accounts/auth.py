@@ -4,7 +4,8 @@ Cookie-authenticated state changes must prove they come from our own pages:
 the ``Origin`` header, when a browser sends one, must be ours, and a CSRF
 token bound to the login session must come along (form field or
 ``X-CSRF-Token`` header). Bearer tokens are never sent by a browser on its
-own, so they need neither.
+own, so they need neither. The checks are made for every handler by
+:func:`server.web.endpoints.endpoint`.
 """
 
 from __future__ import annotations
@@ -63,24 +64,6 @@ async def authenticate(request: HTTPConnection, db: AsyncSession) -> Principal |
                 request.scope[REFRESHED_COOKIE] = session_cookie(request, cookie)
             return Principal(user=session.user, session=session)
     return None
-
-
-async def require_user(request: Request, db: AsyncSession, *, admin: bool = False) -> Principal:
-    """The caller, who must be logged in (and an admin if ``admin``).
-
-    Checks the CSRF header for cookie-authenticated unsafe API calls; console
-    forms check their field with :func:`check_form_csrf`.
-    """
-    principal = await authenticate(request, db)
-    if principal is None:
-        raise ApiError(401, "not_authenticated")
-    if admin and not principal.user.is_admin:
-        raise ApiError(403, "admin_required")
-    if principal.session is not None and request.method not in SAFE_METHODS:
-        if not request.url.path.startswith("/api/"):
-            return principal  # forms: the field is checked once the form is read
-        check_csrf(request, principal, request.headers.get(CSRF_HEADER, ""))
-    return principal
 
 
 def csrf_token(request: Request, session: LoginSession) -> str:

@@ -15,13 +15,13 @@ from starlette.types import Message
 
 from capture.ingest import MAX_BYTES
 from server.accounts.attempts import begin_attempt
-from server.accounts.auth import require_user
 from server.accounts.rate_limits import Limit
 from server.meetings import captures
 from server.meetings import lifecycle as meetings
 from server.meetings.guests import require_guest
 from server.storage.blobs import BlobStore, BlobTooLarge, content_disposition
 from server.storage.models import Capture
+from server.web.endpoints import Call, endpoint
 from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, read_json, respond
@@ -197,23 +197,24 @@ async def report_page(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def list_captures(request: Request) -> JSONResponse:
-    async with services(request).db.begin() as db:
-        principal = await require_user(request, db)
-        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
-        found = await captures.list_captures(db, meeting.id)
-        return respond(CaptureList, {"captures": [capture_out(c) for c in found]})
+@endpoint()
+async def list_captures(call: Call) -> JSONResponse:
+    meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
+    found = await captures.list_captures(call.db, meeting.id)
+    return respond(CaptureList, {"captures": [capture_out(c) for c in found]})
 
 
-async def capture_blob(request: Request) -> Response:
-    async with services(request).db.begin() as db:
-        principal = await require_user(request, db)
-        capture = await captures.get_capture(db, principal.user, request.path_params["capture_id"])
+@endpoint(transaction="none")
+async def capture_blob(call: Call) -> Response:
+    request = call.request
+    # The blob is read after the transaction: no pooled connection waits on it.
+    async with call.services.db.begin() as db:
+        capture = await captures.get_capture(db, call.user, request.path_params["capture_id"])
     thumbnail = request.url.path.endswith("/thumbnail")
     key = capture.thumbnail_key if thumbnail else capture.image_key
     disposition = content_disposition(f"capture-{capture.id}.{key.rsplit('.', 1)[1]}")
-    settings = services(request).settings
-    store: BlobStore = services(request).blobs
+    settings = call.services.settings
+    store: BlobStore = call.services.blobs
     try:
         # Only a store that can presign URLs has a size limit to redirect at.
         limit = settings.s3_redirect_bytes if store.origin() else sys.maxsize
