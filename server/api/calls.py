@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
-from server.api.guest import GUEST_AUTH_ERRORS
+from server.api.captures import GUEST_ERRORS
 from server.api.meetings import NOT_FOUND
 from server.live import signaling
 from server.live.ice import ice_servers
@@ -89,7 +89,7 @@ def routes() -> list[BaseRoute]:
             "credentials for this browser",
             auth="guest",
             response=CallSetup,
-            errors=(*GUEST_AUTH_ERRORS, (409, "not_connected"), (409, "meeting_ended")),
+            errors=GUEST_ERRORS,
             tag="video",
         ),
     ]

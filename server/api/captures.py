@@ -18,7 +18,7 @@ from server.accounts.attempts import begin_attempt
 from server.accounts.rate_limits import Limit
 from server.meetings import captures
 from server.meetings import lifecycle as meetings
-from server.meetings.guests import require_guest
+from server.meetings.guests import GUEST_AUTH_ERRORS, require_guest
 from server.storage.blobs import BlobStore, BlobTooLarge, content_disposition
 from server.storage.models import Capture
 from server.web.endpoints import Call, endpoint
@@ -88,6 +88,7 @@ class CaptureList(Output):
 
 
 def capture_out(capture: Capture) -> dict:
+    """A capture as the API's ``CaptureOut``."""
     return {
         **{
             name: getattr(capture, name)
@@ -245,12 +246,8 @@ async def capture_blob(call: Call) -> Response:
     )
 
 
-GUEST_ERRORS = (
-    (401, "guest_token_required"),
-    (401, "invalid_guest_token"),
-    (409, "not_connected"),
-    (409, "meeting_ended"),
-)
+# Refused for a guest who is not (or no longer) in a meeting.
+GUEST_ERRORS = (*GUEST_AUTH_ERRORS, (409, "not_connected"), (409, "meeting_ended"))
 
 
 def routes() -> list[BaseRoute]:
@@ -314,6 +311,7 @@ def routes() -> list[BaseRoute]:
             "GET",
             "/api/v1/captures/{capture_id:id}/image",
             capture_blob,
+            name="capture_image",
             summary="A capture's image",
             errors=((404, "capture_not_found"),),
             tag="captures",
@@ -322,6 +320,7 @@ def routes() -> list[BaseRoute]:
             "GET",
             "/api/v1/captures/{capture_id:id}/thumbnail",
             capture_blob,
+            name="capture_thumbnail",
             summary="A capture's thumbnail",
             errors=((404, "capture_not_found"),),
             tag="captures",

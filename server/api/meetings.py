@@ -11,9 +11,8 @@ from starlette.routing import BaseRoute
 
 from server.accounts.attempts import Attempt, address_limit_key, begin_attempt
 from server.accounts.rate_limits import Limit
-from server.api.guest import policy
 from server.meetings import lifecycle as meetings
-from server.meetings import retention
+from server.meetings import numbers, retention
 from server.storage.models import Meeting
 from server.web.endpoints import Call, endpoint
 from server.web.errors import ApiError
@@ -90,7 +89,7 @@ async def attach_guest(call: Call) -> JSONResponse:
     async with meetings.transaction(request.app) as db:
         meeting = await meetings.get_meeting(db, call.user, request.path_params["meeting_id"])
         meeting = await meetings.attach_by_number(
-            db, call.user, meeting, body.number, policy(request)
+            db, call.user, meeting, body.number, numbers.policy(call.services.settings)
         )
     await attempt.succeeded(request)
     return respond(MeetingOut, meeting)
@@ -102,7 +101,9 @@ async def start_meeting(call: Call) -> JSONResponse:
     body = await read_json(request, Claim)
     attempt = await claim_attempt(request, call.principal)
     async with meetings.transaction(request.app) as db:
-        meeting = await meetings.start_by_number(db, call.user, body.number, policy(request))
+        meeting = await meetings.start_by_number(
+            db, call.user, body.number, numbers.policy(call.services.settings)
+        )
     await attempt.succeeded(request)
     return respond(MeetingOut, meeting, status=201)
 

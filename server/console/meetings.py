@@ -24,15 +24,7 @@ async def meeting_view(call: Call) -> Response:
         "meeting": meeting,
         "events": [meetings.envelope(e) for e in events],
         "captures": [
-            {
-                "capture_id": c.id,
-                "url": c.url,
-                "title": c.title,
-                "width": c.width,
-                "height": c.height,
-                "time": c.created_at.isoformat(),
-                **captures.capture_urls(c),
-            }
+            {**captures.capture_json(c), "time": c.created_at.isoformat()}
             for c in reversed(found)  # oldest first, as events arrive
         ],
         "strings": ui_strings(request, "meeting", "sms.", "video."),

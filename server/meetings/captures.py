@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import select
@@ -99,9 +100,24 @@ async def live_meeting_of(db: AsyncSession, guest: Guest) -> Meeting:
 
 
 def capture_urls(capture: Capture) -> dict[str, str]:
+    """Where a capture's image and thumbnail are served (to its host)."""
     return {
         "image_url": f"/api/v1/captures/{capture.id}/image",
         "thumbnail_url": f"/api/v1/captures/{capture.id}/thumbnail",
+    }
+
+
+def capture_json(capture: Capture) -> dict[str, Any]:
+    """A capture as its host sees it: its ``capture.created`` event, and the
+    meeting page (the same shape, so the page's script shows both alike).
+    The API's fuller resource is ``CaptureOut`` (``server/api/captures.py``)."""
+    return {
+        "capture_id": capture.id,
+        "url": capture.url,
+        "title": capture.title,
+        "width": capture.width,
+        "height": capture.height,
+        **capture_urls(capture),
     }
 
 
@@ -158,19 +174,7 @@ async def add_capture(
             )
             db.add(capture)
             await db.flush()
-            await meetings.record_event(
-                db,
-                meeting,
-                "capture.created",
-                {
-                    "capture_id": capture.id,
-                    "url": page.url,
-                    "title": page.title,
-                    "width": capture.width,
-                    "height": capture.height,
-                    **capture_urls(capture),
-                },
-            )
+            await meetings.record_event(db, meeting, "capture.created", capture_json(capture))
     except BaseException as error:
         await anyio.to_thread.run_sync(store.delete, image_key)
         await anyio.to_thread.run_sync(store.delete, thumbnail_key)
