@@ -128,7 +128,7 @@ async def test_retention_deletes_only_the_data_of_meetings_ended_long_enough_ago
 async def test_retention_is_off_by_default(app, host):
     meeting_id, _ = await meeting_with_capture(app, host)
     await ended(app, meeting_id, days_ago=3650)
-    services(app).settings = Settings(**{**vars(services(app).settings), "retention_days": 0})
+    services(app).settings = services(app).settings.replace(retention_days=0)
     assert await retention.apply_retention(app) == 0
     captures = (await host.get(f"/api/v1/meetings/{meeting_id}/captures")).json()["captures"]
     assert len(captures) == 1
