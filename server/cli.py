@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,9 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if getattr(args, "host", None):
-            settings = replace(settings, host=args.host)
+            settings = settings.replace(host=args.host)
         if getattr(args, "port", None):
-            settings = replace(settings, port=args.port)
+            settings = settings.replace(port=args.port)
         return args.command(settings, args)
     except SettingsError as exc:
         print(f"tsunagu: {exc}", file=sys.stderr)

@@ -23,6 +23,7 @@ from server.meetings import lifecycle as meetings
 from server.storage.models import Meeting, SmsMessage, SmsStatus, User, utcnow
 from server.web.errors import ApiError
 from server.web.public_url import base_url
+from server.web.services import services
 from sms import body as sms_body
 from sms import links
 from sms.links import join_url
@@ -106,7 +107,7 @@ def status_event(message: SmsMessage) -> dict[str, Any]:
 def preview(request: Request) -> dict[str, Any]:
     """The body a send would have now, and its cost, for the console. The
     link in it is a stand-in as long as a real one (within a character)."""
-    settings = request.app.state.settings
+    settings = services(request).settings
     link = join_url(base_url(request), settings.secret_key, 999_999)
     text = sms_body.compose(settings.company_name, link, settings.link_minutes)
     return {"body": text, "segments": sms_body.segments(text)}
@@ -114,7 +115,7 @@ def preview(request: Request) -> dict[str, Any]:
 
 async def _give_back(request: Request, keys: list[str]) -> None:
     for key in keys:
-        await request.app.state.rate_limiter.undo(key)
+        await services(request).rate_limiter.undo(key)
 
 
 async def send_link(
@@ -124,10 +125,10 @@ async def send_link(
     ``phone``. Raises a 4xx for a bad number, a limit, a duplicate or a
     provider refusal; a new meeting whose first SMS failed is ended."""
     app = request.app
-    settings = app.state.settings
+    settings = services(app).settings
     to = normalize_phone(phone, region=settings.sms_region, countries=settings.sms_countries)
     if meeting_id is not None:
-        async with app.state.db.begin() as db:
+        async with services(app).db.begin() as db:
             meeting = await meetings.get_meeting(db, host, meeting_id)
             if meeting.state == "ended":
                 raise ApiError(409, "meeting_ended")
@@ -154,14 +155,14 @@ async def send_link(
         all_or_nothing=True,
     )
     taken = list(attempt.keys)
-    sender = app.state.sms_sender
+    sender = services(app).sms_sender
     try:
         async with meetings.transaction(app) as db:
             if meeting_id is None:
                 meeting = await meetings.create_waiting(db, host)
                 # Sending this new meeting's link again at once is a duplicate too.
                 meeting_key = f"sms:duplicate:{meeting.id}:{to}"
-                await app.state.rate_limiter.hit(meeting_key, Limit(1, DUPLICATE_SECONDS))
+                await services(app).rate_limiter.hit(meeting_key, Limit(1, DUPLICATE_SECONDS))
                 taken.append(meeting_key)
             else:
                 meeting = await meetings.get_meeting(db, host, meeting_id)

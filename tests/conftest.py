@@ -27,6 +27,7 @@ from server.settings import Settings
 from server.storage.database import create_engine, migrate
 from server.storage.models import User
 from server.web.app import create_app
+from server.web.services import services
 from tests.live_server import LiveServer, free_port, start_server
 
 POSTGRES_URL = os.environ.get("TSUNAGU_TEST_POSTGRES_URL", "")
@@ -205,9 +206,9 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def make_user(app) -> Callable[..., Awaitable[User]]:
     async def make(username: str, role: str = "host", password: str = PASSWORD) -> User:
-        async with app.state.db.begin() as db:
+        async with services(app).db.begin() as db:
             return await users.create_user(
-                db, app.state.passwords, username=username, password=password, role=role
+                db, services(app).passwords, username=username, password=password, role=role
             )
 
     return make

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.routing import Route
 
+from server.web.services import services
 from tests.conftest import csrf_token
 
 
@@ -183,6 +184,36 @@ async def test_openapi_document_describes_exactly_the_api_routes(app, client):
     assert "invalid_origin" in create_site["responses"]["422"]["description"]
 
 
+async def test_openapi_operation_ids_are_unique(client):
+    """Client generators name a function after each operationId: two
+    operations with one id make one of them unreachable."""
+    document = (await client.get("/api/v1/openapi.json")).json()
+    ids = [op["operationId"] for ops in document["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    image = document["paths"]["/api/v1/captures/{capture_id}/image"]["get"]
+    thumbnail = document["paths"]["/api/v1/captures/{capture_id}/thumbnail"]["get"]
+    assert (image["operationId"], thumbnail["operationId"]) == (
+        "capture_image",
+        "capture_thumbnail",
+    )
+
+
+async def test_guest_routes_document_the_same_token_refusals(client):
+    """Every route a guest token opens lists all the ways the token is refused."""
+    document = (await client.get("/api/v1/openapi.json")).json()
+    guest_ops = [
+        op
+        for ops in document["paths"].values()
+        for op in ops.values()
+        if op.get("security") == [{"guestToken": []}]
+    ]
+    assert len(guest_ops) >= 4
+    for op in guest_ops:
+        refusals = op["responses"]["401"]["description"]
+        for code in ("guest_token_required", "invalid_guest_token", "guest_token_expired"):
+            assert code in refusals, (op["operationId"], code)
+
+
 def references(node):
     if isinstance(node, dict):
         for key, value in node.items():
@@ -199,13 +230,13 @@ async def test_health_check_reports_the_database(app, client):
     healthy = await client.get("/healthz")
     assert healthy.json() == {"status": "ok", "database": "ok"}
 
-    working = app.state.engine
-    app.state.engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    working = services(app).engine
+    services(app).engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
     try:
         broken = await client.get("/healthz")
     finally:
-        await app.state.engine.dispose()
-        app.state.engine = working
+        await services(app).engine.dispose()
+        services(app).engine = working
     assert broken.status_code == 503
     assert broken.json() == {"status": "error", "database": "unavailable"}
 

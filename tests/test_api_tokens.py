@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from server.accounts import users
 from server.storage.models import ApiToken
+from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in
 
 
@@ -40,7 +41,7 @@ async def test_token_authenticates_an_integration_without_a_cookie(app, admin_cl
 async def test_token_value_is_stored_only_as_a_hash_and_never_listed(app, admin_client):
     created = await create_token(admin_client)
 
-    async with app.state.db() as db:
+    async with services(app).db() as db:
         stored = (await db.scalars(select(ApiToken))).one()
     assert created["token"] not in (stored.token_hash, stored.prefix, stored.name)
     listed = (await admin_client.get("/api/v1/tokens")).json()["tokens"]
@@ -97,7 +98,7 @@ async def test_token_of_a_disabled_user_stops_working(app, make_user):
         await log_in(browser, "tanaka")
         created = await create_token(browser)
     admin = await make_user("boss", role="admin")
-    async with app.state.db.begin() as db:
+    async with services(app).db.begin() as db:
         await users.update_user(db, admin, await users.get_user(db, host.id), is_active=False)
     async with http_client(app) as integration:
         refused = await integration.get(

@@ -16,6 +16,7 @@ from PIL import Image
 
 from server.settings import Settings, SettingsError
 from server.storage.blobs import BlobStore, BlobTooLarge, LocalBlobStore, S3BlobStore, new_key
+from server.web.services import services
 from tests.conftest import S3_KEYS, http_client, log_in, test_settings
 from tests.test_capture_ingest import encoded, picture
 from tests.test_captures import meeting as connected_meeting
@@ -169,7 +170,7 @@ async def test_a_large_capture_redirects_to_a_short_lived_url_a_small_one_is_ser
 
     assert image.status_code == 302
     location = image.headers["location"]
-    assert location.startswith(app.state.blobs.origin() + "/")
+    assert location.startswith(services(app).blobs.origin() + "/")
     query = parse_qs(urlsplit(location).query)
     # What S3 enforces (moto's server does not check it): the URL is signed
     # and valid for five minutes; the redirect is not reused after that.
@@ -193,11 +194,11 @@ async def test_a_large_capture_redirects_to_a_short_lived_url_a_small_one_is_ser
 async def test_the_console_allows_images_from_the_object_store(app, meeting):
     page = await meeting["host"].get(f"/meetings/{meeting['id']}")
     csp = page.headers["content-security-policy"]
-    assert f"img-src 'self' data: {app.state.blobs.origin()};" in csp
+    assert f"img-src 'self' data: {services(app).blobs.origin()};" in csp
 
 
 async def test_a_missing_blob_is_not_found(app, meeting, capture):
-    store: S3BlobStore = app.state.blobs
+    store: S3BlobStore = services(app).blobs
     store.delete_many([blob.key for blob in store.list()])
     response = await meeting["host"].get(capture["thumbnail_url"])
     assert response.status_code == 404

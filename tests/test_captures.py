@@ -17,6 +17,7 @@ from capture.ingest_pool import IngestBusy, IngestPool
 from server.settings import Settings
 from server.storage.blobs import new_key
 from server.storage.models import Capture
+from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in
 from tests.test_capture_ingest import encoded, picture, png_bomb, webp_bomb
 
@@ -54,7 +55,7 @@ async def send(
 
 
 def stored_blobs(app) -> list[str]:
-    return sorted(blob.key for blob in app.state.blobs.list())
+    return sorted(blob.key for blob in services(app).blobs.list())
 
 
 async def test_guest_capture_reaches_host_with_title_and_url(app, meeting):
@@ -353,7 +354,7 @@ async def test_a_retry_of_a_stored_capture_returns_it_again(app, meeting):
 async def test_two_copies_sent_at_once_are_stored_once(app, meeting, monkeypatch):
     guest, host = meeting["guest"], meeting["host"]
     data = encoded(picture((390, 844)), "PNG")
-    pool = app.state.ingest
+    pool = services(app).ingest
     process = pool.process
     arrived: list[None] = []
     both = asyncio.Event()
@@ -402,7 +403,7 @@ async def test_a_full_ingest_queue_answers_503_with_retry_after_and_stores_nothi
     guest, host = meeting["guest"], meeting["host"]
     # One worker and no room to wait: one job in hand fills the pool.
     pool = IngestPool(workers=1, queue=0)
-    monkeypatch.setattr(app.state, "ingest", pool)
+    monkeypatch.setattr(services(app), "ingest", pool)
     with multiprocessing.get_context("spawn").Manager() as manager:
         gate = manager.Event()
         held = asyncio.ensure_future(pool.run(hold, gate))
@@ -442,8 +443,8 @@ async def test_a_capture_stored_as_webp_before_is_still_served_as_webp(app, meet
     webp = encoded(picture((200, 300)), "WEBP", quality=80)
     image_key, thumbnail_key = new_key("webp"), new_key("webp")
     for key in (image_key, thumbnail_key):
-        await anyio.to_thread.run_sync(app.state.blobs.put, key, webp)
-    async with app.state.db.begin() as db:
+        await anyio.to_thread.run_sync(services(app).blobs.put, key, webp)
+    async with services(app).db.begin() as db:
         await db.execute(
             update(Capture)
             .where(Capture.id == sent.json()["id"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -15,6 +13,7 @@ from server.storage.database import create_engine, migrate, session_factory
 from server.storage.models import Base, utcnow
 from server.web.app import SchemaOutOfDate, create_app
 from server.web.errors import ApiError
+from server.web.services import services
 from tests.conftest import empty_database, http_client, log_in
 
 
@@ -92,12 +91,12 @@ async def test_a_refused_change_leaves_nothing_behind(app):
     """One request's transaction is all or nothing, on SQLite as on PostgreSQL:
     a user added before a refused site is not kept."""
     with pytest.raises(ApiError):
-        async with app.state.db.begin() as db:
+        async with services(app).db.begin() as db:
             await users.create_user(
-                db, app.state.passwords, username="sato", password="long enough secret"
+                db, services(app).passwords, username="sato", password="long enough secret"
             )
             await sites.create_site(db, name="Shop", origins=["not an origin"], created_by=None)
-    async with app.state.db() as db:
+    async with services(app).db() as db:
         assert await users.find_by_username(db, "sato") is None
 
 
@@ -117,9 +116,9 @@ async def test_a_refused_change_leaves_nothing_behind(app):
 async def test_first_run_gives_the_demo_site_the_consoles_and_the_demo_shops_origins(
     app, settings, settings_change, console_origin, demo_origin
 ):
-    async with app.state.db.begin() as db:
+    async with services(app).db.begin() as db:
         created = await first_run(
-            db, app.state.passwords, replace(settings, **settings_change).resolved(), demo=True
+            db, services(app).passwords, settings.replace(**settings_change).resolved(), demo=True
         )
     assert created is not None
     assert created.site.origin_list == [console_origin, demo_origin]

@@ -19,6 +19,7 @@ from websockets.asyncio.client import connect
 
 from server.meetings import lifecycle as meetings
 from server.storage.models import Meeting
+from server.web.services import services
 from tests.conftest import POSTGRES_URL
 from tests.served_app import serving
 from tests.sockets import next_message
@@ -52,7 +53,7 @@ async def first_event(socket) -> dict:
 
 
 async def test_event_ids_beyond_32_bits_work_in_every_cursor(app, host):
-    async with app.state.engine.begin() as connection:
+    async with services(app).engine.begin() as connection:
         await connection.execute(text(f"SELECT setval('meeting_events_id_seq', {BEYOND_32_BITS})"))
     meeting, guest_token = await start_meeting(host)
     started = (await host.get(f"/api/v1/meetings/{meeting['id']}/events")).json()["events"]
@@ -79,7 +80,7 @@ async def test_event_ids_beyond_32_bits_work_in_every_cursor(app, host):
 
 
 async def backend_waits_for_a_lock(app, pid: int) -> bool:
-    async with app.state.engine.connect() as connection:
+    async with services(app).engine.connect() as connection:
         wait = await connection.scalar(
             text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
         )
@@ -93,12 +94,12 @@ async def test_a_reader_never_skips_an_event_committed_after_a_later_id(app, hos
     b_done = anyio.Event()
 
     async def writer_b() -> None:
-        async with app.state.db.begin() as b:
+        async with services(app).db.begin() as b:
             b_pid.append(await b.scalar(text("SELECT pg_backend_pid()")))
             await meetings.record_event(b, await b.get(Meeting, meeting["id"]), "test.b")
         b_done.set()
 
-    async with app.state.db() as a, anyio.create_task_group() as group:
+    async with services(app).db() as a, anyio.create_task_group() as group:
         # Writer A has stored its event and not committed yet...
         await a.begin()
         await meetings.record_event(a, await a.get(Meeting, meeting["id"]), "test.a")
@@ -110,14 +111,14 @@ async def test_a_reader_never_skips_an_event_committed_after_a_later_id(app, hos
                     break  # B did not wait: its id may be committed before A's
                 await anyio.sleep(0.01)
         # A client reads (or reconnects) now, and goes on from what it saw.
-        async with app.state.db() as reader:
+        async with services(app).db() as reader:
             seen = [e.id for e in await meetings.events_after(reader, meeting["id"], cursor)]
         cursor = max([cursor, *seen])
         await a.commit()
-    async with app.state.db() as reader:
+    async with services(app).db() as reader:
         seen += [e.id for e in await meetings.events_after(reader, meeting["id"], cursor)]
 
-    async with app.state.db() as db:
+    async with services(app).db() as db:
         stored = [e.id for e in await meetings.events_after(db, meeting["id"], 0)]
     assert len(seen) == 2, "the reader skipped an event"
     assert seen == stored[-2:]

@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from server.accounts import login_sessions
 from server.storage.models import LoginSession, utcnow
+from server.web.services import services
 from tests.conftest import PASSWORD, csrf_token, http_client, log_in
 
 
@@ -74,14 +75,14 @@ async def test_unknown_username_gets_the_same_answer_as_a_wrong_password(client,
 async def test_repeated_failures_lock_the_account_even_for_the_right_password(app, make_user):
     await make_user("tanaka")
     await make_user("suzuki")
-    limit = app.state.settings.login_attempts_per_account
+    limit = services(app).settings.login_attempts_per_account
     async with http_client(app, address="203.0.113.1") as attacker:
         for _ in range(limit):
             assert (await log_in(attacker, "tanaka", "guess")).status_code == 401
         locked = await log_in(attacker, "tanaka")
 
     assert locked.status_code == 429
-    assert 1 <= int(locked.headers["retry-after"]) <= app.state.settings.login_window_seconds
+    assert 1 <= int(locked.headers["retry-after"]) <= services(app).settings.login_window_seconds
     assert "ログインの失敗が続いたため" in locked.text
     assert "15 分後" in locked.text
     # The lock is on the account: from another address it is still locked...
@@ -93,7 +94,7 @@ async def test_repeated_failures_lock_the_account_even_for_the_right_password(ap
 
 async def test_one_address_guessing_many_accounts_is_locked_out(app, make_user):
     await make_user("tanaka")
-    limit = app.state.settings.login_attempts_per_address
+    limit = services(app).settings.login_attempts_per_address
     async with http_client(app, address="203.0.113.9") as attacker:
         for number in range(limit):
             assert (await log_in(attacker, f"user{number}", "guess")).status_code == 401
@@ -275,7 +276,7 @@ async def test_account_page_names_each_logged_in_device(app, make_user, user_age
 
 async def test_a_burst_of_parallel_guesses_gets_no_more_checks_than_the_limit(app, make_user):
     await make_user("tanaka")
-    limit = app.state.settings.login_attempts_per_account
+    limit = services(app).settings.login_attempts_per_account
     async with http_client(app, address="203.0.113.1") as attacker:
         guesses = [log_in(attacker, "tanaka", f"guess {n}") for n in range(30)]
         answers = await asyncio.gather(*guesses, log_in(attacker, "tanaka"))
@@ -287,7 +288,7 @@ async def test_a_burst_of_parallel_guesses_gets_no_more_checks_than_the_limit(ap
 
 async def test_rotating_addresses_within_one_ipv6_network_does_not_escape_the_limit(app, make_user):
     await make_user("tanaka")
-    limit = app.state.settings.login_attempts_per_address
+    limit = services(app).settings.login_attempts_per_address
     for number in range(limit):
         async with http_client(app, address=f"2001:db8:1:2::{number + 1:x}") as attacker:
             await log_in(attacker, f"user{number}", "guess")
@@ -300,18 +301,18 @@ async def test_rotating_addresses_within_one_ipv6_network_does_not_escape_the_li
 async def test_a_blocked_address_adds_nothing_more_to_the_limiter(app, make_user):
     """Guessing with ever new usernames from a blocked address must not make
     the limiter's own table grow (it lives in the server's memory)."""
-    limit = app.state.settings.login_attempts_per_address
+    limit = services(app).settings.login_attempts_per_address
     async with http_client(app, address="203.0.113.9") as attacker:
         for number in range(limit):
             await log_in(attacker, f"user{number}", "guess")
-        size = len(app.state.rate_limiter._windows)
+        size = len(services(app).rate_limiter._windows)
         for number in range(limit, limit + 50):
             assert (await log_in(attacker, f"user{number}", "guess")).status_code == 429
-    assert len(app.state.rate_limiter._windows) == size
+    assert len(services(app).rate_limiter._windows) == size
 
 
 async def test_guessing_through_the_password_change_form_is_limited(app, admin_client):
-    limit = app.state.settings.login_attempts_per_account
+    limit = services(app).settings.login_attempts_per_account
     token = await csrf_token(admin_client, "/account")
     form = {
         "csrf_token": token,
@@ -360,7 +361,7 @@ async def test_a_console_in_daily_use_gets_its_cookie_lifetime_renewed(app, clie
     fresh = await client.get("/api/v1/me")
     assert "set-cookie" not in fresh.headers  # nothing to renew minutes after login
 
-    async with app.state.db.begin() as db:
+    async with services(app).db.begin() as db:
         await db.execute(update(LoginSession).values(last_seen_at=utcnow() - timedelta(days=3)))
     renewed = await client.get("/")
 
@@ -372,14 +373,14 @@ async def test_a_console_in_daily_use_gets_its_cookie_lifetime_renewed(app, clie
 
 async def test_a_session_deleted_while_it_is_being_renewed_is_simply_gone(app, make_user):
     user = await make_user("tanaka")
-    async with app.state.db.begin() as db:
+    async with services(app).db.begin() as db:
         token = await login_sessions.start_session(db, user, days=14, user_agent="", address="")
         await db.execute(update(LoginSession).values(last_seen_at=utcnow() - timedelta(hours=1)))
-    async with app.state.db.begin() as request_db:
+    async with services(app).db.begin() as request_db:
         loaded = await request_db.get(LoginSession, login_sessions.token_hash(token))
         assert loaded is not None
         # Meanwhile "log out everywhere" runs in another request.
-        async with app.state.db.begin() as other_db:
+        async with services(app).db.begin() as other_db:
             await login_sessions.end_all_sessions(other_db, user.id)
         assert await login_sessions.resolve_session(request_db, token, days=14) is None
 

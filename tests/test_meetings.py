@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from server.meetings import presence
+from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in
 
 
@@ -157,7 +156,7 @@ async def test_the_join_page_links_the_owners_terms_when_configured(app, guest):
     plain = await guest.get("/join")
     assert plain.status_code == 200
     assert "利用規約とプライバシーポリシーを読む" not in plain.text
-    app.state.settings = replace(app.state.settings, terms_url="https://shop.example/terms")
+    services(app).settings = services(app).settings.replace(terms_url="https://shop.example/terms")
     linked = await guest.get("/join")
     assert 'href="https://shop.example/terms"' in linked.text
 
@@ -169,7 +168,7 @@ async def test_a_guest_reconnecting_before_the_old_connection_is_noticed_stays_p
     notices the old one is gone; the host must not see it as leaving."""
     issued = await get_number(guest)
     meeting = (await host.post("/api/v1/meetings", json={"number": issued["number"]})).json()
-    leases = app.state.presence
+    leases = services(app).presence
     old = await leases.join(meeting["id"], presence.GUEST, holder_id=1)
     new = await leases.join(meeting["id"], presence.GUEST, holder_id=1)
     await leases.leave(old, grace=0)  # the old connection is noticed closed

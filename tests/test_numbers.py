@@ -13,13 +13,14 @@ from server.meetings import lifecycle as meetings
 from server.meetings import numbers
 from server.storage.models import ConnectionNumber, Guest, NumberSlot, utcnow
 from server.web.errors import ApiError
+from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in
 
 POLICY = numbers.NumberPolicy(digits=4, ttl_seconds=120)
 
 
 async def new_guest(app) -> Guest:
-    async with app.state.db.begin() as db:
+    async with services(app).db.begin() as db:
         guest = Guest()
         db.add(guest)
         await db.flush()
@@ -28,7 +29,7 @@ async def new_guest(app) -> Guest:
 
 async def issue(app, policy=POLICY) -> ConnectionNumber:
     guest = await new_guest(app)
-    async with app.state.db.begin() as db:
+    async with services(app).db.begin() as db:
         return await numbers.issue_number(db, guest, policy)
 
 
@@ -47,7 +48,7 @@ async def test_numbers_are_not_handed_out_in_sequence(app):
 
 async def test_when_every_number_is_held_the_guest_is_told_to_wait(app):
     tiny = numbers.NumberPolicy(digits=3, ttl_seconds=120)
-    async with app.state.db.begin() as db:
+    async with services(app).db.begin() as db:
         # Hold all 1000 three-digit numbers.
         for value in range(1000):
             db.add(NumberSlot(number=f"{value:03d}", held_until=utcnow() + timedelta(seconds=60)))
@@ -57,7 +58,7 @@ async def test_when_every_number_is_held_the_guest_is_told_to_wait(app):
     assert refused.value.code == "numbers_exhausted"
     assert 1 <= int(refused.value.headers["Retry-After"]) <= 61
     # One comes free: the next guest gets exactly that one.
-    async with app.state.db.begin() as db:
+    async with services(app).db.begin() as db:
         await db.execute(
             update(NumberSlot).where(NumberSlot.number == "427").values(held_until=utcnow())
         )
@@ -66,7 +67,7 @@ async def test_when_every_number_is_held_the_guest_is_told_to_wait(app):
 
 async def test_an_expired_number_is_free_for_the_next_guest(app):
     tiny = numbers.NumberPolicy(digits=3, ttl_seconds=120)
-    async with app.state.db.begin() as db:
+    async with services(app).db.begin() as db:
         for value in range(1000):
             if value != 5:
                 db.add(
@@ -107,7 +108,7 @@ async def test_twenty_hosts_typing_the_same_number_at_once_make_one_meeting(app,
     won = [r for r in results if not isinstance(r, str)]
     assert len(won) == 1
     assert sorted(set(r for r in results if isinstance(r, str))) == ["number_used"]
-    async with app.state.db() as db:
+    async with services(app).db() as db:
         stored = await db.get(ConnectionNumber, issued.id)
     assert stored.meeting_id == won[0].id
 
@@ -124,7 +125,7 @@ async def test_claim_answers_unknown_expired_and_used_distinctly(app, client, ma
     assert "9999" in unknown.json()["error"]["message"]
 
     issued = await issue(app)
-    async with app.state.db.begin() as db:
+    async with services(app).db.begin() as db:
         await db.execute(
             update(ConnectionNumber)
             .where(ConnectionNumber.id == issued.id)
@@ -157,7 +158,7 @@ async def claim_from(app, address: str, number: str, cookies=None):
 
 async def test_guessing_numbers_is_limited_per_host_from_any_address(app, make_user):
     await make_user("tanaka")
-    limit = app.state.settings.claim_attempts_per_minute
+    limit = services(app).settings.claim_attempts_per_minute
     cookies = None
     for guess in range(limit):  # each guess from another address
         answer, cookies = await claim_from(app, f"203.0.113.{guess + 1}", f"{guess:04d}", cookies)
@@ -171,7 +172,7 @@ async def test_guessing_numbers_is_limited_per_host_from_any_address(app, make_u
 async def test_one_hosts_typos_do_not_lock_out_colleagues_in_the_same_office(app, make_user):
     await make_user("tanaka")
     await make_user("suzuki")
-    limit = app.state.settings.claim_attempts_per_minute
+    limit = services(app).settings.claim_attempts_per_minute
     async with http_client(app, address="203.0.113.77") as office_pc:
         await log_in(office_pc, "tanaka")
         token = await csrf_token(office_pc, "/account")
@@ -192,13 +193,13 @@ async def test_one_hosts_typos_do_not_lock_out_colleagues_in_the_same_office(app
 async def test_a_number_that_lapsed_long_ago_is_simply_unknown(app, make_user):
     host = await make_user("tanaka")
     issued = await issue(app)
-    async with app.state.db.begin() as db:
+    async with services(app).db.begin() as db:
         await db.execute(
             update(ConnectionNumber)
             .where(ConnectionNumber.id == issued.id)
             .values(expires_at=utcnow() - timedelta(minutes=11))
         )
     with pytest.raises(ApiError) as refused:
-        async with app.state.db.begin() as db:
+        async with services(app).db.begin() as db:
             await numbers.claim_number(db, issued.number, user_id=host.id)
     assert refused.value.code == "number_unknown"

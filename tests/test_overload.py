@@ -19,18 +19,19 @@ from websockets.exceptions import ConnectionClosed
 from server.accounts import login_sessions
 from server.live import sockets as live
 from server.storage.database import create_engine, session_factory
+from server.web.services import services
 from tests.served_app import serving
 
 
 @contextlib.asynccontextmanager
 async def swapped_engine(app: Starlette, engine) -> AsyncIterator[None]:
     """Serve the app from ``engine`` for a while."""
-    before = app.state.engine, app.state.db
-    app.state.engine, app.state.db = engine, session_factory(engine)
+    before = services(app).engine, services(app).db
+    services(app).engine, services(app).db = engine, session_factory(engine)
     try:
         yield
     finally:
-        app.state.engine, app.state.db = before
+        services(app).engine, services(app).db = before
         await engine.dispose()
 
 
@@ -39,7 +40,7 @@ async def one_connection_pool(app: Starlette) -> AsyncIterator[AsyncConnection]:
     """The app on a pool of one connection that waits 0.2 s for it; yields
     that connection, taken: until it is returned, the pool is exhausted."""
     engine = create_async_engine(
-        app.state.settings.database_url, pool_size=1, max_overflow=0, pool_timeout=0.2
+        services(app).settings.database_url, pool_size=1, max_overflow=0, pool_timeout=0.2
     )
     async with swapped_engine(app, engine):
         connection = await engine.connect()
@@ -161,7 +162,7 @@ async def test_a_console_socket_whose_login_lapsed_still_closes_with_4401(
     app, host, recheck_at_once
 ):
     async with serving(app) as served, console_socket(served, host) as socket:
-        async with app.state.db.begin() as db:  # logged out elsewhere, or expired
+        async with services(app).db.begin() as db:  # logged out elsewhere, or expired
             await login_sessions.end_session(db, host.cookies["tsunagu_session"])
         await socket.send('{"type": "ping"}')
         code = await closed_with(socket)

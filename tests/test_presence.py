@@ -4,7 +4,6 @@ that two instances reaping at once record each change once."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from server.meetings import presence
 from server.settings import Settings
 from server.storage.models import Meeting, PresenceLease, User, utcnow
 from server.web.app import create_app
+from server.web.services import services
 from tests.conftest import http_client, test_settings
 
 TTL = 30.0
@@ -56,7 +56,7 @@ async def event_types(host, meeting_id: int) -> list[str]:
 
 
 async def lease_count(app, meeting_id: int) -> int:
-    async with app.state.db() as db:
+    async with services(app).db() as db:
         query = select(func.count()).where(PresenceLease.meeting_id == meeting_id)
         return await db.scalar(query)
 
@@ -64,10 +64,10 @@ async def lease_count(app, meeting_id: int) -> int:
 async def test_a_guest_shows_at_once_and_leaves_once_the_grace_is_over(app, host):
     meeting_id = await start_meeting(app, host)
     t0 = utcnow()
-    lease = await app.state.presence.join(meeting_id, presence.GUEST, 1, now=t0)
+    lease = await services(app).presence.join(meeting_id, presence.GUEST, 1, now=t0)
     assert (await shown(host, meeting_id))["guest_connected"] is True
 
-    await app.state.presence.leave(lease, GRACE, now=t0)
+    await services(app).presence.leave(lease, GRACE, now=t0)
     await presence.reap(app, now=t0 + timedelta(seconds=GRACE - 1))
     assert (await shown(host, meeting_id))["guest_connected"] is True
     await presence.reap(app, now=t0 + timedelta(seconds=GRACE + 1))
@@ -82,9 +82,9 @@ async def test_a_guest_shows_at_once_and_leaves_once_the_grace_is_over(app, host
 async def test_a_page_change_within_the_grace_shows_nothing(app, host):
     meeting_id = await start_meeting(app, host)
     t0 = utcnow()
-    first = await app.state.presence.join(meeting_id, presence.GUEST, 1, now=t0)
-    await app.state.presence.leave(first, GRACE, now=t0)
-    await app.state.presence.join(meeting_id, presence.GUEST, 1, now=t0 + timedelta(seconds=1))
+    first = await services(app).presence.join(meeting_id, presence.GUEST, 1, now=t0)
+    await services(app).presence.leave(first, GRACE, now=t0)
+    await services(app).presence.join(meeting_id, presence.GUEST, 1, now=t0 + timedelta(seconds=1))
     await presence.reap(app, now=t0 + timedelta(seconds=GRACE + 1))
     assert (await shown(host, meeting_id))["guest_connected"] is True
     assert await event_types(host, meeting_id) == ["meeting.started", "guest.connected"]
@@ -96,7 +96,7 @@ async def test_a_dead_instances_guest_lapses_within_the_ttl_and_a_live_one_renew
     # Another process took this lease and died: nothing renews or releases it.
     dead = presence.Presence(app)
     await dead.join(meeting_id, presence.GUEST, 1, now=t0)
-    alive = app.state.presence
+    alive = services(app).presence
     other_id = await start_meeting(app, host)
     await alive.join(other_id, presence.GUEST, 2, now=t0)
 
@@ -115,10 +115,10 @@ async def test_a_lapsed_lease_renewed_again_shows_the_guest_back(app, host):
     (its guests shown gone) shows them again once it renews."""
     meeting_id = await start_meeting(app, host)
     t0 = utcnow()
-    await app.state.presence.join(meeting_id, presence.GUEST, 1, now=t0)
+    await services(app).presence.join(meeting_id, presence.GUEST, 1, now=t0)
     await presence.reap(app, now=t0 + timedelta(seconds=TTL + 1))
     assert (await shown(host, meeting_id))["guest_connected"] is False
-    await app.state.presence.renew(now=t0 + timedelta(seconds=TTL + 2))
+    await services(app).presence.renew(now=t0 + timedelta(seconds=TTL + 2))
     await presence.reap(app, now=t0 + timedelta(seconds=TTL + 2))
     assert (await shown(host, meeting_id))["guest_connected"] is True
     assert await event_types(host, meeting_id) == [
@@ -132,15 +132,15 @@ async def test_a_lapsed_lease_renewed_again_shows_the_guest_back(app, host):
 async def test_a_lease_deleted_while_its_process_was_cut_off_is_taken_again(app, host):
     meeting_id = await start_meeting(app, host)
     t0 = utcnow()
-    await app.state.presence.join(meeting_id, presence.GUEST, 1, now=t0)
+    await services(app).presence.join(meeting_id, presence.GUEST, 1, now=t0)
     # Cut off for longer than the idle limit: another instance's reaper
     # has deleted the lapsed lease (the meeting lives on: the host is there).
-    await app.state.presence.join(meeting_id, presence.HOST, 9, now=t0)
+    await services(app).presence.join(meeting_id, presence.HOST, 9, now=t0)
     async with meetings.transaction(app) as db:
         lease = await db.scalar(select(PresenceLease).where(PresenceLease.role == "guest"))
         await db.delete(lease)
     later = t0 + timedelta(seconds=5)
-    await app.state.presence.renew(now=later)
+    await services(app).presence.renew(now=later)
     await presence.reap(app, now=later + timedelta(seconds=TTL - 1))
     assert (await shown(host, meeting_id))["guest_connected"] is True
     assert await lease_count(app, meeting_id) == 2
@@ -176,7 +176,7 @@ async def test_two_reapers_at_once_record_each_change_once(app, host, settings):
 async def test_the_same_presence_change_twice_is_recorded_once(app, host):
     meeting_id = await start_meeting(app, host)
     now = utcnow()
-    await app.state.presence.join(meeting_id, presence.GUEST, 1, now=now)
+    await services(app).presence.join(meeting_id, presence.GUEST, 1, now=now)
     later = now + timedelta(seconds=TTL + 1)
     async with meetings.transaction(app) as db:
         first = await meetings.set_guest_presence(db, meeting_id, now=later)
@@ -192,12 +192,12 @@ async def reap_at(app, when: datetime) -> None:
 async def test_a_meeting_everyone_left_ends_by_itself_after_the_idle_limit(app, host):
     meeting_id = await start_meeting(app, host)
     t0 = utcnow()
-    guest = await app.state.presence.join(meeting_id, presence.GUEST, 1, now=t0)
-    host_page = await app.state.presence.join(meeting_id, presence.HOST, 1, now=t0)
+    guest = await services(app).presence.join(meeting_id, presence.GUEST, 1, now=t0)
+    host_page = await services(app).presence.join(meeting_id, presence.HOST, 1, now=t0)
     left = t0 + timedelta(minutes=5)
-    await app.state.presence.renew(now=left - timedelta(seconds=10))
-    await app.state.presence.leave(guest, 0, now=left)
-    await app.state.presence.leave(host_page, 0, now=left)
+    await services(app).presence.renew(now=left - timedelta(seconds=10))
+    await services(app).presence.leave(guest, 0, now=left)
+    await services(app).presence.leave(host_page, 0, now=left)
 
     await reap_at(app, left + IDLE - timedelta(seconds=1))
     assert (await shown(host, meeting_id))["state"] == "active"
@@ -225,12 +225,12 @@ async def test_a_meeting_ends_nothing_while_one_side_is_still_there(app, host, s
     on the meeting's page (or the other way round) ends nothing."""
     meeting_id = await start_meeting(app, host)
     t0 = utcnow()
-    await app.state.presence.join(meeting_id, staying, 1, now=t0)
+    await services(app).presence.join(meeting_id, staying, 1, now=t0)
     gone = presence.GUEST if staying == presence.HOST else presence.HOST
-    lease = await app.state.presence.join(meeting_id, gone, 1, now=t0)
-    await app.state.presence.leave(lease, 0, now=t0)
+    lease = await services(app).presence.join(meeting_id, gone, 1, now=t0)
+    await services(app).presence.leave(lease, 0, now=t0)
     much_later = t0 + 3 * IDLE
-    await app.state.presence.renew(now=much_later - timedelta(seconds=1))
+    await services(app).presence.renew(now=much_later - timedelta(seconds=1))
     await reap_at(app, much_later)
     assert (await shown(host, meeting_id))["state"] == "active"
     # The lapsed lease stays until it stops mattering (the meeting's "last
@@ -243,7 +243,7 @@ async def test_a_meeting_nobody_ever_opened_counts_from_its_start(app, host):
     async with meetings.transaction(app) as db:
         user = await db.scalar(select(User).where(User.username == "tanaka"))
         waiting = (await meetings.create_waiting(db, user)).id
-    async with app.state.db() as db:
+    async with services(app).db() as db:
         created = {
             m.id: m.started_at or m.created_at
             for m in await db.scalars(select(Meeting).where(Meeting.id.in_([started, waiting])))
@@ -257,7 +257,7 @@ async def test_a_meeting_nobody_ever_opened_counts_from_its_start(app, host):
 
 
 async def test_an_idle_limit_of_zero_never_ends_a_meeting(app, host):
-    app.state.settings = replace(app.state.settings, meeting_idle_minutes=0)
+    services(app).settings = services(app).settings.replace(meeting_idle_minutes=0)
     meeting_id = await start_meeting(app, host)
     await reap_at(app, utcnow() + timedelta(days=30))
     assert (await shown(host, meeting_id))["state"] == "active"
@@ -269,7 +269,7 @@ async def test_a_meeting_someone_came_back_to_is_not_ended(app, host):
     meeting_id = await start_meeting(app, host)
     now = utcnow() + IDLE + timedelta(minutes=1)
     gone = presence.everyone_gone(now, now - IDLE, timedelta(minutes=30))
-    await app.state.presence.join(meeting_id, presence.GUEST, 1, now=now)
+    await services(app).presence.join(meeting_id, presence.GUEST, 1, now=now)
     async with meetings.transaction(app) as db:
         meeting = await meetings.end_meeting(db, meeting_id, by="timeout", only_if=gone)
     assert meeting.state == "active"
@@ -278,7 +278,7 @@ async def test_a_meeting_someone_came_back_to_is_not_ended(app, host):
 async def test_a_meeting_waits_for_its_guest_while_their_join_link_still_works(app, host):
     """A host who gave out the link and closed the page: the meeting waits
     until the link has expired (and the idle limit passed), never less."""
-    app.state.settings = replace(app.state.settings, link_minutes=120)
+    services(app).settings = services(app).settings.replace(link_minutes=120)
     started = await host.post("/api/v1/meetings/by-link", json={})
     meeting_id = started.json()["meeting"]["id"]
     link = await host.post(f"/api/v1/meetings/{meeting_id}/links")

@@ -15,6 +15,7 @@ from server.meetings import retention
 from server.settings import Settings
 from server.storage.blobs import new_key
 from server.storage.models import Meeting
+from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in, test_settings
 from tests.test_capture_ingest import encoded, picture
 from tests.test_captures import send
@@ -56,7 +57,7 @@ async def meeting_with_capture(app, host: httpx.AsyncClient) -> tuple[int, dict]
 
 
 def stored(app) -> set[str]:
-    return {blob.key for blob in app.state.blobs.list()}
+    return {blob.key for blob in services(app).blobs.list()}
 
 
 async def events(client: httpx.AsyncClient, meeting_id: int) -> list[dict]:
@@ -70,7 +71,7 @@ async def test_the_sweeper_removes_old_orphans_but_never_a_blob_with_a_row(app, 
     _, capture = await meeting_with_capture(app, host)
     kept = stored(app)
     orphan = new_key("jpg")
-    app.state.blobs.put(orphan, b"stored, but its row was never written")
+    services(app).blobs.put(orphan, b"stored, but its row was never written")
 
     fresh = await retention.sweep(app)  # the default hour: the orphan is too young
     assert fresh.orphans == 0
@@ -88,7 +89,7 @@ async def test_the_sweeper_removes_old_orphans_but_never_a_blob_with_a_row(app, 
 
 
 async def ended(app, meeting_id: int, days_ago: float) -> None:
-    async with app.state.db.begin() as db:
+    async with services(app).db.begin() as db:
         await db.execute(
             update(Meeting)
             .where(Meeting.id == meeting_id)
@@ -127,7 +128,7 @@ async def test_retention_deletes_only_the_data_of_meetings_ended_long_enough_ago
 async def test_retention_is_off_by_default(app, host):
     meeting_id, _ = await meeting_with_capture(app, host)
     await ended(app, meeting_id, days_ago=3650)
-    app.state.settings = Settings(**{**vars(app.state.settings), "retention_days": 0})
+    services(app).settings = services(app).settings.replace(retention_days=0)
     assert await retention.apply_retention(app) == 0
     captures = (await host.get(f"/api/v1/meetings/{meeting_id}/captures")).json()["captures"]
     assert len(captures) == 1

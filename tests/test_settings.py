@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import stat
-from dataclasses import replace
+import subprocess
+import sys
 
 import pytest
 
-from server.settings import Settings, SettingsError
+from server.settings import Settings, SettingsError, markdown_table, readme_with_table, variable
 from server.web.app import create_app
 from tests.conftest import csrf_token, http_client, log_in
+from tests.live_server import ROOT
 
 
 def test_secret_key_is_generated_once_with_private_mode_and_reused(tmp_path):
@@ -75,6 +77,11 @@ def test_presence_leases_last_30_seconds_and_meetings_end_after_30_idle_minutes(
         ("TSUNAGU_PRESENCE_TTL", "0", "must be between 1 and 3600, not 0"),
         ("TSUNAGU_MEETING_IDLE_MINUTES", "soon", "must be a number of minutes, not 'soon'"),
         ("TSUNAGU_MEETING_IDLE_MINUTES", "-5", "must be between 0 and 10080, not -5"),
+        ("TSUNAGU_PORT", "8000.0", "TSUNAGU_PORT must be a whole number, not '8000.0'"),
+        ("TSUNAGU_DEMO_PORT", "70000", "TSUNAGU_DEMO_PORT must be between 0 and 65535"),
+        ("TSUNAGU_VIDEO_AUDIO", "maybe", "TSUNAGU_VIDEO_AUDIO must be true or false"),
+        ("TSUNAGU_BLOB_STORE", "ftp", "TSUNAGU_BLOB_STORE must be local or s3, not 'ftp'"),
+        ("TSUNAGU_STUN_URLS", "turn:x", "TSUNAGU_STUN_URLS takes comma-separated stun:"),
     ],
 )
 def test_unusable_settings_are_refused_naming_the_variable(tmp_path, variable, value, complaint):
@@ -91,8 +98,72 @@ async def test_open_console_form_still_works_after_a_restart(app, settings, make
         cookies = before.cookies
 
     # A restart reads the settings again, with no secret key configured.
-    restarted = create_app(replace(settings, secret_key="").resolved())
+    restarted = create_app(settings.replace(secret_key="").resolved())
     async with restarted.router.lifespan_context(restarted), http_client(restarted) as after:
         after.cookies = cookies
         created = await after.post("/account/tokens", data={"name": "crm", "csrf_token": token})
     assert created.status_code == 201
+
+
+def test_blank_variables_mean_the_default_but_an_empty_s3_prefix_means_the_bucket_root(
+    settings_env,
+):
+    blank = Settings.from_env(settings_env(TSUNAGU_PORT=" ", TSUNAGU_S3_PREFIX=" "))
+    assert (blank.port, blank.s3_prefix) == (8000, "")
+    assert Settings.from_env(settings_env()).s3_prefix == "blobs/"
+
+
+def test_settings_built_in_code_ignore_the_shells_variables(tmp_path, monkeypatch):
+    monkeypatch.setenv("TSUNAGU_PORT", "9999")
+    monkeypatch.setenv("TSUNAGU_DATA_DIR", str(tmp_path))
+    assert Settings(data_dir=tmp_path).port == 8000
+    assert Settings.from_env({"TSUNAGU_DATA_DIR": str(tmp_path)}).port == 8000
+    assert Settings.from_env().port == 9999
+
+
+def test_unset_variables_give_the_declared_defaults(settings_env):
+    """The defaults the README table shows are the ones the server runs with."""
+    read = Settings.from_env(settings_env())
+    resolved_later = {"data_dir", "database_url", "secret_key"}
+    for name, field in Settings.model_fields.items():
+        if variable(name, field) and name not in resolved_later:
+            assert getattr(read, name) == field.default, name
+
+
+def test_the_readme_settings_table_is_the_one_the_declarations_give():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme == readme_with_table(readme), (
+        "README.md's settings table differs from server/settings.py: "
+        "run `python -m server.settings --readme README.md`"
+    )
+    for name, field in Settings.model_fields.items():
+        if variable(name, field):
+            assert f"| `{variable(name, field)}` |" in readme, name
+            assert field.description, f"{name} has no README text"
+
+
+def test_the_table_is_regenerated_from_the_command_line(tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stale = tmp_path / "README.md"
+    stale.write_text(readme.replace("| `TSUNAGU_PORT` | `8000` |", "| `TSUNAGU_PORT` | `80` |"))
+    assert stale.read_text(encoding="utf-8") != readme
+
+    subprocess.run(
+        [sys.executable, "-m", "server.settings", "--readme", str(stale)], cwd=ROOT, check=True
+    )
+    assert stale.read_text(encoding="utf-8") == readme
+    printed = subprocess.run(
+        [sys.executable, "-m", "server.settings", "--markdown"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert printed.stdout == markdown_table()
+    assert "| `TWILIO_AUTH_TOKEN` |" in printed.stdout
+
+
+def test_replace_refuses_a_setting_that_does_not_exist(settings):
+    assert settings.replace(port=9000).port == 9000
+    with pytest.raises(TypeError, match="no prot"):
+        settings.replace(prot=9000)

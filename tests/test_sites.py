@@ -9,6 +9,7 @@ import pytest
 
 from server.accounts import sites
 from server.web.errors import ApiError
+from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in
 
 
@@ -120,7 +121,7 @@ async def test_a_site_needs_a_name_and_an_origin(admin_client):
 async def test_a_colliding_site_key_is_drawn_again_not_shared(app):
     # The generator hands out "pk_same" twice before a fresh key.
     draws = itertools.chain(["pk_same", "pk_same"], (f"pk_fresh{n}" for n in itertools.count()))
-    async with app.state.db.begin() as db:
+    async with services(app).db.begin() as db:
         first = await sites.create_site(
             db,
             name="A",
@@ -137,7 +138,7 @@ async def test_a_colliding_site_key_is_drawn_again_not_shared(app):
         )
     assert first.site_key == "pk_same"
     assert second.site_key == "pk_fresh0"
-    async with app.state.db() as db:
+    async with services(app).db() as db:
         stored = {s.name: s.site_key for s in await sites.list_sites(db)}
     assert stored == {"A": "pk_same", "B": "pk_fresh0"}
 

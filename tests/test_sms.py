@@ -16,6 +16,7 @@ from twilio.request_validator import RequestValidator
 from server.accounts import users
 from server.storage.database import create_engine, migrate
 from server.web.app import create_app
+from server.web.services import services
 from tests.conftest import (
     PASSWORD,
     csrf_token,
@@ -83,9 +84,9 @@ async def sms_app(tmp_path: Path, database_url: str, mode, overrides, request):
 @contextlib.asynccontextmanager
 async def console(app, username: str, role: str = "host"):
     """A console user, logged in, making API calls with their session."""
-    async with app.state.db.begin() as db:
+    async with services(app).db.begin() as db:
         await users.create_user(
-            db, app.state.passwords, username=username, password=PASSWORD, role=role
+            db, services(app).passwords, username=username, password=PASSWORD, role=role
         )
     # https: with a public https URL the session cookie is Secure.
     async with http_client(app, base_url=SERVER) as client:
@@ -384,7 +385,7 @@ def status_params(fake_twilio, sid: str, status: str, **extra) -> dict:
 async def provider_id(sms_app, message_id: int) -> str:
     from server.storage.models import SmsMessage
 
-    async with sms_app.state.db() as db:
+    async with services(sms_app).db() as db:
         message = await db.get(SmsMessage, message_id)
         return message.provider_id
 
@@ -559,10 +560,10 @@ async def test_forged_and_expired_links_get_a_friendly_page(host, guest, sms_app
 
     meeting = (await host.post("/api/v1/meetings/by-link", json={})).json()["meeting"]
     made = (await host.post(f"/api/v1/meetings/{meeting['id']}/links")).json()
-    link_id = signed_link_id(sms_app.state.settings.secret_key, token_of(made["url"]))
+    link_id = signed_link_id(services(sms_app).settings.secret_key, token_of(made["url"]))
     real_time = itsdangerous.timed.time.time
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() - 31 * 60)
-    old = join_token(sms_app.state.settings.secret_key, link_id)
+    old = join_token(services(sms_app).settings.secret_key, link_id)
     monkeypatch.setattr(itsdangerous.timed.time, "time", real_time)
     forged = join_token("another server's key", link_id)
 

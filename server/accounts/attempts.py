@@ -18,6 +18,7 @@ from starlette.requests import HTTPConnection
 from server.accounts.auth import client_address
 from server.accounts.rate_limits import Limit, address_key
 from server.web.errors import ApiError
+from server.web.services import services
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Attempt:
     forgive: tuple[str, ...] = ()
 
     async def succeeded(self, connection: HTTPConnection) -> None:
-        limiter = connection.app.state.rate_limiter
+        limiter = services(connection).rate_limiter
         for key in self.keys:
             await (limiter.reset(key) if key in self.forgive else limiter.undo(key))
 
@@ -64,7 +65,7 @@ async def begin_attempt(
     for the host's allowance leaves the number's allowance as it was). Without
     it, guesses refused at the account still count against the address.
     """
-    limiter = connection.app.state.rate_limiter
+    limiter = services(connection).rate_limiter
     counted: list[str] = []
     for entry in limits:
         check = Check(*entry)
@@ -90,7 +91,7 @@ def address_limit_key(connection: HTTPConnection, purpose: str) -> str:
 async def begin_login_attempt(connection: HTTPConnection, username: str) -> Attempt:
     """A password check for ``username`` (the login form, or the password
     change form, where a stolen session must not get to guess either)."""
-    settings = connection.app.state.settings
+    settings = services(connection).settings
     window = settings.login_window_seconds
     account = f"login:account:{username}"
     attempt = await begin_attempt(

@@ -4,7 +4,8 @@ Cookie-authenticated state changes must prove they come from our own pages:
 the ``Origin`` header, when a browser sends one, must be ours, and a CSRF
 token bound to the login session must come along (form field or
 ``X-CSRF-Token`` header). Bearer tokens are never sent by a browser on its
-own, so they need neither.
+own, so they need neither. The checks are made for every handler by
+:func:`server.web.endpoints.endpoint`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from server.accounts.login_sessions import resolve_session
 from server.storage.models import ApiToken, LoginSession, User
 from server.web.errors import ApiError
 from server.web.response_headers import Headers
+from server.web.services import services
 
 SESSION_COOKIE = "tsunagu_session"
 CSRF_HEADER = "x-csrf-token"
@@ -47,7 +49,7 @@ async def authenticate(request: HTTPConnection, db: AsyncSession) -> Principal |
     ``Authorization`` schemes (a proxy's Basic auth, say) are not ours and
     are ignored.
     """
-    settings = request.app.state.settings
+    settings = services(request).settings
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer":
         token = await resolve_token(db, value.strip())
@@ -64,27 +66,9 @@ async def authenticate(request: HTTPConnection, db: AsyncSession) -> Principal |
     return None
 
 
-async def require_user(request: Request, db: AsyncSession, *, admin: bool = False) -> Principal:
-    """The caller, who must be logged in (and an admin if ``admin``).
-
-    Checks the CSRF header for cookie-authenticated unsafe API calls; console
-    forms check their field with :func:`check_form_csrf`.
-    """
-    principal = await authenticate(request, db)
-    if principal is None:
-        raise ApiError(401, "not_authenticated")
-    if admin and not principal.user.is_admin:
-        raise ApiError(403, "admin_required")
-    if principal.session is not None and request.method not in SAFE_METHODS:
-        if not request.url.path.startswith("/api/"):
-            return principal  # forms: the field is checked once the form is read
-        check_csrf(request, principal, request.headers.get(CSRF_HEADER, ""))
-    return principal
-
-
 def csrf_token(request: Request, session: LoginSession) -> str:
     """The CSRF token for a login session: derived, so nothing more is stored."""
-    key = request.app.state.settings.secret_key.encode()
+    key = services(request).settings.secret_key.encode()
     return hmac.new(key, b"csrf:" + session.token_hash.encode(), hashlib.sha256).hexdigest()
 
 
@@ -115,7 +99,7 @@ def is_same_origin(request: HTTPConnection) -> bool:
     # A WebSocket's URL is ws(s)://, but the page that opened it is http(s)://.
     scheme = {"ws": "http", "wss": "https"}.get(request.url.scheme, request.url.scheme)
     own = {f"{scheme}://{request.url.netloc}".lower()}
-    public_url = request.app.state.settings.public_url
+    public_url = services(request).settings.public_url
     if public_url:
         parts = urlsplit(public_url)
         own.add(f"{parts.scheme}://{parts.netloc}".lower())
@@ -127,7 +111,7 @@ def session_cookie(request: HTTPConnection, token: str, *, max_age: int | None =
     cookie = SimpleCookie()
     cookie[SESSION_COOKIE] = token
     morsel = cookie[SESSION_COOKIE]
-    days = request.app.state.settings.session_days
+    days = services(request).settings.session_days
     morsel["max-age"] = str(days * 86400 if max_age is None else max_age)
     morsel["path"] = "/"
     morsel["httponly"] = True
@@ -157,5 +141,5 @@ def client_address(request: HTTPConnection) -> str:
 
 
 def is_https(request: HTTPConnection) -> bool:
-    public_url = request.app.state.settings.public_url
+    public_url = services(request).settings.public_url
     return request.url.scheme in ("https", "wss") or public_url.startswith("https://")

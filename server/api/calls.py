@@ -8,17 +8,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
-from server.accounts.auth import require_user
-from server.api.guest import GUEST_AUTH_ERRORS
+from server.api.captures import GUEST_ERRORS
 from server.api.meetings import NOT_FOUND
 from server.live import signaling
 from server.live.ice import ice_servers
 from server.meetings import lifecycle as meetings
 from server.meetings.guests import require_guest
 from server.storage.models import Meeting
+from server.web.endpoints import Call, endpoint
 from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, respond
+from server.web.services import services
 
 
 class IceServer(Output):
@@ -35,7 +36,7 @@ class CallSetup(Output):
 
 
 def setup(request: Request, meeting_id: int, peer: str, participant: str) -> JSONResponse:
-    settings = request.app.state.settings
+    settings = services(request).settings
     servers = ice_servers(settings, participant)
     body = {
         "meeting_id": meeting_id,
@@ -46,19 +47,18 @@ def setup(request: Request, meeting_id: int, peer: str, participant: str) -> JSO
     return respond(CallSetup, body)
 
 
-async def host_call(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
-    if meeting.host_id != principal.user.id:
+@endpoint()
+async def host_call(call: Call) -> JSONResponse:
+    meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
+    if meeting.host_id != call.user.id:
         raise ApiError(403, "not_in_call")
     if meeting.state == "ended":
         raise ApiError(409, "meeting_ended")
-    return setup(request, meeting.id, signaling.HOST, f"host-{principal.user.id}")
+    return setup(call.request, meeting.id, signaling.HOST, f"host-{call.user.id}")
 
 
 async def guest_call(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         guest = await require_guest(request, db)
         meeting = await db.get(Meeting, guest.meeting_id) if guest.meeting_id else None
     if meeting is None:
@@ -89,7 +89,7 @@ def routes() -> list[BaseRoute]:
             "credentials for this browser",
             auth="guest",
             response=CallSetup,
-            errors=(*GUEST_AUTH_ERRORS, (409, "not_connected"), (409, "meeting_ended")),
+            errors=GUEST_ERRORS,
             tag="video",
         ),
     ]

@@ -15,16 +15,17 @@ from starlette.types import Message
 
 from capture.ingest import MAX_BYTES
 from server.accounts.attempts import begin_attempt
-from server.accounts.auth import require_user
 from server.accounts.rate_limits import Limit
 from server.meetings import captures
 from server.meetings import lifecycle as meetings
-from server.meetings.guests import require_guest
+from server.meetings.guests import GUEST_AUTH_ERRORS, require_guest
 from server.storage.blobs import BlobStore, BlobTooLarge, content_disposition
 from server.storage.models import Capture
+from server.web.endpoints import Call, endpoint
 from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, read_json, respond
+from server.web.services import services
 
 # Each text field: a URL or title at its longest (see PageInfo.reported),
 # three bytes a character for a Japanese title.
@@ -87,6 +88,7 @@ class CaptureList(Output):
 
 
 def capture_out(capture: Capture) -> dict:
+    """A capture as the API's ``CaptureOut``."""
     return {
         **{
             name: getattr(capture, name)
@@ -164,7 +166,7 @@ def idempotency_key(request: Request) -> str | None:
 
 
 async def upload_capture(request: Request) -> JSONResponse:
-    async with request.app.state.db() as db:
+    async with services(request).db() as db:
         guest = await require_guest(request, db)
         key = idempotency_key(request)
         stored = await captures.check_can_send(db, guest, key)
@@ -187,7 +189,7 @@ def replayed(capture: Capture) -> JSONResponse:
 
 
 async def report_page(request: Request) -> Response:
-    async with request.app.state.db() as db:
+    async with services(request).db() as db:
         guest = await require_guest(request, db)
     await begin_attempt(request, [(f"pages:guest:{guest.id}", PAGE_REPORTS)], code="too_many_pages")
     body = await read_json(request, PageReport)
@@ -196,23 +198,24 @@ async def report_page(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def list_captures(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
-        found = await captures.list_captures(db, meeting.id)
-        return respond(CaptureList, {"captures": [capture_out(c) for c in found]})
+@endpoint()
+async def list_captures(call: Call) -> JSONResponse:
+    meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
+    found = await captures.list_captures(call.db, meeting.id)
+    return respond(CaptureList, {"captures": [capture_out(c) for c in found]})
 
 
-async def capture_blob(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        capture = await captures.get_capture(db, principal.user, request.path_params["capture_id"])
+@endpoint(transaction="none")
+async def capture_blob(call: Call) -> Response:
+    request = call.request
+    # The blob is read after the transaction: no pooled connection waits on it.
+    async with call.services.db.begin() as db:
+        capture = await captures.get_capture(db, call.user, request.path_params["capture_id"])
     thumbnail = request.url.path.endswith("/thumbnail")
     key = capture.thumbnail_key if thumbnail else capture.image_key
     disposition = content_disposition(f"capture-{capture.id}.{key.rsplit('.', 1)[1]}")
-    settings = request.app.state.settings
-    store: BlobStore = request.app.state.blobs
+    settings = call.services.settings
+    store: BlobStore = call.services.blobs
     try:
         # Only a store that can presign URLs has a size limit to redirect at.
         limit = settings.s3_redirect_bytes if store.origin() else sys.maxsize
@@ -243,12 +246,8 @@ async def capture_blob(request: Request) -> Response:
     )
 
 
-GUEST_ERRORS = (
-    (401, "guest_token_required"),
-    (401, "invalid_guest_token"),
-    (409, "not_connected"),
-    (409, "meeting_ended"),
-)
+# Refused for a guest who is not (or no longer) in a meeting.
+GUEST_ERRORS = (*GUEST_AUTH_ERRORS, (409, "not_connected"), (409, "meeting_ended"))
 
 
 def routes() -> list[BaseRoute]:
@@ -312,6 +311,7 @@ def routes() -> list[BaseRoute]:
             "GET",
             "/api/v1/captures/{capture_id:id}/image",
             capture_blob,
+            name="capture_image",
             summary="A capture's image",
             errors=((404, "capture_not_found"),),
             tag="captures",
@@ -320,6 +320,7 @@ def routes() -> list[BaseRoute]:
             "GET",
             "/api/v1/captures/{capture_id:id}/thumbnail",
             capture_blob,
+            name="capture_thumbnail",
             summary="A capture's thumbnail",
             errors=((404, "capture_not_found"),),
             tag="captures",

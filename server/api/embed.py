@@ -30,6 +30,7 @@ from server.web.cors import site_allows
 from server.web.errors import ApiError, error_response
 from server.web.openapi import operation
 from server.web.payloads import Output, has_control_characters, respond
+from server.web.services import services
 
 ORIGIN_CHECKS = Limit(count=60, seconds=60)
 MAX_SITE_KEY = 40  # the column's size
@@ -90,7 +91,7 @@ async def origin_check(request: Request) -> Response:
     allowed = False
     # A key that no site can have is not looked up (NUL would upset PostgreSQL).
     if 0 < len(site_key) <= MAX_SITE_KEY and not has_control_characters(site_key):
-        async with request.app.state.db() as db:
+        async with services(request).db() as db:
             site = await sites.find_by_key(db, site_key)
             if site is not None:
                 # No Origin, or our own: not a browser on another page, which

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import Field
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -16,17 +15,12 @@ from starlette.routing import BaseRoute
 
 from server.accounts import sites
 from server.accounts.attempts import address_limit_key, begin_attempt
-from server.accounts.auth import client_address, is_same_origin
+from server.accounts.auth import is_same_origin
 from server.accounts.rate_limits import Limit
+from server.meetings import guests
 from server.meetings import lifecycle as meetings
-from server.meetings import numbers
-from server.meetings.guests import bearer, guest_id_from_token, guest_token, require_guest
+from server.meetings.guests import GUEST_AUTH_ERRORS, guest_token, require_guest
 from server.storage.models import (
-    ConnectionNumber,
-    Guest,
-    JoinLink,
-    Meeting,
-    NumberSlot,
     Site,
     utcnow,
 )
@@ -34,7 +28,7 @@ from server.web.cors import site_allows
 from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
-from sms import links
+from server.web.services import services
 from sms.links import link_id_from_token
 
 
@@ -80,24 +74,6 @@ class JoinedByLink(Output):
     status: str
 
 
-def policy(request: Request) -> numbers.NumberPolicy:
-    settings = request.app.state.settings
-    return numbers.NumberPolicy(settings.number_digits, settings.number_ttl)
-
-
-async def current_guest(request: Request, db: AsyncSession) -> Guest | None:
-    """The guest named by a bearer token, if one came and is still good: a
-    guest asking again for a number (it expired) stays the same guest."""
-    token = bearer(request)
-    if not token:
-        return None
-    try:
-        guest_id = guest_id_from_token(request.app.state.settings.secret_key, token)
-    except ApiError:
-        return None
-    return await db.get(Guest, guest_id)
-
-
 async def issue_number(request: Request) -> JSONResponse:
     # Browsers send Origin with every cross-origin POST: a page elsewhere
     # gets numbers only as a registered site, from one of its origins, so
@@ -105,28 +81,17 @@ async def issue_number(request: Request) -> JSONResponse:
     body = NumberRequest()
     if request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers:
         body = await read_json(request, NumberRequest)  # no body is needed; one given must be right
-    async with request.app.state.db() as db:
+    async with services(request).db() as db:
         site = await site_for(request, db, body.site_key)
     # Numbers are a shared, small pool: one address may not drain it.
-    limit = Limit(request.app.state.settings.number_issues_per_minute, 60)
+    limit = Limit(services(request).settings.number_issues_per_minute, 60)
     await begin_attempt(
         request, [(address_limit_key(request, "numbers"), limit)], code="too_many_numbers"
     )
     async with meetings.transaction(request.app) as db:
-        guest = await current_guest(request, db)
-        if guest is None or guest.meeting_id is not None:
-            guest = Guest(
-                site_id=site.id if site else None,
-                user_agent=request.headers.get("user-agent", "")[:300],
-                address=client_address(request)[:64],
-            )
-            db.add(guest)
-            await db.flush()
-        else:
-            await release_numbers(db, guest)
-        issued = await numbers.issue_number(db, guest, policy(request))
-        token = guest_token(request.app.state.settings.secret_key, guest)
-        selectors = await unmask_selectors(db, guest)
+        guest, issued = await guests.issue_number(db, request, site)
+        token = guest_token(services(request).settings.secret_key, guest)
+        selectors = await guests.unmask_selectors(db, guest)
     body = {
         "number": issued.number,
         "expires_at": issued.expires_at,
@@ -138,11 +103,9 @@ async def issue_number(request: Request) -> JSONResponse:
 
 
 async def join_by_link(request: Request) -> JSONResponse:
-    """A guest tapped an SMS link or scanned a QR code: straight into that
-    meeting, no number. The first browser to use a link makes it its own;
-    sending back that browser's guest token (a second tap, a reload) keeps
-    it the same guest, and any other browser is refused."""
-    settings = request.app.state.settings
+    """A guest tapped an SMS link or scanned a QR code (see
+    :func:`server.meetings.guests.join_by_link`)."""
+    settings = services(request).settings
     if request.headers.get("origin") is not None and not is_same_origin(request):
         raise ApiError(403, "origin_not_allowed")
     body = await read_json(request, LinkJoin)
@@ -153,22 +116,7 @@ async def join_by_link(request: Request) -> JSONResponse:
         request, [(address_limit_key(request, "links"), limit)], code="too_many_joins"
     )
     async with meetings.transaction(request.app) as db:
-        link = await db.get(JoinLink, link_id)
-        if link is None:
-            raise ApiError(404, "link_invalid")
-        guest = await current_guest(request, db)
-        if guest is not None and guest.meeting_id == link.meeting_id:
-            await links.claim_link(db, link, guest.id)
-            meeting, _ = await meetings.activate(db, link.meeting_id)
-        else:
-            guest = Guest(
-                user_agent=request.headers.get("user-agent", "")[:300],
-                address=client_address(request)[:64],
-            )
-            db.add(guest)
-            await db.flush()
-            await links.claim_link(db, link, guest.id)
-            meeting = await meetings.join_by_link(db, link.meeting_id, guest)
+        guest, meeting = await guests.join_by_link(db, request, link_id)
         token = guest_token(settings.secret_key, guest)
     body_out = {
         "guest_token": token,
@@ -194,82 +142,18 @@ async def site_for(request: Request, db: AsyncSession, site_key: str | None) -> 
     return site
 
 
-async def unmask_selectors(db: AsyncSession, guest: Guest) -> list[str]:
-    """The fields whose typed values the snippet may show this guest's host:
-    their site's list. Guests of the join page or a link have no site."""
-    site = await db.get(Site, guest.site_id) if guest.site_id else None
-    return list(site.unmask_selectors) if site is not None else []
-
-
-async def release_numbers(db: AsyncSession, guest: Guest) -> None:
-    """Give back the guest's unclaimed live numbers (a re-issue, or leaving)."""
-    now = utcnow()
-    live = select(ConnectionNumber.id).where(
-        ConnectionNumber.guest_id == guest.id,
-        ConnectionNumber.claimed_at.is_(None),
-        ConnectionNumber.expires_at > now,
-    )
-    await db.execute(
-        update(NumberSlot).where(NumberSlot.holder_id.in_(live)).values(held_until=now)
-    )
-    await db.execute(
-        update(ConnectionNumber)
-        .where(ConnectionNumber.id.in_(live))
-        .values(expires_at=now)
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def guest_session(db: AsyncSession, guest: Guest) -> dict:
-    latest = await db.scalar(
-        select(ConnectionNumber)
-        .where(ConnectionNumber.guest_id == guest.id)
-        .order_by(ConnectionNumber.id.desc())
-        .limit(1)
-    )
-    meeting = await db.get(Meeting, guest.meeting_id) if guest.meeting_id else None
-    now = utcnow()
-    if meeting is not None:
-        status = "ended" if meeting.state == "ended" else "connected"
-    elif latest is not None and latest.expires_at > now:
-        status = "waiting"
-    else:
-        status = "expired"
-    waiting = status == "waiting" and latest is not None
-    return {
-        "status": status,
-        "number": latest.number if latest else None,
-        "expires_at": latest.expires_at if waiting else None,
-        "expires_in": int((latest.expires_at - now).total_seconds()) if waiting else None,
-        "meeting_id": meeting.id if meeting else None,
-        "host_name": meeting.host.label if meeting else None,
-        "ended_by": meeting.ended_by if meeting else None,
-        "unmask_selectors": await unmask_selectors(db, guest),
-    }
-
-
 async def get_session(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         guest = await require_guest(request, db)
-        return respond(GuestSession, await guest_session(db, guest))
+        return respond(GuestSession, await guests.guest_session(db, guest))
 
 
 async def leave(request: Request) -> JSONResponse:
     async with meetings.transaction(request.app) as db:
         guest = await require_guest(request, db)
-        if guest.meeting_id is not None:
-            await meetings.end_meeting(db, guest.meeting_id, by="guest")
-        else:
-            await release_numbers(db, guest)
-        session = await guest_session(db, guest)
+        await guests.leave(db, guest)
+        session = await guests.guest_session(db, guest)
     return respond(GuestSession, session)
-
-
-GUEST_AUTH_ERRORS = (
-    (401, "guest_token_required"),
-    (401, "invalid_guest_token"),
-    (401, "guest_token_expired"),
-)
 
 
 def routes() -> list[BaseRoute]:

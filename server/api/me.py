@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
-from server.accounts.auth import require_user
+from server.web.endpoints import Call, endpoint
 from server.web.openapi import operation
 from server.web.payloads import Output, respond
 
@@ -22,10 +21,9 @@ class UserOut(Output):
     created_at: datetime
 
 
-async def get_me(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        return respond(UserOut, principal.user)
+@endpoint()
+async def get_me(call: Call) -> JSONResponse:
+    return respond(UserOut, call.user)
 
 
 def routes() -> list[BaseRoute]:

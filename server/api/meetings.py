@@ -10,15 +10,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from server.accounts.attempts import Attempt, address_limit_key, begin_attempt
-from server.accounts.auth import require_user
 from server.accounts.rate_limits import Limit
-from server.api.guest import policy
 from server.meetings import lifecycle as meetings
-from server.meetings import retention
+from server.meetings import numbers, retention
 from server.storage.models import Meeting
+from server.web.endpoints import Call, endpoint
 from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
+from server.web.services import services
 
 STATES = ("live", "waiting", "active", "ended")
 
@@ -68,7 +68,7 @@ class Claim(Payload):
 
 
 async def claim_attempt(request: Request, principal) -> Attempt:
-    settings = request.app.state.settings
+    settings = services(request).settings
     # Per host, and (higher) per address: hosts in one office share one
     # address, and one host's typos must not lock out the others.
     return await begin_attempt(
@@ -81,92 +81,88 @@ async def claim_attempt(request: Request, principal) -> Attempt:
     )
 
 
-async def attach_guest(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
+@endpoint(transaction="none")
+async def attach_guest(call: Call) -> JSONResponse:
+    request = call.request
     body = await read_json(request, Claim)
-    attempt = await claim_attempt(request, principal)
+    attempt = await claim_attempt(request, call.principal)
     async with meetings.transaction(request.app) as db:
-        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
+        meeting = await meetings.get_meeting(db, call.user, request.path_params["meeting_id"])
         meeting = await meetings.attach_by_number(
-            db, principal.user, meeting, body.number, policy(request)
+            db, call.user, meeting, body.number, numbers.policy(call.services.settings)
         )
     await attempt.succeeded(request)
     return respond(MeetingOut, meeting)
 
 
-async def start_meeting(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
+@endpoint(transaction="none")
+async def start_meeting(call: Call) -> JSONResponse:
+    request = call.request
     body = await read_json(request, Claim)
-    attempt = await claim_attempt(request, principal)
+    attempt = await claim_attempt(request, call.principal)
     async with meetings.transaction(request.app) as db:
-        meeting = await meetings.start_by_number(db, principal.user, body.number, policy(request))
+        meeting = await meetings.start_by_number(
+            db, call.user, body.number, numbers.policy(call.services.settings)
+        )
     await attempt.succeeded(request)
     return respond(MeetingOut, meeting, status=201)
 
 
-async def list_meetings(request: Request) -> JSONResponse:
-    state = request.query_params.get("state")
+@endpoint()
+async def list_meetings(call: Call) -> JSONResponse:
+    state = call.request.query_params.get("state")
     if state is not None and state not in STATES:
         raise ApiError(422, "invalid_state", params={"states": ", ".join(STATES)})
-    own = request.query_params.get("host") == "me"
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        found = await meetings.list_meetings(db, principal.user, state=state, own=own)
-        return respond(MeetingList, {"meetings": found})
+    own = call.request.query_params.get("host") == "me"
+    found = await meetings.list_meetings(call.db, call.user, state=state, own=own)
+    return respond(MeetingList, {"meetings": found})
 
 
-async def get_meeting(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
-        return respond(MeetingOut, meeting)
-
-
-async def list_events(request: Request) -> JSONResponse:
-    after = request.query_params.get("after", "0")
-    # Event ids are 64-bit; a larger cursor is a mistake, not "nothing yet".
-    if not (after.isascii() and after.isdigit() and len(after) <= 19 and int(after) < 2**63):
-        raise ApiError(422, "invalid_after")
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
-        events = await meetings.events_after(db, meeting.id, int(after))
-        return respond(EventList, {"events": [meetings.envelope(e) for e in events]})
-
-
-async def end_meeting(request: Request) -> JSONResponse:
-    async with meetings.transaction(request.app) as db:
-        principal = await require_user(request, db)
-        meeting: Meeting = await meetings.get_meeting(
-            db, principal.user, request.path_params["meeting_id"]
-        )
-        meeting = await meetings.end_meeting(db, meeting.id, by="host")
+@endpoint()
+async def get_meeting(call: Call) -> JSONResponse:
+    meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
     return respond(MeetingOut, meeting)
 
 
-async def request_capture(request: Request) -> Response:
+@endpoint()
+async def list_events(call: Call) -> JSONResponse:
+    after = call.request.query_params.get("after", "0")
+    # Event ids are 64-bit; a larger cursor is a mistake, not "nothing yet".
+    if not (after.isascii() and after.isdigit() and len(after) <= 19 and int(after) < 2**63):
+        raise ApiError(422, "invalid_after")
+    meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
+    events = await meetings.events_after(call.db, meeting.id, int(after))
+    return respond(EventList, {"events": [meetings.envelope(e) for e in events]})
+
+
+@endpoint(transaction="meeting")
+async def end_meeting(call: Call) -> JSONResponse:
+    meeting: Meeting = await meetings.get_meeting(
+        call.db, call.user, call.request.path_params["meeting_id"]
+    )
+    meeting = await meetings.end_meeting(call.db, meeting.id, by="host")
+    return respond(MeetingOut, meeting)
+
+
+@endpoint(transaction="meeting")
+async def request_capture(call: Call) -> Response:
     """The host asks the guest to send a capture; the guest still taps."""
-    async with meetings.transaction(request.app) as db:
-        principal = await require_user(request, db)
-        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
-        if meeting.state == "ended":
-            raise ApiError(409, "meeting_ended")
-        await meetings.record_event(
-            db, meeting, "capture.requested", {"host": principal.user.label}
-        )
+    meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
+    if meeting.state == "ended":
+        raise ApiError(409, "meeting_ended")
+    await meetings.record_event(call.db, meeting, "capture.requested", {"host": call.user.label})
     return Response(status_code=204)
 
 
-async def delete_data(request: Request) -> JSONResponse:
+@endpoint(who="admin", transaction="none")
+async def delete_data(call: Call) -> JSONResponse:
     """Admins only: a meeting's captures (later files and recordings), rows
     and blobs. The meeting and its timeline stay, with an event saying who
     deleted the data."""
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db, admin=True)
-        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
-    deleted = await retention.delete_by_admin(request.app, meeting.id, principal.user)
+    async with call.services.db.begin() as db:
+        meeting = await meetings.get_meeting(db, call.user, call.request.path_params["meeting_id"])
+    # Not inside a transaction: deleting opens its own (and the blob store's).
+    deleted = await retention.delete_by_admin(call.request.app, meeting.id, call.user)
     return respond(DataDeleted, {"meeting_id": meeting.id, **deleted.counts})
 
 

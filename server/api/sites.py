@@ -10,8 +10,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
 from server.accounts import sites
-from server.accounts.auth import require_user
 from server.storage.models import Site
+from server.web.endpoints import Call, endpoint
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
 from server.web.public_url import base_url
@@ -64,42 +64,38 @@ def site_out(request: Request, site: Site) -> dict:
     }
 
 
-async def list_sites(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        await require_user(request, db, admin=True)
-        found = await sites.list_sites(db)
-        return respond(SiteList, {"sites": [site_out(request, s) for s in found]})
+@endpoint(who="admin")
+async def list_sites(call: Call) -> JSONResponse:
+    found = await sites.list_sites(call.db)
+    return respond(SiteList, {"sites": [site_out(call.request, s) for s in found]})
 
 
-async def create_site(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db, admin=True)
-        body = await read_json(request, NewSite)
-        site = await sites.create_site(
-            db,
-            name=body.name,
-            origins=body.origins,
-            unmask_selectors=body.unmask_selectors,
-            created_by=principal.user,
-        )
-        return respond(SiteOut, site_out(request, site), status=201)
+@endpoint(who="admin")
+async def create_site(call: Call) -> JSONResponse:
+    body = await read_json(call.request, NewSite)
+    site = await sites.create_site(
+        call.db,
+        name=body.name,
+        origins=body.origins,
+        unmask_selectors=body.unmask_selectors,
+        created_by=call.user,
+    )
+    return respond(SiteOut, site_out(call.request, site), status=201)
 
 
-async def get_site(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        await require_user(request, db, admin=True)
-        site = await sites.get_site(db, request.path_params["site_id"])
-        return respond(SiteOut, site_out(request, site))
+@endpoint(who="admin")
+async def get_site(call: Call) -> JSONResponse:
+    site = await sites.get_site(call.db, call.request.path_params["site_id"])
+    return respond(SiteOut, site_out(call.request, site))
 
 
-async def update_site(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        await require_user(request, db, admin=True)
-        body = await read_json(request, SiteChange)
-        site = await sites.update_site(
-            db, request.path_params["site_id"], **body.model_dump(exclude_unset=True)
-        )
-        return respond(SiteOut, site_out(request, site))
+@endpoint(who="admin")
+async def update_site(call: Call) -> JSONResponse:
+    body = await read_json(call.request, SiteChange)
+    site = await sites.update_site(
+        call.db, call.request.path_params["site_id"], **body.model_dump(exclude_unset=True)
+    )
+    return respond(SiteOut, site_out(call.request, site))
 
 
 SITE_ERRORS = (

@@ -14,14 +14,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from twilio.request_validator import RequestValidator
 
-from server.accounts.auth import require_user
 from server.api.meetings import NOT_FOUND, MeetingOut
 from server.meetings import lifecycle as meetings
 from server.storage.models import JoinLink
+from server.web.endpoints import Call, endpoint
 from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
 from server.web.public_url import base_url
+from server.web.services import services
 from sms import delivery, links
 from sms.links import join_url, link_id_from_token
 from sms.qr import qr_svg
@@ -100,59 +101,59 @@ SMS_ERRORS = (
 
 
 def mode(request: Request) -> str:
-    return "twilio" if request.app.state.settings.sms_enabled else "outbox"
+    return "twilio" if services(request).settings.sms_enabled else "outbox"
 
 
-async def start_link_meeting(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
+@endpoint(transaction="none")
+async def start_link_meeting(call: Call) -> JSONResponse:
+    request = call.request
     body = await read_json(request, LinkMeetingIn)
     if body.phone is not None:
-        meeting, message = await delivery.send_link(request, principal.user, body.phone)
+        meeting, message = await delivery.send_link(request, call.user, body.phone)
         sms = delivery.message_out(message)
     else:
         async with meetings.transaction(request.app) as db:
-            meeting = await meetings.create_waiting(db, principal.user)
+            meeting = await meetings.create_waiting(db, call.user)
         sms = None
     return respond(LinkMeetingOut, {"meeting": meeting, "sms": sms}, status=201)
 
 
-async def send_sms(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
+@endpoint(transaction="none")
+async def send_sms(call: Call) -> JSONResponse:
+    request = call.request
     body = await read_json(request, PhoneIn)
     meeting_id = request.path_params["meeting_id"]
-    _, message = await delivery.send_link(request, principal.user, body.phone, meeting_id)
+    _, message = await delivery.send_link(request, call.user, body.phone, meeting_id)
     return respond(SmsOut, delivery.message_out(message), status=201)
 
 
-async def list_sms(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
-        found = await delivery.list_messages(db, meeting.id)
-        preview = delivery.preview(request)
-        return respond(
-            SmsList,
-            {
-                "mode": mode(request),
-                "preview": preview["body"],
-                "segments": preview["segments"],
-                "messages": [delivery.message_out(m) for m in found],
-            },
-        )
+@endpoint()
+async def list_sms(call: Call) -> JSONResponse:
+    request = call.request
+    meeting = await meetings.get_meeting(call.db, call.user, request.path_params["meeting_id"])
+    found = await delivery.list_messages(call.db, meeting.id)
+    preview = delivery.preview(request)
+    return respond(
+        SmsList,
+        {
+            "mode": mode(request),
+            "preview": preview["body"],
+            "segments": preview["segments"],
+            "messages": [delivery.message_out(m) for m in found],
+        },
+    )
 
 
-async def create_link(request: Request) -> JSONResponse:
+@endpoint(transaction="meeting")
+async def create_link(call: Call) -> JSONResponse:
     """A new join link for the meeting (to copy or show as a QR code). Each
     admits one guest's browser, so hand out a fresh one per guest."""
-    settings = request.app.state.settings
-    async with meetings.transaction(request.app) as db:
-        principal = await require_user(request, db)
-        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
-        if meeting.state == "ended":
-            raise ApiError(409, "meeting_ended")
-        link = await links.create_link(db, meeting.id, principal.user.id)
+    request = call.request
+    settings = call.services.settings
+    meeting = await meetings.get_meeting(call.db, call.user, request.path_params["meeting_id"])
+    if meeting.state == "ended":
+        raise ApiError(409, "meeting_ended")
+    link = await links.create_link(call.db, meeting.id, call.user.id)
     url = join_url(base_url(request), settings.secret_key, link.id)
     token = url.rsplit("/", 1)[1]
     return respond(
@@ -166,34 +167,33 @@ async def create_link(request: Request) -> JSONResponse:
     )
 
 
-async def link_qr(request: Request) -> Response:
+@endpoint()
+async def link_qr(call: Call) -> Response:
     """The QR code of one join link of this meeting (never of anything else)."""
-    settings = request.app.state.settings
+    request = call.request
+    settings = call.services.settings
     token = request.query_params.get("token", "")
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        meeting = await meetings.get_meeting(db, principal.user, request.path_params["meeting_id"])
-        link_id = link_id_from_token(settings.secret_key, token, minutes=settings.link_minutes)
-        link = await db.get(JoinLink, link_id)
+    meeting = await meetings.get_meeting(call.db, call.user, request.path_params["meeting_id"])
+    link_id = link_id_from_token(settings.secret_key, token, minutes=settings.link_minutes)
+    link = await call.db.get(JoinLink, link_id)
     if link is None or link.meeting_id != meeting.id:
         raise ApiError(404, "link_invalid")
     svg = qr_svg(f"{base_url(request)}/j/{token}")
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
-async def list_outbox(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        found = await delivery.outbox(db, principal.user)
-        return respond(
-            SmsList,
-            {
-                "mode": mode(request),
-                "preview": "",
-                "segments": 0,
-                "messages": [delivery.message_out(m) for m in found],
-            },
-        )
+@endpoint()
+async def list_outbox(call: Call) -> JSONResponse:
+    found = await delivery.outbox(call.db, call.user)
+    return respond(
+        SmsList,
+        {
+            "mode": mode(call.request),
+            "preview": "",
+            "segments": 0,
+            "messages": [delivery.message_out(m) for m in found],
+        },
+    )
 
 
 def callback_urls(request: Request) -> list[str]:
@@ -216,7 +216,7 @@ def signed_for(validator: RequestValidator, url: str, params: dict, signature: s
 async def twilio_status(request: Request) -> Response:
     """Twilio's status callback. Only a request Twilio signed with our auth
     token changes anything; every posted field goes to the validator."""
-    settings = request.app.state.settings
+    settings = services(request).settings
     signature = request.headers.get("x-twilio-signature", "")
     if not settings.sms_enabled or not signature:
         raise ApiError(403, "invalid_signature")

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import Field
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from server.accounts import api_tokens
-from server.accounts.auth import require_user
+from server.web.endpoints import Call, endpoint
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
 
@@ -35,25 +34,22 @@ class NewToken(Payload):
     name: str = Field(max_length=100)
 
 
-async def list_tokens(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        return respond(TokenList, {"tokens": await api_tokens.list_tokens(db, principal.user)})
+@endpoint()
+async def list_tokens(call: Call) -> JSONResponse:
+    return respond(TokenList, {"tokens": await api_tokens.list_tokens(call.db, call.user)})
 
 
-async def create_token(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        body = await read_json(request, NewToken)
-        token, raw = await api_tokens.create_token(db, principal.user, body.name)
-        created = TokenOut.model_validate(token).model_dump() | {"token": raw}
-        return respond(TokenCreated, created, status=201)
+@endpoint()
+async def create_token(call: Call) -> JSONResponse:
+    body = await read_json(call.request, NewToken)
+    token, raw = await api_tokens.create_token(call.db, call.user, body.name)
+    created = TokenOut.model_validate(token).model_dump() | {"token": raw}
+    return respond(TokenCreated, created, status=201)
 
 
-async def revoke_token(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        await api_tokens.revoke_token(db, principal.user, request.path_params["token_id"])
+@endpoint()
+async def revoke_token(call: Call) -> Response:
+    await api_tokens.revoke_token(call.db, call.user, call.request.path_params["token_id"])
     return Response(status_code=204)
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field
-from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
 from server.accounts import users
-from server.accounts.auth import require_user
 from server.api.me import UserOut
+from server.web.endpoints import Call, endpoint
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
 
@@ -33,29 +32,24 @@ class UserChange(Payload):
     display_name: str | None = Field(default=None, max_length=100)
 
 
-async def list_users(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        await require_user(request, db, admin=True)
-        return respond(UserList, {"users": await users.list_users(db)})
+@endpoint(who="admin")
+async def list_users(call: Call) -> JSONResponse:
+    return respond(UserList, {"users": await users.list_users(call.db)})
 
 
-async def create_user(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        await require_user(request, db, admin=True)
-        body = await read_json(request, NewUser)
-        user = await users.create_user(db, request.app.state.passwords, **body.model_dump())
-        return respond(UserOut, user, status=201)
+@endpoint(who="admin")
+async def create_user(call: Call) -> JSONResponse:
+    body = await read_json(call.request, NewUser)
+    user = await users.create_user(call.db, call.services.passwords, **body.model_dump())
+    return respond(UserOut, user, status=201)
 
 
-async def update_user(request: Request) -> JSONResponse:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db, admin=True)
-        body = await read_json(request, UserChange)
-        user = await users.get_user(db, request.path_params["user_id"])
-        user = await users.update_user(
-            db, principal.user, user, **body.model_dump(exclude_unset=True)
-        )
-        return respond(UserOut, user)
+@endpoint(who="admin")
+async def update_user(call: Call) -> JSONResponse:
+    body = await read_json(call.request, UserChange)
+    user = await users.get_user(call.db, call.request.path_params["user_id"])
+    user = await users.update_user(call.db, call.user, user, **body.model_dump(exclude_unset=True))
+    return respond(UserOut, user)
 
 
 def routes() -> list[BaseRoute]:

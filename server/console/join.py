@@ -13,6 +13,7 @@ from server.i18n.locales import request_locale
 from server.storage.models import JoinLink, Meeting
 from server.web.errors import ApiError
 from server.web.public_url import base_url
+from server.web.services import services
 from sms.links import link_id_from_token, signed_link_id
 from sms.qr import qr_svg
 
@@ -20,8 +21,8 @@ from sms.qr import qr_svg
 def join_context(request: Request) -> dict:
     return {
         "strings": ui_strings(request, "join", "video."),
-        "digits": request.app.state.settings.number_digits,
-        "terms_url": request.app.state.settings.terms_url,
+        "digits": services(request).settings.number_digits,
+        "terms_url": services(request).settings.terms_url,
         "link": None,
     }
 
@@ -38,11 +39,11 @@ async def link_page(request: Request) -> Response:
     this phone, tapping the SMS again or reloading after the link's half
     hour, is let back in by the guest token their browser kept; anyone else
     is told what to do instead. A link we did not make gets only that."""
-    settings = request.app.state.settings
+    settings = services(request).settings
     token = request.path_params["token"]
     try:
         link_id = signed_link_id(settings.secret_key, token)
-        async with request.app.state.db.begin() as db:
+        async with services(request).db.begin() as db:
             link = await db.get(JoinLink, link_id)
             meeting = await db.get(Meeting, link.meeting_id) if link is not None else None
         if meeting is None:

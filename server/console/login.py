@@ -10,15 +10,16 @@ from server.accounts import login_sessions, users
 from server.accounts.attempts import begin_login_attempt
 from server.accounts.auth import (
     SESSION_COOKIE,
-    authenticate,
     client_address,
     is_same_origin,
     session_cookie,
 )
-from server.console.forms import field, read_form
 from server.console.rendering import redirect, render, safe_next
 from server.i18n.locales import request_locale
+from server.web.endpoints import Call, endpoint
 from server.web.errors import ApiError
+from server.web.forms import field, read_form
+from server.web.services import services
 
 
 def login_page(
@@ -34,12 +35,12 @@ def login_page(
     return render(request, "login.html", context, status=status, headers=headers)
 
 
-async def show_login(request: Request) -> Response:
-    next_path = request.query_params.get("next", "/")
-    async with request.app.state.db.begin() as db:
-        if await authenticate(request, db) is not None:
-            return redirect(request, safe_next(next_path))
-    return login_page(request, next_path=next_path)
+@endpoint(who="anyone")
+async def show_login(call: Call) -> Response:
+    next_path = call.request.query_params.get("next", "/")
+    if call.principal is not None:
+        return redirect(call.request, safe_next(next_path))
+    return login_page(call.request, next_path=next_path)
 
 
 async def submit_login(request: Request) -> Response:
@@ -56,8 +57,8 @@ async def submit_login(request: Request) -> Response:
     except ApiError as error:
         return login_page(request, next_path=next_path, username=username, error=error)
 
-    passwords = request.app.state.passwords
-    async with request.app.state.db.begin() as db:
+    passwords = services(request).passwords
+    async with services(request).db.begin() as db:
         user = await users.find_by_username(db, username) if username else None
         stored_hash = user.password_hash if user else None
     # Verified outside any transaction: argon2 takes a while by design, and
@@ -72,7 +73,7 @@ async def submit_login(request: Request) -> Response:
         return login_page(request, next_path=next_path, username=username, error=error)
     new_hash = await passwords.hash(password) if passwords.needs_rehash(stored_hash) else None
 
-    async with request.app.state.db.begin() as db:
+    async with services(request).db.begin() as db:
         user = await users.get_user(db, user.id)
         # The password may have been changed, or the user disabled, while it
         # was being checked; the check must hold for the account as it is now.
@@ -87,7 +88,7 @@ async def submit_login(request: Request) -> Response:
         token = await login_sessions.start_session(
             db,
             user,
-            days=request.app.state.settings.session_days,
+            days=services(request).settings.session_days,
             user_agent=request.headers.get("user-agent", ""),
             address=client_address(request),
         )
@@ -96,12 +97,13 @@ async def submit_login(request: Request) -> Response:
     return response
 
 
-async def logout(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
-        principal = await authenticate(request, db)
-        if principal is not None and principal.session is not None:
-            await read_form(request, principal)
-            await login_sessions.end_session(db, request.cookies[SESSION_COOKIE])
+@endpoint(who="anyone")
+async def logout(call: Call) -> Response:
+    """Logging out: a login session's form must carry its CSRF token (the
+    endpoint checks it); with no login there is nothing to end."""
+    request = call.request
+    if call.principal is not None and call.principal.session is not None:
+        await login_sessions.end_session(call.db, request.cookies[SESSION_COOKIE])
     response = redirect(request, "/login", "flash.logged_out")
     response.headers.append("set-cookie", session_cookie(request, "", max_age=0))
     return response

@@ -3,20 +3,19 @@ instead of being sent, each with its join link ready to open."""
 
 from __future__ import annotations
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server.accounts.auth import require_user
 from server.console.rendering import render
+from server.web.endpoints import Call, endpoint
 from sms import delivery
 
 
-async def outbox_page(request: Request) -> Response:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db)
-        messages = [delivery.message_out(m) for m in await delivery.outbox(db, principal.user)]
-    return render(request, "console/outbox.html", {"messages": messages}, principal=principal)
+@endpoint()
+async def outbox_page(call: Call) -> Response:
+    messages = [delivery.message_out(m) for m in await delivery.outbox(call.db, call.user)]
+    context = {"messages": messages}
+    return render(call.request, "console/outbox.html", context, principal=call.principal)
 
 
 def routes() -> list[BaseRoute]:

@@ -16,6 +16,7 @@ from server.accounts.auth import Principal, csrf_token
 from server.i18n.locales import LOCALES, request_locale, translate
 from server.i18n.messages import MESSAGES
 from server.web.errors import ApiError
+from server.web.services import services
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 FLASH_COOKIE = "tsunagu_flash"
@@ -26,7 +27,7 @@ def templates() -> Jinja2Templates:
 
 
 def _flash_signer(request: Request) -> URLSafeSerializer:
-    return URLSafeSerializer(request.app.state.settings.secret_key, salt="flash")
+    return URLSafeSerializer(services(request).settings.secret_key, salt="flash")
 
 
 def render(
@@ -60,10 +61,10 @@ def render(
         "flashes": flashes,
         "current_path": request.url.path,
         # Without Twilio, SMS land in the console's outbox: say so in the menu.
-        "sms_outbox_mode": not request.app.state.settings.sms_enabled,
+        "sms_outbox_mode": not services(request).settings.sms_enabled,
         **(context or {}),
     }
-    response = request.app.state.templates.TemplateResponse(
+    response = services(request).templates.TemplateResponse(
         request, name, page, status_code=status, headers=headers
     )
     # Pages show per-user data; never let a shared cache keep them.

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from server.accounts import users
-from server.accounts.auth import Principal, require_user
 from server.accounts.passwords import generate_password
-from server.console.forms import field, is_form_refusal, read_form
 from server.console.rendering import redirect, render
 from server.i18n.locales import request_locale
+from server.web.endpoints import Call, endpoint, form_post
 from server.web.errors import ApiError
+from server.web.forms import field
 
 # action name in the form -> the change it makes
 ACTIONS = {
@@ -25,89 +23,61 @@ ACTIONS = {
 
 
 async def users_page(
-    request: Request,
-    db: AsyncSession,
-    principal: Principal,
+    call: Call,
     *,
     created: dict[str, str] | None = None,
     reset: bool = False,
     form: dict[str, str] | None = None,
     error: ApiError | None = None,
 ) -> Response:
+    request = call.request
     context = {
-        "users": await users.list_users(db),
+        "users": await users.list_users(call.db),
         "created": created,
         "reset": reset,
         "form": form or {},
         "error": error.message(request_locale(request)) if error else "",
     }
     status = error.status if error else (201 if created and not reset else 200)
-    return render(request, "console/users.html", context, principal=principal, status=status)
+    return render(request, "console/users.html", context, principal=call.principal, status=status)
 
 
-async def show_users(
-    request: Request,
-    *,
-    created: dict[str, str] | None = None,
-    reset: bool = False,
-    form: dict[str, str] | None = None,
-    error: ApiError | None = None,
-) -> Response:
-    async with request.app.state.db.begin() as db:
-        principal = await require_user(request, db, admin=True)
-        return await users_page(
-            request, db, principal, created=created, reset=reset, form=form, error=error
-        )
+@endpoint(who="admin")
+async def show_users(call: Call) -> Response:
+    return await users_page(call)
 
 
-async def add_user(request: Request) -> Response:
-    values: dict[str, str] = {}
-    try:
-        async with request.app.state.db.begin() as db:
-            principal = await require_user(request, db, admin=True)
-            form = await read_form(request, principal)
-            values = {k: field(form, k) for k in ("username", "display_name", "role")}
-            password = field(form, "password") or generate_password()
-            user = await users.create_user(
-                db,
-                request.app.state.passwords,
-                username=values["username"],
-                display_name=values["display_name"],
-                role=values["role"] or "host",
-                password=password,
-            )
-            # The password is shown once, here, for the admin to hand over.
-            created = {"username": user.username, "password": password}
-    except ApiError as error:
-        if not is_form_refusal(error):
-            raise
-        return await show_users(request, form=values, error=error)
-    return await show_users(request, created=created)
+@form_post(page=users_page, fields=("username", "display_name", "role"), who="admin")
+async def add_user(call: Call) -> Response:
+    form = call.form
+    password = field(form, "password") or generate_password()
+    user = await users.create_user(
+        call.db,
+        call.services.passwords,
+        username=field(form, "username"),
+        display_name=field(form, "display_name"),
+        role=field(form, "role") or "host",
+        password=password,
+    )
+    # The password is shown once, here, for the admin to hand over.
+    return await users_page(call, created={"username": user.username, "password": password})
 
 
-async def change_user(request: Request) -> Response:
-    try:
-        async with request.app.state.db.begin() as db:
-            principal = await require_user(request, db, admin=True)
-            form = await read_form(request, principal)
-            action = field(form, "action")
-            if action not in ACTIONS and action != "reset_password":
-                raise ApiError(400, "bad_request")
-            user = await users.get_user(db, request.path_params["user_id"])
-            username = user.username
-            if action == "reset_password":
-                password = generate_password()
-                await users.reset_password(db, request.app.state.passwords, user, password)
-            else:
-                await users.update_user(db, principal.user, user, **ACTIONS[action])
-    except ApiError as error:
-        if not is_form_refusal(error):
-            raise
-        return await show_users(request, error=error)
+@form_post(page=users_page, who="admin")
+async def change_user(call: Call) -> Response:
+    request, form = call.request, call.form
+    action = field(form, "action")
+    if action not in ACTIONS and action != "reset_password":
+        raise ApiError(400, "bad_request")
+    user = await users.get_user(call.db, request.path_params["user_id"])
+    username = user.username
     if action == "reset_password":
+        password = generate_password()
+        await users.reset_password(call.db, call.services.passwords, user, password)
         # Shown once, on this page, for the admin to hand over.
         reset = {"username": username, "password": password}
-        return await show_users(request, created=reset, reset=True)
+        return await users_page(call, created=reset, reset=True)
+    await users.update_user(call.db, call.user, user, **ACTIONS[action])
     return redirect(request, "/admin/users", f"flash.user_{action}", username=username)
 
 

@@ -33,6 +33,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from server.storage.models import Guest, Meeting
+from server.web.services import services
 
 HOST = "host"
 GUESTS = "guests"
@@ -90,7 +91,7 @@ async def relay(
     to, data = message.get("to"), message.get("data")
     if not _valid(data):
         return {"type": "signal.refused", "reason": "invalid"}
-    async with app.state.db() as db:
+    async with services(app).db() as db:
         meeting = await db.get(Meeting, meeting_id)
         if meeting is None or meeting.state == "ended":
             return {"type": "signal.refused", "reason": "meeting_ended"}
@@ -106,7 +107,7 @@ async def relay(
             allowed = guest is not None and guest.meeting_id == meeting_id
     if not allowed:
         return {"type": "signal.refused", "reason": "not_in_meeting"}
-    await app.state.event_bus.publish(
+    await services(app).event_bus.publish(
         channel(meeting_id, str(to)),
         {"type": "signal", "from": sender, "meeting_id": meeting_id, "data": data},
     )

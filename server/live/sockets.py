@@ -42,6 +42,7 @@ from server.storage.database import is_unavailable
 from server.storage.models import Guest, utcnow
 from server.web.errors import ApiError
 from server.web.payloads import parse_json
+from server.web.services import services
 
 log = logging.getLogger("tsunagu.live")
 DISCONNECTED = WebSocketState.DISCONNECTED
@@ -244,7 +245,7 @@ async def replay(
     visible: Callable[[dict[str, Any]], bool] | None = None,
 ) -> None:
     """Send the stored events after ``after`` that were not sent yet."""
-    async with websocket.app.state.db() as db:
+    async with services(websocket).db() as db:
         events = await meetings.events_after(db, meeting_id, after)
     for event in events:
         message = meetings.envelope(event)
@@ -265,7 +266,7 @@ def event_id(value: object) -> int:
 
 def logged_in(websocket: WebSocket) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
-        async with websocket.app.state.db.begin() as db:
+        async with services(websocket).db.begin() as db:
             try:
                 return await authenticate(websocket, db) is not None
             except ApiError:
@@ -282,7 +283,7 @@ async def console_principal(websocket: WebSocket) -> Principal | None:
     if not is_same_origin(websocket):
         await close(websocket, FORBIDDEN)
         return None
-    async with websocket.app.state.db.begin() as db:
+    async with services(websocket).db.begin() as db:
         try:
             principal = await authenticate(websocket, db)
         except ApiError:
@@ -297,7 +298,7 @@ async def host_live(websocket: WebSocket) -> None:
     principal = await console_principal(websocket)
     if principal is None:
         return
-    async with websocket.app.state.event_bus.subscribe() as subscription:
+    async with services(websocket).event_bus.subscribe() as subscription:
         await subscription.add(f"host:{principal.user.id}")
         await run(websocket, subscription, Sent(), still_allowed=logged_in(websocket))
 
@@ -306,7 +307,7 @@ async def meeting_live(websocket: WebSocket) -> None:
     principal = await console_principal(websocket)
     if principal is None:
         return
-    async with websocket.app.state.db() as db:
+    async with services(websocket).db() as db:
         try:
             meeting = await meetings.get_meeting(
                 db, principal.user, websocket.path_params["meeting_id"]
@@ -329,7 +330,7 @@ async def meeting_live(websocket: WebSocket) -> None:
         if is_host and meeting.state != "ended"
         else contextlib.nullcontext()
     )
-    async with hosting, app.state.event_bus.subscribe() as subscription:
+    async with hosting, services(app).event_bus.subscribe() as subscription:
         # Subscribe before replaying, so nothing falls between the two.
         await subscription.add(f"meeting:{meeting.id}")
         if is_host:
@@ -356,7 +357,7 @@ async def guest_live(websocket: WebSocket) -> None:
             raise ValueError("expected hello")
         token = hello.get("token")
         after = event_id(hello.get("after"))
-        async with websocket.app.state.db() as db:
+        async with services(websocket).db() as db:
             guest = await require_guest(websocket, db, token if isinstance(token, str) else "")
     except ApiError as error:
         await close(websocket, FORBIDDEN if error.status == 403 else UNAUTHORIZED)
@@ -377,13 +378,13 @@ async def guest_live(websocket: WebSocket) -> None:
         await subscription.add(signaling.channel(meeting_id, signaling.guest_peer(guest.id)))
         await subscription.add(signaling.channel(meeting_id, signaling.GUESTS))
         # Taking the lease shows the host the guest at once.
-        leases.append(await app.state.presence.join(meeting_id, presence.GUEST, guest.id))
+        leases.append(await services(app).presence.join(meeting_id, presence.GUEST, guest.id))
 
-    async with app.state.event_bus.subscribe() as subscription:
+    async with services(app).event_bus.subscribe() as subscription:
         # Subscribe first, then read where the guest is: a claim committed
         # in between is then either seen by the read or delivered live.
         await subscription.add(f"guest:{guest.id}")
-        async with app.state.db() as db:
+        async with services(app).db() as db:
             current = await db.get(Guest, guest.id)
         meeting_id = current.meeting_id if current is not None else None
 
@@ -418,7 +419,7 @@ async def present(
     app: Starlette, meeting_id: int, role: str, holder_id: int
 ) -> AsyncIterator[Lease]:
     """A presence lease held while a socket is open (see presence.py)."""
-    lease = await app.state.presence.join(meeting_id, role, holder_id)
+    lease = await services(app).presence.join(meeting_id, role, holder_id)
     try:
         yield lease
     finally:
@@ -434,9 +435,9 @@ async def socket_closed(app: Starlette, lease: Lease) -> None:
     background task group, so the handler (and a server shutting down)
     does not wait for it.
     """
-    grace = app.state.settings.guest_presence_grace if lease.role == presence.GUEST else 0
+    grace = services(app).settings.guest_presence_grace if lease.role == presence.GUEST else 0
     try:
-        app.state.background.start_soon(_socket_gone, app, lease, grace)
+        services(app).background.start_soon(_socket_gone, app, lease, grace)
     except RuntimeError:  # the app is no longer running: no grace to give
         await _socket_gone(app, lease, 0)
 
@@ -450,7 +451,7 @@ async def _socket_gone(app: Starlette, lease: Lease, grace: float) -> None:
             # Shielded: cancelled mid-transaction (a shutdown), a database
             # connection is torn down instead of returned.
             with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
-                await app.state.presence.leave(lease, grace)  # or below instead
+                await services(app).presence.leave(lease, grace)  # or below instead
                 cut = True
             await anyio.sleep(grace)
             waited = True
@@ -460,7 +461,7 @@ async def _socket_gone(app: Starlette, lease: Lease, grace: float) -> None:
         with anyio.CancelScope(shield=True):
             try:
                 if not (cut and waited):
-                    await app.state.presence.leave(lease, 0)
+                    await services(app).presence.leave(lease, 0)
                 if lease.role == presence.GUEST:
                     await presence.sync_guests(app, utcnow(), lease.meeting_id)
             except Exception:  # e.g. the database is gone; the reaper heals it later

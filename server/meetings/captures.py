@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from server.meetings import lifecycle as meetings
 from server.storage.blobs import BlobStore, new_key
 from server.storage.models import Capture, Guest, Meeting, User
 from server.web.errors import ApiError
+from server.web.services import services
 
 # As stored and shown (the columns' sizes); longer ones are shortened.
 MAX_URL_LENGTH = 2048
@@ -99,9 +101,24 @@ async def live_meeting_of(db: AsyncSession, guest: Guest) -> Meeting:
 
 
 def capture_urls(capture: Capture) -> dict[str, str]:
+    """Where a capture's image and thumbnail are served (to its host)."""
     return {
         "image_url": f"/api/v1/captures/{capture.id}/image",
         "thumbnail_url": f"/api/v1/captures/{capture.id}/thumbnail",
+    }
+
+
+def capture_json(capture: Capture) -> dict[str, Any]:
+    """A capture as its host sees it: its ``capture.created`` event, and the
+    meeting page (the same shape, so the page's script shows both alike).
+    The API's fuller resource is ``CaptureOut`` (``server/api/captures.py``)."""
+    return {
+        "capture_id": capture.id,
+        "url": capture.url,
+        "title": capture.title,
+        "width": capture.width,
+        "height": capture.height,
+        **capture_urls(capture),
     }
 
 
@@ -124,7 +141,7 @@ async def add_capture(
     Call :func:`check_can_send` first, before reading the upload.
     """
     try:
-        processed: ProcessedImage = await app.state.ingest.process(data)
+        processed: ProcessedImage = await services(app).ingest.process(data)
     except ImageRefused as refused:
         raise ApiError(refused.status, refused.code, params=refused.params) from None
     except IngestBusy as busy:
@@ -135,7 +152,7 @@ async def add_capture(
             headers={"Retry-After": str(busy.retry_after)},
         ) from None
     del data  # the web process keeps no copy of the upload while it stores
-    store: BlobStore = app.state.blobs
+    store: BlobStore = services(app).blobs
     image_key, thumbnail_key = new_key(processed.extension), new_key(processed.extension)
     await anyio.to_thread.run_sync(store.put, image_key, processed.image, processed.media_type)
     await anyio.to_thread.run_sync(
@@ -168,25 +185,13 @@ async def add_capture(
             )
             db.add(capture)
             await db.flush()
-            await meetings.record_event(
-                db,
-                meeting,
-                "capture.created",
-                {
-                    "capture_id": capture.id,
-                    "url": page.url,
-                    "title": page.title,
-                    "width": capture.width,
-                    "height": capture.height,
-                    **capture_urls(capture),
-                },
-            )
+            await meetings.record_event(db, meeting, "capture.created", capture_json(capture))
     except BaseException as error:
         await anyio.to_thread.run_sync(store.delete, image_key)
         await anyio.to_thread.run_sync(store.delete, thumbnail_key)
         if idempotency_key and isinstance(error, IntegrityError):
             # The same capture, sent twice at once: the other copy won.
-            async with app.state.db() as db:
+            async with services(app).db() as db:
                 if winner := await find_by_key(db, guest_id, idempotency_key):
                     return winner, False
         raise

@@ -29,6 +29,7 @@ from server.storage.models import (
     utcnow,
 )
 from server.web.errors import ApiError
+from server.web.services import services
 
 PENDING = "tsunagu.pending_events"
 log = logging.getLogger("tsunagu.meetings")
@@ -61,14 +62,14 @@ async def transaction(app: Starlette) -> AsyncIterator[AsyncSession]:
     transactions queue on an in-process lock: a fair, sleep-free wait,
     where SQLite's own busy handler would make them sleep and retry.
     """
-    async with app.state.write_lock, app.state.db() as db:
+    async with services(app).write_lock, services(app).db() as db:
         async with db.begin():
             yield db
         pending = db.info.pop(PENDING, [])
     for channel_list, message in pending:
         for channel in channel_list:
             try:
-                await app.state.event_bus.publish(channel, message)
+                await services(app).event_bus.publish(channel, message)
             except Exception:  # e.g. Redis unreachable: the change itself is committed
                 # The event is stored; live clients catch up from the
                 # database when they reconnect, so the action still succeeded.

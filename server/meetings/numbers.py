@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.settings import Settings
 from server.storage.models import ConnectionNumber, Guest, NumberSlot, utcnow
 from server.web.errors import ApiError
 
@@ -42,6 +43,11 @@ class NumberPolicy:
 
     def format(self, value: int) -> str:
         return str(value).zfill(self.digits)
+
+
+def policy(settings: Settings) -> NumberPolicy:
+    """This deployment's numbers: how many digits, valid for how long."""
+    return NumberPolicy(settings.number_digits, settings.number_ttl)
 
 
 def normalize_number(raw: str, policy: NumberPolicy) -> str:
@@ -137,3 +143,22 @@ async def claim_number(db: AsyncSession, number: str, *, user_id: int) -> Connec
     if holder.claimed_at is not None:
         raise ApiError(409, "number_used", params={"number": number})
     raise ApiError(410, "number_expired", params={"number": number})
+
+
+async def release_numbers(db: AsyncSession, guest: Guest) -> None:
+    """Give back the guest's unclaimed live numbers (a re-issue, or leaving)."""
+    now = utcnow()
+    live = select(ConnectionNumber.id).where(
+        ConnectionNumber.guest_id == guest.id,
+        ConnectionNumber.claimed_at.is_(None),
+        ConnectionNumber.expires_at > now,
+    )
+    await db.execute(
+        update(NumberSlot).where(NumberSlot.holder_id.in_(live)).values(held_until=now)
+    )
+    await db.execute(
+        update(ConnectionNumber)
+        .where(ConnectionNumber.id.in_(live))
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )

@@ -33,6 +33,7 @@ from starlette.applications import Starlette
 from server.meetings import lifecycle as meetings
 from server.storage import chores
 from server.storage.models import JoinLink, Meeting, PresenceLease, UTCDateTime, utcnow
+from server.web.services import services
 
 log = logging.getLogger("tsunagu.presence")
 GUEST = "guest"
@@ -72,12 +73,12 @@ class Presence:
 
     @property
     def ttl(self) -> timedelta:
-        return timedelta(seconds=self.app.state.settings.presence_ttl)
+        return timedelta(seconds=services(self.app).settings.presence_ttl)
 
     def every(self) -> float:
         """Seconds between renewals and reaper passes: a lease is renewed at
         least twice before it would lapse, and a lapsed one is noticed soon."""
-        return min(self.app.state.settings.presence_ttl / 3, 5.0)
+        return min(services(self.app).settings.presence_ttl / 3, 5.0)
 
     async def join(
         self, meeting_id: int, role: str, holder_id: int, *, now: datetime | None = None
@@ -170,7 +171,7 @@ class Presence:
 
 def idle_limit(app: Starlette) -> timedelta | None:
     """How long a meeting everyone has left lasts; ``None``: for ever."""
-    minutes = app.state.settings.meeting_idle_minutes
+    minutes = services(app).settings.meeting_idle_minutes
     return timedelta(minutes=minutes) if minutes > 0 else None
 
 
@@ -206,7 +207,7 @@ async def sync_guests(app: Starlette, now: datetime, meeting_id: int | None = No
     )
     if meeting_id is not None:
         query = query.where(Meeting.id == meeting_id)
-    async with app.state.db() as db:
+    async with services(app).db() as db:
         wrong = list(await db.scalars(query))
     for found in wrong:
         async with meetings.transaction(app) as db:
@@ -220,9 +221,9 @@ async def reap(app: Starlette, now: datetime | None = None) -> None:
     await sync_guests(app, now)
     limit = idle_limit(app)
     if limit is not None:
-        links = timedelta(minutes=app.state.settings.link_minutes)
+        links = timedelta(minutes=services(app).settings.link_minutes)
         gone = everyone_gone(now, now - limit, links)
-        async with app.state.db() as db:
+        async with services(app).db() as db:
             idle = list(await db.scalars(select(Meeting.id).where(Meeting.state != "ended", gone)))
         for meeting_id in idle:
             async with meetings.transaction(app) as db:
@@ -234,7 +235,7 @@ async def reap(app: Starlette, now: datetime | None = None) -> None:
     # (by then the meeting has ended anyway).
     ended = select(Meeting.id).where(Meeting.state == "ended")
     old = now - (limit or KEEP_EXPIRED)
-    async with app.state.db() as db:
+    async with services(app).db() as db:
         stale = await db.scalar(
             select(PresenceLease.id)
             .where(

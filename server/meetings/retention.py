@@ -32,6 +32,7 @@ from server.storage import chores
 from server.storage.blobs import BlobStore, StoredBlob
 from server.storage.models import Capture, Meeting, MeetingEvent, User
 from server.web.errors import ApiError
+from server.web.services import services
 
 log = logging.getLogger("tsunagu.retention")
 
@@ -115,7 +116,7 @@ async def delete_meeting_data(
             await scrub_timeline(db, meeting_id)
             await meetings.record_event(db, meeting, event, {**payload, **deleted.counts})
     if deleted.keys:
-        await delete_blobs(app.state.blobs, deleted.keys)
+        await delete_blobs(services(app).blobs, deleted.keys)
     return deleted
 
 
@@ -155,13 +156,13 @@ async def delete_by_admin(app: Starlette, meeting_id: int, admin: User) -> Delet
 async def apply_retention(app: Starlette, now: datetime | None = None) -> int:
     """Delete the data of meetings that ended more than
     ``TSUNAGU_RETENTION_DAYS`` ago; return how many meetings lost data."""
-    days = app.state.settings.retention_days
+    days = services(app).settings.retention_days
     if not days:
         return 0
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
     parts = [part.meeting_ids() for part in MEETING_DATA]
     with_data = parts[0] if len(parts) == 1 else union(*parts)
-    async with app.state.db() as db:
+    async with services(app).db() as db:
         due = list(
             await db.scalars(
                 select(Meeting.id)
@@ -210,8 +211,8 @@ async def sweep(app: Starlette, older_than: float | None = None) -> Swept:
     written before its row, so a young blob with no row may be an upload in
     progress. Safe on several instances at once: deleting what another
     instance has just deleted is not an error."""
-    store: BlobStore = app.state.blobs
-    age = app.state.settings.sweep_age if older_than is None else older_than
+    store: BlobStore = services(app).blobs
+    age = services(app).settings.sweep_age if older_than is None else older_than
     swept = Swept()
     swept.temporary = await anyio.to_thread.run_sync(store.sweep_temporary, age)
     listing = iter(await anyio.to_thread.run_sync(store.list))
@@ -221,7 +222,7 @@ async def sweep(app: Starlette, older_than: float | None = None) -> Swept:
         old = {blob.key: blob for blob in batch if blob.age(now) > age}
         if not old:
             continue
-        async with app.state.db() as db:
+        async with services(app).db() as db:
             named = await referenced(db, list(old))
         orphans = [old[key] for key in old if key not in named]
         if orphans:
@@ -246,7 +247,7 @@ async def housekeeping(app: Starlette) -> None:
     again next round; it never stops the server."""
     await chores.repeat(
         (partial(sweep, app), partial(apply_retention, app)),
-        lambda: app.state.settings.sweep_interval,
+        lambda: services(app).settings.sweep_interval,
         log,
     )
 

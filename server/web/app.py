@@ -47,6 +47,7 @@ from server.web import record_ids
 from server.web.cors import GuestCors
 from server.web.errors import ApiError, error_response, from_http_exception
 from server.web.response_headers import AddHeaders, Headers
+from server.web.services import Services, attach, services
 from sms.senders import create_sender
 
 log = logging.getLogger("tsunagu")
@@ -96,27 +97,25 @@ def create_app(settings: Settings) -> Starlette:
         ingest_pool = IngestPool(settings.ingest_workers, settings.ingest_queue)
         try:
             await check_schema(engine)
-            await anyio.to_thread.run_sync(app.state.blobs.check)
-            app.state.engine = engine
-            app.state.db = session_factory(engine)
-            app.state.rate_limiter = rate_limiter
-            app.state.event_bus = event_bus
-            app.state.sms_sender = sms_sender
-            app.state.ingest = ingest_pool
+            await anyio.to_thread.run_sync(shared.blobs.check)
+            shared.engine = engine
+            shared.db = session_factory(engine)
+            shared.rate_limiter = rate_limiter
+            shared.event_bus = event_bus
+            shared.sms_sender = sms_sender
+            shared.ingest = ingest_pool
             await anyio.to_thread.run_sync(ingest_pool.prepare)
             # See meetings.transaction: SQLite writers queue here instead.
-            app.state.write_lock = (
-                asyncio.Lock() if settings.is_sqlite else contextlib.nullcontext()
-            )
+            shared.write_lock = asyncio.Lock() if settings.is_sqlite else contextlib.nullcontext()
             # Work that outlives the request that started it (a closed guest
             # socket's grace period, see live.py). Cancelled at shutdown,
             # before the database goes, so each piece finishes at once.
             async with anyio.create_task_group() as background:
-                app.state.background = background
+                shared.background = background
                 # Presence leases: this process's heartbeat and its reaper.
-                app.state.presence = Presence(app)
+                shared.presence = Presence(app)
                 if settings.presence_reaper:
-                    background.start_soon(app.state.presence.run)
+                    background.start_soon(shared.presence.run)
                 # Orphan blobs, temporary files and expired data, now and
                 # then periodically (server/retention.py).
                 background.start_soon(retention.housekeeping, app)
@@ -129,10 +128,15 @@ def create_app(settings: Settings) -> Starlette:
             await rate_limiter.close()
             await engine.dispose()
 
-    blobs = create_blob_store(settings)
+    shared = Services(
+        settings=settings,
+        blobs=create_blob_store(settings),
+        passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_kib),
+        templates=templates(),
+    )
     # Captures may redirect to the object store (presigned URLs): the
     # console's pages must be allowed to show images from there.
-    csp = console_csp(blobs.origin())
+    csp = console_csp(shared.blobs.origin())
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         *api.routes(),
@@ -157,10 +161,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(AddHeaders, source=refreshed_session_cookie),
         ],
     )
-    app.state.settings = settings
-    app.state.blobs = blobs
-    app.state.passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
-    app.state.templates = templates()
+    attach(app, shared)
     return app
 
 
@@ -181,7 +182,7 @@ async def check_schema(engine: AsyncEngine) -> None:
 
 async def healthz(request: Request) -> JSONResponse:
     try:
-        await ping(request.app.state.engine)
+        await ping(services(request).engine)
     except Exception as exc:  # any failure means "not healthy", never a 500
         log.warning("health check: database unavailable: %s", exc)
         return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.accounts.auth import is_same_origin
 from server.storage.models import Guest, Site, SiteOrigin
 from server.web.errors import ApiError
+from server.web.services import services
 
 GUEST_API = "/api/v1/guest/"
 # Idempotency-Key: the snippet names each capture, so a retry is not stored twice.
@@ -67,7 +68,7 @@ class GuestCors:
         if origin is None or is_same_origin(connection):
             await self.app(scope, receive, send)
             return
-        async with scope["app"].state.db() as db:
+        async with services(scope["app"]).db() as db:
             allowed = await is_site_origin(db, origin)
         cors = [
             (b"access-control-allow-origin", origin.encode("latin-1")),

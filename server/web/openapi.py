@@ -43,9 +43,15 @@ class Operation:
     tag: str = ""
 
 
-def operation(method: str, path: str, endpoint: Callable[..., Any], **meta: Any) -> Route:
-    """A route for one method of one API path, carrying its description."""
-    route = Route(path, endpoint, methods=[method])
+def operation(
+    method: str, path: str, endpoint: Callable[..., Any], *, name: str | None = None, **meta: Any
+) -> Route:
+    """A route for one method of one API path, carrying its description.
+
+    ``name`` is its ``operationId`` (the endpoint's name by default): an
+    endpoint serving two operations needs one for each, as ids are unique.
+    """
+    route = Route(path, endpoint, methods=[method], name=name)
     route.operation = Operation(**meta)  # type: ignore[attr-defined]
     return route
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
+from server.web.services import services
+
 
 def base_url(connection: HTTPConnection) -> str:
     """``TSUNAGU_PUBLIC_URL`` when set (behind a proxy it is the only
     reliable answer), else the scheme and host this request came in on."""
-    configured = connection.app.state.settings.public_url
+    configured = services(connection).settings.public_url
     if configured:
         return configured
     return f"{connection.url.scheme}://{connection.url.netloc}"

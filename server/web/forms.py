@@ -1,4 +1,4 @@
-"""Reading console form posts: bounded in size, CSRF-checked."""
+"""Reading form posts (the console's): bounded in size, CSRF-checked."""
 
 from __future__ import annotations
 
