@@ -1,4 +1,4 @@
-"""SMS join links (docs/ARCHITECTURE.md, "sms").
+"""SMS join links (docs/ARCHITECTURE.md, "SMS").
 
 A host sends a meeting's join link to a guest's phone: ``phones`` normalises
 and checks the number before anything is paid for, ``links`` signs the link
