@@ -157,8 +157,8 @@ def with_database(
 def run_command(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.web import transport
     from server.demo_shop import create_demo_shop, site_key_for
+    from server.web import transport
     from server.web.app import create_app
 
     async def setup(db: AsyncSession, passwords: Passwords) -> Any:
