@@ -38,7 +38,6 @@ KEY_SHAPE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 MESSAGE_ONLY = ("flash.", "embed.")
 # HTTP statuses an ApiError can carry: a snake_case string after one is its code.
 ERROR_STATUSES = range(400, 600)
-ENDED_BY = ("host", "guest", "system", "timeout")
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ def user_roles() -> tuple[str, ...]:
 # below; the test fails if the code builds one that is not listed here.
 DYNAMIC: dict[str, Family] = {
     # server/web/errors.py, transport.py: ApiError codes, found by the scan.
-    "error.*": Family(values=()),  # filled in by error_codes()
+    "error.*": Family(values=()),  # the codes, filled in by dynamic_families()
     # sms/delivery.py explain(), invite.js: Twilio's code, else sms.error.other.
     "sms.error.*": Family(values=None, fallback="sms.error.other"),
     # server/console/users.py: the buttons on the users page.
@@ -88,8 +87,9 @@ DYNAMIC: dict[str, Family] = {
     "dashboard.step.*.title": Family(values=("site", "hosts", "token")),
     "dashboard.step.*.text": Family(values=("site", "hosts", "token")),
     "dashboard.step.*.link": Family(values=("site", "hosts", "token")),
-    # templates/console/meetings.html, meeting.html: Meeting.ended_by.
-    "ended_by.*": Family(values=ENDED_BY),
+    # templates/console/meetings.html, meeting.html: Meeting.ended_by,
+    # found by the scan (end_meeting(..., by="...")).
+    "ended_by.*": Family(values=()),
     # base.html, guest_base.html: the language switch.
     "lang.*": Family(values=LOCALES),
     # templates/console/users.html: a user's role.
@@ -97,16 +97,16 @@ DYNAMIC: dict[str, Family] = {
     # templates/console/meetings.html, meeting.html: Meeting.state.
     "state.*": Family(values=("waiting", "active", "ended")),
     # meeting.js describe(): every event type, found by the scan.
-    "event.*": Family(values=()),  # filled in by event_types()
+    "event.*": Family(values=()),  # the types, filled in by dynamic_families()
     # meeting.js describe(): events whose payload retention scrubbed
     # (server/meetings/retention.py SHOWN_BY_GUEST).
     "event.*.removed": Family(values=("capture.created", "page.visited")),
     # invite.js, meeting.js: an SMS's delivery status (sms/delivery.py).
     "sms.status.*": Family(values=sms_statuses()),
-    # join.js showEnded(): Meeting.ended_by, else the host's wording.
-    "join.js.ended_by_*": Family(values=ENDED_BY, fallback="join.js.ended_by_host"),
-    # meeting.js ended(): Meeting.ended_by, else a plain "ended".
-    "meeting.js.ended_by_*": Family(values=ENDED_BY, fallback="meeting.js.ended"),
+    # join.js showEnded(): Meeting.ended_by (found by the scan), else the host's wording.
+    "join.js.ended_by_*": Family(values=(), fallback="join.js.ended_by_host"),
+    # meeting.js ended(): Meeting.ended_by (found by the scan), else a plain "ended".
+    "meeting.js.ended_by_*": Family(values=(), fallback="meeting.js.ended"),
     # meeting.js setGuest(): the guest badge.
     "meeting.js.*": Family(values=("guest_waiting", "guest_connected", "guest_left", "guest_away")),
     # video.js: stage.dataset.camera when the camera cannot be used.
@@ -127,6 +127,7 @@ class Uses:
     patterns: dict[str, str] = field(default_factory=dict)  # built at run time
     codes: dict[str, str] = field(default_factory=dict)  # ApiError codes
     events: dict[str, str] = field(default_factory=dict)  # timeline event types
+    ended_by: dict[str, str] = field(default_factory=dict)  # who ends meetings
     # (key, the parameters given, where) wherever both are written out
     calls: list[tuple[str, set[str], str]] = field(default_factory=list)
 
@@ -213,6 +214,8 @@ def scan_python_call(call: ast.Call, at: str, uses: Uses) -> None:
         uses.codes[code] = at
     if event := text(keywords.get("event")):
         uses.events[event] = at
+    if name == "end_meeting" and (by := text(keywords.get("by"))):
+        uses.ended_by[by] = at
     if name == "record_event" and len(call.args) > 2:
         for part in ast.walk(call.args[2]):  # "a" if x else "b" too
             if event := text(part):
@@ -306,6 +309,8 @@ def dynamic_families(uses: Uses) -> dict[str, Family]:
     families = dict(DYNAMIC)
     families["error.*"] = Family(values=tuple(uses.codes))
     families["event.*"] = Family(values=tuple(uses.events))
+    for pattern in ("ended_by.*", "join.js.ended_by_*", "meeting.js.ended_by_*"):
+        families[pattern] = Family(values=tuple(uses.ended_by), fallback=DYNAMIC[pattern].fallback)
     return families
 
 
@@ -361,6 +366,7 @@ def test_the_code_is_read_where_it_uses_keys(uses):
     assert "dashboard.js.network" in uses.keys  # dashboard.js T[...]
     assert {"not_found", "too_many_logins", "request_timeout"} <= set(uses.codes)
     assert {"meeting.started", "guest.connected", "data.expired"} <= set(uses.events)
+    assert {"host", "guest", "system", "timeout"} <= set(uses.ended_by)
 
 
 def test_both_languages_define_the_same_keys():
