@@ -105,8 +105,15 @@ export function pageStrings() {
   return block ? JSON.parse(block.textContent) : {};
 }
 
-/** Fill "{name}" placeholders. */
+/** Fill "{name}" placeholders. A plural entry ({plural, one, other}, as the
+ *  server's catalog sends it) first takes the form for the count in
+ *  values[entry.plural] under the page language's rules, as translate() does. */
 export function format(text, values = {}) {
+  const rules = new Intl.PluralRules(document.documentElement.lang || "ja");
+  while (text && typeof text === "object") {
+    const count = values[text.plural];
+    text = text[typeof count === "number" ? rules.select(count) : "other"] ?? text.other;
+  }
   return (text || "").replace(/\{(\w+)\}/g, (_, key) => (key in values ? values[key] : `{${key}}`));
 }
 
