@@ -136,7 +136,7 @@ async function sandbox(root) {
 async function encode(canvas, options) {
   const toBlob = (type, quality) => new Promise((resolve) => canvas.toBlob(resolve, type, quality));
   let blob = await toBlob("image/webp", options.quality ?? 0.8);
-  if (!blob || blob.type !== "image/webp") blob = await toBlob("image/jpeg", options.jpegQuality ?? 0.85);
+  if (blob?.type !== "image/webp") blob = await toBlob("image/jpeg", options.jpegQuality ?? 0.85);
   if (!blob) throw new Error("encode");
   return { blob, type: blob.type };
 }
@@ -636,10 +636,10 @@ function placeholder(clone, label) {
 
 /** An SVG of a label (drawn inside the picture, where no font can be loaded). */
 function labelImage(text, width, height) {
-  const escape = (value) => value.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const escapeXml = (value) => value.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
     (text
-      ? `<text x="50%" y="55%" text-anchor="middle" dominant-baseline="middle" font-family="system-ui,sans-serif" font-size="14" fill="#64748b">${escape(text)}</text>`
+      ? `<text x="50%" y="55%" text-anchor="middle" dominant-baseline="middle" font-family="system-ui,sans-serif" font-size="14" fill="#64748b">${escapeXml(text)}</text>`
       : `<rect width="100%" height="100%" fill="#e2e8f0"/>`) +
     "</svg>";
   return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;

@@ -23,7 +23,7 @@ button{font:inherit;cursor:pointer;border:0;min-height:44px}
   // Inputs that have ever been a password field stay masked after a "show
   // password" toggle turns them into text: watched from the first moment.
   const everPassword = new WeakSet();
-  document.querySelectorAll('input[type="password" i]').forEach((input) => everPassword.add(input));
+  for (const input of document.querySelectorAll('input[type="password" i]')) everPassword.add(input);
   new MutationObserver((records) => {
     for (const { oldValue, target } of records) {
       if ((oldValue || "").toLowerCase() === "password" || target.type === "password") everPassword.add(target);
@@ -143,7 +143,7 @@ button{font:inherit;cursor:pointer;border:0;min-height:44px}
     end: later("end"),
     /** Events: ready, connected, requested, sent, failed, ended (also tsunagu:<name> on window). */
     on(name, handler) {
-      (handlers[name] ||= []).push(handler);
+      handlers[name] = [...(handlers[name] || []), handler];
     },
     off(name, handler) {
       handlers[name] = (handlers[name] || []).filter((known) => known !== handler);

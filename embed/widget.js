@@ -3,6 +3,9 @@
  *  Imported by snippet.js (the small loader every visitor gets) when a guest taps
  *  the button, or on any page of the site once they are connected. */
 
+import { errorCode, failure, request, retryAfter, withRetries } from "./api.js";
+import { Backoff, Channel } from "./channel.js";
+
 /**
  * Take over the loader's dock. `env` comes from snippet.js: server, siteKey, lang,
  * label, position, host (the shadow host), root (its shadow root), dock,
@@ -91,7 +94,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   let side = saved.side || position;
   let folded = !!saved.fold;
   let unmask = saved.u || [];
-  let socket = null;
+  let channel = null;
   // Shown as connected at once on the next page; "reconnecting" only when the
   // socket has been down for a moment (a page change takes a few hundred ms).
   let live = state === "connected";
@@ -254,13 +257,8 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
 
   // -- connection ----------------------------------------------------------------
 
-  async function call(path, method = "GET", body) {
-    const headers = { "content-type": "application/json" };
-    if (token) headers.authorization = `Bearer ${token}`;
-    const response = await fetch(server + path, { method, headers, body: body && JSON.stringify(body) });
-    const data = await response.json().catch(() => null);
-    return { ok: response.ok, status: response.status, data };
-  }
+  // Cross-origin from the owner's page: CORS mode, no cookies, the guest token.
+  const call = (path, method = "GET", body) => request(server + path, { method, body, token });
 
   function open() {
     if (folded) fold(false);
@@ -295,7 +293,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   async function explainFailure() {
     let check = null;
     try {
-      check = await (await fetch(`${server}/api/v1/embed/origin?site_key=${encodeURIComponent(siteKey)}`)).json();
+      check = (await request(`${server}/api/v1/embed/origin?site_key=${encodeURIComponent(siteKey)}`)).data;
     } catch {}
     if (check && check.allowed === false) {
       console.warn(`Tsunagu: ${check.message}`);
@@ -372,69 +370,64 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   }
 
   // One socket per page; it resumes after the last event this tab has seen, so
-  // nothing is replayed, and reconnects with backoff and jitter after any close.
-  let retry = 0;
+  // nothing is replayed, and reconnects with backoff and jitter after any close:
+  // 0.5-1 s, then doubling up to 30 s, started over by any message. Retries of
+  // the session check share the same backoff.
+  const backoff = new Backoff({ firstMs: 1000, maxMs: 30000 });
   let retryTimer = null;
-  let pinger = null;
   function listen() {
-    if (socket || !token) return;
-    const ws = new WebSocket(`${server.replace(/^http/, "ws")}/api/v1/guest/live`);
-    socket = ws;
-    clearTimeout(downTimer);
-    downTimer = setTimeout(() => setLive(false), 1500);
-    ws.onopen = () => {
-      ws.send(JSON.stringify({ type: "hello", token, after }));
-      clearTimeout(downTimer);
-      setLive(true);
-      pinger = setInterval(() => ws.readyState === 1 && ws.send('{"type":"ping"}'), 15000);
-    };
-    ws.onmessage = (message) => {
-      let event;
-      try {
-        event = JSON.parse(message.data);
-      } catch {
-        return;
-      }
-      retry = 0;
-      setLive(true);
-      if (typeof event.id === "number" && event.id > after) after = event.id;
-      if (event.type === "meeting.started" || event.type === "guest.attached") connect();
-      else if (event.type === "meeting.ended") return finish();
-      else if (event.type === "capture.requested") {
-        requested = true;
-        note = { text: S.asked, kind: "ask" };
-        render();
-        announce(S.asked);
-        emit("requested");
-      }
-      save();
-    };
-    ws.onclose = (closed) => {
-      clearInterval(pinger);
-      if (socket !== ws) return;
-      socket = null;
+    if (channel || !token) return;
+    const down = () => {
       clearTimeout(downTimer);
       downTimer = setTimeout(() => setLive(false), 1500);
-      if (!token) return;
+    };
+    channel = new Channel({
+      server,
+      path: "/api/v1/guest/live",
+      backoff,
+      hello: () => ({ type: "hello", token }),
       // 4401: the token may be no good any more (the session says); 4403: this
       // origin is not allowed, which no retry changes.
-      if (closed.code === 4403) return show("message", { text: S.origin });
-      later(closed.code === 4401 ? resume : listen);
-    };
+      isFinal: (code) => code === 4401 || code === 4403,
+      onConnecting: down,
+      onState: (value, code) => {
+        if (value === "open") {
+          clearTimeout(downTimer);
+          setLive(true);
+          return;
+        }
+        down();
+        if (value !== "closed") return;
+        channel = null;
+        if (code === 4403) return show("message", { text: S.origin });
+        later(resume);
+      },
+      onEvent: (event) => {
+        setLive(true);
+        if (typeof event.id === "number" && event.id > after) after = event.id;
+        if (event.type === "meeting.started" || event.type === "guest.attached") connect();
+        else if (event.type === "meeting.ended") return finish();
+        else if (event.type === "capture.requested") {
+          requested = true;
+          note = { text: S.asked, kind: "ask" };
+          render();
+          announce(S.asked);
+          emit("requested");
+        }
+        save();
+      },
+    }).start(after);
   }
-  /** Try again after a backoff with jitter: 0.5-1 s, then doubling up to 30 s. */
+  /** Try again after the backoff. */
   function later(work) {
     clearTimeout(retryTimer);
-    const delay = Math.min(30000, 1000 * 2 ** retry++) * (0.5 + Math.random() / 2);
-    retryTimer = setTimeout(() => token && work(), delay);
+    retryTimer = setTimeout(() => token && work(), backoff.next());
   }
   function stopListening() {
     clearTimeout(retryTimer);
     clearTimeout(downTimer);
-    clearInterval(pinger);
-    const ws = socket;
-    socket = null;
-    if (ws) ws.close(1000);
+    if (channel) channel.stop();
+    channel = null;
   }
   function setLive(value) {
     if (live === value) return;
@@ -446,10 +439,11 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   }
   document.addEventListener("visibilitychange", () => {
     // Back from the lock screen: try now rather than at the end of a backoff.
-    if (document.visibilityState === "visible" && token && !socket) {
+    if (document.visibilityState === "visible" && token && !channel?.socket) {
       clearTimeout(retryTimer);
-      retry = 0;
-      listen();
+      backoff.reset();
+      if (channel) channel.reconnectNow();
+      else listen();
     }
   });
 
@@ -483,6 +477,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   /** The page's address and title, shortened to what the server keeps. */
   function pageInfo() {
     const clip = (text, size) => (text.length > size ? `${text.slice(0, size - 1)}…` : text);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
     const title = document.title.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").replace(/\s+/g, " ").trim();
     return { url: clip(location.href, 2048), title: clip(title, 500) };
   }
@@ -524,7 +519,11 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       note = { text: S.sent, kind: "" };
       save();
       render();
-      setTimeout(() => note?.text === S.sent && ((note = null), render()), 3000);
+      setTimeout(() => {
+        if (note?.text !== S.sent) return;
+        note = null;
+        render();
+      }, 3000);
       announce(S.sent);
       emit("sent", { id: sent.id, url: sent.url, title: sent.title });
       return sent;
@@ -543,31 +542,24 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     }
   }
 
-  function failure(code, message, cause) {
-    const error = new Error(message);
-    error.code = code;
-    if (cause) error.cause = cause;
-    return error;
-  }
-
   /** Send one capture. A busy server (503, or 429 with Retry-After) says when to
    *  try again: the guest is told, and the same picture goes again then, under the
    *  same idempotency key, so a try whose answer was lost is not stored twice. A
    *  request that fails without an answer is tried once more the same way. */
   async function upload(shot, progress) {
-    const key = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await post(shot, key, progress);
-      } catch (error) {
-        const busy = error.retryAfter !== undefined;
-        if (attempt >= (busy ? BUSY_TRIES : 2) || !(busy || (error.code === "network" && !error.final))) {
-          throw busy && error.code !== "too_many_captures" ? failure(error.code, S.busyGaveUp) : error;
-        }
-        const told = !busy ? null : error.code === "too_many_captures" ? S.paced : S.busy;
-        await waitToResend(busy ? error.retryAfter : 2, told, progress);
-        if (state !== "connected") throw failure("not_connected", S.over); // ended meanwhile
-      }
+    try {
+      return await withRetries((key) => post(shot, key, progress), {
+        busyTries: BUSY_TRIES,
+        wait: async (seconds, error) => {
+          const busy = error.retryAfter !== undefined;
+          const told = !busy ? null : error.code === "too_many_captures" ? S.paced : S.busy;
+          await waitToResend(seconds, told, progress);
+          if (state !== "connected") throw failure("not_connected", S.over); // ended meanwhile
+        },
+      });
+    } catch (error) {
+      // Still busy after every try: said as such (pacing keeps its own words).
+      throw error.retryAfter !== undefined && error.code !== "too_many_captures" ? failure(error.code, S.busyGaveUp) : error;
     }
   }
 
@@ -576,7 +568,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   async function waitToResend(seconds, told, progress) {
     const until = Date.now() + (seconds + Math.random()) * 1000;
     if (told) announce(told.replace("{n}", Math.ceil(seconds)));
-    for (let left; (left = until - Date.now()) > 0; ) {
+    for (let left = until - Date.now(); left > 0; left = until - Date.now()) {
       if (told && state === "connected") {
         note = { text: told.replace("{n}", Math.ceil(left / 1000)), kind: "" };
         render();
@@ -589,46 +581,39 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     render();
   }
 
-  /** Seconds from a Retry-After header (seconds or a date), at most a minute. */
-  function retryAfter(request, status) {
-    const header = request.getResponseHeader("retry-after") || "";
-    let seconds = /^\d+$/.test(header) ? Number(header) : (Date.parse(header) - Date.now()) / 1000;
-    if (!(seconds >= 0)) {
-      if (status !== 503) return undefined; // a 429 without one: told, not retried
-      seconds = 3;
-    }
-    return Math.min(60, Math.max(1, seconds));
-  }
-
   function post(shot, key, progress) {
     const form = new FormData();
     form.append("image", shot.blob, shot.type === "image/webp" ? "capture.webp" : "capture.jpg");
     const fields = { ...pageInfo(), viewport_width: innerWidth, viewport_height: innerHeight, device_pixel_ratio: devicePixelRatio || 1 };
     for (const [name, value] of Object.entries(fields)) form.append(name, String(value));
     return new Promise((resolve, reject) => {
-      const request = new XMLHttpRequest();
-      request.open("POST", `${server}/api/v1/guest/captures`);
-      request.setRequestHeader("authorization", `Bearer ${token}`);
-      request.setRequestHeader("idempotency-key", key);
-      request.upload.onprogress = (event) => event.lengthComputable && (progress.value = event.loaded / event.total);
-      request.onload = () => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", `${server}/api/v1/guest/captures`);
+      xhr.setRequestHeader("authorization", `Bearer ${token}`);
+      xhr.setRequestHeader("idempotency-key", key);
+      xhr.upload.onprogress = (event) => {
+        if (event.lengthComputable) progress.value = event.loaded / event.total;
+      };
+      xhr.onload = () => {
         let body = null;
         try {
-          body = JSON.parse(request.responseText);
+          body = JSON.parse(xhr.responseText);
         } catch {}
-        if (request.status === 201) return resolve(body);
-        const code = body?.error?.code || "http_" + request.status;
+        if (xhr.status === 201) return resolve(body);
+        const code = errorCode(xhr.status, body);
         const words = { capture_too_large: S.tooLarge, too_many_captures: S.tooMany, meeting_ended: S.over, not_connected: S.over };
         const error = failure(code, words[code] || body?.error?.message || S.network);
-        if (request.status === 503 || request.status === 429) error.retryAfter = retryAfter(request, request.status);
+        if (xhr.status === 503 || xhr.status === 429) {
+          error.retryAfter = retryAfter(xhr.getResponseHeader("retry-after"), xhr.status);
+        }
         reject(error);
       };
-      request.onerror = () => reject(failure("network", S.network));
+      xhr.onerror = () => reject(failure("network", S.network));
       // A timeout or an abort is not tried again: the uplink is too slow or gone.
-      request.ontimeout = request.onabort = () => reject(Object.assign(failure("network", S.network), { final: true }));
+      xhr.ontimeout = xhr.onabort = () => reject(Object.assign(failure("network", S.network), { final: true }));
       // A dead mobile uplink is told as such, not left sending for ever.
-      request.timeout = 30000;
-      request.send(form);
+      xhr.timeout = 30000;
+      xhr.send(form);
     });
   }
 

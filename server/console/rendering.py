@@ -13,8 +13,8 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.templating import Jinja2Templates
 
 from server.accounts.auth import Principal, csrf_token
+from server.i18n import locales
 from server.i18n.locales import LOCALES, request_locale, translate
-from server.i18n.messages import MESSAGES
 from server.web.errors import ApiError
 from server.web.services import services
 
@@ -98,14 +98,19 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
-def ui_strings(request: Request, page: str, *more: str) -> dict[str, str]:
+def ui_strings(request: Request, page: str, *more: str) -> dict[str, locales.Message]:
     """The catalog entries a page's script needs (``<page>.js.*`` keys,
     ``event.*`` labels and any ``more`` prefixes), in the request's
     language, for a JSON data block: scripts get their words without inline
-    code or a second request."""
+    code or a second request. Plural entries go as their forms, which the
+    script's ``format`` picks from by the count."""
     locale = request_locale(request)
     prefixes = (f"{page}.js.", "event.", *more)
-    return {key: translate(locale, key) for key in MESSAGES if key.startswith(prefixes)}
+    return {
+        key: locales.entry(locale, key) or ""
+        for key in locales.all_keys()
+        if key.startswith(prefixes)
+    }
 
 
 def login_redirect(request: Request) -> RedirectResponse:

@@ -4,7 +4,7 @@
 import { api, format } from "/static/live.js";
 
 export class InvitePanel {
-  constructor({ meetingId, strings, ended }) {
+  constructor({ meetingId, strings }) {
     this.id = meetingId;
     this.T = strings;
     this.$ = (id) => document.getElementById(id);
@@ -43,7 +43,7 @@ export class InvitePanel {
     // Events come in bursts (queued, sent, delivered): draw the newest answer only.
     const mine = ++this.asked;
     const result = await api(`/api/v1/meetings/${this.id}/sms`).catch(() => null);
-    if (!result || !result.ok || mine !== this.asked) return;
+    if (!result?.ok || mine !== this.asked) return;
     const { messages, preview, segments } = result.data;
     this.$("sms-preview").textContent = preview;
     this.$("sms-segments").textContent = `(${format(this.T["sms.segments"], { count: segments })})`;
@@ -138,7 +138,7 @@ export class InvitePanel {
         await navigator.clipboard.writeText((await pending).url);
       }
       state.textContent = this.T["meeting.js.copied"];
-    } catch (error) {
+    } catch {
       const made = await pending.catch((failure) => failure);
       state.textContent = made instanceof Error ? made.message : this.T["meeting.js.copy_failed"];
     }

@@ -4,6 +4,7 @@
 // The guest token lives in sessionStorage, so a reload (or a tab brought
 // back from the background) picks up where the guest was.
 
+import { request } from "/embed/api.js";
 import { LiveChannel, format, pageStrings } from "/static/live.js";
 import { VideoCall, bindControls } from "/static/video.js";
 
@@ -30,16 +31,9 @@ function token() {
   return sessionStorage.getItem(TOKEN);
 }
 
+// A POST always carries a JSON body, if only {} (the API reads one).
 async function fetchJson(path, method = "GET", body = {}) {
-  const headers = token() ? { authorization: `Bearer ${token()}` } : {};
-  const init = { method, headers };
-  if (method === "POST") {
-    headers["content-type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  const response = await fetch(path, init);
-  const data = await response.json().catch(() => null);
-  return { ok: response.ok, status: response.status, data };
+  return request(path, { method, token: token(), body: method === "POST" ? body : undefined });
 }
 
 function errorText(result) {
@@ -90,7 +84,7 @@ function startCall() {
       if (!result.ok) throw new Error(errorText(result));
       return result.data;
     },
-    send: (message) => channel !== null && channel.send(message),
+    send: (message) => channel?.send(message),
     polite: true,
     firstPeer: "host",
     stage: $("video-stage"),
@@ -216,7 +210,7 @@ function forget() {
 
 function start() {
   // Nothing to resume: a link that cannot be used says so, else begin.
-  show(link && link.problem ? "problem" : "intro");
+  show(link?.problem ? "problem" : "intro");
 }
 
 async function resume() {
@@ -231,7 +225,7 @@ async function resume() {
     forget();
     return start();
   }
-  if (!result || !result.ok) {
+  if (!result?.ok) {
     // Keep the token: a bad signal must not cost the guest their meeting.
     start();
     $("issue-error").textContent = T["join.js.network"];
@@ -273,7 +267,7 @@ $("cancel").addEventListener("click", async () => {
 $("end").addEventListener("click", async () => {
   if (!window.confirm($("end").dataset.confirm)) return;
   const result = await fetchJson("/api/v1/guest/leave", "POST").catch(() => null);
-  if (result && result.ok) showEnded("guest");
+  if (result?.ok) showEnded("guest");
   else $("connection-state").textContent = T["join.js.network"];
 });
 $("camera-asked-on").addEventListener("click", () => {

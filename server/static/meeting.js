@@ -13,7 +13,7 @@ const clock = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle
 let channel = null;
 let ticker = null;
 const window_ = new CaptureWindow({ meetingId: meeting.id, strings: T });
-const invite = new InvitePanel({ meetingId: meeting.id, strings: T, ended: meeting.state === "ended" });
+const invite = new InvitePanel({ meetingId: meeting.id, strings: T });
 
 function describe(event) {
   const payload = event.payload || {};
@@ -57,7 +57,7 @@ if (meeting.is_host && meeting.state !== "ended") {
       if (!result.ok) throw new Error(result.data?.error?.message || "call setup failed");
       return result.data;
     },
-    send: (message) => channel !== null && channel.send(message),
+    send: (message) => channel?.send(message),
     polite: false,
     firstPeer: "guests",
     stage: $("video-stage"),
@@ -114,7 +114,7 @@ function tick() {
 $("end-meeting").addEventListener("click", async () => {
   if (!window.confirm($("end-meeting").dataset.confirm)) return;
   const result = await api(`/api/v1/meetings/${meeting.id}/end`, { method: "POST" }).catch(() => null);
-  if (!result || !result.ok) {
+  if (!result?.ok) {
     $("connection-state").textContent = T["meeting.js.end_failed"];
     return;
   }

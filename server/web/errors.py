@@ -2,7 +2,7 @@
 
 Every refusal the server makes is an :class:`ApiError` with a stable
 machine-readable ``code``. The message is looked up in the catalog
-(``server/messages.py``) under ``error.<code>`` in the request's language, so
+(``server/i18n/ja.py`` and ``en.py``) under ``error.<code>`` in the request's language, so
 the console can show it as is.
 """
 
