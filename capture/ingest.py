@@ -143,7 +143,7 @@ def process(
     """Check, decode and re-encode an uploaded capture. CPU-bound: the server
     runs it in a worker process (see ``capture.ingest_pool``)."""
     if len(data) > max_bytes:
-        raise ImageRefused(413, "capture_too_large", {"limit_mb": max_bytes // 2**20})
+        raise ImageRefused(413, "capture_too_large", params={"limit_mb": max_bytes // 2**20})
     if not data:
         raise ImageRefused(422, "image_corrupt")
     source_format = detect_format(data)
@@ -166,7 +166,9 @@ def process(
             ImageOps.exif_transpose(image, in_place=True)
     except Image.DecompressionBombError:
         # Pillow raises this itself, at open, for the most absurd sizes.
-        raise ImageRefused(422, "image_too_large", {"megapixels": max_pixels // 10**6}) from None
+        raise ImageRefused(
+            422, "image_too_large", params={"megapixels": max_pixels // 10**6}
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         # Truncated, corrupt, or lying about itself.
         raise ImageRefused(422, "image_corrupt") from None
