@@ -8,8 +8,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint lint-js format migrate chromium vendor clean
 
+# --demo: the first run also makes a demo site, and a demo shop is served
+# beside the console; a production `tsunagu run` gets neither.
 run: $(VENV)/.installed
-	$(BIN)/tsunagu run --host $(HOST) --port $(PORT)
+	$(BIN)/tsunagu run --demo --host $(HOST) --port $(PORT)
 
 # The suite also runs against the machine's PostgreSQL and Redis (each
 # database test once per backend; the tests of several instances need both).

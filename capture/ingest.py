@@ -14,10 +14,9 @@ import io
 import struct
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
-
-from server.web.errors import ApiError
 
 # The snippet caps its captures at 2048 px on the long edge; a phone
 # screenshot at full resolution (1170 x 2532, 1290 x 2796) also fits.
@@ -29,6 +28,31 @@ SIGNATURES = {
     "PNG": (b"\x89PNG\r\n\x1a\n",),
     "JPEG": (b"\xff\xd8\xff",),
 }
+
+
+class ImageRefused(Exception):
+    """An upload that is no capture we store: the HTTP ``status`` and stable
+    ``code`` the server answers with, and the ``params`` of its message.
+
+    Kept apart from the web layer's ``ApiError`` so that ingest needs no
+    server; the server turns it into one (server/meetings/captures.py). Its
+    arguments are its ``args``, so it pickles whole across a worker's pipe.
+    """
+
+    def __init__(self, status: int, code: str, params: dict[str, Any] | None = None) -> None:
+        super().__init__(status, code, params or {})
+
+    @property
+    def status(self) -> int:
+        return self.args[0]
+
+    @property
+    def code(self) -> str:
+        return self.args[1]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.args[2]
 
 
 @dataclass(frozen=True)
@@ -75,7 +99,7 @@ def detect_format(data: bytes) -> str:
             return name
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
-    raise ApiError(415, "unsupported_image")
+    raise ImageRefused(415, "unsupported_image")
 
 
 def webp_canvas_size(data: bytes) -> tuple[int, int]:
@@ -117,11 +141,11 @@ def process(
     max_bytes: int = MAX_BYTES,
 ) -> ProcessedImage:
     """Check, decode and re-encode an uploaded capture. CPU-bound: the server
-    runs it in a worker process (see ``capture.workers``)."""
+    runs it in a worker process (see ``capture.ingest_pool``)."""
     if len(data) > max_bytes:
-        raise ApiError(413, "capture_too_large", params={"limit_mb": max_bytes // 2**20})
+        raise ImageRefused(413, "capture_too_large", params={"limit_mb": max_bytes // 2**20})
     if not data:
-        raise ApiError(422, "image_corrupt")
+        raise ImageRefused(422, "image_corrupt")
     source_format = detect_format(data)
     try:
         with warnings.catch_warnings():
@@ -142,10 +166,12 @@ def process(
             ImageOps.exif_transpose(image, in_place=True)
     except Image.DecompressionBombError:
         # Pillow raises this itself, at open, for the most absurd sizes.
-        raise ApiError(422, "image_too_large", params={"megapixels": max_pixels // 10**6}) from None
+        raise ImageRefused(
+            422, "image_too_large", params={"megapixels": max_pixels // 10**6}
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         # Truncated, corrupt, or lying about itself.
-        raise ApiError(422, "image_corrupt") from None
+        raise ImageRefused(422, "image_corrupt") from None
 
     picture = _normalised_mode(image, encoding)
     # Pillow's JPEG encoder falls back to the source's own comment when none

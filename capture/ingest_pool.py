@@ -34,12 +34,10 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from multiprocessing import forkserver
 from typing import Any, TypeVar
 
-from capture.ingest import ProcessedImage, process
-from server.web.errors import ApiError
+from capture.ingest import ImageRefused, ProcessedImage, process
 
 log = logging.getLogger("tsunagu.ingest")
 # A fork server: workers start from a small process that has imported
@@ -58,17 +56,14 @@ KEEP_HEAP_PIXELS = 4_000_000
 FIRST_ESTIMATE = 0.05
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """An :class:`ApiError` as it crosses back from a worker (its
-    constructor's keyword arguments do not survive pickling)."""
+class IngestBusy(Exception):
+    """The pool is full, or a worker died with the jobs in hand: the upload
+    may be sent again in ``retry_after`` seconds (the server answers ``503
+    ingest_busy`` with that ``Retry-After``)."""
 
-    status: int
-    code: str
-    params: dict[str, Any]
-
-    def error(self) -> ApiError:
-        return ApiError(self.status, self.code, params=self.params)
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
 
 
 def timed(work: Callable[..., T], *args: Any) -> tuple[T, float]:
@@ -78,13 +73,14 @@ def timed(work: Callable[..., T], *args: Any) -> tuple[T, float]:
     return result, time.perf_counter() - started
 
 
-def ingest(data: bytes) -> ProcessedImage | Refusal:
-    """:func:`capture.ingest.process`, in a worker."""
+def ingest(data: bytes) -> ProcessedImage | ImageRefused:
+    """:func:`capture.ingest.process`, in a worker. A refusal is returned,
+    not raised, so that its time counts towards the pace like any job's."""
     try:
         processed = process(data)
-    except ApiError as error:
+    except ImageRefused as refusal:
         release_memory()  # rare; it may have decoded part of a large picture
-        return Refusal(error.status, error.code, error.params)
+        return refusal
     if processed.width * processed.height > KEEP_HEAP_PIXELS:
         release_memory()
     return processed
@@ -195,16 +191,17 @@ class IngestPool:
         return max(1, math.ceil(self.pending * self.seconds_per_job / self.workers))
 
     async def process(self, data: bytes) -> ProcessedImage:
-        """Check and re-encode ``data`` in a worker, or raise its refusal;
-        ``503 ingest_busy`` when the pool is full."""
+        """Check and re-encode ``data`` in a worker, or raise its
+        :class:`ImageRefused`; :class:`IngestBusy` when the pool is full."""
         outcome = await self.run(ingest, data)
-        if isinstance(outcome, Refusal):
-            raise outcome.error()
+        if isinstance(outcome, ImageRefused):
+            raise outcome
         return outcome
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """``work(*args)`` in a worker (a module-level function: it is
-        pickled by name), counted against the bound."""
+        pickled by name), counted against the bound; :class:`IngestBusy`
+        when the pool is full or the worker died."""
         if self.pending >= self.capacity:
             raise self._busy()
         loop = asyncio.get_running_loop()
@@ -233,11 +230,8 @@ class IngestPool:
             seconds = done.result()[1]
             self.seconds_per_job += (seconds - self.seconds_per_job) / 8
 
-    def _busy(self) -> ApiError:
-        wait = self.retry_after()
-        return ApiError(
-            503, "ingest_busy", params={"seconds": wait}, headers={"Retry-After": str(wait)}
-        )
+    def _busy(self) -> IngestBusy:
+        return IngestBusy(self.retry_after())
 
     def _replace(self) -> None:
         broken, self._executor = self._executor, None

@@ -1,4 +1,5 @@
-"""First run: an admin account and a demo site, so a newcomer can log in."""
+"""First run: an admin account, so a newcomer can log in; and for the demo
+that `make run` starts, a demo site for the demo shop beside the console."""
 
 from __future__ import annotations
 
@@ -21,11 +22,18 @@ DEMO_UNMASKED = ["#name", "#email"]
 class FirstRun:
     username: str
     password: str
-    site: Site
+    site: Site | None  # the demo site, on a demo's first run only
 
 
-async def first_run(db: AsyncSession, passwords: Passwords, settings: Settings) -> FirstRun | None:
-    """Create the first admin and the demo site when there are no users yet.
+async def first_run(
+    db: AsyncSession, passwords: Passwords, settings: Settings, *, demo: bool = False
+) -> FirstRun | None:
+    """Create the first admin when there are no users yet; with ``demo``
+    (``tsunagu run --demo``, which `make run` runs) also the demo site.
+
+    A production server never gets the demo site: its origins (the demo
+    shop's ``http://127.0.0.1:8001`` among them) would be allowed to embed
+    the snippet and ask for connection numbers.
 
     Returns what to show the person once, or ``None`` when the database
     already has users (every later start). If another process is doing its
@@ -44,11 +52,13 @@ async def first_run(db: AsyncSession, passwords: Passwords, settings: Settings) 
         role="admin",
         display_name="Admin",
     )
+    if not demo:
+        return FirstRun(username=admin.username, password=password, site=None)
     console = urlsplit(settings.console_url())
     site = await sites.create_site(
         db,
         name=DEMO_SITE_NAME,
-        # The console's own origin, and the demo shop that `tsunagu run` serves.
+        # The console's own origin, and the demo shop that `tsunagu run --demo` serves.
         origins=[
             f"{console.scheme}://{console.netloc}",
             *([settings.demo_origin()] if settings.demo_port else []),

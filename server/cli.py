@@ -50,8 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="apply migrations, create the first admin on first run, and serve",
-        description="Apply migrations; on the first run create an admin user and a demo site "
-        "and print the password once; then serve the console.",
+        description="Apply migrations; on the first run create an admin user and print the "
+        "password once; then serve the console.",
+    )
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="try it out (what `make run` does): on the first run also create a demo site, "
+        "and serve a demo shop with the snippet on TSUNAGU_DEMO_PORT; never in production",
     )
     run.add_argument("--host", help="address to listen on (default: TSUNAGU_HOST or 127.0.0.1)")
     run.add_argument("--port", type=int, help="port to listen on (default: TSUNAGU_PORT or 8000)")
@@ -160,9 +166,11 @@ def run_command(settings: Settings, args: argparse.Namespace) -> int:
     from server.web import transport
     from server.web.app import create_app
 
+    shop_port = settings.demo_port if args.demo else 0
+
     async def setup(db: AsyncSession, passwords: Passwords) -> Any:
-        created = await first_run(db, passwords, settings)
-        return created, await site_key_for(db, settings.demo_origin())
+        created = await first_run(db, passwords, settings, demo=args.demo)
+        return created, await site_key_for(db, settings.demo_origin()) if shop_port else None
 
     try:
         created, demo_key = with_database(settings, setup)
@@ -173,13 +181,15 @@ def run_command(settings: Settings, args: argparse.Namespace) -> int:
     url = settings.console_url()
     print(f"\n  Tsunagu console: {url}")
     if created is not None:
-        print("\n  First run: an admin account and a demo site were created.")
+        made = "an admin account and a demo site were" if created.site else "an admin account was"
+        print(f"\n  First run: {made} created.")
         print(f"    login:    {created.username}")
         print(f"    password: {created.password}")
         print("  This password is shown only once. Change it under Account after logging in.")
-        print(f"\n  Demo site: {created.site.name} (site key {created.site.site_key})")
-        print(f"    allowed origins: {', '.join(created.site.origin_list)}")
-    if settings.demo_port:
+        if created.site is not None:
+            print(f"\n  Demo site: {created.site.name} (site key {created.site.site_key})")
+            print(f"    allowed origins: {', '.join(created.site.origin_list)}")
+    if shop_port:
         print(f"  Demo shop with the snippet: {settings.demo_origin()}/")
     print(f"  Data: {settings.data_dir}\n", flush=True)
     main = uvicorn.Server(
@@ -199,7 +209,7 @@ def run_command(settings: Settings, args: argparse.Namespace) -> int:
             h11_max_incomplete_event_size=transport.MAX_HEADER_BYTES,
         )
     )
-    if not settings.demo_port:
+    if not shop_port:
         main.run()
         return 0
     shop = create_demo_shop(settings.console_url(), demo_key, settings.demo_origin())

@@ -1,4 +1,4 @@
-"""A small demo shop that ``tsunagu run`` serves on a second origin, with the
+"""A small demo shop that ``tsunagu run --demo`` serves on a second origin, with the
 snippet installed, so a newcomer can try screen support end to end: open it
 in a phone-sized window, get a number, type it into the console, and watch
 captures arrive. The checkout has a password and a card-number field to show

@@ -250,7 +250,8 @@ class Settings(BaseSettings):
     )
     demo_port: WholeNumber = setting(
         8001,
-        "Port of the demo shop `tsunagu run` serves beside the console; `0` for none.",
+        "Port of the demo shop `tsunagu run --demo` (`make run`) serves beside the console; "
+        "`0` for none.",
         ge=0,
         le=65535,
     )
@@ -594,7 +595,7 @@ class Settings(BaseSettings):
         return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
     def demo_origin(self) -> str:
-        """Where ``tsunagu run`` serves the demo shop."""
+        """Where ``tsunagu run --demo`` serves the demo shop."""
         return f"http://{self.url_host()}:{self.demo_port}"
 
     def console_url(self) -> str:

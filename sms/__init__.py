@@ -1,3 +1,8 @@
-"""SMS join links: the sender interface, Twilio and the development outbox,
-phone-number normalisation, signed links and QR codes (see DESIGN.md, "sms/").
+"""SMS join links (docs/ARCHITECTURE.md, "SMS").
+
+A host sends a meeting's join link to a guest's phone: ``phones`` normalises
+and checks the number before anything is paid for, ``links`` signs the link
+and lets one guest's browser use it, ``body`` writes the message, ``senders``
+hands it to Twilio or to the development outbox, ``delivery`` limits, sends
+and follows each message's status, and ``qr`` draws a link as a QR code.
 """

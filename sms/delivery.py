@@ -10,13 +10,13 @@ callbacks then move the message along; its history keeps every step.
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from server.accounts.attempts import Check, begin_attempt
 from server.accounts.rate_limits import Limit
 from server.i18n.locales import translate
 from server.meetings import lifecycle as meetings
@@ -113,26 +113,6 @@ def preview(request: Request) -> dict[str, Any]:
     return {"body": text, "segments": sms_body.segments(text)}
 
 
-async def _reserve(request: Request, checks: list[tuple[str, Limit, int, str]]) -> list[str]:
-    """Take one of each limit, or none: a refusal gives back what it took,
-    so being refused by one limit never uses up another."""
-    limiter = services(request).rate_limiter
-    taken: list[str] = []
-    for key, limit, status, code in checks:
-        wait = await limiter.hit(key, limit)
-        taken.append(key)
-        if wait:
-            for done in taken:
-                await limiter.undo(done)
-            raise ApiError(
-                status,
-                code,
-                params={"minutes": math.ceil(wait / 60), "seconds": wait},
-                headers={"Retry-After": str(wait)},
-            )
-    return taken
-
-
 async def _give_back(request: Request, keys: list[str]) -> None:
     for key in keys:
         await services(request).rate_limiter.undo(key)
@@ -154,26 +134,27 @@ async def send_link(
                 raise ApiError(409, "meeting_ended")
     duplicate_key = f"sms:duplicate:{meeting_id or f'new:{host.id}'}:{to}"
     global_key = "sms:all"
-    taken = await _reserve(
+    attempt = await begin_attempt(
         request,
         [
             # A double click, or a second tap while the first is on its way.
-            (duplicate_key, Limit(1, DUPLICATE_SECONDS), 409, "sms_duplicate"),
-            (
+            Check(duplicate_key, Limit(1, DUPLICATE_SECONDS), 409, "sms_duplicate"),
+            Check(
                 f"sms:number:{to}",
                 Limit(settings.sms_per_number_per_10_minutes, 600),
-                429,
-                "too_many_sms_to_number",
+                code="too_many_sms_to_number",
             ),
-            (
+            Check(
                 f"sms:host:{host.id}",
                 Limit(settings.sms_per_host_per_hour, 3600),
-                429,
-                "too_many_sms_from_host",
+                code="too_many_sms_from_host",
             ),
-            (global_key, Limit(settings.sms_per_hour, 3600), 429, "too_many_sms"),
+            Check(global_key, Limit(settings.sms_per_hour, 3600)),
         ],
+        code="too_many_sms",
+        all_or_nothing=True,
     )
+    taken = list(attempt.keys)
     sender = services(app).sms_sender
     try:
         async with meetings.transaction(app) as db:

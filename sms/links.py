@@ -1,7 +1,7 @@
 """Join links: ``PUBLIC_URL/j/<token>``.
 
 A token is an ``itsdangerous``-signed, expiring reference to one
-:class:`~server.models.JoinLink` row, which names one meeting; the link is
+:class:`~server.storage.models.JoinLink` row, which names one meeting; the link is
 useless for any other meeting, and once a guest has used it, it admits that
 guest's browser alone (a forwarded SMS or a photographed QR code lets nobody
 else in). The token carries only the row id, so the link stays short

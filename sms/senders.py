@@ -9,6 +9,7 @@ with nothing configured.
 
 from __future__ import annotations
 
+import base64
 import logging
 from dataclasses import dataclass
 from typing import Protocol
@@ -70,18 +71,38 @@ class OutboxSender:
         pass
 
 
-class _ApiBaseHttpClient(AsyncTwilioHttpClient):
-    """Twilio's own HTTP client, sending to another base URL (a local fake
-    of the Messages API in tests); requests are otherwise untouched."""
+class _TwilioHttpClient(AsyncTwilioHttpClient):
+    """Twilio's own HTTP client, with two changes: the credentials go in an
+    ``Authorization`` header that we encode (Twilio's client wraps them in
+    aiohttp's ``BasicAuth``, deprecated since aiohttp 3.14 and to be removed
+    in 4.0), and with ``api_base`` requests go to another base URL (a local
+    fake of the Messages API in tests). Requests are otherwise untouched."""
 
-    def __init__(self, api_base: str, **kwargs) -> None:
+    def __init__(self, api_base: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
         self.api_base = api_base.rstrip("/")
 
-    async def request(self, method: str, url: str, *args, **kwargs) -> Response:
-        parts = urlsplit(url)
-        moved = self.api_base + parts.path + (f"?{parts.query}" if parts.query else "")
-        return await super().request(method, moved, *args, **kwargs)
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *args,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        **kwargs,
+    ) -> Response:
+        if auth is not None:
+            headers = {**(headers or {}), "Authorization": basic_authorization(*auth)}
+        if self.api_base:
+            parts = urlsplit(url)
+            url = self.api_base + parts.path + (f"?{parts.query}" if parts.query else "")
+        return await super().request(method, url, *args, headers=headers, auth=None, **kwargs)
+
+
+def basic_authorization(login: str, password: str) -> str:
+    """An HTTP Basic ``Authorization`` value (RFC 7617) for an account SID
+    or API key and its secret."""
+    return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode("ascii")
 
 
 class TwilioSender:
@@ -96,11 +117,7 @@ class TwilioSender:
         messaging_service_sid: str = "",
         api_base: str = "",
     ) -> None:
-        http = (
-            _ApiBaseHttpClient(api_base, timeout=TWILIO_TIMEOUT)
-            if api_base
-            else AsyncTwilioHttpClient(timeout=TWILIO_TIMEOUT)
-        )
+        http = _TwilioHttpClient(api_base, timeout=TWILIO_TIMEOUT)
         self._http = http
         self._client = Client(account_sid, auth_token, http_client=http)
         self._from = from_number

@@ -48,8 +48,11 @@ class LiveServer:
             self.process.wait()
 
 
-def start_server(data_dir: Path, port: int | None = None, **env: str) -> LiveServer:
-    """``tsunagu run`` as a person starts it, on a free port, until /healthz answers."""
+def start_server(
+    data_dir: Path, port: int | None = None, *, demo: bool = True, **env: str
+) -> LiveServer:
+    """``tsunagu run`` as a person starts it, on a free port, until /healthz
+    answers: with ``--demo`` as `make run` runs it, or without as in production."""
     port = port or free_port()
     env.setdefault("TSUNAGU_DEMO_PORT", str(free_port()))  # never the shared default
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -58,7 +61,15 @@ def start_server(data_dir: Path, port: int | None = None, **env: str) -> LiveSer
     environ.update({"TSUNAGU_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", **env})
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "run", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "run",
+                *(["--demo"] if demo else []),
+                "--port",
+                str(port),
+            ],
             cwd=ROOT,
             env=environ,
             stdout=out,

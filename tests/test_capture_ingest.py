@@ -11,9 +11,8 @@ import zlib
 import pytest
 from PIL import Image, ImageChops, ImageCms, ImageDraw, ImageFont, ImageOps, ImageStat
 
-from capture.ingest import THUMBNAIL_EDGE, Encoding, process
+from capture.ingest import THUMBNAIL_EDGE, Encoding, ImageRefused, process
 from server.storage.blobs import LocalBlobStore, new_key
-from server.web.errors import ApiError
 
 GPS_TAG = 0x8825
 ORIENTATION_TAG = 0x0112
@@ -35,8 +34,8 @@ def encoded(image: Image.Image, fmt: str, **options) -> bytes:
     return out.getvalue()
 
 
-def refused(data: bytes, **limits) -> ApiError:
-    with pytest.raises(ApiError) as error:
+def refused(data: bytes, **limits) -> ImageRefused:
+    with pytest.raises(ImageRefused) as error:
         process(data, **limits)
     return error.value
 

@@ -12,11 +12,11 @@ import pytest
 from PIL import Image
 from sqlalchemy import update
 
-from capture.ingest_pool import IngestPool
+from capture.ingest import ImageRefused
+from capture.ingest_pool import IngestBusy, IngestPool
 from server.settings import Settings
 from server.storage.blobs import new_key
 from server.storage.models import Capture
-from server.web.errors import ApiError
 from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in
 from tests.test_capture_ingest import encoded, picture, png_bomb, webp_bomb
@@ -466,13 +466,28 @@ def die() -> None:
 async def test_a_worker_that_dies_gives_503_and_the_next_capture_is_ingested():
     pool = IngestPool(workers=1, queue=4)
     try:
-        with pytest.raises(ApiError) as refused:
+        with pytest.raises(IngestBusy) as refused:
             await pool.run(die)
-        assert (refused.value.status, refused.value.code) == (503, "ingest_busy")
-        assert int(refused.value.headers["Retry-After"]) >= 1
+        assert refused.value.retry_after >= 1
 
         processed = await pool.process(encoded(picture((120, 80)), "PNG"))
         assert (processed.width, processed.height) == (120, 80)
         assert pool.pending == 0
     finally:
         await anyio.to_thread.run_sync(pool.close)
+
+
+async def test_a_refusal_made_in_a_worker_reaches_the_guest_with_its_numbers(app, meeting):
+    pool = IngestPool(workers=1, queue=1)
+    try:
+        with pytest.raises(ImageRefused) as refused:
+            await pool.process(png_bomb(60_000, 60_000))
+        assert (refused.value.status, refused.value.code) == (422, "image_too_large")
+        assert refused.value.params == {"megapixels": 16}
+    finally:
+        await anyio.to_thread.run_sync(pool.close)
+
+    response = await send(meeting["guest"], png_bomb(60_000, 60_000))
+
+    assert response.status_code == 422
+    assert "16 メガピクセル" in response.json()["error"]["message"]

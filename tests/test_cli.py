@@ -171,3 +171,24 @@ def test_first_run_prints_the_admin_password_once_and_a_second_run_keeps_everyth
         assert [s["name"] for s in sites] == ["Demo shop"]
     finally:
         second.stop()
+
+
+def test_a_production_first_run_makes_the_admin_but_no_demo_site_or_shop(tmp_path):
+    server = start_server(tmp_path, demo=False)
+    try:
+        output = server.output()
+        password = server.first_run_password()
+        assert "First run: an admin account was created." in output
+        assert "Demo" not in output
+        with httpx.Client(base_url=server.url) as browser:
+            assert (
+                browser.post("/login", data={"username": "admin", "password": password}).status_code
+                == 303
+            )
+            # No site at all, so no origin (the demo shop's least of all) may
+            # embed the snippet or ask for a connection number.
+            assert browser.get("/api/v1/sites").json()["sites"] == []
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(server.demo_url + "/", timeout=2)
+    finally:
+        server.stop()

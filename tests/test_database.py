@@ -118,7 +118,7 @@ async def test_first_run_gives_the_demo_site_the_consoles_and_the_demo_shops_ori
 ):
     async with services(app).db.begin() as db:
         created = await first_run(
-            db, services(app).passwords, settings.replace(**settings_change).resolved()
+            db, services(app).passwords, settings.replace(**settings_change).resolved(), demo=True
         )
     assert created is not None
     assert created.site.origin_list == [console_origin, demo_origin]

@@ -22,6 +22,7 @@ from server.storage.models import Meeting
 from server.web.services import services
 from tests.conftest import POSTGRES_URL
 from tests.served_app import serving
+from tests.sockets import next_message
 
 BEYOND_32_BITS = 2**31 + 10
 
@@ -48,11 +49,7 @@ async def record(app, meeting_id: int, type_: str, **payload) -> int:
 
 
 async def first_event(socket) -> dict:
-    with anyio.fail_after(10):
-        while True:
-            message = json.loads(await socket.recv())
-            if "id" in message:
-                return message
+    return await next_message(socket, matching=lambda message: "id" in message)
 
 
 async def test_event_ids_beyond_32_bits_work_in_every_cursor(app, host):

@@ -9,7 +9,6 @@ cleanup, nothing flushed) and what people see afterwards.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import signal
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import POSTGRES_URL, REDIS_URL
 from tests.live_server import LiveServer, start_server
+from tests.sockets import next_message
 from tests.test_live import Host, guest_socket, new_number
 
 # Seconds a live socket's presence lease lasts unless renewed: short, so a
@@ -43,11 +43,9 @@ def kill(server: LiveServer) -> None:
 
 async def event_of(socket, meeting_id: int, event_type: str) -> dict:
     """The next event of this type for this meeting on a live socket."""
-    with anyio.fail_after(PATIENCE):
-        while True:
-            message = json.loads(await socket.recv())
-            if message.get("type") == event_type and message.get("meeting_id") == meeting_id:
-                return message
+    return await next_message(
+        socket, event_type, matching=lambda m: m.get("meeting_id") == meeting_id, seconds=PATIENCE
+    )
 
 
 async def presence_events(host: Host, meeting_id: int) -> list[str]:

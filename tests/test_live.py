@@ -18,6 +18,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.conftest import REDIS_URL
 from tests.live_server import LiveServer, start_server
+from tests.sockets import next_message
 
 
 class Host:
@@ -69,15 +70,6 @@ async def new_number(server: LiveServer) -> dict:
     return response.json()
 
 
-async def until(socket, event_type: str) -> dict:
-    """Read events until one of ``event_type`` arrives (10 s at most)."""
-    with anyio.fail_after(10):
-        while True:
-            message = json.loads(await socket.recv())
-            if message.get("type") == event_type:
-                return message
-
-
 async def stored(host: Host, meeting_id: int, event_type: str) -> None:
     """Wait until the server has recorded an event (10 s at most)."""
     with anyio.fail_after(10):
@@ -113,30 +105,30 @@ async def test_the_host_watches_the_guest_arrive_and_leave_as_it_happens(server,
     guest = await guest_socket(server, issued["guest_token"])
     async with host.socket("/api/v1/live") as dashboard:
         meeting = await host.claim(issued["number"])
-        started = await until(dashboard, "meeting.started")
+        started = await next_message(dashboard, "meeting.started")
         assert started["meeting_id"] == meeting["id"]
         assert started["payload"]["number"] == issued["number"]
         assert set(started) == {"id", "type", "meeting_id", "time", "payload"}
 
         # The waiting guest hears of the meeting the moment it starts...
-        assert (await until(guest, "meeting.started"))["meeting_id"] == meeting["id"]
+        assert (await next_message(guest, "meeting.started"))["meeting_id"] == meeting["id"]
         async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
             # ...and the host sees the guest connected.
-            await until(view, "guest.connected")
+            await next_message(view, "guest.connected")
             await guest.close()
-            await until(view, "guest.disconnected")
-            await until(dashboard, "guest.disconnected")
+            await next_message(view, "guest.disconnected")
+            await next_message(dashboard, "guest.disconnected")
 
 
 async def test_the_guest_hears_that_the_host_ended_the_meeting(server, host):
     issued = await new_number(server)
     meeting = await host.claim(issued["number"])
     guest = await guest_socket(server, issued["guest_token"])
-    await until(guest, "meeting.started")  # caught up from the database
+    await next_message(guest, "meeting.started")  # caught up from the database
 
     await host.http.post(f"/api/v1/meetings/{meeting['id']}/end")
 
-    ended = await until(guest, "meeting.ended")
+    ended = await next_message(guest, "meeting.ended")
     assert ended["payload"] == {"by": "host"}
     await guest.close()
 
@@ -146,10 +138,10 @@ async def test_a_reconnecting_console_gets_exactly_the_events_it_missed(server, 
     meeting = await host.claim(issued["number"])
     path = f"/api/v1/meetings/{meeting['id']}/live"
     async with host.socket(path) as view:
-        started = await until(view, "meeting.started")
+        started = await next_message(view, "meeting.started")
     # While the console is away, the guest comes and goes and the host ends.
     guest = await guest_socket(server, issued["guest_token"])
-    await until(guest, "meeting.started")
+    await next_message(guest, "meeting.started")
     await guest.close()
     await stored(host, meeting["id"], "guest.disconnected")
     await host.http.post(f"/api/v1/meetings/{meeting['id']}/end")
@@ -225,13 +217,13 @@ async def test_odd_frames_in_a_live_guest_socket_are_ignored(server, host):
     issued = await new_number(server)
     meeting = await host.claim(issued["number"])
     guest = await guest_socket(server, issued["guest_token"], after=10**30)
-    await until(guest, "meeting.started")  # a silly "after" means "everything"
+    await next_message(guest, "meeting.started")  # a silly "after" means "everything"
     for frame in [b"\x01\x02", "[" * 20000, "{}", '{"type": "nonsense"}']:
         await guest.send(frame)
     await guest.send(json.dumps({"type": "ping"}))
-    assert (await until(guest, "pong")) == {"type": "pong"}
+    assert (await next_message(guest, "pong")) == {"type": "pong"}
     await host.http.post(f"/api/v1/meetings/{meeting['id']}/end")
-    await until(guest, "meeting.ended")
+    await next_message(guest, "meeting.ended")
     await guest.close()
     assert "Exception in ASGI application" not in server.output()
 
@@ -262,9 +254,9 @@ async def test_a_restart_loses_no_meeting_and_clients_resume(tmp_path):
         live = (await host.http.get("/api/v1/meetings?state=live")).json()["meetings"]
         assert [m["id"] for m in live] == [meeting["id"]]
         guest = await guest_socket(again, issued["guest_token"])
-        await until(guest, "meeting.started")
+        await next_message(guest, "meeting.started")
         async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
-            await until(view, "guest.connected")
+            await next_message(view, "guest.connected")
         await guest.close()
         await host.http.aclose()
     finally:
@@ -288,12 +280,12 @@ async def test_a_host_on_one_instance_sees_a_guest_on_another(tmp_path):
         guest = await guest_socket(b, issued["guest_token"])
         async with host.socket("/api/v1/live") as dashboard:
             meeting = await host.claim(issued["number"])  # claimed on A...
-            await until(guest, "meeting.started")  # ...heard by the guest on B
+            await next_message(guest, "meeting.started")  # ...heard by the guest on B
             async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
-                await until(view, "guest.connected")  # recorded on B, seen on A
+                await next_message(view, "guest.connected")  # recorded on B, seen on A
                 await guest.close()
-                await until(view, "guest.disconnected")
-            await until(dashboard, "guest.disconnected")
+                await next_message(view, "guest.disconnected")
+            await next_message(dashboard, "guest.disconnected")
         await host.http.aclose()
     finally:
         a.stop()
@@ -331,9 +323,9 @@ async def test_a_guest_by_link_is_live_in_the_meeting_but_never_sees_the_sms_sid
     async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
         # The host's view has the SMS's delivery; the guest's socket, which
         # replays the same meeting, has everything but that.
-        await until(view, "sms.status")
+        await next_message(view, "sms.status")
         guest = await guest_socket(server, joined["guest_token"])
-        await until(view, "guest.connected")
+        await next_message(view, "guest.connected")
         await host.http.post(f"/api/v1/meetings/{meeting['id']}/end")
         seen = []
         with anyio.fail_after(10):
@@ -359,16 +351,16 @@ async def test_a_guest_moving_from_page_to_page_never_shows_as_disconnected(tmp_
             meeting = await host.claim(issued["number"])
             async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
                 page = await guest_socket(site, issued["guest_token"])
-                seen = await until(page, "meeting.started")
-                await until(view, "guest.connected")
+                seen = await next_message(page, "meeting.started")
+                await next_message(view, "guest.connected")
                 for _ in range(3):  # three more pages of the site
                     await page.close()
                     page = await guest_socket(site, issued["guest_token"], after=seen["id"])
                     await page.send(json.dumps({"type": "ping"}))
-                    await until(page, "pong")  # counted in by now
+                    await next_message(page, "pong")  # counted in by now
                 await page.close()  # and then the guest closes the tab
                 # The last close's grace ends after every earlier one.
-                await until(view, "guest.disconnected")
+                await next_message(view, "guest.disconnected")
             assert await presence_events(host, meeting["id"]) == [
                 "guest.connected",
                 "guest.disconnected",
@@ -382,10 +374,10 @@ async def test_a_guest_who_leaves_shows_as_disconnected_once_after_the_grace(ser
     meeting = await host.claim(issued["number"])
     async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
         guest = await guest_socket(server, issued["guest_token"])
-        await until(view, "guest.connected")
+        await next_message(view, "guest.connected")
         closed_at = time.monotonic()
         await guest.close()
-        await until(view, "guest.disconnected")
+        await next_message(view, "guest.disconnected")
         waited = time.monotonic() - closed_at
     assert waited >= float(GRACE) * 0.9
     assert await presence_events(host, meeting["id"]) == ["guest.connected", "guest.disconnected"]
@@ -404,7 +396,7 @@ async def test_a_server_stopping_within_the_grace_still_counts_the_guest_gone(tm
             meeting = await host.claim(issued["number"])
             async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
                 guest = await guest_socket(first, issued["guest_token"])
-                await until(view, "guest.connected")
+                await next_message(view, "guest.connected")
                 await guest.close()
     finally:
         stopping = time.monotonic()

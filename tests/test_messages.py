@@ -230,7 +230,9 @@ def scan_python_call(call: ast.Call, at: str, uses: Uses) -> None:
         given = {k for k in keywords if k not in ("kind", "flash")}
         if not any(kw.arg is None for kw in call.keywords):  # no **params
             uses.calls.append((key, given, at))
-    if name in ("ApiError", "__init__") and len(call.args) > 1 and (code := text(call.args[1])):
+    # capture/ingest.py refuses with its own ImageRefused, of the same shape.
+    refusals = ("ApiError", "ImageRefused", "__init__")
+    if name in refusals and len(call.args) > 1 and (code := text(call.args[1])):
         params = keywords.get("params")
         if isinstance(params, ast.Dict) and all(text(k) for k in params.keys):
             uses.calls.append((f"error.{code}", {text(k) for k in params.keys}, at))

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.live_server import start_server
+from tests.sockets import next_message
 from tests.test_live import Host, guest_socket, new_number
 
 
@@ -27,15 +28,6 @@ def server(tmp_path_factory):
 async def host(server):
     async with Host.logged_in(server) as console:
         yield console
-
-
-async def next_of(socket, *types: str) -> dict:
-    """The next message of one of ``types`` (events in between are skipped)."""
-    with anyio.fail_after(10):
-        while True:
-            message = json.loads(await socket.recv())
-            if message.get("type") in types:
-                return message
 
 
 def signal(to: str, kind: str = "hello", **data) -> str:
@@ -60,17 +52,17 @@ async def call_setup(server, token: str) -> dict:
 async def test_host_and_guest_exchange_signals_through_the_meeting(server, host):
     issued, meeting = await in_a_meeting(server, host)
     guest = await guest_socket(server, issued["guest_token"])
-    await next_of(guest, "meeting.started")
+    await next_message(guest, "meeting.started")
     me = (await call_setup(server, issued["guest_token"]))["peer"]
     async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
-        await next_of(view, "guest.connected")
+        await next_message(view, "guest.connected")
 
         await view.send(signal("guests", session="h1"))
-        hello = await next_of(guest, "signal")
+        hello = await next_message(guest, "signal")
         await guest.send(signal("host", "description", session="g1", sdp="v=0", type="offer"))
-        offer = await next_of(view, "signal")
+        offer = await next_message(view, "signal")
         await view.send(signal(me, "candidate", session="h1", candidate={"candidate": ""}))
-        candidate = await next_of(guest, "signal")
+        candidate = await next_message(guest, "signal")
 
     assert hello == {
         "type": "signal",
@@ -89,21 +81,21 @@ async def test_a_guest_of_another_meeting_cannot_signal_into_this_one(server, ho
     other, _ = await in_a_meeting(server, host)
     ours = await guest_socket(server, issued["guest_token"])
     theirs = await guest_socket(server, other["guest_token"])
-    await next_of(ours, "meeting.started")
-    await next_of(theirs, "meeting.started")
+    await next_message(ours, "meeting.started")
+    await next_message(theirs, "meeting.started")
     them = (await call_setup(server, other["guest_token"]))["peer"]
     async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
         # The host of this meeting writes to a guest who is not in it...
         await view.send(signal(them, session="h1"))
-        refused = await next_of(view, "signal.refused")
+        refused = await next_message(view, "signal.refused")
         # ...and a guest may only write to their host, not to another guest.
         await ours.send(signal(them, session="g1"))
-        refused_guest = await next_of(ours, "signal.refused")
+        refused_guest = await next_message(ours, "signal.refused")
 
     assert refused["reason"] == "not_in_meeting"
     assert refused_guest["reason"] == "not_in_meeting"
     await theirs.send(json.dumps({"type": "ping"}))
-    assert (await next_of(theirs, "pong", "signal")) == {"type": "pong"}  # nothing got through
+    assert (await next_message(theirs, "pong", "signal")) == {"type": "pong"}  # nothing got through
     await ours.close()
     await theirs.close()
 
@@ -114,22 +106,22 @@ async def test_a_guest_still_waiting_for_the_host_cannot_signal(server):
 
     await waiting.send(signal("host", session="g1"))
 
-    assert (await next_of(waiting, "signal.refused"))["reason"] == "not_in_meeting"
+    assert (await next_message(waiting, "signal.refused"))["reason"] == "not_in_meeting"
     await waiting.close()
 
 
 async def test_nothing_passes_once_the_meeting_has_ended(server, host):
     issued, meeting = await in_a_meeting(server, host)
     guest = await guest_socket(server, issued["guest_token"])
-    await next_of(guest, "meeting.started")
+    await next_message(guest, "meeting.started")
     async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as view:
         await host.http.post(f"/api/v1/meetings/{meeting['id']}/end")
-        await next_of(guest, "meeting.ended")
+        await next_message(guest, "meeting.ended")
 
         await guest.send(signal("host", session="g1"))
-        refused = await next_of(guest, "signal.refused")
+        refused = await next_message(guest, "signal.refused")
         await view.send(signal("guests", session="h1"))
-        refused_host = await next_of(view, "signal.refused")
+        refused_host = await next_message(view, "signal.refused")
 
     assert refused["reason"] == "meeting_ended"
     assert refused_host["reason"] == "meeting_ended"
@@ -153,7 +145,7 @@ async def test_nothing_passes_once_the_meeting_has_ended(server, host):
 async def test_malformed_signals_are_refused(server, host, data):
     issued, _ = await in_a_meeting(server, host)
     guest = await guest_socket(server, issued["guest_token"])
-    await next_of(guest, "meeting.started")
+    await next_message(guest, "meeting.started")
 
     if data == "nested too deep to measure":
         # Loads as JSON, but is too deep to be written out again.
@@ -164,12 +156,12 @@ async def test_malformed_signals_are_refused(server, host, data):
     await guest.send(raw)
     await guest.send(json.dumps({"type": "ping"}))
 
-    answer = await next_of(guest, "signal.refused", "pong")
+    answer = await next_message(guest, "signal.refused", "pong")
     if data == "nested too deep to measure" and answer["type"] == "pong":
         pass  # too deep even to read: ignored like any unreadable frame
     else:
         assert answer["reason"] == "invalid"
-        assert await next_of(guest, "pong")  # the socket is still there
+        assert await next_message(guest, "pong")  # the socket is still there
     await guest.close()
 
 
@@ -189,17 +181,17 @@ async def test_the_call_setup_names_each_side_and_its_ice_servers(server, host):
 async def test_a_flood_of_signals_is_cut_short_and_the_socket_stays(server, host):
     issued, _ = await in_a_meeting(server, host)
     guest = await guest_socket(server, issued["guest_token"])
-    await next_of(guest, "meeting.started")
+    await next_message(guest, "meeting.started")
 
     for _ in range(400):
         await guest.send(signal("host", "candidate", session="g1", candidate=None))
     reasons = set()
     with anyio.fail_after(20):
         while "too_many" not in reasons:
-            reasons.add((await next_of(guest, "signal.refused", "signal"))["reason"])
+            reasons.add((await next_message(guest, "signal.refused", "signal"))["reason"])
 
     await guest.send(json.dumps({"type": "ping"}))
-    assert await next_of(guest, "pong")
+    assert await next_message(guest, "pong")
     await guest.close()
 
 
@@ -217,14 +209,14 @@ async def test_an_admin_looking_on_is_not_in_the_call(server, host):
     ):
         setup = await other.http.get(f"/api/v1/meetings/{meeting['id']}/call")
         guest = await guest_socket(server, issued["guest_token"])
-        await next_of(guest, "meeting.started")
+        await next_message(guest, "meeting.started")
         await onlooker.send(signal("guests", session="x"))
-        refused = await next_of(onlooker, "signal.refused")
+        refused = await next_message(onlooker, "signal.refused")
         await guest.send(signal("host", session="g1"))
         await guest.send(json.dumps({"type": "ping"}))
-        await next_of(guest, "pong")
+        await next_message(guest, "pong")
         await onlooker.send(json.dumps({"type": "ping"}))
-        heard = await next_of(onlooker, "pong", "signal")
+        heard = await next_message(onlooker, "pong", "signal")
 
     assert setup.status_code == 403
     assert setup.json()["error"]["code"] == "not_in_call"

@@ -147,6 +147,8 @@ async def test_in_outbox_mode_the_message_waits_in_the_outbox_with_its_link(host
 
 
 @pytest.mark.parametrize("mode", ["twilio"], indirect=True)
+# Nothing on the way to Twilio is deprecated (aiohttp's BasicAuth was).
+@pytest.mark.filterwarnings("error::DeprecationWarning")
 async def test_twilio_receives_to_from_body_and_the_status_callback(host, fake_twilio):
     started = await host.post("/api/v1/meetings/by-link", json={"phone": "+81 90 1234 5678"})
 

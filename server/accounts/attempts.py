@@ -9,7 +9,9 @@ people who get it right are never counted.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from starlette.requests import HTTPConnection
 
@@ -33,25 +35,49 @@ class Attempt:
             await (limiter.reset(key) if key in self.forgive else limiter.undo(key))
 
 
+class Check(NamedTuple):
+    """One key to count against its limit, and the refusal when it is over:
+    ``status`` and ``code``, or the attempt's own code when ``code`` is None."""
+
+    key: str
+    limit: Limit
+    status: int = 429
+    code: str | None = None
+
+
 async def begin_attempt(
-    connection: HTTPConnection, limits: list[tuple[str, Limit]], *, code: str
+    connection: HTTPConnection,
+    limits: Sequence[tuple[str, Limit] | Check],
+    *,
+    code: str,
+    all_or_nothing: bool = False,
 ) -> Attempt:
-    """Count one attempt against each key in turn; raise ``429 code`` at the
-    first that is over its limit.
+    """Count one attempt against each key in turn; raise ``429 code`` (or the
+    key's own :class:`Check` status and code) at the first that is over its
+    limit, with the wait in ``Retry-After``.
 
     Put the address first: a blocked address is then refused before any
     further counter is created, so guessing with ever new names cannot make
     the limiter itself grow without bound.
+
+    With ``all_or_nothing`` a refusal takes back every count this attempt
+    made, so being refused by one limit never uses up another (an SMS refused
+    for the host's allowance leaves the number's allowance as it was). Without
+    it, guesses refused at the account still count against the address.
     """
     limiter = services(connection).rate_limiter
     counted: list[str] = []
-    for key, limit in limits:
-        wait = await limiter.hit(key, limit)
-        counted.append(key)
+    for entry in limits:
+        check = Check(*entry)
+        wait = await limiter.hit(check.key, check.limit)
+        counted.append(check.key)
         if wait:
+            if all_or_nothing:
+                for key in counted:
+                    await limiter.undo(key)
             raise ApiError(
-                429,
-                code,
+                check.status,
+                check.code or code,
                 params={"minutes": math.ceil(wait / 60), "seconds": wait},
                 headers={"Retry-After": str(wait)},
             )

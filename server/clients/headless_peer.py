@@ -2,7 +2,7 @@
 
 It joins a meeting's video call through the same HTTP and WebSocket API a
 guest's browser uses (``GET /api/v1/guest/call``, ``/api/v1/guest/live``
-with signals, see ``server/signaling.py``), sends a generated test pattern
+with signals, see ``server/live/signaling.py``), sends a generated test pattern
 as its camera and counts the frames it receives. The tests use it to prove
 that signaling works with a WebRTC implementation other than Chromium's; a
 recording service can reuse it by consuming :attr:`HeadlessPeer.remote_track`
@@ -95,6 +95,17 @@ class HeadlessPeer:
         await self.close()
 
     async def start(self) -> None:
+        """Join the call: fetch its ICE servers, open the live socket and say
+        hello. If any step fails (or the caller gives up waiting), whatever
+        was opened is closed again before the error goes on: ``async with``
+        calls no ``__aexit__`` for an ``__aenter__`` that raised."""
+        try:
+            await self._start()
+        except BaseException:
+            await self._release()
+            raise
+
+    async def _start(self) -> None:
         async with httpx.AsyncClient(base_url=self.base_url) as http:
             response = await http.get(
                 "/api/v1/guest/call", headers={"authorization": f"Bearer {self.guest_token}"}
@@ -210,12 +221,20 @@ class HeadlessPeer:
             self.pc = None
 
     async def close(self) -> None:
+        """Say goodbye to the host, then close the call and the socket."""
         with contextlib.suppress(Exception):
             await self._signal("bye")
-        await self._close_pc()
+        await self._release()
+
+    async def _release(self) -> None:
+        """Stop the tasks and close the peer connection and the socket,
+        whichever of them exist."""
+        with contextlib.suppress(Exception):  # one that cannot close must not keep the others
+            await self._close_pc()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         if self._socket is not None:
-            await self._socket.close()
+            with contextlib.suppress(Exception):
+                await self._socket.close()

@@ -1,8 +1,8 @@
 """Connection numbers: the 4 digits a guest reads to the host over the phone.
 
-Rules (DESIGN.md): drawn at random from the free numbers, valid for a short
-time, single use, never two live holders of one number, exactly one winner
-when two hosts type the same number at once.
+Rules (docs/ARCHITECTURE.md, "Inside `server/`"): drawn at random from the
+free numbers, valid for a short time, single use, never two live holders of
+one number, exactly one winner when two hosts type the same number at once.
 
 A number is *held* from the moment it is issued until it expires, even once
 claimed, so that a host who types it again hears "already used" rather than
