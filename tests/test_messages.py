@@ -61,7 +61,7 @@ class Family:
 
 
 def sms_statuses() -> tuple[str, ...]:
-    from sms.delivery import STATUS_RANK
+    from server.meetings.invitations import STATUS_RANK
 
     return tuple(STATUS_RANK)
 
@@ -77,7 +77,7 @@ def user_roles() -> tuple[str, ...]:
 DYNAMIC: dict[str, Family] = {
     # server/web/errors.py, transport.py: ApiError codes, found by the scan.
     "error.*": Family(values=()),  # the codes, filled in by dynamic_families()
-    # sms/delivery.py explain(), invite.js: Twilio's code, else sms.error.other.
+    # server/meetings/invitations.py explain(), invite.js: Twilio's code, else sms.error.other.
     "sms.error.*": Family(values=None, fallback="sms.error.other"),
     # server/console/users.py: the buttons on the users page.
     "flash.user_*": Family(values=("disable", "enable", "make_admin", "make_host")),
@@ -101,7 +101,7 @@ DYNAMIC: dict[str, Family] = {
     # meeting.js describe(): events whose payload retention scrubbed
     # (server/meetings/retention.py SHOWN_BY_GUEST).
     "event.*.removed": Family(values=("capture.created", "page.visited")),
-    # invite.js, meeting.js: an SMS's delivery status (sms/delivery.py).
+    # invite.js, meeting.js: an SMS's delivery status (server/meetings/invitations.py).
     "sms.status.*": Family(values=sms_statuses()),
     # join.js showEnded(): Meeting.ended_by (found by the scan), else the host's wording.
     "join.js.ended_by_*": Family(values=(), fallback="join.js.ended_by_host"),
@@ -363,7 +363,7 @@ def test_the_code_is_read_where_it_uses_keys(uses):
     """The scans find what they look for: a scan that found nothing would
     make every other test here pass."""
     assert "flash.logged_out" in uses.keys  # console/login.py redirect(...)
-    assert "error.sms_refused" in uses.keys  # sms/delivery.py translate(...)
+    assert "error.sms_refused" in uses.keys  # server/meetings/invitations.py translate(...)
     assert "login.title" in uses.keys  # templates/login.html t(...)
     assert "dashboard.js.network" in uses.keys  # dashboard.js T[...]
     assert {"not_found", "too_many_logins", "request_timeout"} <= set(uses.codes)

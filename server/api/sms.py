@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from twilio.request_validator import RequestValidator
 
 from server.api.meetings import NOT_FOUND, MeetingOut
+from server.meetings import invitations
 from server.meetings import lifecycle as meetings
 from server.storage.models import JoinLink
 from server.web.endpoints import Call, endpoint
@@ -23,7 +24,7 @@ from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
 from server.web.public_url import base_url
 from server.web.services import services
-from sms import delivery, links
+from sms import links
 from sms.links import join_url, link_id_from_token
 from sms.qr import qr_svg
 
@@ -109,8 +110,8 @@ async def start_link_meeting(call: Call) -> JSONResponse:
     request = call.request
     body = await read_json(request, LinkMeetingIn)
     if body.phone is not None:
-        meeting, message = await delivery.send_link(request, call.user, body.phone)
-        sms = delivery.message_out(message)
+        meeting, message = await invitations.send_link(request, call.user, body.phone)
+        sms = invitations.message_out(message)
     else:
         async with meetings.transaction(request.app) as db:
             meeting = await meetings.create_waiting(db, call.user)
@@ -123,23 +124,23 @@ async def send_sms(call: Call) -> JSONResponse:
     request = call.request
     body = await read_json(request, PhoneIn)
     meeting_id = request.path_params["meeting_id"]
-    _, message = await delivery.send_link(request, call.user, body.phone, meeting_id)
-    return respond(SmsOut, delivery.message_out(message), status=201)
+    _, message = await invitations.send_link(request, call.user, body.phone, meeting_id)
+    return respond(SmsOut, invitations.message_out(message), status=201)
 
 
 @endpoint()
 async def list_sms(call: Call) -> JSONResponse:
     request = call.request
     meeting = await meetings.get_meeting(call.db, call.user, request.path_params["meeting_id"])
-    found = await delivery.list_messages(call.db, meeting.id)
-    preview = delivery.preview(request)
+    found = await invitations.list_messages(call.db, meeting.id)
+    preview = invitations.preview(request)
     return respond(
         SmsList,
         {
             "mode": mode(request),
             "preview": preview["body"],
             "segments": preview["segments"],
-            "messages": [delivery.message_out(m) for m in found],
+            "messages": [invitations.message_out(m) for m in found],
         },
     )
 
@@ -184,14 +185,14 @@ async def link_qr(call: Call) -> Response:
 
 @endpoint()
 async def list_outbox(call: Call) -> JSONResponse:
-    found = await delivery.outbox(call.db, call.user)
+    found = await invitations.outbox(call.db, call.user)
     return respond(
         SmsList,
         {
             "mode": mode(call.request),
             "preview": "",
             "segments": 0,
-            "messages": [delivery.message_out(m) for m in found],
+            "messages": [invitations.message_out(m) for m in found],
         },
     )
 
@@ -231,7 +232,7 @@ async def twilio_status(request: Request) -> Response:
     validator = RequestValidator(settings.twilio_auth_token)
     if not any(signed_for(validator, url, params, signature) for url in callback_urls(request)):
         raise ApiError(403, "invalid_signature")
-    await delivery.record_callback(request, params)
+    await invitations.record_callback(request, params)
     # Twilio only needs a 2xx; an unknown message is not worth a retry.
     return Response(status_code=204)
 

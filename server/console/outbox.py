@@ -7,13 +7,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from server.console.rendering import render
+from server.meetings import invitations
 from server.web.endpoints import Call, endpoint
-from sms import delivery
 
 
 @endpoint()
 async def outbox_page(call: Call) -> Response:
-    messages = [delivery.message_out(m) for m in await delivery.outbox(call.db, call.user)]
+    messages = [invitations.message_out(m) for m in await invitations.outbox(call.db, call.user)]
     context = {"messages": messages}
     return render(call.request, "console/outbox.html", context, principal=call.principal)
 

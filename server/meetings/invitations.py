@@ -1,4 +1,4 @@
-"""Sending a meeting's join link by SMS, and following its delivery.
+"""Sending a meeting's join link by SMS (an invitation), and following its delivery.
 
 Order of work for one send: the number is normalised and checked (nothing
 is paid for a number that cannot take an SMS), the rate limits are taken,
