@@ -1,8 +1,8 @@
 /*! Tsunagu: calls to the server's JSON API, for the console and the guest's widget.
  *  An ES module with no dependencies, served at /embed/api.js: the console imports
  *  it from its own origin, the widget from the Tsunagu server it was loaded from
- *  (cross-origin, so every call here works in CORS mode without cookies unless the
- *  caller asks for them). */
+ *  (cross-origin: CORS mode, and the default credentials mode "same-origin" sends
+ *  no cookie there; on the server's own pages, such as the join page, it does). */
 
 /**
  * fetch() for JSON in and out. Resolves with `{ ok, status, data }` whatever the

@@ -363,6 +363,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     else {
       state = "idle";
       token = null;
+      stopListening(); // an expired number has nothing more to hear
       save();
       return show("message", { text: S.expired, extra: [button("btn", S.reissue, (event) => getNumber(event.target))] });
     }

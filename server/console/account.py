@@ -70,7 +70,8 @@ async def change_password(call: Call) -> Response:
         new=new,
         keep_session_hash=principal.session.token_hash if principal.session else None,
     )
-    await attempt.succeeded(call.request)
+    # Only once the new password is committed, as before a login succeeds.
+    call.committed.append(lambda: attempt.succeeded(call.request))
     return redirect(call.request, "/account", "flash.password_changed")
 
 

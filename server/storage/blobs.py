@@ -10,7 +10,7 @@ thread.
 
 Blobs are written first and the database row that names them afterwards;
 a crash in between leaves a blob with no row, which the sweeper
-(``server/retention.py``) removes once it is old enough that no upload can
+(``server/meetings/retention.py``) removes once it is old enough that no upload can
 still be writing its row.
 """
 

@@ -342,7 +342,7 @@ class SmsMessage(Base):
     provider: Mapped[str] = mapped_column(String(16))
     # Twilio's message SID; status callbacks name the message by it.
     provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
-    # The furthest status reached (see server.meetings.invitations.STATUS_ORDER).
+    # The furthest status reached (see server.meetings.invitations.STATUS_RANK).
     status: Mapped[str] = mapped_column(String(16))
     error_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -105,10 +105,10 @@ def create_app(settings: Settings) -> Starlette:
             shared.sms_sender = sms_sender
             shared.ingest = ingest_pool
             await anyio.to_thread.run_sync(ingest_pool.prepare)
-            # See meetings.transaction: SQLite writers queue here instead.
+            # See lifecycle.transaction: SQLite writers queue here instead.
             shared.write_lock = asyncio.Lock() if settings.is_sqlite else contextlib.nullcontext()
             # Work that outlives the request that started it (a closed guest
-            # socket's grace period, see live.py). Cancelled at shutdown,
+            # socket's grace period, see server/live/sockets.py). Cancelled at shutdown,
             # before the database goes, so each piece finishes at once.
             async with anyio.create_task_group() as background:
                 shared.background = background
@@ -117,7 +117,7 @@ def create_app(settings: Settings) -> Starlette:
                 if settings.presence_reaper:
                     background.start_soon(shared.presence.run)
                 # Orphan blobs, temporary files and expired data, now and
-                # then periodically (server/retention.py).
+                # then periodically (server/meetings/retention.py).
                 background.start_soon(retention.housekeeping, app)
                 yield
                 background.cancel_scope.cancel()

@@ -19,6 +19,7 @@ to prove that no state change escapes the check.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -60,6 +61,9 @@ class Call:
     principal: Principal | None
     form: FormData | None = None
     session: AsyncSession | None = None
+    # Run once the handler's transaction has committed, in order: what must
+    # not happen for a change that did not last (a login counter reset).
+    committed: list[Callable[[], Awaitable[None]]] = dataclasses.field(default_factory=list)
 
     @property
     def db(self) -> AsyncSession:
@@ -105,7 +109,10 @@ def endpoint(
                     return await handler(call)
                 async with opened(request, shared, transaction) as db:
                     call = await open_call(request, shared, db, who)
-                    return await handler(call)
+                    response = await handler(call)
+                for after_commit in call.committed:
+                    await after_commit()
+                return response
             except ApiError as error:
                 if refused is None or call is None or not is_form_refusal(error):
                     raise
