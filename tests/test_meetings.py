@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from server.meetings import presence
@@ -227,3 +229,23 @@ async def test_a_screen_support_guest_joins_a_running_phone_meeting(host, guest,
     await host.post(f"/api/v1/meetings/{meeting['id']}/end")
     late = await host.post(f"/api/v1/meetings/{meeting['id']}/guests", json={"number": "1234"})
     assert late.json()["error"]["code"] == "meeting_ended"
+
+
+def highlighted_menu_item(page: str) -> str:
+    """The href of the console menu's link marked as the current page."""
+    match = re.search(r'<a href="([^"]+)" aria-current="page"', page)
+    assert match, "no menu item is highlighted"
+    return match.group(1)
+
+
+async def test_a_live_meeting_belongs_to_the_dashboard_and_an_ended_one_to_history(host, guest):
+    issued = await get_number(guest)
+    meeting = (await host.post("/api/v1/meetings", json={"number": issued["number"]})).json()
+
+    live = await host.get(f"/meetings/{meeting['id']}")
+    assert highlighted_menu_item(live.text) == "/"
+
+    await host.post(f"/api/v1/meetings/{meeting['id']}/end")
+    ended = await host.get(f"/meetings/{meeting['id']}")
+    assert highlighted_menu_item(ended.text) == "/meetings"
+    assert highlighted_menu_item((await host.get("/meetings")).text) == "/meetings"

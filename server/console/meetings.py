@@ -32,6 +32,8 @@ async def meeting_view(call: Call) -> Response:
         "is_host": meeting.host_id == user.id,
         "link_minutes": call.services.settings.link_minutes,
         "can_delete_data": can_delete,
+        # A live call is the dashboard's work; only a past meeting is history.
+        "nav_path": "/meetings" if meeting.state == "ended" else "/",
     }
     return render(request, "console/meeting.html", context, principal=call.principal)
 

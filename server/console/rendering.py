@@ -60,6 +60,9 @@ def render(
         else "",
         "flashes": flashes,
         "current_path": request.url.path,
+        # The menu item to highlight: the page's own section, unless the
+        # page says otherwise (a live meeting belongs to the dashboard).
+        "nav_path": request.url.path,
         # Without Twilio, SMS land in the console's outbox: say so in the menu.
         "sms_outbox_mode": not services(request).settings.sms_enabled,
         **(context or {}),
