@@ -406,10 +406,9 @@ def test_no_key_is_left_unused(uses):
     assert not unused, f"keys no code uses (remove them, or list their use in DYNAMIC): {unused}"
 
 
-@pytest.mark.parametrize("key", sorted(KEYS))
+# Keys in one language only fail the test above; these are the rest.
+@pytest.mark.parametrize("key", sorted(ja.MESSAGES.keys() & en.MESSAGES.keys()))
 def test_both_languages_have_the_same_placeholders(key):
-    if key not in ja.MESSAGES or key not in en.MESSAGES:
-        pytest.skip("defined in one language only (see the test above)")
     expected = placeholders(ja.MESSAGES[key])
     for locale, catalog in CATALOGS.items():
         for text in forms(catalog[key]):

@@ -30,30 +30,47 @@ def start_by_sms(host, phone: str, number_label: str, send: str) -> None:
     expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
 
 
-def test_the_english_meeting_page_shows_counts_in_the_right_number(new_page, live_server):
+@pytest.mark.parametrize(
+    ("language", "phone", "number_label", "send", "segments", "formatted"),
+    [
+        (
+            "English",
+            "090-2000-0101",
+            "Guest's mobile number",
+            "Send SMS and start",
+            "(2 SMS segments)",
+            [
+                "0 SMS segments",
+                "1 SMS segment",
+                "2 SMS segments",
+                "Data past the retention period (1 day) deleted (1 capture)",
+                "Data past the retention period (30 days) deleted (2 captures)",
+            ],
+        ),
+        (
+            None,  # the console's default: Japanese keeps its one form
+            "090-2000-0102",
+            "お客様の携帯電話番号",
+            "SMS を送って開始",
+            "(SMS 2 通分)",
+            [
+                "SMS 0 通分",
+                "SMS 1 通分",
+                "SMS 2 通分",
+                "保存期間（1 日）を過ぎたデータを削除しました（キャプチャ 1 件）",
+                "保存期間（30 日）を過ぎたデータを削除しました（キャプチャ 2 件）",
+            ],
+        ),
+    ],
+    ids=["english", "japanese"],
+)
+def test_the_meeting_page_shows_counts_in_its_language(
+    new_page, live_server, language, phone, number_label, send, segments, formatted
+):
     host = console_host(new_page, live_server)
-    host.get_by_role("link", name="English").click()
-    start_by_sms(host, "090-2000-0101", "Guest's mobile number", "Send SMS and start")
+    if language:
+        host.get_by_role("link", name=language).click()
+    start_by_sms(host, phone, number_label, send)
 
-    expect(host.locator("#sms-segments")).to_have_text("(2 SMS segments)")
-    assert host.evaluate(FORMAT_COUNTS) == [
-        "0 SMS segments",
-        "1 SMS segment",
-        "2 SMS segments",
-        "Data past the retention period (1 day) deleted (1 capture)",
-        "Data past the retention period (30 days) deleted (2 captures)",
-    ]
-
-
-def test_the_japanese_meeting_page_keeps_its_one_form(new_page, live_server):
-    host = console_host(new_page, live_server)
-    start_by_sms(host, "090-2000-0102", "お客様の携帯電話番号", "SMS を送って開始")
-
-    expect(host.locator("#sms-segments")).to_have_text("(SMS 2 通分)")
-    assert host.evaluate(FORMAT_COUNTS) == [
-        "SMS 0 通分",
-        "SMS 1 通分",
-        "SMS 2 通分",
-        "保存期間（1 日）を過ぎたデータを削除しました（キャプチャ 1 件）",
-        "保存期間（30 日）を過ぎたデータを削除しました（キャプチャ 2 件）",
-    ]
+    expect(host.locator("#sms-segments")).to_have_text(segments)
+    assert host.evaluate(FORMAT_COUNTS) == formatted
