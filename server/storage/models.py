@@ -15,8 +15,10 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     text,
@@ -385,3 +387,35 @@ class JoinLink(Base):
     guest_id: Mapped[int | None] = mapped_column(
         ForeignKey("guests.id", ondelete="SET NULL"), nullable=True
     )
+
+
+class MemoTemplate(Base):
+    """A memo's starting text, set by an admin; the host picks one when the
+    meeting starts (seed 001: a template set beforehand)."""
+
+    __tablename__ = "memo_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class MeetingMemo(Base):
+    """A meeting's shared memo: the Yjs document both sides edit, kept as
+    one merged update, and its plain text for the record, export and search."""
+
+    __tablename__ = "meeting_memos"
+
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    text: Mapped[str] = mapped_column(Text, default="")
+    # False: host-only notes; the guest neither sees nor edits the memo.
+    shared_with_guest: Mapped[bool] = mapped_column(Boolean, default=True)
+    template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("memo_templates.id", ondelete="SET NULL"), nullable=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
