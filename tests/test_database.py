@@ -146,3 +146,36 @@ async def test_sites_registered_before_unmask_selectors_existed_mask_every_typed
         await engine.dispose()
     assert site is not None
     assert site.unmask_selectors == []
+
+
+async def test_a_migration_that_rebuilds_a_table_on_sqlite_keeps_the_rows_that_point_at_it(
+    tmp_path,
+):
+    # 0007 rebuilds `meetings` (SQLite drops a column by copying the table);
+    # with foreign keys on, dropping the old table used to delete every
+    # event of every meeting through ON DELETE CASCADE.
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'upgrade.db'}")
+    try:
+        await migrate(engine, "0006")
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql(
+                "INSERT INTO users (id, username, display_name, password_hash, role, is_active,"
+                " created_at, password_changed_at) VALUES (1, 'host', 'Host', 'x', 'host', 1,"
+                " '2026-11-01 00:00:00', '2026-11-01 00:00:00')"
+            )
+            await connection.exec_driver_sql(
+                "INSERT INTO meetings (id, host_id, state, source, created_at, guest_connected,"
+                " guest_sockets) VALUES (7, 1, 'ended', 'number', '2026-11-01 00:00:00', 0, 0)"
+            )
+            await connection.exec_driver_sql(
+                "INSERT INTO meeting_events (meeting_id, type, created_at, payload)"
+                " VALUES (7, 'meeting.started', '2026-11-01 00:00:00', '{}')"
+            )
+        await migrate(engine)
+        async with engine.connect() as connection:
+            events = (await connection.exec_driver_sql("SELECT type FROM meeting_events")).all()
+            foreign_keys = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar()
+    finally:
+        await engine.dispose()
+    assert [row.type for row in events] == ["meeting.started"]
+    assert foreign_keys == 1

@@ -6,6 +6,7 @@ tables directly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,11 +99,42 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
+    if engine.dialect.name == "sqlite":
+        await _migrate_sqlite(engine, upgrade)
+        return
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Several instances may start at once; one migrates, the others wait.
             await connection.execute(text("SELECT pg_advisory_xact_lock(7470223)"))
         await connection.run_sync(upgrade)
+
+
+class MigrationBrokeReferences(RuntimeError):
+    """A migration left rows pointing at rows that no longer exist."""
+
+
+async def _migrate_sqlite(engine: AsyncEngine, upgrade: Callable[[Connection], None]) -> None:
+    # SQLite cannot alter a column in place: a migration copies the table to
+    # a new one and drops the old. With foreign keys on (as our connections
+    # have them), dropping `meetings` would cascade and delete every event,
+    # capture and memo of every meeting. So the keys are off while migrating
+    # (the pragma is ignored inside a transaction, hence before it), checked
+    # once at the end, and on again before the connection goes back to the pool.
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        await connection.commit()
+        try:
+            async with connection.begin():
+                await connection.run_sync(upgrade)
+                broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise MigrationBrokeReferences(
+                        f"the migration left {len(broken)} rows referring to missing rows "
+                        f"(first: {tuple(broken[0])}); nothing was changed"
+                    )
+        finally:
+            await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            await connection.commit()
 
 
 async def ping(engine: AsyncEngine) -> None:
