@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from server.storage import search_index
+
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 
@@ -97,6 +99,7 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        search_index.ensure(connection)
 
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
