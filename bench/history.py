@@ -31,11 +31,36 @@ from server.meetings import history
 from server.storage.database import create_engine, migrate, session_factory
 from server.storage.models import Capture, Meeting, MeetingEvent, MeetingMemo, User, utcnow
 
-WORDS = (
-    "住所変更 口座振替 解約 請求書 配送先 支店 折り返し 見積もり 契約更新 本人確認 "
-    "パスワード再設定 ログイン できない 在庫 返品 交換 領収書 ポイント 会員登録 "
-    "支払い方法 クレジットカード 分割 定期便 キャンセル 予約 日程 変更 確認済み"
-).split()  # noqa: SIM905 (a sentence of words reads better)
+WORDS = [
+    "住所変更",
+    "口座振替",
+    "解約",
+    "請求書",
+    "配送先",
+    "支店",
+    "折り返し",
+    "見積もり",
+    "契約更新",
+    "本人確認",
+    "パスワード再設定",
+    "ログイン",
+    "できない",
+    "在庫",
+    "返品",
+    "交換",
+    "領収書",
+    "ポイント",
+    "会員登録",
+    "支払い方法",
+    "クレジットカード",
+    "分割",
+    "定期便",
+    "キャンセル",
+    "予約",
+    "日程",
+    "変更",
+    "確認済み",
+]
 PAGES = ("cart", "checkout", "faq", "help", "account", "orders", "items", "support")
 # What is searched, and what each stands for.
 QUERIES = (
