@@ -130,6 +130,15 @@ def test_the_ended_meetings_record_shows_all_that_happened(new_page, live_server
         host.locator("#record-zip").click()
     assert download.value.suggested_filename == f"meeting-{meeting_id}.zip"
 
+    # The history lists it with how it started, its captures and its memo.
+    host.goto(live_server.url + "/meetings?q=" + "大阪の支店")
+    row = host.locator(f'tr[data-meeting="{meeting_id}"]')
+    expect(row).to_contain_text("接続番号")
+    expect(row).to_contain_text(MEMO)
+    expect(host.locator("#meeting-table tbody tr")).to_have_count(1)
+    host.screenshot(path=tmp_path / "history.png", full_page=True)
+    host.go_back()
+
     host.emulate_media(media="print")
     expect(host.locator(".topbar")).to_be_hidden()
     expect(host.locator("#record-print")).to_be_hidden()
