@@ -109,6 +109,12 @@ DYNAMIC: dict[str, Family] = {
     "meeting.js.ended_by_*": Family(values=(), fallback="meeting.js.ended"),
     # meeting.js setGuest(): the guest badge.
     "meeting.js.*": Family(values=("guest_waiting", "guest_connected", "guest_left", "guest_away")),
+    # meetings.html, meeting_record.html, records.py: Meeting.source, a guest's source.
+    "source.*": Family(values=("number", "snippet", "link")),
+    # meeting_record.html, records.py: Consent.kind and Consent.place
+    # (server/meetings/consents.py).
+    "record.consent.*": Family(values=("capture", "terms")),
+    "record.place.*": Family(values=("snippet", "join", "link")),
     # video.js: stage.dataset.camera when the camera cannot be used.
     "video.camera_*": Family(values=("denied", "missing")),
     # video.js: VideoCall.setState().

@@ -11,9 +11,9 @@ from starlette.routing import BaseRoute
 
 from server.accounts.attempts import Attempt, address_limit_key, begin_attempt
 from server.accounts.rate_limits import Limit
+from server.meetings import guest_labels, numbers, retention
 from server.meetings import lifecycle as meetings
-from server.meetings import numbers, retention
-from server.storage.models import Meeting
+from server.storage.models import GUEST_LABEL_LENGTH, Meeting
 from server.web.endpoints import Call, endpoint
 from server.web.errors import ApiError
 from server.web.openapi import operation
@@ -40,6 +40,8 @@ class MeetingOut(Output):
     ended_at: datetime | None
     ended_by: str | None
     guest_connected: bool
+    guest_label: str | None = Field(description="The host's name for the guest, e.g. 「山田様」")
+    site_id: int | None = Field(description="The site whose snippet brought a guest in")
 
 
 class MeetingList(Output):
@@ -61,6 +63,13 @@ class EventList(Output):
 class DataDeleted(Output):
     meeting_id: int
     captures: int = Field(description="Captures deleted (0 when there were none)")
+
+
+class MeetingChange(Payload):
+    guest_label: str = Field(
+        max_length=GUEST_LABEL_LENGTH,
+        description='The host\'s name for the guest, e.g. "山田様"; "" removes it',
+    )
 
 
 class Claim(Payload):
@@ -145,6 +154,15 @@ async def end_meeting(call: Call) -> JSONResponse:
 
 
 @endpoint(transaction="meeting")
+async def change_meeting(call: Call) -> JSONResponse:
+    """The host names the guest (at any time, also after the end)."""
+    body = await read_json(call.request, MeetingChange)
+    meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
+    meeting = await guest_labels.set_label(call.db, meeting, body.guest_label, call.user)
+    return respond(MeetingOut, meeting)
+
+
+@endpoint(transaction="meeting")
 async def request_capture(call: Call) -> Response:
     """The host asks the guest to send a capture; the guest still taps."""
     meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
@@ -205,6 +223,17 @@ def routes() -> list[BaseRoute]:
             summary="One meeting",
             response=MeetingOut,
             errors=NOT_FOUND,
+            tag="meetings",
+        ),
+        operation(
+            "PATCH",
+            "/api/v1/meetings/{meeting_id:id}",
+            change_meeting,
+            summary="Change the meeting: the guest label (the host's name for the guest, shown "
+            "in the meeting, the dashboard, the history and the record; never to the guest)",
+            body=MeetingChange,
+            response=MeetingOut,
+            errors=(*NOT_FOUND, (422, "invalid_request")),
             tag="meetings",
         ),
         operation(

@@ -1,25 +1,39 @@
 """Console pages for meetings: the dashboard's live list lives in
-``dashboard.py``; here are one meeting's view and the history."""
+``dashboard.py``; here are one meeting's view (live) or record (ended), the
+record's downloads, and the history."""
 
 from __future__ import annotations
 
-from starlette.responses import Response
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from server.accounts import sites, users
 from server.console.rendering import redirect, render, ui_strings
-from server.meetings import captures, retention
+from server.i18n.locales import request_locale
+from server.meetings import captures, history, records, retention, search
 from server.meetings import lifecycle as meetings
+from server.storage.blobs import content_disposition
+from server.storage.models import Meeting, User
 from server.web.endpoints import Call, endpoint
+from sms.phones import mask_phone
 
 
 @endpoint()
 async def meeting_view(call: Call) -> Response:
     request, db, user = call.request, call.db, call.user
     meeting = await meetings.get_meeting(db, user, request.path_params["meeting_id"])
-    events = await meetings.events_after(db, meeting.id)
-    found = await captures.list_captures(db, meeting.id)
     # Only admins delete a meeting's data (a host could hide their own).
     can_delete = user.is_admin and await retention.has_data(db, meeting.id)
+    if meeting.state == "ended":
+        return await record_view(call, meeting, can_delete)
+    events = await meetings.events_after(db, meeting.id)
+    found = await captures.list_captures(db, meeting.id)
     context = {
         "meeting": meeting,
         "events": [meetings.envelope(e) for e in events],
@@ -33,9 +47,75 @@ async def meeting_view(call: Call) -> Response:
         "link_minutes": call.services.settings.link_minutes,
         "can_delete_data": can_delete,
         # A live call is the dashboard's work; only a past meeting is history.
-        "nav_path": "/meetings" if meeting.state == "ended" else "/",
+        "nav_path": "/",
     }
     return render(request, "console/meeting.html", context, principal=call.principal)
+
+
+async def record_view(call: Call, meeting: Meeting, can_delete: bool) -> Response:
+    """An ended meeting's page is its record (商談記録): nothing live."""
+    locale = request_locale(call.request)
+    record = await records.load(call.db, meeting, locale)
+    context = {
+        "meeting": meeting,
+        "record": record,
+        "capture_urls": {c.id: captures.capture_urls(c) for c in record.captures},
+        "sms_to": {m.id: mask_phone(m.to_number) for m in record.sms},
+        "can_delete_data": can_delete,
+        "nav_path": "/meetings",
+    }
+    return render(call.request, "console/meeting_record.html", context, principal=call.principal)
+
+
+async def load_record(call: Call, db: AsyncSession) -> records.Record:
+    """The record of a meeting the caller may see (another host's is not
+    found, as on every meeting route)."""
+    meeting = await meetings.get_meeting(db, call.user, call.request.path_params["meeting_id"])
+    return await records.load(db, meeting, request_locale(call.request))
+
+
+def download(body: str | bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": content_disposition(filename, inline=False),
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@endpoint()
+async def memo_txt(call: Call) -> Response:
+    record = await load_record(call, call.db)
+    name = f"{records.file_stem(record)}-memo.txt"
+    return download(records.memo_text(record), "text/plain; charset=utf-8", name)
+
+
+@endpoint()
+async def memo_md(call: Call) -> Response:
+    record = await load_record(call, call.db)
+    body = records.memo_markdown(record, request_locale(call.request))
+    return download(body, "text/markdown; charset=utf-8", f"{records.file_stem(record)}-memo.md")
+
+
+@endpoint(transaction="none")
+async def record_zip(call: Call) -> Response:
+    """The whole record as a ZIP, streamed: read in one transaction (the
+    access check with it), then the images, one at a time, outside it."""
+    async with call.services.db.begin() as db:
+        record = await load_record(call, db)
+    locale = request_locale(call.request)
+    return StreamingResponse(
+        records.zip_stream(record, call.services.blobs, locale),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": content_disposition(
+                f"{records.file_stem(record)}.zip", inline=False
+            ),
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @endpoint(who="admin", transaction="none")
@@ -48,17 +128,91 @@ async def delete_data(call: Call) -> Response:
     return redirect(request, f"/meetings/{meeting.id}", "meeting.data_deleted", **deleted.counts)
 
 
-@endpoint()
-async def history(call: Call) -> Response:
-    found = await meetings.list_meetings(call.db, call.user, limit=200)
-    return render(
-        call.request, "console/meetings.html", {"meetings": found}, principal=call.principal
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 12 else None
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def history_filters(request: Request, user: User) -> tuple[history.Filters, dict[str, str]]:
+    """The history's filters from the query string. A value that is not one
+    the form offers is ignored (the list shows unfiltered by it), and the
+    form shows what was applied."""
+    params = request.query_params
+    offset = params.get("tz", "0")
+    utc_offset = int(offset) if offset.lstrip("-").isdigit() and abs(int(offset)) <= 900 else 0
+    source = params.get("source") if params.get("source") in history.SOURCES else None
+    state = params.get("state") if params.get("state") in history.STATES else None
+    filters = history.Filters(
+        query=search.normalized(params.get("q", "")),
+        date_from=_date(params.get("from")),
+        date_to=_date(params.get("to")),
+        # A host sees their own meetings only; the host filter is an admin's.
+        host_id=_int(params.get("host")) if user.is_admin else None,
+        site_id=_int(params.get("site")),
+        source=source,
+        state=state,
+        utc_offset=utc_offset,
     )
+    applied = {
+        "q": filters.query,
+        "from": filters.date_from.isoformat() if filters.date_from else "",
+        "to": filters.date_to.isoformat() if filters.date_to else "",
+        "host": str(filters.host_id) if filters.host_id is not None else "",
+        "site": str(filters.site_id) if filters.site_id is not None else "",
+        "source": source or "",
+        "state": state or "",
+        "tz": str(utc_offset) if utc_offset else "",
+    }
+    return filters, applied
+
+
+@endpoint()
+async def history_view(call: Call) -> Response:
+    request, db = call.request, call.db
+    filters, applied = history_filters(request, call.user)
+    page = await history.find(
+        db,
+        call.user,
+        filters,
+        before=_int(request.query_params.get("before")),
+        after=_int(request.query_params.get("after")),
+    )
+    kept = {key: value for key, value in applied.items() if value}
+
+    def page_link(**cursor: int) -> str:
+        return "/meetings?" + urlencode({**kept, **cursor})
+
+    hosts: list[Any] = []
+    if call.user.is_admin:
+        hosts = await users.list_users(db)
+    site_list = await sites.list_sites(db)
+    context = {
+        "page": page,
+        "filters": applied,
+        "filtered": any(value for key, value in applied.items() if key != "tz"),
+        "hosts": hosts,
+        "sites": site_list,
+        "sources": history.SOURCES,
+        "states": history.STATES,
+        "older_link": page_link(before=page.older) if page.older else None,
+        "newer_link": page_link(after=page.newer) if page.newer else None,
+        "first_link": page_link() if page.newer else None,
+    }
+    return render(request, "console/meetings.html", context, principal=call.principal)
 
 
 def routes() -> list[BaseRoute]:
     return [
-        Route("/meetings", history, methods=["GET"]),
+        Route("/meetings", history_view, methods=["GET"]),
         Route("/meetings/{meeting_id:id}", meeting_view, methods=["GET"]),
+        Route("/meetings/{meeting_id:id}/record.zip", record_zip, methods=["GET"]),
+        Route("/meetings/{meeting_id:id}/memo.txt", memo_txt, methods=["GET"]),
+        Route("/meetings/{meeting_id:id}/memo.md", memo_md, methods=["GET"]),
         Route("/meetings/{meeting_id:id}/delete-data", delete_data, methods=["POST"]),
     ]

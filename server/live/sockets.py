@@ -184,8 +184,8 @@ class Sent:
 
 def for_guests(message: dict[str, Any]) -> bool:
     """What a guest's socket may carry: not the host's side of things (the
-    SMS sent to them and how it fared)."""
-    return not message["type"].startswith("sms.")
+    SMS sent to them and how it fared, the host's label for them)."""
+    return not message["type"].startswith("sms.") and message["type"] != "guest.labelled"
 
 
 async def forward(

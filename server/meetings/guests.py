@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from server.accounts.auth import client_address
-from server.meetings import lifecycle, numbers
+from server.meetings import consents, lifecycle, numbers
 from server.storage.models import ConnectionNumber, Guest, JoinLink, Meeting, Site, utcnow
 from server.web.cors import check_guest_origin
 from server.web.errors import ApiError
@@ -112,6 +112,9 @@ async def issue_number(
         await db.flush()
     else:
         await numbers.release_numbers(db, guest)
+    # Asking for a number is the agreeing tap (the snippet's button, the
+    # join page's checkbox and button): on record before the number exists.
+    await consents.record(db, guest, consents.SNIPPET_CAPTURE if site else consents.JOIN_TERMS)
     policy = numbers.policy(services(connection).settings)
     return guest, await numbers.issue_number(db, guest, policy)
 
@@ -135,6 +138,8 @@ async def join_by_link(
     db.add(guest)
     await db.flush()
     await links.claim_link(db, link, guest.id)
+    # The join page's checkbox was ticked for this tap (join.js).
+    await consents.record(db, guest, consents.LINK_TERMS)
     return guest, await lifecycle.join_by_link(db, link.meeting_id, guest)
 
 

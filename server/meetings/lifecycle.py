@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, exists, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
-from server.meetings import numbers
+from server.meetings import consents, numbers
 from server.storage.models import (
     ConnectionNumber,
     Guest,
@@ -118,7 +118,7 @@ async def start_by_number(
     )
     db.add(meeting)
     await db.flush()
-    await _join(db, meeting, claimed)
+    await _join(db, meeting, claimed, starts=True)
     await db.refresh(meeting, ["host"])
     await record_event(
         db, meeting, "meeting.started", {"number": claimed.number, "host": host.label}
@@ -136,7 +136,7 @@ async def attach_by_number(
     claimed = await numbers.claim_number(
         db, numbers.normalize_number(number, policy), user_id=host.id
     )
-    await _join(db, meeting, claimed)
+    await _join(db, meeting, claimed, starts=started)
     if started:
         await record_event(
             db, meeting, "meeting.started", {"number": claimed.number, "host": host.label}
@@ -189,6 +189,7 @@ async def join_by_link(db: AsyncSession, meeting_id: int, guest: Guest) -> Meeti
     meeting, started = await activate(db, meeting_id)
     guest.meeting_id = meeting.id
     await db.flush()
+    await consents.join_meeting(db, guest.id, meeting.id)
     if started:
         await record_event(
             db, meeting, "meeting.started", {"via": "link", "host": meeting.host.label}
@@ -198,7 +199,13 @@ async def join_by_link(db: AsyncSession, meeting_id: int, guest: Guest) -> Meeti
     return meeting
 
 
-async def _join(db: AsyncSession, meeting: Meeting, claimed: ConnectionNumber) -> None:
+async def _join(
+    db: AsyncSession, meeting: Meeting, claimed: ConnectionNumber, *, starts: bool
+) -> None:
+    """The number's guest joins ``meeting``. A meeting that ``starts`` with
+    them takes their source: "snippet" when their number came from a site's
+    snippet, else "number"; the first guest from a site gives the meeting
+    its site (the history filters by it)."""
     claimed.meeting_id = meeting.id
     # A guest is in one meeting: if they were connected another way a moment
     # ago (a re-issued number claimed at the same time), this claim loses.
@@ -210,7 +217,13 @@ async def _join(db: AsyncSession, meeting: Meeting, claimed: ConnectionNumber) -
     )
     if joined.rowcount == 0:
         raise ApiError(409, "number_used", params={"number": claimed.number})
+    site_id = await db.scalar(select(Guest.site_id).where(Guest.id == claimed.guest_id))
+    if starts:
+        meeting.source = "snippet" if site_id is not None else "number"
+    if meeting.site_id is None and site_id is not None:
+        meeting.site_id = site_id
     await db.flush()
+    await consents.join_meeting(db, claimed.guest_id, meeting.id)
 
 
 async def end_meeting(

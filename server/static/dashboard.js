@@ -141,6 +141,12 @@ async function refresh() {
       const strong = document.createElement("strong");
       strong.textContent = `#${meeting.id}`;
       link.append(strong, ` ${meeting.number || ""}`);
+      if (meeting.guest_label) {
+        const label = document.createElement("span");
+        label.className = "guest-label-text";
+        label.textContent = meeting.guest_label;
+        link.append(" ", label);
+      }
       const badge = document.createElement("span");
       badge.className = `badge ${meeting.guest_connected ? "badge-ok" : "badge-off"}`;
       badge.textContent = meeting.guest_connected ? T["dashboard.js.guest_here"] : T["dashboard.js.guest_away"];

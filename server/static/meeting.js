@@ -76,6 +76,8 @@ function apply(event) {
     return;
   }
   if (event.type === "signal.refused") return;
+  // For the page's other parts (their own scripts, e.g. guest_label.js).
+  document.dispatchEvent(new CustomEvent("tsunagu:event", { detail: event }));
   addEvent(event);
   window_.apply(event);
   invite.apply(event);

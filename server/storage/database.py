@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from server.storage import search_index
+
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 
@@ -98,6 +100,7 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        search_index.ensure(connection)
 
     if engine.dialect.name == "sqlite":
         await _migrate_sqlite(engine, upgrade)

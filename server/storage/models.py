@@ -49,6 +49,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# The longest guest label a host may set (a name and an honorific, a note).
+GUEST_LABEL_LENGTH = 60
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -231,8 +235,17 @@ class Meeting(Base):
     host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # waiting (no guest yet) -> active -> ended
     state: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
-    # how the guest joined: "number" (join page or snippet) or, later, "link"
-    source: Mapped[str] = mapped_column(String(16), default="number")
+    # How the meeting started (set then): "number" (the join page's number),
+    # "snippet" (a number from a site's snippet) or "link" (SMS or QR link).
+    source: Mapped[str] = mapped_column(String(16), default="number", index=True)
+    # The site whose snippet brought a guest in (the first such guest).
+    # Not a foreign key: SQLite adds one to an existing table only by
+    # rebuilding it, and rebuilding meetings with foreign keys on would
+    # cascade through every row that refers to a meeting. Sites are never
+    # deleted (only disabled), so the id always names one.
+    site_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # The host's name for the guest (「山田様」); shown to hosts only.
+    guest_label: Mapped[str | None] = mapped_column(String(GUEST_LABEL_LENGTH), nullable=True)
     # the connection number the host typed, for people to refer to
     number: Mapped[str | None] = mapped_column(String(8), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -419,3 +432,27 @@ class MeetingMemo(Base):
         ForeignKey("memo_templates.id", ondelete="SET NULL"), nullable=True
     )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Consent(Base):
+    """A guest agreeing to something, at the moment they agreed: what
+    ("capture" now; "camera", "recording" later), under which wording (the
+    key of the text they were shown, with its version) and where."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("guests.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    # Set when the guest is in a meeting (a snippet guest agrees first,
+    # then gets a number, then joins).
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    # e.g. "snippet.capture@1": the text shown and its version.
+    terms: Mapped[str] = mapped_column(String(64))
+    # "snippet", "join" or "link": the page the guest agreed on.
+    place: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,266 @@
+"""The history: columns, filters, search (memo, captures, visited pages,
+guest label) and pages, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from sqlalchemy import select, text
+
+from server.storage.database import create_engine, migrate
+from server.storage.models import Meeting, MeetingMemo, User, utcnow
+from server.web.services import services
+from tests.conftest import csrf_token, http_client, log_in
+from tests.test_records import make_site, page_text, send_capture, set_memo
+
+
+def listed(html: str) -> list[int]:
+    """The meeting ids in the history's table, top to bottom."""
+    return [int(m) for m in re.findall(r'<tr data-meeting="(\d+)">', html)]
+
+
+async def search(client, **params) -> list[int]:
+    response = await client.get("/meetings", params=params)
+    assert response.status_code == 200
+    return listed(response.text)
+
+
+@pytest.fixture
+async def two_meetings(app, host):
+    """Two ended snippet meetings with different memos, captures and pages."""
+    site_key = await make_site(app)
+    ids = []
+    for memo, title, url, page in (
+        (
+            "お客様の住所変更について相談。",
+            "カート | Shop",
+            "https://shop.example/cart",
+            "/faq/ship",
+        ),
+        ("Refund for order 7781 approved.", "Checkout", "https://shop.example/pay", "/help/cards"),
+    ):
+        async with http_client(app, address="192.0.2.30") as guest:
+            issued = (await guest.post("/api/v1/guest/numbers", json={"site_key": site_key})).json()
+            guest.headers["authorization"] = f"Bearer {issued['guest_token']}"
+            started = (
+                await host.post("/api/v1/meetings", json={"number": issued["number"]})
+            ).json()
+            await send_capture(guest, title, url)
+            await guest.post(
+                "/api/v1/guest/pages", json={"url": "https://shop.example" + page, "title": "FAQ"}
+            )
+            await set_memo(app, started["id"], memo)
+            await host.post(f"/api/v1/meetings/{started['id']}/end")
+            ids.append(started["id"])
+    return ids
+
+
+async def test_search_finds_a_meeting_by_a_word_of_its_memo(host, two_meetings):
+    first, second = two_meetings
+    assert await search(host, q="住所変更") == [first]  # inside a sentence: no spaces in Japanese
+    assert await search(host, q="住所") == [first]  # two characters: below a trigram
+    assert await search(host, q="REFUND") == [second]  # any case
+    assert await search(host, q="7781") == [second]
+    assert await search(host, q="解約") == []
+
+
+async def test_search_finds_a_meeting_by_a_visited_page_or_a_capture(host, two_meetings):
+    first, second = two_meetings
+    assert await search(host, q="https://shop.example/help/cards") == [second]
+    assert await search(host, q="faq/ship") == [first]
+    assert await search(host, q="カート") == [first]
+    assert await search(host, q="shop.example/pay") == [second]
+    # LIKE's own characters are taken literally.
+    assert await search(host, q="%") == []
+    assert await search(host, q="shop_example") == []
+
+
+async def test_the_index_follows_a_memo_edit_and_a_deletion(app, host, make_user, two_meetings):
+    first, _ = two_meetings
+    async with services(app).db.begin() as db:
+        memo = await db.get(MeetingMemo, first)
+        memo.text = "キャンセル待ちの件"
+    assert await search(host, q="住所変更") == []
+    assert await search(host, q="キャンセル待ち") == [first]
+
+    await make_user("boss", role="admin")
+    async with http_client(app) as admin:
+        await log_in(admin, "boss")
+        token = await csrf_token(admin)
+        await admin.delete(f"/api/v1/meetings/{first}/data", headers={"x-csrf-token": token})
+    # The deleted captures and the scrubbed page are no longer found.
+    assert await search(host, q="カート") == []
+    assert await search(host, q="faq/ship") == []
+
+
+async def test_the_label_is_searched_and_the_columns_are_filled(host, two_meetings):
+    first, _ = two_meetings
+    await host.patch(f"/api/v1/meetings/{first}", json={"guest_label": "山田様"})
+    assert await search(host, q="山田") == [first]
+    page = await host.get("/meetings")
+    row = re.search(rf'<tr data-meeting="{first}">(.*?)</tr>', page.text, re.S).group(1)
+    cells = [page_text(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    # #, guest, site, source, host, state, started, duration, captures, memo
+    assert cells[1:6] == [
+        "山田様",
+        "Shop",
+        "画面サポート（サイト）",
+        "tanaka",
+        "終了 (担当者が終了)",
+    ]
+    assert re.fullmatch(r"\d\d:\d\d", cells[7])
+    assert cells[8] == "1"
+    assert cells[9] == "お客様の住所変更について相談。"
+    assert "2 件" in page_text(page.text)
+
+
+async def test_an_sms_meeting_shows_how_it_started_not_a_dash(host):
+    made = (await host.post("/api/v1/meetings/by-link", json={"phone": "090-1234-5678"})).json()
+    page = await host.get("/meetings")
+    row = re.search(rf'<tr data-meeting="{made["meeting"]["id"]}">(.*?)</tr>', page.text, re.S)
+    assert "リンク（SMS・QR）" in page_text(row.group(1))
+
+
+async def insert_meetings(app, rows: list[dict]) -> list[int]:
+    async with services(app).db.begin() as db:
+        meetings = [Meeting(**row) for row in rows]
+        db.add_all(meetings)
+        await db.flush()
+        return [meeting.id for meeting in meetings]
+
+
+async def host_id(app, username: str) -> int:
+    async with services(app).db() as db:
+        return await db.scalar(select(User.id).where(User.username == username))
+
+
+async def test_filters_narrow_the_history(app, host, make_user):
+    me = await host_id(app, "tanaka")
+    other = (await make_user("suzuki")).id
+    now = utcnow()
+    site_key = await make_site(app, "Garden")
+    async with services(app).db() as db:
+        site_id = await db.scalar(text("SELECT id FROM sites WHERE site_key = :k"), {"k": site_key})
+    old, snippet, live, others = await insert_meetings(
+        app,
+        [
+            {
+                "host_id": me,
+                "state": "ended",
+                "source": "number",
+                "created_at": now - timedelta(days=10),
+            },
+            {
+                "host_id": me,
+                "state": "ended",
+                "source": "snippet",
+                "site_id": site_id,
+                "created_at": now,
+            },
+            {"host_id": me, "state": "active", "source": "link", "created_at": now},
+            {"host_id": other, "state": "ended", "source": "number", "created_at": now},
+        ],
+    )
+    # A host sees only their own, whatever the host filter says.
+    assert await search(host) == [live, snippet, old]
+    assert await search(host, host=str(other)) == [live, snippet, old]
+    assert await search(host, source="snippet") == [snippet]
+    assert await search(host, site=str(site_id)) == [snippet]
+    assert await search(host, state="active") == [live]
+    today = now.date().isoformat()
+    assert await search(host, **{"from": today, "to": today}) == [live, snippet]
+    past = (now - timedelta(days=10)).date().isoformat()
+    assert await search(host, to=past) == [old]
+    # A value the form does not offer is ignored, not an error.
+    assert await search(host, source="fax", state="x", site="abc") == [live, snippet, old]
+
+    await make_user("boss", role="admin")
+    async with http_client(app) as admin:
+        await log_in(admin, "boss")
+        assert await search(admin, host=str(other)) == [others]
+        assert await search(admin) == [others, live, snippet, old]
+
+
+async def test_pages_are_stable_and_go_both_ways(app, host):
+    me = await host_id(app, "tanaka")
+    ids = await insert_meetings(
+        app, [{"host_id": me, "state": "ended", "source": "number"} for _ in range(55)]
+    )
+    newest_first = sorted(ids, reverse=True)
+    first = await host.get("/meetings")
+    assert listed(first.text) == newest_first[:50]
+    assert "55 件" in page_text(first.text)
+    older = re.search(r'<a href="([^"]+)" rel="next">', first.text).group(1).replace("&amp;", "&")
+    assert 'rel="prev"' not in first.text
+    # A meeting that starts meanwhile shifts nothing on the next page.
+    await insert_meetings(app, [{"host_id": me, "state": "active", "source": "number"}])
+    second = await host.get(older)
+    assert listed(second.text) == newest_first[50:]
+    assert 'rel="next"' not in second.text
+    newer = re.search(r'<a href="([^"]+)" rel="prev">', second.text).group(1).replace("&amp;", "&")
+    back = await host.get(newer)
+    assert listed(back.text) == newest_first[:50]
+    assert parse_qs(urlparse(newer).query)["after"] == [str(newest_first[50])]
+
+
+async def test_filters_and_search_are_kept_across_pages(app, host):
+    me = await host_id(app, "tanaka")
+    ids = await insert_meetings(
+        app, [{"host_id": me, "state": "ended", "source": "number"} for _ in range(52)]
+    )
+    async with services(app).db.begin() as db:
+        for meeting_id in ids:
+            db.add(MeetingMemo(meeting_id=meeting_id, state=b"", text=f"定期点検 {meeting_id}"))
+    first = await host.get("/meetings", params={"q": "定期点検", "state": "ended"})
+    older = re.search(r'<a href="([^"]+)" rel="next">', first.text).group(1).replace("&amp;", "&")
+    assert parse_qs(urlparse(older).query)["q"] == ["定期点検"]
+    second = await host.get(older)
+    assert listed(second.text) == sorted(ids, reverse=True)[50:]
+
+
+def test_a_lost_trigger_is_put_back_and_the_index_refilled(tmp_path):
+    """A later migration that rebuilds a searched table on SQLite drops its
+    triggers; every migration run puts them back and refills the index."""
+    import anyio
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'index.db'}"
+
+    async def scenario() -> list[int]:
+        engine = create_engine(url)
+        try:
+            await migrate(engine)
+            async with engine.begin() as connection:
+                await connection.execute(text("DROP TRIGGER search_pages_insert"))
+                await connection.execute(
+                    text(
+                        "INSERT INTO users (id, username, display_name, password_hash, role, "
+                        "is_active, created_at, password_changed_at) "
+                        "VALUES (1, 'a', '', 'x', 'host', 1, '2026-01-01', '2026-01-01')"
+                    )
+                )
+                await connection.execute(
+                    text(
+                        "INSERT INTO meetings (id, host_id, state, source, created_at, "
+                        "guest_connected) VALUES (1, 1, 'ended', 'number', '2026-01-01', 0)"
+                    )
+                )
+                await connection.execute(
+                    text(
+                        "INSERT INTO meeting_events (meeting_id, type, created_at, payload) "
+                        "VALUES (1, 'page.visited', '2026-01-01', "
+                        '\'{"url": "https://a.example/lost", "title": "t"}\')'
+                    )
+                )
+            await migrate(engine)
+            async with engine.connect() as connection:
+                found = await connection.execute(
+                    text("SELECT meeting_id FROM search_pages WHERE search_pages MATCH '\"lost\"'")
+                )
+                return [row[0] for row in found]
+        finally:
+            await engine.dispose()
+
+    assert anyio.run(scenario) == [1]
