@@ -622,4 +622,6 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
         "If it persists, ask your admin to check the TURN server settings."
     ),
     "video.state.ended": "Video ended",
+    # -- axe (issue #13): accessibility and small console fixes
+    "table.actions": "Actions",
 }
