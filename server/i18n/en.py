@@ -623,5 +623,6 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     ),
     "video.state.ended": "Video ended",
     # -- axe (issue #13): accessibility and small console fixes
+    "invite.link_placeholder": "[join link: made when the SMS is sent]",
     "table.actions": "Actions",
 }

@@ -449,5 +449,6 @@ MESSAGES: dict[str, str] = {
     "video.state.failed": "ビデオをつなげません。Wi-Fi とモバイル通信を切り替えるか、ページを再読み込みしてください。続く場合は管理者に TURN サーバーの設定を確認してもらってください。",
     "video.state.ended": "ビデオを終了しました",
     # -- axe (issue #13): accessibility and small console fixes
+    "invite.link_placeholder": "［参加用リンク：送信時に作成されます］",
     "table.actions": "操作",
 }
