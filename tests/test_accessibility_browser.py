@@ -279,8 +279,8 @@ def meeting_live_video(t: Tsunagu) -> Page:
 def meeting_ended(t: Tsunagu) -> Page:
     host = t.new_host()
     page = t.console(f"/meetings/{ended_meeting(t, host)}", host)
-    # The live view's banner today, the record's ended time once it is one.
-    expect(page.get_by_text(re.compile("終了")).first).to_be_visible()
+    # The end in the timeline: the live view's today, the record's once it is one.
+    expect(page.get_by_text("ミーティング終了").first).to_be_visible()
     return page
 
 
