@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint lint-js format migrate chromium vendor clean
+.PHONY: run test lint lint-js format migrate chromium vendor vendor-tests clean
 
 # --demo: the first run also makes a demo site, and a demo shop is served
 # beside the console; a production `tsunagu run` gets neither.
@@ -76,7 +76,7 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/bin/python
 # The ES module build: imported with import(), it never sees a page's AMD
 # loader and adds no global (the UMD build registers with RequireJS).
 MODERN_SCREENSHOT := 4.7.0
-vendor:
+vendor: vendor-tests
 	rm -rf .vendor-tmp && mkdir .vendor-tmp
 	cd .vendor-tmp && npm pack --silent modern-screenshot@$(MODERN_SCREENSHOT) >/dev/null && \
 		tar xzf modern-screenshot-$(MODERN_SCREENSHOT).tgz
@@ -87,6 +87,21 @@ vendor:
 		"$$(sha256sum embed/vendor/modern-screenshot.mjs | cut -d' ' -f1)" > embed/vendor/VERSIONS
 	rm -rf .vendor-tmp
 	cat embed/vendor/VERSIONS
+
+# The accessibility checker the browser tests inject into every page
+# (tests/test_accessibility_browser.py): for the tests only, never served.
+AXE_CORE := 4.14.1
+vendor-tests:
+	rm -rf .vendor-tmp-tests && mkdir .vendor-tmp-tests
+	cd .vendor-tmp-tests && npm pack --silent axe-core@$(AXE_CORE) >/dev/null && \
+		tar xzf axe-core-$(AXE_CORE).tgz
+	mkdir -p tests/vendor
+	cp .vendor-tmp-tests/package/axe.min.js tests/vendor/axe.min.js
+	cp .vendor-tmp-tests/package/LICENSE tests/vendor/axe-core.LICENSE
+	printf 'axe-core %s axe.min.js %s\n' "$(AXE_CORE)" \
+		"$$(sha256sum tests/vendor/axe.min.js | cut -d' ' -f1)" > tests/vendor/VERSIONS
+	rm -rf .vendor-tmp-tests
+	cat tests/vendor/VERSIONS
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info .tools

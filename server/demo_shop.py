@@ -19,6 +19,7 @@ from starlette.templating import Jinja2Templates
 
 from server.console.rendering import TEMPLATES_DIR
 from server.storage.models import Site, SiteOrigin
+from server.web.app import favicon
 
 
 @dataclass(frozen=True)
@@ -86,5 +87,7 @@ def create_demo_shop(server_url: str, site_key: str | None, origin: str) -> Star
             Route("/products/{slug}", product),
             Route("/cart", cart),
             Route("/checkout", checkout),
+            # The shop is a page of Tsunagu's demo: it wears Tsunagu's icon.
+            Route("/favicon.ico", favicon),
         ]
     )

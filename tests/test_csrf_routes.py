@@ -46,6 +46,7 @@ NOT_COOKIE_SOCKETS = {"/api/v1/guest/live"}
 # API (guest tokens, site origins), the API's description, the health check.
 NOT_FOR_USERS = {
     "/healthz",
+    "/favicon.ico",
     "/api/v1/openapi.json",
     "/api/v1/guest/numbers",
     "/api/v1/guest/links",

@@ -652,8 +652,24 @@ async def test_the_sms_list_shows_what_a_message_says_and_costs(host):
     listed = (await host.get(f"/api/v1/meetings/{meeting['id']}/sms")).json()
 
     assert listed["messages"] == []
-    assert "/j/" in listed["preview"]
     assert listed["segments"] == 2  # Japanese is UCS-2: 70 characters, 67 per part
+    # No sample link: one would look usable, and open only "this link cannot be used".
+    assert "http" not in listed["preview"] and "/j/" not in listed["preview"]
+    assert listed["preview"].endswith("\n［参加用リンク：送信時に作成されます］")
+
+
+@pytest.mark.parametrize("mode", ["outbox"], indirect=True)
+async def test_the_previewed_sms_is_the_one_sent_with_its_link_in_place(host):
+    meeting = (await host.post("/api/v1/meetings/by-link", json={})).json()["meeting"]
+    before = (await host.get(f"/api/v1/meetings/{meeting['id']}/sms")).json()
+
+    sent = await host.post(f"/api/v1/meetings/{meeting['id']}/sms", json={"phone": "090-4000-0001"})
+
+    message = sent.json()
+    assert message["link"] in message["body"]
+    placeholder = "［参加用リンク：送信時に作成されます］"
+    assert message["body"].replace(message["link"], placeholder) == before["preview"]
+    assert message["segments"] == before["segments"]
 
 
 # -- a link admits one phone ----------------------------------------------------

@@ -5,16 +5,30 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-VENDOR = Path(__file__).resolve().parents[1] / "embed" / "vendor"
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+VENDOR = ROOT / "embed" / "vendor"
+# What only the tests use (never served): the accessibility checker.
+TEST_VENDOR = ROOT / "tests" / "vendor"
 
 
-def test_vendored_files_match_their_recorded_hashes():
-    records = [line.split() for line in (VENDOR / "VERSIONS").read_text().splitlines() if line]
-    assert records, "embed/vendor/VERSIONS lists nothing"
+@pytest.mark.parametrize("folder", [VENDOR, TEST_VENDOR], ids=["embed", "tests"])
+def test_vendored_files_match_their_recorded_hashes(folder: Path):
+    records = [line.split() for line in (folder / "VERSIONS").read_text().splitlines() if line]
+    assert records, f"{folder}/VERSIONS lists nothing"
     for name, version, filename, digest in records:
-        data = (VENDOR / filename).read_bytes()
+        data = (folder / filename).read_bytes()
         assert hashlib.sha256(data).hexdigest() == digest, f"{name} {version} was changed"
-        assert (VENDOR / f"{name}.LICENSE").read_text().strip()
+        assert (folder / f"{name}.LICENSE").read_text().strip()
+
+
+def test_the_accessibility_checker_is_the_recorded_axe_core():
+    (record,) = [line.split() for line in (TEST_VENDOR / "VERSIONS").read_text().splitlines()]
+    name, version, filename, _ = record
+    assert (name, filename) == ("axe-core", "axe.min.js")
+    # The file's own banner names the version the record claims.
+    assert (TEST_VENDOR / filename).read_text()[:40].startswith(f"/*! axe v{version}")
 
 
 def test_the_rasteriser_is_the_es_module_build():

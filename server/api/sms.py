@@ -70,7 +70,10 @@ class SmsOut(Output):
 
 class SmsList(Output):
     mode: str = Field(description='"twilio" (real SMS) or "outbox" (kept, not sent)')
-    preview: str = Field(description="The text an SMS sent now would have")
+    preview: str = Field(
+        description="The text an SMS sent now would have, with a placeholder (not a URL) "
+        "where its own link goes"
+    )
     segments: int = Field(description="How many SMS segments that text is billed as")
     messages: list[SmsOut]
 

@@ -18,7 +18,7 @@ from starlette.requests import Request
 
 from server.accounts.attempts import Check, begin_attempt
 from server.accounts.rate_limits import Limit
-from server.i18n.locales import translate
+from server.i18n.locales import request_locale, translate
 from server.meetings import lifecycle as meetings
 from server.storage.models import Meeting, SmsMessage, SmsStatus, User, utcnow
 from server.web.errors import ApiError
@@ -105,12 +105,19 @@ def status_event(message: SmsMessage) -> dict[str, Any]:
 
 
 def preview(request: Request) -> dict[str, Any]:
-    """The body a send would have now, and its cost, for the console. The
-    link in it is a stand-in as long as a real one (within a character)."""
+    """The body a send would have now, and its cost, for the console.
+
+    Each message gets a link of its own when it is sent, so the preview has
+    none: a placeholder that is not a URL stands where it goes (a sample
+    link would look usable, and open only 「このリンクは使えません」). The cost
+    is counted with a stand-in as long as a real link (within a character).
+    """
     settings = services(request).settings
-    link = join_url(base_url(request), settings.secret_key, 999_999)
-    text = sms_body.compose(settings.company_name, link, settings.link_minutes)
-    return {"body": text, "segments": sms_body.segments(text)}
+    stand_in = join_url(base_url(request), settings.secret_key, 999_999)
+    billed = sms_body.compose(settings.company_name, stand_in, settings.link_minutes)
+    placeholder = translate(request_locale(request), "invite.link_placeholder")
+    text = sms_body.compose(settings.company_name, placeholder, settings.link_minutes)
+    return {"body": text, "segments": sms_body.segments(billed)}
 
 
 async def _give_back(request: Request, keys: list[str]) -> None:

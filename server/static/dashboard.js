@@ -87,6 +87,8 @@ form.addEventListener("submit", (event) => {
 const invite = document.getElementById("invite");
 const inviteError = document.getElementById("invite-error");
 
+// With no phone, the meeting page opens with a link and its QR code shown
+// (#invite, see invite.js): the host reads one out or shows the other.
 async function startByLink(body, button) {
   button.disabled = true;
   inviteError.hidden = true;
@@ -94,7 +96,8 @@ async function startByLink(body, button) {
   try {
     const result = await api("/api/v1/meetings/by-link", { method: "POST", body });
     if (result.ok) {
-      location.assign(`/meetings/${result.data.meeting.id}`);
+      const share = body.phone ? "" : "#invite";
+      location.assign(`/meetings/${result.data.meeting.id}${share}`);
       return;
     }
     if (result.status === 401) {

@@ -18,6 +18,24 @@ export class InvitePanel {
     this.$("copy-link").addEventListener("click", () => this.copy());
     this.$("toggle-qr").addEventListener("click", () => this.toggleQr());
     this.refresh();
+    if (location.hash === "#invite") this.share();
+  }
+
+  /**
+   * Arriving from the dashboard's link-only start (/meetings/N#invite): the
+   * host wants a link to read out and a QR code to show, not another click.
+   * The fragment goes, so a reload does not make yet another link.
+   */
+  async share() {
+    history.replaceState(null, "", location.pathname + location.search);
+    try {
+      this.$("qr").src = (await this.newLink()).qr_svg_url;
+    } catch (error) {
+      this.$("sms-state").textContent = error.message;
+      return;
+    }
+    this.showQr(true);
+    this.$("qr-box").scrollIntoView({ block: "nearest" });
   }
 
   /** A live event of the meeting: SMS status changes redraw the list. */
@@ -146,7 +164,6 @@ export class InvitePanel {
 
   async toggleQr() {
     const box = this.$("qr-box");
-    const button = this.$("toggle-qr");
     if (box.hidden) {
       try {
         this.$("qr").src = (await this.newLink()).qr_svg_url;
@@ -155,8 +172,13 @@ export class InvitePanel {
         return;
       }
     }
-    box.hidden = !box.hidden;
-    button.setAttribute("aria-expanded", String(!box.hidden));
-    button.textContent = box.hidden ? button.dataset.show : button.dataset.hide;
+    this.showQr(box.hidden);
+  }
+
+  showQr(shown) {
+    const button = this.$("toggle-qr");
+    this.$("qr-box").hidden = !shown;
+    button.setAttribute("aria-expanded", String(shown));
+    button.textContent = shown ? button.dataset.hide : button.dataset.show;
   }
 }

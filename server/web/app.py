@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -53,6 +53,7 @@ from sms.senders import create_sender
 log = logging.getLogger("tsunagu")
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 EMBED_DIR = Path(__file__).resolve().parents[2] / "embed"
+FAVICON = STATIC_DIR / "favicon.ico"
 # Seconds a client waits before retrying when the database is overloaded:
 # long enough for a burst to drain, short enough that nobody gives up.
 DATABASE_RETRY_AFTER = 2
@@ -76,6 +77,15 @@ class EmbedFiles(StaticFiles):
         loader = Path(full_path).name == "snippet.js"
         response.headers["Cache-Control"] = "public, max-age=300" if loader else "no-cache"
         return response
+
+
+async def favicon(request: Request) -> Response:
+    """``/favicon.ico``, which browsers, bookmarks and link previews ask for
+    whatever a page links (Safari and older browsers cannot use the SVG).
+    Drawn from ``favicon.svg`` at 16, 32 and 48 px."""
+    return FileResponse(
+        FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"}
+    )
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -139,6 +149,7 @@ def create_app(settings: Settings) -> Starlette:
     csp = console_csp(shared.blobs.origin())
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         *api.routes(),
         *live.routes(),
         *console.routes(),
