@@ -323,7 +323,7 @@ def console_host(new_page, live_server: LiveServer):
     """A host logged in to the console through the real login page, on the dashboard."""
     from playwright.sync_api import expect
 
-    host = new_page(viewport={"width": 1280, "height": 900})
+    host = new_page(viewport={"width": 1280, "height": 800})
     host.goto(live_server.url + "/login")
     host.get_by_label("ユーザー名").fill("admin")
     host.get_by_label("パスワード").fill(live_server.first_run_password())

@@ -916,6 +916,7 @@ def test_a_snippet_guest_joins_a_running_phone_meeting_flow_2(new_page, live_ser
     guest = Guest(new_page(**PHONE), live_server)
     guest.page.goto(pages.url("shop.html"))
     snippet_number = guest.number()
+    host.get_by_role("button", name="画面キャプチャ").click()  # the captures tool
     host.get_by_label("画面サポートのお客様を追加（接続番号）").fill(snippet_number)
     host.get_by_role("button", name="追加", exact=True).click()
 

@@ -3,6 +3,7 @@ a phone-sized page and the host at the console see each other, peer to peer."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -25,6 +26,17 @@ COUNT_FRAMES = """([selector, wanted]) => new Promise((resolve) => {
   };
   video.requestVideoFrameCallback(step);
 })"""
+
+
+# The call's state, its cameras and the other side's picture as the page goes.
+NOTE_CALL_ON_LEAVING = """() => {
+  const tracks = window.cameraTracks;
+  addEventListener("pagehide", () => sessionStorage.setItem("callOnLeaving", JSON.stringify({
+    state: document.getElementById("video-stage").dataset.state,
+    cameras: tracks.map((t) => t.readyState),
+    remote: document.getElementById("remote-video").srcObject,
+  })));
+}"""
 
 
 def frames(page, selector: str = "#remote-video", wanted: int = 10) -> int:
@@ -86,9 +98,15 @@ def test_the_host_asks_and_the_guest_turns_the_camera_on(connected):
     host.get_by_role("button", name="お客様にカメラを依頼").click()
 
     expect(guest.get_by_text("担当者がカメラをオンにするよう依頼しています。")).to_be_visible()
+    expect(host.locator("#camera-request")).to_have_text(
+        "お客様にカメラをオンにするよう依頼しました。"
+    )
     guest.locator("#camera-asked").get_by_role("button", name="カメラをオンにする").click()
     expect(host.locator("#video-stage")).to_have_attribute("data-remote-camera", "on")
     assert frames(host) >= 10
+    # The note was about a camera that is now back: it goes, and so does the button.
+    expect(host.locator("#camera-request")).to_have_text("")
+    expect(host.get_by_role("button", name="お客様にカメラを依頼")).to_be_hidden()
 
 
 def test_ending_closes_both_connections_and_stops_both_cameras(connected):
@@ -98,14 +116,23 @@ def test_ending_closes_both_connections_and_stops_both_cameras(connected):
         page.evaluate(
             "window.cameraTracks = document.getElementById('local-video').srcObject.getTracks()"
         )
+    # The host's page is loaded again as the meeting's record once it ends:
+    # what its call had become by then is noted as the page goes.
+    host.evaluate(NOTE_CALL_ON_LEAVING)
 
-    host.get_by_role("button", name="ミーティングを終了").click()
+    with host.expect_navigation():
+        host.get_by_role("button", name="ミーティングを終了").click()
 
     expect(guest.get_by_role("heading", name="終了しました")).to_be_visible()
-    for page in (guest, host):
-        expect(page.locator("#video-stage")).to_have_attribute("data-state", "ended")
-        assert page.evaluate("window.cameraTracks.every(t => t.readyState === 'ended')")
-        assert page.evaluate("document.getElementById('remote-video').srcObject") is None
+    expect(guest.locator("#video-stage")).to_have_attribute("data-state", "ended")
+    assert guest.evaluate("window.cameraTracks.every(t => t.readyState === 'ended')")
+    assert guest.evaluate("document.getElementById('remote-video').srcObject") is None
+    assert json.loads(host.evaluate("sessionStorage.getItem('callOnLeaving')")) == {
+        "state": "ended",
+        "cameras": ["ended"],
+        "remote": None,
+    }
+    expect(host.locator("video")).to_have_count(0)  # nothing live on the record
 
 
 def test_a_guest_who_reloads_is_back_on_video(connected):
@@ -169,6 +196,12 @@ def test_a_guest_who_refused_the_camera_is_told_how_and_can_try_again(new_page, 
     expect(host.locator("#video-stage")).to_have_attribute("data-state", "connected")
     expect(host.locator("#video-stage")).to_have_attribute("data-remote-video", "off")
     assert frames(guest) >= 10
+    # Asked for the camera, the guest tries; the host hears that it would not open.
+    host.get_by_role("button", name="お客様にカメラを依頼").click()
+    guest.locator("#camera-asked").get_by_role("button", name="カメラをオンにする").click()
+    expect(host.locator("#camera-request")).to_have_text(
+        "お客様の端末でカメラをオンにできませんでした（許可されていないか、カメラが使えません）。"
+    )
 
     guest.evaluate("window.refuseCamera = false")  # allowed in the browser's settings
     retry.click()
@@ -176,3 +209,4 @@ def test_a_guest_who_refused_the_camera_is_told_how_and_can_try_again(new_page, 
     expect(guest.locator("#camera-note")).to_be_hidden()
     expect(host.locator("#video-stage")).to_have_attribute("data-remote-video", "on")
     assert frames(host) >= 10
+    expect(host.locator("#camera-request")).to_have_text("")

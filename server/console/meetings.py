@@ -14,9 +14,10 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from server.accounts import sites, users
+from server.console import room
 from server.console.rendering import redirect, render, ui_strings
-from server.i18n.locales import request_locale
-from server.meetings import captures, history, records, retention, search
+from server.i18n.locales import request_locale, translate
+from server.meetings import captures, guests, history, records, retention, search
 from server.meetings import lifecycle as meetings
 from server.storage.blobs import content_disposition
 from server.storage.models import Meeting, User
@@ -41,13 +42,20 @@ async def meeting_view(call: Call) -> Response:
             {**captures.capture_json(c), "time": c.created_at.isoformat()}
             for c in reversed(found)  # oldest first, as events arrive
         ],
-        "strings": ui_strings(request, "meeting", "sms.", "video."),
+        "strings": ui_strings(request, "meeting", "sms.", "video.", "room.js."),
         # The meeting's own host is in its call; an admin looking on is not.
         "is_host": meeting.host_id == user.id,
         "link_minutes": call.services.settings.link_minutes,
         "can_delete_data": can_delete,
         # A live call is the dashboard's work; only a past meeting is history.
         "nav_path": "/",
+        # The room: its tool rail, and whether it is screen support only.
+        **room.rail(
+            meeting,
+            call.services.templates.env,
+            lambda key: translate(request_locale(request), key),
+        ),
+        "screen_support": await guests.started_from_snippet(db, meeting),
     }
     return render(request, "console/meeting.html", context, principal=call.principal)
 

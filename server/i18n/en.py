@@ -365,7 +365,6 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "ended_by.timeout": "ended after everyone left",
     "captures.title": "Page captures",
     "captures.ask": "Ask for a capture",
-    "captures.minimise": "Minimise",
     "captures.none": "No captures yet. They appear here as soon as the guest taps send.",
     "captures.show_url": "Show all",
     "captures.zoom": "Zoom",
@@ -374,8 +373,6 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "captures.all": "All captures",
     "captures.visited": "Pages visited",
     "captures.no_visits": "None yet.",
-    "meeting.js.restore": "Restore",
-    "meeting.js.minimise": "Minimise",
     "meeting.js.zoom_out": "Fit",
     "meeting.js.zoom": "Zoom",
     "meeting.js.show_url": "Show all",
@@ -597,7 +594,6 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "dashboard.invite_link_only": "Share a link or QR code instead",
     "dashboard.join_qr": "QR code for the join page",
     # -- video
-    "video.title": "Video",
     "video.ask_camera": "Ask the guest for their camera",
     "video.asked": "The guest has been asked to turn on their camera.",
     "video.asked_guest": "Your host asks you to turn on your camera.",
@@ -682,4 +678,16 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     # -- axe (issue #13): accessibility and small console fixes
     "invite.link_placeholder": "[join link: made when the SMS is sent]",
     "table.actions": "Actions",
+    # -- room (issue 13): the live meeting room's rail, stage and announcements
+    "room.tools": "Tools",
+    "room.tool.memo": "Shared memo",
+    "room.close_panel": "Close the panel",
+    "room.stage": "Stage",
+    "room.side": "Guests and timeline",
+    "room.waiting": "The guest's camera and page captures appear here, large, as they arrive.",
+    "room.nothing_shown": "No page captures arrived in this meeting.",
+    "room.chime": "Chime",
+    "room.js.new_capture": "New capture: {title}",
+    "room.js.camera_trouble": "The guest's camera could not be turned on (not allowed, or not available).",
+    "room.js.ending": "The meeting has ended. Showing its record…",
 }

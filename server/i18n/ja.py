@@ -253,7 +253,6 @@ MESSAGES: dict[str, str] = {
     "ended_by.timeout": "全員の退出後に自動で終了",
     "captures.title": "画面キャプチャ",
     "captures.ask": "キャプチャを依頼",
-    "captures.minimise": "最小化",
     "captures.none": "まだキャプチャはありません。お客様が送信ボタンを押すと、ここにすぐ表示されます。",
     "captures.show_url": "全体を表示",
     "captures.zoom": "拡大",
@@ -262,8 +261,6 @@ MESSAGES: dict[str, str] = {
     "captures.all": "これまでのキャプチャ",
     "captures.visited": "閲覧したページ",
     "captures.no_visits": "まだありません。",
-    "meeting.js.restore": "元に戻す",
-    "meeting.js.minimise": "最小化",
     "meeting.js.zoom_out": "縮小",
     "meeting.js.zoom": "拡大",
     "meeting.js.show_url": "全体を表示",
@@ -429,7 +426,6 @@ MESSAGES: dict[str, str] = {
     "dashboard.invite_link_only": "SMS を使わずリンク・QR コードで案内",
     "dashboard.join_qr": "受付用の QR コード（参加ページ）",
     # -- video
-    "video.title": "ビデオ",
     "video.ask_camera": "お客様にカメラを依頼",
     "video.asked": "お客様にカメラをオンにするよう依頼しました。",
     "video.asked_guest": "担当者がカメラをオンにするよう依頼しています。",
@@ -508,4 +504,16 @@ MESSAGES: dict[str, str] = {
     # -- axe (issue #13): accessibility and small console fixes
     "invite.link_placeholder": "［参加用リンク：送信時に作成されます］",
     "table.actions": "操作",
+    # -- room (issue 13): the live meeting room's rail, stage and announcements
+    "room.tools": "ツール",
+    "room.tool.memo": "共有メモ",
+    "room.close_panel": "パネルを閉じる",
+    "room.stage": "ステージ",
+    "room.side": "お客様とタイムライン",
+    "room.waiting": "お客様のカメラの映像や画面キャプチャが届くと、ここに大きく表示されます。",
+    "room.nothing_shown": "このミーティングでは画面キャプチャは届きませんでした。",
+    "room.chime": "受信音",
+    "room.js.new_capture": "新しいキャプチャ: {title}",
+    "room.js.camera_trouble": "お客様の端末でカメラをオンにできませんでした（許可されていないか、カメラが使えません）。",
+    "room.js.ending": "ミーティングは終了しました。記録を表示しています…",
 }

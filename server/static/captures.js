@@ -1,5 +1,6 @@
-// The screen-support window of the meeting view: the newest capture large,
-// older ones as thumbnails, where the guest was, and the pages they opened.
+// The captures on the meeting's stage: the newest large, older ones in the
+// strip below it, and (in the captures tool's panel) the pages the guests
+// opened. A capture arriving is shown at once and brought into view.
 // Every guest string is set as text, never as HTML; a URL becomes a link
 // only when it is http or https.
 
@@ -21,23 +22,30 @@ function shortUrl(url) {
 }
 
 export class CaptureWindow {
-  constructor({ meetingId, strings }) {
+  /**
+   * @param {object} o
+   * @param {(capture: object) => void} [o.onArrived]  a capture came in live
+   * @param {() => void} [o.onFirst]  the first capture is on the stage
+   */
+  constructor({ meetingId, strings, onArrived = () => {}, onFirst = () => {} }) {
     this.T = strings;
     this.meetingId = meetingId;
+    this.onArrived = onArrived;
+    this.onFirst = onFirst;
     this.captures = [];
     this.$ = (id) => document.getElementById(id);
     this.clock = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle: "medium" });
-    this.$("minimise").addEventListener("click", () => this.toggleMinimised());
     this.$("zoom").addEventListener("click", () => this.toggleZoom());
     this.$("url-toggle").addEventListener("click", () => this.toggleUrl());
-    this.$("ask-capture").addEventListener("click", () => this.ask());
-    this.$("attach").addEventListener("submit", (event) => {
+    // Asking and attaching exist only while the meeting runs.
+    this.$("ask-capture")?.addEventListener("click", () => this.ask());
+    this.$("attach")?.addEventListener("submit", (event) => {
       event.preventDefault();
       this.attach();
     });
   }
 
-  add(capture, { show = true } = {}) {
+  add(capture, { show = true, live = false } = {}) {
     if (this.captures.some((c) => c.capture_id === capture.capture_id)) return;
     this.captures.push(capture);
     const item = document.createElement("li");
@@ -53,12 +61,25 @@ export class CaptureWindow {
     button.addEventListener("click", () => this.show(capture));
     item.append(button);
     this.$("capture-strip").prepend(item); // newest first
+    if (this.captures.length === 1) this.onFirst();
     if (show) this.show(capture);
+    if (live) {
+      this.bringIntoView(button);
+      this.onArrived(capture);
+    }
+  }
+
+  /** The new capture where the host's eyes are: its picture from the top,
+   * its thumbnail at the strip's start, the stage on screen (where the page
+   * scrolls, on a narrow window). */
+  bringIntoView(thumbnail) {
+    this.$("capture-frame").scrollTo({ top: 0, left: 0 });
+    this.$("capture-strip").scrollTo({ left: 0 });
+    thumbnail.scrollIntoView({ block: "nearest", inline: "nearest" });
+    this.$("capture-main").scrollIntoView({ block: "nearest" });
   }
 
   show(capture) {
-    this.$("no-captures").hidden = true;
-    this.$("capture-main").hidden = false;
     const image = this.$("capture-image");
     image.src = capture.image_url;
     image.alt = capture.title || this.T["meeting.js.no_title"];
@@ -111,13 +132,6 @@ export class CaptureWindow {
     this.$("zoom").textContent = zoomed ? this.T["meeting.js.zoom_out"] : this.T["meeting.js.zoom"];
   }
 
-  toggleMinimised() {
-    const body = this.$("capture-body");
-    body.hidden = !body.hidden;
-    this.$("minimise").setAttribute("aria-expanded", String(!body.hidden));
-    this.$("minimise").textContent = body.hidden ? this.T["meeting.js.restore"] : this.T["meeting.js.minimise"];
-  }
-
   visited(event) {
     this.$("no-visits")?.remove();
     const item = document.createElement("li");
@@ -159,13 +173,8 @@ export class CaptureWindow {
     }
   }
 
-  ended() {
-    this.$("ask-capture").hidden = true;
-    this.$("attach").hidden = true;
-  }
-
   apply(event) {
-    if (event.type === "capture.created") this.add({ ...event.payload, time: event.time });
+    if (event.type === "capture.created") this.add({ ...event.payload, time: event.time }, { live: true });
     if (event.type === "page.visited") this.visited(event);
   }
 }

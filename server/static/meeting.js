@@ -1,9 +1,12 @@
-// One meeting in the console: guest status, elapsed time, the timeline, end.
+// One meeting in the console: the room (rail, stage, side column), the
+// guest's status, elapsed time, the timeline, the call, end.
 
+import { Arrivals } from "/static/arrivals.js";
 import { CaptureWindow } from "/static/captures.js";
 import { InvitePanel } from "/static/invite.js";
-import { VideoCall, bindControls } from "/static/video.js";
 import { LiveChannel, api, format, pageStrings } from "/static/live.js";
+import { Stage, ToolRail } from "/static/room.js";
+import { VideoCall, bindControls } from "/static/video.js";
 
 const T = pageStrings();
 const meeting = JSON.parse(document.getElementById("meeting-data").textContent);
@@ -12,8 +15,19 @@ const timeline = $("timeline");
 const clock = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle: "medium" });
 let channel = null;
 let ticker = null;
-const window_ = new CaptureWindow({ meetingId: meeting.id, strings: T });
-const invite = new InvitePanel({ meetingId: meeting.id, strings: T });
+const live = meeting.state !== "ended";
+
+new ToolRail(document.querySelector(".rail"));
+const stage = new Stage({ stage: $("stage"), empty: $("stage-empty"), capture: $("capture-main"), video: $("video-card") });
+const arrivals = live ? new Arrivals({ strings: T, announcer: $("announcer"), chimeButton: $("chime") }) : null;
+const window_ = new CaptureWindow({
+  meetingId: meeting.id,
+  strings: T,
+  onFirst: () => stage.set("capture", true),
+  onArrived: (capture) => arrivals?.arrived(capture),
+});
+// Inviting is for a meeting that runs: an ended one has no invite tool.
+const invite = $("invite-controls") ? new InvitePanel({ meetingId: meeting.id, strings: T }) : null;
 
 function describe(event) {
   const payload = event.payload || {};
@@ -48,9 +62,14 @@ function setGuest(key, tone) {
   badge.className = `badge ${tone}`;
 }
 
-// The call with the guest: only the meeting's own host is in it.
+// The call with the guest: only the meeting's own host is in it. The host's
+// camera opens when a guest who can show video says hello (a phone on the
+// join page; a snippet guest never does), or when the host turns it on.
 let call = null;
-if (meeting.is_host && meeting.state !== "ended") {
+if (meeting.is_host && live) {
+  const videoStage = $("video-stage");
+  const request = $("camera-request");
+  let asked = false;
   call = new VideoCall({
     setup: async () => {
       const result = await api(`/api/v1/meetings/${meeting.id}/call`);
@@ -60,14 +79,44 @@ if (meeting.is_host && meeting.state !== "ended") {
     send: (message) => channel?.send(message),
     polite: false,
     firstPeer: "guests",
-    stage: $("video-stage"),
+    stage: videoStage,
+    cameraAtStart: false,
     onStatus: () => {},
+    // The note "asked the guest for their camera" lasts until they answer:
+    // their camera comes on (the note goes), or it cannot (the note says so).
+    onSignal: (kind, data) => {
+      if (kind !== "camera" || !asked || data.on || !data.trouble) return;
+      asked = false;
+      request.textContent = T["room.js.camera_trouble"];
+    },
   });
   bindControls(call, T, $("video-status"));
   $("ask-camera").addEventListener("click", () => {
     call.signal("ask-camera");
-    $("video-status").textContent = T["video.asked"];
+    asked = true;
+    request.textContent = T["video.asked"];
   });
+  $("camera-start").addEventListener("click", async () => {
+    await call.start().catch(() => {});
+    call.setCamera(true);
+  });
+  // The stage shows the call while a guest is on it or our camera is on.
+  const follow = () => {
+    const { state, camera, remoteCamera } = videoStage.dataset;
+    const guestThere = ["connecting", "connected", "reconnecting", "failed"].includes(state);
+    const ours = camera === "on" || camera === "denied" || camera === "missing";
+    stage.set("video", guestThere || ours);
+    $("camera-start").hidden = guestThere || ours;
+    $("ask-camera").hidden = !guestThere || remoteCamera === "on";
+    // A note about the guest's camera is stale once it is back, or once
+    // the guest has left the call.
+    if (!guestThere || remoteCamera === "on") {
+      asked = false;
+      request.textContent = "";
+    }
+  };
+  new MutationObserver(follow).observe(videoStage, { attributes: true });
+  follow();
 }
 
 function apply(event) {
@@ -80,27 +129,38 @@ function apply(event) {
   document.dispatchEvent(new CustomEvent("tsunagu:event", { detail: event }));
   addEvent(event);
   window_.apply(event);
-  invite.apply(event);
+  invite?.apply(event);
   if (event.type === "meeting.started" && !meeting.started_at) meeting.started_at = event.time;
   if (event.type === "guest.connected") setGuest("guest_connected", "badge-ok");
   if (event.type === "guest.disconnected" && meeting.state !== "ended") setGuest("guest_away", "badge-warn");
-  if (event.type === "meeting.ended") ended(event.payload.by, event.time);
+  if (event.type === "meeting.ended") ended(event.payload.by, event.time, { reload: true });
 }
 
-function ended(by, at) {
+/** The meeting is over: everything live stops and leaves the screen at once,
+ * then the page is loaded again as the meeting's record. */
+function ended(by, at, { reload = false } = {}) {
+  const first = meeting.state !== "ended";
   meeting.state = "ended";
   meeting.ended_at = meeting.ended_at || at;
-  $("end-meeting").hidden = true;
-  window_.ended();
-  invite.ended();
+  $("room").dataset.state = "ended";
   if (call) call.end();
+  clearInterval(ticker);
+  if (channel) channel.stop();
+  for (const element of document.querySelectorAll(".room-actions, #video-card, #attach, #chime")) {
+    element.hidden = true;
+  }
+  // The invite tool is not offered once the meeting has ended.
+  $("tool-invite")?.remove();
+  $("panel-invite")?.remove();
+  stage.set("video", false);
+  if (reload) $("no-captures").textContent = T["room.js.ending"];
   const banner = $("ended-banner");
   banner.textContent = T[`meeting.js.ended_by_${by}`] || T["meeting.js.ended"];
   banner.hidden = false;
-  if (by === "guest") setGuest("guest_left", "badge-off");
-  clearInterval(ticker);
-  if (channel) channel.stop();
+  // Nobody is connected to an ended meeting, whoever ended it.
+  setGuest("guest_left", "badge-off");
   tick();
+  if (reload && first) location.reload();
 }
 
 function tick() {
@@ -113,14 +173,14 @@ function tick() {
   $("elapsed").textContent = h ? `${h}:${m}:${s}` : `${m}:${s}`;
 }
 
-$("end-meeting").addEventListener("click", async () => {
+$("end-meeting")?.addEventListener("click", async () => {
   if (!window.confirm($("end-meeting").dataset.confirm)) return;
   const result = await api(`/api/v1/meetings/${meeting.id}/end`, { method: "POST" }).catch(() => null);
   if (!result?.ok) {
     $("connection-state").textContent = T["meeting.js.end_failed"];
     return;
   }
-  ended("host", result.data.ended_at);
+  ended("host", result.data.ended_at, { reload: true });
 });
 
 let lastId = 0;
@@ -140,7 +200,7 @@ const latest = presence[presence.length - 1];
 if (!latest) setGuest("guest_waiting", "badge-off");
 else if (latest.type === "guest.connected") setGuest("guest_connected", "badge-ok");
 else setGuest("guest_away", "badge-warn");
-if (meeting.state === "ended") {
+if (!live) {
   ended(meeting.ended_by, meeting.ended_at);
 } else {
   ticker = setInterval(tick, 1000);

@@ -24,10 +24,14 @@ export class VideoCall {
    * @param {string} o.firstPeer               whom to greet first ("host" or "guests")
    * @param {HTMLElement} o.stage              holds video.local and video.remote; gets data-* state
    * @param {(key: string) => void} o.onStatus  a status key: connecting, connected, ...
-   * @param {(kind: string, data: object) => void} [o.onSignal]  camera requests etc.
+   * @param {(kind: string, data: object) => void} [o.onSignal]  camera requests, the other camera's state
+   * @param {boolean} [o.cameraAtStart]  open our camera on start (the guest); otherwise it opens
+   *   when the other side's page says hello (a guest who can show video), or when turned on
    */
-  constructor({ setup, send, polite, firstPeer, stage, onStatus, onSignal = () => {} }) {
+  constructor({ setup, send, polite, firstPeer, stage, onStatus, onSignal = () => {}, cameraAtStart = true }) {
     Object.assign(this, { setupCall: setup, sendRaw: send, polite, firstPeer, stage, onStatus, onSignal });
+    this.cameraAtStart = cameraAtStart;
+    this.cameraChosen = false; // the person turned the camera on or off themselves
     this.local = stage.querySelector("video.local");
     this.remote = stage.querySelector("video.remote");
     this.session = newSession();
@@ -39,6 +43,7 @@ export class VideoCall {
     this.facing = "user";
     this.queue = Promise.resolve();
     this.ended = false;
+    if (!cameraAtStart) this.stage.dataset.camera = "off";
   }
 
   /** Set up (ICE servers, camera) and greet the other side; once. */
@@ -47,7 +52,7 @@ export class VideoCall {
       this.config = await this.setupCall();
       // Voice is on the phone; with no audio to play, a muted video may autoplay.
       this.remote.muted = !this.config.audio;
-      await this.startCamera();
+      if (this.cameraAtStart) await this.startCamera();
       this.greet();
     })();
     return this.starting;
@@ -103,8 +108,10 @@ export class VideoCall {
     if (from !== this.peer || data.session !== this.peerSession || data.to_session !== this.session) return;
     if (data.kind === "description") await this.description(data.description);
     else if (data.kind === "candidate") await this.candidate(data.candidate);
-    else if (data.kind === "camera") this.setRemoteCamera(Boolean(data.on));
-    else if (data.kind === "bye") this.peerGone();
+    else if (data.kind === "camera") {
+      this.setRemoteCamera(Boolean(data.on));
+      this.onSignal("camera", data);
+    } else if (data.kind === "bye") this.peerGone();
     else this.onSignal(data.kind, data);
   }
 
@@ -116,6 +123,15 @@ export class VideoCall {
     this.peerSession = data.session;
     this.greet();
     this.connect();
+    // Someone who can show video is here: our camera opens for them (unless
+    // the person here chose otherwise). Not awaited: the connection comes up
+    // meanwhile, and the camera joins it when it opens (a permission prompt
+    // may take a while).
+    if (!this.cameraAtStart && !this.cameraChosen && !this.cameraOn && !this.cameraOpening) {
+      this.cameraOpening = this.startCamera().finally(() => {
+        this.cameraOpening = null;
+      });
+    }
   }
 
   connect() {
@@ -244,6 +260,7 @@ export class VideoCall {
   // -- our camera ------------------------------------------------------------
 
   async startCamera() {
+    let trouble = null;
     try {
       const stream = await navigator.mediaDevices.getUserMedia({
         video: { ...CAMERA, facingMode: this.facing },
@@ -259,10 +276,12 @@ export class VideoCall {
     } catch (error) {
       // Denied, no camera, or in use elsewhere: the call goes on without
       // our picture, and the page says why and offers to try again.
-      this.stage.dataset.camera = error && error.name === "NotAllowedError" ? "denied" : "missing";
+      trouble = error && error.name === "NotAllowedError" ? "denied" : "missing";
+      this.stage.dataset.camera = trouble;
       this.cameraOn = false;
     }
-    this.signal("camera", { on: this.cameraOn });
+    // Why it stayed off, so the other side can tell a request was answered.
+    this.signal("camera", { on: this.cameraOn, ...(trouble ? { trouble } : {}) });
   }
 
   /** Send our live tracks: on the sender of their kind (a new track on it
@@ -293,6 +312,7 @@ export class VideoCall {
 
   /** Camera off stops it (the camera light goes out); on starts it again. */
   async setCamera(on) {
+    this.cameraChosen = true;
     if (on === this.cameraOn) return;
     if (!on) {
       for (const track of this.stream ? this.stream.getVideoTracks() : []) track.stop();

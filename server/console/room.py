@@ -1,0 +1,78 @@
+"""The live meeting room's tool rail: which tools a meeting offers.
+
+A tool is a button on the rail and the panel it opens beside the stage.
+Adding one (files, documents, the business card, screen share, recording)
+is one ``Tool`` below, its panel's template under
+``templates/console/tools/`` and its label in the catalogs; the page and
+``server/static/room.js`` need no change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, TemplateNotFound
+
+from server.storage.models import Meeting
+
+
+@dataclass(frozen=True)
+class Tool:
+    id: str
+    label: str  # catalog key of the rail button and the panel's heading
+    panel: str  # template of the panel's body
+    icon: str  # SVG path data on a 24x24 grid, drawn as a stroke
+    live_only: bool = False  # offered only while the meeting runs
+    # A template another part brings (the shared memo's panel): the tool
+    # appears once it exists, rather than as a button opening nothing.
+    requires: str | None = None
+
+
+TOOLS: tuple[Tool, ...] = (
+    Tool(
+        "captures",
+        "captures.title",
+        "console/tools/captures.html",
+        icon="M4 5h16v14H4z M4 15l4-4 4 4 3-3 5 5",
+    ),
+    Tool(
+        "memo",
+        "room.tool.memo",
+        "console/tools/memo.html",
+        icon="M6 3h9l4 4v14H6z M9 10h7 M9 14h7 M9 18h4",
+        requires="console/memo_panel.html",
+    ),
+    Tool(
+        "invite",
+        "invite.title",
+        "console/tools/invite.html",
+        icon="M3 11 21 3l-8 18-2-8z M11 13l10-10",
+        live_only=True,
+    ),
+)
+
+
+def _exists(env: Environment, name: str) -> bool:
+    try:
+        env.get_template(name)
+    except TemplateNotFound:
+        return False
+    return True
+
+
+def rail(meeting: Meeting, env: Environment, label: Callable[[str], str]) -> dict[str, Any]:
+    """The page's ``tools`` (an ended meeting offers nothing live) with
+    their labels in the page's language, and ``open_tool``: the panel open
+    when the page loads. That is the invitation while a link meeting waits
+    for its guest (the host has the link to hand out), none otherwise, so
+    the stage gets the room."""
+    live = meeting.state != "ended"
+    tools = [
+        {"id": tool.id, "label": label(tool.label), "panel": tool.panel, "icon": tool.icon}
+        for tool in TOOLS
+        if (live or not tool.live_only) and (tool.requires is None or _exists(env, tool.requires))
+    ]
+    waiting = meeting.state == "waiting" and any(tool["id"] == "invite" for tool in tools)
+    return {"tools": tools, "open_tool": "invite" if waiting else None}
