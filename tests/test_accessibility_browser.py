@@ -193,7 +193,8 @@ def meeting_with_capture(t: Tsunagu) -> tuple[Page, Page]:
     expect(sent).to_be_visible(timeout=30_000)
     page = t.console(f"/meetings/{meeting}", host)
     expect(page.locator("#guest-status")).to_have_text("接続中")
-    expect(page.get_by_text("商品一覧 | つなぐ雑貨店（デモ）").first).to_be_visible()
+    # The capture on the stage (its page's title under it).
+    expect(page.locator("#capture-title")).to_have_text("商品一覧 | つなぐ雑貨店（デモ）")
     return guest, page
 
 
