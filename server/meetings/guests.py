@@ -190,12 +190,6 @@ async def guest_session(db: AsyncSession, guest: Guest) -> dict[str, Any]:
 
 async def started_from_snippet(db: AsyncSession, meeting: Meeting) -> bool:
     """Whether the meeting began as screen support: its first guest read out
-    a number their site's snippet gave them (a snippet guest has a site)."""
-    if meeting.source == "snippet":
-        return True
-    if meeting.source != "number":
-        return False
-    first = await db.scalar(
-        select(Guest.site_id).where(Guest.meeting_id == meeting.id).order_by(Guest.id).limit(1)
-    )
-    return first is not None
+    a number their site's snippet gave them (``Meeting.source``, set when it
+    starts)."""
+    return meeting.source == "snippet"
