@@ -2,7 +2,7 @@
 
 import { CaptureWindow } from "/static/captures.js";
 import { InvitePanel } from "/static/invite.js";
-import { VideoCall, bindControls } from "/static/video.js";
+import { VideoCall, bindControls, followVideoGuest } from "/static/video.js";
 import { LiveChannel, api, format, pageStrings } from "/static/live.js";
 
 const T = pageStrings();
@@ -42,12 +42,6 @@ function addEvent(event) {
   timeline.prepend(item); // newest first
 }
 
-function setGuest(key, tone) {
-  const badge = $("guest-status");
-  badge.textContent = T[`meeting.js.${key}`];
-  badge.className = `badge ${tone}`;
-}
-
 // The call with the guest: only the meeting's own host is in it.
 let call = null;
 if (meeting.is_host && meeting.state !== "ended") {
@@ -64,6 +58,7 @@ if (meeting.is_host && meeting.state !== "ended") {
     onStatus: () => {},
   });
   bindControls(call, T, $("video-status"));
+  followVideoGuest(call);
   $("ask-camera").addEventListener("click", () => {
     call.signal("ask-camera");
     $("video-status").textContent = T["video.asked"];
@@ -80,9 +75,9 @@ function apply(event) {
   window_.apply(event);
   invite.apply(event);
   if (event.type === "meeting.started" && !meeting.started_at) meeting.started_at = event.time;
-  if (event.type === "guest.connected") setGuest("guest_connected", "badge-ok");
-  if (event.type === "guest.disconnected" && meeting.state !== "ended") setGuest("guest_away", "badge-warn");
   if (event.type === "meeting.ended") ended(event.payload.by, event.time);
+  // For the page's other parts (the guest list) that follow the meeting.
+  document.dispatchEvent(new CustomEvent("tsunagu:meeting-event", { detail: event }));
 }
 
 function ended(by, at) {
@@ -95,7 +90,6 @@ function ended(by, at) {
   const banner = $("ended-banner");
   banner.textContent = T[`meeting.js.ended_by_${by}`] || T["meeting.js.ended"];
   banner.hidden = false;
-  if (by === "guest") setGuest("guest_left", "badge-off");
   clearInterval(ticker);
   if (channel) channel.stop();
   tick();
@@ -130,14 +124,6 @@ for (const event of meeting.events) {
 meeting.captures.forEach((capture, index) => {
   window_.add(capture, { show: index === meeting.captures.length - 1 });
 });
-// The guest's status comes from the same events the timeline shows (the
-// latest presence event), never from a separately read flag that may be a
-// moment older than them.
-const presence = meeting.events.filter((e) => e.type === "guest.connected" || e.type === "guest.disconnected");
-const latest = presence[presence.length - 1];
-if (!latest) setGuest("guest_waiting", "badge-off");
-else if (latest.type === "guest.connected") setGuest("guest_connected", "badge-ok");
-else setGuest("guest_away", "badge-warn");
 if (meeting.state === "ended") {
   ended(meeting.ended_by, meeting.ended_at);
 } else {

@@ -48,6 +48,21 @@ def upgrade() -> None:
         "WHERE guests.meeting_id = meetings.id AND guests.source != 'snippet')"
     )
 
+    # Timeline labels now name the guest ("お客様 {n} が接続しました"); the
+    # events stored so far were all about a meeting's one guest.
+    named = "('guest.connected', 'guest.disconnected', 'guest.joined', 'guest.attached')"
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute(
+            "UPDATE meeting_events SET payload = CAST(CAST(payload AS jsonb) || "
+            "CAST('{\"n\": 1}' AS jsonb) AS json) "
+            f"WHERE type IN {named}"
+        )
+    else:
+        op.execute(
+            "UPDATE meeting_events SET payload = json_set(payload, '$.n', 1) "
+            f"WHERE type IN {named}"
+        )
+
 
 def downgrade() -> None:
     with op.batch_alter_table('meetings', schema=None) as batch_op:
