@@ -91,6 +91,8 @@ def test_two_phones_are_listed_one_on_video_and_the_host_moves_the_video(meeting
     expect(first.locator("#video-elsewhere")).to_be_visible()
     expect(first.locator("#video-area")).to_be_hidden()
     expect(host.locator("#timeline")).to_contain_text("ビデオの相手がお客様 2 になりました")
+    # The note on the newcomer says what is true now.
+    expect(host.locator("#guest-arrived-text")).to_have_text("お客様 2（リンク）も参加しました。")
 
 
 def test_a_removed_guest_is_told_refused_and_listed_as_removed(meeting):

@@ -22,6 +22,7 @@ const CHANGES = /^(guest\.|video\.guest$|meeting\.(started|ended)$)/;
 const TICK_MS = 15000;
 
 let known = null; // guest ids drawn so far: a new one (not the first) is announced
+let announced = null; // the guest the note is about
 let asked = 0;
 
 function label(guest) {
@@ -93,9 +94,10 @@ function draw(data) {
   list.replaceChildren(...data.guests.map((guest) => item(guest, live)));
   $("no-guests").hidden = data.guests.length > 0;
   if (known) {
-    for (const guest of data.guests) if (!known.has(guest.id) && guest.n > 1) announce(guest, data);
+    for (const guest of data.guests) if (!known.has(guest.id) && guest.n > 1) announced = guest.id;
   }
   known = new Set(data.guests.map((guest) => guest.id));
+  announce(data);
   document.dispatchEvent(
     new CustomEvent("tsunagu:guests", {
       detail: {
@@ -116,8 +118,14 @@ function draw(data) {
   );
 }
 
-// A second (third...) guest arrived: say so where the host looks, until dismissed.
-function announce(guest, data) {
+// A second (third...) guest arrived: say so where the host looks, until
+// dismissed, and only while it is true (not once they left or the video moved).
+function announce(data) {
+  const guest = data.guests.find((other) => other.id === announced);
+  if (guest?.state !== "connected") {
+    $("guest-arrived").hidden = true;
+    return;
+  }
   const onVideo = data.guests.find((other) => other.id === data.video_guest_id);
   const values = { n: guest.n, source: sourceName(guest), video: onVideo ? onVideo.n : "" };
   const key = onVideo && onVideo.id !== guest.id ? "arrived" : "arrived_no_video";
@@ -160,6 +168,7 @@ function toVideo(guest) {
 }
 
 $("guest-arrived-close").addEventListener("click", () => {
+  announced = null;
   $("guest-arrived").hidden = true;
 });
 document.addEventListener("tsunagu:meeting-event", ({ detail }) => {
