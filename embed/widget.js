@@ -359,7 +359,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     unmask = data.unmask_selectors || unmask;
     if (data.status === "connected") connect();
     else if (data.status === "waiting") showNumber(data.number, data.expires_in);
-    else if (data.status === "ended" || data.status === "removed") return finish();
+    else if (["ended", "removed", "left"].includes(data.status)) return finish();
     else {
       state = "idle";
       token = null;

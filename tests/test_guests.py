@@ -280,3 +280,28 @@ async def test_an_admin_looking_on_cannot_take_the_video(app, host, admin_client
     )
 
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "not_in_call")
+
+
+async def test_a_guest_who_leaves_while_another_is_on_leaves_alone(app, host):
+    meeting_id, (first, second) = await link_meeting(app, host)
+    now = utcnow()
+    for guest in (first, second):
+        await services(app).presence.join(meeting_id, presence.GUEST, guest["guest_id"], now=now)
+
+    async with http_client(app, address="192.0.2.202") as phone:
+        left = await phone.post("/api/v1/guest/leave", headers=as_guest(first["guest_token"]))
+        again = await phone.get("/api/v1/guest/call", headers=as_guest(first["guest_token"]))
+
+    assert left.json()["status"] == "left"
+    assert (again.status_code, again.json()["error"]["code"]) == (403, "guest_left")
+    assert (await host.get(f"/api/v1/meetings/{meeting_id}")).json()["state"] == "active"
+    listed = await guest_list(host, meeting_id)
+    assert [g["state"] for g in listed["guests"]] == ["left", "connected"]
+    assert listed["video_guest_id"] == second["guest_id"]
+    assert [e["type"] for e in await events(host, meeting_id)][-2:] == ["guest.left", "video.guest"]
+
+    # The last guest still there leaving ends the meeting, as with one guest.
+    async with http_client(app, address="192.0.2.203") as phone:
+        last = await phone.post("/api/v1/guest/leave", headers=as_guest(second["guest_token"]))
+    assert last.json()["status"] == "ended"
+    assert (await host.get(f"/api/v1/meetings/{meeting_id}")).json()["ended_by"] == "guest"

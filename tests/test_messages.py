@@ -110,7 +110,9 @@ DYNAMIC: dict[str, Family] = {
     # guests.js: how a guest came in (Guest.source), their state (guest_state()),
     # and the note on a newcomer (announce()).
     "meeting.js.guests.source.*": Family(values=("number", "snippet", "link")),
-    "meeting.js.guests.state.*": Family(values=("connected", "disconnected", "removed", "ended")),
+    "meeting.js.guests.state.*": Family(
+        values=("connected", "disconnected", "removed", "left", "ended")
+    ),
     "meeting.js.guests.*": Family(values=("arrived", "arrived_no_video")),
     # video.js: stage.dataset.camera when the camera cannot be used.
     "video.camera_*": Family(values=("denied", "missing")),

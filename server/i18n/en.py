@@ -639,6 +639,11 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "meeting.js.guests.state.connected": "Connected",
     "meeting.js.guests.state.disconnected": "Disconnected",
     "meeting.js.guests.state.removed": "Removed",
+    "error.guest_left": (
+        "You have left this call. To join again, ask the host for a new link or number."
+    ),
+    "event.guest.left": "Guest {n} left (other guests are still on)",
+    "meeting.js.guests.state.left": "Left",
     "meeting.js.guests.state.ended": "Ended",
     "meeting.js.guests.ago_now": "just now",
     "meeting.js.guests.ago": {

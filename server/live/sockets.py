@@ -363,7 +363,7 @@ async def guest_live(websocket: WebSocket) -> None:
         async with services(websocket).db() as db:
             guest = await require_guest(websocket, db, token if isinstance(token, str) else "")
     except ApiError as error:
-        if error.code == "guest_removed":
+        if error.code in ("guest_removed", "guest_left"):
             await close(websocket, REMOVED)
         else:
             await close(websocket, FORBIDDEN if error.status == 403 else UNAUTHORIZED)

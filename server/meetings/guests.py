@@ -35,6 +35,7 @@ GUEST_AUTH_ERRORS = (
     (401, "invalid_guest_token"),
     (401, "guest_token_expired"),
     (403, "guest_removed"),
+    (403, "guest_left"),
 )
 
 
@@ -81,7 +82,7 @@ async def require_guest(
         raise ApiError(401, "invalid_guest_token")
     await check_guest_origin(connection, db, guest)
     if guest.removed_at is not None and not removed_too:
-        raise ApiError(403, "guest_removed")
+        raise ApiError(403, "guest_left" if guest.removed_by == "guest" else "guest_removed")
     return guest
 
 
@@ -149,11 +150,23 @@ async def join_by_link(
 
 
 async def leave(db: AsyncSession, guest: Guest) -> None:
-    """The guest leaves: their meeting ends, or their number is given back."""
-    if guest.meeting_id is not None:
-        await lifecycle.end_meeting(db, guest.meeting_id, by="guest")
-    else:
+    """The guest leaves: their meeting ends, or their number is given back.
+    While another guest is still connected (the same customer's phone, say,
+    when they close the snippet's bar), only this guest leaves."""
+    if guest.meeting_id is None:
         await numbers.release_numbers(db, guest)
+        return
+    meeting = await db.get(Meeting, guest.meeting_id)
+    others = select(Guest.id).where(
+        Guest.meeting_id == guest.meeting_id,
+        Guest.id != guest.id,
+        Guest.removed_at.is_(None),
+        Guest.connected,
+    )
+    if meeting is not None and meeting.state != "ended" and await db.scalar(others.limit(1)):
+        await take_out(db, meeting, guest.id, by="guest")
+    else:
+        await lifecycle.end_meeting(db, guest.meeting_id, by="guest")
 
 
 async def unmask_selectors(db: AsyncSession, guest: Guest) -> list[str]:
@@ -175,7 +188,7 @@ async def guest_session(db: AsyncSession, guest: Guest) -> dict[str, Any]:
     meeting = await db.get(Meeting, guest.meeting_id) if guest.meeting_id else None
     now = utcnow()
     if guest.removed_at is not None:
-        status = "removed"
+        status = "left" if guest.removed_by == "guest" else "removed"
     elif meeting is not None:
         status = "ended" if meeting.state == "ended" else "connected"
     elif latest is not None and latest.expires_at > now:
@@ -209,7 +222,7 @@ def guest_state(meeting: Meeting, guest: Guest) -> str:
     """What the host is shown: connected, disconnected (for now), removed,
     or ended (with the meeting)."""
     if guest.removed_at is not None:
-        return "removed"
+        return "left" if guest.removed_by == "guest" else "removed"
     if meeting.state == "ended":
         return "ended"
     return "connected" if guest.connected else "disconnected"
@@ -258,18 +271,33 @@ async def remove_guest(db: AsyncSession, meeting: Meeting, guest_id: int, by: st
     ``server/live/sockets.py``), their token stops working, and if they
     were on video the next guest who can do video takes their place."""
     await _meeting_guest(db, meeting, guest_id)
+    await take_out(db, meeting, guest_id, by=by)
+
+
+async def take_out(db: AsyncSession, meeting: Meeting, guest_id: int, *, by: str) -> None:
+    """A guest is out of the meeting for good: removed by the host (``by``
+    their name), or left on their own (``by="guest"``) while others stay."""
     now = utcnow()
+    left = by == "guest"
     # Conditional, so two hosts removing at once record it once.
     removed = await db.execute(
         update(Guest)
         .where(Guest.id == guest_id, Guest.removed_at.is_(None))
-        .values(removed_at=now, connected=False, left_at=func.coalesce(Guest.left_at, now))
+        .values(
+            removed_at=now,
+            removed_by="guest" if left else "host",
+            connected=False,
+            left_at=func.coalesce(Guest.left_at, now),
+        )
         .execution_options(synchronize_session=False)
     )
     if removed.rowcount == 0:
         raise ApiError(409, "guest_already_removed")
     facts = await lifecycle.facts_of(db, meeting.id, guest_id)
-    await lifecycle.record_event(db, meeting, "guest.removed", {**facts, "by": by})
+    if left:
+        await lifecycle.record_event(db, meeting, "guest.left", facts)
+    else:
+        await lifecycle.record_event(db, meeting, "guest.removed", {**facts, "by": by})
     if meeting.video_guest_id == guest_id:
         await lifecycle.pick_video_guest(db, meeting, None, by="system")
     await lifecycle.set_guest_presence(db, meeting.id, now=now)

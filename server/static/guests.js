@@ -54,7 +54,13 @@ function button(text, onClick, className = "") {
   return element;
 }
 
-const TONES = { connected: "badge-ok", disconnected: "badge-warn", removed: "badge-off", ended: "badge-off" };
+const TONES = {
+  connected: "badge-ok",
+  disconnected: "badge-warn",
+  removed: "badge-off",
+  left: "badge-off",
+  ended: "badge-off",
+};
 
 function item(guest, live) {
   const li = document.createElement("li");
@@ -77,7 +83,7 @@ function item(guest, live) {
   }
   if (guest.on_video && live) state.append(" ", badge(T["meeting.js.guests.on_video"], "badge-ok", "guest-video"));
   li.append(head, state);
-  if (live && guest.state !== "removed") {
+  if (live && guest.state !== "removed" && guest.state !== "left") {
     const actions = document.createElement("div");
     actions.className = "guest-actions";
     if (isHost && guest.video && !guest.on_video) {

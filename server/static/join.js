@@ -95,6 +95,7 @@ async function refreshSession() {
   if (!result?.ok || mine !== asking) return;
   const session = result.data;
   if (session.status === "removed") showRemoved();
+  else if (session.status === "left") showEnded("guest");
   else if (session.status === "connected") showConnected(session.host_name, session.video);
   else if (session.status === "ended") showEnded(session.ended_by);
 }
@@ -284,6 +285,7 @@ async function resume() {
   else if (session.status === "connected") showConnected(session.host_name, session.video);
   else if (session.status === "ended") return showEnded(session.ended_by);
   else if (session.status === "removed") return showRemoved();
+  else if (session.status === "left") return showEnded("guest");
   else {
     showWaiting(session.number, 0);
   }

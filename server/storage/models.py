@@ -199,6 +199,8 @@ class Guest(Base):
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # "host" (removed them) or "guest" (left while other guests stayed on).
+    removed_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
     # What the host is shown for this guest; follows their presence leases
     # (like ``Meeting.guest_connected``, which is "any guest connected").
     connected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

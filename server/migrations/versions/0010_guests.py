@@ -21,6 +21,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('joined_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('left_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('removed_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('removed_by', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('connected', sa.Boolean(), server_default=sa.false(), nullable=False))
     with op.batch_alter_table('meetings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('video_guest_id', sa.Integer(), nullable=True))
@@ -69,6 +70,7 @@ def downgrade() -> None:
         batch_op.drop_column('video_guest_id')
     with op.batch_alter_table('guests', schema=None) as batch_op:
         batch_op.drop_column('connected')
+        batch_op.drop_column('removed_by')
         batch_op.drop_column('removed_at')
         batch_op.drop_column('left_at')
         batch_op.drop_column('joined_at')
