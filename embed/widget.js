@@ -359,7 +359,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     unmask = data.unmask_selectors || unmask;
     if (data.status === "connected") connect();
     else if (data.status === "waiting") showNumber(data.number, data.expires_in);
-    else if (data.status === "ended") return finish();
+    else if (["ended", "removed", "left"].includes(data.status)) return finish();
     else {
       state = "idle";
       token = null;
@@ -388,8 +388,9 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       backoff,
       hello: () => ({ type: "hello", token }),
       // 4401: the token may be no good any more (the session says); 4403: this
-      // origin is not allowed, which no retry changes.
-      isFinal: (code) => code === 4401 || code === 4403,
+      // origin is not allowed, which no retry changes; 4410: the host removed
+      // this guest (the session says so too).
+      isFinal: (code) => code === 4401 || code === 4403 || code === 4410,
       onConnecting: down,
       onState: (value, code) => {
         if (value === "open") {

@@ -51,8 +51,9 @@ def test_guest_reads_a_number_host_types_it_both_connect_host_ends(guest, host):
     expect(host.get_by_role("heading", level=1)).to_contain_text(number)
     expect(guest.get_by_role("heading", name="担当者とつながりました")).to_be_visible()
     expect(guest.get_by_text("担当者: Admin")).to_be_visible()
-    expect(host.locator("#guest-status")).to_have_text("接続中")
-    expect(host.locator("#timeline")).to_contain_text("お客様が接続しました")
+    expect(host.locator("#guests .guest-status")).to_have_text("接続中")
+    expect(host.locator("#guests .guest-source")).to_have_text("番号")
+    expect(host.locator("#timeline")).to_contain_text("お客様 1 が接続しました")
 
     host.get_by_role("button", name="ミーティングを終了").click()
 

@@ -107,14 +107,19 @@ DYNAMIC: dict[str, Family] = {
     "join.js.ended_by_*": Family(values=(), fallback="join.js.ended_by_host"),
     # meeting.js ended(): Meeting.ended_by (found by the scan), else a plain "ended".
     "meeting.js.ended_by_*": Family(values=(), fallback="meeting.js.ended"),
-    # meeting.js setGuest(): the guest badge.
-    "meeting.js.*": Family(values=("guest_waiting", "guest_connected", "guest_left", "guest_away")),
     # meetings.html, meeting_record.html, records.py: Meeting.source, a guest's source.
     "source.*": Family(values=("number", "snippet", "link")),
     # meeting_record.html, records.py: Consent.kind and Consent.place
     # (server/meetings/consents.py).
     "record.consent.*": Family(values=("capture", "terms")),
     "record.place.*": Family(values=("snippet", "join", "link")),
+    # guests.js: how a guest came in (Guest.source), their state (guest_state()),
+    # and the note on a newcomer (announce()).
+    "meeting.js.guests.source.*": Family(values=("number", "snippet", "link")),
+    "meeting.js.guests.state.*": Family(
+        values=("connected", "disconnected", "removed", "left", "ended")
+    ),
+    "meeting.js.guests.*": Family(values=("arrived", "arrived_no_video")),
     # video.js: stage.dataset.camera when the camera cannot be used.
     "video.camera_*": Family(values=("denied", "missing")),
     # video.js: VideoCall.setState().

@@ -40,7 +40,7 @@ def test_host_sends_the_link_guest_opens_it_and_both_are_connected(host, new_pag
     expect(host.locator("#outbox-notice")).to_contain_text("送信箱モード")
     expect(host.locator("#sms-list li").first).to_contain_text("090-****-0001")
     expect(host.locator("#sms-list li").first).to_contain_text("送信箱に保存")
-    expect(host.locator("#guest-status")).to_have_text("接続待ち")
+    expect(host.locator("#no-guests")).to_have_text("まだお客様は参加していません。")
     expect(host.locator("#sms-segments")).to_contain_text("SMS 2 通分")
 
     link = link_from_outbox(host, live_server)
@@ -58,7 +58,8 @@ def test_host_sends_the_link_guest_opens_it_and_both_are_connected(host, new_pag
 
     expect(guest.get_by_role("heading", name="担当者とつながりました")).to_be_visible()
     expect(guest.locator("#number")).to_be_hidden()  # no number was ever needed
-    expect(host.locator("#guest-status")).to_have_text("接続中")
+    expect(host.locator("#guests .guest-status")).to_have_text("接続中")
+    expect(host.locator("#guests .guest-source")).to_have_text("リンク")
     expect(host.locator("#timeline")).to_contain_text("お客様がリンクから参加し、ミーティング開始")
     expect(host.locator("#elapsed")).not_to_have_text("—")
 
@@ -116,7 +117,7 @@ def test_host_resends_copies_and_shows_the_qr_code_from_the_meeting(host, new_pa
     guest.get_by_role("checkbox").check()
     guest.get_by_role("button", name="参加する").click()
     expect(guest.get_by_role("heading", name="担当者とつながりました")).to_be_visible()
-    expect(host.locator("#guest-status")).to_have_text("接続中")
+    expect(host.locator("#guests .guest-status")).to_have_text("接続中")
 
 
 def test_a_landline_is_refused_on_the_dashboard_with_a_reason(host):

@@ -102,7 +102,8 @@ def connect(new_page, live_server, url: str) -> tuple[Guest, object]:
     expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
     expect(guest.bar()).to_contain_text("接続中")
     # The meeting view is live (its script runs and has heard the guest).
-    expect(host.locator("#guest-status")).to_have_text("接続中")
+    expect(host.locator("#guests .guest-status")).to_have_text("接続中")
+    expect(host.locator("#guests .guest-source")).to_have_text("スニペット")
     return guest, host
 
 
@@ -924,7 +925,10 @@ def test_a_snippet_guest_joins_a_running_phone_meeting_flow_2(new_page, live_ser
     expect(guest.bar()).to_contain_text("接続中")
     guest.send_button().click()
     expect(host.locator("#capture-title")).to_have_text(guest.page.title())
-    expect(host.locator("#timeline")).to_contain_text("画面サポートのお客様が参加しました")
+    expect(host.locator("#timeline")).to_contain_text(
+        f"お客様 2 が番号 {snippet_number} で参加しました"
+    )
+    expect(host.locator("#guests .guest-source")).to_have_text(["番号", "スニペット"])
 
 
 def test_a_closed_socket_or_a_failing_server_is_retried_until_connected(

@@ -53,7 +53,7 @@ class IssuedNumber(Output):
 
 
 class GuestSession(Output):
-    status: str  # waiting | connected | ended | expired
+    status: str = Field(description="waiting | connected | ended | expired | removed (by the host)")
     number: str | None
     expires_at: datetime | None
     expires_in: int | None
@@ -61,6 +61,8 @@ class GuestSession(Output):
     host_name: str | None
     ended_by: str | None
     unmask_selectors: list[str] = Field(description=UNMASK_DESCRIPTION)
+    guest_id: int = Field(description='You, as events name guests ("guest_id")')
+    video: bool = Field(description="You are the guest on the video call (one at a time)")
 
 
 class LinkJoin(Payload):
@@ -72,6 +74,8 @@ class JoinedByLink(Output):
     meeting_id: int
     host_name: str
     status: str
+    guest_id: int
+    video: bool = Field(description="You are the guest on the video call (one at a time)")
 
 
 async def issue_number(request: Request) -> JSONResponse:
@@ -123,6 +127,8 @@ async def join_by_link(request: Request) -> JSONResponse:
         "meeting_id": meeting.id,
         "host_name": meeting.host.label,
         "status": "connected",
+        "guest_id": guest.id,
+        "video": guests.on_video(meeting, guest),
     }
     return respond(JoinedByLink, body_out, status=201)
 
@@ -144,7 +150,8 @@ async def site_for(request: Request, db: AsyncSession, site_key: str | None) -> 
 
 async def get_session(request: Request) -> JSONResponse:
     async with services(request).db.begin() as db:
-        guest = await require_guest(request, db)
+        # A removed guest is told so here (their page says it politely).
+        guest = await require_guest(request, db, removed_too=True)
         return respond(GuestSession, await guests.guest_session(db, guest))
 
 

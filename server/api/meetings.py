@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from server.accounts.attempts import Attempt, address_limit_key, begin_attempt
 from server.accounts.rate_limits import Limit
-from server.meetings import guest_labels, numbers, retention
+from server.meetings import guest_labels, guests, numbers, retention
 from server.meetings import lifecycle as meetings
 from server.storage.models import GUEST_LABEL_LENGTH, Meeting
 from server.web.endpoints import Call, endpoint
@@ -42,10 +43,46 @@ class MeetingOut(Output):
     guest_connected: bool
     guest_label: str | None = Field(description="The host's name for the guest, e.g. 「山田様」")
     site_id: int | None = Field(description="The site whose snippet brought a guest in")
+    guests_gone_since: datetime | None = Field(
+        default=None,
+        description="A running meeting whose guests have all gone: when the last one left",
+    )
 
 
 class MeetingList(Output):
     meetings: list[MeetingOut]
+
+
+async def meetings_out(db: AsyncSession, found: list[Meeting]) -> list[MeetingOut]:
+    gone = await meetings.guests_gone_since(db, found)
+    return [
+        MeetingOut.model_validate(m).model_copy(update={"guests_gone_since": gone.get(m.id)})
+        for m in found
+    ]
+
+
+class GuestOut(Output):
+    id: int
+    n: int = Field(description="The guest's place in the meeting: 1 for the first to join, ...")
+    source: str = Field(description='How they came in: "number", "snippet" or "link"')
+    video: bool = Field(description="Can be on video (came by the join page or a link)")
+    on_video: bool = Field(description="Is the guest on the video call with the host")
+    state: str = Field(description="connected | disconnected | removed | ended")
+    connected: bool
+    joined_at: datetime | None
+    left_at: datetime | None = Field(description="When they were last seen, while not connected")
+    removed_at: datetime | None
+
+
+class GuestList(Output):
+    meeting_id: int
+    meeting_state: str
+    video_guest_id: int | None
+    guests: list[GuestOut]
+
+
+class VideoGuestChoice(Payload):
+    guest_id: int = Field(ge=1, description="The guest to put on the video call")
 
 
 class EventOut(Output):
@@ -124,13 +161,39 @@ async def list_meetings(call: Call) -> JSONResponse:
         raise ApiError(422, "invalid_state", params={"states": ", ".join(STATES)})
     own = call.request.query_params.get("host") == "me"
     found = await meetings.list_meetings(call.db, call.user, state=state, own=own)
-    return respond(MeetingList, {"meetings": found})
+    return respond(MeetingList, {"meetings": await meetings_out(call.db, found)})
 
 
 @endpoint()
 async def get_meeting(call: Call) -> JSONResponse:
     meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
-    return respond(MeetingOut, meeting)
+    return respond(MeetingOut, (await meetings_out(call.db, [meeting]))[0])
+
+
+@endpoint()
+async def list_guests(call: Call) -> JSONResponse:
+    meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
+    return respond(GuestList, await guests.guest_list(call.db, meeting))
+
+
+@endpoint(transaction="meeting")
+async def remove_guest(call: Call) -> JSONResponse:
+    """The host (or an admin) removes a guest from a running meeting."""
+    meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
+    guest_id = call.request.path_params["guest_id"]
+    await guests.remove_guest(call.db, meeting, guest_id, by=call.user.label)
+    return respond(GuestList, await guests.guest_list(call.db, meeting))
+
+
+@endpoint(transaction="meeting")
+async def choose_video_guest(call: Call) -> JSONResponse:
+    """The meeting's own host (the one in the call) picks the guest on video."""
+    body = await read_json(call.request, VideoGuestChoice)
+    meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
+    if meeting.host_id != call.user.id:
+        raise ApiError(403, "not_in_call")
+    await guests.choose_video_guest(call.db, meeting, body.guest_id)
+    return respond(GuestList, await guests.guest_list(call.db, meeting))
 
 
 @endpoint()
@@ -150,7 +213,7 @@ async def end_meeting(call: Call) -> JSONResponse:
         call.db, call.user, call.request.path_params["meeting_id"]
     )
     meeting = await meetings.end_meeting(call.db, meeting.id, by="host")
-    return respond(MeetingOut, meeting)
+    return respond(MeetingOut, (await meetings_out(call.db, [meeting]))[0])
 
 
 @endpoint(transaction="meeting")
@@ -261,6 +324,49 @@ def routes() -> list[BaseRoute]:
                 (410, "number_expired"),
                 (422, "invalid_number"),
                 (429, "too_many_attempts"),
+            ),
+            tag="meetings",
+        ),
+        operation(
+            "GET",
+            "/api/v1/meetings/{meeting_id:id}/guests",
+            list_guests,
+            summary="The meeting's guests in the order they joined: how each came in, whether "
+            "they are connected (or since when they are gone), removed, or on video",
+            response=GuestList,
+            errors=NOT_FOUND,
+            tag="meetings",
+        ),
+        operation(
+            "DELETE",
+            "/api/v1/meetings/{meeting_id:id}/guests/{guest_id:id}",
+            remove_guest,
+            summary="Remove a guest from the running meeting: their page is told and their "
+            "token stops working; the guest list after it",
+            response=GuestList,
+            errors=(
+                *NOT_FOUND,
+                (404, "guest_not_found"),
+                (409, "guest_already_removed"),
+                (409, "meeting_ended"),
+            ),
+            tag="meetings",
+        ),
+        operation(
+            "PUT",
+            "/api/v1/meetings/{meeting_id:id}/video-guest",
+            choose_video_guest,
+            summary="Put another guest on the video call (one guest at a time); the guest "
+            "list after it",
+            body=VideoGuestChoice,
+            response=GuestList,
+            errors=(
+                *NOT_FOUND,
+                (403, "not_in_call"),
+                (404, "guest_not_found"),
+                (409, "guest_already_removed"),
+                (409, "meeting_ended"),
+                (422, "guest_cannot_video"),
             ),
             tag="meetings",
         ),

@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Route
 from server.accounts import sites, users
 from server.console.rendering import render, ui_strings
 from server.meetings import lifecycle as meetings
+from server.storage.models import utcnow
 from server.web.endpoints import Call, endpoint
 from server.web.public_url import base_url
 
@@ -29,9 +30,15 @@ async def dashboard(call: Call) -> Response:
         ]
     steps.append({"key": "token", "done": None, "href": "/account#tokens"})
     live = await meetings.list_meetings(db, call.user, state="live", own=True)
+    now = utcnow()
+    gone = {
+        meeting_id: {"since": left.isoformat(), "minutes": int((now - left).total_seconds() // 60)}
+        for meeting_id, left in (await meetings.guests_gone_since(db, live)).items()
+    }
     context = {
         "steps": steps,
         "live_meetings": live,
+        "guests_gone": gone,
         "digits": call.services.settings.number_digits,
         "join_url": base_url(request) + "/join",
         "strings": ui_strings(request, "dashboard"),

@@ -383,7 +383,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "event.capture.created": "Capture received: {title}",
     "event.capture.created.removed": "Capture received (deleted)",
     "event.capture.requested": "Capture requested",
-    "event.guest.attached": "A screen-support guest joined (number {number})",
+    "event.guest.attached": "Guest {n} joined with number {number}",
     "captures.attach_label": "Add a screen-support guest (connection number)",
     "captures.attach": "Add",
     "meeting.js.attached": "The guest joined with screen support.",
@@ -395,10 +395,6 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "meeting.timeline": "Timeline",
     "meeting.end": "End meeting",
     "meeting.end_confirm": "End the meeting? It ends on the guest's side too.",
-    "meeting.js.guest_waiting": "Waiting",
-    "meeting.js.guest_connected": "Connected",
-    "meeting.js.guest_left": "Left",
-    "meeting.js.guest_away": "Disconnected",
     "meeting.js.ended": "The meeting has ended",
     "meeting.js.ended_by_guest": "The guest left; the meeting has ended.",
     "meeting.js.ended_by_host": "You ended the meeting.",
@@ -408,8 +404,8 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "event.meeting.started": "Meeting started (number {number})",
     "event.meeting.ended": "Meeting ended",
     "event.meeting.ended_timeout": "Meeting ended (by itself, after everyone left)",
-    "event.guest.connected": "The guest connected",
-    "event.guest.disconnected": "The guest disconnected",
+    "event.guest.connected": "Guest {n} connected",
+    "event.guest.disconnected": "Guest {n} disconnected",
     "event.data.deleted": {
         "plural": "captures",
         "one": "{by} deleted the meeting's data ({captures} capture)",
@@ -559,7 +555,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "outbox.empty": "The outbox is empty.",
     "event.meeting.created": "Meeting created (waiting for the guest)",
     "event.meeting.started_link": "The guest joined by link; meeting started",
-    "event.guest.joined": "A guest joined by link",
+    "event.guest.joined": "Guest {n} joined by the link",
     "event.sms.status": "SMS ({to}): {status}",
     "invite.title": "Invite by link",
     "invite.phone": "Guest's mobile number",
@@ -690,4 +686,57 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "room.js.new_capture": "New capture: {title}",
     "room.js.camera_trouble": "The guest's camera could not be turned on (not allowed, or not available).",
     "room.js.ending": "The meeting has ended. Showing its record…",
+    # -- guests (issue #13: several guests per meeting)
+    "error.guest_removed": (
+        "The host has ended your part in this call. If anything is unclear, please ask them "
+        "on the phone."
+    ),
+    "error.guest_not_found": "That guest is not in this meeting. Reload the page.",
+    "error.guest_already_removed": "That guest has already been removed.",
+    "error.guest_cannot_video": (
+        "This guest joined through the website's snippet, which has no video. Pick a guest "
+        "who joined by the join page or a link."
+    ),
+    "event.guest.removed": "{by} removed guest {n}",
+    "event.video.guest": "Guest {n} is now on video",
+    "guests.none": "No guest has joined yet.",
+    "meeting.js.guests.label": "Guest {n}",
+    "meeting.js.guests.source.number": "Number",
+    "meeting.js.guests.source.snippet": "Snippet",
+    "meeting.js.guests.source.link": "Link",
+    "meeting.js.guests.state.connected": "Connected",
+    "meeting.js.guests.state.disconnected": "Disconnected",
+    "meeting.js.guests.state.removed": "Removed",
+    "error.guest_left": (
+        "You have left this call. To join again, ask the host for a new link or number."
+    ),
+    "event.guest.left": "Guest {n} left (other guests are still on)",
+    "meeting.js.guests.state.left": "Left",
+    "meeting.js.guests.state.ended": "Ended",
+    "meeting.js.guests.ago_now": "just now",
+    "meeting.js.guests.ago": {
+        "plural": "minutes",
+        "one": "{minutes} minute ago",
+        "other": "{minutes} minutes ago",
+    },
+    "meeting.js.guests.on_video": "On video",
+    "meeting.js.guests.make_video": "Switch video here",
+    "meeting.js.guests.remove": "Remove",
+    "meeting.js.guests.remove_confirm": (
+        "Remove guest {n} from this call? Their number or link stops working."
+    ),
+    "meeting.js.guests.arrived": (
+        "Guest {n} ({source}) joined too. Video stays with guest {video}; switch it in the list."
+    ),
+    "meeting.js.guests.arrived_no_video": "Guest {n} ({source}) joined too.",
+    "meeting.js.guests.dismiss": "Dismiss",
+    "join.removed_title": "You have left the call",
+    "join.video_elsewhere": (
+        "The host is on video with another guest. You can carry on talking on the phone."
+    ),
+    "dashboard.js.guests_gone": {
+        "plural": "minutes",
+        "one": "Guests gone for {minutes} minute",
+        "other": "Guests gone for {minutes} minutes",
+    },
 }

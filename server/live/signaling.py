@@ -5,12 +5,15 @@ session descriptions, ICE candidates, camera on/off, bye) from one member
 of a meeting to another, over the meeting's live WebSockets. It checks each
 one: the sender is in that meeting (the meeting's own host, or one of its
 guests), the meeting has not ended, and a guest writes only to the host.
+Video is one-to-one: only the meeting's video guest (``Meeting.video_guest_id``,
+the first guest who can do video until the host picks another) and the host
+exchange signals; anyone else is refused with ``not_in_call``.
 Signals are not stored: a side that missed some says hello again and the two
 negotiate afresh.
 
 Peers are named ``"host"`` and ``"guest-<id>"``; a host's hello may go to
-``"guests"`` (every guest of the meeting), since it does not yet know who is
-there. Each message travels on the event bus channel of its recipient, so it
+``"guests"``, since it does not yet know who is there: it reaches the video
+guest. Each message travels on the event bus channel of its recipient, so it
 reaches them on whichever server instance holds their socket.
 
 Client to server::
@@ -20,8 +23,8 @@ Client to server::
 Server to client::
 
     {"type": "signal", "from": "guest-17", "meeting_id": 7, "data": {...}}
-    {"type": "signal.refused", "reason": "meeting_ended" | "not_in_meeting" | "invalid"
-                                         | "too_many"}
+    {"type": "signal.refused", "reason": "meeting_ended" | "not_in_meeting" | "not_in_call"
+                                         | "invalid" | "too_many"}
 """
 
 from __future__ import annotations
@@ -96,19 +99,23 @@ async def relay(
         if meeting is None or meeting.state == "ended":
             return {"type": "signal.refused", "reason": "meeting_ended"}
         sender_guest = _guest_id(sender)
+        target = sender_guest if sender_guest is not None else _guest_id(to)
+        if sender_guest is None and to == GUESTS:
+            target = meeting.video_guest_id
+            if target is None:
+                return {"type": "signal.refused", "reason": "not_in_call"}
+        guest = await db.get(Guest, target) if target is not None else None
+        allowed = guest is not None and guest.meeting_id == meeting_id
         if sender_guest is not None:
-            guest = await db.get(Guest, sender_guest)
-            allowed = guest is not None and guest.meeting_id == meeting_id and to == HOST
-        elif to == GUESTS:
-            allowed = True
-        else:
-            target = _guest_id(to)
-            guest = await db.get(Guest, target) if target is not None else None
-            allowed = guest is not None and guest.meeting_id == meeting_id
+            allowed = allowed and to == HOST
     if not allowed:
         return {"type": "signal.refused", "reason": "not_in_meeting"}
+    assert guest is not None
+    if guest.id != meeting.video_guest_id or guest.removed_at is not None:
+        return {"type": "signal.refused", "reason": "not_in_call"}
+    recipient = HOST if sender_guest is not None else guest_peer(guest.id)
     await services(app).event_bus.publish(
-        channel(meeting_id, str(to)),
+        channel(meeting_id, recipient),
         {"type": "signal", "from": sender, "meeting_id": meeting_id, "data": data},
     )
     return None

@@ -60,6 +60,9 @@ TRY_AGAIN_LATER = 1013  # the client reconnects after a backoff
 UNAUTHORIZED = 4401
 FORBIDDEN = 4403
 NOT_FOUND = 4404
+# The host removed this guest from the meeting: their page says so and
+# stops; a retry would only be refused again.
+REMOVED = 4410
 
 
 async def send_json(websocket: WebSocket, message: dict[str, Any]) -> None:
@@ -360,7 +363,10 @@ async def guest_live(websocket: WebSocket) -> None:
         async with services(websocket).db() as db:
             guest = await require_guest(websocket, db, token if isinstance(token, str) else "")
     except ApiError as error:
-        await close(websocket, FORBIDDEN if error.status == 403 else UNAUTHORIZED)
+        if error.code in ("guest_removed", "guest_left"):
+            await close(websocket, REMOVED)
+        else:
+            await close(websocket, FORBIDDEN if error.status == 403 else UNAUTHORIZED)
         return
     except (TimeoutError, ValueError, WebSocketDisconnect):
         await close(websocket, UNAUTHORIZED)
@@ -391,6 +397,10 @@ async def guest_live(websocket: WebSocket) -> None:
         async def on_event(message: dict[str, Any]) -> None:
             if message["type"] in ("meeting.started", "guest.attached"):
                 await joined(message["meeting_id"], subscription)
+            elif message["type"] == "guest.removed" and message["payload"]["guest_id"] == guest.id:
+                # Told (the event went out just before), then let go.
+                await close(websocket, REMOVED)
+                raise WebSocketDisconnect(REMOVED)
 
         async def on_signal(message: dict[str, Any]) -> dict[str, Any] | None:
             if state["meeting_id"] is None:

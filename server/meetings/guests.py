@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
@@ -34,6 +34,8 @@ GUEST_AUTH_ERRORS = (
     (401, "guest_token_required"),
     (401, "invalid_guest_token"),
     (401, "guest_token_expired"),
+    (403, "guest_removed"),
+    (403, "guest_left"),
 )
 
 
@@ -63,9 +65,14 @@ def bearer(connection: HTTPConnection) -> str:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
-async def require_guest(connection: HTTPConnection, db: AsyncSession, token: str = "") -> Guest:
+async def require_guest(
+    connection: HTTPConnection, db: AsyncSession, token: str = "", *, removed_too: bool = False
+) -> Guest:
     """The guest behind the request's bearer token (or ``token``), calling
-    from our own pages or from one of their site's origins."""
+    from our own pages or from one of their site's origins. A guest the
+    host removed is refused (``403 guest_removed``): a guest is in one
+    meeting, so their token is done; only ``removed_too`` (the session,
+    which tells them so) lets them through."""
     token = token or bearer(connection)
     if not token:
         raise ApiError(401, "guest_token_required")
@@ -74,6 +81,8 @@ async def require_guest(connection: HTTPConnection, db: AsyncSession, token: str
     if guest is None:
         raise ApiError(401, "invalid_guest_token")
     await check_guest_origin(connection, db, guest)
+    if guest.removed_at is not None and not removed_too:
+        raise ApiError(403, "guest_left" if guest.removed_by == "guest" else "guest_removed")
     return guest
 
 
@@ -94,6 +103,7 @@ def new_guest(connection: HTTPConnection, site: Site | None = None) -> Guest:
     """A guest for the browser making ``connection`` (not yet added)."""
     return Guest(
         site_id=site.id if site else None,
+        source="snippet" if site else "number",
         user_agent=connection.headers.get("user-agent", "")[:300],
         address=client_address(connection)[:64],
     )
@@ -135,6 +145,7 @@ async def join_by_link(
         meeting, _ = await lifecycle.activate(db, link.meeting_id)
         return guest, meeting
     guest = new_guest(connection)
+    guest.source = "link"
     db.add(guest)
     await db.flush()
     await links.claim_link(db, link, guest.id)
@@ -144,11 +155,23 @@ async def join_by_link(
 
 
 async def leave(db: AsyncSession, guest: Guest) -> None:
-    """The guest leaves: their meeting ends, or their number is given back."""
-    if guest.meeting_id is not None:
-        await lifecycle.end_meeting(db, guest.meeting_id, by="guest")
-    else:
+    """The guest leaves: their meeting ends, or their number is given back.
+    While another guest is still connected (the same customer's phone, say,
+    when they close the snippet's bar), only this guest leaves."""
+    if guest.meeting_id is None:
         await numbers.release_numbers(db, guest)
+        return
+    meeting = await db.get(Meeting, guest.meeting_id)
+    others = select(Guest.id).where(
+        Guest.meeting_id == guest.meeting_id,
+        Guest.id != guest.id,
+        Guest.removed_at.is_(None),
+        Guest.connected,
+    )
+    if meeting is not None and meeting.state != "ended" and await db.scalar(others.limit(1)):
+        await take_out(db, meeting, guest.id, by="guest")
+    else:
+        await lifecycle.end_meeting(db, guest.meeting_id, by="guest")
 
 
 async def unmask_selectors(db: AsyncSession, guest: Guest) -> list[str]:
@@ -169,7 +192,9 @@ async def guest_session(db: AsyncSession, guest: Guest) -> dict[str, Any]:
     )
     meeting = await db.get(Meeting, guest.meeting_id) if guest.meeting_id else None
     now = utcnow()
-    if meeting is not None:
+    if guest.removed_at is not None:
+        status = "left" if guest.removed_by == "guest" else "removed"
+    elif meeting is not None:
         status = "ended" if meeting.state == "ended" else "connected"
     elif latest is not None and latest.expires_at > now:
         status = "waiting"
@@ -185,6 +210,8 @@ async def guest_session(db: AsyncSession, guest: Guest) -> dict[str, Any]:
         "host_name": meeting.host.label if meeting else None,
         "ended_by": meeting.ended_by if meeting else None,
         "unmask_selectors": await unmask_selectors(db, guest),
+        "guest_id": guest.id,
+        "video": status == "connected" and meeting is not None and on_video(meeting, guest),
     }
 
 
@@ -193,3 +220,104 @@ async def started_from_snippet(db: AsyncSession, meeting: Meeting) -> bool:
     a number their site's snippet gave them (``Meeting.source``, set when it
     starts)."""
     return meeting.source == "snippet"
+
+
+def on_video(meeting: Meeting, guest: Guest) -> bool:
+    """Whether this guest is the one on the meeting's video call."""
+    return meeting.video_guest_id == guest.id and guest.removed_at is None
+
+
+# -- the host's view of the guests ----------------------------------------------
+
+
+def guest_state(meeting: Meeting, guest: Guest) -> str:
+    """What the host is shown: connected, disconnected (for now), removed,
+    or ended (with the meeting)."""
+    if guest.removed_at is not None:
+        return "left" if guest.removed_by == "guest" else "removed"
+    if meeting.state == "ended":
+        return "ended"
+    return "connected" if guest.connected else "disconnected"
+
+
+async def guest_list(db: AsyncSession, meeting: Meeting) -> dict[str, Any]:
+    """The meeting's guests as the console shows them, in joining order."""
+    found = await lifecycle.meeting_guests(db, meeting.id)
+    video = await lifecycle.video_guest(db, meeting)
+    return {
+        "meeting_id": meeting.id,
+        "meeting_state": meeting.state,
+        "video_guest_id": video.id if video is not None else None,
+        "guests": [
+            {
+                "id": guest.id,
+                "n": n,
+                "source": guest.source,
+                "video": guest.can_video,
+                "on_video": video is not None and video.id == guest.id,
+                "state": guest_state(meeting, guest),
+                "connected": guest.connected and meeting.state != "ended",
+                "joined_at": guest.joined_at,
+                "left_at": guest.left_at,
+                "removed_at": guest.removed_at,
+            }
+            for n, guest in enumerate(found, 1)
+        ],
+    }
+
+
+async def _meeting_guest(db: AsyncSession, meeting: Meeting, guest_id: int) -> Guest:
+    """A guest of this meeting, which must still be running."""
+    if meeting.state == "ended":
+        raise ApiError(409, "meeting_ended")
+    guest = await db.get(Guest, guest_id, populate_existing=True)
+    if guest is None or guest.meeting_id != meeting.id:
+        raise ApiError(404, "guest_not_found")
+    if guest.removed_at is not None:
+        raise ApiError(409, "guest_already_removed")
+    return guest
+
+
+async def remove_guest(db: AsyncSession, meeting: Meeting, guest_id: int, by: str) -> None:
+    """The host removes a guest: their socket is told and closed (see
+    ``server/live/sockets.py``), their token stops working, and if they
+    were on video the next guest who can do video takes their place."""
+    await _meeting_guest(db, meeting, guest_id)
+    await take_out(db, meeting, guest_id, by=by)
+
+
+async def take_out(db: AsyncSession, meeting: Meeting, guest_id: int, *, by: str) -> None:
+    """A guest is out of the meeting for good: removed by the host (``by``
+    their name), or left on their own (``by="guest"``) while others stay."""
+    now = utcnow()
+    left = by == "guest"
+    # Conditional, so two hosts removing at once record it once.
+    removed = await db.execute(
+        update(Guest)
+        .where(Guest.id == guest_id, Guest.removed_at.is_(None))
+        .values(
+            removed_at=now,
+            removed_by="guest" if left else "host",
+            connected=False,
+            left_at=func.coalesce(Guest.left_at, now),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if removed.rowcount == 0:
+        raise ApiError(409, "guest_already_removed")
+    facts = await lifecycle.facts_of(db, meeting.id, guest_id)
+    if left:
+        await lifecycle.record_event(db, meeting, "guest.left", facts)
+    else:
+        await lifecycle.record_event(db, meeting, "guest.removed", {**facts, "by": by})
+    if meeting.video_guest_id == guest_id:
+        await lifecycle.pick_video_guest(db, meeting, None, by="system")
+    await lifecycle.set_guest_presence(db, meeting.id, now=now)
+
+
+async def choose_video_guest(db: AsyncSession, meeting: Meeting, guest_id: int) -> None:
+    """The host puts another guest on the video call."""
+    guest = await _meeting_guest(db, meeting, guest_id)
+    if not guest.can_video:
+        raise ApiError(422, "guest_cannot_video")
+    await lifecycle.pick_video_guest(db, meeting, guest.id, by="host")

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select, true, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
@@ -119,6 +119,7 @@ async def start_by_number(
     db.add(meeting)
     await db.flush()
     await _join(db, meeting, claimed, starts=True)
+    await guest_joined(db, meeting, claimed.guest_id)
     await db.refresh(meeting, ["host"])
     await record_event(
         db, meeting, "meeting.started", {"number": claimed.number, "host": host.label}
@@ -137,12 +138,13 @@ async def attach_by_number(
         db, numbers.normalize_number(number, policy), user_id=host.id
     )
     await _join(db, meeting, claimed, starts=started)
+    facts = await guest_joined(db, meeting, claimed.guest_id)
     if started:
         await record_event(
             db, meeting, "meeting.started", {"number": claimed.number, "host": host.label}
         )
     await record_event(
-        db, meeting, "guest.attached", {"number": claimed.number, "host": host.label}
+        db, meeting, "guest.attached", {"number": claimed.number, "host": host.label, **facts}
     )
     return meeting
 
@@ -188,14 +190,16 @@ async def join_by_link(db: AsyncSession, meeting_id: int, guest: Guest) -> Meeti
     first guest to arrive starts the meeting."""
     meeting, started = await activate(db, meeting_id)
     guest.meeting_id = meeting.id
+    guest.joined_at = utcnow()
     await db.flush()
     await consents.join_meeting(db, guest.id, meeting.id)
+    facts = await guest_joined(db, meeting, guest.id)
     if started:
         await record_event(
             db, meeting, "meeting.started", {"via": "link", "host": meeting.host.label}
         )
     else:
-        await record_event(db, meeting, "guest.joined", {"via": "link"})
+        await record_event(db, meeting, "guest.joined", {"via": "link", **facts})
     return meeting
 
 
@@ -212,7 +216,7 @@ async def _join(
     joined = await db.execute(
         update(Guest)
         .where(Guest.id == claimed.guest_id, Guest.meeting_id.is_(None))
-        .values(meeting_id=meeting.id)
+        .values(meeting_id=meeting.id, joined_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     if joined.rowcount == 0:
@@ -224,6 +228,76 @@ async def _join(
         meeting.site_id = site_id
     await db.flush()
     await consents.join_meeting(db, claimed.guest_id, meeting.id)
+
+
+# -- the meeting's guests ------------------------------------------------------
+
+
+async def meeting_guests(db: AsyncSession, meeting_id: int) -> list[Guest]:
+    """Everyone who joined the meeting, in the order they joined (removed
+    guests too: they stay part of its record). Read afresh, not from the
+    session's identity map, since the conditional UPDATEs here bypass it."""
+    query = (
+        select(Guest)
+        .where(Guest.meeting_id == meeting_id)
+        .order_by(Guest.joined_at, Guest.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(await db.scalars(query))
+
+
+def guest_facts(guest: Guest, n: int) -> dict[str, Any]:
+    """Who an event is about: ``n`` is the guest's place in the meeting
+    (お客様 1, お客様 2...), ``video`` whether they can be on video (came
+    through the join page or a link, not the snippet)."""
+    return {"guest_id": guest.id, "n": n, "source": guest.source, "video": guest.can_video}
+
+
+async def facts_of(db: AsyncSession, meeting_id: int, guest_id: int) -> dict[str, Any]:
+    for n, guest in enumerate(await meeting_guests(db, meeting_id), 1):
+        if guest.id == guest_id:
+            return guest_facts(guest, n)
+    raise ApiError(404, "guest_not_found")
+
+
+async def guest_joined(db: AsyncSession, meeting: Meeting, guest_id: int) -> dict[str, Any]:
+    """A guest has just joined: the first who can do video is the one on
+    the call with the host (until the host picks another). Returns their
+    facts for the events."""
+    facts = await facts_of(db, meeting.id, guest_id)
+    if facts["video"] and await video_guest(db, meeting) is None:
+        meeting.video_guest_id = guest_id
+        await db.flush()
+    return facts
+
+
+async def video_guest(db: AsyncSession, meeting: Meeting) -> Guest | None:
+    """The guest on the video call, if they are still in the meeting."""
+    if meeting.video_guest_id is None:
+        return None
+    guest = await db.get(Guest, meeting.video_guest_id, populate_existing=True)
+    if guest is None or guest.meeting_id != meeting.id or guest.removed_at is not None:
+        return None
+    return guest
+
+
+async def pick_video_guest(
+    db: AsyncSession, meeting: Meeting, guest_id: int | None, *, by: str
+) -> None:
+    """Put ``guest_id`` on the video call (``None``: the first guest still
+    there who can do video, if any); the change is an event both pages
+    follow (the host's call greets the new guest, the others stop)."""
+    guests = await meeting_guests(db, meeting.id)
+    if guest_id is None:
+        able = [g for g in guests if g.can_video and g.removed_at is None]
+        guest_id = able[0].id if able else None
+    if guest_id == meeting.video_guest_id:
+        return
+    meeting.video_guest_id = guest_id
+    await db.flush()
+    if guest_id is not None:
+        facts = await facts_of(db, meeting.id, guest_id)
+        await record_event(db, meeting, "video.guest", {**facts, "by": by})
 
 
 async def end_meeting(
@@ -247,15 +321,24 @@ async def end_meeting(
     meeting = await db.get(Meeting, meeting_id, populate_existing=True)
     assert meeting is not None
     if ended.rowcount == 1:
+        # Nobody is "connected" in an ended meeting: each guest who was
+        # there leaves with it (their meeting.ended says so, once).
+        await db.execute(
+            update(Guest)
+            .where(Guest.meeting_id == meeting_id, Guest.connected)
+            .values(connected=False, left_at=now)
+            .execution_options(synchronize_session=False)
+        )
         await record_event(db, meeting, "meeting.ended", {"by": by})
     return meeting
 
 
-def guest_present(meeting_id: int, now: datetime) -> ColumnElement[bool]:
-    """The meeting has a guest lease that has not lapsed (``PresenceLease``)."""
+def guest_present(meeting_id: int, now: datetime, guest_id: int) -> ColumnElement[bool]:
+    """The guest has a lease in the meeting that has not lapsed (``PresenceLease``)."""
     return exists().where(
         PresenceLease.meeting_id == meeting_id,
         PresenceLease.role == "guest",
+        PresenceLease.holder_id == guest_id,
         PresenceLease.expires_at > now,
     )
 
@@ -263,33 +346,59 @@ def guest_present(meeting_id: int, now: datetime) -> ColumnElement[bool]:
 async def set_guest_presence(
     db: AsyncSession, meeting_id: int, *, now: datetime | None = None
 ) -> bool | None:
-    """Make what the host is shown follow the guest's leases: "connected"
-    while one is live, "disconnected" once none is. Returns the new state
-    when it changed (and records the event), else ``None``.
+    """Make what the host is shown follow each guest's leases: a guest is
+    "connected" while one of their leases is live (and they have not been
+    removed), "disconnected" once none is; the meeting's ``guest_connected``
+    is "any guest connected". Each guest's change is an event naming them.
+    Returns the meeting's new ``guest_connected`` when it changed, else
+    ``None``.
 
     Each UPDATE re-checks the leases and the shown state itself, so two
     instances doing this at once record one event, never two; and a guest
     socket opening (new lease) during a page change changes nothing."""
     now = now or utcnow()
-    present = guest_present(meeting_id, now)
-    for connected, leases in ((True, present), (False, ~present)):
+    meeting = await db.get(Meeting, meeting_id)
+    if meeting is None:
+        return None
+    live = exists().where(Meeting.id == meeting_id, Meeting.state != "ended")
+    for n, guest in enumerate(await meeting_guests(db, meeting_id), 1):
+        present = guest_present(meeting_id, now, guest.id)
+        came = await db.execute(
+            update(Guest)
+            .where(
+                Guest.id == guest.id, ~Guest.connected, Guest.removed_at.is_(None), present, live
+            )
+            .values(connected=True, left_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        if came.rowcount == 1:
+            await record_event(db, meeting, "guest.connected", guest_facts(guest, n))
+            continue
+        went = await db.execute(
+            update(Guest)
+            .where(
+                Guest.id == guest.id, Guest.connected, or_(~present, Guest.removed_at.is_not(None))
+            )
+            .values(connected=False, left_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if went.rowcount == 1:
+            await record_event(db, meeting, "guest.disconnected", guest_facts(guest, n))
+    anyone = exists().where(Guest.meeting_id == meeting_id, Guest.connected)
+    for connected, guests in ((True, anyone), (False, ~anyone)):
         changed = await db.execute(
             update(Meeting)
             .where(
                 Meeting.id == meeting_id,
                 Meeting.state != "ended",
                 Meeting.guest_connected == (not connected),
-                leases,
+                guests,
             )
             .values(guest_connected=connected)
             .execution_options(synchronize_session=False)
         )
         if changed.rowcount == 1:
-            meeting = await db.get(Meeting, meeting_id, populate_existing=True)
-            assert meeting is not None
-            await record_event(
-                db, meeting, "guest.connected" if connected else "guest.disconnected"
-            )
+            await db.refresh(meeting)
             return connected
     return None
 
@@ -318,6 +427,21 @@ async def list_meetings(
     elif state is not None:
         query = query.where(Meeting.state == state)
     return list(await db.scalars(query.order_by(Meeting.id.desc()).limit(limit)))
+
+
+async def guests_gone_since(db: AsyncSession, meetings: list[Meeting]) -> dict[int, datetime]:
+    """For each running meeting whose guests have all gone (every one of
+    them disconnected or removed), when the last of them left: what the
+    dashboard counts "gone for N minutes" from."""
+    ids = [m.id for m in meetings if m.state != "ended" and not m.guest_connected]
+    if not ids:
+        return {}
+    rows = await db.execute(
+        select(Guest.meeting_id, func.max(Guest.left_at))
+        .where(Guest.meeting_id.in_(ids), Guest.left_at.is_not(None))
+        .group_by(Guest.meeting_id)
+    )
+    return {meeting_id: left for meeting_id, left in rows if left is not None}
 
 
 async def events_after(db: AsyncSession, meeting_id: int, after: int = 0) -> list[MeetingEvent]:

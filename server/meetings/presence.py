@@ -32,7 +32,7 @@ from starlette.applications import Starlette
 
 from server.meetings import lifecycle as meetings
 from server.storage import chores
-from server.storage.models import JoinLink, Meeting, PresenceLease, UTCDateTime, utcnow
+from server.storage.models import Guest, JoinLink, Meeting, PresenceLease, UTCDateTime, utcnow
 from server.web.services import services
 
 log = logging.getLogger("tsunagu.presence")
@@ -194,22 +194,33 @@ def everyone_gone(now: datetime, cutoff: datetime, link_lifetime: timedelta) -> 
 
 
 async def sync_guests(app: Starlette, now: datetime, meeting_id: int | None = None) -> None:
-    """Show each meeting's guest as its leases say: "disconnected" once no
-    lease is live (a crashed instance's lapsed), "connected" while one is."""
+    """Show each meeting's guests as their leases say: "disconnected" once
+    none of theirs is live (a crashed instance's lapsed), "connected" while
+    one is; and the meeting's "any guest connected" as its guests are."""
     live = exists().where(
-        PresenceLease.meeting_id == Meeting.id,
+        PresenceLease.meeting_id == Guest.meeting_id,
         PresenceLease.role == GUEST,
+        PresenceLease.holder_id == Guest.id,
         PresenceLease.expires_at > now,
     )
-    query = select(Meeting.id).where(
+    shown = Guest.connected
+    here = and_(live, Guest.removed_at.is_(None))
+    wrong_guest = (
+        select(Guest.meeting_id)
+        .join(Meeting, Meeting.id == Guest.meeting_id)
+        .where(Meeting.state != "ended", or_(and_(shown, ~here), and_(~shown, here)))
+    )
+    anyone = exists().where(Guest.meeting_id == Meeting.id, Guest.connected)
+    wrong_meeting = select(Meeting.id).where(
         Meeting.state != "ended",
-        or_(and_(Meeting.guest_connected, ~live), and_(~Meeting.guest_connected, live)),
+        or_(and_(Meeting.guest_connected, ~anyone), and_(~Meeting.guest_connected, anyone)),
     )
     if meeting_id is not None:
-        query = query.where(Meeting.id == meeting_id)
+        wrong_guest = wrong_guest.where(Guest.meeting_id == meeting_id)
+        wrong_meeting = wrong_meeting.where(Meeting.id == meeting_id)
     async with services(app).db() as db:
-        wrong = list(await db.scalars(query))
-    for found in wrong:
+        wrong = set(await db.scalars(wrong_guest)) | set(await db.scalars(wrong_meeting))
+    for found in sorted(wrong):
         async with meetings.transaction(app) as db:
             await meetings.set_guest_presence(db, found, now=now)
 

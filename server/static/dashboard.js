@@ -1,6 +1,6 @@
 // Dashboard: the number entry a host uses all day, and their live meetings.
 
-import { LiveChannel, api, pageStrings } from "/static/live.js";
+import { LiveChannel, api, format, pageStrings } from "/static/live.js";
 
 const T = pageStrings();
 const form = document.getElementById("claim");
@@ -130,6 +130,17 @@ const empty = document.getElementById("no-live");
 
 let asked = 0;
 
+// A meeting whose guests have all gone says for how long (it may have been
+// forgotten: nobody ended it), counted on as the page stays open.
+function goneFor(since) {
+  const minutes = Math.max(0, Math.floor((Date.now() - new Date(since)) / 60000));
+  return format(T["dashboard.js.guests_gone"], { minutes });
+}
+
+setInterval(() => {
+  for (const badge of list.querySelectorAll("[data-gone-since]")) badge.textContent = goneFor(badge.dataset.goneSince);
+}, 15000);
+
 async function refresh() {
   // Events can come in bursts; only the newest answer is drawn.
   const mine = ++asked;
@@ -151,8 +162,14 @@ async function refresh() {
         link.append(" ", label);
       }
       const badge = document.createElement("span");
-      badge.className = `badge ${meeting.guest_connected ? "badge-ok" : "badge-off"}`;
-      badge.textContent = meeting.guest_connected ? T["dashboard.js.guest_here"] : T["dashboard.js.guest_away"];
+      if (meeting.guests_gone_since) {
+        badge.className = "badge badge-warn";
+        badge.dataset.goneSince = meeting.guests_gone_since;
+        badge.textContent = goneFor(meeting.guests_gone_since);
+      } else {
+        badge.className = `badge ${meeting.guest_connected ? "badge-ok" : "badge-off"}`;
+        badge.textContent = meeting.guest_connected ? T["dashboard.js.guest_here"] : T["dashboard.js.guest_away"];
+      }
       item.append(link, " ", badge);
       return item;
     }),

@@ -12,7 +12,7 @@ const T = pageStrings();
 const TOKEN = "tsunagu.guest_token";
 const $ = (id) => document.getElementById(id);
 const { link } = JSON.parse($("join-data").textContent);
-const sections = ["intro", "waiting", "connected", "ended", ...(link ? ["problem"] : [])];
+const sections = ["intro", "waiting", "connected", "ended", "removed", ...(link ? ["problem"] : [])];
 // A link admits the browser that used it first: keep that browser's guest
 // token beyond this tab, so tapping the SMS again (a new tab) or reloading
 // after the link's half hour finds the same guest.
@@ -22,6 +22,9 @@ let channel = null;
 let countdown = null;
 let call = null;
 let retrying = null;
+let asking = 0;
+// The host removed this guest: their socket is closed with this code.
+const REMOVED = 4410;
 
 function show(name) {
   for (const section of sections) $(section).hidden = section !== name;
@@ -67,12 +70,44 @@ function showWaiting(number, expiresIn) {
   countdown = setInterval(tick, 1000);
 }
 
-function showConnected(hostName) {
+// `video`: this guest is the one on video with the host (one at a time);
+// undefined until the server has said (then neither the call nor the note).
+function showConnected(hostName, video) {
   clearInterval(countdown);
   show("connected");
   $("host-name").textContent = hostName ? format(T["join.js.host"], { name: hostName }) : "";
   $("connection-state").textContent = "";
-  startCall();
+  setVideo(video);
+}
+
+function setVideo(video) {
+  $("video-area").hidden = video !== true;
+  $("video-elsewhere").hidden = video !== false;
+  if (video === true) startCall();
+  else endCall();
+}
+
+// Where this guest stands now: asked again when the meeting starts, and when
+// the host moves the video to another guest or removes one.
+async function refreshSession() {
+  const mine = ++asking;
+  const result = await fetchJson("/api/v1/guest/session").catch(() => null);
+  if (!result?.ok || mine !== asking) return;
+  const session = result.data;
+  if (session.status === "removed") showRemoved();
+  else if (session.status === "left") showEnded("guest");
+  else if (session.status === "connected") showConnected(session.host_name, session.video);
+  else if (session.status === "ended") showEnded(session.ended_by);
+}
+
+// Removed by the host: everything stops, but the token is kept, so a reload
+// (or the link tapped again) still says so rather than starting afresh.
+function showRemoved() {
+  endCall();
+  clearInterval(countdown);
+  if (channel) channel.stop();
+  channel = null;
+  show("removed");
 }
 
 // The camera call with the host: starts once connected, ends with the meeting.
@@ -117,8 +152,12 @@ function listen() {
   channel = new LiveChannel({
     path: "/api/v1/guest/live",
     hello: () => ({ type: "hello", token: token() }),
-    isFinal: (code) => code === 4401,
+    isFinal: (code) => code === 4401 || code === REMOVED,
     onState: (state, code) => {
+      if (state === "closed" && code === REMOVED) {
+        showRemoved();
+        return;
+      }
       if (state === "closed" && code === 4401) {
         // The token is no longer good (expired or unknown): start afresh.
         forget();
@@ -149,8 +188,10 @@ function listen() {
       }
       // Joined by the number (or, on a meeting waiting for a link, added to it).
       if (event.type === "meeting.started" || event.type === "guest.attached") {
-        showConnected(event.payload.host);
+        showConnected(event.payload.host, call ? true : undefined);
+        refreshSession();
       }
+      if (event.type === "video.guest" || event.type === "guest.removed") refreshSession();
       if (event.type === "meeting.ended") showEnded(event.payload.by);
     },
   }).start();
@@ -189,7 +230,7 @@ async function joinByLink(button, errorBox) {
     }
     sessionStorage.setItem(TOKEN, result.data.guest_token);
     localStorage.setItem(LINK_GUEST, result.data.guest_token);
-    showConnected(result.data.host_name);
+    showConnected(result.data.host_name, result.data.video);
     listen();
   } catch {
     errorBox.textContent = T["join.js.network"];
@@ -241,8 +282,10 @@ async function resume() {
     return start();
   }
   if (session.status === "waiting") showWaiting(session.number, session.expires_in);
-  else if (session.status === "connected") showConnected(session.host_name);
+  else if (session.status === "connected") showConnected(session.host_name, session.video);
   else if (session.status === "ended") return showEnded(session.ended_by);
+  else if (session.status === "removed") return showRemoved();
+  else if (session.status === "left") return showEnded("guest");
   else {
     showWaiting(session.number, 0);
   }

@@ -1,12 +1,12 @@
 // One meeting in the console: the room (rail, stage, side column), the
-// guest's status, elapsed time, the timeline, the call, end.
+// elapsed time, the timeline, the call, end.
 
 import { Arrivals } from "/static/arrivals.js";
 import { CaptureWindow } from "/static/captures.js";
 import { InvitePanel } from "/static/invite.js";
+import { VideoCall, bindControls, followVideoGuest } from "/static/video.js";
 import { LiveChannel, api, format, pageStrings } from "/static/live.js";
 import { Stage, ToolRail } from "/static/room.js";
-import { VideoCall, bindControls } from "/static/video.js";
 
 const T = pageStrings();
 const meeting = JSON.parse(document.getElementById("meeting-data").textContent);
@@ -56,12 +56,6 @@ function addEvent(event) {
   timeline.prepend(item); // newest first
 }
 
-function setGuest(key, tone) {
-  const badge = $("guest-status");
-  badge.textContent = T[`meeting.js.${key}`];
-  badge.className = `badge ${tone}`;
-}
-
 // The call with the guest: only the meeting's own host is in it. The host's
 // camera opens when a guest who can show video says hello (a phone on the
 // join page; a snippet guest never does), or when the host turns it on.
@@ -91,6 +85,7 @@ if (meeting.is_host && live) {
     },
   });
   bindControls(call, T, $("video-status"));
+  followVideoGuest(call);
   $("ask-camera").addEventListener("click", () => {
     call.signal("ask-camera");
     asked = true;
@@ -125,14 +120,12 @@ function apply(event) {
     return;
   }
   if (event.type === "signal.refused") return;
-  // For the page's other parts (their own scripts, e.g. guest_label.js).
+  // For the page's other parts (their own scripts: the guest list, the label).
   document.dispatchEvent(new CustomEvent("tsunagu:event", { detail: event }));
   addEvent(event);
   window_.apply(event);
   invite?.apply(event);
   if (event.type === "meeting.started" && !meeting.started_at) meeting.started_at = event.time;
-  if (event.type === "guest.connected") setGuest("guest_connected", "badge-ok");
-  if (event.type === "guest.disconnected" && meeting.state !== "ended") setGuest("guest_away", "badge-warn");
   if (event.type === "meeting.ended") ended(event.payload.by, event.time, { reload: true });
 }
 
@@ -157,8 +150,6 @@ function ended(by, at, { reload = false } = {}) {
   const banner = $("ended-banner");
   banner.textContent = T[`meeting.js.ended_by_${by}`] || T["meeting.js.ended"];
   banner.hidden = false;
-  // Nobody is connected to an ended meeting, whoever ended it.
-  setGuest("guest_left", "badge-off");
   tick();
   if (reload && first) location.reload();
 }
@@ -192,14 +183,6 @@ for (const event of meeting.events) {
 meeting.captures.forEach((capture, index) => {
   window_.add(capture, { show: index === meeting.captures.length - 1 });
 });
-// The guest's status comes from the same events the timeline shows (the
-// latest presence event), never from a separately read flag that may be a
-// moment older than them.
-const presence = meeting.events.filter((e) => e.type === "guest.connected" || e.type === "guest.disconnected");
-const latest = presence[presence.length - 1];
-if (!latest) setGuest("guest_waiting", "badge-off");
-else if (latest.type === "guest.connected") setGuest("guest_connected", "badge-ok");
-else setGuest("guest_away", "badge-warn");
 if (!live) {
   ended(meeting.ended_by, meeting.ended_at);
 } else {

@@ -116,6 +116,7 @@ export class VideoCall {
   }
 
   hello(from, data) {
+    if (!this.accepts(from)) return;
     if (from === this.peer && data.session === this.peerSession) return;
     // A new page on the other side: a fresh connection with it. Greet it
     // back first, so it knows this page before any offer arrives.
@@ -132,6 +133,26 @@ export class VideoCall {
         this.cameraOpening = null;
       });
     }
+  }
+
+  // -- one guest on video among several (see followVideoGuest) --------------
+
+  /** Whether a hello from `from` may start a connection: anyone until the
+   * page says whom to keep to (the server routes only that guest anyway;
+   * this drops a greeting still on its way from the one before). */
+  accepts(from) {
+    return this.keepTo === undefined || from === this.keepTo;
+  }
+
+  /** Keep to `peer` ("guest-<id>", or null for nobody): a connection with
+   * anyone else is dropped and the new peer greeted. */
+  keepToPeer(peer) {
+    if (peer === this.keepTo) return;
+    const switched = this.keepTo !== undefined || (this.peer !== null && this.peer !== peer);
+    this.keepTo = peer;
+    if (this.peer !== null && this.peer !== peer) this.peerGone();
+    // The new guest's page greets us too; greeting it as well saves waiting.
+    if (switched && peer && this.config && !this.ended) this.restart();
   }
 
   connect() {
@@ -354,6 +375,16 @@ export class VideoCall {
     this.stage.dataset.remoteVideo = "off";
     this.setState("ended");
   }
+}
+
+/**
+ * Keep the host's call on the guest the host picked: the guest list
+ * (guests.js) announces who is on video with each "tsunagu:guests".
+ */
+export function followVideoGuest(call) {
+  document.addEventListener("tsunagu:guests", ({ detail }) => {
+    call.keepToPeer(detail.video_guest_id ? `guest-${detail.video_guest_id}` : null);
+  });
 }
 
 /**

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -193,6 +194,24 @@ class Guest(Base):
     meeting_id: Mapped[int | None] = mapped_column(
         ForeignKey("meetings.id", ondelete="SET NULL"), nullable=True, index=True
     )
+    # How this guest came in: "number" (the join page, then a number),
+    # "snippet" (a site's snippet, then a number) or "link" (SMS or QR).
+    # Only the join page and links can do video; the snippet cannot.
+    source: Mapped[str] = mapped_column(String(16), default="number", server_default="number")
+    # When they joined their meeting; when their last socket went (cleared
+    # when they come back); when the host removed them (for good).
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # "host" (removed them) or "guest" (left while other guests stayed on).
+    removed_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # What the host is shown for this guest; follows their presence leases
+    # (like ``Meeting.guest_connected``, which is "any guest connected").
+    connected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    @property
+    def can_video(self) -> bool:
+        return self.source != "snippet"
 
 
 class ConnectionNumber(Base):
@@ -256,6 +275,11 @@ class Meeting(Base):
     # What the host is shown; follows the meeting's live guest leases
     # (``PresenceLease``), which is what heals it after a crash.
     guest_connected: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The guest on the video call with the host (one call, one guest): the
+    # first who can do video, until the host picks another. A plain id, not
+    # a foreign key: guests already point at meetings, and a cycle of keys
+    # cannot be created or dropped table by table.
+    video_guest_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     host: Mapped[User] = relationship(lazy="joined")
 
