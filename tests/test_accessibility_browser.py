@@ -192,7 +192,7 @@ def meeting_with_capture(t: Tsunagu) -> tuple[Page, Page]:
     sent = guest.locator("[data-tsunagu] .dock").get_by_text("送信しました")
     expect(sent).to_be_visible(timeout=30_000)
     page = t.console(f"/meetings/{meeting}", host)
-    expect(page.locator("#guest-status")).to_have_text("接続中")
+    expect(page.locator("#guests .guest-status")).to_have_text("接続中")
     # The capture on the stage (its page's title under it).
     expect(page.locator("#capture-title")).to_have_text("商品一覧 | つなぐ雑貨店（デモ）")
     return guest, page
@@ -261,7 +261,7 @@ def meeting_waiting_for_link(t: Tsunagu) -> Page:
     host = t.new_host()
     meeting = host.post("/api/v1/meetings/by-link", json={}).json()["meeting"]["id"]
     page = t.console(f"/meetings/{meeting}", host)
-    expect(page.locator("#guest-status")).to_have_text("接続待ち")
+    expect(page.locator("#no-guests")).to_have_text("まだお客様は参加していません。")
     return page
 
 
@@ -273,7 +273,7 @@ def meeting_live_video(t: Tsunagu) -> Page:
     host = t.new_host()
     _, meeting = join_connected(t, host)
     page = t.console(f"/meetings/{meeting}", host)
-    expect(page.locator("#guest-status")).to_have_text("接続中")
+    expect(page.locator("#guests .guest-status")).to_have_text("接続中")
     return page
 
 

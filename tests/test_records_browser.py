@@ -43,12 +43,12 @@ def test_a_label_set_on_one_page_appears_live_on_the_other(new_page, live_server
     host.set_viewport_size(HOST)
     type_number(host, number)
     expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
-    expect(host.locator("#guest-status")).to_have_text("接続中")
+    expect(host.locator("#guests .guest-status")).to_have_text("接続中")
     # The same meeting open in a second tab (a colleague's screen, a reload).
     other = host.context.new_page()
     other.set_viewport_size(HOST)
     other.goto(host.url)
-    expect(other.locator("#guest-status")).to_have_text("接続中")
+    expect(other.locator("#guests .guest-status")).to_have_text("接続中")
 
     label = host.locator("#guest-label")
     label.get_by_role("button", name="表示名を編集").click()

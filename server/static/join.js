@@ -103,6 +103,7 @@ async function refreshSession() {
 // Removed by the host: everything stops, but the token is kept, so a reload
 // (or the link tapped again) still says so rather than starting afresh.
 function showRemoved() {
+  asking++; // as in showEnded: nothing asked before this may undo it
   endCall();
   clearInterval(countdown);
   if (channel) channel.stop();
@@ -141,6 +142,7 @@ function endCall() {
 }
 
 function showEnded(by) {
+  asking++; // an answer on its way from before the end must not show "connected" again
   endCall();
   forget();
   show("ended");
