@@ -403,3 +403,93 @@ def test_a_lost_trigger_is_put_back_and_the_index_refilled(tmp_path):
             await engine.dispose()
 
     assert anyio.run(scenario) == [1]
+
+
+async def api_ids(client, **params) -> list[int]:
+    response = await client.get("/api/v1/meetings", params=params)
+    assert response.status_code == 200, response.text
+    return [meeting["id"] for meeting in response.json()["meetings"]]
+
+
+async def test_the_api_searches_and_filters_as_the_history_does(app, host, make_user):
+    memo = await held(app, "tanaka", memo="山田様の口座振替の件。")
+    page = await held(app, "tanaka", page="返品について", label="佐藤様")
+    other = (await make_user("suzuki")).id
+    theirs = await held(app, "suzuki", memo="山田様の口座振替の件。")
+    async with services(app).db.begin() as db:
+        (await db.get(Meeting, page)).source = "snippet"
+
+    assert await api_ids(host, q="口座振替") == [memo]  # another host's is not found
+    assert await api_ids(host, q="山田") == [memo]
+    assert await api_ids(host, q="返品", state="ended") == [page]
+    assert await api_ids(host, q="佐藤") == [page]
+    assert await api_ids(host, q="口座振替", source="snippet") == []
+    assert await api_ids(host, source="snippet") == [page]
+    assert await api_ids(host, host=str(other)) == []  # a host sees only their own
+    today = (utcnow() + timedelta(hours=9)).date()  # in Japan (tz=540)
+    days = {"from": today.isoformat(), "to": today.isoformat(), "tz": "540"}
+    assert await api_ids(host, **days) == [page, memo]
+    assert await api_ids(host, **{**days, "from": (today + timedelta(days=1)).isoformat()}) == []
+    found = (await host.get("/api/v1/meetings", params={"q": "様"})).json()
+    assert [m["id"] for m in found["meetings"]] == [page, memo]
+    assert (found["total"], found["older"], found["newer"]) == (2, None, None)
+    assert found["meetings"][0]["guest_label"] == "佐藤様"
+
+    await make_user("boss", role="admin")
+    async with http_client(app) as admin:
+        await log_in(admin, "boss")
+        assert await api_ids(admin, q="口座振替") == [theirs, memo]
+        assert await api_ids(admin, q="口座振替", host=str(other)) == [theirs]
+        assert await api_ids(admin, q="口座振替", host="me") == []
+
+
+async def test_the_api_pages_with_cursors_and_a_total(app, host):
+    ids = [await held(app, "tanaka", memo=f"定期点検 {n}") for n in range(5)]
+    await held(app, "tanaka", memo="別件")
+    first = (await host.get("/api/v1/meetings", params={"q": "定期点検", "limit": "2"})).json()
+    assert [m["id"] for m in first["meetings"]] == [ids[4], ids[3]]
+    assert (first["total"], first["newer"], first["older"]) == (5, None, ids[3])
+    params = {"q": "定期点検", "limit": "2", "before": str(first["older"])}
+    second = (await host.get("/api/v1/meetings", params=params)).json()
+    assert [m["id"] for m in second["meetings"]] == [ids[2], ids[1]]
+    assert (second["total"], second["newer"], second["older"]) == (5, ids[2], ids[1])
+    params = {"q": "定期点検", "limit": "2", "after": str(second["newer"])}
+    back = (await host.get("/api/v1/meetings", params=params)).json()
+    assert [m["id"] for m in back["meetings"]] == [ids[4], ids[3]]
+    params = {"q": "定期点検", "limit": "2", "before": str(ids[1])}
+    last = (await host.get("/api/v1/meetings", params=params)).json()
+    assert [m["id"] for m in last["meetings"]] == [ids[0]]
+    assert (last["newer"], last["older"]) == (ids[0], None)
+    params = {"q": "定期点検", "before": str(ids[0])}
+    beyond = (await host.get("/api/v1/meetings", params=params)).json()
+    assert (beyond["meetings"], beyond["total"], beyond["older"]) == ([], 5, None)
+
+
+@pytest.mark.parametrize(
+    ("params", "code", "message"),
+    [
+        ({"source": "fax"}, "invalid_source", "number, snippet, link"),
+        ({"from": "2026-13-01"}, "invalid_date", "from"),
+        ({"site": "abc"}, "invalid_id_filter", "site"),
+        ({"before": "-1"}, "invalid_id_filter", "before"),
+        ({"tz": "--5"}, "invalid_tz", "540"),
+        ({"tz": "901"}, "invalid_tz", "900"),
+        ({"limit": "0"}, "invalid_limit", "100"),
+        ({"limit": "101"}, "invalid_limit", "100"),
+        ({"q": "あ" * 101}, "query_too_long", "100"),
+        ({"state": "gone"}, "invalid_state", "live"),
+    ],
+)
+async def test_the_api_refuses_a_filter_it_cannot_apply(host, params, code, message):
+    response = await host.get("/api/v1/meetings", params=params)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert message in error["message"]
+
+
+async def test_a_malformed_time_zone_on_the_history_page_is_ignored(host):
+    """The page's form ignores what it does not offer, "--5" included (it
+    used to be a 500)."""
+    response = await host.get("/meetings", params={"tz": "--5"})
+    assert response.status_code == 200
