@@ -155,7 +155,7 @@ async def find(
         empty = before is None and after is None
         return Page(total=0 if empty else await db.scalar(select(total)) or 0)
     more = len(found) > size
-    # Going back, the extra row is the oldest: the page is the nearest ones.
+    # Going back, the extra row is the newest: the page is the nearest ones.
     found = found[-size:] if after is not None else found[:size]
     page = Page(total=rows[0][1])
     # The way the query went, one row more says there is more; the other
