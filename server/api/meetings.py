@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +13,7 @@ from starlette.routing import BaseRoute
 
 from server.accounts.attempts import Attempt, address_limit_key, begin_attempt
 from server.accounts.rate_limits import Limit
-from server.meetings import guest_labels, guests, numbers, retention
+from server.meetings import guest_labels, guests, history, numbers, retention, search
 from server.meetings import lifecycle as meetings
 from server.storage.models import GUEST_LABEL_LENGTH, Meeting
 from server.web.endpoints import Call, endpoint
@@ -22,6 +23,9 @@ from server.web.payloads import Output, Payload, read_json, respond
 from server.web.services import services
 
 STATES = ("live", "waiting", "active", "ended")
+MAX_LIMIT = 100
+# Minutes east of UTC: UTC-15:00 to UTC+15:00 covers every zone.
+MAX_TZ = 900
 
 
 class HostOut(Output):
@@ -51,6 +55,9 @@ class MeetingOut(Output):
 
 class MeetingList(Output):
     meetings: list[MeetingOut]
+    total: int = Field(description="How many meetings pass the filters, on every page")
+    older: int | None = Field(description="More, older meetings: ask again with before=this")
+    newer: int | None = Field(description="More, newer meetings: ask again with after=this")
 
 
 async def meetings_out(db: AsyncSession, found: list[Meeting]) -> list[MeetingOut]:
@@ -154,14 +161,76 @@ async def start_meeting(call: Call) -> JSONResponse:
     return respond(MeetingOut, meeting, status=201)
 
 
-@endpoint()
-async def list_meetings(call: Call) -> JSONResponse:
-    state = call.request.query_params.get("state")
+def _id_param(params, name: str) -> int | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):
+        raise ApiError(422, "invalid_id_filter", params={"name": name})
+    return int(value)
+
+
+def _date_param(params, name: str) -> date | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ApiError(422, "invalid_date", params={"name": name}) from None
+
+
+def meeting_filters(call: Call) -> tuple[history.Filters, int | None, int | None, int]:
+    """The history's filters, cursors and page size from the query string.
+    Unlike the history page's form, a value out of range is a 422: a
+    program that sends a typo should hear of it, not get everything."""
+    params, user = call.request.query_params, call.user
+    state = params.get("state")
     if state is not None and state not in STATES:
         raise ApiError(422, "invalid_state", params={"states": ", ".join(STATES)})
-    own = call.request.query_params.get("host") == "me"
-    found = await meetings.list_meetings(call.db, call.user, state=state, own=own)
-    return respond(MeetingList, {"meetings": await meetings_out(call.db, found)})
+    source = params.get("source")
+    if source is not None and source not in history.SOURCES:
+        raise ApiError(422, "invalid_source", params={"sources": ", ".join(history.SOURCES)})
+    query = params.get("q", "")
+    if len(query) > search.MAX_QUERY_LENGTH:
+        raise ApiError(422, "query_too_long", params={"max": search.MAX_QUERY_LENGTH})
+    tz = params.get("tz", "0")
+    if not (re.fullmatch(r"-?[0-9]{1,3}", tz) and abs(int(tz)) <= MAX_TZ):
+        raise ApiError(422, "invalid_tz", params={"max": MAX_TZ})
+    limit = params.get("limit", str(history.PAGE_SIZE))
+    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= MAX_LIMIT):
+        raise ApiError(422, "invalid_limit", params={"max": MAX_LIMIT})
+    # host=me: your own (an admin sees everyone's otherwise); host=<id>:
+    # that user's, within what you may see (a host sees only their own).
+    host = params.get("host")
+    host_id = user.id if host == "me" else _id_param(params, "host")
+    filters = history.Filters(
+        query=search.normalized(query),
+        date_from=_date_param(params, "from"),
+        date_to=_date_param(params, "to"),
+        host_id=host_id,
+        site_id=_id_param(params, "site"),
+        source=source,
+        state=None if state == "live" else state,
+        live=state == "live",
+        utc_offset=int(tz),
+    )
+    return filters, _id_param(params, "before"), _id_param(params, "after"), int(limit)
+
+
+@endpoint()
+async def list_meetings(call: Call) -> JSONResponse:
+    filters, before, after, limit = meeting_filters(call)
+    page = await history.find(call.db, call.user, filters, before=before, after=after, size=limit)
+    return respond(
+        MeetingList,
+        {
+            "meetings": await meetings_out(call.db, [row.meeting for row in page.rows]),
+            "total": page.total,
+            "older": page.older,
+            "newer": page.newer,
+        },
+    )
 
 
 @endpoint()
@@ -273,10 +342,19 @@ def routes() -> list[BaseRoute]:
             "GET",
             "/api/v1/meetings",
             list_meetings,
-            summary="Meetings you may see, newest first (?state=live|waiting|active|ended; "
-            "?host=me for only your own)",
+            summary="Meetings you may see, newest first, a page at a time, searched and "
+            "filtered as the history is (?q=, state, host, site, source, from, to, tz; "
+            "before/after cursors; limit): see docs/API.md",
             response=MeetingList,
-            errors=((422, "invalid_state"),),
+            errors=(
+                (422, "invalid_state"),
+                (422, "invalid_source"),
+                (422, "invalid_date"),
+                (422, "invalid_id_filter"),
+                (422, "invalid_tz"),
+                (422, "invalid_limit"),
+                (422, "query_too_long"),
+            ),
             tag="meetings",
         ),
         operation(

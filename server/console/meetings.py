@@ -4,6 +4,7 @@ record's downloads, and the history."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -153,7 +154,9 @@ def history_filters(request: Request, user: User) -> tuple[history.Filters, dict
     form shows what was applied."""
     params = request.query_params
     offset = params.get("tz", "0")
-    utc_offset = int(offset) if offset.lstrip("-").isdigit() and abs(int(offset)) <= 900 else 0
+    # "--5" is not a number: a fullmatch, not lstrip("-") and isdigit().
+    valid = re.fullmatch(r"-?[0-9]{1,3}", offset) and abs(int(offset)) <= 900
+    utc_offset = int(offset) if valid else 0
     source = params.get("source") if params.get("source") in history.SOURCES else None
     state = params.get("state") if params.get("state") in history.STATES else None
     filters = history.Filters(

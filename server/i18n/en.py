@@ -337,6 +337,16 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "error.meeting_not_found": "No such meeting.",
     "error.invalid_state": "state must be one of: {states}.",
     "error.invalid_after": "after must be an event id (a whole number, 0 or more).",
+    "error.invalid_source": "source must be one of: {sources}.",
+    "error.invalid_date": "{name} must be a date (YYYY-MM-DD).",
+    "error.invalid_id_filter": "{name} must be an id (a whole number, 0 or more).",
+    "error.invalid_tz": "tz must be the time zone's minutes east of UTC, from -{max} to {max} (Japan: 540).",
+    "error.invalid_limit": "limit must be a whole number from 1 to {max}.",
+    "error.query_too_long": {
+        "plural": "max",
+        "one": "q must be at most {max} character.",
+        "other": "q must be at most {max} characters.",
+    },
     # -- navigation and pages for meetings
     "nav.meetings": "History",
     "dashboard.number_title": "Enter the connection number",

@@ -12,8 +12,8 @@ drops the old one, triggers and all) would silently stop the index, so
 :func:`ensure` runs after every migration: it creates any missing trigger
 and, if one was missing, refills that table from its source.
 
-PostgreSQL: nothing to keep; GIN trigram indexes sit on the searched
-columns (migration 0009).
+PostgreSQL: nothing to keep; GIN indexes on the searched columns' bigrams
+(``search_grams``, migration 0009) are kept by the database.
 """
 
 from __future__ import annotations

@@ -65,21 +65,18 @@ def upgrade() -> None:
     # The history's search (server/meetings/search.py). SQLite: FTS5 tables
     # with the trigram tokenizer; the triggers that fill them are installed
     # (and, should a later table rebuild drop them, put back) by
-    # server/storage/search_index.py after every migration. PostgreSQL:
-    # trigram GIN indexes on the searched columns themselves.
+    # server/storage/search_index.py after every migration. PostgreSQL: GIN
+    # indexes on the searched text's bigrams (search_grams), not pg_trgm,
+    # whose trigrams are only of what the server's locale calls
+    # alphanumeric (under LC_CTYPE=C, no Japanese at all). fastupdate off:
+    # a search never scans a pending list of unmerged entries.
     if op.get_bind().dialect.name == 'postgresql':
-        op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
-        op.execute('CREATE INDEX search_memos ON meeting_memos USING gin (text gin_trgm_ops)')
-        op.execute(
-            "CREATE INDEX search_captures ON captures USING gin "
-            "((url || E'\\n' || title) gin_trgm_ops)"
-        )
-        op.execute(
-            "CREATE INDEX search_pages ON meeting_events USING gin "
-            "((coalesce(payload->>'url', '') || E'\\n' || coalesce(payload->>'title', '')) "
-            "gin_trgm_ops) WHERE type = 'page.visited'"
-        )
-        op.execute('CREATE INDEX search_labels ON meetings USING gin (guest_label gin_trgm_ops)')
+        op.execute(SEARCH_GRAMS)
+        for name, table, expression, where in SEARCH_INDEXES:
+            op.execute(
+                f"CREATE INDEX {name} ON {table} USING gin (search_grams({expression})) "
+                f"WITH (fastupdate = off){where}"
+            )
     else:
         op.execute("CREATE VIRTUAL TABLE search_memos USING fts5(body, tokenize='trigram')")
         op.execute(
@@ -90,6 +87,36 @@ def upgrade() -> None:
         )
 
 
+# The folded (ASCII letters in lower case, whatever the locale: COLLATE
+# "C") text's pairs of adjacent characters. Written out here, not imported:
+# a migration must not change when the code does. The search module's
+# queries use the same expressions (server/meetings/search.py).
+SEARCH_GRAMS = """
+CREATE FUNCTION search_grams(body text) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 1000 AS $$
+DECLARE
+    folded text := lower(body COLLATE "C");
+    grams text[] := '{}';
+BEGIN
+    FOR i IN 1 .. length(folded) - 1 LOOP
+        grams := grams || substr(folded, i, 2);
+    END LOOP;
+    RETURN grams;
+END
+$$
+"""
+SEARCH_INDEXES = (
+    ('search_memos', 'meeting_memos', 'text', ''),
+    ('search_captures', 'captures', "url || E'\\n' || title", ''),
+    (
+        'search_pages',
+        'meeting_events',
+        "coalesce(payload->>'url', '') || E'\\n' || coalesce(payload->>'title', '')",
+        " WHERE type = 'page.visited'",
+    ),
+    ('search_labels', 'meetings', 'guest_label', ''),
+)
+
 SQLITE_TRIGGERS = (
     'search_memos_insert', 'search_memos_update', 'search_memos_delete',
     'search_captures_insert', 'search_captures_update', 'search_captures_delete',
@@ -99,8 +126,9 @@ SQLITE_TRIGGERS = (
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
-        for index in ('search_labels', 'search_pages', 'search_captures', 'search_memos'):
-            op.execute(f'DROP INDEX IF EXISTS {index}')
+        for name, *_ in SEARCH_INDEXES:
+            op.execute(f'DROP INDEX IF EXISTS {name}')
+        op.execute('DROP FUNCTION IF EXISTS search_grams(text)')
     else:
         for trigger in SQLITE_TRIGGERS:
             op.execute(f'DROP TRIGGER IF EXISTS {trigger}')
