@@ -48,6 +48,7 @@ from starlette.applications import Starlette
 from server.live.event_bus import Subscription
 from server.meetings import lifecycle as meetings
 from server.storage.models import Meeting, MeetingMemo, MemoTemplate, utcnow
+from server.web.errors import ApiError
 from server.web.services import services
 
 log = logging.getLogger("tsunagu.memo")
@@ -60,8 +61,10 @@ MAX_UPDATE_BYTES = 32 * 1024
 # The whole document, tombstones included (a long memo typed over an hour
 # is a few hundred KB at most).
 MAX_STATE_BYTES = 1024 * 1024
-# The most a memo template's body may hold (it is inserted in one update).
+# The most a memo template's body may hold (it is inserted in one update,
+# which must stay under MAX_UPDATE_BYTES: 10,000 three-byte characters do).
 MAX_TEMPLATE_CHARS = 10_000
+MAX_TEMPLATE_NAME = 100
 # Seconds from the first unsaved change to its save.
 SAVE_AFTER = 1.0
 # Seconds before a failed save (the database unavailable) is tried again.
@@ -209,6 +212,47 @@ async def set_template(db: AsyncSession, meeting_id: int, template_id: int) -> N
 
 async def list_templates(db: AsyncSession) -> list[MemoTemplate]:
     return list(await db.scalars(select(MemoTemplate).order_by(MemoTemplate.name, MemoTemplate.id)))
+
+
+async def get_template(db: AsyncSession, template_id: int) -> MemoTemplate:
+    found = await db.get(MemoTemplate, template_id)
+    if found is None:
+        raise ApiError(404, "memo_template_not_found")
+    return found
+
+
+def _checked(name: str, body: str) -> tuple[str, str]:
+    """A template's name and body as stored: trimmed name, line breaks as
+    a textarea has them (a form posts CRLF; the memo's text has LF)."""
+    name = " ".join(name.split())
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    if not name:
+        raise ApiError(422, "memo_template_name_required")
+    if len(name) > MAX_TEMPLATE_NAME:
+        raise ApiError(422, "memo_template_name_too_long")
+    if len(body) > MAX_TEMPLATE_CHARS:
+        raise ApiError(422, "memo_template_too_long")
+    return name, body
+
+
+async def create_template(db: AsyncSession, name: str, body: str) -> MemoTemplate:
+    name, body = _checked(name, body)
+    template = MemoTemplate(name=name, body=body)
+    db.add(template)
+    await db.flush()
+    return template
+
+
+async def update_template(db: AsyncSession, template: MemoTemplate, name: str, body: str) -> None:
+    template.name, template.body = _checked(name, body)
+    await db.flush()
+
+
+async def delete_template(db: AsyncSession, template: MemoTemplate) -> None:
+    # Memos that started from it keep their text; their template_id goes
+    # NULL (ON DELETE SET NULL).
+    await db.delete(template)
+    await db.flush()
 
 
 # -- one meeting's memo on this instance ----------------------------------------

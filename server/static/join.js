@@ -22,6 +22,7 @@ let channel = null;
 let countdown = null;
 let call = null;
 let retrying = null;
+let memo = null;
 
 function show(name) {
   for (const section of sections) $(section).hidden = section !== name;
@@ -73,6 +74,39 @@ function showConnected(hostName) {
   $("host-name").textContent = hostName ? format(T["join.js.host"], { name: hostName }) : "";
   $("connection-state").textContent = "";
   startCall();
+  startMemo();
+}
+
+// The shared memo, below the call: Yjs is fetched only now, once connected.
+async function startMemo() {
+  if (memo) return;
+  memo = "loading";
+  const S = JSON.parse($("memo-strings").textContent);
+  const { Memo } = await import("/embed/memo.js");
+  if (memo !== "loading") return; // ended meanwhile
+  const status = $("memo-status");
+  memo = new Memo({
+    textarea: $("memo-text"),
+    send: (message) => channel?.send(message) ?? false,
+    onStatus: (state, detail) => {
+      const tooLarge = detail?.code === "memo_too_large" || detail?.code === "memo_update_too_large";
+      status.textContent = state === "refused" ? (tooLarge ? S.too_large : S.refused) : S[state] || "";
+      status.dataset.status = state;
+    },
+    // Shown once the server has sent it; hidden while the host keeps it to themselves.
+    onState: () => ($("memo-section").hidden = false),
+    onAccess: (shared) => {
+      $("memo-section").hidden = true;
+      if (shared && memo?.connected) memo.connected(); // shown again: fetch what was written meanwhile
+    },
+  });
+  if (channel?.socket?.readyState === WebSocket.OPEN) memo.connected();
+}
+
+function stopMemo() {
+  if (memo && memo !== "loading") memo.destroy();
+  memo = null;
+  $("memo-section").hidden = true;
 }
 
 // The camera call with the host: starts once connected, ends with the meeting.
@@ -107,6 +141,7 @@ function endCall() {
 
 function showEnded(by) {
   endCall();
+  stopMemo();
   forget();
   show("ended");
   $("ended-reason").textContent = T[`join.js.ended_by_${by}`] || T["join.js.ended_by_host"];
@@ -130,8 +165,16 @@ function listen() {
       }
       // Signals sent while the socket was down are lost: start over if needed.
       if (state === "open" && call) call.resync();
+      if (memo?.connected) {
+        if (state === "open") memo.connected();
+        else memo.disconnected();
+      }
     },
     onEvent: (event) => {
+      if (event.type.startsWith("memo.")) {
+        if (memo?.receive) memo.receive(event);
+        return;
+      }
       if (event.type === "signal") {
         if (call) call.receive(event);
         return;
@@ -201,6 +244,7 @@ async function joinByLink(button, errorBox) {
 
 function forget() {
   endCall();
+  stopMemo();
   clearInterval(countdown);
   if (channel) channel.stop();
   channel = null;
