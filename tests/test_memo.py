@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator
 
 import anyio
@@ -17,6 +18,7 @@ from websockets.asyncio.client import connect
 from server.meetings import memo
 from server.storage.models import MeetingMemo, MemoTemplate
 from server.web.services import services
+from tests.conftest import csrf_token
 from tests.served_app import Served, serving
 from tests.sockets import next_message
 
@@ -391,3 +393,59 @@ async def test_a_flood_of_memo_messages_is_refused_not_relayed(app, host):
         for _ in range(400):
             await send(guest, theirs.type(0, "z"))
         assert await refusal(guest) == "memo_too_many"
+
+
+# -- the admin's templates ------------------------------------------------------
+
+
+async def test_an_admin_adds_edits_and_deletes_memo_templates(app, admin_client):
+    token = await csrf_token(admin_client, "/admin/memo-templates")
+    added = await admin_client.post(
+        "/admin/memo-templates",
+        data={"csrf_token": token, "name": "  初回  ヒアリング ", "body": "■ ご要望\r\n■ ご予算"},
+    )
+    assert added.status_code == 303
+    page = await admin_client.get("/admin/memo-templates")
+    assert "テンプレート「初回 ヒアリング」を追加しました。" in page.text
+    template_id = int(re.search(r'/admin/memo-templates/(\d+)"', page.text)[1])
+    async with services(app).db() as db:
+        stored_template = await db.get(MemoTemplate, template_id)
+    # Line breaks as the memo has them; the name's spaces tidied.
+    assert (stored_template.name, stored_template.body) == ("初回 ヒアリング", "■ ご要望\n■ ご予算")
+
+    refused = await admin_client.post(
+        f"/admin/memo-templates/{template_id}",
+        data={"csrf_token": token, "action": "save", "name": " ", "body": "kept as typed"},
+    )
+    assert refused.status_code == 422
+    assert "テンプレートの名前を入力してください。" in refused.text
+    assert "kept as typed" in refused.text
+    too_long = await admin_client.post(
+        "/admin/memo-templates",
+        data={"csrf_token": token, "name": "長文", "body": "あ" * (memo.MAX_TEMPLATE_CHARS + 1)},
+    )
+    assert too_long.status_code == 422 and "本文は 1,500 文字までです。" in too_long.text
+
+    saved = await admin_client.post(
+        f"/admin/memo-templates/{template_id}",
+        data={"csrf_token": token, "action": "save", "name": "二回目", "body": "■ 前回の宿題"},
+    )
+    assert saved.status_code == 303
+    assert "二回目" in (await admin_client.get("/admin/memo-templates")).text
+
+    deleted = await admin_client.post(
+        f"/admin/memo-templates/{template_id}", data={"csrf_token": token, "action": "delete"}
+    )
+    assert deleted.status_code == 303
+    page = await admin_client.get("/admin/memo-templates")
+    assert "まだテンプレートはありません。" in page.text
+    gone = await admin_client.get(f"/admin/memo-templates/{template_id}")
+    assert gone.status_code == 404
+
+
+async def test_memo_templates_are_for_admins_only_and_need_the_csrf_token(admin_client, host):
+    assert (await host.get("/admin/memo-templates")).status_code == 403
+    forged = await admin_client.post("/admin/memo-templates", data={"name": "x", "body": ""})
+    assert forged.status_code == 403
+    page = await admin_client.get("/admin/memo-templates")
+    assert "x" not in re.findall(r"<td>([^<]*)</td>", page.text)

@@ -655,6 +655,6 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "flash.memo_template_deleted": "Deleted the template “{name}”.",
     "error.memo_template_name_required": "Enter a name for the template.",
     "error.memo_template_name_too_long": "A template's name can be at most 100 characters long.",
-    "error.memo_template_too_long": "The text can be at most 10,000 characters long.",
+    "error.memo_template_too_long": "The text can be at most 1,500 characters long.",
     "error.memo_template_not_found": "The template was not found. It may have been deleted.",
 }

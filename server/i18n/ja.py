@@ -481,6 +481,6 @@ MESSAGES: dict[str, str] = {
     "flash.memo_template_deleted": "テンプレート「{name}」を削除しました。",
     "error.memo_template_name_required": "テンプレートの名前を入力してください。",
     "error.memo_template_name_too_long": "テンプレートの名前は 100 文字までです。",
-    "error.memo_template_too_long": "本文は 10,000 文字までです。",
+    "error.memo_template_too_long": "本文は 1,500 文字までです。",
     "error.memo_template_not_found": "テンプレートが見つかりません。削除された可能性があります。",
 }

@@ -61,9 +61,10 @@ MAX_UPDATE_BYTES = 32 * 1024
 # The whole document, tombstones included (a long memo typed over an hour
 # is a few hundred KB at most).
 MAX_STATE_BYTES = 1024 * 1024
-# The most a memo template's body may hold (it is inserted in one update,
-# which must stay under MAX_UPDATE_BYTES: 10,000 three-byte characters do).
-MAX_TEMPLATE_CHARS = 10_000
+# The most a memo template's body may hold: an outline to fill in, and what
+# a console form field carries (16 KiB, each Japanese character 9 bytes
+# percent-encoded).
+MAX_TEMPLATE_CHARS = 1_500
 MAX_TEMPLATE_NAME = 100
 # Seconds from the first unsaved change to its save.
 SAVE_AFTER = 1.0
