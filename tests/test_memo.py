@@ -15,7 +15,7 @@ import pytest
 from pycrdt import Doc, Text
 from websockets.asyncio.client import connect
 
-from server.meetings import memo
+from server.meetings import memo, retention
 from server.storage.models import MeetingMemo, MemoTemplate
 from server.web.services import services
 from tests.conftest import csrf_token
@@ -449,3 +449,20 @@ async def test_memo_templates_are_for_admins_only_and_need_the_csrf_token(admin_
     assert forged.status_code == 403
     page = await admin_client.get("/admin/memo-templates")
     assert "x" not in re.findall(r"<td>([^<]*)</td>", page.text)
+
+
+async def test_deleting_a_meetings_data_deletes_its_memo(app, host, make_user):
+    meeting_id = await meeting_row(app, host)
+    live = memo.LiveMemo(memo.Memos(app), meeting_id)
+    await live.load()
+    live.apply(Typist().type(0, "お客様の電話番号 090-0000-0000"), "a")
+    await live.save()
+    assert await stored(app, meeting_id) is not None
+    admin = await make_user("boss", role="admin")
+
+    deleted = await retention.delete_by_admin(app, meeting_id, admin)
+
+    assert deleted.counts["memos"] == 1
+    assert await stored(app, meeting_id) is None
+    async with services(app).db() as db:
+        assert not await retention.has_data(db, meeting_id)
