@@ -251,13 +251,14 @@ export class Memo {
   /** Show a remote change, the caret and selection moved past it. */
   show(delta) {
     const textarea = this.textarea;
-    const focused = document.activeElement === textarea || textarea.getRootNode().activeElement === textarea;
+    // Kept also when the field is not focused: focus() puts the caret back
+    // where the selection was.
     const start = transform(textarea.selectionStart, delta);
     const end = transform(textarea.selectionEnd, delta);
     const direction = textarea.selectionDirection;
     const scroll = textarea.scrollTop;
     this.shown = textarea.value = this.text.toString();
-    if (focused) textarea.setSelectionRange(start, end, direction);
+    textarea.setSelectionRange(start, end, direction);
     textarea.scrollTop = scroll;
   }
 
