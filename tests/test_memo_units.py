@@ -8,7 +8,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_js_units import unit_page  # noqa: F401 (a fixture)
+from tests.test_js_units import (
+    connected_guest,
+    on_last_socket,
+    unit_page,  # noqa: F401 (a fixture)
+    widget,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -127,3 +132,26 @@ def test_a_change_from_the_other_side_waits_for_the_end_of_an_ime_composition(pa
     expect(a).to_have_value("1. 本日の議題見積もり")
     caret = page.evaluate("document.getElementById('b').selectionStart")
     assert caret == len("1. 本日の議題見積もり")
+
+
+def test_the_widgets_memo_button_follows_the_hosts_choice_and_loads_nothing_before(unit_page):  # noqa: F811
+    page = connected_guest(unit_page)
+    bar = widget(page).get_by_role("group")
+    on_last_socket(page, "socket.receive({ type: 'memo.access', meeting_id: 1, shared: false });")
+    expect(bar.get_by_role("button", name="Open the shared memo")).to_have_count(0)
+    on_last_socket(page, "socket.receive({ type: 'memo.access', meeting_id: 1, shared: true });")
+    expect(bar.get_by_role("button", name="Open the shared memo")).to_be_visible()
+    assert not [path for path in page.requested if "memo" in path or "yjs" in path]
+
+    bar.get_by_role("button", name="Open the shared memo").click()
+
+    # Yjs arrives with the memo, which syncs over the widget's socket.
+    dialog = widget(page).get_by_role("dialog", name="Shared memo")
+    expect(dialog).to_contain_text("Connecting…")
+    assert "/embed/vendor/yjs.mjs" in page.requested
+    sent = on_last_socket(page, "return socket.sent.map((message) => message.type);")
+    assert sent[-1] == "memo.sync"
+    # The host makes it host-only: the panel closes and the button goes.
+    on_last_socket(page, "socket.receive({ type: 'memo.access', meeting_id: 1, shared: false });")
+    expect(widget(page).get_by_role("dialog", name="Shared memo")).to_have_count(0)
+    expect(bar.get_by_role("button", name="Open the shared memo")).to_have_count(0)
