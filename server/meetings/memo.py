@@ -517,17 +517,14 @@ class MemoSocket:
         subscription: Subscription,
         role: str,
         meeting_id: Any,
-        user_id: int | None = None,
     ) -> None:
         self.app = app
         self.subscription = subscription
         self.role = role
         # A guest joins their meeting after the socket opens: asked each time.
         self._meeting_id = meeting_id if callable(meeting_id) else (lambda: meeting_id)
-        self.user_id = user_id
         self.id = secrets.token_hex(8)
         self.memo: LiveMemo | None = None
-        self.watching = False
         # What this socket was last told of the guest's access, in the order
         # of its own messages (a guest's relay is filtered by it).
         self.shared = True
@@ -577,7 +574,6 @@ class MemoSocket:
         hears when that changes) without loading the memo."""
         meeting_id = self._meeting()
         await self._subscribe(meeting_id)
-        self.watching = True
         memo = memos(self.app).live(meeting_id)
         if memo is not None:
             shared = memo.shared
