@@ -76,15 +76,26 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/bin/python
 # The ES module build: imported with import(), it never sees a page's AMD
 # loader and adds no global (the UMD build registers with RequireJS).
 MODERN_SCREENSHOT := 4.7.0
-vendor: vendor-tests
+vendor: vendor-tests $(ESBUILD)
 	rm -rf .vendor-tmp && mkdir .vendor-tmp
 	cd .vendor-tmp && npm pack --silent modern-screenshot@$(MODERN_SCREENSHOT) >/dev/null && \
 		tar xzf modern-screenshot-$(MODERN_SCREENSHOT).tgz
 	mkdir -p embed/vendor
 	cp .vendor-tmp/package/dist/index.mjs embed/vendor/modern-screenshot.mjs
 	cp .vendor-tmp/package/LICENSE embed/vendor/modern-screenshot.LICENSE
-	printf 'modern-screenshot %s modern-screenshot.mjs %s\n' "$(MODERN_SCREENSHOT)" \
-		"$$(sha256sum embed/vendor/modern-screenshot.mjs | cut -d' ' -f1)" > embed/vendor/VERSIONS
+	mkdir -p .vendor-tmp/memo/node_modules/yjs .vendor-tmp/memo/node_modules/lib0
+	cd .vendor-tmp && npm pack --silent yjs@$(YJS) lib0@$(LIB0) >/dev/null && \
+		tar xzf yjs-$(YJS).tgz -C memo/node_modules/yjs --strip-components=1 && \
+		tar xzf lib0-$(LIB0).tgz -C memo/node_modules/lib0 --strip-components=1
+	echo 'export * from "yjs";' > .vendor-tmp/memo/entry.js
+	$(ESBUILD) .vendor-tmp/memo/entry.js --bundle --format=esm --platform=browser \
+		--target=es2020 --minify --legal-comments=none --log-level=warning --outfile=embed/vendor/yjs.mjs
+	{ echo "yjs $(YJS):"; cat .vendor-tmp/memo/node_modules/yjs/LICENSE; echo; \
+		echo "lib0 $(LIB0):"; cat .vendor-tmp/memo/node_modules/lib0/LICENSE; } > embed/vendor/yjs.LICENSE
+	{ printf 'modern-screenshot %s modern-screenshot.mjs %s\n' "$(MODERN_SCREENSHOT)" \
+		"$$(sha256sum embed/vendor/modern-screenshot.mjs | cut -d' ' -f1)"; \
+	  printf 'yjs %s+lib0.%s yjs.mjs %s\n' "$(YJS)" "$(LIB0)" \
+		"$$(sha256sum embed/vendor/yjs.mjs | cut -d' ' -f1)"; } > embed/vendor/VERSIONS
 	rm -rf .vendor-tmp
 	cat embed/vendor/VERSIONS
 
@@ -102,6 +113,15 @@ vendor-tests:
 		"$$(sha256sum tests/vendor/axe.min.js | cut -d' ' -f1)" > tests/vendor/VERSIONS
 	rm -rf .vendor-tmp-tests
 	cat tests/vendor/VERSIONS
+$(ESBUILD):
+	@test "$$(uname -sm)" = "Linux x86_64" || { echo "vendor: esbuild is pinned for Linux x86_64 only"; exit 1; }
+	rm -rf .tools/tmp-esbuild && mkdir -p .tools/tmp-esbuild
+	curl -fsSL -o .tools/tmp-esbuild/esbuild.tgz \
+		https://registry.npmjs.org/@esbuild/linux-x64/-/linux-x64-$(ESBUILD_VERSION).tgz
+	echo "$(ESBUILD_SHA256)  .tools/tmp-esbuild/esbuild.tgz" | sha256sum -c --quiet
+	tar xzf .tools/tmp-esbuild/esbuild.tgz -C .tools/tmp-esbuild package/bin/esbuild
+	mv .tools/tmp-esbuild/package/bin/esbuild $@
+	rm -rf .tools/tmp-esbuild
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info .tools

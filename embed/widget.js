@@ -34,6 +34,9 @@ export function start(env) {
       busyGaveUp: "サーバーが混み合っていて送れませんでした。少し待ってから、もう一度お試しください。",
       over: "画面サポートは終了しています。", draw: "この画面を画像にできませんでした。もう一度お試しください。",
       origin: "このページでは画面サポートをご利用いただけません（サイトの設定が必要です）。お電話の担当者にお伝えください。",
+      memo: "メモ", memoTitle: "共有メモ", memoHelp: "担当者と一緒に書き込めるメモです。入力した内容は担当者の画面にも表示されます。",
+      memoOpen: "共有メモを開く", memoLoading: "読み込み中…", memoFailed: "メモを読み込めませんでした。もう一度お試しください。",
+      memoStatus: { connecting: "接続中…", saving: "保存中…", saved: "保存済み", read_only: "メモは閲覧のみです。", refused: "送れなかった変更があります。自動で送り直します。", too_large: "メモが長すぎるため、この変更は保存できません。" },
     },
     en: {
       button: "Screen support", title: "Screen support", close: "Close",
@@ -54,6 +57,9 @@ export function start(env) {
       busyGaveUp: "The server is too busy to take the picture. Please wait a moment and try again.",
       over: "Screen support has ended.", draw: "Could not make a picture of this screen. Please try again.",
       origin: "Screen support is not available on this page (the site needs setting up). Please tell the person on the phone.",
+      memo: "Memo", memoTitle: "Shared memo", memoHelp: "A memo you and the person helping you can both write in. What you type shows on their screen too.",
+      memoOpen: "Open the shared memo", memoLoading: "Loading…", memoFailed: "Could not load the memo. Please try again.",
+      memoStatus: { connecting: "Connecting…", saving: "Saving…", saved: "Saved", read_only: "The memo is read-only.", refused: "Some changes could not be sent. Sending them again.", too_large: "The memo is too long: this change cannot be saved." },
     },
   }[lang];
   const STORE = `tsunagu:${siteKey}`;
@@ -84,6 +90,9 @@ export function start(env) {
 progress{width:100%;height:4px}[hidden]{display:none!important}
 @media (max-width:360px){.send{font-size:14px;padding:0 9px}.end{padding:0 6px;font-size:14px}.icon{width:36px}}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
+.memo{border-radius:22px;padding:0 9px;flex:none;background:#f1f5f9;color:#1f2933;font-weight:700}
+.memo-text{font:inherit;font-size:16px;width:100%;box-sizing:border-box;min-height:9em;max-height:45vh;resize:vertical;padding:8px 10px;border:1px solid #bcccdc;border-radius:10px;line-height:1.6;color:#1f2933;background:#fff}
+.memo-text[readonly]{background:#f5f7fa}.memo-status{min-height:1.4em}
 `;
 
   const saved = read();
@@ -103,6 +112,12 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   let panelView = null; // what the panel shows: intro | number | ended | confirm | menu | message
   let note = requested ? { text: S.asked, kind: "ask" } : null; // {text, kind, action, progress}
   let sending = false;
+  // The shared memo: whether the host shows it to the guest (memo.watch tells),
+  // and, once opened, its binding and its two elements (kept across renders,
+  // so typing and the caret survive the bar being drawn anew).
+  let memoShared = false;
+  let memo = null;
+  let memoView = null;
 
   if ("adoptedStyleSheets" in root) {
     // A constructed stylesheet is not subject to the page's style-src CSP.
@@ -154,7 +169,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   function render() {
     // Drawn anew only when something shown has changed (a socket reconnecting
     // in the background does not rebuild the bar under the guest's finger).
-    const shown = JSON.stringify([side, folded, state, live, requested, sending, note?.text, note?.kind, panelView]);
+    const shown = JSON.stringify([side, folded, state, live, requested, sending, note?.text, note?.kind, panelView, memoShared]);
     if (shown === drawn && dock.childElementCount) return;
     drawn = shown;
     // The dock is drawn anew: keep the focus on the same control, and move it
@@ -187,7 +202,9 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     status.append(make("i", { class: `dot${live ? "" : " off"}` }), make("span", {}, live ? S.connected : S.reconnecting));
     const send = button("send", sending ? S.sending : S.send, () => sendCapture().catch(() => {}));
     send.disabled = sending;
-    view.append(status, send, button("end", S.end, () => show("confirm")), button("icon", "⋯", () => show("menu"), S.more));
+    view.append(status, send);
+    if (memoShared) view.append(button("memo", S.memo, openMemo, S.memoOpen));
+    view.append(button("end", S.end, () => show("confirm")), button("icon", "⋯", () => show("menu"), S.more));
     return view;
   }
 
@@ -200,8 +217,9 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   }
 
   function panel() {
-    const view = make("div", { class: "panel", role: "dialog", "aria-label": S.title });
-    const head = make("div", { class: "head" }, S.title);
+    const title = panelView.name === "memo" ? S.memoTitle : S.title;
+    const view = make("div", { class: "panel", role: "dialog", "aria-label": title });
+    const head = make("div", { class: "head" }, title);
     head.append(button("x", "×", () => show(null), S.close));
     view.append(head);
     const content = {
@@ -222,6 +240,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         button("btn sub", S.fold, () => fold(true)),
       ],
       ended: () => [make("p", {}, S.ended)],
+      memo: () => [make("p", { class: "muted" }, S.memoHelp), memoView.status, memoView.textarea],
       message: () => [make("p", {}, panelView.text), ...(panelView.extra || [])],
     }[panelView.name]();
     view.append(...content);
@@ -329,11 +348,13 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     if (first) {
       announce(S.connected);
       emit("connected");
+      watchMemo();
     }
   }
 
   function finish(silent) {
     const was = state;
+    closeMemo();
     state = "idle";
     token = null;
     live = false;
@@ -396,8 +417,11 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         if (value === "open") {
           clearTimeout(downTimer);
           setLive(true);
+          if (state === "connected") watchMemo();
+          if (memo) memo.connected();
           return;
         }
+        if (memo) memo.disconnected();
         down();
         if (value !== "closed") return;
         channel = null;
@@ -406,6 +430,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       },
       onEvent: (event) => {
         setLive(true);
+        if (event.type.startsWith("memo.")) return memoMessage(event);
         if (typeof event.id === "number" && event.id > after) after = event.id;
         if (event.type === "meeting.started" || event.type === "guest.attached") connect();
         else if (event.type === "meeting.ended") return finish();
@@ -482,6 +507,61 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
     const title = document.title.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").replace(/\s+/g, " ").trim();
     return { url: clip(location.href, 2048), title: clip(title, 500) };
+  }
+
+  // -- the shared memo -------------------------------------------------------------
+
+  /** Ask whether the host shows the memo to the guest (and hear when that changes). */
+  function watchMemo() {
+    if (channel) channel.send({ type: "memo.watch" });
+  }
+
+  function memoMessage(message) {
+    if (message.type === "memo.access") {
+      memoShared = message.shared;
+      if (!memoShared && panelView?.name === "memo") panelView = null;
+      render();
+      if (memoShared && memo) memo.connected(); // shown again: what was written meanwhile
+      return;
+    }
+    if (memo) memo.receive(message);
+  }
+
+  /** Open the memo's panel; Yjs (with embed/memo.js) is fetched on the first open only. */
+  async function openMemo() {
+    if (!memoView) {
+      const textarea = make("textarea", { class: "memo-text", "data-key": "memo-text", "aria-label": S.memoTitle, rows: "6", readonly: "" });
+      memoView = { textarea, status: make("p", { class: "muted memo-status", role: "status" }, S.memoLoading) };
+    }
+    show("memo");
+    if (memo) return;
+    memo = "loading";
+    let Memo;
+    try {
+      ({ Memo } = await import(`${server}/embed/memo.js`));
+    } catch {
+      memo = null;
+      memoView.status.textContent = S.memoFailed;
+      return;
+    }
+    if (memo !== "loading") return; // ended meanwhile
+    memo = new Memo({
+      textarea: memoView.textarea,
+      send: (message) => channel?.send(message) ?? false,
+      onStatus: (status, detail) => {
+        const tooLarge = detail?.code === "memo_too_large" || detail?.code === "memo_update_too_large";
+        memoView.status.textContent = S.memoStatus[status === "refused" && tooLarge ? "too_large" : status] || "";
+      },
+      onAccess: (shared) => memoMessage({ type: "memo.access", shared }),
+    });
+    if (channel?.socket?.readyState === WebSocket.OPEN) memo.connected();
+  }
+
+  function closeMemo() {
+    if (memo && memo !== "loading") memo.destroy();
+    memo = null;
+    memoView = null;
+    memoShared = false;
   }
 
   // -- capture -----------------------------------------------------------------

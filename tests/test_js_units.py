@@ -402,7 +402,8 @@ def test_the_loader_stays_within_its_size_budget():
 def test_the_widget_reconnects_and_resumes_after_the_last_event(unit_page):
     page = connected_guest(unit_page)
     sent = on_last_socket(page, "return socket.sent;")
-    assert sent == [{"type": "hello", "token": "gt-1", "after": 0}]
+    # The hello, then the question whether the memo is shown to the guest.
+    assert sent == [{"type": "hello", "token": "gt-1", "after": 0}, {"type": "memo.watch"}]
     on_last_socket(page, "socket.receive({ id: 6, type: 'capture.requested' }); socket.drop(1006);")
     expect(widget(page)).to_contain_text("asks you to send your screen")
     # The guest's timing: 1 s nominal at first (half, with the jitter at its least).
@@ -414,7 +415,7 @@ def test_the_widget_reconnects_and_resumes_after_the_last_event(unit_page):
     page.clock.run_for(1)
     expect(widget(page).get_by_role("group")).to_contain_text("Reconnecting")
     sent = on_last_socket(page, "socket.open(); return socket.sent;")
-    assert sent == [{"type": "hello", "token": "gt-1", "after": 6}]
+    assert sent == [{"type": "hello", "token": "gt-1", "after": 6}, {"type": "memo.watch"}]
     expect(widget(page).get_by_role("group")).to_contain_text("Connected")
 
 

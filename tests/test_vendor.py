@@ -37,3 +37,11 @@ def test_the_rasteriser_is_the_es_module_build():
     # leave a global behind, as the UMD build did.
     assert "export {" in source and "domToCanvas" in source
     assert "define.amd" not in source and "globalThis.modernScreenshot" not in source
+
+
+def test_the_memo_crdt_is_one_self_contained_es_module():
+    source = (VENDOR / "yjs.mjs").read_text()
+    # Bundled with lib0: a bare import ("lib0/...") cannot be resolved by a
+    # browser, so the memo would fail to load on every page.
+    assert "export{" in source.replace(" ", "") and "applyUpdate" in source
+    assert 'from"lib0' not in source.replace(" ", "") and "import " not in source[:200]

@@ -107,6 +107,7 @@ class EventList(Output):
 class DataDeleted(Output):
     meeting_id: int
     captures: int = Field(description="Captures deleted (0 when there were none)")
+    memos: int = Field(description="Shared memos deleted: 1, or 0 when there was none")
 
 
 class MeetingChange(Payload):
@@ -306,8 +307,8 @@ async def request_capture(call: Call) -> Response:
 
 @endpoint(who="admin", transaction="none")
 async def delete_data(call: Call) -> JSONResponse:
-    """Admins only: a meeting's captures (later files and recordings), rows
-    and blobs. The meeting and its timeline stay, with an event saying who
+    """Admins only: a meeting's captures and shared memo (later files and
+    recordings), rows and blobs. The meeting and its timeline stay, with an event saying who
     deleted the data."""
     async with call.services.db.begin() as db:
         meeting = await meetings.get_meeting(db, call.user, call.request.path_params["meeting_id"])

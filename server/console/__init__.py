@@ -11,6 +11,7 @@ from server.console import (
     language,
     login,
     meetings,
+    memo_templates,
     outbox,
     sites,
     users,
@@ -27,5 +28,6 @@ def routes() -> list[BaseRoute]:
         *account.routes(),
         *users.routes(),
         *sites.routes(),
+        *memo_templates.routes(),
         *language.routes(),
     ]

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 import redis.asyncio as redis
@@ -31,9 +31,12 @@ class Subscription:
     if the subscriber falls too far behind; it should then reconnect and
     catch up from the database."""
 
-    def __init__(self, fanout: Fanout) -> None:
+    def __init__(
+        self, fanout: Fanout, on_message: Callable[[dict[str, Any] | None], None] | None = None
+    ) -> None:
         self._fanout = fanout
         self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(QUEUE_SIZE)
+        self._on_message = on_message
         self.channels: set[str] = set()
         self.closed = False
 
@@ -45,6 +48,9 @@ class Subscription:
     def deliver(self, message: dict[str, Any]) -> None:
         if self.closed:
             return
+        if self._on_message is not None:
+            self._on_message(message)
+            return
         try:
             self._queue.put_nowait(message)
         except asyncio.QueueFull:
@@ -52,7 +58,12 @@ class Subscription:
 
     def end(self) -> None:
         """Stop here: drop what is queued (so no event is skipped over) and
-        tell the reader to reconnect and catch up from the database."""
+        tell the reader to reconnect and catch up from the database. A
+        subscription with ``on_message`` is told with ``None`` and goes on
+        (it has no queue to drop; it catches up as it sees fit)."""
+        if self._on_message is not None:
+            self._on_message(None)
+            return
         self.closed = True
         while not self._queue.empty():
             self._queue.get_nowait()
@@ -114,7 +125,14 @@ class Fanout:
 class EventBus(Protocol):
     async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
 
-    def subscribe(self) -> contextlib.AbstractAsyncContextManager[Subscription]: ...
+    def subscribe(
+        self, on_message: Callable[[dict[str, Any] | None], None] | None = None
+    ) -> contextlib.AbstractAsyncContextManager[Subscription]:
+        """A subscription read with ``get()``; or, with ``on_message``, one
+        whose messages are handed to it as they arrive, in the same turn as
+        to every other subscriber here (the shared memo keeps its document
+        current this way, see server/meetings/memo.py)."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -126,8 +144,10 @@ class MemoryEventBus(Fanout):
         self.deliver(channel, message)
 
     @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[Subscription]:
-        subscription = Subscription(self)
+    async def subscribe(
+        self, on_message: Callable[[dict[str, Any] | None], None] | None = None
+    ) -> AsyncIterator[Subscription]:
+        subscription = Subscription(self, on_message)
         try:
             yield subscription
         finally:

@@ -6,16 +6,18 @@
   ``{"type": "hello", "token": ..., "after": N}`` (a token never goes in a
   URL, where logs would keep it).
 
-Every message the server sends is an event envelope (``meetings.envelope``)
-or ``{"type": "pong"}``. A client that connects with ``after`` first gets
-every stored event it missed, then live ones, without gaps or repeats. The
-client sends ``{"type": "ping"}`` every 15 s; a connection silent for longer
-than ``IDLE_TIMEOUT`` is closed, which is how a vanished phone shows up as
-"the guest disconnected". A closed guest socket counts as gone only after
-``guest_presence_grace`` seconds, so a guest moving to another page (a new
-socket a moment after the old one closed) is never shown as disconnected.
-Each open socket of a meeting's guest or host holds a presence lease
-(``presence.py``), so a server that dies leaves no one "connected".
+Every message the server sends is an event envelope (``meetings.envelope``),
+``{"type": "pong"}``, a relayed signal (``signaling.py``) or a message of
+the shared memo (``memo.*``, see ``server/meetings/memo.py``). A client that
+connects with ``after`` first gets every stored event it missed, then live
+ones, without gaps or repeats. The client sends ``{"type": "ping"}`` every
+15 s; a connection silent for longer than ``IDLE_TIMEOUT`` is closed, which
+is how a vanished phone shows up as "the guest disconnected". A closed guest
+socket counts as gone only after ``guest_presence_grace`` seconds, so a
+guest moving to another page (a new socket a moment after the old one
+closed) is never shown as disconnected. Each open socket of a meeting's
+guest or host holds a presence lease (``presence.py``), so a server that
+dies leaves no one "connected".
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from server.accounts.auth import Principal, authenticate, is_same_origin
 from server.live import signaling
 from server.live.event_bus import Subscription
 from server.meetings import lifecycle as meetings
-from server.meetings import presence
+from server.meetings import memo, presence
 from server.meetings.guests import require_guest
 from server.meetings.presence import Lease
 from server.storage.database import is_unavailable
@@ -115,6 +117,7 @@ async def receive_pings(
     websocket: WebSocket,
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
     on_signal: Handler = refuse_signals,
+    memo_socket: memo.MemoSocket | None = None,
 ) -> None:
     """Answer pings and pass signals on until the client goes away, falls
     silent, or (console sockets) is no longer logged in."""
@@ -129,6 +132,13 @@ async def receive_pings(
         elif kind == "signal" and message is not None:
             answer = await _signal(on_signal, budget, message)
             if answer is not None:
+                await send_json(websocket, answer)
+        elif isinstance(kind, str) and kind.startswith("memo.") and message is not None:
+            if memo_socket is None:
+                answers = [memo.Refused("memo_not_in_meeting").message()]
+            else:
+                answers = await memo_socket.receive(message)
+            for answer in answers:
                 await send_json(websocket, answer)
         if still_allowed is not None and anyio.current_time() - checked > RECHECK_EVERY:
             checked = anyio.current_time()
@@ -197,6 +207,7 @@ async def forward(
     sent: Sent,
     on_event: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
     visible: Callable[[dict[str, Any]], bool] | None = None,
+    memo_socket: memo.MemoSocket | None = None,
 ) -> None:
     """Send live events not sent yet, until the subscription ends."""
     while True:
@@ -206,6 +217,11 @@ async def forward(
             return
         if message.get("type") == "signal":  # relayed, not an event: no id
             await send_json(websocket, message)
+            continue
+        if "id" not in message:  # the memo's relay: not an event either
+            relayed = memo_socket.outgoing(message) if memo_socket is not None else None
+            if relayed is not None:
+                await send_json(websocket, relayed)
             continue
         if not sent.first_time(message["id"]):
             continue
@@ -224,19 +240,20 @@ async def run(
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
     visible: Callable[[dict[str, Any]], bool] | None = None,
     on_signal: Handler = refuse_signals,
+    memo_socket: memo.MemoSocket | None = None,
 ) -> None:
     """Forward events and answer pings until either side stops."""
     async with anyio.create_task_group() as group:
 
         async def pings() -> None:
             with contextlib.suppress(WebSocketDisconnect, TimeoutError):
-                await receive_pings(websocket, still_allowed, on_signal)
+                await receive_pings(websocket, still_allowed, on_signal, memo_socket)
             group.cancel_scope.cancel()
 
         group.start_soon(pings)
         # The client may vanish while an event is on its way to it.
         with contextlib.suppress(WebSocketDisconnect):
-            await forward(websocket, subscription, sent, on_event, visible)
+            await forward(websocket, subscription, sent, on_event, visible, memo_socket)
         group.cancel_scope.cancel()
 
 
@@ -340,15 +357,20 @@ async def meeting_live(websocket: WebSocket) -> None:
             await subscription.add(signaling.channel(meeting.id, signaling.HOST))
         sent = Sent()
         after = event_id(websocket.query_params.get("after"))
-        with contextlib.suppress(WebSocketDisconnect):  # gone during the catch-up
-            await replay(websocket, meeting.id, after, sent)
-            await run(
-                websocket,
-                subscription,
-                sent,
-                still_allowed=logged_in(websocket),
-                on_signal=on_signal if is_host else refuse_signals,
-            )
+        memo_socket = memo.MemoSocket(app, subscription, memo.CONSOLE, meeting.id)
+        try:
+            with contextlib.suppress(WebSocketDisconnect):  # gone during the catch-up
+                await replay(websocket, meeting.id, after, sent)
+                await run(
+                    websocket,
+                    subscription,
+                    sent,
+                    still_allowed=logged_in(websocket),
+                    on_signal=on_signal if is_host else refuse_signals,
+                    memo_socket=memo_socket,
+                )
+        finally:
+            await memo_socket.close()
 
 
 async def guest_live(websocket: WebSocket) -> None:
@@ -409,17 +431,25 @@ async def guest_live(websocket: WebSocket) -> None:
             return await signaling.relay(app, state["meeting_id"], sender, message)
 
         sent = Sent()
+        memo_socket = memo.MemoSocket(app, subscription, memo.GUEST, lambda: state["meeting_id"])
         try:
             if meeting_id is not None:
                 await subscription.add(f"meeting:{meeting_id}")
                 await replay(websocket, meeting_id, after, sent, for_guests)
                 await joined(meeting_id, subscription)
             await run(
-                websocket, subscription, sent, on_event, visible=for_guests, on_signal=on_signal
+                websocket,
+                subscription,
+                sent,
+                on_event,
+                visible=for_guests,
+                on_signal=on_signal,
+                memo_socket=memo_socket,
             )
         except WebSocketDisconnect:
             pass  # gone during the catch-up
         finally:
+            await memo_socket.close()
             for lease in leases:
                 await socket_closed(app, lease)
 

@@ -30,7 +30,7 @@ from starlette.applications import Starlette
 from server.meetings import lifecycle as meetings
 from server.storage import chores
 from server.storage.blobs import BlobStore, StoredBlob
-from server.storage.models import Capture, Meeting, MeetingEvent, User
+from server.storage.models import Capture, Meeting, MeetingEvent, MeetingMemo, User
 from server.web.errors import ApiError
 from server.web.services import services
 
@@ -65,8 +65,21 @@ async def delete_captures(db: AsyncSession, meeting_id: int) -> tuple[int, list[
     return len(rows), [key for row in rows for key in row]
 
 
+async def delete_memo(db: AsyncSession, meeting_id: int) -> tuple[int, list[str]]:
+    """The shared memo: what the guest and the host typed."""
+    rows = (
+        await db.execute(
+            delete(MeetingMemo)
+            .where(MeetingMemo.meeting_id == meeting_id)
+            .returning(MeetingMemo.meeting_id)
+        )
+    ).all()
+    return len(rows), []
+
+
 MEETING_DATA: list[MeetingData] = [
     MeetingData("captures", lambda: select(Capture.meeting_id), delete_captures),
+    MeetingData("memos", lambda: select(MeetingMemo.meeting_id), delete_memo),
 ]
 # Every column that holds a blob key: a blob named in none of them is an orphan.
 BLOB_COLUMNS: list[InstrumentedAttribute[str]] = [Capture.image_key, Capture.thumbnail_key]

@@ -25,6 +25,7 @@ let retrying = null;
 let asking = 0;
 // The host removed this guest: their socket is closed with this code.
 const REMOVED = 4410;
+let memo = null;
 
 function show(name) {
   for (const section of sections) $(section).hidden = section !== name;
@@ -78,6 +79,7 @@ function showConnected(hostName, video) {
   $("host-name").textContent = hostName ? format(T["join.js.host"], { name: hostName }) : "";
   $("connection-state").textContent = "";
   setVideo(video);
+  startMemo();
 }
 
 function setVideo(video) {
@@ -108,7 +110,40 @@ function showRemoved() {
   clearInterval(countdown);
   if (channel) channel.stop();
   channel = null;
+  stopMemo();
   show("removed");
+}
+
+// The shared memo, below the call: Yjs is fetched only now, once connected.
+async function startMemo() {
+  if (memo) return;
+  memo = "loading";
+  const S = JSON.parse($("memo-strings").textContent);
+  const { Memo } = await import("/embed/memo.js");
+  if (memo !== "loading") return; // ended meanwhile
+  const status = $("memo-status");
+  memo = new Memo({
+    textarea: $("memo-text"),
+    send: (message) => channel?.send(message) ?? false,
+    onStatus: (state, detail) => {
+      const tooLarge = detail?.code === "memo_too_large" || detail?.code === "memo_update_too_large";
+      status.textContent = state === "refused" ? (tooLarge ? S.too_large : S.refused) : S[state] || "";
+      status.dataset.status = state;
+    },
+    // Shown once the server has sent it; hidden while the host keeps it to themselves.
+    onState: () => ($("memo-section").hidden = false),
+    onAccess: (shared) => {
+      $("memo-section").hidden = true;
+      if (shared && memo?.connected) memo.connected(); // shown again: fetch what was written meanwhile
+    },
+  });
+  if (channel?.socket?.readyState === WebSocket.OPEN) memo.connected();
+}
+
+function stopMemo() {
+  if (memo && memo !== "loading") memo.destroy();
+  memo = null;
+  $("memo-section").hidden = true;
 }
 
 // The camera call with the host: starts once connected, ends with the meeting.
@@ -144,6 +179,7 @@ function endCall() {
 function showEnded(by) {
   asking++; // an answer on its way from before the end must not show "connected" again
   endCall();
+  stopMemo();
   forget();
   show("ended");
   $("ended-reason").textContent = T[`join.js.ended_by_${by}`] || T["join.js.ended_by_host"];
@@ -171,8 +207,16 @@ function listen() {
       }
       // Signals sent while the socket was down are lost: start over if needed.
       if (state === "open" && call) call.resync();
+      if (memo?.connected) {
+        if (state === "open") memo.connected();
+        else memo.disconnected();
+      }
     },
     onEvent: (event) => {
+      if (event.type.startsWith("memo.")) {
+        if (memo?.receive) memo.receive(event);
+        return;
+      }
       if (event.type === "signal") {
         if (call) call.receive(event);
         return;
@@ -244,6 +288,7 @@ async function joinByLink(button, errorBox) {
 
 function forget() {
   endCall();
+  stopMemo();
   clearInterval(countdown);
   if (channel) channel.stop();
   channel = null;

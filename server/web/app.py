@@ -33,6 +33,7 @@ from server.console.rendering import error_page, login_redirect, templates
 from server.live import sockets as live
 from server.live.event_bus import create_event_bus
 from server.meetings import retention
+from server.meetings.memo import Memos
 from server.meetings.presence import Presence
 from server.settings import Settings
 from server.storage.blobs import create_blob_store
@@ -124,12 +125,15 @@ def create_app(settings: Settings) -> Starlette:
                 shared.background = background
                 # Presence leases: this process's heartbeat and its reaper.
                 shared.presence = Presence(app)
+                shared.memos = Memos(app)
                 if settings.presence_reaper:
                     background.start_soon(shared.presence.run)
                 # Orphan blobs, temporary files and expired data, now and
                 # then periodically (server/meetings/retention.py).
                 background.start_soon(retention.housekeeping, app)
                 yield
+                # Unsaved memo edits are stored before anything stops.
+                await shared.memos.close()
                 background.cancel_scope.cancel()
         finally:
             await anyio.to_thread.run_sync(ingest_pool.close)

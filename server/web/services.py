@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from server.accounts.passwords import Passwords
     from server.accounts.rate_limits import RateLimiter
     from server.live.event_bus import EventBus
+    from server.meetings.memo import Memos
     from server.meetings.presence import Presence
     from server.settings import Settings
     from server.storage.blobs import BlobStore
@@ -56,6 +57,8 @@ class Services:
     # Work that outlives the request that started it, cancelled at shutdown.
     background: TaskGroup = field(init=False)
     presence: Presence = field(init=False)
+    # The shared memos this instance has open (server/meetings/memo.py).
+    memos: Memos = field(init=False)
 
 
 def attach(app: Starlette, services_: Services) -> None:
