@@ -285,6 +285,29 @@ def meeting_ended(t: Tsunagu) -> Page:
     return page
 
 
+def meeting_memo_open(t: Tsunagu) -> Page:
+    """The host's meeting with the shared memo's panel open, a guest typing in it."""
+    host = t.new_host()
+    _, meeting = join_connected(t, host)
+    page = t.console(f"/meetings/{meeting}", host)
+    page.get_by_role("button", name="共有メモ").click()
+    expect(page.locator("#memo-panel [data-memo=status]")).to_have_text("保存済み")
+    return page
+
+
+def join_connected_memo(t: Tsunagu) -> Page:
+    guest = join_connected(t, t.new_host())[0]
+    expect(guest.get_by_role("heading", name="共有メモ")).to_be_visible()
+    return guest
+
+
+def shop_memo_open(t: Tsunagu) -> Page:
+    guest = shop_connected_page(t)
+    guest.get_by_role("button", name="共有メモを開く").click()
+    expect(guest.locator("[data-tsunagu] .memo-text")).to_be_visible()
+    return guest
+
+
 def history(t: Tsunagu) -> Page:
     host = t.new_host()
     ended_meeting(t, host)
@@ -396,6 +419,8 @@ SCREENS = [
     pytest.param(meeting_live_with_capture, id="meeting-live-capture"),
     pytest.param(meeting_live_video, id="meeting-live-video"),
     pytest.param(meeting_ended, id="meeting-ended"),
+    pytest.param(meeting_memo_open, id="meeting-memo-open"),
+    pytest.param(console_page("/admin/memo-templates"), id="memo-templates"),
     pytest.param(history, id="history"),
     pytest.param(account, id="account"),
     pytest.param(console_page("/admin/users"), id="users"),
@@ -407,6 +432,7 @@ SCREENS = [
     pytest.param(join_entry, id="join-number-entry"),
     pytest.param(join_waiting, id="join-number-shown"),
     pytest.param(join_connected_page, id="join-connected"),
+    pytest.param(join_connected_memo, id="join-connected-memo"),
     pytest.param(join_ended, id="join-ended"),
     pytest.param(join_by_link, id="join-by-link"),
     pytest.param(join_qr, id="join-qr"),
@@ -415,6 +441,7 @@ SCREENS = [
     pytest.param(shop_number, id="shop-number-shown"),
     pytest.param(shop_connected_page, id="shop-connected"),
     pytest.param(shop_after_capture, id="shop-capture-sent"),
+    pytest.param(shop_memo_open, id="shop-memo-open"),
 ]
 
 
