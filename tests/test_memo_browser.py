@@ -55,8 +55,11 @@ def connected(new_page, server):
 def host_memo(host):
     """The memo's field in the host's room, its panel opened from the rail."""
     tool = host.locator("#tool-memo")
+    # The page's script runs (the rail answers clicks from then on).
+    expect(host.locator("#elapsed")).not_to_have_text("—")
     if tool.get_attribute("aria-expanded") != "true":
         tool.click()
+    expect(tool).to_have_attribute("aria-expanded", "true")
     return host.locator("#memo-panel textarea")
 
 

@@ -673,6 +673,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "record.place.join": "the join page",
     "record.place.link": "a join link",
     "record.terms_version": "wording {terms}",
+    "guest_label.term": "Name",
     "guest_label.none": "No label",
     "guest_label.edit": "Edit label",
     "guest_label.label": "Guest label",

@@ -495,6 +495,7 @@ MESSAGES: dict[str, str] = {
     "record.place.join": "参加ページ",
     "record.place.link": "参加リンク",
     "record.terms_version": "文面 {terms}",
+    "guest_label.term": "表示名",
     "guest_label.none": "表示名なし",
     "guest_label.edit": "表示名を編集",
     "guest_label.label": "お客様の表示名",
