@@ -205,6 +205,8 @@ async def test_removing_and_switching_refuse_what_cannot_be_done(app, host, make
     twice = await host.delete(f"{base}/guests/{first['guest_id']}")
     to_removed = await host.put(f"{base}/video-guest", json={"guest_id": first["guest_id"]})
     bad_body = await host.put(f"{base}/video-guest", json={"guest_id": "first"})
+    # An id no database INTEGER holds (it was a 500 on PostgreSQL).
+    huge = await host.put(f"{base}/video-guest", json={"guest_id": 99999999999})
 
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "guest_not_found")
     assert (elsewhere.status_code, elsewhere.json()["error"]["code"]) == (404, "guest_not_found")
@@ -213,6 +215,10 @@ async def test_removing_and_switching_refuse_what_cannot_be_done(app, host, make
     assert to_removed.json()["error"]["code"] == "guest_already_removed"
     assert bad_body.status_code == 422
     assert "error" in bad_body.json()
+    assert (huge.status_code, huge.json()["error"]["code"]) == (
+        422,
+        bad_body.json()["error"]["code"],
+    )
 
     # Another host's meeting is not theirs to see, let alone change.
     await make_user("suzuki")

@@ -19,6 +19,7 @@ from server.web.endpoints import Call, endpoint
 from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
+from server.web.record_ids import MAX_ID
 from server.web.services import services
 
 STATES = ("live", "waiting", "active", "ended")
@@ -86,7 +87,8 @@ class GuestList(Output):
 
 
 class VideoGuestChoice(Payload):
-    guest_id: int = Field(ge=1, description="The guest to put on the video call")
+    # Bounded as ids are: a larger number than an INTEGER makes the query fail.
+    guest_id: int = Field(ge=1, le=MAX_ID, description="The guest to put on the video call")
 
 
 class EventOut(Output):

@@ -28,6 +28,7 @@ from server.meetings import search
 from server.meetings.lifecycle import visible_to
 from server.storage.models import Capture, Meeting, MeetingMemo, Site, User
 from server.web.errors import ApiError
+from server.web.record_ids import MAX_ID
 
 PAGE_SIZE = 50
 SOURCES = ("number", "snippet", "link")
@@ -111,11 +112,12 @@ class Params:
         value = self.values.get(name)
         if not value:
             if value is not None:
-                self.refuse("invalid_id_filter", name=name)
+                self.refuse("invalid_id_filter", name=name, max=MAX_ID)
             return None
-        if value.isascii() and value.isdigit() and len(value) <= 18:
+        # Beyond an INTEGER, the query itself would fail (PostgreSQL's int4).
+        if value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= MAX_ID:
             return int(value)
-        self.refuse("invalid_id_filter", name=name)
+        self.refuse("invalid_id_filter", name=name, max=MAX_ID)
         return None
 
     def date(self, name: str) -> date | None:
