@@ -338,7 +338,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "error.invalid_state": "state must be one of: {states}.",
     "error.invalid_after": "after must be an event id (a whole number, 0 or more).",
     "error.invalid_source": "source must be one of: {sources}.",
-    "error.invalid_date": "{name} must be a date (YYYY-MM-DD).",
+    "error.invalid_date": "{name} must be a date (YYYY-MM-DD) from the year {min} to {max}.",
     "error.invalid_id_filter": "{name} must be an id (a whole number from 0 to {max}).",
     "error.invalid_tz": "tz must be the time zone's minutes east of UTC, from -{max} to {max} (Japan: 540).",
     "error.invalid_limit": "limit must be a whole number from 1 to {max}.",

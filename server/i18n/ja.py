@@ -226,7 +226,7 @@ MESSAGES: dict[str, str] = {
     "error.invalid_state": "state は {states} のいずれかです。",
     "error.invalid_after": "after にはイベント ID（0 以上の整数）を指定してください。",
     "error.invalid_source": "source は {sources} のいずれかです。",
-    "error.invalid_date": "{name} には日付（YYYY-MM-DD）を指定してください。",
+    "error.invalid_date": "{name} には {min} 年から {max} 年までの日付（YYYY-MM-DD）を指定してください。",
     "error.invalid_id_filter": "{name} には ID（0 から {max} までの整数）を指定してください。",
     "error.invalid_tz": "tz にはタイムゾーンの UTC からの差を分で、-{max} から {max} の間で指定してください（日本は 540）。",
     "error.invalid_limit": "limit には 1 から {max} までの整数を指定してください。",

@@ -38,6 +38,9 @@ EXCERPT_LENGTH = 80
 MAX_TZ = 900
 # A whole number that may be a time zone offset ("--5" is not one).
 TZ_PATTERN = re.compile(r"-?[0-9]{1,3}")
+# Dates a filter takes: a day's start in another zone, or the day after
+# the last, must still be a date (at year 1 or 9999 they overflow).
+MIN_YEAR, MAX_YEAR = 1900, 9998
 
 
 @dataclass(frozen=True)
@@ -124,13 +127,16 @@ class Params:
         value = self.values.get(name)
         if not value:
             if value is not None:
-                self.refuse("invalid_date", name=name)
+                self.refuse("invalid_date", name=name, min=MIN_YEAR, max=MAX_YEAR)
             return None
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
-            self.refuse("invalid_date", name=name)
-            return None
+            day = None
+        if day and MIN_YEAR <= day.year <= MAX_YEAR:
+            return day
+        self.refuse("invalid_date", name=name, min=MIN_YEAR, max=MAX_YEAR)
+        return None
 
     def utc_offset(self) -> int:
         value = self.values.get("tz", "0")
