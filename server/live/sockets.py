@@ -185,10 +185,28 @@ class Sent:
         return True
 
 
-def for_guests(message: dict[str, Any]) -> bool:
-    """What a guest's socket may carry: not the host's side of things (the
-    SMS sent to them and how it fared, the host's label for them)."""
-    return not message["type"].startswith("sms.") and message["type"] != "guest.labelled"
+# What a guest's page acts on (server/static/join.js, embed/widget.js): the
+# meeting starting and ending, the host asking for a capture, and who is on
+# video (the guest who was stops their call). A guest's socket carries
+# nothing else: not the host's side of things (SMS, labels, memo), and
+# nothing of the other guests of the meeting, who may be other people
+# (their pages, captures, comings and goings, who removed them).
+FOR_ANY_GUEST = frozenset({"meeting.started", "meeting.ended", "capture.requested", "video.guest"})
+# Events about one guest, carried only to that guest's socket: joined to a
+# running meeting by number; removed by the host.
+FOR_THIS_GUEST = frozenset({"guest.attached", "guest.removed"})
+
+
+def for_guest(guest_id: int) -> Callable[[dict[str, Any]], bool]:
+    """Whether an event may go out on the socket of guest ``guest_id``."""
+
+    def visible(message: dict[str, Any]) -> bool:
+        kind = message["type"]
+        if kind in FOR_THIS_GUEST:
+            return message["payload"].get("guest_id") == guest_id
+        return kind in FOR_ANY_GUEST
+
+    return visible
 
 
 async def forward(
@@ -409,14 +427,13 @@ async def guest_live(websocket: WebSocket) -> None:
             return await signaling.relay(app, state["meeting_id"], sender, message)
 
         sent = Sent()
+        visible = for_guest(guest.id)
         try:
             if meeting_id is not None:
                 await subscription.add(f"meeting:{meeting_id}")
-                await replay(websocket, meeting_id, after, sent, for_guests)
+                await replay(websocket, meeting_id, after, sent, visible)
                 await joined(meeting_id, subscription)
-            await run(
-                websocket, subscription, sent, on_event, visible=for_guests, on_signal=on_signal
-            )
+            await run(websocket, subscription, sent, on_event, visible=visible, on_signal=on_signal)
         except WebSocketDisconnect:
             pass  # gone during the catch-up
         finally:

@@ -101,7 +101,15 @@ async def record_event(
     event = MeetingEvent(meeting_id=meeting.id, type=type_, payload=payload or {})
     db.add(event)
     await db.flush()
-    guest_ids = list(await db.scalars(select(Guest.id).where(Guest.meeting_id == meeting.id)))
+    # A guest out of the meeting hears nothing more of it, but for the
+    # event about them (their removal, which closes their socket).
+    still_in = Guest.removed_at.is_(None)
+    about = event.payload.get("guest_id")
+    if isinstance(about, int):
+        still_in = or_(still_in, Guest.id == about)
+    guest_ids = list(
+        await db.scalars(select(Guest.id).where(Guest.meeting_id == meeting.id, still_in))
+    )
     db.info.setdefault(PENDING, []).append((channels(meeting, guest_ids), envelope(event)))
     return event
 
