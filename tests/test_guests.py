@@ -311,3 +311,45 @@ async def test_a_guest_who_leaves_while_another_is_on_leaves_alone(app, host):
         last = await phone.post("/api/v1/guest/leave", headers=as_guest(second["guest_token"]))
     assert last.json()["status"] == "ended"
     assert (await host.get(f"/api/v1/meetings/{meeting_id}")).json()["ended_by"] == "guest"
+
+
+async def test_a_removed_or_left_guest_tapping_their_link_again_stays_out(app, host):
+    """The link is theirs, but they are out of the meeting for good: the
+    tap is refused as their token is (it was a 201 "connected" with a
+    fresh token, back in the meeting)."""
+    meeting_id = (await host.post("/api/v1/meetings/by-link", json={})).json()["meeting"]["id"]
+    links = [await new_link(host, meeting_id) for _ in range(3)]
+    first, second, third = [
+        await join_link(app, link, f"192.0.2.{60 + n}") for n, link in enumerate(links)
+    ]
+    now = utcnow()
+    for guest in (second, third):
+        await services(app).presence.join(meeting_id, presence.GUEST, guest["guest_id"], now=now)
+    removed = await host.delete(f"/api/v1/meetings/{meeting_id}/guests/{first['guest_id']}")
+    assert removed.status_code == 200, removed.text
+    async with http_client(app, address="192.0.2.62") as phone:
+        left = await phone.post("/api/v1/guest/leave", headers=as_guest(second["guest_token"]))
+    assert left.json()["status"] == "left"
+    before = await events(host, meeting_id)
+
+    taps = {}
+    for guest, link in ((first, links[0]), (second, links[1])):
+        async with http_client(app, address="192.0.2.63") as phone:
+            taps[guest["guest_id"]] = await phone.post(
+                "/api/v1/guest/links", json={"token": link}, headers=as_guest(guest["guest_token"])
+            )
+
+    assert (
+        taps[first["guest_id"]].status_code,
+        taps[first["guest_id"]].json()["error"]["code"],
+    ) == (
+        403,
+        "guest_removed",
+    )
+    assert (
+        taps[second["guest_id"]].status_code,
+        taps[second["guest_id"]].json()["error"]["code"],
+    ) == (403, "guest_left")
+    listed = await guest_list(host, meeting_id)
+    assert [g["state"] for g in listed["guests"]] == ["removed", "left", "connected"]
+    assert await events(host, meeting_id) == before
