@@ -4,13 +4,21 @@ guest on video."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
+import anyio
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
 from server.accounts import sites
-from server.meetings import presence
-from server.storage.models import utcnow
+from server.live import sockets
+from server.meetings import guests, lifecycle, presence
+from server.storage.models import Meeting, utcnow
 from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in
+from tests.served_app import serving
 from tests.test_meetings import as_guest, get_number
 
 
@@ -353,3 +361,27 @@ async def test_a_removed_or_left_guest_tapping_their_link_again_stays_out(app, h
     listed = await guest_list(host, meeting_id)
     assert [g["state"] for g in listed["guests"]] == ["removed", "left", "connected"]
     assert await events(host, meeting_id) == before
+
+
+async def test_a_guest_removed_while_their_socket_opens_is_closed(app, host, monkeypatch):
+    """The removal commits after the socket's token check and before it
+    listens: the socket is still closed as removed (it stayed open, the
+    page showing "connected")."""
+    meeting_id, (first, _second) = await link_meeting(app, host)
+    checked = sockets.require_guest
+
+    async def removed_meanwhile(*args, **kwargs):
+        guest = await checked(*args, **kwargs)
+        async with lifecycle.transaction(app) as db:
+            meeting = await db.get(Meeting, meeting_id)
+            await guests.remove_guest(db, meeting, guest.id, by="田中")
+        return guest
+
+    monkeypatch.setattr(sockets, "require_guest", removed_meanwhile)
+    async with serving(app) as served, connect(served.ws_url + "/api/v1/guest/live") as socket:
+        await socket.send(json.dumps({"type": "hello", "token": first["guest_token"]}))
+        with anyio.fail_after(10), pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await socket.recv()
+
+    assert closed.value.rcvd.code == sockets.REMOVED

@@ -264,14 +264,19 @@ async def replay(
     after: int,
     sent: Sent,
     visible: Callable[[dict[str, Any]], bool] | None = None,
+    on_event: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
 ) -> None:
-    """Send the stored events after ``after`` that were not sent yet."""
+    """Send the stored events after ``after`` that were not sent yet, and
+    act on them as on live ones (a live copy arriving later is a repeat,
+    dropped before it is acted on)."""
     async with services(websocket).db() as db:
         events = await meetings.events_after(db, meeting_id, after)
     for event in events:
         message = meetings.envelope(event)
         if sent.first_time(event.id) and (visible is None or visible(message)):
             await send_json(websocket, message)
+            if on_event is not None:
+                await on_event(message)
 
 
 def event_id(value: object) -> int:
@@ -410,6 +415,11 @@ async def guest_live(websocket: WebSocket) -> None:
         await subscription.add(f"guest:{guest.id}")
         async with services(app).db() as db:
             current = await db.get(Guest, guest.id)
+        if current is not None and current.removed_at is not None:
+            # Removed since the token was checked, maybe before this socket
+            # listened: the removal went out without it.
+            await close(websocket, REMOVED)
+            return
         meeting_id = current.meeting_id if current is not None else None
 
         async def on_event(message: dict[str, Any]) -> None:
@@ -431,7 +441,7 @@ async def guest_live(websocket: WebSocket) -> None:
         try:
             if meeting_id is not None:
                 await subscription.add(f"meeting:{meeting_id}")
-                await replay(websocket, meeting_id, after, sent, visible)
+                await replay(websocket, meeting_id, after, sent, visible, on_event)
                 await joined(meeting_id, subscription)
             await run(websocket, subscription, sent, on_event, visible=visible, on_signal=on_signal)
         except WebSocketDisconnect:
