@@ -221,7 +221,9 @@ async def list_guests(call: Call) -> JSONResponse:
 @endpoint(transaction="meeting")
 async def remove_guest(call: Call) -> JSONResponse:
     """The host (or an admin) removes a guest from a running meeting."""
-    meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
+    meeting = await meetings.get_meeting(
+        call.db, call.user, call.request.path_params["meeting_id"], lock=True
+    )
     guest_id = call.request.path_params["guest_id"]
     await guests.remove_guest(call.db, meeting, guest_id, by=call.user.label)
     return respond(GuestList, await guests.guest_list(call.db, meeting))
@@ -231,7 +233,9 @@ async def remove_guest(call: Call) -> JSONResponse:
 async def choose_video_guest(call: Call) -> JSONResponse:
     """The meeting's own host (the one in the call) picks the guest on video."""
     body = await read_json(call.request, VideoGuestChoice)
-    meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
+    meeting = await meetings.get_meeting(
+        call.db, call.user, call.request.path_params["meeting_id"], lock=True
+    )
     if meeting.host_id != call.user.id:
         raise ApiError(403, "not_in_call")
     await guests.choose_video_guest(call.db, meeting, body.guest_id)
