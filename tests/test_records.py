@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, text
 
 from server.accounts import sites
+from server.meetings import presence
 from server.storage.database import create_engine, migrate
 from server.storage.models import Capture, Consent, Meeting, MeetingMemo, utcnow
 from server.web.services import services
@@ -85,7 +86,7 @@ async def test_the_ended_meetings_page_is_its_record(host, snippet_meeting):
     shown = page_text(page.text)
     assert f"ミーティング #{snippet_meeting['id']} の記録" in shown
     # Who joined, and how.
-    assert "お客様が参加（画面サポート（サイト））" in shown
+    assert "お客様 1 画面サポート（サイト） · Shop 参加" in shown
     assert "Shop" in shown
     # Every capture with its title, address and thumbnail, oldest first.
     assert shown.index("カート | Shop") < shown.index("お届け先の入力")
@@ -285,7 +286,7 @@ async def test_a_link_guest_agrees_on_the_join_page_and_it_is_recorded(app, host
     await host.post(f"/api/v1/meetings/{made['meeting']['id']}/end")
     page = page_text((await host.get(f"/meetings/{made['meeting']['id']}")).text)
     assert "利用規約とプライバシーポリシーに同意（参加リンク）" in page
-    assert "お客様が参加（リンク（SMS・QR））" in page
+    assert "お客様 1 リンク（SMS・QR） 参加" in page
 
 
 async def test_old_meetings_get_their_source_and_site_from_the_migration(settings):
@@ -354,3 +355,46 @@ async def test_old_meetings_get_their_source_and_site_from_the_migration(setting
         (2, "number", None),
         (3, "link", None),
     ]
+
+
+def guest_rows(html: str) -> list[str]:
+    """The record's guests, as read, top to bottom."""
+    found = re.search(r'(?s)<ul class="record-list" id="record-guests">(.*?)</ul>', html)
+    assert found is not None
+    return [page_text(item) for item in re.findall(r"(?s)<li[^>]*>(.*?)</li>", found.group(1))]
+
+
+async def test_the_record_lists_each_guest_as_the_guest_list_does(app, host):
+    """Who joined and went, with how: numbered as the guest list numbers
+    them, with when they joined and left, and who removed whom; each
+    arrival once in the timeline, as the meeting page said it."""
+    from tests.test_guests import guest_list, link_meeting
+
+    meeting_id, (first, second) = await link_meeting(app, host)
+    await services(app).presence.join(meeting_id, presence.GUEST, second["guest_id"])
+    removed = await host.delete(f"/api/v1/meetings/{meeting_id}/guests/{first['guest_id']}")
+    assert removed.status_code == 200, removed.text
+    await host.post(f"/api/v1/meetings/{meeting_id}/end")
+    listed = (await guest_list(host, meeting_id))["guests"]
+
+    page = await host.get(f"/meetings/{meeting_id}")
+    rows = guest_rows(page.text)
+    timeline = page_text(page.text.split('id="record-timeline"')[1].split("</ol>")[0])
+    archive = zipfile.ZipFile(
+        io.BytesIO((await host.get(f"/meetings/{meeting_id}/record.zip")).content)
+    )
+    exported = json.loads(archive.read("record.json"))["guests"]
+
+    assert [row.split(" 参加")[0] for row in rows] == [
+        "お客様 1 リンク（SMS・QR）",
+        "お客様 2 リンク（SMS・QR）",
+    ]
+    assert "tanaka が退出させました" in rows[0]
+    assert "接続終了" in rows[1]
+    assert [(g["id"], g["n"], g["state"]) for g in exported] == [
+        (g["id"], g["n"], g["state"]) for g in listed
+    ]
+    assert exported[0]["removed_by"] == "tanaka"
+    assert exported[0]["gone_at"] is not None
+    assert "お客様が参加" not in timeline
+    assert timeline.count("がリンクから参加しました") + timeline.count("ミーティング開始") == 2
