@@ -9,6 +9,7 @@ import io
 import json
 import re
 import zipfile
+from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -398,3 +399,92 @@ async def test_the_record_lists_each_guest_as_the_guest_list_does(app, host):
     assert exported[0]["gone_at"] is not None
     assert "お客様が参加" not in timeline
     assert timeline.count("がリンクから参加しました") + timeline.count("ミーティング開始") == 2
+
+
+async def test_old_guest_events_name_the_guest_by_their_place(settings):
+    """Events stored before several guests name the guest they were
+    about: a second guest reads お客様 2, not お客様 1."""
+    await empty_database(settings.database_url)
+    engine = create_engine(settings.database_url)
+    now = utcnow()
+    later = now + timedelta(minutes=5)
+    try:
+        await migrate(engine, "0009")
+        async with engine.begin() as connection:
+            run = connection.execute
+            await run(
+                text(
+                    "INSERT INTO users (id, username, display_name, password_hash, role, "
+                    "is_active, created_at, password_changed_at) "
+                    "VALUES (1, 'old', '', 'x', 'host', true, :now, :now)"
+                ),
+                {"now": now},
+            )
+            for meeting_id, source in ((1, "number"), (2, "link")):
+                await run(
+                    text(
+                        "INSERT INTO meetings (id, host_id, state, source, created_at, "
+                        "started_at, guest_connected) "
+                        "VALUES (:id, 1, 'ended', :source, :now, :now, false)"
+                    ),
+                    {"id": meeting_id, "source": source, "now": now},
+                )
+            # Meeting 1: a phone guest by number, then a second by number.
+            # Meeting 2: a guest by link starts it, a second joins by link.
+            for guest_id, meeting_id in ((1, 1), (2, 1), (3, 2), (4, 2)):
+                await run(
+                    text(
+                        "INSERT INTO guests (id, created_at, user_agent, address, meeting_id) "
+                        "VALUES (:id, :now, '', '', :meeting)"
+                    ),
+                    {"id": guest_id, "meeting": meeting_id, "now": now},
+                )
+            for number, guest_id in (("1111", 1), ("2222", 2)):
+                await run(
+                    text(
+                        "INSERT INTO connection_numbers (number, guest_id, issued_at, "
+                        "expires_at, meeting_id) VALUES (:number, :id, :now, :now, 1)"
+                    ),
+                    {"number": number, "id": guest_id, "now": now},
+                )
+            for guest_id, used in ((3, now), (4, later)):
+                await run(
+                    text(
+                        "INSERT INTO join_links (meeting_id, created_at, used_at, guest_id) "
+                        "VALUES (2, :now, :used, :id)"
+                    ),
+                    {"now": now, "used": used, "id": guest_id},
+                )
+            events = [
+                (1, "guest.connected", {}, now),
+                (1, "guest.attached", {"number": "2222", "host": "old"}, later),
+                (2, "guest.connected", {}, now),
+                (2, "guest.joined", {"via": "link"}, later),
+            ]
+            for meeting_id, kind, payload, at in events:
+                await run(
+                    text(
+                        "INSERT INTO meeting_events (meeting_id, type, created_at, payload) "
+                        "VALUES (:meeting, :type, :at, :payload)"
+                    ),
+                    {"meeting": meeting_id, "type": kind, "at": at, "payload": json.dumps(payload)},
+                )
+        await migrate(engine)
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text("SELECT meeting_id, type, payload FROM meeting_events ORDER BY id")
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    named = []
+    for meeting_id, kind, payload in rows:
+        payload = json.loads(payload) if isinstance(payload, str) else payload
+        named.append((meeting_id, kind, payload.get("n"), payload.get("guest_id")))
+    assert named == [
+        (1, "guest.connected", 1, None),
+        (1, "guest.attached", 2, 2),
+        (2, "guest.connected", 1, None),
+        (2, "guest.joined", 2, 4),
+    ]
