@@ -86,6 +86,8 @@ async def test_the_ended_meetings_page_is_its_record(host, snippet_meeting):
     assert page.status_code == 200
     shown = page_text(page.text)
     assert f"ミーティング #{snippet_meeting['id']} の記録" in shown
+    # How long, as the history says it (mm:ss under an hour).
+    assert re.search(r"通話時間 \d\d:\d\d 参加したお客様", shown)
     # Who joined, and how.
     assert "お客様 1 画面サポート（サイト） · Shop 参加" in shown
     assert "Shop" in shown
@@ -208,6 +210,9 @@ async def test_the_host_labels_the_guest_and_every_view_shows_it(app, host, snip
     assert control.status_code == 422
     cleared = await host.patch(f"/api/v1/meetings/{meeting_id}", json={"guest_label": ""})
     assert cleared.json()["guest_label"] is None
+    timeline = page_text((await host.get(f"/meetings/{meeting_id}")).text)
+    assert "お客様の表示名を消しました" in timeline
+    assert "お客様の表示名を「」にしました" not in timeline
     no_csrf = await host.patch(
         f"/api/v1/meetings/{meeting_id}",
         json={"guest_label": "x"},

@@ -685,6 +685,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "guest_label.cancel": "Cancel",
     "guest_label.network": "Could not save. Please try again.",
     "event.guest.labelled": "Guest label set to “{label}”",
+    "event.guest.labelled_cleared": "Guest label cleared",
     # -- axe (issue #13): accessibility and small console fixes
     "invite.link_placeholder": "[join link: made when the SMS is sent]",
     "table.actions": "Actions",

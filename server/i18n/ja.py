@@ -507,6 +507,7 @@ MESSAGES: dict[str, str] = {
     "guest_label.cancel": "キャンセル",
     "guest_label.network": "保存できませんでした。もう一度お試しください。",
     "event.guest.labelled": "お客様の表示名を「{label}」にしました",
+    "event.guest.labelled_cleared": "お客様の表示名を消しました",
     # -- axe (issue #13): accessibility and small console fixes
     "invite.link_placeholder": "［参加用リンク：送信時に作成されます］",
     "table.actions": "操作",

@@ -26,6 +26,7 @@ from server.i18n.locales import translate
 from server.meetings import captures as captures_module
 from server.meetings import consents, lifecycle
 from server.meetings import guests as guests_module
+from server.meetings.history import clock
 from server.storage.blobs import BlobStore
 from server.storage.models import (
     Capture,
@@ -53,6 +54,8 @@ def event_text(locale: str, event: MeetingEvent) -> str:
         key = "event.meeting.started_link"
     elif event.type == "meeting.ended" and payload.get("by") == "timeout":
         key = "event.meeting.ended_timeout"
+    elif event.type == "guest.labelled" and not payload.get("label"):
+        key = "event.guest.labelled_cleared"
     params = dict(payload)
     if event.type == "sms.status":
         params["status"] = translate(locale, f"sms.status.{payload.get('status')}")
@@ -90,6 +93,12 @@ class Record:
     sms: list[SmsMessage]
     consents: list[Consent]
     timeline: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def duration(self) -> str | None:
+        """As the history shows it (``history.clock``)."""
+        start, end = self.meeting.started_at, self.meeting.ended_at
+        return clock(end - start) if start and end else None
 
     @property
     def duration_seconds(self) -> int | None:

@@ -35,6 +35,7 @@ function describe(event) {
   if (payload.removed) return T[`event.${event.type}.removed`] || event.type;
   if (event.type === "meeting.started" && payload.via === "link") return T["event.meeting.started_link"];
   if (event.type === "meeting.ended" && payload.by === "timeout") return T["event.meeting.ended_timeout"];
+  if (event.type === "guest.labelled" && !payload.label) return T["event.guest.labelled_cleared"];
   if (event.type === "sms.status") {
     const status = T[`sms.status.${payload.status}`] || payload.status;
     return format(T["event.sms.status"], { to: payload.to, status });
