@@ -16,7 +16,7 @@ from server.accounts import sites, users
 from server.console import room
 from server.console.rendering import redirect, render, ui_strings
 from server.i18n.locales import request_locale, translate
-from server.meetings import captures, guests, history, records, retention, search
+from server.meetings import captures, history, records, retention, search
 from server.meetings import lifecycle as meetings
 from server.storage.blobs import content_disposition
 from server.storage.models import Meeting, User
@@ -54,7 +54,9 @@ async def meeting_view(call: Call) -> Response:
             call.services.templates.env,
             lambda key: translate(request_locale(request), key),
         ),
-        "screen_support": await guests.started_from_snippet(db, meeting),
+        # Screen support: the meeting began with a number from a site's
+        # snippet (``Meeting.source``, set when it starts).
+        "screen_support": meeting.source == "snippet",
     }
     return render(request, "console/meeting.html", context, principal=call.principal)
 

@@ -696,7 +696,6 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "room.stage": "Stage",
     "room.side": "Guests and timeline",
     "room.waiting": "The guest's camera and page captures appear here, large, as they arrive.",
-    "room.nothing_shown": "No page captures arrived in this meeting.",
     "room.chime": "Chime",
     "room.js.new_capture": "New capture: {title}",
     "room.js.camera_trouble": "The guest's camera could not be turned on (not allowed, or not available).",

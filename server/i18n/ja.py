@@ -518,7 +518,6 @@ MESSAGES: dict[str, str] = {
     "room.stage": "ステージ",
     "room.side": "お客様とタイムライン",
     "room.waiting": "お客様のカメラの映像や画面キャプチャが届くと、ここに大きく表示されます。",
-    "room.nothing_shown": "このミーティングでは画面キャプチャは届きませんでした。",
     "room.chime": "受信音",
     "room.js.new_capture": "新しいキャプチャ: {title}",
     "room.js.camera_trouble": "お客様の端末でカメラをオンにできませんでした（許可されていないか、カメラが使えません）。",

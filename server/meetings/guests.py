@@ -224,13 +224,6 @@ async def guest_session(db: AsyncSession, guest: Guest) -> dict[str, Any]:
     }
 
 
-async def started_from_snippet(db: AsyncSession, meeting: Meeting) -> bool:
-    """Whether the meeting began as screen support: its first guest read out
-    a number their site's snippet gave them (``Meeting.source``, set when it
-    starts)."""
-    return meeting.source == "snippet"
-
-
 def on_video(meeting: Meeting, guest: Guest) -> bool:
     """Whether this guest is the one on the meeting's video call."""
     return meeting.video_guest_id == guest.id and guest.removed_at is None
