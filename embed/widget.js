@@ -432,8 +432,12 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         setLive(true);
         if (event.type.startsWith("memo.")) return memoMessage(event);
         if (typeof event.id === "number" && event.id > after) after = event.id;
-        if (event.type === "meeting.started" || event.type === "guest.attached") connect();
-        else if (event.type === "meeting.ended") return finish();
+        // Joined (this guest's own guest.attached: the server sends no other
+        // guest's). Only once: connect() reports the page, and a repeat
+        // (a replay on reconnect) would record the visit twice.
+        if (event.type === "meeting.started" || event.type === "guest.attached") {
+          if (state !== "connected") connect();
+        } else if (event.type === "meeting.ended") return finish();
         else if (event.type === "capture.requested") {
           requested = true;
           note = { text: S.asked, kind: "ask" };

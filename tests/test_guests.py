@@ -4,13 +4,21 @@ guest on video."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
+import anyio
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
 from server.accounts import sites
-from server.meetings import presence
-from server.storage.models import utcnow
+from server.live import sockets
+from server.meetings import guests, lifecycle, presence
+from server.storage.models import Meeting, utcnow
 from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in
+from tests.served_app import serving
 from tests.test_meetings import as_guest, get_number
 
 
@@ -205,6 +213,8 @@ async def test_removing_and_switching_refuse_what_cannot_be_done(app, host, make
     twice = await host.delete(f"{base}/guests/{first['guest_id']}")
     to_removed = await host.put(f"{base}/video-guest", json={"guest_id": first["guest_id"]})
     bad_body = await host.put(f"{base}/video-guest", json={"guest_id": "first"})
+    # An id no database INTEGER holds (it was a 500 on PostgreSQL).
+    huge = await host.put(f"{base}/video-guest", json={"guest_id": 99999999999})
 
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "guest_not_found")
     assert (elsewhere.status_code, elsewhere.json()["error"]["code"]) == (404, "guest_not_found")
@@ -213,6 +223,10 @@ async def test_removing_and_switching_refuse_what_cannot_be_done(app, host, make
     assert to_removed.json()["error"]["code"] == "guest_already_removed"
     assert bad_body.status_code == 422
     assert "error" in bad_body.json()
+    assert (huge.status_code, huge.json()["error"]["code"]) == (
+        422,
+        bad_body.json()["error"]["code"],
+    )
 
     # Another host's meeting is not theirs to see, let alone change.
     await make_user("suzuki")
@@ -305,3 +319,69 @@ async def test_a_guest_who_leaves_while_another_is_on_leaves_alone(app, host):
         last = await phone.post("/api/v1/guest/leave", headers=as_guest(second["guest_token"]))
     assert last.json()["status"] == "ended"
     assert (await host.get(f"/api/v1/meetings/{meeting_id}")).json()["ended_by"] == "guest"
+
+
+async def test_a_removed_or_left_guest_tapping_their_link_again_stays_out(app, host):
+    """The link is theirs, but they are out of the meeting for good: the
+    tap is refused as their token is (it was a 201 "connected" with a
+    fresh token, back in the meeting)."""
+    meeting_id = (await host.post("/api/v1/meetings/by-link", json={})).json()["meeting"]["id"]
+    links = [await new_link(host, meeting_id) for _ in range(3)]
+    first, second, third = [
+        await join_link(app, link, f"192.0.2.{60 + n}") for n, link in enumerate(links)
+    ]
+    now = utcnow()
+    for guest in (second, third):
+        await services(app).presence.join(meeting_id, presence.GUEST, guest["guest_id"], now=now)
+    removed = await host.delete(f"/api/v1/meetings/{meeting_id}/guests/{first['guest_id']}")
+    assert removed.status_code == 200, removed.text
+    async with http_client(app, address="192.0.2.62") as phone:
+        left = await phone.post("/api/v1/guest/leave", headers=as_guest(second["guest_token"]))
+    assert left.json()["status"] == "left"
+    before = await events(host, meeting_id)
+
+    taps = {}
+    for guest, link in ((first, links[0]), (second, links[1])):
+        async with http_client(app, address="192.0.2.63") as phone:
+            taps[guest["guest_id"]] = await phone.post(
+                "/api/v1/guest/links", json={"token": link}, headers=as_guest(guest["guest_token"])
+            )
+
+    assert (
+        taps[first["guest_id"]].status_code,
+        taps[first["guest_id"]].json()["error"]["code"],
+    ) == (
+        403,
+        "guest_removed",
+    )
+    assert (
+        taps[second["guest_id"]].status_code,
+        taps[second["guest_id"]].json()["error"]["code"],
+    ) == (403, "guest_left")
+    listed = await guest_list(host, meeting_id)
+    assert [g["state"] for g in listed["guests"]] == ["removed", "left", "connected"]
+    assert await events(host, meeting_id) == before
+
+
+async def test_a_guest_removed_while_their_socket_opens_is_closed(app, host, monkeypatch):
+    """The removal commits after the socket's token check and before it
+    listens: the socket is still closed as removed (it stayed open, the
+    page showing "connected")."""
+    meeting_id, (first, _second) = await link_meeting(app, host)
+    checked = sockets.require_guest
+
+    async def removed_meanwhile(*args, **kwargs):
+        guest = await checked(*args, **kwargs)
+        async with lifecycle.transaction(app) as db:
+            meeting = await db.get(Meeting, meeting_id)
+            await guests.remove_guest(db, meeting, guest.id, by="田中")
+        return guest
+
+    monkeypatch.setattr(sockets, "require_guest", removed_meanwhile)
+    async with serving(app) as served, connect(served.ws_url + "/api/v1/guest/live") as socket:
+        await socket.send(json.dumps({"type": "hello", "token": first["guest_token"]}))
+        with anyio.fail_after(10), pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await socket.recv()
+
+    assert closed.value.rcvd.code == sockets.REMOVED

@@ -13,6 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from tests.live_server import start_server
 from tests.sockets import next_message
 from tests.test_live import Host, guest_socket
+from tests.test_records import send_capture
 from tests.test_signaling import signal
 
 REMOVED = 4410
@@ -57,12 +58,10 @@ async def test_signals_go_to_the_video_guest_and_follow_the_hosts_switch(server,
     one = await guest_socket(server, first["guest_token"])
     two = await guest_socket(server, second["guest_token"])
     async with host.socket(f"/api/v1/meetings/{meeting_id}/live") as view:
-        for guest in (first, second):
-            await next_message(
-                view,
-                "guest.connected",
-                matching=lambda m, g=guest: m["payload"]["guest_id"] == g["guest_id"],
-            )
+        # Both phones connected, in whichever order their sockets got there.
+        connected: set[int] = set()
+        while connected != {first["guest_id"], second["guest_id"]}:
+            connected.add((await next_message(view, "guest.connected"))["payload"]["guest_id"])
 
         await view.send(signal("guests", session="h1"))
         hello = await next_message(one, "signal")
@@ -129,3 +128,70 @@ async def test_a_removed_guest_is_told_and_their_socket_closed_for_good(server, 
     await two.send(json.dumps({"type": "ping"}))
     assert (await next_message(two, "pong")) == {"type": "pong"}
     await two.close()
+
+
+# What a guest's page follows (join.js, embed/widget.js); the rest is the host's.
+FOR_ANY_GUEST = {"meeting.started", "meeting.ended", "capture.requested", "video.guest"}
+FOR_THIS_GUEST = {"guest.attached", "guest.removed"}
+
+
+async def heard(socket, until: str) -> list[dict]:
+    """Every event on ``socket`` up to the first ``until``, that included."""
+    events = []
+    while True:
+        message = await next_message(socket)
+        if message["type"] in ("pong", "signal", "signal.refused"):
+            continue
+        events.append(message)
+        if message["type"] == until:
+            return events
+
+
+async def test_a_guest_hears_nothing_of_another_guests_pages_captures_or_presence(server, host):
+    """Two customers in one meeting are two people: neither learns what
+    the other visited or sent, that they came and went, or who removed
+    them; live or replayed on reconnect."""
+    meeting_id, (first, second) = await two_phones(server, host)
+    one = await guest_socket(server, first["guest_token"])
+    async with host.socket(f"/api/v1/meetings/{meeting_id}/live") as view:
+        two = await guest_socket(server, second["guest_token"])
+        await next_message(
+            view,
+            "guest.connected",
+            matching=lambda m: m["payload"]["guest_id"] == second["guest_id"],
+        )
+        bearer = {"authorization": f"Bearer {second['guest_token']}"}
+        async with httpx.AsyncClient(base_url=server.url, headers=bearer) as phone:
+            visited = await phone.post(
+                "/api/v1/guest/pages",
+                json={"url": "https://shop.example/private", "title": "二人目のページ"},
+            )
+            assert visited.status_code == 204, visited.text
+            await send_capture(phone, "二人目の画面", "https://shop.example/mine")
+        removed = await host.http.delete(
+            f"/api/v1/meetings/{meeting_id}/guests/{second['guest_id']}"
+        )
+        assert removed.status_code == 200, removed.text
+        await next_message(two, "guest.removed")
+        await two.close()
+        asked = await host.http.post(f"/api/v1/meetings/{meeting_id}/capture-request")
+        assert asked.status_code == 204, asked.text
+        # The host's page heard it all.
+        host_heard = await heard(view, "capture.requested")
+    live = await heard(one, "capture.requested")
+    await one.close()
+    again = await guest_socket(server, first["guest_token"])
+    replayed = await heard(again, "capture.requested")
+    await again.close()
+
+    assert {"page.visited", "capture.created", "guest.removed"} <= {m["type"] for m in host_heard}
+    for events in (live, replayed):
+        types = {m["type"] for m in events}
+        assert types <= FOR_ANY_GUEST | FOR_THIS_GUEST, types
+        assert "capture.requested" in types
+        assert [
+            m["type"]
+            for m in events
+            if m["type"] in FOR_THIS_GUEST and m["payload"]["guest_id"] != first["guest_id"]
+        ] == []
+        assert "二人目" not in json.dumps(events, ensure_ascii=False)

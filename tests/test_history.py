@@ -493,3 +493,55 @@ async def test_a_malformed_time_zone_on_the_history_page_is_ignored(host):
     used to be a 500)."""
     response = await host.get("/meetings", params={"tz": "--5"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", ["before", "after", "host", "site"])
+async def test_the_api_refuses_an_id_beyond_any_record(host, name):
+    """An id no database INTEGER holds is a typo to hear of (it was a 500
+    on PostgreSQL)."""
+    response = await host.get("/api/v1/meetings", params={name: "99999999999"})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_id_filter"
+    assert name in error["message"]
+
+
+@pytest.mark.parametrize("name", ["before", "after", "site", "host"])
+async def test_the_history_page_ignores_an_id_beyond_any_record(app, make_user, name):
+    boss = await make_user("boss", role="admin")
+    [meeting] = await insert_meetings(app, [{"host_id": boss.id, "state": "ended"}])
+    async with http_client(app) as admin:
+        await log_in(admin, "boss")
+        response = await admin.get("/meetings", params={name: "99999999999"})
+    assert response.status_code == 200
+    assert listed(response.text) == [meeting]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"to": "9999-12-31"},
+        {"from": "9999-12-31"},
+        {"from": "0001-01-01", "tz": "60"},
+        {"to": "0001-01-01", "tz": "60"},
+    ],
+)
+async def test_the_api_refuses_a_date_beyond_the_calendar(host, params):
+    """The first and last days of the calendar have no day after or
+    before them in another zone (it was a 500)."""
+    response = await host.get("/api/v1/meetings", params=params)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_date"
+    assert "1900" in error["message"] and "9998" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"to": "9999-12-31"}, {"from": "0001-01-01", "tz": "60"}, {"to": "0001-01-01", "tz": "60"}],
+)
+async def test_the_history_page_ignores_a_date_beyond_the_calendar(app, host, params):
+    [meeting] = await insert_meetings(app, [{"host_id": await host_id(app, "tanaka")}])
+    response = await host.get("/meetings", params=params)
+    assert response.status_code == 200
+    assert listed(response.text) == [meeting]

@@ -9,12 +9,14 @@ import io
 import json
 import re
 import zipfile
+from datetime import timedelta
 from html import unescape
 
 import pytest
 from sqlalchemy import select, text
 
 from server.accounts import sites
+from server.meetings import presence
 from server.storage.database import create_engine, migrate
 from server.storage.models import Capture, Consent, Meeting, MeetingMemo, utcnow
 from server.web.services import services
@@ -84,8 +86,10 @@ async def test_the_ended_meetings_page_is_its_record(host, snippet_meeting):
     assert page.status_code == 200
     shown = page_text(page.text)
     assert f"ミーティング #{snippet_meeting['id']} の記録" in shown
+    # How long, as the history says it (mm:ss under an hour).
+    assert re.search(r"通話時間 \d\d:\d\d 参加したお客様", shown)
     # Who joined, and how.
-    assert "お客様が参加（画面サポート（サイト））" in shown
+    assert "お客様 1 画面サポート（サイト） · Shop 参加" in shown
     assert "Shop" in shown
     # Every capture with its title, address and thumbnail, oldest first.
     assert shown.index("カート | Shop") < shown.index("お届け先の入力")
@@ -206,6 +210,9 @@ async def test_the_host_labels_the_guest_and_every_view_shows_it(app, host, snip
     assert control.status_code == 422
     cleared = await host.patch(f"/api/v1/meetings/{meeting_id}", json={"guest_label": ""})
     assert cleared.json()["guest_label"] is None
+    timeline = page_text((await host.get(f"/meetings/{meeting_id}")).text)
+    assert "お客様の表示名を消しました" in timeline
+    assert "お客様の表示名を「」にしました" not in timeline
     no_csrf = await host.patch(
         f"/api/v1/meetings/{meeting_id}",
         json={"guest_label": "x"},
@@ -285,7 +292,7 @@ async def test_a_link_guest_agrees_on_the_join_page_and_it_is_recorded(app, host
     await host.post(f"/api/v1/meetings/{made['meeting']['id']}/end")
     page = page_text((await host.get(f"/meetings/{made['meeting']['id']}")).text)
     assert "利用規約とプライバシーポリシーに同意（参加リンク）" in page
-    assert "お客様が参加（リンク（SMS・QR））" in page
+    assert "お客様 1 リンク（SMS・QR） 参加" in page
 
 
 async def test_old_meetings_get_their_source_and_site_from_the_migration(settings):
@@ -353,4 +360,136 @@ async def test_old_meetings_get_their_source_and_site_from_the_migration(setting
         (1, "snippet", 1),
         (2, "number", None),
         (3, "link", None),
+    ]
+
+
+def guest_rows(html: str) -> list[str]:
+    """The record's guests, as read, top to bottom."""
+    found = re.search(r'(?s)<ul class="record-list" id="record-guests">(.*?)</ul>', html)
+    assert found is not None
+    return [page_text(item) for item in re.findall(r"(?s)<li[^>]*>(.*?)</li>", found.group(1))]
+
+
+async def test_the_record_lists_each_guest_as_the_guest_list_does(app, host):
+    """Who joined and went, with how: numbered as the guest list numbers
+    them, with when they joined and left, and who removed whom; each
+    arrival once in the timeline, as the meeting page said it."""
+    from tests.test_guests import guest_list, link_meeting
+
+    meeting_id, (first, second) = await link_meeting(app, host)
+    await services(app).presence.join(meeting_id, presence.GUEST, second["guest_id"])
+    removed = await host.delete(f"/api/v1/meetings/{meeting_id}/guests/{first['guest_id']}")
+    assert removed.status_code == 200, removed.text
+    await host.post(f"/api/v1/meetings/{meeting_id}/end")
+    listed = (await guest_list(host, meeting_id))["guests"]
+
+    page = await host.get(f"/meetings/{meeting_id}")
+    rows = guest_rows(page.text)
+    timeline = page_text(page.text.split('id="record-timeline"')[1].split("</ol>")[0])
+    archive = zipfile.ZipFile(
+        io.BytesIO((await host.get(f"/meetings/{meeting_id}/record.zip")).content)
+    )
+    exported = json.loads(archive.read("record.json"))["guests"]
+
+    assert [row.split(" 参加")[0] for row in rows] == [
+        "お客様 1 リンク（SMS・QR）",
+        "お客様 2 リンク（SMS・QR）",
+    ]
+    assert "tanaka が退出させました" in rows[0]
+    assert "接続終了" in rows[1]
+    assert [(g["id"], g["n"], g["state"]) for g in exported] == [
+        (g["id"], g["n"], g["state"]) for g in listed
+    ]
+    assert exported[0]["removed_by"] == "tanaka"
+    assert exported[0]["gone_at"] is not None
+    assert "お客様が参加" not in timeline
+    assert timeline.count("がリンクから参加しました") + timeline.count("ミーティング開始") == 2
+
+
+async def test_old_guest_events_name_the_guest_by_their_place(settings):
+    """Events stored before several guests name the guest they were
+    about: a second guest reads お客様 2, not お客様 1."""
+    await empty_database(settings.database_url)
+    engine = create_engine(settings.database_url)
+    now = utcnow()
+    later = now + timedelta(minutes=5)
+    try:
+        await migrate(engine, "0009")
+        async with engine.begin() as connection:
+            run = connection.execute
+            await run(
+                text(
+                    "INSERT INTO users (id, username, display_name, password_hash, role, "
+                    "is_active, created_at, password_changed_at) "
+                    "VALUES (1, 'old', '', 'x', 'host', true, :now, :now)"
+                ),
+                {"now": now},
+            )
+            for meeting_id, source in ((1, "number"), (2, "link")):
+                await run(
+                    text(
+                        "INSERT INTO meetings (id, host_id, state, source, created_at, "
+                        "started_at, guest_connected) "
+                        "VALUES (:id, 1, 'ended', :source, :now, :now, false)"
+                    ),
+                    {"id": meeting_id, "source": source, "now": now},
+                )
+            # Meeting 1: a phone guest by number, then a second by number.
+            # Meeting 2: a guest by link starts it, a second joins by link.
+            for guest_id, meeting_id in ((1, 1), (2, 1), (3, 2), (4, 2)):
+                await run(
+                    text(
+                        "INSERT INTO guests (id, created_at, user_agent, address, meeting_id) "
+                        "VALUES (:id, :now, '', '', :meeting)"
+                    ),
+                    {"id": guest_id, "meeting": meeting_id, "now": now},
+                )
+            for number, guest_id in (("1111", 1), ("2222", 2)):
+                await run(
+                    text(
+                        "INSERT INTO connection_numbers (number, guest_id, issued_at, "
+                        "expires_at, meeting_id) VALUES (:number, :id, :now, :now, 1)"
+                    ),
+                    {"number": number, "id": guest_id, "now": now},
+                )
+            for guest_id, used in ((3, now), (4, later)):
+                await run(
+                    text(
+                        "INSERT INTO join_links (meeting_id, created_at, used_at, guest_id) "
+                        "VALUES (2, :now, :used, :id)"
+                    ),
+                    {"now": now, "used": used, "id": guest_id},
+                )
+            events = [
+                (1, "guest.connected", {}, now),
+                (1, "guest.attached", {"number": "2222", "host": "old"}, later),
+                (2, "guest.connected", {}, now),
+                (2, "guest.joined", {"via": "link"}, later),
+            ]
+            for meeting_id, kind, payload, at in events:
+                await run(
+                    text(
+                        "INSERT INTO meeting_events (meeting_id, type, created_at, payload) "
+                        "VALUES (:meeting, :type, :at, :payload)"
+                    ),
+                    {"meeting": meeting_id, "type": kind, "at": at, "payload": json.dumps(payload)},
+                )
+        await migrate(engine)
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text("SELECT meeting_id, type, payload FROM meeting_events ORDER BY id")
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    named = []
+    for meeting_id, kind, payload in rows:
+        payload = json.loads(payload) if isinstance(payload, str) else payload
+        named.append((meeting_id, kind, payload.get("n"), payload.get("guest_id")))
+    assert named == [
+        (1, "guest.connected", 1, None),
+        (1, "guest.attached", 2, 2),
+        (2, "guest.connected", 1, None),
+        (2, "guest.joined", 2, 4),
     ]

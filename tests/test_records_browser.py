@@ -58,6 +58,46 @@ def test_a_label_set_on_one_page_appears_live_on_the_other(new_page, live_server
 
     expect(other.locator("#guest-label [data-guest-label-text]")).to_have_text("山田様")
     expect(other.locator("#timeline")).to_contain_text("お客様の表示名を「山田様」にしました")
+
+
+def test_a_late_answer_does_not_put_back_an_older_label(new_page, live_server):
+    """The host saves 「山田様」, a colleague then 「佐藤様」; the answer to the
+    first save, arriving last, must not show 「山田様」 over the newer name."""
+    guest = new_page(**PHONE)
+    guest.goto(live_server.url + "/join")
+    number = get_number(guest)
+    host = console_host(new_page, live_server)
+    host.set_viewport_size(HOST)
+    type_number(host, number)
+    expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
+    meeting_id = int(host.url.rsplit("/", 1)[1])
+    colleague = host.context.new_page()
+    colleague.goto(host.url)
+    held = []
+
+    def hold_the_answer(route) -> None:
+        if route.request.method == "PATCH":
+            held.append((route, route.fetch()))  # saved; the answer waits
+        else:
+            route.continue_()
+
+    host.route(re.compile(r"/api/v1/meetings/\d+$"), hold_the_answer)
+    label = host.locator("#guest-label")
+    label.get_by_role("button", name="表示名を編集").click()
+    label.get_by_label("お客様の表示名").fill("山田様")
+    label.get_by_role("button", name="保存").click()
+    expect(host.locator("#timeline")).to_contain_text("お客様の表示名を「山田様」にしました")
+    saved = api_call(
+        colleague, "PATCH", f"/api/v1/meetings/{meeting_id}", {"guest_label": "佐藤様"}
+    )
+    assert saved["status"] == 200
+    expect(label.locator("[data-guest-label-text]")).to_have_text("佐藤様")
+
+    route, answer = held[0]
+    route.fulfill(response=answer)
+
+    expect(label.locator(".guest-label-form")).to_be_hidden()  # the answer was read
+    expect(label.locator("[data-guest-label-text]")).to_have_text("佐藤様")
     # The guest is never told what the host calls them.
     expect(guest.get_by_text("山田様")).to_have_count(0)
 

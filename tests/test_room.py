@@ -61,10 +61,17 @@ async def test_an_ended_meeting_offers_nothing_live(host, client):
 
     page = (await host.get(f"/meetings/{meeting_id}")).text
 
-    # The view is the meeting's record: no rail, no live control, and why it ended.
+    # The view is the meeting's record: its export, no live control, and why it ended.
     assert f"ミーティング #{meeting_id} の記録" in page
-    assert rail_buttons(page) == {}
-    for live in ('id="end-meeting"', 'id="ask-capture"', 'id="video-stage"', 'id="sms-form"'):
+    assert f'href="/meetings/{meeting_id}/record.zip"' in page
+    for live in (
+        'id="end-meeting"',
+        'id="ask-capture"',
+        'id="video-stage"',
+        'id="sms-form"',
+        'id="attach"',
+        'id="chime"',
+    ):
         assert live not in page
     assert re.search(r'id="ended-banner"[^>]*>ミーティングを終了しました。<', page)
     assert "キャプチャはありません。" in page

@@ -6,6 +6,7 @@ Guests authenticate with the bearer token they got with their number.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,7 +54,10 @@ class IssuedNumber(Output):
 
 
 class GuestSession(Output):
-    status: str = Field(description="waiting | connected | ended | expired | removed (by the host)")
+    status: Literal["waiting", "connected", "ended", "expired", "removed", "left"] = Field(
+        description="waiting | connected | ended | expired | removed (by the host) | left "
+        "(they left while another guest stayed on)"
+    )
     number: str | None
     expires_at: datetime | None
     expires_in: int | None

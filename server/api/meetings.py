@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,12 +19,11 @@ from server.web.endpoints import Call, endpoint
 from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
+from server.web.record_ids import MAX_ID
 from server.web.services import services
 
 STATES = ("live", "waiting", "active", "ended")
 MAX_LIMIT = 100
-# Minutes east of UTC: UTC-15:00 to UTC+15:00 covers every zone.
-MAX_TZ = 900
 
 
 class HostOut(Output):
@@ -89,7 +87,8 @@ class GuestList(Output):
 
 
 class VideoGuestChoice(Payload):
-    guest_id: int = Field(ge=1, description="The guest to put on the video call")
+    # Bounded as ids are: a larger number than an INTEGER makes the query fail.
+    guest_id: int = Field(ge=1, le=MAX_ID, description="The guest to put on the video call")
 
 
 class EventOut(Output):
@@ -162,61 +161,35 @@ async def start_meeting(call: Call) -> JSONResponse:
     return respond(MeetingOut, meeting, status=201)
 
 
-def _id_param(params, name: str) -> int | None:
-    value = params.get(name)
-    if value is None:
-        return None
-    if not (value.isascii() and value.isdigit() and len(value) <= 18):
-        raise ApiError(422, "invalid_id_filter", params={"name": name})
-    return int(value)
-
-
-def _date_param(params, name: str) -> date | None:
-    value = params.get(name)
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ApiError(422, "invalid_date", params={"name": name}) from None
-
-
 def meeting_filters(call: Call) -> tuple[history.Filters, int | None, int | None, int]:
     """The history's filters, cursors and page size from the query string.
     Unlike the history page's form, a value out of range is a 422: a
     program that sends a typo should hear of it, not get everything."""
-    params, user = call.request.query_params, call.user
-    state = params.get("state")
-    if state is not None and state not in STATES:
-        raise ApiError(422, "invalid_state", params={"states": ", ".join(STATES)})
-    source = params.get("source")
-    if source is not None and source not in history.SOURCES:
-        raise ApiError(422, "invalid_source", params={"sources": ", ".join(history.SOURCES)})
-    query = params.get("q", "")
+    params = history.Params(call.request.query_params, strict=True)
+    state = params.choice("state", STATES)
+    source = params.choice("source", history.SOURCES)
+    query = params.text("q")
     if len(query) > search.MAX_QUERY_LENGTH:
         raise ApiError(422, "query_too_long", params={"max": search.MAX_QUERY_LENGTH})
-    tz = params.get("tz", "0")
-    if not (re.fullmatch(r"-?[0-9]{1,3}", tz) and abs(int(tz)) <= MAX_TZ):
-        raise ApiError(422, "invalid_tz", params={"max": MAX_TZ})
-    limit = params.get("limit", str(history.PAGE_SIZE))
+    utc_offset = params.utc_offset()
+    limit = params.text("limit", str(history.PAGE_SIZE))
     if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= MAX_LIMIT):
         raise ApiError(422, "invalid_limit", params={"max": MAX_LIMIT})
     # host=me: your own (an admin sees everyone's otherwise); host=<id>:
     # that user's, within what you may see (a host sees only their own).
-    host = params.get("host")
-    host_id = user.id if host == "me" else _id_param(params, "host")
+    host_id = call.user.id if params.text("host") == "me" else params.id("host")
     filters = history.Filters(
         query=search.normalized(query),
-        date_from=_date_param(params, "from"),
-        date_to=_date_param(params, "to"),
+        date_from=params.date("from"),
+        date_to=params.date("to"),
         host_id=host_id,
-        site_id=_id_param(params, "site"),
+        site_id=params.id("site"),
         source=source,
         state=None if state == "live" else state,
         live=state == "live",
-        utc_offset=int(tz),
+        utc_offset=utc_offset,
     )
-    return filters, _id_param(params, "before"), _id_param(params, "after"), int(limit)
+    return filters, params.id("before"), params.id("after"), int(limit)
 
 
 @endpoint()
@@ -249,7 +222,9 @@ async def list_guests(call: Call) -> JSONResponse:
 @endpoint(transaction="meeting")
 async def remove_guest(call: Call) -> JSONResponse:
     """The host (or an admin) removes a guest from a running meeting."""
-    meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
+    meeting = await meetings.get_meeting(
+        call.db, call.user, call.request.path_params["meeting_id"], lock=True
+    )
     guest_id = call.request.path_params["guest_id"]
     await guests.remove_guest(call.db, meeting, guest_id, by=call.user.label)
     return respond(GuestList, await guests.guest_list(call.db, meeting))
@@ -259,7 +234,9 @@ async def remove_guest(call: Call) -> JSONResponse:
 async def choose_video_guest(call: Call) -> JSONResponse:
     """The meeting's own host (the one in the call) picks the guest on video."""
     body = await read_json(call.request, VideoGuestChoice)
-    meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
+    meeting = await meetings.get_meeting(
+        call.db, call.user, call.request.path_params["meeting_id"], lock=True
+    )
     if meeting.host_id != call.user.id:
         raise ApiError(403, "not_in_call")
     await guests.choose_video_guest(call.db, meeting, body.guest_id)

@@ -4,8 +4,6 @@ record's downloads, and the history."""
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +16,7 @@ from server.accounts import sites, users
 from server.console import room
 from server.console.rendering import redirect, render, ui_strings
 from server.i18n.locales import request_locale, translate
-from server.meetings import captures, guests, history, records, retention, search
+from server.meetings import captures, history, records, retention, search
 from server.meetings import lifecycle as meetings
 from server.storage.blobs import content_disposition
 from server.storage.models import Meeting, User
@@ -56,7 +54,9 @@ async def meeting_view(call: Call) -> Response:
             call.services.templates.env,
             lambda key: translate(request_locale(request), key),
         ),
-        "screen_support": await guests.started_from_snippet(db, meeting),
+        # Screen support: the meeting began with a number from a site's
+        # snippet (``Meeting.source``, set when it starts).
+        "screen_support": meeting.source == "snippet",
     }
     return render(request, "console/meeting.html", context, principal=call.principal)
 
@@ -137,35 +137,23 @@ async def delete_data(call: Call) -> Response:
     return redirect(request, f"/meetings/{meeting.id}", "meeting.data_deleted", **deleted.counts)
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 12 else None
-
-
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def history_filters(request: Request, user: User) -> tuple[history.Filters, dict[str, str]]:
-    """The history's filters from the query string. A value that is not one
-    the form offers is ignored (the list shows unfiltered by it), and the
-    form shows what was applied."""
-    params = request.query_params
-    offset = params.get("tz", "0")
-    # "--5" is not a number: a fullmatch, not lstrip("-") and isdigit().
-    valid = re.fullmatch(r"-?[0-9]{1,3}", offset) and abs(int(offset)) <= 900
-    utc_offset = int(offset) if valid else 0
-    source = params.get("source") if params.get("source") in history.SOURCES else None
-    state = params.get("state") if params.get("state") in history.STATES else None
+def history_filters(
+    request: Request, user: User
+) -> tuple[history.Filters, dict[str, str], int | None, int | None]:
+    """The history's filters and cursors from the query string. A value
+    that is not one the form offers is ignored (the list shows unfiltered
+    by it), and the form shows what was applied."""
+    params = history.Params(request.query_params, strict=False)
+    utc_offset = params.utc_offset()
+    source = params.choice("source", history.SOURCES)
+    state = params.choice("state", history.STATES)
     filters = history.Filters(
-        query=search.normalized(params.get("q", "")),
-        date_from=_date(params.get("from")),
-        date_to=_date(params.get("to")),
+        query=search.normalized(params.text("q")),
+        date_from=params.date("from"),
+        date_to=params.date("to"),
         # A host sees their own meetings only; the host filter is an admin's.
-        host_id=_int(params.get("host")) if user.is_admin else None,
-        site_id=_int(params.get("site")),
+        host_id=params.id("host") if user.is_admin else None,
+        site_id=params.id("site"),
         source=source,
         state=state,
         utc_offset=utc_offset,
@@ -180,20 +168,14 @@ def history_filters(request: Request, user: User) -> tuple[history.Filters, dict
         "state": state or "",
         "tz": str(utc_offset) if utc_offset else "",
     }
-    return filters, applied
+    return filters, applied, params.id("before"), params.id("after")
 
 
 @endpoint()
 async def history_view(call: Call) -> Response:
     request, db = call.request, call.db
-    filters, applied = history_filters(request, call.user)
-    page = await history.find(
-        db,
-        call.user,
-        filters,
-        before=_int(request.query_params.get("before")),
-        after=_int(request.query_params.get("after")),
-    )
+    filters, applied, before, after = history_filters(request, call.user)
+    page = await history.find(db, call.user, filters, before=before, after=after)
     kept = {key: value for key, value in applied.items() if value}
 
     def page_link(**cursor: int) -> str:

@@ -24,7 +24,6 @@ class Tool:
     label: str  # catalog key of the rail button and the panel's heading
     panel: str  # template of the panel's body
     icon: str  # SVG path data on a 24x24 grid, drawn as a stroke
-    live_only: bool = False  # offered only while the meeting runs
     # A template another part brings (the shared memo's panel): the tool
     # appears once it exists, rather than as a button opening nothing.
     requires: str | None = None
@@ -49,7 +48,6 @@ TOOLS: tuple[Tool, ...] = (
         "invite.title",
         "console/tools/invite.html",
         icon="M3 11 21 3l-8 18-2-8z M11 13l10-10",
-        live_only=True,
     ),
 )
 
@@ -63,16 +61,15 @@ def _exists(env: Environment, name: str) -> bool:
 
 
 def rail(meeting: Meeting, env: Environment, label: Callable[[str], str]) -> dict[str, Any]:
-    """The page's ``tools`` (an ended meeting offers nothing live) with
-    their labels in the page's language, and ``open_tool``: the panel open
-    when the page loads. That is the invitation while a link meeting waits
-    for its guest (the host has the link to hand out), none otherwise, so
-    the stage gets the room."""
-    live = meeting.state != "ended"
+    """The page's ``tools`` (a running meeting's: an ended one's page is
+    its record, with no rail) with their labels in the page's language, and
+    ``open_tool``: the panel open when the page loads. That is the
+    invitation while a link meeting waits for its guest (the host has the
+    link to hand out), none otherwise, so the stage gets the room."""
     tools = [
         {"id": tool.id, "label": label(tool.label), "panel": tool.panel, "icon": tool.icon}
         for tool in TOOLS
-        if (live or not tool.live_only) and (tool.requires is None or _exists(env, tool.requires))
+        if tool.requires is None or _exists(env, tool.requires)
     ]
     waiting = meeting.state == "waiting" and any(tool["id"] == "invite" for tool in tools)
     return {"tools": tools, "open_tool": "invite" if waiting else None}

@@ -195,10 +195,28 @@ class Sent:
         return True
 
 
-def for_guests(message: dict[str, Any]) -> bool:
-    """What a guest's socket may carry: not the host's side of things (the
-    SMS sent to them and how it fared, the host's label for them)."""
-    return not message["type"].startswith("sms.") and message["type"] != "guest.labelled"
+# What a guest's page acts on (server/static/join.js, embed/widget.js): the
+# meeting starting and ending, the host asking for a capture, and who is on
+# video (the guest who was stops their call). A guest's socket carries
+# nothing else: not the host's side of things (SMS, labels, memo), and
+# nothing of the other guests of the meeting, who may be other people
+# (their pages, captures, comings and goings, who removed them).
+FOR_ANY_GUEST = frozenset({"meeting.started", "meeting.ended", "capture.requested", "video.guest"})
+# Events about one guest, carried only to that guest's socket: joined to a
+# running meeting by number; removed by the host.
+FOR_THIS_GUEST = frozenset({"guest.attached", "guest.removed"})
+
+
+def for_guest(guest_id: int) -> Callable[[dict[str, Any]], bool]:
+    """Whether an event may go out on the socket of guest ``guest_id``."""
+
+    def visible(message: dict[str, Any]) -> bool:
+        kind = message["type"]
+        if kind in FOR_THIS_GUEST:
+            return message["payload"].get("guest_id") == guest_id
+        return kind in FOR_ANY_GUEST
+
+    return visible
 
 
 async def forward(
@@ -263,14 +281,19 @@ async def replay(
     after: int,
     sent: Sent,
     visible: Callable[[dict[str, Any]], bool] | None = None,
+    on_event: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
 ) -> None:
-    """Send the stored events after ``after`` that were not sent yet."""
+    """Send the stored events after ``after`` that were not sent yet, and
+    act on them as on live ones (a live copy arriving later is a repeat,
+    dropped before it is acted on)."""
     async with services(websocket).db() as db:
         events = await meetings.events_after(db, meeting_id, after)
     for event in events:
         message = meetings.envelope(event)
         if sent.first_time(event.id) and (visible is None or visible(message)):
             await send_json(websocket, message)
+            if on_event is not None:
+                await on_event(message)
 
 
 def event_id(value: object) -> int:
@@ -414,6 +437,11 @@ async def guest_live(websocket: WebSocket) -> None:
         await subscription.add(f"guest:{guest.id}")
         async with services(app).db() as db:
             current = await db.get(Guest, guest.id)
+        if current is not None and current.removed_at is not None:
+            # Removed since the token was checked, maybe before this socket
+            # listened: the removal went out without it.
+            await close(websocket, REMOVED)
+            return
         meeting_id = current.meeting_id if current is not None else None
 
         async def on_event(message: dict[str, Any]) -> None:
@@ -432,17 +460,18 @@ async def guest_live(websocket: WebSocket) -> None:
 
         sent = Sent()
         memo_socket = memo.MemoSocket(app, subscription, memo.GUEST, lambda: state["meeting_id"])
+        visible = for_guest(guest.id)
         try:
             if meeting_id is not None:
                 await subscription.add(f"meeting:{meeting_id}")
-                await replay(websocket, meeting_id, after, sent, for_guests)
+                await replay(websocket, meeting_id, after, sent, visible, on_event)
                 await joined(meeting_id, subscription)
             await run(
                 websocket,
                 subscription,
                 sent,
                 on_event,
-                visible=for_guests,
+                visible=visible,
                 on_signal=on_signal,
                 memo_socket=memo_socket,
             )

@@ -1,7 +1,7 @@
 """The guest label: the host's name for the guest of a meeting (「山田様」),
 set at any time, even after the end, and shown wherever the meeting is
 (the meeting, the dashboard, the history, the record). It is the host's
-note, never sent to the guest (``server/live/sockets.py: for_guests``)."""
+note, never sent to the guest (``server/live/sockets.py: for_guest``)."""
 
 from __future__ import annotations
 

@@ -81,9 +81,16 @@ async def require_guest(
     if guest is None:
         raise ApiError(401, "invalid_guest_token")
     await check_guest_origin(connection, db, guest)
-    if guest.removed_at is not None and not removed_too:
-        raise ApiError(403, "guest_left" if guest.removed_by == "guest" else "guest_removed")
+    if not removed_too:
+        refuse_if_out(guest)
     return guest
+
+
+def refuse_if_out(guest: Guest) -> None:
+    """A guest the host removed, or who left while others stayed, is out of
+    their meeting for good: 403 ``guest_removed`` or ``guest_left``."""
+    if guest.removed_at is not None:
+        raise ApiError(403, "guest_left" if guest.removed_by == "guest" else "guest_removed")
 
 
 async def current_guest(connection: HTTPConnection, db: AsyncSession) -> Guest | None:
@@ -141,6 +148,8 @@ async def join_by_link(
         raise ApiError(404, "link_invalid")
     guest = await current_guest(connection, db)
     if guest is not None and guest.meeting_id == link.meeting_id:
+        # Removed by the host, or left: out for good, as their token is.
+        refuse_if_out(guest)
         await links.claim_link(db, link, guest.id)
         meeting, _ = await lifecycle.activate(db, link.meeting_id)
         return guest, meeting
@@ -213,13 +222,6 @@ async def guest_session(db: AsyncSession, guest: Guest) -> dict[str, Any]:
         "guest_id": guest.id,
         "video": status == "connected" and meeting is not None and on_video(meeting, guest),
     }
-
-
-async def started_from_snippet(db: AsyncSession, meeting: Meeting) -> bool:
-    """Whether the meeting began as screen support: its first guest read out
-    a number their site's snippet gave them (``Meeting.source``, set when it
-    starts)."""
-    return meeting.source == "snippet"
 
 
 def on_video(meeting: Meeting, guest: Guest) -> bool:

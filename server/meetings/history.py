@@ -15,6 +15,8 @@ times over.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -25,11 +27,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.meetings import search
 from server.meetings.lifecycle import visible_to
 from server.storage.models import Capture, Meeting, MeetingMemo, Site, User
+from server.web.errors import ApiError
+from server.web.record_ids import MAX_ID
 
 PAGE_SIZE = 50
 SOURCES = ("number", "snippet", "link")
 STATES = ("waiting", "active", "ended")
 EXCERPT_LENGTH = 80
+# Minutes east of UTC: UTC-15:00 to UTC+15:00 covers every zone.
+MAX_TZ = 900
+# A whole number that may be a time zone offset ("--5" is not one).
+TZ_PATTERN = re.compile(r"-?[0-9]{1,3}")
+# Dates a filter takes: a day's start in another zone, or the day after
+# the last, must still be a date (at year 1 or 9999 they overflow).
+MIN_YEAR, MAX_YEAR = 1900, 9998
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,68 @@ class Filters:
         if self.live:
             found.append(Meeting.state != "ended")
         return found
+
+
+@dataclass(frozen=True)
+class Params:
+    """The history's query string, read under one of two policies: the
+    API's ``strict`` one refuses a value it cannot apply (a 422 with a
+    stable code: a program that sends a typo should hear of it, not get
+    everything), the history page's lenient one drops it (the list shows
+    unfiltered by it, and the form shows what was applied)."""
+
+    values: Mapping[str, str]
+    strict: bool
+
+    def refuse(self, code: str, **params: Any) -> None:
+        if self.strict:
+            raise ApiError(422, code, params=params)
+
+    def text(self, name: str, default: str = "") -> str:
+        return self.values.get(name, default)
+
+    def choice(self, name: str, choices: tuple[str, ...]) -> str | None:
+        """One of ``choices``; refused as ``invalid_<name>``, whose message
+        lists them as ``{<name>s}``."""
+        value = self.values.get(name)
+        if value is None or value in choices:
+            return value
+        self.refuse(f"invalid_{name}", **{f"{name}s": ", ".join(choices)})
+        return None
+
+    def id(self, name: str) -> int | None:
+        value = self.values.get(name)
+        if not value:
+            if value is not None:
+                self.refuse("invalid_id_filter", name=name, max=MAX_ID)
+            return None
+        # Beyond an INTEGER, the query itself would fail (PostgreSQL's int4).
+        if value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= MAX_ID:
+            return int(value)
+        self.refuse("invalid_id_filter", name=name, max=MAX_ID)
+        return None
+
+    def date(self, name: str) -> date | None:
+        value = self.values.get(name)
+        if not value:
+            if value is not None:
+                self.refuse("invalid_date", name=name, min=MIN_YEAR, max=MAX_YEAR)
+            return None
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            day = None
+        if day and MIN_YEAR <= day.year <= MAX_YEAR:
+            return day
+        self.refuse("invalid_date", name=name, min=MIN_YEAR, max=MAX_YEAR)
+        return None
+
+    def utc_offset(self) -> int:
+        value = self.values.get("tz", "0")
+        if TZ_PATTERN.fullmatch(value) and abs(int(value)) <= MAX_TZ:
+            return int(value)
+        self.refuse("invalid_tz", max=MAX_TZ)
+        return 0
 
 
 @dataclass

@@ -101,7 +101,15 @@ async def record_event(
     event = MeetingEvent(meeting_id=meeting.id, type=type_, payload=payload or {})
     db.add(event)
     await db.flush()
-    guest_ids = list(await db.scalars(select(Guest.id).where(Guest.meeting_id == meeting.id)))
+    # A guest out of the meeting hears nothing more of it, but for the
+    # event about them (their removal, which closes their socket).
+    still_in = Guest.removed_at.is_(None)
+    about = event.payload.get("guest_id")
+    if isinstance(about, int):
+        still_in = or_(still_in, Guest.id == about)
+    guest_ids = list(
+        await db.scalars(select(Guest.id).where(Guest.meeting_id == meeting.id, still_in))
+    )
     db.info.setdefault(PENDING, []).append((channels(meeting, guest_ids), envelope(event)))
     return event
 
@@ -408,9 +416,22 @@ def visible_to(user: User) -> ColumnElement[bool]:
     return true() if user.is_admin else Meeting.host_id == user.id
 
 
-async def get_meeting(db: AsyncSession, user: User, meeting_id: int) -> Meeting:
-    """A meeting the user may see; anyone else's is simply not found."""
-    meeting = await db.scalar(select(Meeting).where(Meeting.id == meeting_id, visible_to(user)))
+async def get_meeting(
+    db: AsyncSession, user: User, meeting_id: int, *, lock: bool = False
+) -> Meeting:
+    """A meeting the user may see; anyone else's is simply not found.
+
+    ``lock``: for a change that checks the meeting (and its guests) first.
+    The row is locked as ``end_meeting``'s UPDATE and ``record_event`` lock
+    it (FOR NO KEY UPDATE, on PostgreSQL), so a concurrent change of the
+    meeting (ending it, removing a guest) is wholly before the checks or
+    wholly after the commit."""
+    query = select(Meeting).where(Meeting.id == meeting_id, visible_to(user))
+    if lock:
+        query = query.with_for_update(key_share=True, of=Meeting).execution_options(
+            populate_existing=True
+        )
+    meeting = await db.scalar(query)
     if meeting is None:
         raise ApiError(404, "meeting_not_found")
     return meeting

@@ -25,13 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.i18n.locales import translate
 from server.meetings import captures as captures_module
 from server.meetings import consents, lifecycle
+from server.meetings import guests as guests_module
+from server.meetings.history import clock
 from server.storage.blobs import BlobStore
 from server.storage.models import (
     Capture,
-    ConnectionNumber,
     Consent,
-    Guest,
-    JoinLink,
     Meeting,
     MeetingEvent,
     MeetingMemo,
@@ -55,6 +54,8 @@ def event_text(locale: str, event: MeetingEvent) -> str:
         key = "event.meeting.started_link"
     elif event.type == "meeting.ended" and payload.get("by") == "timeout":
         key = "event.meeting.ended_timeout"
+    elif event.type == "guest.labelled" and not payload.get("label"):
+        key = "event.guest.labelled_cleared"
     params = dict(payload)
     if event.type == "sms.status":
         params["status"] = translate(locale, f"sms.status.{payload.get('status')}")
@@ -66,10 +67,18 @@ def event_text(locale: str, event: MeetingEvent) -> str:
 
 @dataclass
 class GuestEntry:
+    """A guest as the record shows them: the guest list's お客様 N, how they
+    came, when they joined and when and how they went."""
+
     id: int
+    n: int
     source: str  # number | snippet | link
-    joined_at: datetime
     site: str | None
+    joined_at: datetime | None
+    state: str  # as the guest list: left | removed | ended | ...
+    # When they went: removed or left, or last seen (with the meeting's end).
+    gone_at: datetime | None
+    removed_by: str | None  # the name of whoever removed them
 
 
 @dataclass
@@ -86,60 +95,46 @@ class Record:
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
     @property
+    def duration(self) -> str | None:
+        """As the history shows it (``history.clock``)."""
+        start, end = self.meeting.started_at, self.meeting.ended_at
+        return clock(end - start) if start and end else None
+
+    @property
     def duration_seconds(self) -> int | None:
         start, end = self.meeting.started_at, self.meeting.ended_at
         return int((end - start).total_seconds()) if start and end else None
 
 
-async def guests_of(db: AsyncSession, meeting_id: int) -> list[GuestEntry]:
-    """Who joined, with how: a link's guest, a snippet's (a site's), or one
-    who read out a number; at the time their number or link was used."""
-    guests = list(
-        await db.scalars(select(Guest).where(Guest.meeting_id == meeting_id).order_by(Guest.id))
-    )
-    if not guests:
-        return []
-    ids = [guest.id for guest in guests]
-    links = dict(
-        (
-            await db.execute(
-                select(JoinLink.guest_id, JoinLink.used_at).where(
-                    JoinLink.meeting_id == meeting_id, JoinLink.guest_id.in_(ids)
-                )
-            )
-        ).all()
-    )
-    claims = dict(
-        (
-            await db.execute(
-                select(ConnectionNumber.guest_id, ConnectionNumber.claimed_at).where(
-                    ConnectionNumber.meeting_id == meeting_id, ConnectionNumber.guest_id.in_(ids)
-                )
-            )
-        ).all()
-    )
-    site_ids = {guest.site_id for guest in guests if guest.site_id}
+async def guests_of(
+    db: AsyncSession, meeting: Meeting, events: list[MeetingEvent]
+) -> list[GuestEntry]:
+    """Who joined and went, in the guest list's order and numbering
+    (``lifecycle.meeting_guests``, ``guests.guest_state``); who removed a
+    guest is in their ``guest.removed`` event."""
+    found = await lifecycle.meeting_guests(db, meeting.id)
+    site_ids = {guest.site_id for guest in found if guest.site_id}
     names = (
         dict((await db.execute(select(Site.id, Site.name).where(Site.id.in_(site_ids)))).all())
         if site_ids
         else {}
     )
-    entries = []
-    for guest in guests:
-        if guest.id in links:
-            source, joined = "link", links[guest.id]
-        else:
-            source = "snippet" if guest.site_id else "number"
-            joined = claims.get(guest.id)
-        entries.append(
-            GuestEntry(
-                id=guest.id,
-                source=source,
-                joined_at=joined or guest.created_at,
-                site=names.get(guest.site_id) if guest.site_id else None,
-            )
+    removers = {
+        e.payload.get("guest_id"): e.payload.get("by") for e in events if e.type == "guest.removed"
+    }
+    return [
+        GuestEntry(
+            id=guest.id,
+            n=n,
+            source=guest.source,
+            site=names.get(guest.site_id) if guest.site_id else None,
+            joined_at=guest.joined_at,
+            state=guests_module.guest_state(meeting, guest),
+            gone_at=guest.removed_at or guest.left_at,
+            removed_by=removers.get(guest.id) if guest.removed_by == "host" else None,
         )
-    return sorted(entries, key=lambda entry: entry.joined_at)
+        for n, guest in enumerate(found, 1)
+    ]
 
 
 async def load(db: AsyncSession, meeting: Meeting, locale: str) -> Record:
@@ -155,7 +150,7 @@ async def load(db: AsyncSession, meeting: Meeting, locale: str) -> Record:
     record = Record(
         meeting=meeting,
         site_name=site.name if site else None,
-        guests=await guests_of(db, meeting.id),
+        guests=await guests_of(db, meeting, events),
         events=events,
         captures=found,
         pages=[e for e in events if e.type == "page.visited" and not e.payload.get("removed")],
@@ -177,16 +172,6 @@ async def load(db: AsyncSession, meeting: Meeting, locale: str) -> Record:
             ),
         }
         for consent in record.consents
-    ]
-    record.timeline += [
-        {
-            "time": guest.joined_at,
-            "type": "guest",
-            "text": translate(
-                locale, "record.guest_joined", source=translate(locale, f"source.{guest.source}")
-            ),
-        }
-        for guest in record.guests
     ]
     record.timeline.sort(key=lambda item: item["time"])
     return record
@@ -219,9 +204,13 @@ def as_json(record: Record, locale: str) -> dict[str, Any]:
         "guests": [
             {
                 "id": g.id,
+                "n": g.n,
                 "source": g.source,
                 "site": g.site,
-                "joined_at": g.joined_at.isoformat(),
+                "joined_at": g.joined_at.isoformat() if g.joined_at else None,
+                "state": g.state,
+                "gone_at": g.gone_at.isoformat() if g.gone_at else None,
+                "removed_by": g.removed_by,
             }
             for g in record.guests
         ],

@@ -41,22 +41,31 @@ if (box) {
   form.addEventListener("keydown", (event) => {
     if (event.key === "Escape") editing(false);
   });
+  // Answers can come late, and out of order: only the latest save's answer
+  // is shown, and not over a label another page set since it was sent.
+  let saves = 0;
+  let heard = 0;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     form.setAttribute("aria-busy", "true");
+    const mine = ++saves;
+    const heardBefore = heard;
     try {
       const result = await api(`/api/v1/meetings/${meetingId}`, {
         method: "PATCH",
         body: { guest_label: input.value },
       });
+      if (mine !== saves) return;
       if (!result.ok) {
         errorBox.textContent = result.data?.error?.message || box.dataset.network;
         errorBox.hidden = false;
         return;
       }
       editing(false);
-      show(result.data.guest_label || "");
+      // A guest.labelled heard since is as new as this answer, or newer.
+      if (heard === heardBefore) show(result.data.guest_label || "");
     } catch {
+      if (mine !== saves) return;
       errorBox.textContent = box.dataset.network;
       errorBox.hidden = false;
     } finally {
@@ -66,6 +75,9 @@ if (box) {
 
   document.addEventListener("tsunagu:event", (event) => {
     const live = event.detail;
-    if (live?.type === "guest.labelled" && live.meeting_id === meetingId) show(live.payload.label || "");
+    if (live?.type === "guest.labelled" && live.meeting_id === meetingId) {
+      heard++;
+      show(live.payload.label || "");
+    }
   });
 }

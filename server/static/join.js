@@ -269,6 +269,9 @@ async function joinByLink(button, errorBox) {
   errorBox.hidden = true;
   try {
     const result = await fetchJson("/api/v1/guest/links", "POST", { token: link.token });
+    // This phone was in the meeting, and is out for good.
+    if (result.data?.error?.code === "guest_removed") return showRemoved();
+    if (result.data?.error?.code === "guest_left") return showEnded("guest");
     if (!result.ok) {
       errorBox.textContent = errorText(result);
       errorBox.hidden = false;

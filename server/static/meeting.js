@@ -15,18 +15,16 @@ const timeline = $("timeline");
 const clock = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle: "medium" });
 let channel = null;
 let ticker = null;
-const live = meeting.state !== "ended";
 
 new ToolRail(document.querySelector(".rail"));
 const stage = new Stage({ stage: $("stage"), empty: $("stage-empty"), capture: $("capture-main"), video: $("video-card") });
-const arrivals = live ? new Arrivals({ strings: T, announcer: $("announcer"), chimeButton: $("chime") }) : null;
+const arrivals = new Arrivals({ strings: T, announcer: $("announcer"), chimeButton: $("chime") });
 const window_ = new CaptureWindow({
   meetingId: meeting.id,
   strings: T,
   onFirst: () => stage.set("capture", true),
-  onArrived: (capture) => arrivals?.arrived(capture),
+  onArrived: (capture) => arrivals.arrived(capture),
 });
-// Inviting is for a meeting that runs: an ended one has no invite tool.
 const invite = $("invite-controls") ? new InvitePanel({ meetingId: meeting.id, strings: T }) : null;
 
 function describe(event) {
@@ -35,6 +33,7 @@ function describe(event) {
   if (payload.removed) return T[`event.${event.type}.removed`] || event.type;
   if (event.type === "meeting.started" && payload.via === "link") return T["event.meeting.started_link"];
   if (event.type === "meeting.ended" && payload.by === "timeout") return T["event.meeting.ended_timeout"];
+  if (event.type === "guest.labelled" && !payload.label) return T["event.guest.labelled_cleared"];
   if (event.type === "sms.status") {
     const status = T[`sms.status.${payload.status}`] || payload.status;
     return format(T["event.sms.status"], { to: payload.to, status });
@@ -60,7 +59,7 @@ function addEvent(event) {
 // camera opens when a guest who can show video says hello (a phone on the
 // join page; a snippet guest never does), or when the host turns it on.
 let call = null;
-if (meeting.is_host && live) {
+if (meeting.is_host) {
   const videoStage = $("video-stage");
   const request = $("camera-request");
   let asked = false;
@@ -126,12 +125,13 @@ function apply(event) {
   window_.apply(event);
   invite?.apply(event);
   if (event.type === "meeting.started" && !meeting.started_at) meeting.started_at = event.time;
-  if (event.type === "meeting.ended") ended(event.payload.by, event.time, { reload: true });
+  if (event.type === "meeting.ended") ended(event.payload.by, event.time);
 }
 
 /** The meeting is over: everything live stops and leaves the screen at once,
- * then the page is loaded again as the meeting's record. */
-function ended(by, at, { reload = false } = {}) {
+ * then the page is loaded again as the meeting's record (an ended meeting's
+ * page is its record, see templates/console/meeting_record.html). */
+function ended(by, at) {
   const first = meeting.state !== "ended";
   meeting.state = "ended";
   meeting.ended_at = meeting.ended_at || at;
@@ -146,12 +146,12 @@ function ended(by, at, { reload = false } = {}) {
   $("tool-invite")?.remove();
   $("panel-invite")?.remove();
   stage.set("video", false);
-  if (reload) $("no-captures").textContent = T["room.js.ending"];
+  $("no-captures").textContent = T["room.js.ending"];
   const banner = $("ended-banner");
   banner.textContent = T[`meeting.js.ended_by_${by}`] || T["meeting.js.ended"];
   banner.hidden = false;
   tick();
-  if (reload && first) location.reload();
+  if (first) location.reload();
 }
 
 function tick() {
@@ -171,7 +171,7 @@ $("end-meeting")?.addEventListener("click", async () => {
     $("connection-state").textContent = T["meeting.js.end_failed"];
     return;
   }
-  ended("host", result.data.ended_at, { reload: true });
+  ended("host", result.data.ended_at);
 });
 
 let lastId = 0;
@@ -183,27 +183,23 @@ for (const event of meeting.events) {
 meeting.captures.forEach((capture, index) => {
   window_.add(capture, { show: index === meeting.captures.length - 1 });
 });
-if (!live) {
-  ended(meeting.ended_by, meeting.ended_at);
-} else {
-  ticker = setInterval(tick, 1000);
-  channel = new LiveChannel({
-    path: `/api/v1/meetings/${meeting.id}/live`,
-    isFinal: (code) => code === 4401 || code === 4404,
-    onEvent: apply,
-    onState: (state, code) => {
-      if (state === "closed" && code === 4401) {
-        location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
-        return;
-      }
-      $("connection-state").textContent = state === "reconnecting" ? T["meeting.js.reconnecting"] : "";
-      if (state === "open" && call) {
-        // First time: set up and greet; after a reconnect, start over if
-        // the call is not up (signals sent while the socket was down are lost).
-        if (!call.starting) call.start().catch((error) => console.warn("video", error));
-        else call.resync();
-      }
-    },
-  }).start(lastId);
-}
+ticker = setInterval(tick, 1000);
+channel = new LiveChannel({
+  path: `/api/v1/meetings/${meeting.id}/live`,
+  isFinal: (code) => code === 4401 || code === 4404,
+  onEvent: apply,
+  onState: (state, code) => {
+    if (state === "closed" && code === 4401) {
+      location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+      return;
+    }
+    $("connection-state").textContent = state === "reconnecting" ? T["meeting.js.reconnecting"] : "";
+    if (state === "open" && call) {
+      // First time: set up and greet; after a reconnect, start over if
+      // the call is not up (signals sent while the socket was down are lost).
+      if (!call.starting) call.start().catch((error) => console.warn("video", error));
+      else call.resync();
+    }
+  },
+}).start(lastId);
 tick();

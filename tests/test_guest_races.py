@@ -1,0 +1,95 @@
+"""A host removing a guest, or picking the video guest, while something
+else changes the meeting at the same moment, on PostgreSQL (SQLite has one
+writer at a time: the two are in turn by construction). Each waits for the
+other's meeting row, then checks what it found."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import anyio
+import pytest
+from sqlalchemy import text
+
+from server.meetings import guests, lifecycle
+from server.storage.models import Meeting
+from server.web.services import services
+from tests.conftest import POSTGRES_URL
+from tests.test_guests import events, guest_list, link_meeting
+
+
+# PostgreSQL only (see above).
+@pytest.fixture
+def database_url(postgres_and_redis) -> str:
+    return POSTGRES_URL
+
+
+async def someone_waits_for_a_lock(app) -> bool:
+    async with services(app).engine.connect() as connection:
+        waiting = await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+    return bool(waiting)
+
+
+async def while_uncommitted(
+    app, change: Callable[[object], Awaitable[None]], request: Callable[[], Awaitable]
+):
+    """``request`` sent while ``change`` is made and not yet committed; its
+    answer once the change is committed."""
+    answer: list = []
+
+    async def send() -> None:
+        answer.append(await request())
+
+    async with services(app).db() as db, anyio.create_task_group() as group:
+        await db.begin()
+        await change(db)
+        group.start_soon(send)
+        # The request has read what it reads and waits on the change's rows.
+        with anyio.fail_after(10):
+            while not await someone_waits_for_a_lock(app):
+                if answer:
+                    break  # it did not wait: answered before the commit
+                await anyio.sleep(0.01)
+        await db.commit()
+    return answer[0]
+
+
+async def test_a_removal_racing_the_end_is_refused_not_recorded_after_it(app, host):
+    meeting_id, (first, _second) = await link_meeting(app, host)
+
+    async def end(db) -> None:
+        await lifecycle.end_meeting(db, meeting_id, by="host")
+
+    removed = await while_uncommitted(
+        app, end, lambda: host.delete(f"/api/v1/meetings/{meeting_id}/guests/{first['guest_id']}")
+    )
+
+    assert (removed.status_code, removed.json()["error"]["code"]) == (409, "meeting_ended")
+    assert [e["type"] for e in await events(host, meeting_id)][-1] == "meeting.ended"
+
+
+async def test_a_video_pick_racing_the_guests_removal_is_refused(app, host):
+    meeting_id, (first, second) = await link_meeting(app, host)
+
+    async def remove_second(db) -> None:
+        meeting = await db.get(Meeting, meeting_id)
+        await guests.remove_guest(db, meeting, second["guest_id"], by="田中")
+
+    picked = await while_uncommitted(
+        app,
+        remove_second,
+        lambda: host.put(
+            f"/api/v1/meetings/{meeting_id}/video-guest", json={"guest_id": second["guest_id"]}
+        ),
+    )
+
+    assert (picked.status_code, picked.json()["error"]["code"]) == (409, "guest_already_removed")
+    listed = await guest_list(host, meeting_id)
+    assert listed["video_guest_id"] == first["guest_id"]
+    async with services(app).db() as db:
+        assert (await db.get(Meeting, meeting_id)).video_guest_id == first["guest_id"]
