@@ -55,7 +55,8 @@ def test_guest_reads_a_number_host_types_it_both_connect_host_ends(guest, host):
     expect(host.locator("#guests .guest-source")).to_have_text("番号")
     expect(host.locator("#timeline")).to_contain_text("お客様 1 が接続しました")
 
-    host.get_by_role("button", name="ミーティングを終了").click()
+    with host.expect_navigation():  # the view becomes the record
+        host.get_by_role("button", name="ミーティングを終了").click()
 
     expect(guest.get_by_role("heading", name="終了しました")).to_be_visible()
     expect(guest.get_by_text("担当者がミーティングを終了しました。")).to_be_visible()
@@ -112,7 +113,8 @@ def test_the_dashboard_lists_live_meetings_as_they_start_and_end(
 
     expect(live_list).to_contain_text(number)
     expect(live_list).to_contain_text("お客様 接続中")
-    host.get_by_role("button", name="ミーティングを終了").click()
+    with host.expect_navigation():  # the view becomes the record
+        host.get_by_role("button", name="ミーティングを終了").click()
     expect(live_list).not_to_contain_text(number)
 
 

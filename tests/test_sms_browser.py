@@ -77,7 +77,8 @@ def test_host_sends_the_link_guest_opens_it_and_both_are_connected(host, new_pag
     stranger.get_by_role("button", name="参加する").click()
     expect(stranger.locator("#issue-error")).to_contain_text("別の端末ですでに使われています")
 
-    host.get_by_role("button", name="ミーティングを終了").click()
+    with host.expect_navigation():  # the view becomes the record
+        host.get_by_role("button", name="ミーティングを終了").click()
     expect(guest.get_by_role("heading", name="終了しました")).to_be_visible()
     guest.get_by_role("button", name="最初に戻る").click()
     expect(guest).to_have_url(live_server.url + "/join")
@@ -132,7 +133,8 @@ def test_an_ended_meetings_link_tells_the_guest_what_to_do(host, new_page, live_
     start_by_sms(host, "090-2000-0004")
     link = link_from_outbox(host, live_server)
     host.go_back()
-    host.get_by_role("button", name="ミーティングを終了").click()
+    with host.expect_navigation():  # the view becomes the record
+        host.get_by_role("button", name="ミーティングを終了").click()
     expect(host.locator("#ended-banner")).to_be_visible()
 
     guest = new_page(**PHONE)

@@ -737,7 +737,8 @@ def test_after_the_host_ends_the_page_is_left_alone(new_page, live_server, pages
     type_number(host, number)
     expect(guest.bar()).to_contain_text("接続中")
 
-    host.get_by_role("button", name="ミーティングを終了").click()
+    with host.expect_navigation():  # the view becomes the record
+        host.get_by_role("button", name="ミーティングを終了").click()
     expect(widget(page).get_by_text("画面サポートは終了しました。")).to_be_visible()
     opened = len(sockets)
     sent_after_end: list = []
