@@ -151,3 +151,24 @@ def address_key(address: str) -> str:
 def create_rate_limiter(redis_url: str) -> RateLimiter:
     """Redis when a URL is configured, else in memory."""
     return RedisRateLimiter(redis_url) if redis_url else MemoryRateLimiter()
+
+
+class Budget:
+    """How many messages one live socket may send: a token bucket, kept by
+    the socket itself (a flood from one client is cut short where it
+    arrives, before it reaches anyone else). ``rate`` tokens a second, at
+    most ``burst`` saved up."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True

@@ -30,11 +30,11 @@ Server to client::
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from starlette.applications import Starlette
 
+from server.accounts.rate_limits import Budget
 from server.storage.models import Guest, Meeting
 from server.web.services import services
 
@@ -68,23 +68,10 @@ def _valid(data: object) -> bool:
         return False
 
 
-class Budget:
-    """How many signals one socket may send: a token bucket. A connection's
-    set-up is a few dozen; a flood would fill the other side's queue."""
-
-    def __init__(self, rate: float = 50.0, burst: float = 200.0) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens = burst
-        self.at = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
+def signal_budget() -> Budget:
+    """A connection's set-up is a few dozen signals; a flood would fill the
+    other side's queue."""
+    return Budget(rate=50.0, burst=200.0)
 
 
 async def relay(

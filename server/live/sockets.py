@@ -34,6 +34,7 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.accounts.auth import Principal, authenticate, is_same_origin
+from server.accounts.rate_limits import Budget
 from server.live import signaling
 from server.live.event_bus import Subscription
 from server.meetings import lifecycle as meetings
@@ -122,7 +123,7 @@ async def receive_pings(
     """Answer pings and pass signals on until the client goes away, falls
     silent, or (console sockets) is no longer logged in."""
     checked = anyio.current_time()
-    budget = signaling.Budget()
+    budget = signaling.signal_budget()
     while True:
         with anyio.fail_after(IDLE_TIMEOUT):
             message = await receive_message(websocket)
@@ -165,7 +166,7 @@ async def recheck(still_allowed: Callable[[], Awaitable[bool]]) -> bool | None:
 
 
 async def _signal(
-    on_signal: Handler, budget: signaling.Budget, message: dict[str, Any]
+    on_signal: Handler, budget: Budget, message: dict[str, Any]
 ) -> dict[str, Any] | None:
     if not budget.take():
         return {"type": "signal.refused", "reason": "too_many"}

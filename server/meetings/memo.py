@@ -33,7 +33,6 @@ import binascii
 import contextlib
 import logging
 import secrets
-import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +44,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
+from server.accounts.rate_limits import Budget
 from server.live.event_bus import Subscription
 from server.meetings import lifecycle as meetings
 from server.storage.models import Meeting, MeetingMemo, MemoTemplate, utcnow
@@ -488,23 +488,10 @@ class Memos:
 # -- one socket's side of the memo ---------------------------------------------
 
 
-class Budget:
-    """How many memo messages a socket may send: a token bucket. A client
-    batches its keystrokes (embed/memo.js sends at most every 40 ms)."""
-
-    def __init__(self, rate: float = 60.0, burst: float = 300.0) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens = burst
-        self.at = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
+def memo_budget() -> Budget:
+    """How many memo messages a socket may send. A client batches its
+    keystrokes (embed/memo.js sends at most every 40 ms)."""
+    return Budget(rate=60.0, burst=300.0)
 
 
 class MemoSocket:
@@ -528,7 +515,7 @@ class MemoSocket:
         # What this socket was last told of the guest's access, in the order
         # of its own messages (a guest's relay is filtered by it).
         self.shared = True
-        self.budget = Budget()
+        self.budget = memo_budget()
 
     @property
     def meeting_id(self) -> int | None:
