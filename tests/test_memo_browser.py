@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import type_number
+from tests.conftest import console_host, type_number
 from tests.live_server import start_server
 from tests.test_snippet_browser import Guest as SnippetGuest
 from tests.test_snippet_browser import site_with_pages
@@ -23,18 +23,6 @@ PHONE = {
     "is_mobile": True,
     "has_touch": True,
 }
-DESK = {"viewport": {"width": 1280, "height": 800}}
-
-
-def log_in(new_page, server):
-    host = new_page(**DESK)
-    host.goto(server.url + "/login")
-    host.get_by_label("ユーザー名").fill("admin")
-    host.get_by_label("パスワード").fill(server.first_run_password())
-    host.get_by_role("button", name="ログイン").click()
-    expect(host.get_by_role("heading", name="接続番号を入力")).to_be_visible()
-    host.on("dialog", lambda dialog: dialog.accept())
-    return host
 
 
 def connected(new_page, server):
@@ -45,7 +33,7 @@ def connected(new_page, server):
     guest.get_by_role("button", name="接続番号を発行する").click()
     number = guest.locator("#number")
     expect(number).to_have_text(re.compile(r"^\d{4}$"))
-    host = log_in(new_page, server)
+    host = console_host(new_page, server)
     type_number(host, number.inner_text())
     expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
     expect(guest.get_by_role("heading", name="担当者とつながりました")).to_be_visible()
@@ -191,7 +179,7 @@ def test_the_memo_is_read_only_once_the_meeting_ends(new_page, live_server):
 
 
 def test_an_admin_sets_a_template_and_the_host_starts_the_memo_from_it(new_page, live_server):
-    admin = log_in(new_page, live_server)
+    admin = console_host(new_page, live_server)
     admin.get_by_role("link", name="メモのテンプレート").click()
     expect(admin.get_by_role("heading", name="共有メモのテンプレート")).to_be_visible()
     admin.get_by_label("名前").fill("初回ヒアリング")
@@ -218,7 +206,7 @@ def test_the_snippet_bar_opens_the_memo_and_both_sides_type(new_page, live_serve
         guest = SnippetGuest(new_page(**PHONE), live_server)
         guest.page.goto(pages.url("index.html"))
         number = guest.number()
-        host = log_in(new_page, live_server)
+        host = console_host(new_page, live_server)
         type_number(host, number)
         expect(guest.bar()).to_contain_text("接続中")
         ready(host_memo(host))
