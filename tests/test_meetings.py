@@ -249,3 +249,44 @@ async def test_a_live_meeting_belongs_to_the_dashboard_and_an_ended_one_to_histo
     ended = await host.get(f"/meetings/{meeting['id']}")
     assert highlighted_menu_item(ended.text) == "/meetings"
     assert highlighted_menu_item((await host.get("/meetings")).text) == "/meetings"
+
+
+async def test_the_host_changes_the_meetings_options_and_the_timeline_says_so(host, guest):
+    issued = await get_number(guest)
+    meeting = (await host.post("/api/v1/meetings", json={"number": issued["number"]})).json()
+    assert meeting["options"] == {
+        "waiting_room": False,
+        "recording": False,
+        "it_mode": False,
+        "browser_audio": False,
+    }
+    url = f"/api/v1/meetings/{meeting['id']}/options"
+
+    changed = await host.patch(url, json={"it_mode": True, "recording": True})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["options"] == {
+        "waiting_room": False,
+        "recording": True,
+        "it_mode": True,
+        "browser_audio": False,
+    }
+    # Unchanged values make no event; a changed one does, heard by the guest.
+    await host.patch(url, json={"it_mode": True})
+    events = (await host.get(f"/api/v1/meetings/{meeting['id']}/events")).json()["events"]
+    told = [e["payload"] for e in events if e["type"] == "meeting.options"]
+    assert told == [
+        {
+            "waiting_room": False,
+            "recording": True,
+            "it_mode": True,
+            "browser_audio": False,
+            "changed": ["it_mode", "recording"],
+        }
+    ]
+
+    assert (await host.patch(url, json={"it_mode": "yes please"})).json()["error"][
+        "code"
+    ] == "invalid_request"
+    await host.post(f"/api/v1/meetings/{meeting['id']}/end")
+    ended = await host.patch(url, json={"browser_audio": True})
+    assert (ended.status_code, ended.json()["error"]["code"]) == (409, "meeting_ended")

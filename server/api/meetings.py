@@ -32,6 +32,22 @@ class HostOut(Output):
     label: str
 
 
+class MeetingOptionsOut(Output):
+    waiting_room: bool = Field(description="Guests knock and wait until the host lets them in")
+    recording: bool = Field(description="The host means to record; guests agree as they join")
+    it_mode: bool = Field(description="IT重説 mode: licence shown, checklist, browser audio")
+    browser_audio: bool = Field(description="Voice in the browser instead of on the phone")
+
+
+class MeetingOptionsChange(Payload):
+    """Only the options given change; the others stay as they are."""
+
+    waiting_room: bool | None = None
+    recording: bool | None = None
+    it_mode: bool | None = None
+    browser_audio: bool | None = None
+
+
 class MeetingOut(Output):
     id: int
     state: str
@@ -49,6 +65,7 @@ class MeetingOut(Output):
         default=None,
         description="A running meeting whose guests have all gone: when the last one left",
     )
+    options: MeetingOptionsOut
 
 
 class MeetingList(Output):
@@ -273,6 +290,29 @@ async def change_meeting(call: Call) -> JSONResponse:
 
 
 @endpoint(transaction="meeting")
+async def change_options(call: Call) -> JSONResponse:
+    """The host changes the meeting's options; everyone in it hears of it."""
+    body = await read_json(call.request, MeetingOptionsChange)
+    meeting = await meetings.get_meeting(
+        call.db, call.user, call.request.path_params["meeting_id"], lock=True
+    )
+    if meeting.state == "ended":
+        raise ApiError(409, "meeting_ended")
+    changed = {
+        name: value
+        for name, value in body.model_dump(exclude_none=True).items()
+        if getattr(meeting, name) != value
+    }
+    if changed:
+        for name, value in changed.items():
+            setattr(meeting, name, value)
+        await meetings.record_event(
+            call.db, meeting, "meeting.options", {**meeting.options, "changed": sorted(changed)}
+        )
+    return respond(MeetingOut, (await meetings_out(call.db, [meeting]))[0])
+
+
+@endpoint(transaction="meeting")
 async def request_capture(call: Call) -> Response:
     """The host asks the guest to send a capture; the guest still taps."""
     meeting = await meetings.get_meeting(call.db, call.user, call.request.path_params["meeting_id"])
@@ -353,6 +393,17 @@ def routes() -> list[BaseRoute]:
             body=MeetingChange,
             response=MeetingOut,
             errors=(*NOT_FOUND, (422, "invalid_request")),
+            tag="meetings",
+        ),
+        operation(
+            "PATCH",
+            "/api/v1/meetings/{meeting_id:id}/options",
+            change_options,
+            summary="Change the meeting's options (waiting room, recording, IT重説 mode, "
+            "browser audio); those not given stay. Guests hear of it as meeting.options",
+            body=MeetingOptionsChange,
+            response=MeetingOut,
+            errors=(*NOT_FOUND, (409, "meeting_ended"), (422, "invalid_request")),
             tag="meetings",
         ),
         operation(

@@ -713,6 +713,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
         "who joined by the join page or a link."
     ),
     "event.guest.removed": "{by} removed guest {n}",
+    "event.meeting.options": "The meeting's options changed",
     "event.video.guest": "Guest {n} is now on video",
     "guests.none": "No guest has joined yet.",
     "meeting.js.guests.label": "Guest {n}",

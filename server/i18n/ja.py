@@ -529,6 +529,7 @@ MESSAGES: dict[str, str] = {
     "error.guest_already_removed": "このお客様はすでに退出しています。",
     "error.guest_cannot_video": "このお客様はサイトの画面サポート（スニペット）から参加しているため、ビデオはできません。参加ページかリンクから参加したお客様を選んでください。",
     "event.guest.removed": "{by} がお客様 {n} を退出させました",
+    "event.meeting.options": "ミーティングの設定が変わりました",
     "event.video.guest": "ビデオの相手がお客様 {n} になりました",
     "guests.none": "まだお客様は参加していません。",
     "meeting.js.guests.label": "お客様 {n}",

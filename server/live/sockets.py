@@ -202,7 +202,9 @@ class Sent:
 # nothing else: not the host's side of things (SMS, labels, memo), and
 # nothing of the other guests of the meeting, who may be other people
 # (their pages, captures, comings and goings, who removed them).
-FOR_ANY_GUEST = frozenset({"meeting.started", "meeting.ended", "capture.requested", "video.guest"})
+FOR_ANY_GUEST = frozenset(
+    {"meeting.started", "meeting.ended", "meeting.options", "capture.requested", "video.guest"}
+)
 # Events about one guest, carried only to that guest's socket: joined to a
 # running meeting by number; removed by the host.
 FOR_THIS_GUEST = frozenset({"guest.attached", "guest.removed"})

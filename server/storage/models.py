@@ -247,6 +247,9 @@ class NumberSlot(Base):
     held_until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+MEETING_OPTIONS = ("waiting_room", "recording", "it_mode", "browser_audio")
+
+
 class Meeting(Base):
     __tablename__ = "meetings"
 
@@ -280,6 +283,24 @@ class Meeting(Base):
     # a foreign key: guests already point at meetings, and a cycle of keys
     # cannot be created or dropped table by table.
     video_guest_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The meeting's options (issue #14), set when it is prepared or in the
+    # room; guests hear of a change as "meeting.options".
+    # Guests knock and wait until the host lets them in.
+    waiting_room: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The host means to record: guests agree to it as they join.
+    recording: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # IT重説 (remote real-estate explanation): licence shown, checklist, browser audio.
+    it_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Voice in the browser instead of on the phone (always on in IT重説 mode).
+    browser_audio: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    @property
+    def options(self) -> dict[str, bool]:
+        return {name: bool(getattr(self, name)) for name in MEETING_OPTIONS}
+
+    @property
+    def uses_browser_audio(self) -> bool:
+        return self.browser_audio or self.it_mode
 
     host: Mapped[User] = relationship(lazy="joined")
 
