@@ -213,6 +213,9 @@ function listen() {
       }
     },
     onEvent: (event) => {
+      // Parts of the page this file does not own (the recording notice, the
+      // IT重説 checklist) follow the meeting through this DOM event.
+      document.dispatchEvent(new CustomEvent("tsunagu:event", { detail: event }));
       if (event.type.startsWith("memo.")) {
         if (memo?.receive) memo.receive(event);
         return;
