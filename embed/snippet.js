@@ -75,18 +75,22 @@ button{font:inherit;cursor:pointer;border:0;min-height:44px}
     avoidNow: () => avoid(),
     state: (value) => (state = value),
   };
+  // The widget's own imports are fetched beside it, not after it has been
+  // parsed: one round trip on the first tap instead of two.
+  const fetchWidget = () =>
+    Promise.all(["widget", "api", "channel"].map((name) => import(`${server}/embed/${name}.js`)));
   function load() {
-    // The widget's own imports are fetched beside it, not after it has
-    // been parsed: one round trip on the first tap instead of two.
-    widget ||= Promise.all(
-      ["widget", "api", "channel"].map((name) => import(`${server}/embed/${name}.js`)),
-    ).then(
-      ([module]) => module.start(env),
-      (error) => {
-        widget = null; // offline, or blocked: the next tap tries again
-        throw error;
-      },
-    );
+    // A dropped connection (a phone changing networks) gets one more try a
+    // second later before the guest is told: browsers fetch a failed module again.
+    widget ||= fetchWidget()
+      .catch(() => new Promise((resolve) => setTimeout(resolve, 1000)).then(fetchWidget))
+      .then(
+        ([module]) => module.start(env),
+        (error) => {
+          widget = null; // offline, or blocked: the next tap tries again
+          throw error;
+        },
+      );
     return widget;
   }
   const later = (method) => () => load().then((loaded) => loaded[method]());

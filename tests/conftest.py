@@ -278,12 +278,54 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 FAILED = pytest.StashKey[bool]()
 
 
+# What the browser saw in a test (console messages, page errors, failed or
+# refused requests), shown with the live server's last log lines when the
+# test fails: a failure in CI must say why without a rerun.
+BROWSER_LOG = pytest.StashKey[list[str]]()
+SERVER_LOG_LINES = 60
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     if report.when == "call":
         item.stash[FAILED] = report.failed
+        if report.failed:
+            for title, text in failure_sections(item):
+                report.sections.append((title, text))
     return report
+
+
+def failure_sections(item: pytest.Item) -> list[tuple[str, str]]:
+    sections = []
+    seen = item.stash.get(BROWSER_LOG, [])
+    if seen:
+        sections.append(("browser log", "\n".join(seen[-200:])))
+    server = getattr(item, "funcargs", {}).get("live_server")
+    if isinstance(server, LiveServer) and server.log.exists():
+        lines = server.log.read_text(errors="replace").splitlines()[-SERVER_LOG_LINES:]
+        sections.append((f"live server log ({server.log.name})", "\n".join(lines)))
+    return sections
+
+
+def watch(page, log: list[str], name: str) -> None:
+    """Note on ``log`` what the test would want to know if it fails."""
+    started = time.monotonic()
+
+    def note(text: str) -> None:
+        log.append(f"{time.monotonic() - started:7.2f}s {name}: {text}")
+
+    page.on("console", lambda message: note(f"console.{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: note(f"pageerror: {error}"))
+    page.on("requestfailed", lambda req: note(f"failed {req.method} {req.url}: {req.failure}"))
+    page.on(
+        "response",
+        lambda response: (
+            response.status >= 400
+            and note(f"{response.status} {response.request.method} {response.url}")
+        ),
+    )
+    page.on("framenavigated", lambda frame: frame.parent_frame or note(f"at {frame.url}"))
 
 
 @pytest.fixture(scope="module")
@@ -302,12 +344,15 @@ def browser():
 def new_page(browser, request: pytest.FixtureRequest):
     """Open pages in fresh browser contexts; screenshots are kept on failure."""
     contexts = []
+    log = request.node.stash.setdefault(BROWSER_LOG, [])
 
     def open_page(**context_options):
         context_options.setdefault("locale", "ja-JP")
         context = browser.new_context(**context_options)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        watch(page, log, f"page {len(contexts)}")
+        return page
 
     yield open_page
     if request.node.stash.get(FAILED, False):

@@ -664,6 +664,38 @@ def test_a_capture_request_highlights_the_bar_until_a_capture_is_sent(new_page, 
     assert resumed and all(after > 0 for after in resumed), hellos
 
 
+def test_a_widget_that_fails_to_load_is_fetched_again(new_page, live_server, pages):
+    guest = Guest(new_page(**PHONE), live_server)
+    page = guest.page
+    fetched: list[str] = []
+
+    def drop_first(route) -> None:
+        fetched.append(route.request.url)
+        if len(fetched) == 1:
+            route.abort("connectionreset")  # a phone changing networks mid-tap
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/embed/widget\.js$"), drop_first)
+    page.goto(pages.url("shop.html"))
+    guest.launcher().click()
+    # Tried again by itself: the guest never sees the dropped request.
+    expect(page.get_by_role("button", name="同意して接続番号を発行")).to_be_visible()
+    assert len(fetched) == 2
+
+    # Offline for longer: told so, and the next tap tries again.
+    other = Guest(new_page(**PHONE), live_server)
+    offline = re.compile(r".*/embed/widget\.js$")
+    other.page.route(offline, lambda route: route.abort("internetdisconnected"))
+    other.page.goto(pages.url("shop.html"))
+    other.launcher().click()
+    expect(widget(other.page).get_by_role("button", name="通信できませんでした")).to_be_visible()
+    other.page.unroute(offline)
+    widget(other.page).get_by_role("button", name="通信できませんでした").click()
+    expect(other.page.get_by_role("button", name="同意して接続番号を発行")).to_be_visible()
+    assert guest.errors == [] and other.errors == []
+
+
 def test_a_failed_send_says_why_and_can_be_sent_again(new_page, live_server, pages):
     guest, host = connect(new_page, live_server, pages.url("shop.html"))
     page = guest.page
