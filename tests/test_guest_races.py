@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from server.meetings import guests, lifecycle
-from server.storage.models import Meeting
+from server.storage.models import Guest, Meeting
 from server.web.services import services
-from tests.conftest import POSTGRES_URL
-from tests.test_guests import events, guest_list, link_meeting
+from tests.conftest import POSTGRES_URL, http_client
+from tests.test_guests import as_guest, events, guest_list, link_meeting
 
 
 # PostgreSQL only (see above).
@@ -93,3 +93,27 @@ async def test_a_video_pick_racing_the_guests_removal_is_refused(app, host):
     assert listed["video_guest_id"] == first["guest_id"]
     async with services(app).db() as db:
         assert (await db.get(Meeting, meeting_id)).video_guest_id == first["guest_id"]
+
+
+async def test_two_guests_leaving_at_once_end_the_meeting_rather_than_leave_it_empty(app, host):
+    meeting_id, (first, second) = await link_meeting(app, host)
+    async with services(app).db.begin() as db:
+        await db.execute(update(Guest).where(Guest.meeting_id == meeting_id).values(connected=True))
+
+    async def first_leaves(db) -> None:
+        await guests.leave(db, await db.get(Guest, first["guest_id"]))
+
+    async def second_leaves():
+        async with http_client(app, address="192.0.2.30") as phone:
+            return await phone.post("/api/v1/guest/leave", headers=as_guest(second["guest_token"]))
+
+    left = await while_uncommitted(app, first_leaves, second_leaves)
+
+    # Before, each saw the other still there: both left one by one, and the
+    # meeting stayed running with no one in it.
+    assert left.status_code == 200, left.text
+    assert left.json()["status"] == "ended"
+    async with services(app).db() as db:
+        assert (await db.get(Meeting, meeting_id)).state == "ended"
+    types = [e["type"] for e in await events(host, meeting_id)]
+    assert types.count("guest.left") == 1 and types[-1] == "meeting.ended", types

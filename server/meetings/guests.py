@@ -170,7 +170,14 @@ async def leave(db: AsyncSession, guest: Guest) -> None:
     if guest.meeting_id is None:
         await numbers.release_numbers(db, guest)
         return
-    meeting = await db.get(Meeting, guest.meeting_id)
+    # Locked as get_meeting(lock=True) does: two guests leaving at once must
+    # not each see the other still there, and leave the meeting with no one.
+    meeting = await db.scalar(
+        select(Meeting)
+        .where(Meeting.id == guest.meeting_id)
+        .with_for_update(key_share=True, of=Meeting)
+        .execution_options(populate_existing=True)
+    )
     others = select(Guest.id).where(
         Guest.meeting_id == guest.meeting_id,
         Guest.id != guest.id,
