@@ -412,3 +412,27 @@ async def test_the_record_and_its_zip_hold_the_final_checklist_with_tick_times(
     assert exported[0]["items"][0]["ticked_by"] == "tanaka"
     assert exported[0]["items"][0]["ticked_at"]
     assert exported[0]["items"][1]["ticked_at"] is None
+
+
+async def test_an_admin_adds_edits_and_deletes_a_checklist_on_the_console_page(admin_client, host):
+    token = await csrf_token(admin_client, "/admin/checklists")
+    added = await admin_client.post(
+        "/admin/checklists",
+        data={"csrf_token": token, "title": "重説前", "items": "本人確認\n\n書面の受領\n"},
+    )
+    assert added.status_code == 303
+    page = await admin_client.get("/admin/checklists")
+    assert "重説前" in page.text
+    assert "本人確認 / 書面の受領" in page.text
+    listed = (await host.get("/api/v1/checklists")).json()["checklists"]
+    assert listed[0]["items"] == ["本人確認", "書面の受領"]
+    path = f"/admin/checklists/{listed[0]['id']}"
+
+    refused = await admin_client.post(path, data={"csrf_token": token, "title": "", "items": "x"})
+    assert refused.status_code == 422
+    assert "タイトルを入力してください" in refused.text
+    await admin_client.post(path, data={"csrf_token": token, "title": "重説前", "items": "一\n二"})
+    assert (await host.get("/api/v1/checklists")).json()["checklists"][0]["items"] == ["一", "二"]
+    await admin_client.post(path, data={"csrf_token": token, "action": "delete"})
+    assert (await host.get("/api/v1/checklists")).json()["checklists"] == []
+    assert (await host.get("/admin/checklists")).status_code == 403
