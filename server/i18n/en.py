@@ -856,6 +856,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "checklist.progress": "{done}/{total} done",
     "checklist.ticked_by": "{time} {by}",
     "checklist.failed": "It could not be changed. Please try again.",
+    "checklist.ticked": "Ticked",
     "checklist.guest_lead": "Your host goes through these with you, one by one.",
     "it.guest.title": "Real-estate explanation (IT重説)",
     "it.guest.host": "Your host: {name}",

@@ -656,6 +656,7 @@ MESSAGES: dict[str, str] = {
     "checklist.progress": "{done}/{total} 完了",
     "checklist.ticked_by": "{time} {by}",
     "checklist.failed": "変更できませんでした。もう一度お試しください。",
+    "checklist.ticked": "チェック済み",
     "checklist.guest_lead": "担当者と一緒に、1 項目ずつ確認します。",
     "it.guest.title": "重要事項説明（IT重説）",
     "it.guest.host": "担当: {name}",

@@ -89,7 +89,7 @@ function start() {
     image.src = `/api/v1/me/licence/image?v=${Date.parse(data.updated_at)}`;
     image.hidden = false;
     $("licence-preview").dataset.present = "true";
-    $("licence-caption").textContent = "";
+    $("licence-caption").textContent = `${S.updated}: ${new Date(data.updated_at).toLocaleString(document.documentElement.lang)}`;
     remove.hidden = false;
     status.textContent = S.saved;
   });
@@ -105,7 +105,7 @@ function start() {
     image.hidden = true;
     image.removeAttribute("src");
     $("licence-preview").dataset.present = "false";
-    $("licence-caption").textContent = "";
+    $("licence-caption").textContent = S.none;
     remove.hidden = true;
     status.textContent = S.deleted;
   });
