@@ -202,3 +202,13 @@ def test_the_phone_guest_sees_the_licence_and_the_checklist_ticked_by_the_host(
     expect(guest.get_by_role("heading", name="終了しました")).to_be_visible()
     expect(it_view).to_be_hidden()
     shot(host, "record-checklists")
+
+    # The host deletes the photo under Account: it is gone from the page.
+    host.goto(live_server.url + "/account")
+    expect(host.locator("#licence-image")).to_be_visible()
+    host.get_by_role("button", name="削除", exact=True).click()
+    expect(host.locator("#licence-status")).to_have_text("削除しました。")
+    expect(host.locator("#licence-image")).to_be_hidden()
+    expect(host.locator("#licence-caption")).to_have_text("まだ登録されていません。")
+    host.reload()
+    expect(host.locator("#licence-image")).to_be_hidden()
