@@ -424,6 +424,7 @@ async def test_an_admin_adds_edits_and_deletes_a_checklist_on_the_console_page(a
     page = await admin_client.get("/admin/checklists")
     assert "重説前" in page.text
     assert "本人確認 / 書面の受領" in page.text
+    assert "></textarea>" in page.text  # the add form starts empty
     listed = (await host.get("/api/v1/checklists")).json()["checklists"]
     assert listed[0]["items"] == ["本人確認", "書面の受領"]
     path = f"/admin/checklists/{listed[0]['id']}"

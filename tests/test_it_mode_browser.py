@@ -88,6 +88,8 @@ def add_checklist(host, server, title: str) -> None:
     )
     host.get_by_role("button", name="追加").click()
     expect(host.get_by_role("cell", name=title, exact=True)).to_be_visible()
+    # The form is empty again for the next one.
+    expect(host.get_by_label("項目（1 行に 1 項目）")).to_have_value("")
     shot(host, "admin-checklists")
 
 
