@@ -410,6 +410,61 @@ def shop_after_capture(t: Tsunagu) -> Page:
     return meeting_with_capture(t)[0]
 
 
+# -- IT重説 mode (issue #14) --------------------------------------------------------
+
+
+def it_meeting(t: Tsunagu) -> tuple[Page, httpx.Client, int]:
+    """A phone guest in a meeting in IT重説 mode, whose host has a licence
+    photo and has opened a checklist and ticked its first item."""
+    host = t.new_host()
+    assert host.put("/api/v1/me/licence", content=png()).status_code == 200
+    checklist = t.admin.post(
+        "/api/v1/checklists", json={"title": "重説前の確認", "items": ["本人確認", "書面の受領"]}
+    ).json()
+    guest, meeting = join_connected(t, host)
+    assert host.patch(f"/api/v1/meetings/{meeting}/options", json={"it_mode": True}).is_success
+    opened = host.post(
+        f"/api/v1/meetings/{meeting}/checklists", json={"checklist_id": checklist["id"]}
+    ).json()
+    item = opened["items"][0]["id"]
+    ticked = host.put(
+        f"/api/v1/meetings/{meeting}/checklists/{opened['id']}/items/{item}", json={"ticked": True}
+    )
+    assert ticked.status_code == 200, ticked.text
+    return guest, host, meeting
+
+
+def meeting_checklist_open(t: Tsunagu) -> Page:
+    _, host, meeting = it_meeting(t)
+    page = t.console(f"/meetings/{meeting}", host)
+    page.get_by_role("button", name="事前チェックリスト").click()
+    expect(page.locator("#checklist-progress")).to_have_text("1/2 完了")
+    return page
+
+
+def join_connected_it(t: Tsunagu) -> Page:
+    guest = it_meeting(t)[0]
+    expect(guest.locator("#it-checklist-progress")).to_have_text("1/2 完了")
+    expect(guest.locator("#it-licence-image")).to_be_visible()
+    return guest
+
+
+def account_licence(t: Tsunagu) -> Page:
+    host = t.new_host()
+    assert host.put("/api/v1/me/licence", content=png()).status_code == 200
+    page = t.console("/account", host)
+    expect(page.locator("#licence-image")).to_be_visible()
+    return page
+
+
+def record_checklist(t: Tsunagu) -> Page:
+    _, host, meeting = it_meeting(t)
+    assert host.post(f"/api/v1/meetings/{meeting}/end").status_code == 200
+    page = t.console(f"/meetings/{meeting}", host)
+    expect(page.locator("#record-checklists")).to_contain_text("1/2")
+    return page
+
+
 # One line per page and state. Console pages at 1280x800, guest pages at 390x844.
 SCREENS = [
     pytest.param(login, id="login"),
@@ -442,6 +497,11 @@ SCREENS = [
     pytest.param(shop_connected_page, id="shop-connected"),
     pytest.param(shop_after_capture, id="shop-capture-sent"),
     pytest.param(shop_memo_open, id="shop-memo-open"),
+    pytest.param(account_licence, id="account-licence"),
+    pytest.param(console_page("/admin/checklists"), id="checklists"),
+    pytest.param(meeting_checklist_open, id="meeting-checklist-open"),
+    pytest.param(join_connected_it, id="join-connected-it"),
+    pytest.param(record_checklist, id="record-checklist"),
 ]
 
 

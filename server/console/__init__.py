@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute
 
 from server.console import (
     account,
+    checklists,
     dashboard,
     join,
     language,
@@ -29,5 +30,6 @@ def routes() -> list[BaseRoute]:
         *users.routes(),
         *sites.routes(),
         *memo_templates.routes(),
+        *checklists.routes(),
         *language.routes(),
     ]

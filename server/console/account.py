@@ -1,11 +1,13 @@
-"""The signed-in person's own account: password, login sessions, API tokens."""
+"""The signed-in person's own account: password, login sessions, API tokens,
+and the licence photo (宅建士証) shown to customers in IT重説 mode."""
 
 from __future__ import annotations
 
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server.accounts import api_tokens, login_sessions, users
+from capture.ingest import MAX_BYTES
+from server.accounts import api_tokens, licences, login_sessions, users
 from server.accounts.attempts import begin_login_attempt
 from server.accounts.auth import session_cookie
 from server.accounts.passwords import check_strength
@@ -34,6 +36,9 @@ async def account_page(
         "tokens": await api_tokens.list_tokens(call.db, principal.user),
         "describe_device": login_sessions.describe_device,
         "new_token": new_token,
+        # IT重説 (issue #14): the licence photo shown to customers.
+        "licence": await licences.find(call.db, principal.user.id),
+        "licence_limit_mb": MAX_BYTES // 2**20,
         "error": error.message(request_locale(request)) if error else "",
     }
     return render(

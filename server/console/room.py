@@ -44,6 +44,12 @@ TOOLS: tuple[Tool, ...] = (
         requires="console/memo_panel.html",
     ),
     Tool(
+        "checklist",
+        "room.tool.checklist",
+        "console/tools/checklist.html",
+        icon="M10 6h10 M10 12h10 M10 18h10 M3 6l1.5 1.5L7 5 M3 12l1.5 1.5L7 11 M3 18l1.5 1.5L7 17",
+    ),
+    Tool(
         "invite",
         "invite.title",
         "console/tools/invite.html",

@@ -204,6 +204,9 @@ class Sent:
 # (their pages, captures, comings and goings, who removed them).
 FOR_ANY_GUEST = frozenset(
     {"meeting.started", "meeting.ended", "meeting.options", "capture.requested", "video.guest"}
+    # IT重説 (issue #14): the checklist the host opens and ticks.
+    | {"checklist.opened", "checklist.ticked", "checklist.unticked"}
+    | {"checklist.collapsed", "checklist.expanded"}
 )
 # Events about one guest, carried only to that guest's socket: joined to a
 # running meeting by number; removed by the host.

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.i18n.locales import translate
 from server.meetings import captures as captures_module
-from server.meetings import consents, lifecycle
+from server.meetings import checklists, consents, lifecycle
 from server.meetings import guests as guests_module
 from server.meetings.history import clock
 from server.storage.blobs import BlobStore
@@ -93,6 +93,8 @@ class Record:
     sms: list[SmsMessage]
     consents: list[Consent]
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    # IT重説 (issue #14): each checklist opened, as it stood at the end.
+    checklists: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def duration(self) -> str | None:
@@ -157,6 +159,10 @@ async def load(db: AsyncSession, meeting: Meeting, locale: str) -> Record:
         memo=memo.text if memo else "",
         sms=sms,
         consents=await consents.of_meeting(db, meeting.id),
+        checklists=[
+            checklists.meeting_checklist_json(c)
+            for c in await checklists.of_meeting(db, meeting.id)
+        ],
     )
     record.timeline = [
         {"time": event.created_at, "type": event.type, "text": event_text(locale, event)}
@@ -343,4 +349,7 @@ async def zip_stream(record: Record, store: BlobStore, locale: str) -> AsyncIter
         archive.writestr("memo.txt", memo_text(record))
         archive.writestr("memo.md", memo_markdown(record, locale))
         archive.writestr("record.json", json.dumps(data, ensure_ascii=False, indent=2))
+        archive.writestr(
+            "checklists.json", json.dumps(record.checklists, ensure_ascii=False, indent=2)
+        )
     yield sink.take()

@@ -30,7 +30,14 @@ from starlette.applications import Starlette
 from server.meetings import lifecycle as meetings
 from server.storage import chores
 from server.storage.blobs import BlobStore, StoredBlob
-from server.storage.models import Capture, Meeting, MeetingEvent, MeetingMemo, User
+from server.storage.models import (
+    Capture,
+    LicencePhoto,
+    Meeting,
+    MeetingEvent,
+    MeetingMemo,
+    User,
+)
 from server.web.errors import ApiError
 from server.web.services import services
 
@@ -82,7 +89,11 @@ MEETING_DATA: list[MeetingData] = [
     MeetingData("memos", lambda: select(MeetingMemo.meeting_id), delete_memo),
 ]
 # Every column that holds a blob key: a blob named in none of them is an orphan.
-BLOB_COLUMNS: list[InstrumentedAttribute[str]] = [Capture.image_key, Capture.thumbnail_key]
+BLOB_COLUMNS: list[InstrumentedAttribute[str]] = [
+    Capture.image_key,
+    Capture.thumbnail_key,
+    LicencePhoto.blob_key,  # not a meeting's: kept until its owner replaces it
+]
 
 
 @dataclass

@@ -501,3 +501,77 @@ class Consent(Base):
     # "snippet", "join" or "link": the page the guest agreed on.
     place: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# -- issue #14: IT重説 (remote real-estate explanation) -----------------------
+
+
+class LicencePhoto(Base):
+    """A host's 宅建士証 (real-estate licence) photo, shown to the guests of
+    their meetings in IT重説 mode. A table of its own, not columns on users:
+    most users have none, and the photo comes and goes on its own."""
+
+    __tablename__ = "licence_photos"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    blob_key: Mapped[str] = mapped_column(String(128))
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Checklist(Base):
+    """A checklist an admin defines (事前チェックリスト): a title and its
+    items in order. A meeting that opens one keeps its own copy
+    (``MeetingChecklist``), so editing or deleting it changes no record."""
+
+    __tablename__ = "checklists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class MeetingChecklist(Base):
+    """A checklist opened in a meeting: a copy of its title and items, and
+    whether the host has collapsed it (「とじる」)."""
+
+    __tablename__ = "meeting_checklists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    # The admin's checklist it was copied from, while that still exists.
+    checklist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checklists.id", ondelete="SET NULL"), nullable=True
+    )
+    title: Mapped[str] = mapped_column(String(100))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_by: Mapped[str] = mapped_column(String(100), default="")
+    collapsed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    items: Mapped[list[MeetingChecklistItem]] = relationship(
+        order_by="MeetingChecklistItem.position", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class MeetingChecklistItem(Base):
+    """One item of a meeting's checklist and its tick: when, and by whom (a
+    name, kept as it was; an undone tick clears both, the timeline keeps it)."""
+
+    __tablename__ = "meeting_checklist_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_checklist_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting_checklists.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(200))
+    ticked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ticked_by: Mapped[str | None] = mapped_column(String(100), nullable=True)

@@ -1,0 +1,106 @@
+"""A host's 宅建士証 (real-estate licence) photo (seed 000: registered under
+the user's own details, shown to the customer in IT重説 mode).
+
+The upload goes through the capture ingest (``capture/ingest.py``, in its
+worker pool): checked by its bytes, size and pixel limits before decoding,
+decoded, re-encoded, every piece of metadata (EXIF with GPS, comments)
+dropped. Only JPEG and PNG are taken, as the seed's form does. The photo is
+kept in the blob store; its row names it.
+
+Who may see it: the host themself, admins, and the guests of a running
+meeting of that host in IT重説 mode, nobody else.
+"""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
+
+from capture.ingest import ImageRefused, ProcessedImage, detect_format
+from capture.ingest_pool import IngestBusy
+from server.storage.blobs import BlobStore, new_key
+from server.storage.models import LicencePhoto, Meeting, User, utcnow
+from server.web.errors import ApiError
+from server.web.services import services
+
+FORMATS = ("JPEG", "PNG")
+
+
+async def find(db: AsyncSession, user_id: int) -> LicencePhoto | None:
+    return await db.get(LicencePhoto, user_id)
+
+
+async def ingest(app: Starlette, data: bytes) -> ProcessedImage:
+    """The upload checked and re-encoded as captures are; the format is
+    read from the bytes (a GIF or WebP is refused whatever its name)."""
+    try:
+        if not data:
+            raise ApiError(422, "image_corrupt")
+        if detect_format(data) not in FORMATS:
+            raise ApiError(415, "licence_photo_format")
+        return await services(app).ingest.process(data)
+    except ImageRefused as refused:
+        code = "licence_photo_format" if refused.code == "unsupported_image" else refused.code
+        raise ApiError(refused.status, code, params=refused.params) from None
+    except IngestBusy as busy:
+        raise ApiError(
+            503,
+            "ingest_busy",
+            params={"seconds": busy.retry_after},
+            headers={"Retry-After": str(busy.retry_after)},
+        ) from None
+
+
+async def replace(app: Starlette, user: User, data: bytes) -> LicencePhoto:
+    """Store the photo and point the user's row at it; the old photo's blob
+    goes once the new row is committed (a failure keeps the old photo)."""
+    processed = await ingest(app, data)
+    del data
+    store: BlobStore = services(app).blobs
+    key = new_key(processed.extension)
+    await anyio.to_thread.run_sync(store.put, key, processed.image, processed.media_type)
+    old_key = None
+    try:
+        async with services(app).db.begin() as db:
+            photo = await find(db, user.id)
+            if photo is None:
+                photo = LicencePhoto(user_id=user.id)
+                db.add(photo)
+            else:
+                old_key = photo.blob_key
+            photo.blob_key = key
+            photo.content_type = processed.media_type
+            photo.width, photo.height = processed.width, processed.height
+            photo.updated_at = utcnow()
+    except BaseException:
+        await anyio.to_thread.run_sync(store.delete, key)
+        raise
+    if old_key:
+        await anyio.to_thread.run_sync(store.delete, old_key)
+    return photo
+
+
+async def remove(app: Starlette, user: User) -> None:
+    async with services(app).db.begin() as db:
+        photo = await find(db, user.id)
+        if photo is None:
+            raise ApiError(404, "licence_photo_missing")
+        key = photo.blob_key
+        await db.delete(photo)
+    await anyio.to_thread.run_sync(services(app).blobs.delete, key)
+
+
+async def image(app: Starlette, photo: LicencePhoto) -> bytes:
+    data = await anyio.to_thread.run_sync(services(app).blobs.get, photo.blob_key)
+    if data is None:  # removed meanwhile
+        raise ApiError(404, "licence_photo_missing")
+    return data
+
+
+async def shown_in(db: AsyncSession, meeting: Meeting) -> LicencePhoto | None:
+    """The licence photo a meeting's guests see: its host's, while the
+    meeting runs in IT重説 mode; ``None`` otherwise."""
+    if not meeting.it_mode or meeting.state == "ended":
+        return None
+    return await find(db, meeting.host_id)
