@@ -42,6 +42,7 @@ BUS_BACKENDS = ["memory", *(["redis"] if REDIS_URL else [])]
 PASSWORD = "correct horse battery"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
+EXPECT_TIMEOUT_MS = 15_000
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -332,8 +333,12 @@ def watch(page, log: list[str], name: str) -> None:
 def browser():
     # Module scope: the sync API must not hold an event loop while the
     # asyncio tests of other modules run in this thread.
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # An expectation passes as soon as it holds; the wait only bounds how
+    # long a failing one takes. Playwright's 5 s ran out on a loaded machine
+    # (a server restart, a video connection) where nothing was wrong.
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
