@@ -605,17 +605,30 @@ export class VideoCall {
     await this.startCamera();
   }
 
-  /** The camera at a higher (or the usual) resolution, as the host asked. */
+  /** The camera at a higher resolution, as the host asked. The camera is
+   * opened again: a running camera keeps the format it was opened with
+   * (applyConstraints only scales it down), and many phones open one
+   * camera at a time, so this one is let go first. */
   async setQuality(quality) {
     this.quality = quality;
-    const [track] = this.stream ? this.stream.getVideoTracks() : [];
-    if (track?.readyState !== "live") return;
+    if (!this.cameraOn) return;
+    const audio = this.stream ? this.stream.getAudioTracks() : [];
+    for (const track of this.stream ? this.stream.getVideoTracks() : []) track.stop();
+    let video;
     try {
-      await track.applyConstraints(quality);
+      [video] = (await navigator.mediaDevices.getUserMedia({ video: this.videoConstraints() })).getVideoTracks();
     } catch (error) {
-      console.warn("video: camera constraints", error);
+      console.warn("video: camera in high quality", error);
+      this.cameraOn = false;
+      await this.startCamera(); // back to what worked
+      return;
     }
-    const { width, height } = track.getSettings();
+    if (this.ended) {
+      video.stop();
+      return;
+    }
+    this.useStream(new MediaStream([video, ...audio]));
+    const { width, height } = video.getSettings();
     this.signal("quality", { width, height });
   }
 
