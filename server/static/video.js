@@ -685,6 +685,7 @@ export function bindControls(call, T, status) {
   const retry = $("camera-retry");
   const note = $("camera-note");
   const stopped = $("camera-stopped");
+  const failure = $("video-failure");
   const stage = call.stage;
   const host = !call.polite;
   const render = () => {
@@ -715,10 +716,14 @@ export function bindControls(call, T, status) {
   const renderHostMenu = () => {
     if (!menu.reload) return;
     const there = ["connecting", "connected", "reconnecting", "failed"].includes(stage.dataset.state);
-    const remoteOn = stage.dataset.remoteVideo === "on" && stage.dataset.remoteCamera !== "off";
+    // The guest's camera can be asked for only while it comes through.
+    const remoteOn =
+      stage.dataset.state === "connected" &&
+      stage.dataset.remoteVideo === "on" &&
+      stage.dataset.remoteCamera !== "off";
     menu.reload.hidden = !there;
-    menu.quality.hidden = !(there && remoteOn);
-    menu.stop.hidden = !(there && remoteOn);
+    menu.quality.hidden = !remoteOn;
+    menu.stop.hidden = !remoteOn;
   };
   new MutationObserver(render).observe(stage, { attributes: true });
   toggle.addEventListener("click", () => call.setCamera(stage.dataset.camera !== "on"));
@@ -751,6 +756,8 @@ export function bindControls(call, T, status) {
     // TURN server; the guest, what they can do.
     status.textContent =
       state === "failed" && host && cause ? T[`video.failed.${cause}`] : T[`video.state.${state}`] || "";
+    // ... and the stage itself says so, where the picture would be.
+    if (failure) failure.textContent = state === "failed" ? status.textContent : "";
     if (state === "connected" && menu.note) menu.note.textContent = "";
     // Front and back cameras: only worth a button where there are two.
     navigator.mediaDevices?.enumerateDevices?.().then((devices) => {
