@@ -27,7 +27,12 @@ async def test_a_link_meeting_waiting_for_its_guest_opens_with_the_invitation(ho
 
     page = (await host.get(f"/meetings/{meeting_id}")).text
 
-    assert rail_buttons(page) == {"captures": "false", "memo": "false", "invite": "true"}
+    assert rail_buttons(page) == {
+        "captures": "false",
+        "memo": "false",
+        "invite": "true",
+        "devices": "false",
+    }
     assert 'id="panel-invite" aria-labelledby="panel-invite-title" >' in page  # not hidden
     assert 'id="panel-captures" aria-labelledby="panel-captures-title" hidden' in page
     assert "SMS は送信箱モードです" in page
@@ -47,7 +52,12 @@ async def test_a_screen_support_meeting_offers_the_invitation_closed(admin_clien
 
     page = (await admin_client.get(f"/meetings/{started.json()['id']}")).text
 
-    assert rail_buttons(page) == {"captures": "false", "memo": "false", "invite": "false"}
+    assert rail_buttons(page) == {
+        "captures": "false",
+        "memo": "false",
+        "invite": "false",
+        "devices": "false",
+    }
     assert 'id="panel-invite" aria-labelledby="panel-invite-title" hidden' in page
     assert "お客様が送信ボタンを押すと、ここにすぐ表示されます" in page  # screen support's hint
 
@@ -85,5 +95,9 @@ def test_a_tool_another_part_brings_shows_once_its_panel_exists(memo_there):
 
     tools = room.rail(meeting, env, lambda key: key)["tools"]
 
-    expected = ["captures", "memo", "invite"] if memo_there else ["captures", "invite"]
+    expected = (
+        ["captures", "memo", "invite", "devices"]
+        if memo_there
+        else ["captures", "invite", "devices"]
+    )
     assert [tool["id"] for tool in tools] == expected
