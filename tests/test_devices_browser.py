@@ -260,3 +260,30 @@ def test_the_host_stops_the_guests_camera_and_the_guest_turns_it_on_again(new_pa
     expect(notice).to_be_hidden()
     expect(host.locator("#video-stage")).to_have_attribute("data-remote-camera", "on")
     assert frames(host) >= 10
+
+
+def test_browser_audio_turned_on_and_off_during_the_call(new_page, live_server):
+    guest, host = connect(new_page, live_server)
+    expect(guest.get_by_role("button", name="マイクをオフにする")).to_be_hidden()
+
+    assert host.evaluate(SET_OPTIONS, {"browser_audio": True}) == 200
+
+    for page in (guest, host):
+        expect(page.get_by_role("button", name="マイクをオフにする")).to_be_visible()
+    host.wait_for_function(
+        "() => document.getElementById('remote-video').srcObject"
+        "?.getAudioTracks().some((t) => t.readyState === 'live')"
+    )
+    expect(host.locator("#video-stage")).to_have_attribute("data-state", "connected")
+
+    assert host.evaluate(SET_OPTIONS, {"browser_audio": False}) == 200
+
+    for page in (guest, host):
+        expect(page.get_by_role("button", name="マイクをオフにする")).to_be_hidden()
+        # The microphone is closed, not just muted; the video goes on.
+        page.wait_for_function(
+            "() => document.getElementById('local-video').srcObject"
+            ".getAudioTracks().every((t) => t.readyState === 'ended')"
+        )
+        expect(page.locator("#video-stage")).to_have_attribute("data-state", "connected")
+    assert frames(host) >= 10

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import console_host, type_number
 from tests.coturn import start_coturn
-from tests.live_server import start_server
+from tests.live_server import free_port, start_server
 from tests.test_meeting_browser import PHONE, get_number
 from tests.test_video_browser import frames
 
@@ -117,3 +117,27 @@ def test_a_wrong_turn_secret_is_shown_on_both_sides_with_its_cause(new_page, mis
         "ビデオをつなげません。Wi-Fi とモバイル通信を切り替えるか、ページを再読み込みしてください。"
         "続く場合は管理者に TURN サーバーの設定を確認してもらってください。"
     )
+
+
+@pytest.fixture(scope="module")
+def unreachable_server(tmp_path_factory):
+    # A TURN URL where nothing listens: the browsers' allocations go unanswered.
+    server = start_server(
+        tmp_path_factory.mktemp("live-no-turn"),
+        TSUNAGU_NUMBER_ISSUES_PER_MINUTE="1000",
+        TSUNAGU_TURN_URLS=f"turn:127.0.0.1:{free_port()}?transport=udp",
+        TSUNAGU_TURN_SECRET=SECRET,
+        TSUNAGU_ICE_RELAY_ONLY="true",
+    )
+    yield server
+    server.stop()
+
+
+def test_an_unreachable_turn_server_is_named_on_the_hosts_page(new_page, unreachable_server):
+    guest, host = meet(new_page, unreachable_server)
+
+    expect(host.locator("#video-stage")).to_have_attribute("data-state", "failed", timeout=12000)
+    expect(host.locator("#video-status")).to_contain_text(
+        "TURN / STUN サーバーに届きません（応答がないか 701）"
+    )
+    expect(guest.locator("#video-stage")).to_have_attribute("data-state", "failed", timeout=12000)

@@ -808,7 +808,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
         "The call goes on by phone."
     ),
     "video.failed.unreachable": (
-        "The video cannot connect. Cause: the TURN / STUN server cannot be reached (701). "
+        "The video cannot connect. Cause: the TURN / STUN server cannot be reached (no answer, or 701). "
         "Check its address, port and firewall. The call goes on by phone."
     ),
     "video.failed.no_route": (

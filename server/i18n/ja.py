@@ -603,7 +603,7 @@ MESSAGES: dict[str, str] = {
     "video.guest_camera_stopped": "お客様のカメラを停止しました。",
     "video.camera_stopped_by_host": "担当者があなたのカメラを停止しました。",
     "video.failed.turn_auth": "ビデオをつなげません。原因: TURN サーバーが認証情報を拒否しました（401）。TSUNAGU_TURN_SECRET が coturn の static-auth-secret と同じか確認してください。通話は電話で続けられます。",
-    "video.failed.unreachable": "ビデオをつなげません。原因: TURN / STUN サーバーに届きません（701）。サーバーのアドレス・ポートとファイアウォールを確認してください。通話は電話で続けられます。",
+    "video.failed.unreachable": "ビデオをつなげません。原因: TURN / STUN サーバーに届きません（応答がないか 701）。サーバーのアドレス・ポートとファイアウォールを確認してください。通話は電話で続けられます。",
     "video.failed.no_route": "ビデオをつなげません。原因: 通信経路が見つかりません。お客様に Wi-Fi とモバイル通信の切り替えを案内するか、TURN サーバーの設定を確認してください。",
     "room.tool.devices": "カメラとマイク",
     "devices.lead": "お客様との通話で使うカメラとマイクを選べます。選んだものはこのブラウザに記憶されます。",

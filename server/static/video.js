@@ -256,7 +256,11 @@ export class VideoCall {
     this.gathering = gathering;
     clearTimeout(this.connectTimer);
     this.connectTimer = setTimeout(() => {
-      if (pc === this.pc && pc.connectionState !== "connected") this.fail(pc, failureCause(gathering.errors));
+      if (pc !== this.pc || pc.connectionState === "connected") return;
+      // Not one candidate in all this time, and no error: the servers never
+      // answered (a browser reports 701 only after its own, longer, timeout).
+      const silent = gathering.errors.size === 0 && gathering.candidates === 0;
+      this.fail(pc, silent && this.config.ice_servers.length ? "unreachable" : failureCause(gathering.errors));
     }, CONNECT_TIMEOUT_MS);
     clearTimeout(this.watchdog);
     this.watchdog = setTimeout(() => {
