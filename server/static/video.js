@@ -559,45 +559,50 @@ export class VideoCall {
     else this.stage.dataset.microphone = this.microphoneOn ? "on" : "off";
   }
 
-  /** Ask the server whether the call carries audio now, and follow it. */
+  /** Ask the server whether the call carries audio now, and follow it.
+   * After set-up: a change heard while it was under way may not be in
+   * the answer it got. */
   async refreshAudio() {
-    if (!this.config || this.ended) return;
+    if (!this.starting || this.ended) return;
+    await this.starting.catch(() => {});
     try {
       this.config = await this.setupCall();
     } catch (error) {
       console.warn("video: call setup", error);
       return;
     }
-    await this.setAudio(Boolean(this.config.audio));
+    this.queue = this.queue
+      .then(() => this.setAudio(Boolean(this.config.audio)))
+      .catch((error) => console.warn("video: audio", error));
+    await this.queue;
   }
 
   /** The meeting's browser audio turned on or off (meeting.options): the
    * microphone opens or closes, the video goes on. */
   async setAudio(audio) {
-    if (!this.config || this.ended || audio === this.audio) return;
+    if (!this.config || this.ended) return;
+    if (this.cameraOpening) await this.cameraOpening; // it may bring a microphone
     this.setAudioFlag(audio);
-    if (!audio) {
-      for (const track of this.stream ? this.stream.getAudioTracks() : []) {
+    if (!audio && this.stream) {
+      for (const track of this.stream.getAudioTracks()) {
         track.stop();
         this.stream.removeTrack(track);
       }
       if (this.pc && this.senders.audio) await this.senders.audio.replaceTrack(null);
-      this.showMicrophone();
-      this.signal("microphone", { on: false, off: true });
-      return;
-    }
-    try {
-      const mic = await navigator.mediaDevices.getUserMedia({ audio: this.audioConstraints() });
-      const [track] = mic.getAudioTracks();
-      track.enabled = this.microphoneOn;
-      if (!this.stream) this.stream = new MediaStream();
-      this.stream.addTrack(track);
-      if (this.pc && (!this.polite || this.pc.remoteDescription)) this.attachTracks();
-    } catch (error) {
-      console.warn("video: no microphone", error);
+    } else if (audio && !this.hasMicrophone()) {
+      try {
+        const mic = await navigator.mediaDevices.getUserMedia({ audio: this.audioConstraints() });
+        const [track] = mic.getAudioTracks();
+        track.enabled = this.microphoneOn;
+        if (!this.stream) this.stream = new MediaStream();
+        this.stream.addTrack(track);
+        if (this.pc && (!this.polite || this.pc.remoteDescription)) this.attachTracks();
+      } catch (error) {
+        console.warn("video: no microphone", error);
+      }
     }
     this.showMicrophone();
-    if (this.hasMicrophone()) this.signal("microphone", { on: this.microphoneOn });
+    this.signal("microphone", { on: audio && this.hasMicrophone() && this.microphoneOn });
   }
 
   /** Another camera or microphone, picked by the host: the new track
