@@ -23,6 +23,10 @@ ANDROID = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
     "(KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"
 )
+DESKTOP_CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+)
 
 # The host changes the meeting's options as the room's controls do.
 SET_OPTIONS = """async (body) => {
@@ -106,8 +110,9 @@ def test_with_browser_audio_the_guest_checks_the_microphone_on_the_link(new_page
     [
         (IPHONE, "アドレスバーの「ぁあ」をタップし、「Web サイトの設定」を開きます。"),
         (ANDROID, "アドレスバー左のアイコンをタップし、「権限」を開きます。"),
+        (DESKTOP_CHROME, "アドレスバー左のアイコン（サイト情報）をクリックします。"),
     ],
-    ids=["safari-ios", "chrome-android"],
+    ids=["safari-ios", "chrome-android", "chrome-desktop"],
 )
 def test_a_refused_camera_is_explained_with_that_browsers_steps(
     new_page, live_server, user_agent, first_step
