@@ -25,6 +25,9 @@ const HIGH_QUALITY = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate
 // The host's chosen camera and microphone, per browser.
 const DEVICES_KEY = "tsunagu.video.devices";
 
+// Why a connection could not come up (video.failed.<cause> in the catalogs).
+const CAUSES = ["turn_auth", "unreachable", "no_route"];
+
 function newSession() {
   return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -190,7 +193,7 @@ export class VideoCall {
       this.onSignal("microphone", data);
     } else if (data.kind === "trouble") {
       // The other side cannot connect either: its cause, for the host to name.
-      this.peerFailure = typeof data.cause === "string" ? data.cause : null;
+      this.peerFailure = CAUSES.includes(data.cause) ? data.cause : null;
       this.onSignal("trouble", data);
     } else if (data.kind === "high-quality") await this.setQuality(HIGH_QUALITY);
     else if (data.kind === "stop-camera") {
@@ -764,7 +767,7 @@ export function bindControls(call, T, status) {
     // The host is told what went wrong, to pass on to whoever runs the
     // TURN server; the guest, what they can do.
     status.textContent =
-      state === "failed" && host && cause ? T[`video.failed.${cause}`] : T[`video.state.${state}`] || "";
+      (state === "failed" && host && cause && T[`video.failed.${cause}`]) || T[`video.state.${state}`] || "";
     // ... and the stage itself says so, where the picture would be.
     if (failure) failure.textContent = state === "failed" ? status.textContent : "";
     if (state === "connected" && menu.note) menu.note.textContent = "";
@@ -776,8 +779,9 @@ export function bindControls(call, T, status) {
   const onSignal = call.onSignal;
   call.onSignal = (kind, data) => {
     onSignal(kind, data);
-    if (kind === "quality" && menu.note && data.height) {
-      menu.note.textContent = T["video.high_quality_done"].replace("{height}", String(data.height));
+    const height = Math.round(Number(data?.height));
+    if (kind === "quality" && menu.note && height > 0) {
+      menu.note.textContent = T["video.high_quality_done"].replace("{height}", String(height));
     }
   };
   render();
