@@ -617,29 +617,36 @@ export class VideoCall {
     await this.startCamera();
   }
 
-  /** The camera at a higher resolution, as the host asked. The camera is
-   * opened again: a running camera keeps the format it was opened with
-   * (applyConstraints only scales it down), and many phones open one
-   * camera at a time, so this one is let go first. */
+  /** The camera at a higher resolution, as the host asked: the running
+   * camera is asked first (Safari changes its format); one that stays as it
+   * was (Chromium only scales a running camera down) is opened again, let
+   * go of first, as many phones open one camera at a time. */
   async setQuality(quality) {
     this.quality = quality;
     if (!this.cameraOn) return;
-    const audio = this.stream ? this.stream.getAudioTracks() : [];
-    for (const track of this.stream ? this.stream.getVideoTracks() : []) track.stop();
-    let video;
+    let [video] = this.stream ? this.stream.getVideoTracks() : [];
     try {
-      [video] = (await navigator.mediaDevices.getUserMedia({ video: this.videoConstraints() })).getVideoTracks();
+      await video.applyConstraints(quality);
     } catch (error) {
-      console.warn("video: camera in high quality", error);
-      this.cameraOn = false;
-      await this.startCamera(); // back to what worked
-      return;
+      console.warn("video: camera constraints", error);
     }
-    if (this.ended) {
+    if (video.getSettings().height < quality.height.ideal) {
+      const audio = this.stream.getAudioTracks();
       video.stop();
-      return;
+      try {
+        [video] = (await navigator.mediaDevices.getUserMedia({ video: this.videoConstraints() })).getVideoTracks();
+      } catch (error) {
+        console.warn("video: camera in high quality", error);
+        this.cameraOn = false;
+        await this.startCamera(); // back to what worked
+        return;
+      }
+      if (this.ended) {
+        video.stop();
+        return;
+      }
+      this.useStream(new MediaStream([video, ...audio]));
     }
-    this.useStream(new MediaStream([video, ...audio]));
     const { width, height } = video.getSettings();
     this.signal("quality", { width, height });
   }
