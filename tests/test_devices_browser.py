@@ -247,6 +247,7 @@ def test_the_host_asks_for_the_guests_camera_in_high_quality(new_page, live_serv
         "お客様のカメラは高画質（720p）になりました。"
     )
     assert guest.evaluate(guest_height) == 720
+    assert frames(host) >= 10  # the new camera goes out on the same connection
 
 
 def test_the_host_stops_the_guests_camera_and_the_guest_turns_it_on_again(new_page, live_server):
