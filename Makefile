@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint lint-js format migrate chromium vendor vendor-tests clean
+.PHONY: run test lint lint-js format migrate chromium coturn vendor vendor-tests clean
 
 # --demo: the first run also makes a demo site, and a demo shop is served
 # beside the console; a production `tsunagu run` gets neither.
@@ -17,7 +17,7 @@ run: $(VENV)/.installed
 # database test once per backend; the tests of several instances need both).
 test: export TSUNAGU_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 test: export TSUNAGU_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-test: $(VENV)/.installed-dev chromium lint
+test: $(VENV)/.installed-dev chromium coturn lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev lint-js
@@ -57,6 +57,14 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+# Debian's coturn: the relay-only video tests (tests/test_turn_browser.py)
+# start their own turnserver on loopback; the package's service is not used.
+coturn:
+	@test -x /usr/bin/turnserver || { \
+		echo "Installing Debian's coturn for the TURN tests"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq coturn; }
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

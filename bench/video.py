@@ -4,7 +4,11 @@ fake cameras (median of 10 meetings); next to the signaling exchange alone
 (hello, hello, offer, answer relayed through the server between two
 WebSocket clients), measured in the same run against the same server.
 
-Run: ``.venv/bin/python -m bench.video``
+With ``--turn`` (issue #14), also through a real coturn on loopback with
+relay-only ICE, and how long until both pages say the video cannot connect
+when the TURN secret is wrong.
+
+Run: ``.venv/bin/python -m bench.video [--turn]``
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import asyncio
 import json
 import re
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -37,7 +42,11 @@ new MutationObserver((_, observer) => {
 """
 
 
-def browser_runs(server: LiveServer) -> tuple[list[float], list[float]]:
+def browser_runs(
+    server: LiveServer, until: str = "connected", runs: int = RUNS
+) -> tuple[list[float], list[float]]:
+    """Per side, ms from the claim to the first remote frame, or, with
+    ``until="failed"``, to the page saying the video cannot connect."""
     host_ms, guest_ms = [], []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -48,7 +57,7 @@ def browser_runs(server: LiveServer) -> tuple[list[float], list[float]]:
         host.get_by_label("パスワード").fill(server.first_run_password())
         host.get_by_role("button", name="ログイン").click()
         host.on("dialog", lambda dialog: dialog.accept())
-        for _ in range(RUNS):
+        for _ in range(runs):
             guest_context = browser.new_context(locale="ja-JP", **PHONE)
             guest = guest_context.new_page()
             guest.add_init_script(FIRST_FRAME)
@@ -62,16 +71,21 @@ def browser_runs(server: LiveServer) -> tuple[list[float], list[float]]:
             host.keyboard.type(number.inner_text()[:3])
             claimed_at = time.time() * 1000
             host.keyboard.type(number.inner_text()[3])  # the fourth digit claims
-            for page in (host, guest):
-                page.wait_for_selector("#video-stage[data-state=connected]", timeout=20_000)
-            for page, times in ((host, host_ms), (guest, guest_ms)):
-                first = None
-                for _ in range(100):
-                    first = page.evaluate("window.firstFrameAt || null")
-                    if first:
-                        break
-                    page.wait_for_timeout(50)
-                times.append(first - claimed_at)
+            if until == "failed":
+                for page, times in ((host, host_ms), (guest, guest_ms)):
+                    page.wait_for_selector("#video-stage[data-state=failed]", timeout=30_000)
+                    times.append(time.time() * 1000 - claimed_at)
+            else:
+                for page in (host, guest):
+                    page.wait_for_selector("#video-stage[data-state=connected]", timeout=20_000)
+                for page, times in ((host, host_ms), (guest, guest_ms)):
+                    first = None
+                    for _ in range(100):
+                        first = page.evaluate("window.firstFrameAt || null")
+                        if first:
+                            break
+                        page.wait_for_timeout(50)
+                    times.append(first - claimed_at)
             host.get_by_role("button", name="ミーティングを終了").click()
             expect(guest.get_by_role("heading", name="終了しました")).to_be_visible()
             guest_context.close()
@@ -131,25 +145,63 @@ async def next_signal_ready(socket, message_type: str) -> dict:
             return message
 
 
-def main() -> None:
-    # Every guest here comes from 127.0.0.1: lift the per-address number limit.
-    server = start_server(
-        Path(tempfile.mkdtemp(prefix="tsunagu-bench-video-")),
-        TSUNAGU_NUMBER_ISSUES_PER_MINUTE="1000",
+def turn_runs(directory: Path) -> dict[str, tuple[list[float], list[float]]]:
+    """Relay-only video through a real coturn, and a wrong TURN secret."""
+    from tests.coturn import start_coturn
+
+    coturn = start_coturn(directory / "coturn", "bench-secret")
+    results = {}
+    try:
+        for name, secret, until in (
+            ("relay", "bench-secret", "connected"),
+            ("wrong secret", "not-the-secret", "failed"),
+        ):
+            server = start_server(
+                Path(tempfile.mkdtemp(prefix="tsunagu-bench-video-turn-")),
+                TSUNAGU_NUMBER_ISSUES_PER_MINUTE="1000",
+                TSUNAGU_TURN_URLS=coturn.url,
+                TSUNAGU_TURN_SECRET=secret,
+                TSUNAGU_ICE_RELAY_ONLY="true",
+            )
+            try:
+                results[name] = browser_runs(server, until, RUNS if until == "connected" else 5)
+            finally:
+                server.stop()
+    finally:
+        coturn.stop()
+    return results
+
+
+def report(name: str, values: list[float], base: float) -> None:
+    median = statistics.median(values)
+    print(
+        f"{name}: median {median:.0f} ms "
+        f"(min {min(values):.0f}, max {max(values):.0f}), {median / base:.1f}x signaling"
     )
+
+
+def main() -> None:
+    turn = "--turn" in sys.argv[1:]
+    # Every guest here comes from 127.0.0.1: lift the per-address number limit.
+    directory = Path(tempfile.mkdtemp(prefix="tsunagu-bench-video-"))
+    server = start_server(directory, TSUNAGU_NUMBER_ISSUES_PER_MINUTE="1000")
     try:
         signaling = asyncio.run(signaling_runs(server))
         host_ms, guest_ms = browser_runs(server)
     finally:
         server.stop()
+    relayed = turn_runs(directory) if turn else {}
     base = statistics.median(signaling)
     print(f"signaling exchange alone (claim + 4 relayed messages): median {base:.0f} ms")
-    for name, values in (("host", host_ms), ("guest", guest_ms)):
-        median = statistics.median(values)
-        print(
-            f"claim -> first remote frame on the {name}'s side: median {median:.0f} ms "
-            f"(min {min(values):.0f}, max {max(values):.0f}), {median / base:.1f}x signaling"
-        )
+    for side, values in (("host", host_ms), ("guest", guest_ms)):
+        report(f"claim -> first remote frame on the {side}'s side, direct", values, base)
+    if relayed:
+        for side, values in zip(("host", "guest"), relayed["relay"], strict=True):
+            report(f"claim -> first remote frame on the {side}'s side, TURN relay", values, base)
+        for side, values in zip(("host", "guest"), relayed["wrong secret"], strict=True):
+            report(
+                f"claim -> 'cannot connect' on the {side}'s side, wrong TURN secret", values, base
+            )
 
 
 if __name__ == "__main__":

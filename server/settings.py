@@ -367,6 +367,13 @@ class Settings(BaseSettings):
         False,
         "Send microphone audio with the video too (voice normally stays on the phone).",
     )
+    # Issue #14 video: relay-only ICE, for networks where only the TURN
+    # server may be reached (and to prove TURN works before relying on it).
+    ice_relay_only: Flag = setting(
+        False,
+        "Browsers send video only through the TURN servers (`iceTransportPolicy: relay`), "
+        "never directly; needs `TSUNAGU_TURN_URLS`.",
+    )
     argon2_time_cost: int = internal(3, "Tests make password hashing cheap.")
     argon2_memory_kib: int = internal(65536, "Tests make password hashing cheap.")
     # Capture ingest (capture/ingest_pool.py).
@@ -524,6 +531,11 @@ class Settings(BaseSettings):
             raise SettingsError(
                 "TSUNAGU_TURN_SECRET must be set with TSUNAGU_TURN_URLS (the shared secret "
                 "of coturn's use-auth-secret / static-auth-secret)"
+            )
+        if self.ice_relay_only and not self.turn_urls:
+            raise SettingsError(
+                "TSUNAGU_ICE_RELAY_ONLY needs TSUNAGU_TURN_URLS: with no TURN server to relay "
+                "through, no video could ever connect"
             )
         if self.terms_url and urlsplit(self.terms_url).scheme not in ("http", "https"):
             raise SettingsError("TSUNAGU_TERMS_URL must be an http(s) URL")

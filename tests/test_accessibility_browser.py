@@ -23,7 +23,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from tests.test_devices_browser import IPHONE
 from tests.test_meeting_browser import PHONE
+from tests.test_video_browser import REFUSE_CAMERA
 
 pytestmark = pytest.mark.browser
 AXE = (Path(__file__).resolve().parent / "vendor" / "axe.min.js").read_text()
@@ -373,6 +375,54 @@ def join_connected_page(t: Tsunagu) -> Page:
     return join_connected(t, t.new_host())[0]
 
 
+# -- issue #14 video: the device check, browser audio, the camera menu
+
+
+def join_device_check_refused(t: Tsunagu) -> Page:
+    """The join page's device check on an iPhone whose camera was refused:
+    Safari's steps to allow it."""
+    page = t.new_page(**PHONE, user_agent=IPHONE)
+    page.add_init_script(REFUSE_CAMERA)
+    page.goto(t.url + "/join")
+    expect(page.locator("#device-check .device-check-steps:visible")).to_have_count(1)
+    return page
+
+
+def video_with_browser_audio(t: Tsunagu) -> tuple[Page, Page]:
+    """A guest and their host's meeting page on video, with browser audio."""
+    host = t.new_host()
+    guest, meeting = join_connected(t, host)
+    assert host.patch(
+        f"/api/v1/meetings/{meeting}/options", json={"browser_audio": True}
+    ).is_success
+    page = t.console(f"/meetings/{meeting}", host)
+    for side in (guest, page):
+        expect(side.locator("#video-stage")).to_have_attribute("data-state", "connected")
+        expect(side.locator("#video-stage")).to_have_attribute("data-microphone", "on")
+    return guest, page
+
+
+def meeting_devices_tool(t: Tsunagu) -> Page:
+    _, page = video_with_browser_audio(t)
+    page.get_by_role("button", name="カメラとマイク").click()
+    expect(page.locator("#device-check-status")).to_have_text("カメラとマイクが使えます。")
+    return page
+
+
+def meeting_guest_muted(t: Tsunagu) -> Page:
+    guest, page = video_with_browser_audio(t)
+    guest.get_by_role("button", name="マイクをオフにする").click()
+    expect(page.get_by_text("相手のマイクはオフです")).to_be_visible()
+    return page
+
+
+def join_camera_stopped_by_host(t: Tsunagu) -> Page:
+    guest, page = video_with_browser_audio(t)
+    page.get_by_role("button", name="お客様のカメラを停止").click()
+    expect(guest.locator("#camera-stopped")).to_be_visible()
+    return guest
+
+
 def join_ended(t: Tsunagu) -> Page:
     host = t.new_host()
     guest, meeting = join_connected(t, host)
@@ -489,6 +539,10 @@ SCREENS = [
     pytest.param(join_connected_page, id="join-connected"),
     pytest.param(join_connected_memo, id="join-connected-memo"),
     pytest.param(join_ended, id="join-ended"),
+    pytest.param(join_device_check_refused, id="join-device-check-refused"),
+    pytest.param(meeting_devices_tool, id="meeting-devices-tool"),
+    pytest.param(meeting_guest_muted, id="meeting-guest-muted"),
+    pytest.param(join_camera_stopped_by_host, id="join-camera-stopped-by-host"),
     pytest.param(join_by_link, id="join-by-link"),
     pytest.param(join_qr, id="join-qr"),
     pytest.param(link_problem, id="link-problem"),

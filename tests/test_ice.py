@@ -55,8 +55,27 @@ def test_each_participant_gets_their_own_credential():
         ({"TSUNAGU_STUN_URLS": "http://stun.example"}, "TSUNAGU_STUN_URLS"),
         ({"TSUNAGU_TURN_URLS": "stun:t.example", "TSUNAGU_TURN_SECRET": "x"}, "TSUNAGU_TURN_URLS"),
         ({"TSUNAGU_VIDEO_AUDIO": "maybe"}, "TSUNAGU_VIDEO_AUDIO"),
+        # The README's bounds: 10 minutes to 7 days.
+        ({"TSUNAGU_TURN_TTL": "599"}, "TSUNAGU_TURN_TTL"),
+        ({"TSUNAGU_TURN_TTL": str(7 * 24 * 3600 + 1)}, "TSUNAGU_TURN_TTL"),
+        # Relay only with nothing to relay through: no video could connect.
+        ({"TSUNAGU_ICE_RELAY_ONLY": "true"}, "TSUNAGU_ICE_RELAY_ONLY"),
     ],
 )
 def test_wrong_ice_settings_are_named(settings_env, values, named):
     with pytest.raises(SettingsError, match=named):
         Settings.from_env(settings_env(**values))
+
+
+def test_the_turn_ttls_bounds_are_accepted(settings_env):
+    for ttl in (600, 7 * 24 * 3600):
+        settings = Settings.from_env(
+            settings_env(
+                TSUNAGU_TURN_URLS="turn:t.example:3478",
+                TSUNAGU_TURN_SECRET="x",
+                TSUNAGU_TURN_TTL=str(ttl),
+                TSUNAGU_ICE_RELAY_ONLY="true",
+            )
+        )
+        assert settings.turn_ttl == ttl
+        assert settings.ice_relay_only is True

@@ -32,6 +32,7 @@ async def test_a_link_meeting_waiting_for_its_guest_opens_with_the_invitation(ho
         "memo": "false",
         "checklist": "false",
         "invite": "true",
+        "devices": "false",
     }
     assert 'id="panel-invite" aria-labelledby="panel-invite-title" >' in page  # not hidden
     assert 'id="panel-captures" aria-labelledby="panel-captures-title" hidden' in page
@@ -57,6 +58,7 @@ async def test_a_screen_support_meeting_offers_the_invitation_closed(admin_clien
         "memo": "false",
         "checklist": "false",
         "invite": "false",
+        "devices": "false",
     }
     assert 'id="panel-invite" aria-labelledby="panel-invite-title" hidden' in page
     assert "お客様が送信ボタンを押すと、ここにすぐ表示されます" in page  # screen support's hint
@@ -96,8 +98,8 @@ def test_a_tool_another_part_brings_shows_once_its_panel_exists(memo_there):
     tools = room.rail(meeting, env, lambda key: key)["tools"]
 
     expected = (
-        ["captures", "memo", "checklist", "invite"]
+        ["captures", "memo", "checklist", "invite", "devices"]
         if memo_there
-        else ["captures", "checklist", "invite"]
+        else ["captures", "checklist", "invite", "devices"]
     )
     assert [tool["id"] for tool in tools] == expected

@@ -176,6 +176,19 @@ async def test_the_call_setup_names_each_side_and_its_ice_servers(server, host):
     assert host_setup["peer"] == "host"
     assert guest_setup["ice_servers"] == host_setup["ice_servers"] == []  # nothing external
     assert guest_setup["audio"] is False
+    assert guest_setup["ice_transport_policy"] == host_setup["ice_transport_policy"] == "all"
+
+
+async def test_browser_audio_or_it_mode_puts_audio_in_the_call(server, host):
+    issued, meeting = await in_a_meeting(server, host)
+    options = f"/api/v1/meetings/{meeting['id']}/options"
+
+    for body, audio in (({"browser_audio": True}, True), ({"browser_audio": False}, False)):
+        assert (await host.http.patch(options, json=body)).status_code == 200
+        assert (await call_setup(server, issued["guest_token"]))["audio"] is audio
+    assert (await host.http.patch(options, json={"it_mode": True})).status_code == 200
+    host_setup = (await host.http.get(f"/api/v1/meetings/{meeting['id']}/call")).json()
+    assert host_setup["audio"] is True
 
 
 async def test_a_flood_of_signals_is_cut_short_and_the_socket_stays(server, host):

@@ -3,6 +3,8 @@ ICE servers (with its own TURN credentials) and whether audio is sent."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -32,17 +34,27 @@ class CallSetup(Output):
     meeting_id: int
     peer: str = Field(description='Your name in signaling: "host" or "guest-<id>"')
     ice_servers: list[IceServer]
-    audio: bool = Field(description="Send microphone audio too (voice is normally on the phone)")
+    audio: bool = Field(
+        description="Send and play microphone audio: the meeting uses browser audio "
+        "(its browser_audio or it_mode option) or the server sends audio with all video"
+    )
+    ice_transport_policy: Literal["all", "relay"] = Field(
+        description='The RTCPeerConnection\'s iceTransportPolicy: "relay" sends only '
+        "through TURN (TSUNAGU_ICE_RELAY_ONLY)"
+    )
 
 
-def setup(request: Request, meeting_id: int, peer: str, participant: str) -> JSONResponse:
+def setup(request: Request, meeting: Meeting, peer: str, participant: str) -> JSONResponse:
+    """Asked anew before every connection and ICE restart, so TURN
+    credentials are always fresh (they expire after TSUNAGU_TURN_TTL)."""
     settings = services(request).settings
     servers = ice_servers(settings, participant)
     body = {
-        "meeting_id": meeting_id,
+        "meeting_id": meeting.id,
         "peer": peer,
         "ice_servers": servers,
-        "audio": settings.video_audio,
+        "audio": settings.video_audio or meeting.uses_browser_audio,
+        "ice_transport_policy": "relay" if settings.ice_relay_only else "all",
     }
     return respond(CallSetup, body)
 
@@ -54,7 +66,7 @@ async def host_call(call: Call) -> JSONResponse:
         raise ApiError(403, "not_in_call")
     if meeting.state == "ended":
         raise ApiError(409, "meeting_ended")
-    return setup(call.request, meeting.id, signaling.HOST, f"host-{call.user.id}")
+    return setup(call.request, meeting, signaling.HOST, f"host-{call.user.id}")
 
 
 async def guest_call(request: Request) -> JSONResponse:
@@ -66,7 +78,7 @@ async def guest_call(request: Request) -> JSONResponse:
     if meeting.state == "ended":
         raise ApiError(409, "meeting_ended")
     peer = signaling.guest_peer(guest.id)
-    return setup(request, meeting.id, peer, peer)
+    return setup(request, meeting, peer, peer)
 
 
 def routes() -> list[BaseRoute]:

@@ -24,6 +24,7 @@ def join_context(request: Request) -> dict:
         "digits": services(request).settings.number_digits,
         "terms_url": services(request).settings.terms_url,
         "link": None,
+        "device_check_audio": services(request).settings.video_audio,
     }
 
 
@@ -65,6 +66,7 @@ async def link_page(request: Request) -> Response:
         "host_name": meeting.host.label,
         "problem": problem,
     }
+    context["device_check_audio"] = settings.video_audio or meeting.uses_browser_audio
     return render(request, "join.html", context, status=status)
 
 

@@ -55,6 +55,12 @@ TOOLS: tuple[Tool, ...] = (
         "console/tools/invite.html",
         icon="M3 11 21 3l-8 18-2-8z M11 13l10-10",
     ),
+    Tool(
+        "devices",
+        "room.tool.devices",
+        "console/tools/devices.html",
+        icon="M3 7h11a2 2 0 0 1 2 2v1.5L21 7v10l-5-3.5V15a2 2 0 0 1-2 2H3z",
+    ),
 )
 
 

@@ -866,4 +866,63 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "record.checklist_opened": "shown by {by}",
     "record.checklist_not_ticked": "Not ticked",
     "record.checklist_progress": "{done}/{total} items ticked",
+    # -- issue #14 video
+    "video.remote_muted": "Their microphone is off",
+    "video.microphone_off_button": "Turn microphone off",
+    "video.microphone_on_button": "Turn microphone on",
+    "video.reload": "Reload the video",
+    "video.reloading": "Reconnecting the video…",
+    "video.high_quality": "Guest's camera in high quality",
+    "video.high_quality_asked": "The guest's camera was asked for high quality.",
+    "video.high_quality_done": "The guest's camera is now in high quality ({height}p).",
+    "video.stop_guest_camera": "Stop the guest's camera",
+    "video.guest_camera_stopped": "The guest's camera was stopped.",
+    "video.camera_stopped_by_host": "Your host stopped your camera.",
+    "video.failed.turn_auth": (
+        "The video cannot connect. Cause: the TURN server refused the credentials (401). "
+        "Check that TSUNAGU_TURN_SECRET is coturn's static-auth-secret. "
+        "The call goes on by phone."
+    ),
+    "video.failed.unreachable": (
+        "The video cannot connect. Cause: the TURN / STUN server cannot be reached (no answer, or 701). "
+        "Check its address, port and firewall. The call goes on by phone."
+    ),
+    "video.failed.no_route": (
+        "The video cannot connect. Cause: no network route was found. Ask the guest to switch "
+        "between Wi-Fi and mobile data, or check the TURN server's settings."
+    ),
+    "room.tool.devices": "Camera and microphone",
+    "devices.lead": (
+        "Pick the camera and microphone for calls with guests. This browser remembers your choice."
+    ),
+    "devices.camera": "Camera",
+    "devices.microphone": "Microphone",
+    "devices.default": "Default",
+    "devices.switched": "The call now uses the camera and microphone picked.",
+    "device_check.title": "Check your camera and microphone",
+    "device_check.lead": "You are ready when you see yourself and the meter moves as you speak.",
+    "device_check.lead_camera": "You are ready when you see yourself. Voice stays on the phone.",
+    "device_check.preview": "Camera preview",
+    "device_check.level": "Microphone level",
+    "device_check.again": "Test again",
+    "device_check.testing": "Checking your camera and microphone…",
+    "device_check.ok": "Your camera works.",
+    "device_check.ok_audio": "Your camera and microphone work.",
+    "device_check.missing": (
+        "No camera found, or another app is using it. Close other apps, then press "
+        "\u201cTest again\u201d. The call works without video too."
+    ),
+    "device_check.denied": "The camera is not allowed. Allow it as follows.",
+    "device_check.ios_safari.1": "Tap \u201caA\u201d in the address bar and open Website Settings.",
+    "device_check.ios_safari.2": "Set Camera and Microphone to Allow.",
+    "device_check.ios_safari.3": "Come back to this page and press \u201cTest again\u201d.",
+    "device_check.chrome_android.1": "Tap the icon left of the address bar and open Permissions.",
+    "device_check.chrome_android.2": "Turn Camera and Microphone on.",
+    "device_check.chrome_android.3": "Come back to this page and press \u201cTest again\u201d.",
+    "device_check.chrome_desktop.1": "Click the site information icon left of the address bar.",
+    "device_check.chrome_desktop.2": "Set Camera and Microphone to Allow.",
+    "device_check.chrome_desktop.3": "Press \u201cTest again\u201d.",
+    "device_check.other.1": "Open your browser's site settings.",
+    "device_check.other.2": "Allow the camera and microphone for this page.",
+    "device_check.other.3": "Press \u201cTest again\u201d.",
 }

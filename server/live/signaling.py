@@ -41,6 +41,9 @@ from server.web.services import services
 HOST = "host"
 GUESTS = "guests"
 KINDS = {"hello", "description", "candidate", "camera", "bye", "ask-camera"}
+# Issue #14: the microphone's state, why video cannot connect, and the host's
+# camera menu (a higher resolution, stopping the guest's camera).
+KINDS |= {"microphone", "trouble", "high-quality", "quality", "stop-camera"}
 # A session description with its candidates is a few kilobytes.
 MAX_DATA_BYTES = 32 * 1024
 

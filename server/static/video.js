@@ -7,18 +7,50 @@
 // session id; a hello carries it, and every other message names both
 // sessions, so messages meant for a page that has since reloaded are
 // dropped instead of confusing the new one.
+//
+// A connection that cannot come up says so, with its cause: TURN refusing
+// the credentials (icecandidateerror 401), a TURN or STUN server that cannot
+// be reached (701), no candidate at all once gathering is complete, or
+// nothing connected after CONNECT_TIMEOUT_MS. Every new connection and every
+// ICE restart asks the server for the ICE servers again, so TURN credentials
+// are never older than their TSUNAGU_TURN_TTL.
 
+// Not up after this long: the page says the video cannot connect.
+const CONNECT_TIMEOUT_MS = 10000;
+// ... and tries again, from scratch, this often until it does.
 const WATCHDOG_MS = 15000;
 const CAMERA = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24 } };
+// What the host's 「高画質」 asks of the guest's camera.
+const HIGH_QUALITY = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 24 } };
+// The host's chosen camera and microphone, per browser.
+const DEVICES_KEY = "tsunagu.video.devices";
+
+// Why a connection could not come up (video.failed.<cause> in the catalogs).
+const CAUSES = ["turn_auth", "unreachable", "no_route"];
 
 function newSession() {
   return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** Why a connection could not come up, from the ICE errors seen while gathering. */
+export function failureCause(errorCodes) {
+  if (errorCodes.has(401)) return "turn_auth";
+  if (errorCodes.has(701)) return "unreachable";
+  return "no_route";
+}
+
+export function rememberedDevices() {
+  try {
+    return JSON.parse(localStorage.getItem(DEVICES_KEY)) || {};
+  } catch {
+    return {};
+  }
+}
+
 export class VideoCall {
   /**
    * @param {object} o
-   * @param {() => Promise<object>} o.setup   resolves to {peer, ice_servers, audio}
+   * @param {() => Promise<object>} o.setup   resolves to {peer, ice_servers, ice_transport_policy, audio}
    * @param {(message: object) => boolean} o.send  sends on the live socket
    * @param {boolean} o.polite                 the guest is polite, the host is not
    * @param {string} o.firstPeer               whom to greet first ("host" or "guests")
@@ -28,9 +60,21 @@ export class VideoCall {
    * @param {boolean} [o.cameraAtStart]  open our camera on start (the guest); otherwise it opens
    *   when the other side's page says hello (a guest who can show video), or when turned on
    */
-  constructor({ setup, send, polite, firstPeer, stage, onStatus, onSignal = () => {}, cameraAtStart = true }) {
+  constructor({
+    setup,
+    send,
+    polite,
+    firstPeer,
+    stage,
+    onStatus,
+    onSignal = () => {},
+    cameraAtStart = true,
+  }) {
     Object.assign(this, { setupCall: setup, sendRaw: send, polite, firstPeer, stage, onStatus, onSignal });
     this.cameraAtStart = cameraAtStart;
+    // The host's camera and microphone are the ones picked in this browser
+    // (the devices tool); a guest's phone uses its front camera.
+    this.useChosenDevices = !polite;
     this.cameraChosen = false; // the person turned the camera on or off themselves
     this.local = stage.querySelector("video.local");
     this.remote = stage.querySelector("video.remote");
@@ -38,11 +82,14 @@ export class VideoCall {
     this.peer = null; // who the other side is ("host", "guest-17")
     this.peerSession = null;
     this.pc = null;
-    this.stream = null; // our camera
+    this.stream = null; // our camera (and microphone, with browser audio)
     this.cameraOn = false;
+    this.microphoneOn = true; // unmuted, when there is a microphone
     this.facing = "user";
+    this.quality = CAMERA;
     this.queue = Promise.resolve();
     this.ended = false;
+    this.failure = null; // why the video cannot connect, while it cannot
     if (!cameraAtStart) this.stage.dataset.camera = "off";
   }
 
@@ -50,12 +97,35 @@ export class VideoCall {
   start() {
     this.starting ??= (async () => {
       this.config = await this.setupCall();
-      // Voice is on the phone; with no audio to play, a muted video may autoplay.
-      this.remote.muted = !this.config.audio;
+      this.configFresh = true;
+      this.setAudioFlag(Boolean(this.config.audio));
       if (this.cameraAtStart) await this.startCamera();
       this.greet();
     })();
     return this.starting;
+  }
+
+  /** The ICE servers (with TURN credentials) asked for again; the last ones
+   * if the server cannot be reached just now. The first connection uses the
+   * ones fetched on start. */
+  async freshConfig() {
+    if (this.configFresh) {
+      this.configFresh = false;
+      return this.config;
+    }
+    try {
+      this.config = await this.setupCall();
+    } catch (error) {
+      console.warn("video: could not refresh the ICE servers", error);
+    }
+    return this.config;
+  }
+
+  rtcConfiguration() {
+    return {
+      iceServers: this.config.ice_servers,
+      iceTransportPolicy: this.config.ice_transport_policy === "relay" ? "relay" : "all",
+    };
   }
 
   /** Say hello (again): on start and whenever the live socket reconnects. */
@@ -101,6 +171,13 @@ export class VideoCall {
     this.greet();
   }
 
+  /** 「ライブの再読み込み」: a frozen picture gets a new connection, with fresh
+   * credentials, on both sides. */
+  reload() {
+    if (!this.config || this.ended) return;
+    this.queue = this.queue.then(() => this.restart());
+  }
+
   async handle({ from, data }) {
     if (this.ended || !data || !this.config) return;
     if (data.kind === "hello") return this.hello(from, data);
@@ -111,11 +188,23 @@ export class VideoCall {
     else if (data.kind === "camera") {
       this.setRemoteCamera(Boolean(data.on));
       this.onSignal("camera", data);
+    } else if (data.kind === "microphone") {
+      this.stage.dataset.remoteMicrophone = data.on ? "on" : "off";
+      this.onSignal("microphone", data);
+    } else if (data.kind === "trouble") {
+      // The other side cannot connect either: its cause, for the host to name.
+      this.peerFailure = CAUSES.includes(data.cause) ? data.cause : null;
+      this.onSignal("trouble", data);
+    } else if (data.kind === "high-quality") await this.setQuality(HIGH_QUALITY);
+    else if (data.kind === "stop-camera") {
+      await this.setCamera(false);
+      this.stage.dataset.cameraStoppedBy = "host";
+      this.onSignal("stop-camera", data);
     } else if (data.kind === "bye") this.peerGone();
     else this.onSignal(data.kind, data);
   }
 
-  hello(from, data) {
+  async hello(from, data) {
     if (!this.accepts(from)) return;
     if (from === this.peer && data.session === this.peerSession) return;
     // A new page on the other side: a fresh connection with it. Greet it
@@ -123,7 +212,7 @@ export class VideoCall {
     this.peer = from;
     this.peerSession = data.session;
     this.greet();
-    this.connect();
+    await this.connect();
     // Someone who can show video is here: our camera opens for them (unless
     // the person here chose otherwise). Not awaited: the connection comes up
     // meanwhile, and the camera joins it when it opens (a permission prompt
@@ -155,12 +244,27 @@ export class VideoCall {
     if (switched && peer && this.config && !this.ended) this.restart();
   }
 
-  connect() {
+  async connect() {
     this.closePc();
-    const pc = new RTCPeerConnection({ iceServers: this.config.ice_servers });
+    const session = this.session;
+    await this.freshConfig();
+    // Replaced or ended while the servers were asked for.
+    if (this.ended || session !== this.session || this.pc || !this.peer) return;
+    const pc = new RTCPeerConnection(this.rtcConfiguration());
     this.pc = pc;
-    // A connection that has not come up after a while starts over, rather
+    // A connection that has not come up after a while says so (the
+    // failure stays shown until one does), and starts over later, rather
     // than leaving both sides "connecting" for ever.
+    const gathering = { candidates: 0, errors: new Set() };
+    this.gathering = gathering;
+    clearTimeout(this.connectTimer);
+    this.connectTimer = setTimeout(() => {
+      if (pc !== this.pc || pc.connectionState === "connected") return;
+      // Not one candidate in all this time, and no error: the servers never
+      // answered (a browser reports 701 only after its own, longer, timeout).
+      const silent = gathering.errors.size === 0 && gathering.candidates === 0;
+      this.fail(pc, silent && this.config.ice_servers.length ? "unreachable" : failureCause(gathering.errors));
+    }, CONNECT_TIMEOUT_MS);
     clearTimeout(this.watchdog);
     this.watchdog = setTimeout(() => {
       if (pc === this.pc && pc.connectionState !== "connected") this.restart();
@@ -179,11 +283,30 @@ export class VideoCall {
         this.makingOffer = false;
       }
     });
+    pc.addEventListener("icegatheringstatechange", () => {
+      // A new round (an ICE restart): count its candidates afresh.
+      if (pc.iceGatheringState === "gathering") gathering.candidates = 0;
+    });
+    pc.addEventListener("icecandidateerror", (event) => {
+      // 401: TURN refused the credentials; 701: a server could not be
+      // reached. Neither alone means failure (another server may work), so
+      // they are kept to name the cause if nothing else does.
+      gathering.errors.add(event.errorCode);
+      console.warn(`video: ICE server ${event.url} answered ${event.errorCode} ${event.errorText}`);
+    });
     pc.addEventListener("icecandidate", ({ candidate }) => {
+      if (candidate?.candidate) gathering.candidates += 1;
       this.signal("candidate", { candidate: candidate ? candidate.toJSON() : null });
+      // Gathering is complete: with no candidate at all nothing can ever
+      // connect (Chromium never reports "failed" then).
+      if (!candidate && gathering.candidates === 0 && pc.connectionState !== "connected") {
+        this.fail(pc, failureCause(gathering.errors));
+      }
     });
     pc.addEventListener("track", ({ track, streams }) => {
-      this.remote.srcObject = streams[0] || new MediaStream([track]);
+      const stream = streams[0] || new MediaStream([track]);
+      if (this.remote.srcObject !== stream) this.remote.srcObject = stream;
+      if (track.kind !== "video") return;
       this.stage.dataset.remoteVideo = "on";
       track.addEventListener("ended", () => {
         this.stage.dataset.remoteVideo = "off";
@@ -191,7 +314,7 @@ export class VideoCall {
     });
     pc.addEventListener("iceconnectionstatechange", () => {
       // A phone switching networks: gather new candidates and carry on.
-      if (pc.iceConnectionState === "failed") pc.restartIce();
+      if (pc.iceConnectionState === "failed") this.restartIce(pc);
     });
     pc.addEventListener("connectionstatechange", () => this.connectionChanged(pc));
     this.senders = {};
@@ -203,21 +326,56 @@ export class VideoCall {
       this.attachTracks();
       // No camera here: still offer, to receive the guest's.
       if (!this.senders.video) pc.addTransceiver("video", { direction: "recvonly" });
+      if (this.config.audio && !this.senders.audio) pc.addTransceiver("audio", { direction: "recvonly" });
     }
     this.setState("connecting");
+  }
+
+  /** An ICE restart on this connection, with fresh credentials. */
+  async restartIce(pc) {
+    if (this.restartingIce === pc) return;
+    this.restartingIce = pc;
+    try {
+      await this.freshConfig();
+      if (pc !== this.pc) return;
+      pc.setConfiguration(this.rtcConfiguration());
+      pc.restartIce();
+    } catch (error) {
+      console.warn("video: ICE restart", error);
+    } finally {
+      if (this.restartingIce === pc) this.restartingIce = null;
+    }
+  }
+
+  /** The video cannot connect: say why (it stays said until it connects). */
+  fail(pc, cause) {
+    if (pc !== this.pc || this.ended) return;
+    const named = cause === "no_route" && this.peerFailure ? this.peerFailure : cause;
+    if (this.failure !== named) {
+      console.warn(`video: cannot connect (${named})`);
+      this.signal("trouble", { cause: named });
+    }
+    this.failure = named;
+    this.stage.dataset.failure = named;
+    this.setState("failed");
   }
 
   connectionChanged(pc) {
     if (pc !== this.pc) return;
     const state = pc.connectionState;
     if (state === "connected") {
+      clearTimeout(this.connectTimer);
+      this.failure = null;
+      this.peerFailure = null;
+      delete this.stage.dataset.failure;
       this.setState("connected");
       this.signal("camera", { on: this.cameraOn });
+      if (this.hasMicrophone()) this.signal("microphone", { on: this.microphoneOn });
     } else if (state === "disconnected") {
       this.setState("reconnecting");
     } else if (state === "failed") {
-      this.setState("failed");
-      pc.restartIce();
+      this.fail(pc, failureCause(this.gathering?.errors || new Set()));
+      this.restartIce(pc);
     } else if (state === "connecting" || state === "new") {
       this.setState("connecting");
     }
@@ -253,8 +411,10 @@ export class VideoCall {
   }
 
   setState(state) {
-    this.stage.dataset.state = state;
-    this.onStatus(state);
+    // Still trying after a failure: the failure stays on screen.
+    const shown = this.failure && (state === "connecting" || state === "reconnecting") ? "failed" : state;
+    this.stage.dataset.state = shown;
+    this.onStatus(shown);
   }
 
   setRemoteCamera(on) {
@@ -265,34 +425,74 @@ export class VideoCall {
     this.closePc();
     this.peer = null;
     this.peerSession = null;
+    this.failure = null;
+    this.peerFailure = null;
+    delete this.stage.dataset.failure;
     this.remote.srcObject = null;
     this.stage.dataset.remoteVideo = "off";
+    delete this.stage.dataset.remoteMicrophone;
     this.setState("waiting");
   }
 
   closePc() {
     clearTimeout(this.watchdog);
+    clearTimeout(this.connectTimer);
     if (this.pc) {
       this.pc.close();
       this.pc = null;
     }
   }
 
-  // -- our camera ------------------------------------------------------------
+  // -- our camera and microphone -----------------------------------------------
+
+  /** Whether this meeting sends browser audio: a microphone is asked for
+   * only then (otherwise voice stays on the phone). */
+  setAudioFlag(audio) {
+    this.audio = audio;
+    this.remote.muted = !audio; // with no audio to play, a muted video may autoplay
+    this.stage.dataset.audio = audio ? "on" : "off";
+  }
+
+  hasMicrophone() {
+    return Boolean(this.stream?.getAudioTracks().some((t) => t.readyState === "live"));
+  }
+
+  videoConstraints() {
+    const chosen = this.useChosenDevices ? rememberedDevices().camera : null;
+    return chosen ? { ...this.quality, deviceId: { exact: chosen } } : { ...this.quality, facingMode: this.facing };
+  }
+
+  audioConstraints() {
+    const chosen = this.useChosenDevices ? rememberedDevices().microphone : null;
+    return chosen ? { deviceId: { exact: chosen } } : true;
+  }
 
   async startCamera() {
     let trouble = null;
     try {
-      const stream = await navigator.mediaDevices.getUserMedia({
-        video: { ...CAMERA, facingMode: this.facing },
-        audio: Boolean(this.config.audio),
-      });
+      let stream;
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({
+          video: this.videoConstraints(),
+          audio: this.audio ? this.audioConstraints() : false,
+        });
+      } catch (error) {
+        // A remembered device that is gone: the default one instead.
+        if (error?.name !== "OverconstrainedError" && error?.name !== "NotFoundError") throw error;
+        if (!this.useChosenDevices) throw error;
+        stream = await navigator.mediaDevices.getUserMedia({
+          video: { ...this.quality, facingMode: this.facing },
+          audio: Boolean(this.audio),
+        });
+      }
       if (this.ended) {
         for (const track of stream.getTracks()) track.stop();
         return;
       }
+      for (const track of stream.getAudioTracks()) track.enabled = this.microphoneOn;
       this.useStream(stream);
       this.stage.dataset.camera = "on";
+      delete this.stage.dataset.cameraStoppedBy;
       this.cameraOn = true;
     } catch (error) {
       // Denied, no camera, or in use elsewhere: the call goes on without
@@ -301,8 +501,10 @@ export class VideoCall {
       this.stage.dataset.camera = trouble;
       this.cameraOn = false;
     }
+    this.showMicrophone();
     // Why it stayed off, so the other side can tell a request was answered.
     this.signal("camera", { on: this.cameraOn, ...(trouble ? { trouble } : {}) });
+    if (this.hasMicrophone()) this.signal("microphone", { on: this.microphoneOn });
   }
 
   /** Send our live tracks: on the sender of their kind (a new track on it
@@ -346,6 +548,109 @@ export class VideoCall {
     await this.startCamera();
   }
 
+  /** Mute keeps the microphone open and sends silence: unmuting is instant. */
+  setMicrophone(on) {
+    this.microphoneOn = on;
+    for (const track of this.stream ? this.stream.getAudioTracks() : []) track.enabled = on;
+    this.showMicrophone();
+    this.signal("microphone", { on });
+  }
+
+  showMicrophone() {
+    if (!this.audio) delete this.stage.dataset.microphone;
+    else if (!this.hasMicrophone()) this.stage.dataset.microphone = "missing";
+    else this.stage.dataset.microphone = this.microphoneOn ? "on" : "off";
+  }
+
+  /** Ask the server whether the call carries audio now, and follow it.
+   * After set-up: a change heard while it was under way may not be in
+   * the answer it got. */
+  async refreshAudio() {
+    if (!this.starting || this.ended) return;
+    await this.starting.catch(() => {});
+    try {
+      this.config = await this.setupCall();
+    } catch (error) {
+      console.warn("video: call setup", error);
+      return;
+    }
+    this.queue = this.queue
+      .then(() => this.setAudio(Boolean(this.config.audio)))
+      .catch((error) => console.warn("video: audio", error));
+    await this.queue;
+  }
+
+  /** The meeting's browser audio turned on or off (meeting.options): the
+   * microphone opens or closes, the video goes on. */
+  async setAudio(audio) {
+    if (!this.config || this.ended) return;
+    if (this.cameraOpening) await this.cameraOpening; // it may bring a microphone
+    this.setAudioFlag(audio);
+    if (!audio && this.stream) {
+      for (const track of this.stream.getAudioTracks()) {
+        track.stop();
+        this.stream.removeTrack(track);
+      }
+      if (this.pc && this.senders.audio) await this.senders.audio.replaceTrack(null);
+    } else if (audio && !this.hasMicrophone()) {
+      try {
+        const mic = await navigator.mediaDevices.getUserMedia({ audio: this.audioConstraints() });
+        const [track] = mic.getAudioTracks();
+        track.enabled = this.microphoneOn;
+        if (!this.stream) this.stream = new MediaStream();
+        this.stream.addTrack(track);
+        if (this.pc && (!this.polite || this.pc.remoteDescription)) this.attachTracks();
+      } catch (error) {
+        console.warn("video: no microphone", error);
+      }
+    }
+    this.showMicrophone();
+    this.signal("microphone", { on: audio && this.hasMicrophone() && this.microphoneOn });
+  }
+
+  /** Another camera or microphone, picked by the host: the new track
+   * replaces the old one on the connection (no renegotiation). */
+  async useDevices() {
+    if (!this.cameraOn && !this.hasMicrophone()) return;
+    for (const track of this.stream ? this.stream.getTracks() : []) track.stop();
+    this.cameraOn = false;
+    await this.startCamera();
+  }
+
+  /** The camera at a higher resolution, as the host asked: the running
+   * camera is asked first (Safari changes its format); one that stays as it
+   * was (Chromium only scales a running camera down) is opened again, let
+   * go of first, as many phones open one camera at a time. */
+  async setQuality(quality) {
+    this.quality = quality;
+    if (!this.cameraOn) return;
+    let [video] = this.stream ? this.stream.getVideoTracks() : [];
+    try {
+      await video.applyConstraints(quality);
+    } catch (error) {
+      console.warn("video: camera constraints", error);
+    }
+    if (video.getSettings().height < quality.height.ideal) {
+      const audio = this.stream.getAudioTracks();
+      video.stop();
+      try {
+        [video] = (await navigator.mediaDevices.getUserMedia({ video: this.videoConstraints() })).getVideoTracks();
+      } catch (error) {
+        console.warn("video: camera in high quality", error);
+        this.cameraOn = false;
+        await this.startCamera(); // back to what worked
+        return;
+      }
+      if (this.ended) {
+        video.stop();
+        return;
+      }
+      this.useStream(new MediaStream([video, ...audio]));
+    }
+    const { width, height } = video.getSettings();
+    this.signal("quality", { width, height });
+  }
+
   async switchCamera() {
     if (!this.cameraOn) return;
     const previous = this.facing;
@@ -365,7 +670,6 @@ export class VideoCall {
     if (this.ended) return;
     this.signal("bye");
     this.ended = true;
-    clearTimeout(this.watchdog);
     this.closePc();
     for (const track of this.stream ? this.stream.getTracks() : []) track.stop();
     this.local.srcObject = null;
@@ -388,38 +692,104 @@ export function followVideoGuest(call) {
 }
 
 /**
- * The camera buttons under a stage (camera on/off, switch, retry) and its
- * status line, kept in step with the call's state.
+ * The camera buttons under a stage (camera and microphone on/off, switch,
+ * retry, and on the host's page the camera menu) and its status line, kept
+ * in step with the call's state.
  */
 export function bindControls(call, T, status) {
   const $ = (id) => document.getElementById(id);
   const toggle = $("camera-toggle");
+  const microphone = $("microphone-toggle");
   const switcher = $("camera-switch");
   const retry = $("camera-retry");
   const note = $("camera-note");
+  const stopped = $("camera-stopped");
+  const failure = $("video-failure");
   const stage = call.stage;
+  const host = !call.polite;
   const render = () => {
     const camera = stage.dataset.camera;
     const on = camera === "on";
     const trouble = camera === "denied" || camera === "missing";
     toggle.setAttribute("aria-pressed", String(on));
-    toggle.textContent = on ? toggle.dataset.on : toggle.dataset.off;
+    toggle.querySelector(".label").textContent = on ? toggle.dataset.on : toggle.dataset.off;
     toggle.hidden = trouble || camera === "starting";
     retry.hidden = !trouble;
     note.hidden = !trouble;
     note.textContent = trouble ? T[`video.camera_${camera}`] : "";
     switcher.disabled = !on;
+    const mic = stage.dataset.microphone;
+    microphone.hidden = mic !== "on" && mic !== "off";
+    microphone.setAttribute("aria-pressed", String(mic === "on"));
+    microphone.querySelector(".label").textContent =
+      mic === "on" ? microphone.dataset.on : microphone.dataset.off;
+    if (stopped) stopped.hidden = !(stage.dataset.cameraStoppedBy === "host" && camera === "off");
+    if (host) renderHostMenu();
+  };
+  const menu = {
+    reload: $("video-reload"),
+    quality: $("video-high-quality"),
+    stop: $("video-stop-guest-camera"),
+    note: $("video-menu-note"),
+  };
+  const renderHostMenu = () => {
+    if (!menu.reload) return;
+    const there = ["connecting", "connected", "reconnecting", "failed"].includes(stage.dataset.state);
+    // The guest's camera can be asked for only while it comes through.
+    const remoteOn =
+      stage.dataset.state === "connected" &&
+      stage.dataset.remoteVideo === "on" &&
+      stage.dataset.remoteCamera !== "off";
+    menu.reload.hidden = !there;
+    menu.quality.hidden = !remoteOn;
+    menu.stop.hidden = !remoteOn;
   };
   new MutationObserver(render).observe(stage, { attributes: true });
   toggle.addEventListener("click", () => call.setCamera(stage.dataset.camera !== "on"));
+  microphone.addEventListener("click", () => call.setMicrophone(stage.dataset.microphone !== "on"));
   retry.addEventListener("click", () => call.setCamera(true));
   switcher.addEventListener("click", () => call.switchCamera());
+  $("camera-stopped-on")?.addEventListener("click", () => call.setCamera(true));
+  menu.reload?.addEventListener("click", () => {
+    menu.note.textContent = T["video.reloading"];
+    call.reload();
+  });
+  menu.quality?.addEventListener("click", () => {
+    menu.note.textContent = T["video.high_quality_asked"];
+    call.signal("high-quality");
+  });
+  menu.stop?.addEventListener("click", () => {
+    menu.note.textContent = T["video.guest_camera_stopped"];
+    call.signal("stop-camera");
+  });
+  // The meeting's browser audio turned on or off while it runs: the
+  // server says whether this call now carries audio.
+  document.addEventListener("tsunagu:event", ({ detail }) => {
+    if (detail?.type === "meeting.options") call.refreshAudio();
+  });
+  // The host picked another camera or microphone (the devices tool).
+  document.addEventListener("tsunagu:devices", () => call.useDevices());
   call.onStatus = (state) => {
-    status.textContent = T[`video.state.${state}`] || "";
+    const cause = stage.dataset.failure;
+    // The host is told what went wrong, to pass on to whoever runs the
+    // TURN server; the guest, what they can do.
+    status.textContent =
+      (state === "failed" && host && cause && T[`video.failed.${cause}`]) || T[`video.state.${state}`] || "";
+    // ... and the stage itself says so, where the picture would be.
+    if (failure) failure.textContent = state === "failed" ? status.textContent : "";
+    if (state === "connected" && menu.note) menu.note.textContent = "";
     // Front and back cameras: only worth a button where there are two.
     navigator.mediaDevices?.enumerateDevices?.().then((devices) => {
       switcher.hidden = devices.filter((d) => d.kind === "videoinput").length < 2;
     });
+  };
+  const onSignal = call.onSignal;
+  call.onSignal = (kind, data) => {
+    onSignal(kind, data);
+    const height = Math.round(Number(data?.height));
+    if (kind === "quality" && menu.note && height > 0) {
+      menu.note.textContent = T["video.high_quality_done"].replace("{height}", String(height));
+    }
   };
   render();
 }
