@@ -204,6 +204,7 @@ class Sent:
 # (their pages, captures, comings and goings, who removed them).
 FOR_ANY_GUEST = frozenset(
     {"meeting.started", "meeting.ended", "meeting.options", "capture.requested", "video.guest"}
+    | {"recording.started", "recording.stopped", "recording.ready", "recording.consent_requested"}
 )
 # Events about one guest, carried only to that guest's socket: joined to a
 # running meeting by number; removed by the host.
