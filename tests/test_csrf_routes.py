@@ -56,6 +56,7 @@ NOT_FOR_USERS = {
     "/api/v1/guest/captures",
     "/api/v1/guest/pages",
     "/api/v1/guest/recording-consent",
+    "/api/v1/guest/recording",
     "/api/v1/guest/call",
     "/api/v1/embed/origin",
     "/sms/status",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import zipfile
 
 import av
 import pytest
@@ -12,7 +14,7 @@ from sqlalchemy import update
 
 from server.storage.models import Guest
 from server.web.services import services
-from tests.conftest import http_client, test_settings
+from tests.conftest import csrf_token, http_client, test_settings
 from tests.recording_media import chunks, live_webm
 
 WEBM = "video/webm;codecs=vp8,opus"
@@ -170,3 +172,37 @@ async def test_ending_the_meeting_stops_the_recording_and_keeps_what_was_sent(ap
     ready = await wait_ready(host, meeting_id, recording["id"])
     assert ready["stopped_by"] == "end"
     assert abs(ready["duration"] - 3) < 0.1
+
+
+async def test_the_record_shows_the_recording_exports_it_and_an_admin_deletes_it(
+    app, host, admin_client
+):
+    meeting_id, token = await start_meeting(app, host)
+    await agree(app, token)
+    recording = (
+        await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
+    ).json()
+    base = f"/api/v1/meetings/{meeting_id}/recordings/{recording['id']}"
+    await host.put(f"{base}/chunks/0", content=live_webm(2))
+    await host.post(f"/api/v1/meetings/{meeting_id}/end")
+    ready = await wait_ready(host, meeting_id, recording["id"])
+
+    page = (await host.get(f"/meetings/{meeting_id}")).text
+
+    assert f'src="/api/v1/recordings/{recording["id"]}/media"' in page
+    assert "0:02" in page and "tanaka" in page
+    assert "お客様 1" in page and "通話中の確認" in page  # who agreed, and where
+    export = await host.get(f"/meetings/{meeting_id}/record.zip")
+    with zipfile.ZipFile(io.BytesIO(export.content)) as archive:
+        name = f"recording-{recording['id']}.webm"
+        assert len(archive.read(name)) == ready["size"]
+        data = json.loads(archive.read("record.json"))
+        assert data["recordings"][0]["file"] == name
+        assert data["recordings"][0]["agreed"][0]["guest_n"] == 1
+
+    admin_client.headers["x-csrf-token"] = await csrf_token(admin_client)
+    deleted = await admin_client.delete(f"/api/v1/meetings/{meeting_id}/data")
+
+    assert deleted.json()["recordings"] == 1
+    assert (await host.get(ready["file_url"])).status_code == 404
+    assert list(services(app).blobs.list()) == []

@@ -9,7 +9,7 @@ request to be recorded at ``/api/v1/guest/recording-consent``.
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import anyio.to_thread
 from pydantic import Field
@@ -21,11 +21,12 @@ from server.meetings import lifecycle as meetings
 from server.meetings import recordings
 from server.meetings.guests import GUEST_AUTH_ERRORS, require_guest
 from server.storage.blobs import BlobStore, LocalBlobStore, content_disposition, new_key
-from server.storage.models import Recording
+from server.storage.models import Recording, utcnow
 from server.web.endpoints import Call, endpoint
 from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
+from server.web.services import services
 
 # Chunks are numbered from 0; a day of 1-second chunks fits.
 MAX_SEQ = 100_000
@@ -60,6 +61,11 @@ class RecordingList(Output):
     recordings: list[RecordingOut]
     guests_in_call: list[int] = Field(description="Guests (by their n) a recording records")
     agreed: list[int] = Field(description="Those of them who agreed to be recorded")
+    max_seconds: float = Field(description="A recording stops by itself after this many seconds")
+
+
+class GuestRecordingState(Output):
+    recording: bool = Field(description="The host is recording the call now")
 
 
 class ChunkOut(Output):
@@ -130,6 +136,7 @@ async def list_recordings(call: Call) -> JSONResponse:
             "recordings": [recording_out(r, max_seconds(call)) for r in found],
             "guests_in_call": [g.n for g in in_call],
             "agreed": [g.n for g in in_call if g.id in have],
+            "max_seconds": max_seconds(call),
         },
     )
 
@@ -140,7 +147,11 @@ async def stop_recording(call: Call) -> JSONResponse:
     meeting = await meetings.get_meeting(call.db, call.user, params["meeting_id"], lock=True)
     recordings.require_host(meeting, call.user)
     recording = await recordings.get_recording(call.db, meeting, params["recording_id"])
-    await recordings.stop(call.db, meeting, recording, "host")
+    # The host's page stops by itself at the maximum length: that is the
+    # maximum's stop, not the host's.
+    longest = timedelta(seconds=max_seconds(call) - 1)
+    by = "timeout" if utcnow() - recording.started_at >= longest else "host"
+    await recordings.stop(call.db, meeting, recording, by)
     return respond(RecordingOut, recording_out(recording, max_seconds(call)))
 
 
@@ -284,6 +295,15 @@ async def answer_consent(request) -> Response:
     return Response(status_code=204)
 
 
+async def guest_state(request) -> JSONResponse:
+    """Whether the call is being recorded, for a guest's page opened (or
+    reloaded) mid-recording."""
+    async with services(request).db.begin() as db:
+        guest = await require_guest(request, db)
+        now = guest.meeting_id is not None and await recordings.running(db, guest.meeting_id)
+    return respond(GuestRecordingState, {"recording": bool(now)})
+
+
 NOT_FOUND = ((404, "meeting_not_found"), (404, "recording_not_found"))
 
 
@@ -377,6 +397,16 @@ def routes() -> list[BaseRoute]:
             body=ConsentAnswer,
             status=204,
             errors=(*GUEST_AUTH_ERRORS, (409, "not_connected"), (409, "meeting_ended")),
+            tag="recordings",
+        ),
+        operation(
+            "GET",
+            "/api/v1/guest/recording",
+            guest_state,
+            summary="Whether the guest's call is being recorded now",
+            auth="guest",
+            response=GuestRecordingState,
+            errors=GUEST_AUTH_ERRORS,
             tag="recordings",
         ),
     ]

@@ -44,6 +44,12 @@ TOOLS: tuple[Tool, ...] = (
         requires="console/memo_panel.html",
     ),
     Tool(
+        "recording",
+        "room.tool.recording",
+        "console/tools/recording.html",
+        icon="M4 12a8 8 0 1 0 16 0a8 8 0 1 0-16 0 M9 12a3 3 0 1 0 6 0a3 3 0 1 0-6 0",
+    ),
+    Tool(
         "invite",
         "invite.title",
         "console/tools/invite.html",

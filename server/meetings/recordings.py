@@ -25,6 +25,8 @@ import asyncio
 import logging
 import os
 import tempfile
+import zipfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +39,7 @@ from starlette.applications import Starlette
 
 from server.meetings import consents
 from server.storage import chores
-from server.storage.blobs import BlobStore
+from server.storage.blobs import BlobStore, LocalBlobStore
 from server.storage.models import (
     Consent,
     Guest,
@@ -432,7 +434,8 @@ async def check(app: Starlette, now: datetime | None = None) -> None:
 
     settings = services(app).settings
     now = now or utcnow()
-    too_long = now - timedelta(seconds=settings.recording_max_minutes * 60 + MAX_GRACE_SECONDS)
+    grace = min(MAX_GRACE_SECONDS, settings.recording_lost_seconds)
+    too_long = now - timedelta(seconds=settings.recording_max_minutes * 60 + grace)
     quiet = now - timedelta(seconds=settings.recording_lost_seconds)
     async with services(app).db.begin() as db:
         rows = (
@@ -497,6 +500,56 @@ def record_entries(recordings: list[Recording]) -> list[dict[str, Any]]:
             "clock": clock(r.duration),
             "size": r.size,
             "file": f"recording-{r.id}.{r.extension}" if r.state == "ready" else None,
+            "blob_key": r.blob_key,
         }
         for r in recordings
     ]
+
+
+async def for_record(db: AsyncSession, meeting_id: int) -> list[dict[str, Any]]:
+    """The meeting record's recordings: each with who started it and which
+    guests had agreed to be recorded by then, and when."""
+    from server.meetings import lifecycle
+
+    numbers = {g.id: n for n, g in enumerate(await lifecycle.meeting_guests(db, meeting_id), 1)}
+    given = list((await agreed(db, meeting_id)).values())
+    entries = record_entries(await of_meeting(db, meeting_id))
+    for entry in entries:
+        entry["agreed"] = [
+            {"n": numbers.get(c.guest_id or 0), "at": c.created_at, "place": c.place}
+            for c in given
+            if c.created_at <= entry["started_at"]
+        ]
+    return entries
+
+
+# Read into the ZIP export this much at a time.
+ZIP_PIECE = 1024 * 1024
+
+
+async def zip_entry(
+    archive: zipfile.ZipFile, store: BlobStore, recording: dict[str, Any]
+) -> AsyncIterator[None]:
+    """Write a ready recording's file into ``archive`` (stored: it is
+    compressed already), yielding after each piece so the caller can send
+    what was written. From a local folder it is read a piece at a time; an
+    object store hands it over whole (one recording in memory at a time)."""
+    info = zipfile.ZipInfo(recording["file"], date_time=recording["started_at"].timetuple()[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    key = recording["blob_key"]
+    if isinstance(store, LocalBlobStore):
+        path = store.path(key)
+        if not path.exists():
+            return
+        with path.open("rb") as source, archive.open(info, "w", force_zip64=True) as target:
+            while piece := await anyio.to_thread.run_sync(source.read, ZIP_PIECE):
+                target.write(piece)
+                yield
+        return
+    data = await anyio.to_thread.run_sync(store.get, key)
+    if data is None:
+        return
+    with archive.open(info, "w", force_zip64=True) as target:
+        for start in range(0, len(data), ZIP_PIECE):
+            target.write(data[start : start + ZIP_PIECE])
+            yield

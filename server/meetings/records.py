@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.i18n.locales import translate
 from server.meetings import captures as captures_module
-from server.meetings import consents, lifecycle
+from server.meetings import consents, lifecycle, recordings
 from server.meetings import guests as guests_module
 from server.meetings.history import clock
 from server.storage.blobs import BlobStore
@@ -93,6 +93,7 @@ class Record:
     sms: list[SmsMessage]
     consents: list[Consent]
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    recordings: list[dict[str, Any]] = field(default_factory=list)  # issue #14
 
     @property
     def duration(self) -> str | None:
@@ -157,6 +158,7 @@ async def load(db: AsyncSession, meeting: Meeting, locale: str) -> Record:
         memo=memo.text if memo else "",
         sms=sms,
         consents=await consents.of_meeting(db, meeting.id),
+        recordings=await recordings.for_record(db, meeting.id),
     )
     record.timeline = [
         {"time": event.created_at, "type": event.type, "text": event_text(locale, event)}
@@ -269,6 +271,24 @@ def as_json(record: Record, locale: str) -> dict[str, Any]:
             }
             for c in record.consents
         ],
+        "recordings": [
+            {
+                "id": r["id"],
+                "file": r["file"],
+                "state": r["state"],
+                "started_at": r["started_at"].isoformat(),
+                "stopped_at": r["stopped_at"].isoformat() if r["stopped_at"] else None,
+                "stopped_by": r["stopped_by"],
+                "started_by": r["started_by"],
+                "duration_seconds": r["duration"],
+                "size": r["size"],
+                "agreed": [
+                    {"guest_n": a["n"], "time": a["at"].isoformat(), "place": a["place"]}
+                    for a in r["agreed"]
+                ],
+            }
+            for r in record.recordings
+        ],
         "locale": locale,
     }
 
@@ -340,6 +360,11 @@ async def zip_stream(record: Record, store: BlobStore, locale: str) -> AsyncIter
                 continue
             archive.writestr(entry["file"], image, compress_type=zipfile.ZIP_STORED)
             yield sink.take()
+        # Recordings: stored, copied a megabyte at a time (never whole in memory).
+        for recording in record.recordings:
+            if recording["file"]:
+                async for _ in recordings.zip_entry(archive, store, recording):
+                    yield sink.take()
         archive.writestr("memo.txt", memo_text(record))
         archive.writestr("memo.md", memo_markdown(record, locale))
         archive.writestr("record.json", json.dumps(data, ensure_ascii=False, indent=2))
