@@ -13,7 +13,9 @@ import av
 from PIL import Image, ImageDraw
 
 
-def live_webm(seconds: float, width: int = 320, height: int = 120, fps: int = 15) -> bytes:
+def live_webm(
+    seconds: float, width: int = 320, height: int = 120, fps: int = 15, bit_rate: int = 300_000
+) -> bytes:
     """``seconds`` of a moving picture whose left half is red and right half
     blue (two "cameras"), with a tone, as one live WebM stream."""
     out = io.BytesIO()
@@ -21,7 +23,7 @@ def live_webm(seconds: float, width: int = 320, height: int = 120, fps: int = 15
     with av.open(out, "w", format="webm", options={"live": "1"}) as container:
         video = container.add_stream("libvpx", rate=fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        video.bit_rate = 300_000
+        video.bit_rate = bit_rate
         video.gop_size = 2 * fps  # MediaRecorder sends a key frame every few seconds
         video.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
         audio = container.add_stream("libopus", rate=48000)

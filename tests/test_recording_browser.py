@@ -135,14 +135,18 @@ def test_twenty_seconds_recorded_play_back_with_both_cameras_for_as_long(
     with played(host, recording) as file:
         assert abs(file.duration / 1e6 - length) < 1
         assert abs(recording["duration"] - length) < 1
-        file.seek(int(length / 2 * 1e6))
-        picture = next(file.decode(video=0)).to_image().convert("L")
-    width, height = picture.size
-    left = picture.crop((0, 0, width // 2, height))
-    right = picture.crop((width // 2, 0, width, height))
-    # Both cameras are in it: neither half is black.
-    for half in (left, right):
-        assert ImageStat.Stat(half).mean[0] > 20
+        # A picture every 2 s (the recording is at 10 frames a second).
+        pictures = [f.to_image().convert("L") for f in file.decode(video=0) if f.index % 20 == 10]
+
+    def both_cameras(picture) -> bool:
+        width, height = picture.size
+        halves = picture.crop((0, 0, width // 2, height)), picture.crop((width // 2, 0, width, height))
+        return all(ImageStat.Stat(half).mean[0] > 20 for half in halves)  # neither is black
+
+    assert len(pictures) >= 9
+    # Both cameras throughout (a picture may miss a beat when a busy machine
+    # delays the call's video; most may not).
+    assert sum(map(both_cameras, pictures)) >= len(pictures) * 0.8
 
 
 def test_a_closed_host_page_keeps_the_recording_up_to_its_last_chunk(new_page, recording_server):

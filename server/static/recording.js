@@ -18,7 +18,7 @@ const browserAudio = tool.dataset.browserAudio === "true";
 const base = `/api/v1/meetings/${meetingId}/recordings`;
 // A chunk every few seconds: little lost on a crash, few requests.
 const TIMESLICE_MS = 3000;
-const WIDTH = 960;
+const WIDTH = 640;
 const HEIGHT = 360;
 const FPS = 10;
 const TYPES = ["video/webm;codecs=vp8,opus", "video/webm;codecs=vp9,opus", "video/webm", "video/mp4;codecs=avc1,mp4a", "video/mp4"];
@@ -165,7 +165,7 @@ function compose() {
 
 async function begin(recording, type) {
   const composed = compose();
-  const recorder = new MediaRecorder(composed.stream, { mimeType: type, videoBitsPerSecond: 800_000 });
+  const recorder = new MediaRecorder(composed.stream, { mimeType: type, videoBitsPerSecond: 600_000 });
   const state = { id: recording.id, recorder, composed, queue: [], seq: 0, uploading: null, stopped: false, timer: null };
   current = state;
   recorder.addEventListener("dataavailable", (event) => {
