@@ -140,7 +140,8 @@ def test_twenty_seconds_recorded_play_back_with_both_cameras_for_as_long(
 
     def both_cameras(picture) -> bool:
         width, height = picture.size
-        halves = picture.crop((0, 0, width // 2, height)), picture.crop((width // 2, 0, width, height))
+        left = picture.crop((0, 0, width // 2, height))
+        halves = left, picture.crop((width // 2, 0, width, height))
         return all(ImageStat.Stat(half).mean[0] > 20 for half in halves)  # neither is black
 
     assert len(pictures) >= 9
