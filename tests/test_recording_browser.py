@@ -136,7 +136,8 @@ def test_twenty_seconds_recorded_play_back_with_both_cameras_for_as_long(
         assert abs(file.duration / 1e6 - length) < 1
         assert abs(recording["duration"] - length) < 1
         # A picture every 2 s (the recording is at 10 frames a second).
-        pictures = [f.to_image().convert("L") for f in file.decode(video=0) if f.index % 20 == 10]
+        frames = enumerate(file.decode(video=0))
+        pictures = [f.to_image().convert("L") for i, f in frames if i % 20 == 10]
 
     def both_cameras(picture) -> bool:
         width, height = picture.size
