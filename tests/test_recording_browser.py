@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 from tests.conftest import console_host, type_number
 from tests.live_server import start_server
 from tests.test_meeting_browser import PHONE, get_number
+from tests.test_snippet_browser import Guest as SnippetGuest
 
 pytestmark = pytest.mark.browser
 
@@ -213,3 +214,21 @@ def test_a_recording_stops_by_itself_at_the_maximum_length(new_page, tmp_path_fa
         expect(host.locator("#recording-list")).to_contain_text("最大時間で停止")
     finally:
         server.stop()
+
+
+def test_a_snippet_guest_sees_recording_in_the_bar(new_page, recording_server):
+    """A snippet guest is never on camera (nothing to agree to); their bar
+    says 録画中 while the host records."""
+    guest = SnippetGuest(new_page(**PHONE), recording_server)
+    guest.page.goto(recording_server.demo_url + "/")
+    number = guest.number()
+    host = console_host(new_page, recording_server)
+    type_number(host, number)
+    expect(guest.bar()).to_contain_text("接続中")
+    host.get_by_role("button", name="録画", exact=True).click()
+
+    host.get_by_role("button", name="録画を開始").click()
+
+    expect(guest.bar()).to_contain_text("録画中")
+    host.get_by_role("button", name="録画を停止").click()
+    expect(guest.bar()).not_to_contain_text("録画中")
