@@ -151,7 +151,11 @@ async def stop_recording(call: Call) -> JSONResponse:
     # maximum's stop, not the host's.
     longest = timedelta(seconds=max_seconds(call) - 1)
     by = "timeout" if utcnow() - recording.started_at >= longest else "host"
-    await recordings.stop(call.db, meeting, recording, by)
+    if await recordings.stop(call.db, meeting, recording, by):
+        # The file is made as soon as the stop is committed, not at the
+        # watcher's next round.
+        app, recording_id = call.request.app, recording.id
+        call.committed.append(lambda: recordings.finish_soon(app, recording_id))
     return respond(RecordingOut, recording_out(recording, max_seconds(call)))
 
 

@@ -352,6 +352,10 @@ async def finish(app: Starlette, recording_id: int) -> None:
         _busy.discard(recording_id)
 
 
+async def finish_soon(app: Starlette, recording_id: int) -> None:
+    services(app).background.start_soon(finish, app, recording_id)
+
+
 async def _finish(app: Starlette, recording_id: int) -> None:
     from server.meetings import lifecycle
     from server.storage.blobs import new_key
