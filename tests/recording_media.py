@@ -63,3 +63,23 @@ def chunks(data: bytes, count: int) -> list[bytes]:
     """``data`` cut into ``count`` pieces, as a timeslice cuts the stream."""
     size = -(-len(data) // count)
     return [data[start : start + size] for start in range(0, len(data), size)]
+
+
+def fragmented_mp4(seconds: float, width: int = 320, height: int = 120, fps: int = 15) -> bytes:
+    """H.264 in a fragmented MP4 with no index up front, as Safari's
+    MediaRecorder writes it."""
+    out = io.BytesIO()
+    options = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+    with av.open(out, "w", format="mp4", options=options) as container:
+        video = container.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.options = {"preset": "ultrafast", "tune": "zerolatency"}
+        video.gop_size = fps
+        for index in range(round(seconds * fps)):
+            shade = (index * 7) % 200
+            frame = av.VideoFrame.from_image(Image.new("RGB", (width, height), (shade, 80, 120)))
+            frame.pts = index
+            frame.time_base = Fraction(1, fps)
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+    return out.getvalue()

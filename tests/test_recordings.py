@@ -14,10 +14,11 @@ from sqlalchemy import update
 
 from server.storage.models import Guest
 from server.web.services import services
-from tests.conftest import csrf_token, http_client, test_settings
-from tests.recording_media import chunks, live_webm
+from tests.conftest import csrf_token, http_client, log_in, test_settings
+from tests.recording_media import chunks, fragmented_mp4, live_webm
 
 WEBM = "video/webm;codecs=vp8,opus"
+MP4 = "video/mp4"
 
 
 @pytest.fixture
@@ -206,3 +207,51 @@ async def test_the_record_shows_the_recording_exports_it_and_an_admin_deletes_it
     assert deleted.json()["recordings"] == 1
     assert (await host.get(ready["file_url"])).status_code == 404
     assert list(services(app).blobs.list()) == []
+
+
+async def test_safaris_mp4_becomes_an_mp4_with_its_duration(app, host):
+    meeting_id, token = await start_meeting(app, host)
+    await agree(app, token)
+    recording = (
+        await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": MP4})
+    ).json()
+    base = f"/api/v1/meetings/{meeting_id}/recordings/{recording['id']}"
+    for seq, piece in enumerate(chunks(fragmented_mp4(4), 4)):
+        assert (await host.put(f"{base}/chunks/{seq}", content=piece)).status_code == 201
+    await host.post(f"{base}/stop")
+
+    ready = await wait_ready(host, meeting_id, recording["id"])
+
+    assert abs(ready["duration"] - 4) < 0.2
+    download = await host.get(ready["file_url"])
+    assert download.headers["content-type"] == "video/mp4"
+    assert download.headers["content-disposition"].endswith('.mp4"')
+    with av.open(io.BytesIO(download.content)) as played:
+        assert abs(played.duration / 1e6 - 4) < 0.2
+
+
+async def test_only_the_meetings_own_host_records_it(app, host, make_user):
+    meeting_id, token = await start_meeting(app, host)
+    await agree(app, token)
+    await make_user("boss", role="admin")
+    async with http_client(app) as admin:
+        await log_in(admin, "boss")
+        admin.headers["x-csrf-token"] = await csrf_token(admin)
+        refused = await admin.post(
+            f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM}
+        )
+    # An admin sees the meeting, but is not the one in its call.
+    assert refused.json()["error"]["code"] == "not_in_call"
+    start = f"/api/v1/meetings/{meeting_id}/recordings"
+    bad = await host.post(start, json={"mime_type": "audio/ogg"})
+    assert bad.json()["error"]["code"] == "recording_type_unsupported"
+    recording = (
+        await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
+    ).json()
+    base = f"/api/v1/meetings/{meeting_id}/recordings/{recording['id']}"
+    assert (await host.put(f"{base}/chunks/x1", content=b"x")).json()["error"][
+        "code"
+    ] == "invalid_chunk_seq"
+    assert (await host.put(f"{base}/chunks/0", content=b"")).json()["error"][
+        "code"
+    ] == "recording_chunk_empty"
