@@ -255,3 +255,20 @@ async def test_only_the_meetings_own_host_records_it(app, host, make_user):
     assert (await host.put(f"{base}/chunks/0", content=b"")).json()["error"][
         "code"
     ] == "recording_chunk_empty"
+
+
+async def test_a_guest_page_opened_again_knows_it_was_asked_and_that_it_records(app, host):
+    meeting_id, token = await start_meeting(app, host)
+    guest_auth = {"authorization": f"Bearer {token}"}
+
+    async def state() -> dict:
+        async with http_client(app, address="192.0.2.9") as guest:
+            return (await guest.get("/api/v1/guest/recording", headers=guest_auth)).json()
+
+    assert await state() == {"recording": False, "asked": False}
+    await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
+    assert await state() == {"recording": False, "asked": True}
+    await agree(app, token)
+    assert await state() == {"recording": False, "asked": False}
+    await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
+    assert await state() == {"recording": True, "asked": False}

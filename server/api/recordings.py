@@ -66,6 +66,7 @@ class RecordingList(Output):
 
 class GuestRecordingState(Output):
     recording: bool = Field(description="The host is recording the call now")
+    asked: bool = Field(description="The host asked this guest to agree; no answer yet")
 
 
 class ChunkOut(Output):
@@ -305,7 +306,8 @@ async def guest_state(request) -> JSONResponse:
     async with services(request).db.begin() as db:
         guest = await require_guest(request, db)
         now = guest.meeting_id is not None and await recordings.running(db, guest.meeting_id)
-    return respond(GuestRecordingState, {"recording": bool(now)})
+        asked = not now and await recordings.asked(db, guest)
+    return respond(GuestRecordingState, {"recording": bool(now), "asked": asked})
 
 
 NOT_FOUND = ((404, "meeting_not_found"), (404, "recording_not_found"))

@@ -44,6 +44,7 @@ from server.storage.models import (
     Consent,
     Guest,
     Meeting,
+    MeetingEvent,
     Recording,
     RecordingChunk,
     User,
@@ -204,6 +205,26 @@ async def answer(db: AsyncSession, guest: Guest, agree: bool) -> None:
         await consents.record(db, guest, consents.PROMPT_RECORDING)
     kind = "recording.consent_given" if agree else "recording.consent_refused"
     await lifecycle.record_event(db, meeting, kind, facts)
+
+
+async def asked(db: AsyncSession, guest: Guest) -> bool:
+    """The host's last request to be recorded named this guest, who has not
+    answered it yet (their page was reloaded while the prompt showed)."""
+    if guest.meeting_id is None:
+        return False
+    kinds = ("recording.consent_requested", "recording.consent_given", "recording.consent_refused")
+    events = await db.scalars(
+        select(MeetingEvent)
+        .where(MeetingEvent.meeting_id == guest.meeting_id, MeetingEvent.type.in_(kinds))
+        .order_by(MeetingEvent.id.desc())
+        .limit(50)
+    )
+    for event in events:
+        if event.type == "recording.consent_requested":
+            return guest.id in event.payload.get("guest_ids", [])
+        if event.payload.get("guest_id") == guest.id:
+            return False  # answered since
+    return False
 
 
 async def get_recording(

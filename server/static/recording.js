@@ -217,6 +217,13 @@ function pump(state) {
         state.queue.length = 0;
         break;
       }
+      if (response && response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status)) {
+        // Refused for good (too large, logged out): trying again would only
+        // hold up the chunks after it.
+        state.queue.shift();
+        setState(T.failed);
+        continue;
+      }
       setState(T.upload_retry);
       await new Promise((resolve) => setTimeout(resolve, wait));
       wait = Math.min(wait * 2, 10000);

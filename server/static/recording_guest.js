@@ -10,6 +10,7 @@ const $ = (id) => document.getElementById(id);
 const TOKEN = "tsunagu.guest_token";
 let me = null; // this guest's id, as events name guests
 let held = []; // the tracks the prompt disabled, given back after the answer
+let holding = null; // while the prompt shows: keeps new tracks held too
 
 const token = () => sessionStorage.getItem(TOKEN);
 
@@ -20,12 +21,22 @@ async function whoAmI() {
   return me;
 }
 
+function holdTracks() {
+  const stream = $("local-video")?.srcObject;
+  for (const track of stream ? stream.getTracks() : []) {
+    if (!track.enabled) continue;
+    track.enabled = false;
+    held.push(track);
+  }
+}
+
 function hold(on) {
   const stage = $("video-stage");
+  clearInterval(holding);
   if (on) {
-    const stream = $("local-video")?.srcObject;
-    held = stream ? stream.getTracks().filter((track) => track.enabled) : [];
-    for (const track of held) track.enabled = false;
+    holdTracks();
+    // The camera may start (or be switched) while the prompt shows.
+    holding = setInterval(holdTracks, 500);
     stage?.classList.add("recording-hidden");
   } else {
     for (const track of held) track.enabled = true;
@@ -75,6 +86,7 @@ if (token()) {
   request("/api/v1/guest/recording", { token: token() })
     .then((result) => {
       if (result.ok && result.data.recording) $("recording-badge").hidden = false;
+      if (result.ok && result.data.asked) prompt();
     })
     .catch(() => {});
 }
