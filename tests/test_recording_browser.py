@@ -225,6 +225,8 @@ def test_a_snippet_guest_sees_recording_in_the_bar(new_page, recording_server):
     host = console_host(new_page, recording_server)
     type_number(host, number)
     expect(guest.bar()).to_contain_text("接続中")
+    # The meeting view is live (its scripts run and have heard the guest).
+    expect(host.locator("#guests .guest-status")).to_have_text("接続中")
     host.get_by_role("button", name="録画", exact=True).click()
 
     host.get_by_role("button", name="録画を開始").click()

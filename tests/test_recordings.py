@@ -272,3 +272,18 @@ async def test_a_guest_page_opened_again_knows_it_was_asked_and_that_it_records(
     assert await state() == {"recording": False, "asked": False}
     await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
     assert await state() == {"recording": True, "asked": False}
+
+
+async def test_a_guest_who_joins_while_it_records_is_asked(app, host):
+    meeting_id, token = await start_meeting(app, host)
+    await agree(app, token)
+    await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
+    issued = (await host.post("/api/v1/guest/numbers", json={})).json()
+    await host.post(f"/api/v1/meetings/{meeting_id}/guests", json={"number": issued["number"]})
+
+    async with http_client(app, address="192.0.2.10") as guest:
+        answer = await guest.get(
+            "/api/v1/guest/recording", headers={"authorization": f"Bearer {issued['guest_token']}"}
+        )
+
+    assert answer.json() == {"recording": True, "asked": True}

@@ -305,9 +305,15 @@ async def guest_state(request) -> JSONResponse:
     reloaded) mid-recording."""
     async with services(request).db.begin() as db:
         guest = await require_guest(request, db)
-        now = guest.meeting_id is not None and await recordings.running(db, guest.meeting_id)
-        asked = not now and await recordings.asked(db, guest)
-    return respond(GuestRecordingState, {"recording": bool(now), "asked": asked})
+        meeting_id = guest.meeting_id
+        running = await recordings.running(db, meeting_id) if meeting_id is not None else None
+        if running is not None:
+            # A guest who came into the call while it records is asked too.
+            have = await recordings.agreed(db, running.meeting_id)
+            asked = guest.can_video and guest.id not in have
+        else:
+            asked = await recordings.asked(db, guest)
+    return respond(GuestRecordingState, {"recording": running is not None, "asked": asked})
 
 
 NOT_FOUND = ((404, "meeting_not_found"), (404, "recording_not_found"))

@@ -81,12 +81,16 @@ document.addEventListener("tsunagu:event", async (event) => {
   }
 });
 
-// Opened (or reloaded) while the host records.
-if (token()) {
-  request("/api/v1/guest/recording", { token: token() })
-    .then((result) => {
-      if (result.ok && result.data.recording) $("recording-badge").hidden = false;
-      if (result.ok && result.data.asked) prompt();
-    })
-    .catch(() => {});
+/** Opened (or reloaded) while the host records or asks, or joined then. */
+async function catchUp() {
+  if (!token()) return;
+  const result = await request("/api/v1/guest/recording", { token: token() }).catch(() => null);
+  if (!result?.ok) return;
+  $("recording-badge").hidden = !result.data.recording;
+  if (result.data.asked && $("recording-prompt").hidden) prompt();
 }
+
+document.addEventListener("tsunagu:event", (event) => {
+  if (["meeting.started", "guest.attached", "guest.joined"].includes(event.detail.type)) catchUp();
+});
+catchUp();
