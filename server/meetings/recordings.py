@@ -159,7 +159,8 @@ async def start(
             db,
             meeting,
             "recording.consent_requested",
-            {"guest_ids": [g.id for g in missing], "guests": [g.n for g in missing]},
+            # "guests": their n, as the timeline says them (お客様 1、2).
+            {"guest_ids": [g.id for g in missing], "guests": "、".join(str(g.n) for g in missing)},
         )
         return missing
     now = utcnow()
