@@ -23,7 +23,8 @@ const HEIGHT = 360;
 const FPS = 10;
 const TYPES = ["video/webm;codecs=vp8,opus", "video/webm;codecs=vp9,opus", "video/webm", "video/mp4;codecs=avc1,mp4a", "video/mp4"];
 
-let current = null; // {id, maxSeconds, recorder, queue, seq, ...} while this page records
+let current = null; // {id, recorder, queue, seq, ...} while this page records
+let elsewhere = null; // a recording running from another page (an earlier one, another tab)
 let asking = false; // the host pressed start and guests are being asked
 let maxSeconds = 0;
 
@@ -168,6 +169,7 @@ async function begin(recording, type) {
   const recorder = new MediaRecorder(composed.stream, { mimeType: type, videoBitsPerSecond: 600_000 });
   const state = { id: recording.id, recorder, composed, queue: [], seq: 0, uploading: null, stopped: false, timer: null };
   current = state;
+  elsewhere = null;
   recorder.addEventListener("dataavailable", (event) => {
     if (!event.data.size) return;
     state.queue.push({ seq: state.seq++, blob: event.data });
@@ -275,7 +277,10 @@ async function start() {
 }
 
 $("recording-start").addEventListener("click", () => start());
-$("recording-stop").addEventListener("click", () => finish("host"));
+$("recording-stop").addEventListener("click", () => {
+  if (current) finish("host");
+  else if (elsewhere) api(`${base}/${elsewhere}/stop`, { method: "POST" }).then(refresh);
+});
 
 document.addEventListener("tsunagu:event", (event) => {
   const { type, payload } = event.detail;
@@ -291,6 +296,17 @@ document.addEventListener("tsunagu:event", (event) => {
     refresh();
   } else if (type === "recording.stopped") {
     if (current && current.id === payload.recording_id && payload.by !== "host") finish("server");
+    if (elsewhere === payload.recording_id) {
+      elsewhere = null;
+      showRunning(false);
+    }
+    refresh();
+  } else if (type === "recording.started") {
+    // Started from another tab of this host: shown, and stoppable, here too.
+    if (!current) {
+      elsewhere = payload.recording_id;
+      showRunning(true);
+    }
     refresh();
   } else if (type === "meeting.ended") {
     finish("server");
@@ -300,8 +316,13 @@ document.addEventListener("tsunagu:event", (event) => {
 });
 
 refresh().then((data) => {
-  // A recording this page did not start (it was reloaded mid-recording):
-  // its recorder is gone, so it is stopped and kept up to its last chunk.
-  const left = data?.recordings.find((r) => r.state === "recording");
-  if (left) api(`${base}/${left.id}/stop`, { method: "POST" }).then(refresh);
+  // A recording this page did not start (another tab records, or this page
+  // was reloaded and its recorder is gone): shown as running, and 録画を停止
+  // stops it; if its page is gone, the server stops it after the lost-host
+  // timeout, keeping it up to its last chunk.
+  const running = data?.recordings.find((r) => r.state === "recording");
+  if (running && !current) {
+    elsewhere = running.id;
+    showRunning(true);
+  }
 });
