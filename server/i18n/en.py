@@ -796,7 +796,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "recording.stop": "Stop recording",
     "recording.on": "Recording",
     "recording.lead": "Records both cameras side by side. It starts once every guest in the call has agreed.",
-    "recording.max_note": "A recording stops by itself after {minutes} minutes.",
+    "recording.max_note": "A recording stops by itself at its maximum length ({minutes} min).",
     "recording.consent_title": "Consent to recording",
     "recording.agreed": "Agreed",
     "recording.not_agreed": "Not agreed yet",

@@ -204,8 +204,9 @@ async def answer(db: AsyncSession, guest: Guest, agree: bool) -> None:
     facts = await facts_of(db, meeting.id, guest.id)
     if agree:
         await consents.record(db, guest, consents.PROMPT_RECORDING)
-    kind = "recording.consent_given" if agree else "recording.consent_refused"
-    await lifecycle.record_event(db, meeting, kind, facts)
+        await lifecycle.record_event(db, meeting, "recording.consent_given", facts)
+    else:
+        await lifecycle.record_event(db, meeting, "recording.consent_refused", facts)
 
 
 async def asked(db: AsyncSession, guest: Guest) -> bool:
