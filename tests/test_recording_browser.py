@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 import time
+from array import array
 
 import av
 import pytest
@@ -195,11 +196,14 @@ def test_ending_the_meeting_stops_the_recording_and_the_record_plays_it(new_page
     ) == pytest.approx(recording["duration"], abs=0.5)
 
 
-def test_a_recording_stops_by_itself_at_the_maximum_length(new_page, tmp_path_factory):
+def test_a_recording_stops_by_itself_at_the_maximum_length_with_both_voices(
+    new_page, tmp_path_factory
+):
     server = start_server(
         tmp_path_factory.mktemp("recording-max"),
         TSUNAGU_NUMBER_ISSUES_PER_MINUTE="1000",
         TSUNAGU_RECORDING_MAX_MINUTES="0.1",
+        TSUNAGU_VIDEO_AUDIO="true",  # voices in the browser: they are recorded too
     )
     try:
         guest, host = connect(new_page, server)
@@ -212,6 +216,15 @@ def test_a_recording_stops_by_itself_at_the_maximum_length(new_page, tmp_path_fa
         assert recording["stopped_by"] == "timeout"
         assert abs(recording["duration"] - 6) < 1
         expect(host.locator("#recording-list")).to_contain_text("最大時間で停止")
+        with played(host, recording) as file:
+            (sound,) = file.streams.audio
+            assert sound.codec_context.name == "opus"
+            frames = list(file.decode(sound))
+        heard = sum(frame.samples for frame in frames) / sound.sample_rate
+        assert abs(heard - recording["duration"]) < 1
+        # Not silence: the fake microphones' beeps are in it.
+        loudest = max(max(map(abs, array("f", bytes(f.planes[0])))) for f in frames)
+        assert loudest > 0.05
     finally:
         server.stop()
 

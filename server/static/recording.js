@@ -14,7 +14,6 @@ const $ = (id) => document.getElementById(id);
 const tool = $("recording-tool");
 const T = JSON.parse($("recording-strings").textContent);
 const meetingId = Number(tool.dataset.meeting);
-const browserAudio = tool.dataset.browserAudio === "true";
 const base = `/api/v1/meetings/${meetingId}/recordings`;
 // A chunk every few seconds: little lost on a crash, few requests.
 const TIMESLICE_MS = 3000;
@@ -142,14 +141,15 @@ function compose() {
   const timer = setInterval(draw, 1000 / FPS);
   draw();
   const stream = canvas.captureStream(FPS);
+  // Voices, when the meeting uses browser audio (the call's streams carry
+  // them; otherwise voice is on the phone and the recording is silent):
+  // both sides mixed into one track.
   let audio = null;
-  if (browserAudio) {
+  const voices = videos.map((video) => video?.srcObject?.getAudioTracks?.() || []).filter((t) => t.length);
+  if (voices.length) {
     audio = new AudioContext();
     const mix = audio.createMediaStreamDestination();
-    for (const video of videos) {
-      const tracks = video?.srcObject?.getAudioTracks?.() || [];
-      if (tracks.length) audio.createMediaStreamSource(new MediaStream(tracks)).connect(mix);
-    }
+    for (const tracks of voices) audio.createMediaStreamSource(new MediaStream(tracks)).connect(mix);
     for (const track of mix.stream.getAudioTracks()) stream.addTrack(track);
   }
   return {
