@@ -25,7 +25,7 @@ export function start(env) {
       sent: "送信しました", retry: "もう一度送る", asked: "担当者が画面の送信を求めています",
       end: "終了", endAsk: "画面サポートを終了しますか？", endCall: "お電話はそのまま続きます。", endYes: "終了する", back: "戻る",
       ended: "画面サポートは終了しました。", more: "その他の操作", tab: "画面", fold: "小さくする", unfold: "画面サポートを開く",
-      toLeft: "左に移動", toRight: "右に移動",
+      toLeft: "左に移動", toRight: "右に移動", rec: "録画中",
       network: "通信できませんでした。電波の良い場所で、もう一度お試しください。",
       tooLarge: "画面の画像が大きすぎて送れませんでした。もう一度お試しください。",
       tooMany: "続けて送りすぎました。少し待ってから、もう一度お試しください。",
@@ -48,7 +48,7 @@ export function start(env) {
       sent: "Sent", retry: "Send again", asked: "The person on the phone asks you to send your screen",
       end: "End", endAsk: "End screen support?", endCall: "Your phone call goes on.", endYes: "End", back: "Back",
       ended: "Screen support has ended.", more: "More", tab: "Help", fold: "Minimise", unfold: "Open screen support",
-      toLeft: "Move left", toRight: "Move right",
+      toLeft: "Move left", toRight: "Move right", rec: "Recording",
       network: "Could not connect. Please try again where the signal is better.",
       tooLarge: "The picture was too large to send. Please try again.",
       tooMany: "Too many pictures in a row. Please wait a moment and try again.",
@@ -71,6 +71,7 @@ export function start(env) {
 .bar{max-width:100%}.state{display:flex;align-items:center;gap:5px;padding:0 4px;font-size:12px;color:#52606d;white-space:nowrap;min-width:0;flex:0 1 auto}
 .state span{overflow:hidden;text-overflow:ellipsis}
 .dot{width:10px;height:10px;border-radius:50%;background:#12b76a;flex:none}.dot.off{background:#f59e0b}
+.rec{display:flex;align-items:center;gap:4px;padding:0 6px;font-size:12px;font-weight:700;color:#b42318;white-space:nowrap}.rec::before{content:"";width:10px;height:10px;border-radius:50%;background:#e5484d}
 .send{border-radius:24px;padding:0 12px;background:#0b6e4f;color:#fff;font-weight:700;white-space:nowrap}
 .send:disabled{opacity:.6}.icon{width:40px;flex:none;border-radius:22px;background:#f1f5f9;color:#1f2933;font-weight:700}
 .end{border-radius:22px;padding:0 9px;flex:none;background:#f1f5f9;color:#b42318;font-weight:700}
@@ -100,6 +101,8 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   let after = saved.a || 0;
   let state = token ? saved.s || "waiting" : "idle"; // idle | waiting | connected
   let requested = !!saved.r;
+  // The host records the call (this page itself is never recorded): the bar says so.
+  let recording = !!saved.rec;
   let side = saved.side || position;
   let folded = !!saved.fold;
   let unmask = saved.u || [];
@@ -147,7 +150,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   function save() {
     env.state(state);
     const data = { side, fold: folded };
-    if (token) Object.assign(data, { t: token, a: after, s: state, r: requested, u: unmask });
+    if (token) Object.assign(data, { t: token, a: after, s: state, r: requested, u: unmask, rec: recording });
     try {
       sessionStorage.setItem(STORE, JSON.stringify(data));
     } catch {}
@@ -169,7 +172,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   function render() {
     // Drawn anew only when something shown has changed (a socket reconnecting
     // in the background does not rebuild the bar under the guest's finger).
-    const shown = JSON.stringify([side, folded, state, live, requested, sending, note?.text, note?.kind, panelView, memoShared]);
+    const shown = JSON.stringify([side, folded, state, live, requested, sending, note?.text, note?.kind, panelView, memoShared, recording]);
     if (shown === drawn && dock.childElementCount) return;
     drawn = shown;
     // The dock is drawn anew: keep the focus on the same control, and move it
@@ -203,6 +206,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     const send = button("send", sending ? S.sending : S.send, () => sendCapture().catch(() => {}));
     send.disabled = sending;
     view.append(status, send);
+    if (recording) view.append(make("span", { class: "rec", role: "status" }, S.rec));
     if (memoShared) view.append(button("memo", S.memo, openMemo, S.memoOpen));
     view.append(button("end", S.end, () => show("confirm")), button("icon", "⋯", () => show("menu"), S.more));
     return view;
@@ -438,7 +442,10 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         if (event.type === "meeting.started" || event.type === "guest.attached") {
           if (state !== "connected") connect();
         } else if (event.type === "meeting.ended") return finish();
-        else if (event.type === "capture.requested") {
+        else if (event.type === "recording.started" || event.type === "recording.stopped") {
+          recording = event.type === "recording.started";
+          render();
+        } else if (event.type === "capture.requested") {
           requested = true;
           note = { text: S.asked, kind: "ask" };
           render();

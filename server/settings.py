@@ -458,6 +458,27 @@ class Settings(BaseSettings):
         le=100 * 365,
         shown="`0` (off)",
     )
+    # Recording (issue #14, server/meetings/recordings.py).
+    recording_max_minutes: Minutes = setting(
+        120.0,
+        "A recording stops by itself after this many minutes (fractions allowed, "
+        "e.g. `0.25` for 15 s in tests).",
+        ge=0.05,
+        le=24 * 60,
+    )
+    recording_lost_seconds: Seconds = setting(
+        60.0,
+        "A recording whose host's page sent no chunk for this many seconds is stopped "
+        "and kept up to its last chunk.",
+        ge=1,
+        le=3600,
+    )
+    recording_chunk_bytes: WholeNumber = setting(
+        32 * 1024 * 1024,
+        "The largest chunk of a recording one upload may carry, in bytes.",
+        ge=1024,
+        le=1024 * 1024 * 1024,
+    )
 
     @classmethod
     def settings_customise_sources(

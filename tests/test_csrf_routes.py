@@ -36,6 +36,7 @@ NOT_COOKIE_AUTHENTICATED = {
     ("POST", "/api/v1/guest/leave"): "guest",
     ("POST", "/api/v1/guest/captures"): "guest",
     ("POST", "/api/v1/guest/pages"): "guest",
+    ("POST", "/api/v1/guest/recording-consent"): "guest",
     # Twilio's delivery reports, signed with the account's auth token.
     ("POST", "/sms/status"): "twilio",
 }
@@ -54,6 +55,8 @@ NOT_FOR_USERS = {
     "/api/v1/guest/leave",
     "/api/v1/guest/captures",
     "/api/v1/guest/pages",
+    "/api/v1/guest/recording-consent",
+    "/api/v1/guest/recording",
     "/api/v1/guest/call",
     "/api/v1/guest/it",  # IT重説 (issue #14): guest token
     "/api/v1/guest/it/licence",

@@ -111,8 +111,8 @@ DYNAMIC: dict[str, Family] = {
     "source.*": Family(values=("number", "snippet", "link")),
     # meeting_record.html, records.py: Consent.kind and Consent.place
     # (server/meetings/consents.py).
-    "record.consent.*": Family(values=("capture", "terms")),
-    "record.place.*": Family(values=("snippet", "join", "link")),
+    "record.consent.*": Family(values=("capture", "terms", "recording")),
+    "record.place.*": Family(values=("snippet", "join", "link", "prompt")),
     # guests.js: how a guest came in (Guest.source), their state (guest_state()),
     # and the note on a newcomer (announce()).
     "meeting.js.guests.source.*": Family(values=("number", "snippet", "link")),
@@ -120,6 +120,10 @@ DYNAMIC: dict[str, Family] = {
         values=("connected", "disconnected", "removed", "left", "ended")
     ),
     "meeting.js.guests.*": Family(values=("arrived", "arrived_no_video")),
+    # record_recordings.html: Recording.state and Recording.stopped_by
+    # (server/meetings/recordings.py).
+    "recording.state.*": Family(values=("recording", "finishing", "ready", "failed")),
+    "recording.stopped_by.*": Family(values=("host", "end", "timeout", "lost_host")),
     # video.js: stage.dataset.camera when the camera cannot be used.
     "video.camera_*": Family(values=("denied", "missing")),
     # video.js: VideoCall.setState().

@@ -119,7 +119,9 @@ async def test_retention_deletes_only_the_data_of_meetings_ended_long_enough_ago
     assert (await host.get(live_capture["image_url"])).status_code == 200
     assert len(before - stored(app)) == 2  # the old capture's image and thumbnail
     expired = [e for e in await events(host, old_id) if e["type"] == "data.expired"]
-    assert [e["payload"] for e in expired] == [{"days": 30, "captures": 1, "memos": 0}]
+    assert [e["payload"] for e in expired] == [
+        {"days": 30, "captures": 1, "memos": 0, "recordings": 0}
+    ]
     # Nothing left to delete: a second round records nothing.
     assert await retention.apply_retention(app) == 0
     assert len([e for e in await events(host, old_id) if e["type"] == "data.expired"]) == 1
@@ -145,14 +147,16 @@ async def test_an_admin_deletes_a_meetings_data_and_the_meeting_stays(app, host,
     response = await admin.delete(f"/api/v1/meetings/{meeting_id}/data")
 
     assert response.status_code == 200, response.text
-    assert response.json() == {"meeting_id": meeting_id, "captures": 1, "memos": 0}
+    assert response.json() == {"meeting_id": meeting_id, "captures": 1, "memos": 0, "recordings": 0}
     assert (await host.get(capture["image_url"])).status_code == 404
     assert (await host.get(capture["thumbnail_url"])).status_code == 404
     assert len(before - stored(app)) == 2
     assert (await host.get(other_capture["image_url"])).status_code == 200
     timeline = await events(host, meeting_id)
     deleted = [e for e in timeline if e["type"] == "data.deleted"]
-    assert [e["payload"] for e in deleted] == [{"by": "boss", "captures": 1, "memos": 0}]
+    assert [e["payload"] for e in deleted] == [
+        {"by": "boss", "captures": 1, "memos": 0, "recordings": 0}
+    ]
     # What the guest showed is gone from the timeline too; that it happened stays.
     assert "shop.example" not in json.dumps(timeline, ensure_ascii=False)
     assert "ご注文" not in json.dumps(timeline, ensure_ascii=False)
@@ -169,7 +173,7 @@ async def test_an_admin_deletes_a_meetings_data_and_the_meeting_stays(app, host,
     assert (await admin.get("/meetings")).status_code == 200
     # Again: nothing to delete, and no second event.
     again = await admin.delete(f"/api/v1/meetings/{meeting_id}/data")
-    assert again.json() == {"meeting_id": meeting_id, "captures": 0, "memos": 0}
+    assert again.json() == {"meeting_id": meeting_id, "captures": 0, "memos": 0, "recordings": 0}
     assert len([e for e in await events(host, meeting_id) if e["type"] == "data.deleted"]) == 1
 
 

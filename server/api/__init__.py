@@ -15,6 +15,7 @@ from server.api import (
     licences,
     me,
     meetings,
+    recordings,
     sites,
     sms,
     tokens,
@@ -38,6 +39,7 @@ def routes() -> list[BaseRoute]:
         *calls.routes(),
         *licences.routes(),
         *checklists.routes(),
+        *recordings.routes(),
     ]
 
     async def openapi(request: Request) -> JSONResponse:

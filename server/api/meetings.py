@@ -124,6 +124,7 @@ class DataDeleted(Output):
     meeting_id: int
     captures: int = Field(description="Captures deleted (0 when there were none)")
     memos: int = Field(description="Shared memos deleted: 1, or 0 when there was none")
+    recordings: int = Field(default=0, description="Recordings deleted (files and chunks)")
 
 
 class MeetingChange(Payload):

@@ -50,6 +50,12 @@ TOOLS: tuple[Tool, ...] = (
         icon="M10 6h10 M10 12h10 M10 18h10 M3 6l1.5 1.5L7 5 M3 12l1.5 1.5L7 11 M3 18l1.5 1.5L7 17",
     ),
     Tool(
+        "recording",
+        "room.tool.recording",
+        "console/tools/recording.html",
+        icon="M4 12a8 8 0 1 0 16 0a8 8 0 1 0-16 0 M9 12a3 3 0 1 0 6 0a3 3 0 1 0-6 0",
+    ),
+    Tool(
         "invite",
         "invite.title",
         "console/tools/invite.html",

@@ -207,6 +207,7 @@ FOR_ANY_GUEST = frozenset(
     # IT重説 (issue #14): the checklist the host opens and ticks.
     | {"checklist.opened", "checklist.ticked", "checklist.unticked"}
     | {"checklist.collapsed", "checklist.expanded"}
+    | {"recording.started", "recording.stopped", "recording.ready", "recording.consent_requested"}
 )
 # Events about one guest, carried only to that guest's socket: joined to a
 # running meeting by number; removed by the host.

@@ -73,3 +73,7 @@ async def join_meeting(db: AsyncSession, guest_id: int, meeting_id: int) -> None
 async def of_meeting(db: AsyncSession, meeting_id: int) -> list[Consent]:
     query = select(Consent).where(Consent.meeting_id == meeting_id).order_by(Consent.id)
     return list(await db.scalars(query))
+
+
+# -- issue #14 recording: the in-meeting prompt (templates/recording_guest.html).
+PROMPT_RECORDING = Wording("recording", "recording.prompt@1", "prompt")

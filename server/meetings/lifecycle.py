@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, exists, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
-from server.meetings import consents, numbers
+from server.meetings import consents, numbers, recordings
 from server.storage.models import (
     ConnectionNumber,
     Guest,
@@ -338,6 +338,7 @@ async def end_meeting(
             .execution_options(synchronize_session=False)
         )
         await record_event(db, meeting, "meeting.ended", {"by": by})
+        await recordings.meeting_ended(db, meeting)
     return meeting
 
 

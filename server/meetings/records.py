@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.i18n.locales import translate
 from server.meetings import captures as captures_module
-from server.meetings import checklists, consents, lifecycle
+from server.meetings import checklists, consents, lifecycle, recordings
 from server.meetings import guests as guests_module
 from server.meetings.history import clock
 from server.storage.blobs import BlobStore
@@ -95,6 +95,7 @@ class Record:
     timeline: list[dict[str, Any]] = field(default_factory=list)
     # IT重説 (issue #14): each checklist opened, as it stood at the end.
     checklists: list[dict[str, Any]] = field(default_factory=list)
+    recordings: list[dict[str, Any]] = field(default_factory=list)  # issue #14
 
     @property
     def duration(self) -> str | None:
@@ -163,6 +164,7 @@ async def load(db: AsyncSession, meeting: Meeting, locale: str) -> Record:
             checklists.meeting_checklist_json(c)
             for c in await checklists.of_meeting(db, meeting.id)
         ],
+        recordings=await recordings.for_record(db, meeting.id),
     )
     record.timeline = [
         {"time": event.created_at, "type": event.type, "text": event_text(locale, event)}
@@ -275,6 +277,24 @@ def as_json(record: Record, locale: str) -> dict[str, Any]:
             }
             for c in record.consents
         ],
+        "recordings": [
+            {
+                "id": r["id"],
+                "file": r["file"],
+                "state": r["state"],
+                "started_at": r["started_at"].isoformat(),
+                "stopped_at": r["stopped_at"].isoformat() if r["stopped_at"] else None,
+                "stopped_by": r["stopped_by"],
+                "started_by": r["started_by"],
+                "duration_seconds": r["duration"],
+                "size": r["size"],
+                "agreed": [
+                    {"guest_n": a["n"], "time": a["at"].isoformat(), "place": a["place"]}
+                    for a in r["agreed"]
+                ],
+            }
+            for r in record.recordings
+        ],
         "locale": locale,
     }
 
@@ -346,6 +366,11 @@ async def zip_stream(record: Record, store: BlobStore, locale: str) -> AsyncIter
                 continue
             archive.writestr(entry["file"], image, compress_type=zipfile.ZIP_STORED)
             yield sink.take()
+        # Recordings: stored, copied a megabyte at a time (never whole in memory).
+        for recording in record.recordings:
+            if recording["file"]:
+                async for _ in recordings.zip_entry(archive, store, recording):
+                    yield sink.take()
         archive.writestr("memo.txt", memo_text(record))
         archive.writestr("memo.md", memo_markdown(record, locale))
         archive.writestr("record.json", json.dumps(data, ensure_ascii=False, indent=2))

@@ -36,6 +36,8 @@ from server.storage.models import (
     Meeting,
     MeetingEvent,
     MeetingMemo,
+    Recording,
+    RecordingChunk,
     User,
 )
 from server.web.errors import ApiError
@@ -84,15 +86,38 @@ async def delete_memo(db: AsyncSession, meeting_id: int) -> tuple[int, list[str]
     return len(rows), []
 
 
+async def delete_recordings(db: AsyncSession, meeting_id: int) -> tuple[int, list[str]]:
+    """Recordings (issue #14): their files and any chunks not yet joined."""
+    ids = select(Recording.id).where(Recording.meeting_id == meeting_id).scalar_subquery()
+    chunk_keys = (
+        await db.scalars(
+            delete(RecordingChunk)
+            .where(RecordingChunk.recording_id.in_(ids))
+            .returning(RecordingChunk.blob_key)
+        )
+    ).all()
+    rows = (
+        await db.execute(
+            delete(Recording)
+            .where(Recording.meeting_id == meeting_id)
+            .returning(Recording.blob_key)
+        )
+    ).all()
+    return len(rows), [*chunk_keys, *(row[0] for row in rows if row[0])]
+
+
 MEETING_DATA: list[MeetingData] = [
     MeetingData("captures", lambda: select(Capture.meeting_id), delete_captures),
     MeetingData("memos", lambda: select(MeetingMemo.meeting_id), delete_memo),
+    MeetingData("recordings", lambda: select(Recording.meeting_id), delete_recordings),
 ]
 # Every column that holds a blob key: a blob named in none of them is an orphan.
 BLOB_COLUMNS: list[InstrumentedAttribute[str]] = [
     Capture.image_key,
     Capture.thumbnail_key,
     LicencePhoto.blob_key,  # not a meeting's: kept until its owner replaces it
+    Recording.blob_key,  # type: ignore[list-item] (NULL until the file is made)
+    RecordingChunk.blob_key,
 ]
 
 

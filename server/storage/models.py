@@ -575,3 +575,59 @@ class MeetingChecklistItem(Base):
     text: Mapped[str] = mapped_column(String(200))
     ticked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ticked_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+# -- issue #14: recording ----------------------------------------------------
+
+
+class Recording(Base):
+    """A recording of a meeting's call (issue #14): the host's browser
+    records both cameras and uploads chunks as it goes; the server joins
+    them into one file (remuxed, never re-encoded) once it stops."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    started_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # "host" (pressed stop), "end" (the meeting ended), "timeout" (the
+    # maximum length) or "lost_host" (no chunk came for a while).
+    stopped_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # What the browser's MediaRecorder produced, e.g. "video/webm;codecs=vp8,opus".
+    mime_type: Mapped[str] = mapped_column(String(100))
+    # recording -> finishing (remuxing) -> ready | failed
+    state: Mapped[str] = mapped_column(String(16), default="recording", index=True)
+    duration: Mapped[float | None] = mapped_column(Float, nullable=True)  # seconds
+    size: Mapped[int] = mapped_column(BigInteger, default=0)  # the final file's bytes
+    blob_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # When the last chunk came (the lost-host timeout counts from it).
+    last_chunk_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    started_by: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def extension(self) -> str:
+        return "mp4" if self.mime_type.startswith("video/mp4") else "webm"
+
+
+class RecordingChunk(Base):
+    """One timeslice of a recording as the browser uploaded it."""
+
+    __tablename__ = "recording_chunks"
+    # A retried upload of the same piece is the same row.
+    __table_args__ = (UniqueConstraint("recording_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    blob_key: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

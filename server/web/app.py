@@ -32,7 +32,7 @@ from server.accounts.rate_limits import create_rate_limiter
 from server.console.rendering import error_page, login_redirect, templates
 from server.live import sockets as live
 from server.live.event_bus import create_event_bus
-from server.meetings import retention
+from server.meetings import recordings, retention
 from server.meetings.memo import Memos
 from server.meetings.presence import Presence
 from server.settings import Settings
@@ -131,6 +131,8 @@ def create_app(settings: Settings) -> Starlette:
                 # Orphan blobs, temporary files and expired data, now and
                 # then periodically (server/meetings/retention.py).
                 background.start_soon(retention.housekeeping, app)
+                # Recordings that must stop (lost host, maximum) or be remuxed.
+                background.start_soon(recordings.watch, app)
                 yield
                 # Unsaved memo edits are stored before anything stops.
                 await shared.memos.close()
@@ -258,7 +260,11 @@ def console_csp(blob_origin: str) -> str:
     """:data:`CONSOLE_CSP`, with images also allowed from ``blob_origin``."""
     if not blob_origin:
         return CONSOLE_CSP
-    return CONSOLE_CSP.replace("img-src 'self' data:", f"img-src 'self' data: {blob_origin}")
+    # Recordings play from there too (a redirect to the store, see api/recordings.py).
+    return CONSOLE_CSP.replace(
+        "img-src 'self' data:",
+        f"img-src 'self' data: {blob_origin}; media-src 'self' {blob_origin}",
+    )
 
 
 def security_headers(scope: Scope, headers: Headers, csp: str = CONSOLE_CSP) -> Headers:

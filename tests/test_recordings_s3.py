@@ -1,0 +1,40 @@
+"""Recordings kept in S3-compatible object storage (moto's server): the
+chunks and the file go through the object store, and the browser fetches
+the file from it directly, ranges included."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import test_settings
+from tests.recording_media import chunks, live_webm
+from tests.test_recordings import WEBM, agree, start_meeting, wait_ready
+
+
+@pytest.fixture
+def settings(tmp_path, database_url, s3_settings):
+    return test_settings(tmp_path / "data", database_url, **s3_settings)
+
+
+async def test_the_file_is_made_in_the_object_store_and_served_from_it(app, host):
+    meeting_id, token = await start_meeting(app, host)
+    await agree(app, token)
+    recording = (
+        await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
+    ).json()
+    base = f"/api/v1/meetings/{meeting_id}/recordings/{recording['id']}"
+    for seq, piece in enumerate(chunks(live_webm(3), 3)):
+        assert (await host.put(f"{base}/chunks/{seq}", content=piece)).status_code == 201
+    await host.post(f"{base}/stop")
+
+    ready = await wait_ready(host, meeting_id, recording["id"])
+
+    assert abs(ready["duration"] - 3) < 0.1
+    redirect = await host.get(ready["file_url"])
+    assert redirect.status_code == 302
+    async with httpx.AsyncClient() as browser:
+        part = await browser.get(redirect.headers["location"], headers={"range": "bytes=0-99"})
+    assert part.status_code == 206
+    assert len(part.content) == 100
+    assert part.headers["content-disposition"].startswith("attachment;")
