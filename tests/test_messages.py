@@ -120,6 +120,16 @@ DYNAMIC: dict[str, Family] = {
         values=("connected", "disconnected", "removed", "left", "ended")
     ),
     "meeting.js.guests.*": Family(values=("arrived", "arrived_no_video")),
+    # device_check.html: the steps to allow the camera, per browser.
+    "device_check.*": Family(
+        values=tuple(
+            f"{browser}.{n}"
+            for browser in ("ios_safari", "chrome_android", "chrome_desktop", "other")
+            for n in (1, 2, 3)
+        )
+    ),
+    # video.js: why a call could not connect (the host is told the cause).
+    "video.failed.*": Family(values=("turn_auth", "unreachable", "no_route")),
     # record_recordings.html: Recording.state and Recording.stopped_by
     # (server/meetings/recordings.py).
     "recording.state.*": Family(values=("recording", "finishing", "ready", "failed")),
