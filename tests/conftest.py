@@ -87,7 +87,9 @@ def test_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
         database_url=database_url,
         argon2_time_cost=1,
         argon2_memory_kib=1024,
-        **overrides,  # type: ignore[arg-type]
+        # Link meetings without the waiting room, as before it came (issue
+        # #14): its own tests turn it on; the rest join by link directly.
+        **{"waiting_room_links": False, **overrides},  # type: ignore[arg-type]
     ).resolved()
 
 
@@ -267,7 +269,13 @@ def postgres_and_redis() -> None:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     # Every browser test's guest comes from 127.0.0.1; the per-address
     # number limit (tested on its own) must not depend on how many there are.
-    server = start_server(tmp_path_factory.mktemp("live"), TSUNAGU_NUMBER_ISSUES_PER_MINUTE="1000")
+    # Link meetings join directly unless a test prepares one with the waiting
+    # room (its tests choose it per meeting).
+    server = start_server(
+        tmp_path_factory.mktemp("live"),
+        TSUNAGU_NUMBER_ISSUES_PER_MINUTE="1000",
+        TSUNAGU_WAITING_ROOM_LINKS="no",
+    )
     yield server
     server.stop()
 

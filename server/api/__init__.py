@@ -6,7 +6,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from server.api import calls, captures, embed, guest, me, meetings, sites, sms, tokens, users
+from server.api import (
+    calls,
+    captures,
+    embed,
+    guest,
+    knocks,
+    me,
+    meetings,
+    sites,
+    sms,
+    tokens,
+    users,
+)
 from server.web.openapi import build_document
 from server.web.public_url import base_url
 
@@ -23,6 +35,7 @@ def routes() -> list[BaseRoute]:
         *captures.routes(),
         *sms.routes(),
         *calls.routes(),
+        *knocks.routes(),
     ]
 
     async def openapi(request: Request) -> JSONResponse:

@@ -96,11 +96,23 @@ class GuestOut(Output):
     removed_at: datetime | None
 
 
+class KnockOut(Output):
+    meeting_id: int
+    guest_id: int
+    name: str = Field(description="The name the guest gave (may be empty)")
+    knocked_at: datetime | None = Field(description="Since when they wait")
+    guest_label: str | None = Field(description="The host's name for the meeting's customer")
+
+
 class GuestList(Output):
     meeting_id: int
     meeting_state: str
     video_guest_id: int | None
     guests: list[GuestOut]
+    waiting: list[KnockOut] = Field(
+        default_factory=list,
+        description="Guests knocking in the waiting room, longest waiting first",
+    )
 
 
 class VideoGuestChoice(Payload):

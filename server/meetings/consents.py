@@ -73,3 +73,10 @@ async def join_meeting(db: AsyncSession, guest_id: int, meeting_id: int) -> None
 async def of_meeting(db: AsyncSession, meeting_id: int) -> list[Consent]:
     query = select(Consent).where(Consent.meeting_id == meeting_id).order_by(Consent.id)
     return list(await db.scalars(query))
+
+
+# The link page's agreements beside its terms (issue #14, templates/join.html):
+# each box the guest ticked before joining or knocking, one record each.
+LINK_CAPTURE = Wording("capture", "join.agree_capture@1", "link")
+LINK_CAMERA = Wording("camera", "join.agree_camera@1", "link")
+LINK_RECORDING = Wording("recording", "join.agree_recording@1", "link")

@@ -157,9 +157,11 @@ async def attach_by_number(
     return meeting
 
 
-async def create_waiting(db: AsyncSession, host: User) -> Meeting:
-    """A meeting the guest will join by a link (SMS or QR): it waits for them."""
-    meeting = Meeting(host_id=host.id, state="waiting", source="link")
+async def create_waiting(db: AsyncSession, host: User, **options: Any) -> Meeting:
+    """A meeting the guest will join by a link (SMS or QR): it waits for them.
+    ``options``: its columns, such as ``waiting_room`` (see knocks.py for
+    its default) or a prepared meeting's."""
+    meeting = Meeting(host_id=host.id, state="waiting", source="link", **options)
     db.add(meeting)
     await db.flush()
     await db.refresh(meeting, ["host"])
@@ -338,6 +340,9 @@ async def end_meeting(
             .execution_options(synchronize_session=False)
         )
         await record_event(db, meeting, "meeting.ended", {"by": by})
+        from server.meetings import knocks  # (knocks builds on this module)
+
+        await knocks.tell_knockers(db, meeting)  # those still waiting hear it too
     return meeting
 
 
