@@ -34,6 +34,7 @@ NOT_COOKIE_AUTHENTICATED = {
     ("POST", "/api/v1/guest/numbers"): "guest",
     ("POST", "/api/v1/guest/links"): "guest",
     ("POST", "/api/v1/guest/leave"): "guest",
+    ("POST", "/api/v1/guest/knock"): "guest",
     ("POST", "/api/v1/guest/captures"): "guest",
     ("POST", "/api/v1/guest/pages"): "guest",
     # Twilio's delivery reports, signed with the account's auth token.
@@ -52,6 +53,7 @@ NOT_FOR_USERS = {
     "/api/v1/guest/links",
     "/api/v1/guest/session",
     "/api/v1/guest/leave",
+    "/api/v1/guest/knock",
     "/api/v1/guest/captures",
     "/api/v1/guest/pages",
     "/api/v1/guest/call",
