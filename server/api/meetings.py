@@ -66,6 +66,12 @@ class MeetingOut(Output):
         description="A running meeting whose guests have all gone: when the last one left",
     )
     options: MeetingOptionsOut
+    prepared: bool = Field(
+        default=False, description="Prepared ahead for a named customer (upcoming until it starts)"
+    )
+    scheduled_at: datetime | None = Field(
+        default=None, description="When a prepared call is planned"
+    )
 
 
 class MeetingList(Output):

@@ -13,6 +13,7 @@ from server.console import (
     meetings,
     memo_templates,
     outbox,
+    prepared,
     sites,
     users,
 )
@@ -22,6 +23,7 @@ def routes() -> list[BaseRoute]:
     return [
         *login.routes(),
         *dashboard.routes(),
+        *prepared.routes(),
         *meetings.routes(),
         *join.routes(),
         *outbox.routes(),
