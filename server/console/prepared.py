@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 from server.console.rendering import render, ui_strings
 from server.meetings import knocks
 from server.web.endpoints import Call, endpoint
+from sms.body import DEFAULT_SENDER
 
 # The link lifetimes offered, in days (the API takes any up to the maximum).
 DAY_CHOICES = (1, 3, 7, 14, 30)
@@ -24,7 +25,7 @@ async def prepare_page(call: Call) -> Response:
         "days": days or [settings.prepared_link_max_days],
         "default_days": 7 if 7 in days else days[-1] if days else settings.prepared_link_max_days,
         "waiting_room": knocks.waiting_room_default(settings, call.user),
-        "company": settings.company_name,
+        "company": settings.company_name.strip() or DEFAULT_SENDER,
         "strings": ui_strings(call.request, "prepared"),
         "nav_path": "/",
     }

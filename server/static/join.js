@@ -326,7 +326,10 @@ async function joinByLink(button, errorBox) {
   button.disabled = true;
   errorBox.hidden = true;
   try {
-    const agree = [...document.querySelectorAll('input[name="agree"]:checked')].map((box) => box.value);
+    // The terms' box covers what the list above it says (captures, camera);
+    // recording has a box of its own, which the guest may leave unticked.
+    const recording = document.querySelector('input[name="agree"][value="recording"]');
+    const agree = ["capture", "camera", ...(recording?.checked ? ["recording"] : [])];
     const name = $("guest-name").value.trim();
     const result = await fetchJson("/api/v1/guest/links", "POST", { token: link.token, name, agree });
     // This phone was in the meeting, and is out for good.
