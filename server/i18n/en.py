@@ -791,6 +791,8 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "error.memo_template_too_long": "The text can be at most 1,500 characters long.",
     "error.memo_template_not_found": "The template was not found. It may have been deleted.",
     # -- issue #14 waiting
+    "record.consent.camera": "Agreed to send the camera's picture ({place})",
+    "record.consent.recording": "Agreed to the recording of the call ({place})",
     "error.knock_too_soon": {
         "plural": "seconds",
         "one": "Please wait a moment. You can ask to join again in {seconds} second.",

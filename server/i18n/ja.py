@@ -591,6 +591,8 @@ MESSAGES: dict[str, str] = {
     "error.memo_template_too_long": "本文は 1,500 文字までです。",
     "error.memo_template_not_found": "テンプレートが見つかりません。削除された可能性があります。",
     # -- issue #14 waiting
+    "record.consent.camera": "カメラの映像の送信に同意（{place}）",
+    "record.consent.recording": "通話の録画に同意（{place}）",
     "error.knock_too_soon": "もう少しお待ちください。{seconds} 秒後にもう一度入室をリクエストできます。",
     "error.not_refused": "入室をお断りされた状態ではありません。ページを再読み込みしてください。",
     "error.knock_not_waiting": "このお客様はもう待機室にいません（入室済み、お断り済み、または退出）。",

@@ -109,8 +109,11 @@ function waitingItem(knock) {
   time.className = "guest-ago knock-waited";
   time.dataset.since = knock.knocked_at || new Date().toISOString();
   time.textContent = waitedFor(time.dataset.since);
-  head.append(name, " ", time);
-  li.append(head);
+  head.append(name);
+  const state = document.createElement("div");
+  state.className = "guest-state";
+  state.append(time);
+  li.append(head, state);
   if (isHost) {
     const actions = document.createElement("div");
     actions.className = "guest-actions";

@@ -141,8 +141,8 @@ function add(knock, { fresh = false } = {}) {
   actions.className = "knock-actions";
   actions.append(
     button(T.admit, "primary knock-admit", () => answer(knock, "admit", {}, toast)),
-    note,
     button(T.refuse, "knock-refuse", () => answer(knock, "refuse", { note: note.value }, toast)),
+    note,
   );
   const error = document.createElement("p");
   error.className = "form-error knock-error";
