@@ -111,12 +111,10 @@ function add(knock, { fresh = false } = {}) {
   const toast = document.createElement("li");
   toast.className = "knock-toast";
   toast.dataset.guest = knock.guest_id;
-  toast.setAttribute("role", "group");
   const title = document.createElement("p");
   title.className = "knock-title";
   title.id = `knock-${knock.guest_id}`;
   title.textContent = format(T.waiting, { name: who(knock) });
-  toast.setAttribute("aria-labelledby", title.id);
   const meta = document.createElement("p");
   meta.className = "knock-meta";
   const meeting = document.createElement("a");
