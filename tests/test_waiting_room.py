@@ -13,14 +13,15 @@ import pytest
 from sqlalchemy import select, update
 from websockets.asyncio.client import connect
 
+from server.accounts import sites
 from server.meetings import presence
 from server.storage.models import Consent, Guest, JoinLink, Meeting, User, utcnow
 from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in
 from tests.served_app import serving
 from tests.sockets import next_message
-from tests.test_guests import events, guest_list, new_link, session
-from tests.test_meetings import as_guest
+from tests.test_guests import events, guest_list, make_site, new_link, session
+from tests.test_meetings import as_guest, get_number
 
 
 @pytest.fixture
@@ -297,15 +298,54 @@ async def test_without_the_waiting_room_a_link_still_joins_at_once(app, host):
 
 
 async def test_an_admin_sets_a_hosts_default_and_the_hosts_link_meetings_follow(
-    app, host, make_user
+    app, host, admin_client
 ):
-    async with services(app).db.begin() as db:
+    admin_client.headers["x-csrf-token"] = await csrf_token(admin_client)
+    async with services(app).db() as db:
         tanaka = await db.scalar(select(User).where(User.username == "tanaka"))
-        tanaka.waiting_room_default = False
-    meeting_id = await link_meeting(host)
-    assert (await host.get(f"/api/v1/meetings/{meeting_id}")).json()["options"][
-        "waiting_room"
-    ] is False
+    for default, expected in ((False, False), (None, True), (True, True)):
+        changed = await admin_client.patch(
+            f"/api/v1/users/{tanaka.id}", json={"waiting_room_default": default}
+        )
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["waiting_room_default"] is default
+        meeting_id = await link_meeting(host)
+        shown = (await host.get(f"/api/v1/meetings/{meeting_id}")).json()
+        assert shown["options"]["waiting_room"] is expected, default
+    # A host cannot change it for themselves.
+    refused = await host.patch(f"/api/v1/users/{tanaka.id}", json={"waiting_room_default": False})
+    assert refused.status_code == 403
+
+
+async def test_a_site_can_give_its_snippets_number_meetings_the_waiting_room(
+    app, host, admin_client
+):
+    admin_client.headers["x-csrf-token"] = await csrf_token(admin_client)
+    site_key = await make_site(app)
+    async with services(app).db() as db:
+        site_id = (await sites.find_by_key(db, site_key)).id
+    meetings = []
+    for default in (None, True):
+        changed = await admin_client.patch(
+            f"/api/v1/sites/{site_id}", json={"waiting_room_default": default}
+        )
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["waiting_room_default"] is default
+        async with http_client(app, address="192.0.2.45") as snippet:
+            issued = await snippet.post(
+                "/api/v1/guest/numbers",
+                json={"site_key": site_key},
+                headers={"origin": "https://shop.example"},
+            )
+        started = await host.post("/api/v1/meetings", json={"number": issued.json()["number"]})
+        assert started.status_code == 201, started.text
+        meetings.append(started.json()["options"]["waiting_room"])
+    # A number from the join page: the host typed it, no waiting room.
+    async with http_client(app, address="192.0.2.46") as phone:
+        plain = await get_number(phone)
+    started = await host.post("/api/v1/meetings", json={"number": plain["number"]})
+    meetings.append(started.json()["options"]["waiting_room"])
+    assert meetings == [False, True, False]
 
 
 # -- prepared meetings ------------------------------------------------------------
@@ -420,3 +460,33 @@ async def test_a_prepared_meetings_sms_link_lasts_as_long_and_says_until_when(ap
         )
     assert len(made_links) == 2
     assert made_links[0].expires_at == made_links[1].expires_at
+
+
+async def test_the_users_and_site_pages_set_the_defaults(app, admin_client, make_user):
+    tanaka = await make_user("tanaka")
+    token = await csrf_token(admin_client, "/admin/users")
+    saved = await admin_client.post(
+        f"/admin/users/{tanaka.id}",
+        data={"csrf_token": token, "action": "waiting_room", "waiting_room": "off"},
+    )
+    assert saved.status_code == 303
+    page = await admin_client.get("/admin/users")
+    assert "tanaka さんの待機室の既定値を保存しました。" in page.text
+    site_key = await make_site(app)
+    async with services(app).db() as db:
+        assert (await db.get(User, tanaka.id)).waiting_room_default is False
+        site = await sites.find_by_key(db, site_key)
+    form = {
+        "csrf_token": token,
+        "action": "save",
+        "name": "Shop",
+        "origins": "https://shop.example",
+        "unmask_selectors": "",
+        "waiting_room_default": "on",
+    }
+    assert (await admin_client.post(f"/admin/sites/{site.id}", data=form)).status_code == 303
+    async with services(app).db() as db:
+        assert (await db.get(User, tanaka.id, populate_existing=True)).waiting_room_default is False
+        assert (await sites.find_by_key(db, site_key)).waiting_room_default is True
+    shown = await admin_client.get(f"/admin/sites/{site.id}")
+    assert '<option value="on" selected>' in shown.text

@@ -887,4 +887,10 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "prepared.email_when": "\nWhen: {date}",
     "prepared.meeting": "Open meeting",
     "prepared.js.sms_sent": "SMS sent",
+    "admin.waiting_room_default": "Waiting room by default",
+    "admin.waiting_room_server": "As the server is set",
+    "admin.waiting_room_on": "On",
+    "admin.waiting_room_off": "Off",
+    "flash.waiting_room_saved": "Saved {username}'s waiting room default.",
+    "site.waiting_room_hint": "Guests who join this site's screen-support calls later by link wait in the waiting room first.",
 }

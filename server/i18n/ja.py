@@ -679,4 +679,10 @@ MESSAGES: dict[str, str] = {
     "prepared.email_when": "\n日時: {date}",
     "prepared.meeting": "ミーティングを開く",
     "prepared.js.sms_sent": "SMS を送りました",
+    "admin.waiting_room_default": "待機室の既定値",
+    "admin.waiting_room_server": "サーバーの設定に従う",
+    "admin.waiting_room_on": "オン",
+    "admin.waiting_room_off": "オフ",
+    "flash.waiting_room_saved": "{username} さんの待機室の既定値を保存しました。",
+    "site.waiting_room_hint": "このサイトの画面サポート（接続番号）で始まった通話に、後からリンクで参加するお客様を待機室で待たせます。",
 }

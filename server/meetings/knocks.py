@@ -47,6 +47,10 @@ OFFERED = {
 }
 
 
+# An admin's choice of a host's default, as the console's form sends it.
+DEFAULT_CHOICES: dict[str, bool | None] = {"server": None, "on": True, "off": False}
+
+
 def waiting_room_default(settings: Settings, host: User, site: Site | None = None) -> bool:
     """Whether a new meeting starts with the waiting room on. A link meeting:
     the host's own default if an admin set one, else the server's. A meeting

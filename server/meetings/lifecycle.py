@@ -25,6 +25,7 @@ from server.storage.models import (
     Meeting,
     MeetingEvent,
     PresenceLease,
+    Site,
     User,
     utcnow,
 )
@@ -127,6 +128,11 @@ async def start_by_number(
     db.add(meeting)
     await db.flush()
     await _join(db, meeting, claimed, starts=True)
+    if meeting.site_id is not None:
+        # A number is the host's choice (no waiting room), but a site may
+        # want one for guests who join its snippet's meetings later by link.
+        site = await db.get(Site, meeting.site_id)
+        meeting.waiting_room = bool(site is not None and site.waiting_room_default)
     await guest_joined(db, meeting, claimed.guest_id)
     await db.refresh(meeting, ["host"])
     await record_event(
