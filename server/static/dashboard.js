@@ -148,6 +148,10 @@ async function refresh() {
   if (!result.ok || mine !== asked) return;
   // A prepared meeting not started yet is listed as upcoming (its own card).
   const shown = result.data.meetings.filter((meeting) => !(meeting.prepared && meeting.state === "waiting"));
+  // A prepared meeting that has started is upcoming no more.
+  for (const meeting of shown) document.querySelector(`#upcoming-meetings li[data-meeting="${meeting.id}"]`)?.remove();
+  const noUpcoming = document.getElementById("no-upcoming");
+  if (noUpcoming) noUpcoming.hidden = document.querySelector("#upcoming-meetings li") !== null;
   list.replaceChildren(
     ...shown.map((meeting) => {
       const item = document.createElement("li");
