@@ -269,13 +269,7 @@ def postgres_and_redis() -> None:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     # Every browser test's guest comes from 127.0.0.1; the per-address
     # number limit (tested on its own) must not depend on how many there are.
-    # Link meetings join directly unless a test prepares one with the waiting
-    # room (its tests choose it per meeting).
-    server = start_server(
-        tmp_path_factory.mktemp("live"),
-        TSUNAGU_NUMBER_ISSUES_PER_MINUTE="1000",
-        TSUNAGU_WAITING_ROOM_LINKS="no",
-    )
+    server = start_server(tmp_path_factory.mktemp("live"), TSUNAGU_NUMBER_ISSUES_PER_MINUTE="1000")
     yield server
     server.stop()
 

@@ -42,6 +42,7 @@ def waiting_server(tmp_path_factory):
         tmp_path_factory.mktemp("waiting"),
         TSUNAGU_NUMBER_ISSUES_PER_MINUTE="1000",
         TSUNAGU_KNOCK_AGAIN_SECONDS=KNOCK_AGAIN,
+        TSUNAGU_WAITING_ROOM_LINKS="yes",
     )
     yield server
     server.stop()
