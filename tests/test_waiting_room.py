@@ -490,3 +490,31 @@ async def test_the_users_and_site_pages_set_the_defaults(app, admin_client, make
         assert (await sites.find_by_key(db, site_key)).waiting_room_default is True
     shown = await admin_client.get(f"/admin/sites/{site.id}")
     assert '<option value="on" selected>' in shown.text
+
+
+async def test_the_reaper_keeps_a_meeting_someone_is_knocking_at(app, host):
+    meeting_id = await link_meeting(host)
+    knocked = await knock(app, await new_link(host, meeting_id), "192.0.2.33")
+    later = utcnow() + timedelta(hours=2)  # past the idle limit and the link's half hour
+    await presence.reap(app, now=later)
+    async with services(app).db() as db:
+        assert (await db.get(Meeting, meeting_id)).state == "waiting"
+
+    async with http_client(app, address="192.0.2.33") as phone:
+        await phone.post("/api/v1/guest/leave", json={}, headers=as_guest(knocked["guest_token"]))
+    await presence.reap(app, now=later)
+    async with services(app).db() as db:
+        assert (await db.get(Meeting, meeting_id, populate_existing=True)).state == "ended"
+
+
+async def test_a_knocking_guest_hears_that_the_meeting_ended(app, host):
+    meeting_id = await link_meeting(host)
+    knocked = await knock(app, await new_link(host, meeting_id), "192.0.2.34")
+    async with serving(app) as served, connect(served.ws_url + "/api/v1/guest/live") as socket:
+        await socket.send(json.dumps({"type": "hello", "token": knocked["guest_token"]}))
+        await socket.send(json.dumps({"type": "ping"}))
+        await next_message(socket, "pong")
+        await host.post(f"/api/v1/meetings/{meeting_id}/end", json={})
+        ended = await next_message(socket, matching=lambda m: m["type"] != "pong")
+    assert ended["type"] == "meeting.ended"
+    assert ended["payload"]["by"] == "host"
