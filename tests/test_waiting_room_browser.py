@@ -193,6 +193,11 @@ def test_a_meeting_prepared_in_the_form_has_a_link_to_copy_and_open(new_page, wa
     assert query["subject"] == ["ビデオ通話のご案内"]
     assert url in query["body"][0] and "高橋様" in query["body"][0]
 
+    # By SMS too (the outbox here: no Twilio in the tests).
+    host.get_by_label("SMS で送る").fill("090-1234-5678")
+    host.get_by_role("button", name="送信").click()
+    expect(host.locator("#prepared-status")).to_have_text("SMS を送りました")
+
     # The dashboard lists it as upcoming, with the same link to copy.
     host.get_by_role("link", name="ダッシュボード").click()
     upcoming = host.locator("#upcoming-meetings li").filter(has_text="高橋様")
