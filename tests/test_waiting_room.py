@@ -518,3 +518,22 @@ async def test_a_knocking_guest_hears_that_the_meeting_ended(app, host):
         ended = await next_message(socket, matching=lambda m: m["type"] != "pong")
     assert ended["type"] == "meeting.ended"
     assert ended["payload"]["by"] == "host"
+
+
+async def test_the_record_shows_the_knocks_and_what_the_guest_agreed_to(app, host):
+    meeting_id = await link_meeting(host)
+    await host.patch(f"/api/v1/meetings/{meeting_id}/options", json={"recording": True})
+    knocked = await knock(
+        app, await new_link(host, meeting_id), "192.0.2.35", agree=("camera", "recording")
+    )
+    await answer(host, meeting_id, knocked["guest_id"], "admit")
+    await host.post(f"/api/v1/meetings/{meeting_id}/end", json={})
+
+    record = await host.get(f"/meetings/{meeting_id}")
+
+    assert record.status_code == 200
+    assert "お客様が待機室で入室を待っています" in record.text
+    assert "tanaka がお客様の入室を許可しました" in record.text
+    assert "カメラの映像の送信に同意（参加リンク）" in record.text
+    assert "通話の録画に同意（参加リンク）" in record.text
+    assert "join.agree_recording@1" in record.text
