@@ -33,6 +33,16 @@ PREPARE = """async (body) => {
   return [made.meeting.id, made.link.url];
 }"""
 
+NEW_LINK = """async (id) => {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const response = await fetch(`/api/v1/meetings/${id}/links`, {
+    method: "POST",
+    headers: {"content-type": "application/json", "x-csrf-token": csrf},
+    body: "{}",
+  });
+  return (await response.json()).url;
+}"""
+
 
 @pytest.fixture(scope="module")
 def waiting_server(tmp_path_factory):
@@ -134,18 +144,7 @@ def test_a_refused_phone_reads_the_note_and_knocks_again_later(new_page, waiting
 def test_two_waiting_phones_are_listed_with_their_names(new_page, waiting_server):
     host = console_host(new_page, waiting_server)
     meeting_id, first_url = prepared_link(host, "鈴木様")
-    second_url = host.evaluate(
-        """async (id) => {
-          const csrf = document.querySelector('meta[name="csrf-token"]').content;
-          const response = await fetch(`/api/v1/meetings/${id}/links`, {
-            method: "POST",
-            headers: {"content-type": "application/json", "x-csrf-token": csrf},
-            body: "{}",
-          });
-          return (await response.json()).url;
-        }""",
-        meeting_id,
-    )
+    second_url = host.evaluate(NEW_LINK, meeting_id)
     host.goto(f"{waiting_server.url}/meetings/{meeting_id}")
     first = knock(new_page, first_url, "鈴木一郎")
     second = knock(new_page, second_url, "鈴木花子")
@@ -165,6 +164,16 @@ def test_two_waiting_phones_are_listed_with_their_names(new_page, waiting_server
     expect(first.get_by_role("heading", name="待つのをやめました")).to_be_visible()
     expect(host.locator("#waiting-room")).to_be_hidden()
     expect(host.locator(".knock-toast")).to_have_count(0)
+
+    # The host turns the meeting's waiting room off: a new link joins at once.
+    host.get_by_label("待機室を使う（リンクのお客様は入室の許可を待ちます）").uncheck()
+    expect(host.locator("#timeline")).to_contain_text("ミーティングの設定が変わりました")
+    third = new_page(**PHONE)
+    third.goto(host.evaluate(NEW_LINK, meeting_id))
+    third.get_by_role("checkbox").check()
+    third.get_by_role("button", name="参加する").click()
+    expect(third.get_by_role("heading", name="担当者とつながりました")).to_be_visible()
+    expect(host.locator("#guests > li")).to_have_count(2)
 
 
 def test_a_meeting_prepared_in_the_form_has_a_link_to_copy_and_open(new_page, waiting_server):

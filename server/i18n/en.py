@@ -893,4 +893,5 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "admin.waiting_room_off": "Off",
     "flash.waiting_room_saved": "Saved {username}'s waiting room default.",
     "site.waiting_room_hint": "Guests who join this site's screen-support calls later by link wait in the waiting room first.",
+    "knock.switch": "Waiting room (guests with a link wait to be let in)",
 }

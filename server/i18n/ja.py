@@ -685,4 +685,5 @@ MESSAGES: dict[str, str] = {
     "admin.waiting_room_off": "オフ",
     "flash.waiting_room_saved": "{username} さんの待機室の既定値を保存しました。",
     "site.waiting_room_hint": "このサイトの画面サポート（接続番号）で始まった通話に、後からリンクで参加するお客様を待機室で待たせます。",
+    "knock.switch": "待機室を使う（リンクのお客様は入室の許可を待ちます）",
 }

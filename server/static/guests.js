@@ -213,6 +213,26 @@ function toVideo(guest) {
   change(`/api/v1/meetings/${meetingId}/video-guest`, "PUT", { guest_id: guest.id });
 }
 
+// The waiting room on or off for this meeting (the server says which, also
+// when another tab of the host changed it: meeting.options).
+const waitingSwitch = root.querySelector("#waiting-room-switch");
+if (waitingSwitch) {
+  waitingSwitch.addEventListener("change", async () => {
+    $("guests-error").hidden = true;
+    const wanted = waitingSwitch.checked;
+    const result = await api(`/api/v1/meetings/${meetingId}/options`, {
+      method: "PATCH",
+      body: { waiting_room: wanted },
+    }).catch(() => null);
+    if (!result?.ok) {
+      waitingSwitch.checked = !wanted;
+      showError(result);
+    }
+  });
+  document.addEventListener("tsunagu:event", ({ detail }) => {
+    if (detail.type === "meeting.options") waitingSwitch.checked = detail.payload.waiting_room;
+  });
+}
 $("guest-arrived-close").addEventListener("click", () => {
   announced = null;
   $("guest-arrived").hidden = true;
