@@ -225,4 +225,4 @@ def test_a_meeting_prepared_in_the_form_has_a_link_to_copy_and_open(new_page, wa
     phone.get_by_label(re.compile("利用規約とプライバシーポリシーに同意します")).check()
     phone.get_by_role("button", name="入室をリクエスト").click()
     expect(phone.get_by_role("heading", name="担当者の入室許可をお待ちください")).to_be_visible()
-    expect(toast(host, "お名前なし")).to_be_visible()
+    expect(toast(host, "お客様（お名前なし）")).to_be_visible()

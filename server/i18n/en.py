@@ -836,7 +836,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "join.js.note.call_back": "Your host will call you back shortly.",
     "join.js.note.another_day": "We will get in touch to find another day.",
     "knock.js.title": "Asking to join",
-    "knock.js.someone": "No name given",
+    "knock.js.someone": "A guest (no name given)",
     "knock.js.waiting": "{name} is waiting to join",
     "knock.js.waited": "Waiting for {time}",
     "knock.js.meeting": "Meeting #{id}",

@@ -628,7 +628,7 @@ MESSAGES: dict[str, str] = {
     "join.js.note.call_back": "後ほど担当者からお電話いたします。",
     "join.js.note.another_day": "日をあらためてご案内いたします。",
     "knock.js.title": "入室リクエスト",
-    "knock.js.someone": "お名前なし",
+    "knock.js.someone": "お客様（お名前なし）",
     "knock.js.waiting": "{name} が入室を待っています",
     "knock.js.waited": "待ち時間 {time}",
     "knock.js.meeting": "ミーティング #{id}",
