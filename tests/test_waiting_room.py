@@ -56,7 +56,7 @@ async def knock_again(app, token: str):
         return await phone.post("/api/v1/guest/knock", json={}, headers=as_guest(token))
 
 
-async def test_a_link_meeting_has_the_waiting_room_and_a_number_meeting_has_not(app, host):
+async def test_a_link_meeting_has_the_waiting_room_out_of_the_box(app, host):
     meeting_id = await link_meeting(host)
     shown = (await host.get(f"/api/v1/meetings/{meeting_id}")).json()
     assert shown["options"]["waiting_room"] is True
