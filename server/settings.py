@@ -479,6 +479,18 @@ class Settings(BaseSettings):
         ge=1024,
         le=1024 * 1024 * 1024,
     )
+    # Waiting room and prepared meetings (issue #14).
+    waiting_room_links: Flag = setting(
+        True,
+        "Link meetings start with the waiting room on (guests knock, the host admits); "
+        "an admin can change it per host, and per site for its snippet's meetings.",
+    )
+    knock_again_seconds: WholeNumber = setting(
+        60, "Seconds a refused guest waits before knocking again.", ge=1, le=3600
+    )
+    prepared_link_max_days: WholeNumber = setting(
+        30, "The longest a prepared meeting's link may stay valid, in days.", ge=1, le=365
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -10,6 +10,8 @@ UCS-2 with 70 (67 per part).
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 DEFAULT_SENDER = "つなぐ"
 
@@ -26,6 +28,19 @@ def compose(sender: str, link: str, minutes: int) -> str:
     """``【会社名】お電話中のビデオ通話のリンクです（30分有効）`` and the link."""
     name = sender.strip() or DEFAULT_SENDER
     return f"【{name}】お電話中の通話に参加するリンクです（{minutes}分有効）\n{link}"
+
+
+def compose_until(sender: str, link: str, until: datetime) -> str:
+    """A prepared meeting's link, valid for days: until which day it works."""
+    name = sender.strip() or DEFAULT_SENDER
+    valid = f"{until.month}月{until.day}日まで有効"
+    return f"【{name}】ビデオ通話に参加するリンクです（{valid}）\n{link}"
+
+
+def zone(countries: tuple[str, ...]) -> tzinfo:
+    """Where the SMS is read, for the day it names: Japan's time for JP
+    (the default), else UTC."""
+    return ZoneInfo("Asia/Tokyo") if countries[:1] == ("JP",) else UTC
 
 
 def segments(body: str) -> int:

@@ -10,6 +10,8 @@ enough for an SMS.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,10 +66,27 @@ def link_id_from_token(secret_key: str, token: str, *, minutes: int = DEFAULT_MI
         raise ApiError(404, "link_invalid") from None
 
 
-async def create_link(db: AsyncSession, meeting_id: int, user_id: int | None) -> JoinLink:
-    link = JoinLink(meeting_id=meeting_id, created_by_id=user_id)
+async def create_link(
+    db: AsyncSession, meeting_id: int, user_id: int | None, *, expires_at: datetime | None = None
+) -> JoinLink:
+    """A new link; ``expires_at`` for one that lasts until a chosen moment
+    (a prepared meeting's), else it lasts the server's link minutes."""
+    link = JoinLink(meeting_id=meeting_id, created_by_id=user_id, expires_at=expires_at)
     db.add(link)
     await db.flush()
+    return link
+
+
+def check_usable(link: JoinLink | None, secret_key: str, token: str, *, minutes: int) -> JoinLink:
+    """The link a genuine token names, if it can still be used to join: a
+    prepared meeting's link until its own ``expires_at``, any other for
+    ``minutes`` after it was signed. ``404 link_invalid`` or ``410 link_expired``."""
+    if link is None:
+        raise ApiError(404, "link_invalid")
+    if link.expires_at is None:
+        link_id_from_token(secret_key, token, minutes=minutes)
+    elif link.expires_at <= utcnow():
+        raise ApiError(410, "link_expired")
     return link
 
 

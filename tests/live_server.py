@@ -55,6 +55,9 @@ def start_server(
     answers: with ``--demo`` as `make run` runs it, or without as in production."""
     port = port or free_port()
     env.setdefault("TSUNAGU_DEMO_PORT", str(free_port()))  # never the shared default
+    # Link meetings join at once, as before the waiting room (issue #14),
+    # unless a test or benchmark asks for it; its own tests do.
+    env.setdefault("TSUNAGU_WAITING_ROOM_LINKS", "no")
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / f"server-{port}.log"
     environ = {k: v for k, v in os.environ.items() if not k.startswith("TSUNAGU_")}

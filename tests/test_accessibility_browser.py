@@ -440,6 +440,74 @@ def join_by_link(t: Tsunagu) -> Page:
     return page
 
 
+# -- the waiting room and prepared meetings (issue #14) -------------------------------
+
+
+def prepared_link(host: httpx.Client, **options: bool) -> tuple[int, str]:
+    made = host.post(
+        "/api/v1/meetings/prepared", json={"guest_label": "山田様", "waiting_room": True, **options}
+    )
+    assert made.status_code == 201, made.text
+    return made.json()["meeting"]["id"], made.json()["link"]["url"]
+
+
+def knock_intro(t: Tsunagu) -> Page:
+    """The link page of a meeting with the waiting room and recording."""
+    _, link = prepared_link(t.new_host(), recording=True)
+    page = t.phone(link)
+    expect(page.get_by_role("button", name="入室をリクエスト")).to_be_visible()
+    return page
+
+
+def knock_waiting(t: Tsunagu, host: httpx.Client | None = None, link: str | None = None) -> Page:
+    page = t.phone(link or prepared_link(host or t.new_host())[1])
+    page.get_by_label("お名前（任意）").fill("山田花子")
+    page.get_by_role("checkbox").check()
+    page.get_by_role("button", name="入室をリクエスト").click()
+    expect(page.get_by_role("heading", name="担当者の入室許可をお待ちください")).to_be_visible()
+    return page
+
+
+def knock_refused(t: Tsunagu) -> Page:
+    host = t.new_host()
+    page = knock_waiting(t, host)
+    (knock,) = host.get("/api/v1/knocks").json()["knocks"]
+    path = f"/api/v1/meetings/{knock['meeting_id']}/knocks/{knock['guest_id']}/refuse"
+    assert host.post(path, json={"note": "busy"}).status_code == 200
+    expect(page.get_by_role("heading", name="ただいま入室いただけません")).to_be_visible()
+    return page
+
+
+def dashboard_knock(t: Tsunagu) -> Page:
+    """The dashboard with a prepared meeting listed and a guest knocking."""
+    host = t.new_host()
+    _, link = prepared_link(host)
+    prepared_link(host)
+    page = t.console("/", host)
+    expect(page.locator("#upcoming-meetings li")).to_have_count(2)
+    knock_waiting(t, host, link)
+    expect(page.locator(".knock-toast")).to_have_count(1)
+    return page
+
+
+def meeting_knock(t: Tsunagu) -> Page:
+    """A meeting's page with a guest in its waiting room."""
+    host = t.new_host()
+    knock_waiting(t, host)
+    (knock,) = host.get("/api/v1/knocks").json()["knocks"]
+    page = t.console(f"/meetings/{knock['meeting_id']}", host)
+    expect(page.locator("#waiting-guests li")).to_have_count(1)
+    return page
+
+
+def prepared_result(t: Tsunagu) -> Page:
+    page = t.console("/meetings/prepare", t.new_host())
+    page.get_by_label("お客様のお名前").fill("高橋様")
+    page.get_by_role("button", name="準備する").click()
+    expect(page.locator("#prepared-result")).to_be_visible()
+    return page
+
+
 def join_qr(t: Tsunagu) -> Page:
     page = t.phone("/join/qr")
     expect(page.get_by_role("img")).to_be_visible()
@@ -545,6 +613,13 @@ SCREENS = [
     pytest.param(join_camera_stopped_by_host, id="join-camera-stopped-by-host"),
     pytest.param(join_by_link, id="join-by-link"),
     pytest.param(join_qr, id="join-qr"),
+    pytest.param(knock_intro, id="join-link-knock-intro"),
+    pytest.param(knock_waiting, id="join-link-knocking"),
+    pytest.param(knock_refused, id="join-link-refused"),
+    pytest.param(dashboard_knock, id="dashboard-knock-toast"),
+    pytest.param(meeting_knock, id="meeting-waiting-room"),
+    pytest.param(console_page("/meetings/prepare"), id="prepare-meeting"),
+    pytest.param(prepared_result, id="prepared-meeting-link"),
     pytest.param(link_problem, id="link-problem"),
     pytest.param(shop_intro, id="shop-snippet-open"),
     pytest.param(shop_number, id="shop-number-shown"),

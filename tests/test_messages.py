@@ -111,7 +111,7 @@ DYNAMIC: dict[str, Family] = {
     "source.*": Family(values=("number", "snippet", "link")),
     # meeting_record.html, records.py: Consent.kind and Consent.place
     # (server/meetings/consents.py).
-    "record.consent.*": Family(values=("capture", "terms", "recording")),
+    "record.consent.*": Family(values=("capture", "terms", "camera", "recording")),
     "record.place.*": Family(values=("snippet", "join", "link", "prompt")),
     # guests.js: how a guest came in (Guest.source), their state (guest_state()),
     # and the note on a newcomer (announce()).

@@ -12,6 +12,7 @@ from server.api import (
     checklists,
     embed,
     guest,
+    knocks,
     licences,
     me,
     meetings,
@@ -40,6 +41,7 @@ def routes() -> list[BaseRoute]:
         *licences.routes(),
         *checklists.routes(),
         *recordings.routes(),
+        *knocks.routes(),
     ]
 
     async def openapi(request: Request) -> JSONResponse:

@@ -18,10 +18,11 @@ from server.accounts import sites
 from server.accounts.attempts import address_limit_key, begin_attempt
 from server.accounts.auth import is_same_origin
 from server.accounts.rate_limits import Limit
-from server.meetings import guests
+from server.meetings import guests, knocks
 from server.meetings import lifecycle as meetings
 from server.meetings.guests import GUEST_AUTH_ERRORS, guest_token, require_guest
 from server.storage.models import (
+    JoinLink,
     Site,
     utcnow,
 )
@@ -30,7 +31,7 @@ from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
 from server.web.services import services
-from sms.links import link_id_from_token
+from sms.links import check_usable, signed_link_id
 
 
 class NumberRequest(Payload):
@@ -53,10 +54,27 @@ class IssuedNumber(Output):
     unmask_selectors: list[str] = Field(description=UNMASK_DESCRIPTION)
 
 
+NOTE_KEYS = ", ".join(knocks.NOTES)
+
+
+class KnockState(Output):
+    state: Literal["waiting", "refused"] = Field(
+        description="waiting (for the host to let you in) | refused (for now)"
+    )
+    name: str = Field(description="The name you gave when you knocked")
+    knocked_at: datetime | None
+    note: str | None = Field(description="The host's canned note with a refusal: " + NOTE_KEYS)
+    again_in: int = Field(description="Seconds until you may knock again (after a refusal)")
+
+
 class GuestSession(Output):
-    status: Literal["waiting", "connected", "ended", "expired", "removed", "left"] = Field(
-        description="waiting | connected | ended | expired | removed (by the host) | left "
-        "(they left while another guest stayed on)"
+    status: Literal["waiting", "connected", "ended", "expired", "removed", "left", "refused"] = (
+        Field(
+            description="waiting (for the host: a number to read out, or a knock in the waiting "
+            "room, see knock) | connected | ended | expired | removed (by the host) | left "
+            "(they left while another guest stayed on) | refused (the host turned the knock "
+            "away for now)"
+        )
     )
     number: str | None
     expires_at: datetime | None
@@ -67,17 +85,36 @@ class GuestSession(Output):
     unmask_selectors: list[str] = Field(description=UNMASK_DESCRIPTION)
     guest_id: int = Field(description='You, as events name guests ("guest_id")')
     video: bool = Field(description="You are the guest on the video call (one at a time)")
+    knock: KnockState | None = Field(
+        default=None, description="Your knock, while you wait in the waiting room or were refused"
+    )
 
 
 class LinkJoin(Payload):
     token: str = Field(min_length=1, max_length=200, description="The token in /j/<token>")
+    name: str = Field(
+        default="", max_length=knocks.NAME_LENGTH, description="Your name, for the host (optional)"
+    )
+    agree: list[Literal["capture", "camera", "recording"]] = Field(
+        default_factory=list,
+        max_length=3,
+        description="What you agreed to beside the terms: each is kept as a consent record "
+        '("recording" only counts when the host means to record)',
+    )
+
+
+class KnockAgain(Payload):
+    """Nothing: the knock is the one you made before."""
 
 
 class JoinedByLink(Output):
     guest_token: str
     meeting_id: int
     host_name: str
-    status: str
+    status: Literal["connected", "waiting", "refused"] = Field(
+        description="connected, or waiting in the meeting's waiting room (knocking) until the "
+        "host lets you in; refused when this browser's knock was turned away (knock again later)"
+    )
     guest_id: int
     video: bool = Field(description="You are the guest on the video call (one at a time)")
 
@@ -117,20 +154,26 @@ async def join_by_link(request: Request) -> JSONResponse:
     if request.headers.get("origin") is not None and not is_same_origin(request):
         raise ApiError(403, "origin_not_allowed")
     body = await read_json(request, LinkJoin)
-    link_id = link_id_from_token(settings.secret_key, body.token, minutes=settings.link_minutes)
+    link_id = signed_link_id(settings.secret_key, body.token)
+    async with services(request).db() as db:
+        link = await db.get(JoinLink, link_id)
+    check_usable(link, settings.secret_key, body.token, minutes=settings.link_minutes)
     # Each join makes a guest: one address may not make them without end.
     limit = Limit(settings.number_issues_per_minute, 60)
     await begin_attempt(
         request, [(address_limit_key(request, "links"), limit)], code="too_many_joins"
     )
     async with meetings.transaction(request.app) as db:
-        guest, meeting = await guests.join_by_link(db, request, link_id)
+        guest, meeting = await guests.join_by_link(
+            db, request, link_id, body.name, tuple(body.agree)
+        )
         token = guest_token(settings.secret_key, guest)
+    knocking = guest.meeting_id is None
     body_out = {
         "guest_token": token,
         "meeting_id": meeting.id,
         "host_name": meeting.host.label,
-        "status": "connected",
+        "status": guest.admission if knocking else "connected",
         "guest_id": guest.id,
         "video": guests.on_video(meeting, guest),
     }
@@ -156,14 +199,24 @@ async def get_session(request: Request) -> JSONResponse:
     async with services(request).db.begin() as db:
         # A removed guest is told so here (their page says it politely).
         guest = await require_guest(request, db, removed_too=True)
-        return respond(GuestSession, await guests.guest_session(db, guest))
+        return respond(GuestSession, await guests.guest_session(db, guest, request))
 
 
 async def leave(request: Request) -> JSONResponse:
     async with meetings.transaction(request.app) as db:
         guest = await require_guest(request, db)
         await guests.leave(db, guest)
-        session = await guests.guest_session(db, guest)
+        session = await guests.guest_session(db, guest, request)
+    return respond(GuestSession, session)
+
+
+async def knock_again(request: Request) -> JSONResponse:
+    """A guest the host turned away knocks again (after a minute)."""
+    await read_json(request, KnockAgain)
+    async with meetings.transaction(request.app) as db:
+        guest = await require_guest(request, db)
+        await knocks.knock_again(db, guest, services(request).settings)
+        session = await guests.guest_session(db, guest, request)
     return respond(GuestSession, session)
 
 
@@ -205,6 +258,24 @@ def routes() -> list[BaseRoute]:
                 (409, "meeting_ended"),
                 (410, "link_expired"),
                 (429, "too_many_joins"),
+            ),
+            tag="guest",
+        ),
+        operation(
+            "POST",
+            "/api/v1/guest/knock",
+            knock_again,
+            summary="Knock again at the meeting whose host turned you away, once "
+            "TSUNAGU_KNOCK_AGAIN_SECONDS (a minute) have passed",
+            auth="guest",
+            body=KnockAgain,
+            response=GuestSession,
+            errors=(
+                *GUEST_AUTH_ERRORS,
+                (404, "meeting_not_found"),
+                (409, "not_refused"),
+                (409, "meeting_ended"),
+                (429, "knock_too_soon"),
             ),
             tag="guest",
         ),

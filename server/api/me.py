@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import Field
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
@@ -19,6 +20,11 @@ class UserOut(Output):
     role: str
     is_active: bool
     created_at: datetime
+    waiting_room_default: bool | None = Field(
+        default=None,
+        description="Link meetings' waiting room, as an admin set it for this host; "
+        "null: the server's default",
+    )
 
 
 @endpoint()

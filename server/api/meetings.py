@@ -66,6 +66,12 @@ class MeetingOut(Output):
         description="A running meeting whose guests have all gone: when the last one left",
     )
     options: MeetingOptionsOut
+    prepared: bool = Field(
+        default=False, description="Prepared ahead for a named customer (upcoming until it starts)"
+    )
+    scheduled_at: datetime | None = Field(
+        default=None, description="When a prepared call is planned"
+    )
 
 
 class MeetingList(Output):
@@ -96,11 +102,23 @@ class GuestOut(Output):
     removed_at: datetime | None
 
 
+class KnockOut(Output):
+    meeting_id: int
+    guest_id: int
+    name: str = Field(description="The name the guest gave (may be empty)")
+    knocked_at: datetime | None = Field(description="Since when they wait")
+    guest_label: str | None = Field(description="The host's name for the meeting's customer")
+
+
 class GuestList(Output):
     meeting_id: int
     meeting_state: str
     video_guest_id: int | None
     guests: list[GuestOut]
+    waiting: list[KnockOut] = Field(
+        default_factory=list,
+        description="Guests knocking in the waiting room, longest waiting first",
+    )
 
 
 class VideoGuestChoice(Payload):

@@ -30,6 +30,11 @@ class SiteOut(Output):
     created_at: datetime
     updated_at: datetime
     script_tag: str
+    waiting_room_default: bool | None = Field(
+        default=None,
+        description="Whether meetings this site's snippet guests start have the waiting room "
+        "on (for guests who join them later by link); null: off, as for any number",
+    )
 
 
 class SiteList(Output):
@@ -48,6 +53,9 @@ class SiteChange(Payload):
     origins: list[str] | None = Field(default=None, max_length=sites.MAX_ORIGINS)
     is_active: bool | None = None
     unmask_selectors: list[str] | None = None
+    waiting_room_default: bool | None = Field(
+        default=None, description="See SiteOut; null: off, as for any number"
+    )
 
 
 def site_out(request: Request, site: Site) -> dict:
@@ -61,6 +69,7 @@ def site_out(request: Request, site: Site) -> dict:
         "created_at": site.created_at,
         "updated_at": site.updated_at,
         "script_tag": sites.script_tag(site, base_url(request)),
+        "waiting_room_default": site.waiting_room_default,
     }
 
 
@@ -92,9 +101,13 @@ async def get_site(call: Call) -> JSONResponse:
 @endpoint(who="admin")
 async def update_site(call: Call) -> JSONResponse:
     body = await read_json(call.request, SiteChange)
-    site = await sites.update_site(
-        call.db, call.request.path_params["site_id"], **body.model_dump(exclude_unset=True)
-    )
+    changes = body.model_dump(exclude_unset=True)
+    # Null is a value here (back to off), unlike the other fields' "unchanged".
+    waiting_room = changes.pop("waiting_room_default", ...)
+    site = await sites.update_site(call.db, call.request.path_params["site_id"], **changes)
+    if waiting_room is not ...:
+        site.waiting_room_default = waiting_room
+        await call.db.flush()
     return respond(SiteOut, site_out(call.request, site))
 
 

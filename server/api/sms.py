@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 from twilio.request_validator import RequestValidator
 
 from server.api.meetings import NOT_FOUND, MeetingOut
-from server.meetings import invitations
+from server.meetings import invitations, knocks
 from server.meetings import lifecycle as meetings
 from server.storage.models import JoinLink
 from server.web.endpoints import Call, endpoint
@@ -25,7 +25,7 @@ from server.web.payloads import Output, Payload, read_json, respond
 from server.web.public_url import base_url
 from server.web.services import services
 from sms import links
-from sms.links import join_url, link_id_from_token
+from sms.links import join_url
 from sms.qr import qr_svg
 
 # Twilio's status callbacks are a few hundred bytes of form fields.
@@ -117,7 +117,11 @@ async def start_link_meeting(call: Call) -> JSONResponse:
         sms = invitations.message_out(message)
     else:
         async with meetings.transaction(request.app) as db:
-            meeting = await meetings.create_waiting(db, call.user)
+            meeting = await meetings.create_waiting(
+                db,
+                call.user,
+                waiting_room=knocks.waiting_room_default(call.services.settings, call.user),
+            )
         sms = None
     return respond(LinkMeetingOut, {"meeting": meeting, "sms": sms}, status=201)
 
@@ -178,8 +182,8 @@ async def link_qr(call: Call) -> Response:
     settings = call.services.settings
     token = request.query_params.get("token", "")
     meeting = await meetings.get_meeting(call.db, call.user, request.path_params["meeting_id"])
-    link_id = link_id_from_token(settings.secret_key, token, minutes=settings.link_minutes)
-    link = await call.db.get(JoinLink, link_id)
+    link = await call.db.get(JoinLink, links.signed_link_id(settings.secret_key, token))
+    links.check_usable(link, settings.secret_key, token, minutes=settings.link_minutes)
     if link is None or link.meeting_id != meeting.id:
         raise ApiError(404, "link_invalid")
     svg = qr_svg(f"{base_url(request)}/j/{token}")

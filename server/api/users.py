@@ -30,6 +30,11 @@ class UserChange(Payload):
     role: Literal["host", "admin"] | None = None
     is_active: bool | None = None
     display_name: str | None = Field(default=None, max_length=100)
+    waiting_room_default: bool | None = Field(
+        default=None,
+        description="Whether this host's link meetings start with the waiting room on; "
+        "null: as the server is set (TSUNAGU_WAITING_ROOM_LINKS)",
+    )
 
 
 @endpoint(who="admin")
@@ -48,7 +53,12 @@ async def create_user(call: Call) -> JSONResponse:
 async def update_user(call: Call) -> JSONResponse:
     body = await read_json(call.request, UserChange)
     user = await users.get_user(call.db, call.request.path_params["user_id"])
-    user = await users.update_user(call.db, call.user, user, **body.model_dump(exclude_unset=True))
+    changes = body.model_dump(exclude_unset=True)
+    # Null is a value here (back to the server's default), so it is set
+    # apart from the changes where null means "leave as it is".
+    if "waiting_room_default" in changes:
+        user.waiting_room_default = changes.pop("waiting_room_default")
+    user = await users.update_user(call.db, call.user, user, **changes)
     return respond(UserOut, user)
 
 

@@ -14,6 +14,7 @@ from server.console import (
     meetings,
     memo_templates,
     outbox,
+    prepared,
     sites,
     users,
 )
@@ -23,6 +24,7 @@ def routes() -> list[BaseRoute]:
     return [
         *login.routes(),
         *dashboard.routes(),
+        *prepared.routes(),
         *meetings.routes(),
         *join.routes(),
         *outbox.routes(),

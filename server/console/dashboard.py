@@ -8,9 +8,11 @@ from starlette.routing import BaseRoute, Route
 from server.accounts import sites, users
 from server.console.rendering import render, ui_strings
 from server.meetings import lifecycle as meetings
+from server.meetings import prepared
 from server.storage.models import utcnow
 from server.web.endpoints import Call, endpoint
 from server.web.public_url import base_url
+from sms.links import join_url
 
 
 @endpoint()
@@ -30,6 +32,17 @@ async def dashboard(call: Call) -> Response:
         ]
     steps.append({"key": "token", "done": None, "href": "/account#tokens"})
     live = await meetings.list_meetings(db, call.user, state="live", own=True)
+    # A prepared meeting not started yet is upcoming, listed on its own.
+    live = [m for m in live if not (m.prepared and m.state == "waiting")]
+    secret = call.services.settings.secret_key
+    upcoming = [
+        {
+            "meeting": meeting,
+            "url": join_url(base_url(request), secret, link.id) if link else None,
+            "expires_at": link.expires_at if link else None,
+        }
+        for meeting, link in await prepared.upcoming(db, call.user)
+    ]
     now = utcnow()
     gone = {
         meeting_id: {"since": left.isoformat(), "minutes": int((now - left).total_seconds() // 60)}
@@ -38,6 +51,7 @@ async def dashboard(call: Call) -> Response:
     context = {
         "steps": steps,
         "live_meetings": live,
+        "upcoming": upcoming,
         "guests_gone": gone,
         "digits": call.services.settings.number_digits,
         "join_url": base_url(request) + "/join",

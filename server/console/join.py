@@ -14,7 +14,7 @@ from server.storage.models import JoinLink, Meeting
 from server.web.errors import ApiError
 from server.web.public_url import base_url
 from server.web.services import services
-from sms.links import link_id_from_token, signed_link_id
+from sms.links import check_usable, signed_link_id
 from sms.qr import qr_svg
 
 
@@ -54,7 +54,7 @@ async def link_page(request: Request) -> Response:
         return render(request, "link_problem.html", context, status=error.status)
     problem, status = None, 200
     try:
-        link_id_from_token(settings.secret_key, token, minutes=settings.link_minutes)
+        check_usable(link, settings.secret_key, token, minutes=settings.link_minutes)
         if meeting.state == "ended":
             raise ApiError(410, "link_meeting_ended")
     except ApiError as error:
@@ -65,6 +65,9 @@ async def link_page(request: Request) -> Response:
         "meeting_id": meeting.id,
         "host_name": meeting.host.label,
         "problem": problem,
+        # What the guest is asked to agree to, and whether they will knock.
+        "waiting_room": meeting.waiting_room,
+        "recording": meeting.recording,
     }
     context["device_check_audio"] = settings.video_audio or meeting.uses_browser_audio
     return render(request, "join.html", context, status=status)

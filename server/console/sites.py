@@ -97,6 +97,9 @@ async def change_site(call: Call) -> Response:
             if "unmask_selectors" in form
             else None,
         )
+        if "waiting_room_default" in form:
+            # On, or off as for any number (issue #14).
+            site.waiting_room_default = True if form["waiting_room_default"] == "on" else None
         flash = "flash.site_saved"
     return redirect(call.request, f"/admin/sites/{site_id}", flash, name=site.name)
 

@@ -9,6 +9,7 @@ from server.accounts import users
 from server.accounts.passwords import generate_password
 from server.console.rendering import redirect, render
 from server.i18n.locales import request_locale
+from server.meetings import knocks
 from server.web.endpoints import Call, endpoint, form_post
 from server.web.errors import ApiError
 from server.web.forms import field
@@ -67,10 +68,18 @@ async def add_user(call: Call) -> Response:
 async def change_user(call: Call) -> Response:
     request, form = call.request, call.form
     action = field(form, "action")
-    if action not in ACTIONS and action != "reset_password":
+    if action not in ACTIONS and action not in ("reset_password", "waiting_room"):
         raise ApiError(400, "bad_request")
     user = await users.get_user(call.db, request.path_params["user_id"])
     username = user.username
+    if action == "waiting_room":
+        # The host's link meetings: waiting room on, off, or as the server is set.
+        choice = field(form, "waiting_room")
+        if choice not in knocks.DEFAULT_CHOICES:
+            raise ApiError(400, "bad_request")
+        user.waiting_room_default = knocks.DEFAULT_CHOICES[choice]
+        await call.db.flush()
+        return redirect(request, "/admin/users", "flash.waiting_room_saved", username=username)
     if action == "reset_password":
         password = generate_password()
         await users.reset_password(call.db, call.services.passwords, user, password)

@@ -212,6 +212,7 @@ FOR_ANY_GUEST = frozenset(
 # Events about one guest, carried only to that guest's socket: joined to a
 # running meeting by number; removed by the host.
 FOR_THIS_GUEST = frozenset({"guest.attached", "guest.removed"})
+FOR_THIS_GUEST |= {"guest.admitted", "guest.refused", "knock.waiting"}  # the waiting room
 
 
 def for_guest(guest_id: int) -> Callable[[dict[str, Any]], bool]:
@@ -452,7 +453,8 @@ async def guest_live(websocket: WebSocket) -> None:
         meeting_id = current.meeting_id if current is not None else None
 
         async def on_event(message: dict[str, Any]) -> None:
-            if message["type"] in ("meeting.started", "guest.attached"):
+            admitted = message["type"] == "guest.admitted"  # let in from the waiting room
+            if message["type"] in ("meeting.started", "guest.attached") or admitted:
                 await joined(message["meeting_id"], subscription)
             elif message["type"] == "guest.removed" and message["payload"]["guest_id"] == guest.id:
                 # Told (the event went out just before), then let go.

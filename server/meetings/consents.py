@@ -77,3 +77,8 @@ async def of_meeting(db: AsyncSession, meeting_id: int) -> list[Consent]:
 
 # -- issue #14 recording: the in-meeting prompt (templates/recording_guest.html).
 PROMPT_RECORDING = Wording("recording", "recording.prompt@1", "prompt")
+# The link page's agreements beside its terms (issue #14, templates/join.html):
+# each box the guest ticked before joining or knocking, one record each.
+LINK_CAPTURE = Wording("capture", "join.agree_capture@1", "link")
+LINK_CAMERA = Wording("camera", "join.agree_camera@1", "link")
+LINK_RECORDING = Wording("recording", "join.agree_recording@1", "link")

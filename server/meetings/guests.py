@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from server.accounts.auth import client_address
-from server.meetings import consents, lifecycle, numbers
+from server.meetings import consents, knocks, lifecycle, numbers
 from server.storage.models import ConnectionNumber, Guest, JoinLink, Meeting, Site, utcnow
 from server.web.cors import check_guest_origin
 from server.web.errors import ApiError
@@ -137,12 +137,17 @@ async def issue_number(
 
 
 async def join_by_link(
-    db: AsyncSession, connection: HTTPConnection, link_id: int
+    db: AsyncSession,
+    connection: HTTPConnection,
+    link_id: int,
+    name: str = "",
+    agreed: tuple[str, ...] = (),
 ) -> tuple[Guest, Meeting]:
-    """A guest tapped an SMS link or scanned a QR code: straight into that
-    meeting, no number. The first browser to use a link makes it its own;
-    the guest token of that browser (a second tap, a reload) keeps it the
-    same guest, and any other browser is refused."""
+    """A guest tapped an SMS link or scanned a QR code: into that meeting,
+    no number; or, when its waiting room is on, knocking at it (see
+    ``knocks.py``; ``guest.admission`` says which). The first browser to
+    use a link makes it its own; the guest token of that browser (a second
+    tap, a reload) keeps it the same guest, and any other browser is refused."""
     link = await db.get(JoinLink, link_id)
     if link is None:
         raise ApiError(404, "link_invalid")
@@ -153,6 +158,16 @@ async def join_by_link(
         await links.claim_link(db, link, guest.id)
         meeting, _ = await lifecycle.activate(db, link.meeting_id)
         return guest, meeting
+    meeting = await db.get(Meeting, link.meeting_id)
+    if meeting is None or meeting.state == "ended":
+        raise ApiError(409, "meeting_ended")
+    if guest is not None and guest.meeting_id is None and guest.knock_meeting_id == meeting.id:
+        # Knocking already (a reload, or the link tapped again): still the
+        # same knock; one who gave up waiting knocks anew.
+        await links.claim_link(db, link, guest.id)
+        if guest.admission == knocks.LEFT:
+            await knocks.knock(db, meeting, guest, name or guest.entered_name or "")
+        return guest, meeting
     guest = new_guest(connection)
     guest.source = "link"
     db.add(guest)
@@ -160,13 +175,22 @@ async def join_by_link(
     await links.claim_link(db, link, guest.id)
     # The join page's checkbox was ticked for this tap (join.js).
     await consents.record(db, guest, consents.LINK_TERMS)
+    await knocks.agree(db, guest, meeting, list(agreed))
+    if meeting.waiting_room:
+        await knocks.knock(db, meeting, guest, name)
+        return guest, meeting
+    guest.entered_name = name.strip()[: knocks.NAME_LENGTH] or None
     return guest, await lifecycle.join_by_link(db, link.meeting_id, guest)
 
 
 async def leave(db: AsyncSession, guest: Guest) -> None:
     """The guest leaves: their meeting ends, or their number is given back.
     While another guest is still connected (the same customer's phone, say,
-    when they close the snippet's bar), only this guest leaves."""
+    when they close the snippet's bar), only this guest leaves. A guest in
+    the waiting room leaves it."""
+    if guest.meeting_id is None and guest.knock_meeting_id is not None:
+        await knocks.give_up(db, guest)
+        return
     if guest.meeting_id is None:
         await numbers.release_numbers(db, guest)
         return
@@ -197,7 +221,9 @@ async def unmask_selectors(db: AsyncSession, guest: Guest) -> list[str]:
     return list(site.unmask_selectors) if site is not None else []
 
 
-async def guest_session(db: AsyncSession, guest: Guest) -> dict[str, Any]:
+async def guest_session(
+    db: AsyncSession, guest: Guest, connection: HTTPConnection
+) -> dict[str, Any]:
     """Where the guest is: ``waiting`` with a live number, ``connected`` to
     a meeting, that meeting ``ended``, or their number ``expired``."""
     latest = await db.scalar(
@@ -207,11 +233,18 @@ async def guest_session(db: AsyncSession, guest: Guest) -> dict[str, Any]:
         .limit(1)
     )
     meeting = await db.get(Meeting, guest.meeting_id) if guest.meeting_id else None
+    knocking = guest.admission in (knocks.WAITING, knocks.REFUSED) and meeting is None
+    if knocking:
+        meeting = await db.get(Meeting, guest.knock_meeting_id)
     now = utcnow()
     if guest.removed_at is not None:
         status = "left" if guest.removed_by == "guest" else "removed"
+    elif meeting is not None and meeting.state == "ended":
+        status = "ended"
+    elif knocking and meeting is not None:
+        status = guest.admission
     elif meeting is not None:
-        status = "ended" if meeting.state == "ended" else "connected"
+        status = "connected"
     elif latest is not None and latest.expires_at > now:
         status = "waiting"
     else:
@@ -228,6 +261,7 @@ async def guest_session(db: AsyncSession, guest: Guest) -> dict[str, Any]:
         "unmask_selectors": await unmask_selectors(db, guest),
         "guest_id": guest.id,
         "video": status == "connected" and meeting is not None and on_video(meeting, guest),
+        **knocks.session_facts(guest, services(connection).settings),
     }
 
 
@@ -253,6 +287,8 @@ async def guest_list(db: AsyncSession, meeting: Meeting) -> dict[str, Any]:
     """The meeting's guests as the console shows them, in joining order."""
     found = await lifecycle.meeting_guests(db, meeting.id)
     video = await lifecycle.video_guest(db, meeting)
+    # Nobody waits at an ended meeting (whoever knocked was told it ended).
+    knocking = await knocks.waiting_guests(db, [meeting.id] if meeting.state != "ended" else [])
     return {
         "meeting_id": meeting.id,
         "meeting_state": meeting.state,
@@ -272,6 +308,7 @@ async def guest_list(db: AsyncSession, meeting: Meeting) -> dict[str, Any]:
             }
             for n, guest in enumerate(found, 1)
         ],
+        "waiting": [knocks.knock_out(guest, meeting) for guest in knocking],
     }
 
 

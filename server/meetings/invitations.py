@@ -19,6 +19,7 @@ from starlette.requests import Request
 from server.accounts.attempts import Check, begin_attempt
 from server.accounts.rate_limits import Limit
 from server.i18n.locales import request_locale, translate
+from server.meetings import knocks, prepared
 from server.meetings import lifecycle as meetings
 from server.storage.models import Meeting, SmsMessage, SmsStatus, User, utcnow
 from server.web.errors import ApiError
@@ -166,7 +167,9 @@ async def send_link(
     try:
         async with meetings.transaction(app) as db:
             if meeting_id is None:
-                meeting = await meetings.create_waiting(db, host)
+                meeting = await meetings.create_waiting(
+                    db, host, waiting_room=knocks.waiting_room_default(settings, host)
+                )
                 # Sending this new meeting's link again at once is a duplicate too.
                 meeting_key = f"sms:duplicate:{meeting.id}:{to}"
                 await services(app).rate_limiter.hit(meeting_key, Limit(1, DUPLICATE_SECONDS))
@@ -175,9 +178,16 @@ async def send_link(
                 meeting = await meetings.get_meeting(db, host, meeting_id)
                 if meeting.state == "ended":
                     raise ApiError(409, "meeting_ended")
-            link = await links.create_link(db, meeting.id, host.id)
+            # A prepared meeting's SMS link lasts as long as its own link.
+            made = await prepared.prepared_link(db, meeting.id) if meeting.prepared else None
+            until = made.expires_at if made is not None else None
+            link = await links.create_link(db, meeting.id, host.id, expires_at=until)
             url = join_url(base_url(request), settings.secret_key, link.id)
-            text = sms_body.compose(settings.company_name, url, settings.link_minutes)
+            if until is None:
+                text = sms_body.compose(settings.company_name, url, settings.link_minutes)
+            else:
+                day = until.astimezone(sms_body.zone(settings.sms_countries))
+                text = sms_body.compose_until(settings.company_name, url, day)
             message = SmsMessage(
                 meeting_id=meeting.id,
                 sender_id=host.id,

@@ -25,6 +25,7 @@ from server.storage.models import (
     Meeting,
     MeetingEvent,
     PresenceLease,
+    Site,
     User,
     utcnow,
 )
@@ -127,6 +128,11 @@ async def start_by_number(
     db.add(meeting)
     await db.flush()
     await _join(db, meeting, claimed, starts=True)
+    if meeting.site_id is not None:
+        # A number is the host's choice (no waiting room), but a site may
+        # want one for guests who join its snippet's meetings later by link.
+        site = await db.get(Site, meeting.site_id)
+        meeting.waiting_room = bool(site is not None and site.waiting_room_default)
     await guest_joined(db, meeting, claimed.guest_id)
     await db.refresh(meeting, ["host"])
     await record_event(
@@ -157,9 +163,11 @@ async def attach_by_number(
     return meeting
 
 
-async def create_waiting(db: AsyncSession, host: User) -> Meeting:
-    """A meeting the guest will join by a link (SMS or QR): it waits for them."""
-    meeting = Meeting(host_id=host.id, state="waiting", source="link")
+async def create_waiting(db: AsyncSession, host: User, **options: Any) -> Meeting:
+    """A meeting the guest will join by a link (SMS or QR): it waits for them.
+    ``options``: its columns, such as ``waiting_room`` (see knocks.py for
+    its default) or a prepared meeting's."""
+    meeting = Meeting(host_id=host.id, state="waiting", source="link", **options)
     db.add(meeting)
     await db.flush()
     await db.refresh(meeting, ["host"])
@@ -338,7 +346,10 @@ async def end_meeting(
             .execution_options(synchronize_session=False)
         )
         await record_event(db, meeting, "meeting.ended", {"by": by})
+        from server.meetings import knocks  # (knocks builds on this module)
+
         await recordings.meeting_ended(db, meeting)
+        await knocks.tell_knockers(db, meeting)  # those still waiting hear it too
     return meeting
 
 

@@ -190,6 +190,10 @@ def everyone_gone(now: datetime, cutoff: datetime, link_lifetime: timedelta) -> 
         ~exists().where(
             JoinLink.meeting_id == Meeting.id, JoinLink.created_at >= cutoff - link_lifetime
         ),
+        # A prepared meeting's link lasts until its own date, and a guest
+        # knocking in the waiting room is someone there (issue #14).
+        ~exists().where(JoinLink.meeting_id == Meeting.id, JoinLink.expires_at > now),
+        ~exists().where(Guest.knock_meeting_id == Meeting.id, Guest.admission == "waiting"),
     )
 
 

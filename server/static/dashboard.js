@@ -146,8 +146,14 @@ async function refresh() {
   const mine = ++asked;
   const result = await api("/api/v1/meetings?state=live&host=me");
   if (!result.ok || mine !== asked) return;
+  // A prepared meeting not started yet is listed as upcoming (its own card).
+  const shown = result.data.meetings.filter((meeting) => !(meeting.prepared && meeting.state === "waiting"));
+  // A prepared meeting that has started is upcoming no more.
+  for (const meeting of shown) document.querySelector(`#upcoming-meetings li[data-meeting="${meeting.id}"]`)?.remove();
+  const noUpcoming = document.getElementById("no-upcoming");
+  if (noUpcoming) noUpcoming.hidden = document.querySelector("#upcoming-meetings li") !== null;
   list.replaceChildren(
-    ...result.data.meetings.map((meeting) => {
+    ...shown.map((meeting) => {
       const item = document.createElement("li");
       item.dataset.meeting = meeting.id;
       const link = document.createElement("a");
@@ -174,7 +180,7 @@ async function refresh() {
       return item;
     }),
   );
-  empty.hidden = result.data.meetings.length > 0;
+  empty.hidden = shown.length > 0;
 }
 
 new LiveChannel({

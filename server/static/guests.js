@@ -18,7 +18,9 @@ const meetingId = Number(root.dataset.meeting);
 const isHost = root.dataset.host === "true";
 const list = $("guests");
 // Events after which the list may have changed.
-const CHANGES = /^(guest\.|video\.guest$|meeting\.(started|ended)$)/;
+const CHANGES = /^(guest\.|knock\.|video\.guest$|meeting\.(started|ended)$)/;
+// The waiting room's words, which every console page has (templates/base.html).
+const K = JSON.parse(document.getElementById("knock-strings")?.textContent || "{}");
 const TICK_MS = 15000;
 
 let known = null; // guest ids drawn so far: a new one (not the first) is announced
@@ -95,8 +97,46 @@ function item(guest, live) {
   return li;
 }
 
+// Knocking guests: name, time waited, and the host's two answers.
+function waitingItem(knock) {
+  const li = document.createElement("li");
+  li.dataset.guest = knock.guest_id;
+  const head = document.createElement("div");
+  head.className = "guest-head";
+  const name = document.createElement("strong");
+  name.textContent = knock.name || K.someone;
+  const time = document.createElement("span");
+  time.className = "guest-ago knock-waited";
+  time.dataset.since = knock.knocked_at || new Date().toISOString();
+  time.textContent = waitedFor(time.dataset.since);
+  head.append(name);
+  const state = document.createElement("div");
+  state.className = "guest-state";
+  state.append(time);
+  li.append(head, state);
+  if (isHost) {
+    const actions = document.createElement("div");
+    actions.className = "guest-actions";
+    const path = `/api/v1/meetings/${meetingId}/knocks/${knock.guest_id}`;
+    actions.append(
+      button(K.admit, () => change(`${path}/admit`, "POST", {}), "primary"),
+      button(K.refuse, () => change(`${path}/refuse`, "POST", {})),
+    );
+    li.append(actions);
+  }
+  return li;
+}
+
+function waitedFor(since) {
+  const seconds = Math.max(0, Math.floor((Date.now() - new Date(since)) / 1000));
+  return format(K.waited, { time: `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}` });
+}
+
 function draw(data) {
   const live = data.meeting_state !== "ended";
+  const waiting = data.waiting || [];
+  $("waiting-guests").replaceChildren(...waiting.map(waitingItem));
+  $("waiting-room").hidden = waiting.length === 0;
   list.replaceChildren(...data.guests.map((guest) => item(guest, live)));
   $("no-guests").hidden = data.guests.length > 0;
   if (known) {
@@ -173,6 +213,26 @@ function toVideo(guest) {
   change(`/api/v1/meetings/${meetingId}/video-guest`, "PUT", { guest_id: guest.id });
 }
 
+// The waiting room on or off for this meeting (the server says which, also
+// when another tab of the host changed it: meeting.options).
+const waitingSwitch = root.querySelector("#waiting-room-switch");
+if (waitingSwitch) {
+  waitingSwitch.addEventListener("change", async () => {
+    $("guests-error").hidden = true;
+    const wanted = waitingSwitch.checked;
+    const result = await api(`/api/v1/meetings/${meetingId}/options`, {
+      method: "PATCH",
+      body: { waiting_room: wanted },
+    }).catch(() => null);
+    if (!result?.ok) {
+      waitingSwitch.checked = !wanted;
+      showError(result);
+    }
+  });
+  document.addEventListener("tsunagu:event", ({ detail }) => {
+    if (detail.type === "meeting.options") waitingSwitch.checked = detail.payload.waiting_room;
+  });
+}
 $("guest-arrived-close").addEventListener("click", () => {
   announced = null;
   $("guest-arrived").hidden = true;
@@ -184,4 +244,7 @@ document.addEventListener("tsunagu:event", ({ detail }) => {
 setInterval(() => {
   for (const time of list.querySelectorAll("time.guest-ago")) time.textContent = ago(time.dateTime);
 }, TICK_MS);
+setInterval(() => {
+  for (const time of root.querySelectorAll(".knock-waited")) time.textContent = waitedFor(time.dataset.since);
+}, 1000);
 refresh();

@@ -1,6 +1,8 @@
 // The public join page: consent -> a number to read out -> connected -> ended.
 // Opened from a join link (/j/<token>, an SMS or a QR code) it skips the
-// number: consent -> connected to that meeting.
+// number: name and agreements -> connected to that meeting, or, when the
+// meeting has a waiting room, knocking -> let in (connected) or turned away
+// for now (knock again after a minute).
 // The guest token lives in sessionStorage, so a reload (or a tab brought
 // back from the background) picks up where the guest was.
 
@@ -12,7 +14,8 @@ const T = pageStrings();
 const TOKEN = "tsunagu.guest_token";
 const $ = (id) => document.getElementById(id);
 const { link } = JSON.parse($("join-data").textContent);
-const sections = ["intro", "waiting", "connected", "ended", "removed", ...(link ? ["problem"] : [])];
+const linkSections = ["problem", "knocking", "refused", "knock-left"];
+const sections = ["intro", "waiting", "connected", "ended", "removed", ...(link ? linkSections : [])];
 // A link admits the browser that used it first: keep that browser's guest
 // token beyond this tab, so tapping the SMS again (a new tab) or reloading
 // after the link's half hour finds the same guest.
@@ -26,9 +29,55 @@ let asking = 0;
 // The host removed this guest: their socket is closed with this code.
 const REMOVED = 4410;
 let memo = null;
+let waitedTimer = null;
+let againTimer = null;
 
 function show(name) {
   for (const section of sections) $(section).hidden = section !== name;
+  if (name !== "knocking") clearInterval(waitedTimer);
+  if (name !== "refused") clearInterval(againTimer);
+}
+
+function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+// In the waiting room: the time waited, counted from the knock.
+function showKnocking(knock) {
+  show("knocking");
+  const since = knock?.knocked_at ? new Date(knock.knocked_at).getTime() : Date.now();
+  const tick = () => {
+    $("waited").textContent = format(T["join.js.waited"], { time: clock((Date.now() - since) / 1000) });
+  };
+  tick();
+  clearInterval(waitedTimer);
+  waitedTimer = setInterval(tick, 1000);
+}
+
+// Turned away for now: a polite word, the host's note, and a new knock once
+// the server allows it (it says how long is left).
+function showRefused(knock) {
+  show("refused");
+  const notes = {
+    busy: T["join.js.note.busy"],
+    call_back: T["join.js.note.call_back"],
+    another_day: T["join.js.note.another_day"],
+  };
+  const note = (knock?.note && notes[knock.note]) || "";
+  $("refused-note").textContent = note || "";
+  $("refused-note").hidden = !note;
+  $("knock-again-error").hidden = true;
+  const ready = Date.now() + (knock?.again_in || 0) * 1000;
+  const tick = () => {
+    const left = Math.ceil((ready - Date.now()) / 1000);
+    $("knock-again").disabled = left > 0;
+    $("again-in").textContent = left > 0 ? format(T["join.js.again_in"], { seconds: left }) : "";
+    if (left <= 0) clearInterval(againTimer);
+  };
+  tick();
+  clearInterval(againTimer);
+  againTimer = setInterval(tick, 1000);
 }
 
 function token() {
@@ -98,6 +147,8 @@ async function refreshSession() {
   const session = result.data;
   if (session.status === "removed") showRemoved();
   else if (session.status === "left") showEnded("guest");
+  else if (session.status === "waiting" && session.knock) showKnocking(session.knock);
+  else if (session.status === "refused") showRefused(session.knock);
   else if (session.status === "connected") showConnected(session.host_name, session.video);
   else if (session.status === "ended") showEnded(session.ended_by);
 }
@@ -205,6 +256,8 @@ function listen() {
       if (!$("connected").hidden) {
         $("connection-state").textContent = state === "reconnecting" ? T["join.js.reconnecting"] : "";
       }
+      // Knocking: an answer given while the socket was down is read back.
+      if (state === "open" && link && !($("knocking").hidden && $("refused").hidden)) refreshSession();
       // Signals sent while the socket was down are lost: start over if needed.
       if (state === "open" && call) call.resync();
       if (memo?.connected) {
@@ -241,6 +294,8 @@ function listen() {
         refreshSession();
       }
       if (event.type === "video.guest" || event.type === "guest.removed") refreshSession();
+      // The host answered the knock: in (the call starts), or not for now.
+      if (event.type === "guest.admitted" || event.type === "guest.refused") refreshSession();
       if (event.type === "meeting.ended") showEnded(event.payload.by);
     },
   }).start();
@@ -271,7 +326,12 @@ async function joinByLink(button, errorBox) {
   button.disabled = true;
   errorBox.hidden = true;
   try {
-    const result = await fetchJson("/api/v1/guest/links", "POST", { token: link.token });
+    // The terms' box covers what the list above it says (captures, camera);
+    // recording has a box of its own, which the guest may leave unticked.
+    const recording = document.querySelector('input[name="agree"][value="recording"]');
+    const agree = ["capture", "camera", ...(recording?.checked ? ["recording"] : [])];
+    const name = $("guest-name").value.trim();
+    const result = await fetchJson("/api/v1/guest/links", "POST", { token: link.token, name, agree });
     // This phone was in the meeting, and is out for good.
     if (result.data?.error?.code === "guest_removed") return showRemoved();
     if (result.data?.error?.code === "guest_left") return showEnded("guest");
@@ -282,6 +342,11 @@ async function joinByLink(button, errorBox) {
     }
     sessionStorage.setItem(TOKEN, result.data.guest_token);
     localStorage.setItem(LINK_GUEST, result.data.guest_token);
+    if (result.data.status === "waiting" || result.data.status === "refused") {
+      listen();
+      await refreshSession(); // the knock's time and state, as the server has them
+      return;
+    }
     showConnected(result.data.host_name, result.data.video);
     listen();
   } catch {
@@ -334,7 +399,12 @@ async function resume() {
     sessionStorage.removeItem(TOKEN);
     return start();
   }
-  if (session.status === "waiting") showWaiting(session.number, session.expires_in);
+  if (session.status === "waiting" && session.knock) showKnocking(session.knock);
+  else if (session.status === "refused") showRefused(session.knock);
+  else if (link && session.status === "expired") {
+    // Gave up waiting earlier: the link page, ready to knock again.
+    start();
+  } else if (session.status === "waiting") showWaiting(session.number, session.expires_in);
   else if (session.status === "connected") showConnected(session.host_name, session.video);
   else if (session.status === "ended") return showEnded(session.ended_by);
   else if (session.status === "removed") return showRemoved();
@@ -370,6 +440,32 @@ $("camera-asked-on").addEventListener("click", () => {
   $("camera-asked").hidden = true;
   if (call) call.setCamera(true);
 });
+if (link) {
+  // Leaving the waiting room (knocking or turned away); the link stays this
+  // phone's, so "join again" knocks anew.
+  const giveUp = async () => {
+    await fetchJson("/api/v1/guest/leave", "POST").catch(() => null);
+    show("knock-left");
+  };
+  $("knock-leave").addEventListener("click", giveUp);
+  $("refused-leave").addEventListener("click", giveUp);
+  $("knock-restart").addEventListener("click", () => {
+    show("intro");
+    $("issue").disabled = !$("consent").checked;
+  });
+  $("knock-again").addEventListener("click", async () => {
+    $("knock-again").disabled = true;
+    const result = await fetchJson("/api/v1/guest/knock", "POST").catch(() => null);
+    if (result?.ok) {
+      showKnocking(result.data.knock);
+      return;
+    }
+    $("knock-again-error").textContent = result ? errorText(result) : T["join.js.network"];
+    $("knock-again-error").hidden = false;
+    if (result?.data?.error?.code !== "knock_too_soon") $("knock-again").disabled = false;
+    else refreshSession();
+  });
+}
 $("again").addEventListener("click", () => {
   if (link) {
     // This link's meeting is over; a new call starts from the join page.

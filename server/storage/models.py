@@ -83,6 +83,9 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Whether this host's link meetings start with the waiting room on; none:
+    # the server's default (TSUNAGU_WAITING_ROOM_LINKS). Set by an admin.
+    waiting_room_default: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
     @property
     def is_admin(self) -> bool:
@@ -151,6 +154,9 @@ class Site(Base):
     unmask_selectors: Mapped[list[str]] = mapped_column(
         JSON, default=list, server_default=text("'[]'")
     )
+    # Whether meetings this site's snippet guests start have the waiting room
+    # on (for guests joining them later by link); none: off, as for numbers.
+    waiting_room_default: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
     origins: Mapped[list[SiteOrigin]] = relationship(
         lazy="selectin",
@@ -208,6 +214,20 @@ class Guest(Base):
     # What the host is shown for this guest; follows their presence leases
     # (like ``Meeting.guest_connected``, which is "any guest connected").
     connected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The waiting room (issue #14): a guest knocking at a meeting is not in it
+    # (``meeting_id`` stays empty, so they hear and send nothing of it) until
+    # the host admits them. "waiting", "admitted", "refused" or "left" (gave
+    # up waiting); none for guests who never knocked. ``knock_meeting_id`` is
+    # the meeting they knock at (a plain id, as ``Meeting.video_guest_id``).
+    admission: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    knock_meeting_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    knocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the host admitted or refused the latest knock.
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The name the guest typed before knocking (untrusted, escaped where shown).
+    entered_name: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    # The canned note the host sent with a refusal (a key, see knocks.NOTES).
+    refusal_note: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     @property
     def can_video(self) -> bool:
@@ -293,6 +313,10 @@ class Meeting(Base):
     it_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Voice in the browser instead of on the phone (always on in IT重説 mode).
     browser_audio: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Prepared ahead for a named customer (``guest_label``), maybe for a date
+    # and time: listed on the dashboard as upcoming until it starts.
+    prepared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     @property
     def options(self) -> dict[str, bool]:
@@ -445,6 +469,9 @@ class JoinLink(Base):
     guest_id: Mapped[int | None] = mapped_column(
         ForeignKey("guests.id", ondelete="SET NULL"), nullable=True
     )
+    # A prepared meeting's link lasts until a date the host chose; none: the
+    # server's TSUNAGU_LINK_MINUTES from ``created_at`` (SMS and QR links).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class MemoTemplate(Base):

@@ -1,7 +1,7 @@
 """recordings of a meeting's call and the chunks the host's browser uploads
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
