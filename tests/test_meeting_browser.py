@@ -100,6 +100,26 @@ def test_a_wrong_number_is_explained_beside_the_boxes_and_a_pasted_one_works(gue
     expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
 
 
+def test_a_number_typed_before_the_dashboards_script_runs_is_not_lost(guest, new_page, live_server):
+    number = get_number(guest)
+    host = new_page(viewport={"width": 1280, "height": 800})
+    host.goto(live_server.url + "/login")
+    host.get_by_label("ユーザー名").fill("admin")
+    host.get_by_label("パスワード").fill(live_server.first_run_password())
+    held = []
+    # The dashboard's script is held back, as on a slow connection, until
+    # the host has typed the whole number into what the page shows.
+    host.route(re.compile(r".*/static/dashboard\.js$"), lambda route: held.append(route))
+    with host.expect_request(re.compile(r".*/static/dashboard\.js$")):
+        host.get_by_role("button", name="ログイン").click()
+    expect(host.get_by_role("heading", name="接続番号を入力")).to_be_visible()
+    type_number(host, number)
+    held[0].continue_()
+
+    expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
+    expect(guest.get_by_role("heading", name="担当者とつながりました")).to_be_visible()
+
+
 def test_the_dashboard_lists_live_meetings_as_they_start_and_end(
     guest, host, new_page, live_server
 ):

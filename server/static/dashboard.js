@@ -78,6 +78,13 @@ boxes.forEach((box, index) => {
   });
   box.addEventListener("focus", () => box.select());
 });
+
+// Digits typed before this script ran (a slow connection, a host who types
+// the moment the page shows) are all in the first box: no length limit in
+// the markup, so none are lost; spread them now, as typing would have.
+const early = digitsOf(boxes.map((box) => box.value).join(""));
+for (const box of boxes) box.value = "";
+if (early.length) fill(0, early);
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   submit();
