@@ -117,6 +117,9 @@ def test_a_removed_guest_is_told_refused_and_listed_as_removed(meeting):
 def test_guests_gone_show_how_long_and_nobody_is_connected_once_ended(meeting, live_server):
     host, first, second = meeting
     meeting_url = host.url
+    # Both were there (a page closed before its socket opened never was).
+    for n in (1, 2):
+        expect(guest_item(host, n).locator(".guest-status")).to_have_text("接続中")
 
     first.close()
     second.close()
