@@ -247,3 +247,54 @@ def test_a_snippet_guest_sees_recording_in_the_bar(new_page, recording_server):
     expect(guest.bar()).to_contain_text("録画中")
     host.get_by_role("button", name="録画を停止").click()
     expect(guest.bar()).not_to_contain_text("録画中")
+
+
+OPTIONS_AND_LINK = """async (id) => {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const headers = {"content-type": "application/json", "x-csrf-token": csrf};
+  const options = await fetch(`/api/v1/meetings/${id}/options`, {
+    method: "PATCH", headers, body: JSON.stringify({waiting_room: true}),
+  });
+  if (!options.ok) throw new Error(`options: ${options.status}`);
+  const link = await fetch(`/api/v1/meetings/${id}/links`, {method: "POST", headers, body: "{}"});
+  return (await link.json()).url;
+}"""
+
+
+def test_a_guest_let_in_from_the_waiting_room_while_recording_is_asked_first(
+    new_page, recording_server
+):
+    first, host = connect(new_page, recording_server)
+    start_agreed(first, host)
+    meeting_id = int(host.url.rsplit("/", 1)[1])
+    url = host.evaluate(OPTIONS_AND_LINK, meeting_id)
+    # A second phone opens a link and knocks (the page loads while waiting).
+    second = new_page(**PHONE)
+    second.goto(url)
+    second.get_by_role("checkbox").check()
+    second.get_by_role("button", name="入室をリクエスト").click()
+    expect(second.get_by_role("heading", name="担当者の入室許可をお待ちください")).to_be_visible()
+
+    host.locator("#waiting-guests li").get_by_role("button", name="入室を許可").click()
+
+    prompt = second.get_by_role("alertdialog")
+    expect(prompt).to_contain_text("担当者が通話の録画を始めようとしています")
+    expect(second.locator("#video-stage")).to_have_class(re.compile("recording-hidden"))
+    # The host moves the call's video to them: the camera starts, held (it
+    # sends nothing) until the guest agrees.
+    host.get_by_role("button", name="ビデオをこのお客様に").click()
+    second.wait_for_function(
+        """() => {
+          const stream = document.getElementById('local-video').srcObject;
+          return stream && stream.getTracks().length > 0
+            && stream.getTracks().every(t => !t.enabled);
+        }"""
+    )
+    prompt.get_by_role("button", name="同意する").click()
+
+    expect(prompt).to_be_hidden()
+    for page in (first, second, host):
+        expect(page.get_by_text("録画中", exact=True)).to_be_visible()
+    second.wait_for_function(
+        "document.getElementById('local-video').srcObject.getTracks().every(t => t.enabled)"
+    )
