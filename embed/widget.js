@@ -70,6 +70,8 @@ export function start(env) {
 @keyframes ask{50%{box-shadow:0 0 0 8px rgba(245,158,11,.35),0 4px 18px rgba(0,0,0,.28)}}
 .bar{max-width:100%}.state{display:flex;align-items:center;gap:5px;padding:0 4px;font-size:12px;color:#52606d;white-space:nowrap;min-width:0;flex:0 1 auto}
 .state span{overflow:hidden;text-overflow:ellipsis}
+.state.recording{color:#b42318;font-weight:700}.state.recording .dot{background:#e5484d}
+@media (max-width:359px){.state.recording span{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}}
 .dot{width:10px;height:10px;border-radius:50%;background:#12b76a;flex:none}.dot.off{background:#f59e0b}
 .rec{display:flex;align-items:center;gap:4px;padding:0 6px;font-size:12px;font-weight:700;color:#b42318;white-space:nowrap}.rec::before{content:"";width:10px;height:10px;border-radius:50%;background:#e5484d}
 .send{border-radius:24px;padding:0 12px;background:#0b6e4f;color:#fff;font-weight:700;white-space:nowrap}
@@ -201,12 +203,18 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
 
   function bar() {
     const view = make("div", { class: `bar${requested ? " ask" : ""}`, role: "group", "aria-label": S.title });
-    const status = make("span", { class: "state" });
-    status.append(make("i", { class: `dot${live ? "" : " off"}` }), make("span", {}, live ? S.connected : S.reconnecting));
+    // Recording while connected: 録画中 stands for 接続中 too (one label, read
+    // as both), so a narrow phone keeps every button; the label shrinks
+    // first, down to its red dot.
+    const both = recording && live;
+    const status = make("span", { class: `state${both ? " recording" : ""}` });
+    status.append(make("i", { class: `dot${live ? "" : " off"}` }));
+    if (both) status.append(make("span", { class: "sr" }, S.connected), make("span", { role: "status" }, S.rec));
+    else status.append(make("span", {}, live ? S.connected : S.reconnecting));
     const send = button("send", sending ? S.sending : S.send, () => sendCapture().catch(() => {}));
     send.disabled = sending;
     view.append(status, send);
-    if (recording) view.append(make("span", { class: "rec", role: "status" }, S.rec));
+    if (recording && !live) view.append(make("span", { class: "rec", role: "status" }, S.rec));
     if (memoShared) view.append(button("memo", S.memo, openMemo, S.memoOpen));
     view.append(button("end", S.end, () => show("confirm")), button("icon", "⋯", () => show("menu"), S.more));
     return view;

@@ -107,12 +107,13 @@ def test_relay_only_video_connects_through_coturn(new_page, relayed_server):
 def test_a_wrong_turn_secret_is_shown_on_both_sides_with_its_cause(new_page, misconfigured_server):
     guest, host = meet(new_page, misconfigured_server)
 
-    # Within about 10 s (the expectations' own timeout), not "connecting" for ever.
-    expect(host.locator("#video-stage")).to_have_attribute("data-state", "failed", timeout=12000)
+    # Not "connecting" for ever: the page gives up after about 10 s (the time
+    # is measured by bench/video.py --turn; the test allows a busy machine 20 s).
+    expect(host.locator("#video-stage")).to_have_attribute("data-state", "failed", timeout=20_000)
     expect(host.locator("#video-status")).to_contain_text(
         "TURN サーバーが認証情報を拒否しました（401）"
     )
-    expect(guest.locator("#video-stage")).to_have_attribute("data-state", "failed", timeout=12000)
+    expect(guest.locator("#video-stage")).to_have_attribute("data-state", "failed", timeout=20_000)
     expect(guest.locator("#video-status")).to_have_text(
         "ビデオをつなげません。Wi-Fi とモバイル通信を切り替えるか、ページを再読み込みしてください。"
         "続く場合は管理者に TURN サーバーの設定を確認してもらってください。"
@@ -136,8 +137,8 @@ def unreachable_server(tmp_path_factory):
 def test_an_unreachable_turn_server_is_named_on_the_hosts_page(new_page, unreachable_server):
     guest, host = meet(new_page, unreachable_server)
 
-    expect(host.locator("#video-stage")).to_have_attribute("data-state", "failed", timeout=12000)
+    expect(host.locator("#video-stage")).to_have_attribute("data-state", "failed", timeout=20_000)
     expect(host.locator("#video-status")).to_contain_text(
         "TURN / STUN サーバーに届きません（応答がないか 701）"
     )
-    expect(guest.locator("#video-stage")).to_have_attribute("data-state", "failed", timeout=12000)
+    expect(guest.locator("#video-stage")).to_have_attribute("data-state", "failed", timeout=20_000)

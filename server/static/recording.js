@@ -142,22 +142,81 @@ function compose() {
   draw();
   const stream = canvas.captureStream(FPS);
   // Voices, when the meeting uses browser audio (the call's streams carry
-  // them; otherwise voice is on the phone and the recording is silent):
-  // both sides mixed into one track.
-  let audio = null;
-  const voices = videos.map((video) => video?.srcObject?.getAudioTracks?.() || []).filter((t) => t.length);
-  if (voices.length) {
-    audio = new AudioContext();
-    const mix = audio.createMediaStreamDestination();
-    for (const tracks of voices) audio.createMediaStreamSource(new MediaStream(tracks)).connect(mix);
-    for (const track of mix.stream.getAudioTracks()) stream.addTrack(track);
-  }
+  // them; otherwise voice is on the phone and the mix is silent): both
+  // sides mixed into one track. Always made, so voices that come later
+  // (browser audio turned on mid-call) are recorded too.
+  const mixer = voiceMix(videos);
+  for (const track of mixer.stream.getAudioTracks()) stream.addTrack(track);
   return {
     stream,
     close() {
       clearInterval(timer);
       for (const track of stream.getTracks()) track.stop();
-      audio?.close();
+      mixer.close();
+    },
+  };
+}
+
+/** The call's voices mixed into one stream whose track stays the same for
+ * the recorder, while the tracks feeding it change: the camera turned off
+ * and on or another device picked (the microphone is opened again), browser
+ * audio turned on, the live view reloaded (a new remote stream). video.js
+ * says "tsunagu:streams" when it changes a stream; a stream's addtrack and
+ * removetrack and a track's end say it too, and a slow check catches the rest. */
+function voiceMix(videos) {
+  const audio = new AudioContext();
+  const mix = audio.createMediaStreamDestination();
+  // Silence always flows: with no voice connected the track would carry no
+  // data, and the recorder would wait for it (no chunk at all).
+  const hush = audio.createConstantSource();
+  hush.offset.value = 0;
+  hush.connect(mix);
+  hush.start();
+  audio.resume().catch(() => {});
+  const sources = new Map(); // track -> MediaStreamAudioSourceNode
+  const watched = new WeakSet(); // streams and tracks listened to already
+  const rewire = () => {
+    if (audio.state === "closed") return;
+    const live = new Set();
+    for (const video of videos) {
+      const stream = video?.srcObject;
+      if (!stream?.getAudioTracks) continue;
+      if (!watched.has(stream)) {
+        watched.add(stream);
+        stream.addEventListener("addtrack", rewire);
+        stream.addEventListener("removetrack", rewire);
+      }
+      for (const track of stream.getAudioTracks()) {
+        if (track.readyState !== "live") continue;
+        live.add(track);
+        if (!watched.has(track)) {
+          watched.add(track);
+          track.addEventListener("ended", rewire);
+        }
+        if (!sources.has(track)) {
+          const source = audio.createMediaStreamSource(new MediaStream([track]));
+          source.connect(mix);
+          sources.set(track, source);
+        }
+      }
+    }
+    for (const [track, source] of sources) {
+      if (live.has(track)) continue;
+      source.disconnect();
+      sources.delete(track);
+    }
+  };
+  rewire();
+  document.addEventListener("tsunagu:streams", rewire);
+  const timer = setInterval(rewire, 1000);
+  return {
+    stream: mix.stream,
+    close() {
+      clearInterval(timer);
+      document.removeEventListener("tsunagu:streams", rewire);
+      for (const source of sources.values()) source.disconnect();
+      sources.clear();
+      audio.close();
     },
   };
 }
@@ -215,8 +274,11 @@ function pump(state) {
         continue;
       }
       if (response && response.status === 409) {
-        // Stopped on the server (the meeting ended, the maximum, ...): nothing more is taken.
+        // Stopped on the server (the meeting ended, the maximum, another
+        // tab of the host...): nothing more is taken, and this page stops
+        // recording too (録画中 goes).
         state.queue.length = 0;
+        if (current === state) finish("server");
         break;
       }
       if (response && response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status)) {
@@ -295,7 +357,9 @@ document.addEventListener("tsunagu:event", (event) => {
     setState(format(T.refused, payload));
     refresh();
   } else if (type === "recording.stopped") {
-    if (current && current.id === payload.recording_id && payload.by !== "host") finish("server");
+    // Stopped elsewhere (another tab, the maximum, a lost page...): this
+    // page's own stop never matches, finish() forgot the recording first.
+    if (current && current.id === payload.recording_id) finish("server");
     if (elsewhere === payload.recording_id) {
       elsewhere = null;
       showRunning(false);

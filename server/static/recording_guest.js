@@ -90,7 +90,18 @@ async function catchUp() {
   if (result.data.asked && $("recording-prompt").hidden) prompt();
 }
 
+// Let in from the waiting room ("guest.admitted") while the host records:
+// the page was loaded while knocking, so it asks again.
+const catchUpOn = ["meeting.started", "guest.attached", "guest.joined", "guest.admitted"];
 document.addEventListener("tsunagu:event", (event) => {
-  if (["meeting.started", "guest.attached", "guest.joined"].includes(event.detail.type)) catchUp();
+  if (catchUpOn.includes(event.detail.type)) catchUp();
 });
+// The connected view appears (let in, or a reload that finds the guest
+// connected): the recording may have started while the guest waited.
+const connected = $("connected");
+if (connected) {
+  new MutationObserver(() => {
+    if (!connected.hidden) catchUp();
+  }).observe(connected, { attributes: true, attributeFilter: ["hidden"] });
+}
 catchUp();

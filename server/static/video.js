@@ -47,6 +47,12 @@ export function rememberedDevices() {
   }
 }
 
+/** The call's local or remote streams (or their tracks) changed: the
+ * recording's voice mix (recording.js) follows. */
+function streamsChanged() {
+  document.dispatchEvent(new CustomEvent("tsunagu:streams"));
+}
+
 export class VideoCall {
   /**
    * @param {object} o
@@ -306,6 +312,7 @@ export class VideoCall {
     pc.addEventListener("track", ({ track, streams }) => {
       const stream = streams[0] || new MediaStream([track]);
       if (this.remote.srcObject !== stream) this.remote.srcObject = stream;
+      streamsChanged();
       if (track.kind !== "video") return;
       this.stage.dataset.remoteVideo = "on";
       track.addEventListener("ended", () => {
@@ -531,6 +538,7 @@ export class VideoCall {
     // there is nothing to attach to.
     if (this.pc && (!this.polite || this.pc.remoteDescription)) this.attachTracks();
     if (old) for (const track of old.getTracks()) if (!stream.getTracks().includes(track)) track.stop();
+    streamsChanged();
   }
 
   /** Camera off stops it (the camera light goes out); on starts it again. */
@@ -604,6 +612,7 @@ export class VideoCall {
         console.warn("video: no microphone", error);
       }
     }
+    streamsChanged();
     this.showMicrophone();
     this.signal("microphone", { on: audio && this.hasMicrophone() && this.microphoneOn });
   }
