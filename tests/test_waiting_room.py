@@ -537,3 +537,21 @@ async def test_the_record_shows_the_knocks_and_what_the_guest_agreed_to(app, hos
     assert "カメラの映像の送信に同意（参加リンク）" in record.text
     assert "録画に同意（参加リンク）" in record.text
     assert "join.agree_recording@1" in record.text
+
+
+async def test_a_knocking_guest_hears_the_meeting_ended_while_it_was_recording(app, host):
+    meeting_id = await link_meeting(host)
+    started = await host.post(
+        f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": "video/webm"}
+    )
+    assert started.status_code == 201, started.text
+    knocked = await knock(app, await new_link(host, meeting_id), "192.0.2.36")
+    async with serving(app) as served, connect(served.ws_url + "/api/v1/guest/live") as socket:
+        await socket.send(json.dumps({"type": "hello", "token": knocked["guest_token"]}))
+        await socket.send(json.dumps({"type": "ping"}))
+        await next_message(socket, "pong")
+        await host.post(f"/api/v1/meetings/{meeting_id}/end", json={})
+        ended = await next_message(socket, matching=lambda m: m["type"] != "pong")
+    # The recording's stop, recorded after the end, is not what reaches them.
+    assert ended["type"] == "meeting.ended"
+    assert ended["payload"]["by"] == "host"
