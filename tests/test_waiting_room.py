@@ -555,3 +555,41 @@ async def test_a_knocking_guest_hears_the_meeting_ended_while_it_was_recording(a
     # The recording's stop, recorded after the end, is not what reaches them.
     assert ended["type"] == "meeting.ended"
     assert ended["payload"]["by"] == "host"
+
+
+async def test_a_guest_let_in_while_it_records_is_asked_to_agree(app, host):
+    meeting_id = await link_meeting(host)
+    started = await host.post(
+        f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": "video/webm"}
+    )
+    assert started.status_code == 201, started.text
+    knocked = await knock(app, await new_link(host, meeting_id), "192.0.2.37")
+    async with serving(app) as served, connect(served.ws_url + "/api/v1/guest/live") as socket:
+        await socket.send(json.dumps({"type": "hello", "token": knocked["guest_token"]}))
+        await socket.send(json.dumps({"type": "ping"}))
+        await next_message(socket, "pong")
+        await answer(host, meeting_id, knocked["guest_id"], "admit")
+        await next_message(socket, "guest.admitted")
+        asked = await next_message(socket, "recording.consent_requested")
+    assert asked["payload"]["guest_ids"] == [knocked["guest_id"]]
+    async with http_client(app, address="192.0.2.37") as phone:
+        state = await phone.get("/api/v1/guest/recording", headers=as_guest(knocked["guest_token"]))
+    assert state.json() == {"recording": True, "asked": True}
+
+
+async def test_a_guest_who_agreed_on_the_link_page_is_not_asked_again(app, host):
+    meeting_id = await link_meeting(host)
+    await host.patch(f"/api/v1/meetings/{meeting_id}/options", json={"recording": True})
+    started = await host.post(
+        f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": "video/webm"}
+    )
+    assert started.status_code == 201, started.text
+    knocked = await knock(
+        app, await new_link(host, meeting_id), "192.0.2.38", agree=("camera", "recording")
+    )
+    await answer(host, meeting_id, knocked["guest_id"], "admit")
+    kinds = [e["type"] for e in (await events(host, meeting_id))]
+    assert "recording.consent_requested" not in kinds
+    async with http_client(app, address="192.0.2.38") as phone:
+        state = await phone.get("/api/v1/guest/recording", headers=as_guest(knocked["guest_token"]))
+    assert state.json() == {"recording": True, "asked": False}

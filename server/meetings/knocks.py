@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.meetings import consents, lifecycle
+from server.meetings import consents, lifecycle, recordings
 from server.settings import Settings
 from server.storage.models import Consent, Guest, Meeting, MeetingEvent, Site, User, utcnow
 from server.web.errors import ApiError
@@ -176,6 +176,7 @@ async def admit(db: AsyncSession, meeting: Meeting, guest_id: int, by: str) -> G
     await lifecycle.record_event(
         db, meeting, "guest.admitted", {**facts(guest), "meeting_id": meeting.id, "by": by}
     )
+    await recordings.ask_newcomer(db, meeting, guest)
     return guest
 
 

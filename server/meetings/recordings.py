@@ -188,6 +188,25 @@ async def start(
     return recording
 
 
+async def ask_newcomer(db: AsyncSession, meeting: Meeting, guest: Guest) -> None:
+    """A guest came into the call while it records (let in from the waiting
+    room): ask them as the start asked the others, so their page prompts,
+    unless they agreed already (on the link page)."""
+    from server.meetings import lifecycle
+
+    if not guest.can_video or await running(db, meeting.id) is None:
+        return
+    if guest.id in await agreed(db, meeting.id):
+        return
+    facts = await lifecycle.facts_of(db, meeting.id, guest.id)
+    await lifecycle.record_event(
+        db,
+        meeting,
+        "recording.consent_requested",
+        {"guest_ids": [guest.id], "guests": str(facts["n"])},
+    )
+
+
 async def answer(db: AsyncSession, guest: Guest, agree: bool) -> None:
     """The guest answered the in-meeting prompt: agreeing is stored as a
     consent; either way the host hears of it."""
