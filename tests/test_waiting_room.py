@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 
 from server.accounts import sites
 from server.meetings import presence
-from server.storage.models import Consent, Guest, JoinLink, Meeting, User, utcnow
+from server.storage.models import Consent, Guest, JoinLink, Meeting, PresenceLease, User, utcnow
 from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in
 from tests.served_app import serving
@@ -496,13 +496,16 @@ async def test_the_reaper_keeps_a_meeting_someone_is_knocking_at(app, host):
     meeting_id = await link_meeting(host)
     knocked = await knock(app, await new_link(host, meeting_id), "192.0.2.33")
     later = utcnow() + timedelta(hours=2)  # past the idle limit and the link's half hour
+    # Their waiting page is still open (its socket's lease renewed until now).
+    await services(app).presence.join(meeting_id, presence.KNOCK, knocked["guest_id"], now=later)
     await presence.reap(app, now=later)
     async with services(app).db() as db:
         assert (await db.get(Meeting, meeting_id)).state == "waiting"
 
     async with http_client(app, address="192.0.2.33") as phone:
         await phone.post("/api/v1/guest/leave", json={}, headers=as_guest(knocked["guest_token"]))
-    await presence.reap(app, now=later)
+    # Gone: their page's socket closed with them.
+    await presence.reap(app, now=later + timedelta(hours=2))
     async with services(app).db() as db:
         assert (await db.get(Meeting, meeting_id, populate_existing=True)).state == "ended"
 
@@ -593,3 +596,37 @@ async def test_a_guest_who_agreed_on_the_link_page_is_not_asked_again(app, host)
     async with http_client(app, address="192.0.2.38") as phone:
         state = await phone.get("/api/v1/guest/recording", headers=as_guest(knocked["guest_token"]))
     assert state.json() == {"recording": True, "asked": False}
+
+
+async def test_a_waiting_page_left_open_holds_a_lease_and_an_abandoned_one_is_given_up(
+    app, host, settings
+):
+    meeting_id = await link_meeting(host)
+    knocked = await knock(app, await new_link(host, meeting_id), "192.0.2.39", name="佐藤")
+    async with serving(app) as served, connect(served.ws_url + "/api/v1/guest/live") as socket:
+        await socket.send(json.dumps({"type": "hello", "token": knocked["guest_token"]}))
+        await socket.send(json.dumps({"type": "ping"}))
+        await next_message(socket, "pong")
+        async with services(app).db() as db:
+            held = await db.scalar(
+                select(PresenceLease.holder_id).where(PresenceLease.role == presence.KNOCK)
+            )
+        assert held == knocked["guest_id"]
+    # The page closed (or its phone went to sleep) and never came back.
+    t0 = utcnow() + timedelta(minutes=1)
+    lease = await services(app).presence.join(
+        meeting_id, presence.KNOCK, knocked["guest_id"], now=t0
+    )
+    grace = settings.guest_presence_grace
+    await services(app).presence.leave(lease, grace, now=t0)
+    await presence.reap(app, now=t0 + timedelta(seconds=grace - 1))
+    assert [g["name"] for g in (await guest_list(host, meeting_id))["waiting"]] == ["佐藤"]
+
+    await presence.reap(app, now=t0 + timedelta(seconds=grace + 1))
+
+    assert (await guest_list(host, meeting_id))["waiting"] == []
+    assert (await host.get("/api/v1/knocks")).json()["knocks"] == []
+    assert (await events(host, meeting_id))[-1]["type"] == "knock.left"
+    await presence.reap(app, now=t0 + timedelta(hours=2))
+    async with services(app).db() as db:
+        assert (await db.get(Meeting, meeting_id)).state == "ended"

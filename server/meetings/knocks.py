@@ -23,7 +23,7 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.meetings import consents, lifecycle, recordings
@@ -205,6 +205,26 @@ async def give_up(db: AsyncSession, guest: Guest) -> None:
     )
     await db.refresh(guest)
     if left.rowcount == 1 and was == WAITING and meeting is not None and meeting.state != "ended":
+        await lifecycle.record_event(db, meeting, "knock.left", facts(guest))
+
+
+async def abandon(
+    db: AsyncSession, guest_id: int, meeting_id: int, *, only_if: ColumnElement[bool]
+) -> None:
+    """The guest's waiting-room page is gone (its socket's lease lapsed):
+    the knock is given up as if they had left. ``only_if`` is re-checked in
+    the UPDATE, so a page that came back, an answer, or another reaper
+    first leaves it be."""
+    left = await db.execute(
+        update(Guest)
+        .where(Guest.id == guest_id, Guest.admission == WAITING, only_if)
+        .values(admission=LEFT)
+        .execution_options(synchronize_session=False)
+    )
+    meeting = await db.get(Meeting, meeting_id)
+    if left.rowcount == 1 and meeting is not None and meeting.state != "ended":
+        guest = await db.get(Guest, guest_id, populate_existing=True)
+        assert guest is not None
         await lifecycle.record_event(db, meeting, "knock.left", facts(guest))
 
 
