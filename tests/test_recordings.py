@@ -10,9 +10,9 @@ import zipfile
 
 import av
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from server.storage.models import Guest
+from server.storage.models import Guest, Meeting
 from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in, test_settings
 from tests.recording_media import chunks, fragmented_mp4, live_webm
@@ -287,3 +287,22 @@ async def test_a_guest_who_joins_while_it_records_is_asked(app, host):
         )
 
     assert answer.json() == {"recording": True, "asked": True}
+
+
+async def test_the_guest_on_video_must_agree_even_while_their_socket_is_down(app, host):
+    meeting_id, _token = await start_meeting(app, host)
+    async with services(app).db.begin() as db:
+        guest_id = (await db.execute(select(Guest.id))).scalar_one()
+        await db.execute(update(Guest).values(connected=False))
+        await db.execute(
+            update(Meeting).where(Meeting.id == meeting_id).values(video_guest_id=guest_id)
+        )
+
+    refused = await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
+
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "recording_needs_consent"
+    async with services(app).db.begin() as db:
+        await db.execute(update(Meeting).values(video_guest_id=None))
+    started = await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
+    assert started.status_code == 201, started.text

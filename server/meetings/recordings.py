@@ -84,16 +84,19 @@ class CallGuest:
 
 
 async def guests_in_call(db: AsyncSession, meeting: Meeting) -> list[CallGuest]:
-    """The guests a recording would record: connected, not removed, and on
-    the join page or a link (a snippet guest is never on camera; their bar
-    only shows that a recording runs)."""
+    """The guests a recording would record: connected, or the one on video
+    (WebRTC media can flow while their page's socket is down), not removed,
+    and on the join page or a link (a snippet guest is never on camera;
+    their bar only shows that a recording runs)."""
     from server.meetings import lifecycle
 
     found = await lifecycle.meeting_guests(db, meeting.id)
     return [
         CallGuest(guest.id, n)
         for n, guest in enumerate(found, 1)
-        if guest.connected and guest.removed_at is None and guest.can_video
+        if (guest.connected or guest.id == meeting.video_guest_id)
+        and guest.removed_at is None
+        and guest.can_video
     ]
 
 
