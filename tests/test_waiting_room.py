@@ -6,7 +6,9 @@ prepared meeting's link lasts days while the reaper leaves the meeting be."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -630,3 +632,34 @@ async def test_a_waiting_page_left_open_holds_a_lease_and_an_abandoned_one_is_gi
     await presence.reap(app, now=t0 + timedelta(hours=2))
     async with services(app).db() as db:
         assert (await db.get(Meeting, meeting_id)).state == "ended"
+
+
+async def test_the_record_names_a_waiting_guest_who_agreed_but_was_never_let_in(app, host):
+    meeting_id = await link_meeting(host)
+    await host.patch(f"/api/v1/meetings/{meeting_id}/options", json={"recording": True})
+    turned_away = await knock(
+        app, await new_link(host, meeting_id), "192.0.2.40", agree=("camera", "recording")
+    )
+    await answer(host, meeting_id, turned_away["guest_id"], "refuse")
+    let_in = await knock(
+        app, await new_link(host, meeting_id), "192.0.2.41", agree=("camera", "recording")
+    )
+    await answer(host, meeting_id, let_in["guest_id"], "admit")
+    started = await host.post(
+        f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": "video/webm"}
+    )
+    assert started.status_code == 201, started.text
+    await host.post(f"/api/v1/meetings/{meeting_id}/end", json={})
+
+    page = (await host.get(f"/meetings/{meeting_id}")).text
+    export = await host.get(f"/meetings/{meeting_id}/record.zip")
+
+    assert "None" not in page
+    assert "待機室のお客様（入室なし） 録画に同意（参加リンク）" in page
+    assert "お客様 1 録画に同意（参加リンク）" in page
+    with zipfile.ZipFile(io.BytesIO(export.content)) as archive:
+        data = json.loads(archive.read("record.json"))
+    assert [a["guest_n"] for a in data["recordings"][0]["agreed"]] == [1]
+    by_guest = {(c["guest_id"], c["kind"]): c["guest_n"] for c in data["consents"]}
+    assert by_guest[(turned_away["guest_id"], "recording")] is None
+    assert by_guest[(let_in["guest_id"], "recording")] == 1

@@ -991,6 +991,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "record.recording.agreed": "Guests who agreed",
     "record.recording.none_agreed": "No agreement on record",
     "record.consent.recording": "Agreed to recording ({place})",
+    "record.guest_not_admitted": "Waiting-room guest (not admitted)",
     "record.place.prompt": "the prompt during the call",
     "error.recording_needs_consent": "Some guests have not agreed to be recorded (guest {guests}). They are being asked on their screens.",
     "error.recording_running": "A recording is already running.",

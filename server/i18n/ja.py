@@ -760,6 +760,7 @@ MESSAGES: dict[str, str] = {
     "record.recording.agreed": "同意したお客様",
     "record.recording.none_agreed": "同意の記録はありません",
     "record.consent.recording": "録画に同意（{place}）",
+    "record.guest_not_admitted": "待機室のお客様（入室なし）",
     "record.place.prompt": "通話中の確認",
     "error.recording_needs_consent": "録画に同意していないお客様がいます（お客様 {guests}）。お客様の画面で同意をお願いしています。",
     "error.recording_running": "すでに録画中です。",

@@ -103,9 +103,16 @@ async def guests_in_call(db: AsyncSession, meeting: Meeting) -> list[CallGuest]:
 async def agreed(db: AsyncSession, meeting_id: int) -> dict[int, Consent]:
     """Each guest's first agreement to be recorded in this meeting, wherever
     it was given (join page, link, the prompt)."""
+    # Only guests who were in the meeting: one who agreed on the link page
+    # but was never let in from the waiting room was never recorded.
     rows = await db.scalars(
         select(Consent)
-        .where(Consent.meeting_id == meeting_id, Consent.kind == "recording")
+        .join(Guest, Guest.id == Consent.guest_id)
+        .where(
+            Consent.meeting_id == meeting_id,
+            Consent.kind == "recording",
+            Guest.meeting_id == meeting_id,
+        )
         .order_by(Consent.id)
     )
     found: dict[int, Consent] = {}
