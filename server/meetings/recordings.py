@@ -33,7 +33,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
@@ -68,6 +68,13 @@ MAX_GRACE_SECONDS = 10.0
 
 # Recordings this process is remuxing now (another round must not start one twice).
 _busy: set[int] = set()
+# Remuxes at once in this process: each reads and writes whole files, so
+# many recordings stopping together (a restart) must not all run at once.
+REMUX_AT_ONCE = 2
+_remux_slots: anyio.CapacityLimiter | None = None
+# A claim on a remux older than this is a process that died mid-way: another
+# may take the recording on.
+REMUX_CLAIM = timedelta(minutes=30)
 # Set when a recording stops in this process: the watcher finishes it now
 # rather than at its next round.
 _wake: asyncio.Event | None = None
@@ -410,6 +417,36 @@ async def finish_soon(app: Starlette, recording_id: int) -> None:
 
 async def _finish(app: Starlette, recording_id: int) -> None:
     from server.meetings import lifecycle
+
+    global _remux_slots
+    # Claimed first, with a conditional UPDATE: with several processes, one
+    # remuxes a recording; the others see the claim and leave it be.
+    now = utcnow()
+    async with lifecycle.transaction(app) as db:
+        claimed = await db.execute(
+            update(Recording)
+            .where(
+                Recording.id == recording_id,
+                Recording.state == "finishing",
+                Recording.blob_key.is_(None),
+                or_(
+                    Recording.remux_claimed_at.is_(None),
+                    Recording.remux_claimed_at < now - REMUX_CLAIM,
+                ),
+            )
+            .values(remux_claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    if claimed.rowcount != 1:
+        return
+    if _remux_slots is None:
+        _remux_slots = anyio.CapacityLimiter(REMUX_AT_ONCE)
+    async with _remux_slots:
+        await _remux(app, recording_id)
+
+
+async def _remux(app: Starlette, recording_id: int) -> None:
+    from server.meetings import lifecycle
     from server.storage.blobs import new_key
 
     shared = services(app)
@@ -451,10 +488,22 @@ async def _finish(app: Starlette, recording_id: int) -> None:
                 db, meeting, "recording.failed", {"recording_id": recording.id}
             )
             return
-        recording.state = "ready"
-        recording.duration = round(duration, 3)
-        recording.size = size
-        recording.blob_key = key
+        # Conditional: should another process have finished it meanwhile
+        # (its claim taken over as stale), its file stays and this one goes.
+        done = await db.execute(
+            update(Recording)
+            .where(
+                Recording.id == recording_id,
+                Recording.state == "finishing",
+                Recording.blob_key.is_(None),
+            )
+            .values(state="ready", duration=round(duration, 3), size=size, blob_key=key)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:
+            await anyio.to_thread.run_sync(shared.blobs.delete, key)
+            return
+        await db.refresh(recording)
         await db.execute(delete(RecordingChunk).where(RecordingChunk.recording_id == recording_id))
         await lifecycle.record_event(
             db,
