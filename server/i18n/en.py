@@ -440,11 +440,10 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
         "and titles of the pages the customer showed."
     ),
     "meeting.delete_data_confirm": "Delete all of this meeting's captures? This cannot be undone.",
-    "meeting.data_deleted": {
-        "plural": "captures",
-        "one": "The meeting's data was deleted ({captures} capture).",
-        "other": "The meeting's data was deleted ({captures} captures).",
-    },
+    "meeting.data_deleted": (
+        "The meeting's data was deleted (captures: {captures}, memos: {memos}, "
+        "recordings: {recordings})."
+    ),
     # -- the public join page
     "join.title": "Connect with your host",
     "join.lead": "Stay on the phone: this page connects you with the person you are talking to.",

@@ -308,7 +308,9 @@ MESSAGES: dict[str, str] = {
         "お客様が表示したページのアドレスと題名は消えます。"
     ),
     "meeting.delete_data_confirm": "このミーティングのキャプチャをすべて削除しますか？元に戻せません。",
-    "meeting.data_deleted": "ミーティングのデータを削除しました（キャプチャ {captures} 件）。",
+    "meeting.data_deleted": (
+        "ミーティングのデータを削除しました（キャプチャ {captures} 件、メモ {memos} 件、録画 {recordings} 件）。"
+    ),
     # -- the public join page
     "join.title": "担当者とつなぐ",
     "join.lead": "電話はそのままで、担当者とこの画面をつなぎます。",
