@@ -637,8 +637,8 @@ async def zip_entry(
 ) -> AsyncIterator[None]:
     """Write a ready recording's file into ``archive`` (stored: it is
     compressed already), yielding after each piece so the caller can send
-    what was written. From a local folder it is read a piece at a time; an
-    object store hands it over whole (one recording in memory at a time)."""
+    what was written. It is read a piece at a time (from an object store,
+    by ranged reads), never whole into memory."""
     info = zipfile.ZipInfo(recording["file"], date_time=recording["started_at"].timetuple()[:6])
     info.compress_type = zipfile.ZIP_STORED
     key = recording["blob_key"]
@@ -651,10 +651,16 @@ async def zip_entry(
                 target.write(piece)
                 yield
         return
-    data = await anyio.to_thread.run_sync(store.get, key)
-    if data is None:
+    # An object store: ranged reads, so only a piece is in memory at a time.
+    piece = await anyio.to_thread.run_sync(store.read_range, key, 0, ZIP_PIECE)
+    if piece is None:
         return
+    start = 0
     with archive.open(info, "w", force_zip64=True) as target:
-        for start in range(0, len(data), ZIP_PIECE):
-            target.write(data[start : start + ZIP_PIECE])
+        while piece:
+            target.write(piece)
             yield
+            if len(piece) < ZIP_PIECE:
+                break
+            start += len(piece)
+            piece = await anyio.to_thread.run_sync(store.read_range, key, start, ZIP_PIECE)
