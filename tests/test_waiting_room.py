@@ -663,3 +663,26 @@ async def test_the_record_names_a_waiting_guest_who_agreed_but_was_never_let_in(
     by_guest = {(c["guest_id"], c["kind"]): c["guest_n"] for c in data["consents"]}
     assert by_guest[(turned_away["guest_id"], "recording")] is None
     assert by_guest[(let_in["guest_id"], "recording")] == 1
+
+
+async def test_an_sms_for_a_prepared_meeting_whose_link_expired_is_refused(app, host):
+    made = await prepare(host, valid_days=1)
+    async with services(app).db.begin() as db:
+        await db.execute(
+            update(JoinLink)
+            .where(JoinLink.meeting_id == made["meeting"]["id"])
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
+
+    sent = await host.post(
+        f"/api/v1/meetings/{made['meeting']['id']}/sms", json={"phone": "090-1234-5678"}
+    )
+
+    assert sent.status_code == 410
+    assert sent.json()["error"]["code"] == "prepared_link_expired"
+    assert "新しくミーティングを準備" in sent.json()["error"]["message"]
+    async with services(app).db() as db:
+        made_links = list(
+            await db.scalars(select(JoinLink).where(JoinLink.meeting_id == made["meeting"]["id"]))
+        )
+    assert len(made_links) == 1  # no link made already expired

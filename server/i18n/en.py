@@ -332,6 +332,9 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "error.invalid_phone": "That is not a phone number. Type it like 090-1234-5678.",
     "error.phone_not_mobile": "SMS can only go to mobile numbers (not landlines or 050 numbers).",
     "error.phone_country_not_allowed": "SMS to numbers in this country ({country}) is not enabled.",
+    "error.prepared_link_expired": (
+        "This prepared meeting's link has expired. Prepare a new meeting and send its link."
+    ),
     "error.link_expired": "This link has expired. Call your host, or get a number on the join page.",
     "error.link_invalid": "This link cannot be used. Call your host, or get a number on the join page.",
     "error.meeting_not_found": "No such meeting.",

@@ -220,6 +220,7 @@ MESSAGES: dict[str, str] = {
     "error.invalid_phone": "電話番号として読み取れません。090-1234-5678 のように入力してください。",
     "error.phone_not_mobile": "携帯電話の番号ではないため、SMS を送れません（固定電話や 050 の番号には送れません）。",
     "error.phone_country_not_allowed": "この国（{country}）の番号には SMS を送れない設定です。",
+    "error.prepared_link_expired": "この準備済みミーティングの参加リンクは有効期限が切れています。新しくミーティングを準備してから送ってください。",
     "error.link_expired": "このリンクは有効期限が切れています。担当者に連絡するか、参加ページから接続番号を発行してください。",
     "error.link_invalid": "このリンクは使えません。担当者に連絡するか、参加ページから接続番号を発行してください。",
     "error.meeting_not_found": "ミーティングが見つかりません。",
