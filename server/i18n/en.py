@@ -439,10 +439,13 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     },
     "meeting.delete_data": "Delete data",
     "meeting.delete_data_hint": (
-        "Deletes this meeting's captures. The timeline stays, without the addresses "
+        "Deletes this meeting's captures, memo, recordings and the names the customer "
+        "typed. The timeline stays, without the addresses "
         "and titles of the pages the customer showed."
     ),
-    "meeting.delete_data_confirm": "Delete all of this meeting's captures? This cannot be undone.",
+    "meeting.delete_data_confirm": (
+        "Delete all of this meeting's captures, memo and recordings? This cannot be undone."
+    ),
     "meeting.data_deleted": (
         "The meeting's data was deleted (captures: {captures}, memos: {memos}, "
         "recordings: {recordings})."

@@ -305,10 +305,13 @@ MESSAGES: dict[str, str] = {
     "event.data.expired": "保存期間（{days} 日）を過ぎたデータを削除しました（キャプチャ {captures} 件）",
     "meeting.delete_data": "データを削除",
     "meeting.delete_data_hint": (
-        "このミーティングのキャプチャを削除します。タイムラインは残りますが、"
+        "このミーティングのキャプチャ、メモ、録画と、お客様が入力した名前を削除します。"
+        "タイムラインは残りますが、"
         "お客様が表示したページのアドレスと題名は消えます。"
     ),
-    "meeting.delete_data_confirm": "このミーティングのキャプチャをすべて削除しますか？元に戻せません。",
+    "meeting.delete_data_confirm": (
+        "このミーティングのキャプチャ、メモ、録画をすべて削除しますか？元に戻せません。"
+    ),
     "meeting.data_deleted": (
         "ミーティングのデータを削除しました（キャプチャ {captures} 件、メモ {memos} 件、録画 {recordings} 件）。"
     ),
