@@ -53,6 +53,15 @@ def test_a_blob_reads_back_as_stored_and_is_gone_once_deleted(store: BlobStore):
     assert store.read(new_key("jpg"), 10) is None
 
 
+def test_a_blob_is_read_a_range_at_a_time(store: BlobStore):
+    key = new_key("webm")
+    store.put(key, b"0123456789")
+    assert store.read_range(key, 0, 4) == b"0123"
+    assert store.read_range(key, 8, 4) == b"89"
+    assert store.read_range(key, 10, 4) == b""
+    assert store.read_range(new_key("webm"), 0, 4) is None
+
+
 def test_read_refuses_a_blob_above_its_limit(store: BlobStore):
     key = new_key("png")
     store.put(key, b"x" * 1000)

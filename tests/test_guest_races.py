@@ -9,13 +9,15 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
-from server.meetings import guests, lifecycle
-from server.storage.models import Guest, Meeting
+from server.meetings import guests, lifecycle, recordings
+from server.storage.models import Guest, Meeting, Recording, RecordingChunk
 from server.web.services import services
 from tests.conftest import POSTGRES_URL, http_client
+from tests.recording_media import live_webm
 from tests.test_guests import as_guest, events, guest_list, link_meeting
+from tests.test_recordings import WEBM, agree, start_meeting
 
 
 # PostgreSQL only (see above).
@@ -117,3 +119,31 @@ async def test_two_guests_leaving_at_once_end_the_meeting_rather_than_leave_it_e
         assert (await db.get(Meeting, meeting_id)).state == "ended"
     types = [e["type"] for e in await events(host, meeting_id)]
     assert types.count("guest.left") == 1 and types[-1] == "meeting.ended", types
+
+
+async def test_a_chunk_racing_the_recordings_stop_is_refused_not_left_out(app, host):
+    meeting_id, token = await start_meeting(app, host)
+    await agree(app, token)
+    recording = (
+        await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
+    ).json()
+    base = f"/api/v1/meetings/{meeting_id}/recordings/{recording['id']}"
+    await host.put(f"{base}/chunks/0", content=live_webm(2))
+
+    async def stop(db) -> None:
+        meeting = await db.get(Meeting, meeting_id)
+        found = await db.get(Recording, recording["id"])
+        await recordings.stop(db, meeting, found, "host")
+
+    sent = await while_uncommitted(app, stop, lambda: host.put(f"{base}/chunks/1", content=b"x"))
+
+    # Before, it was stored after the stop, when the file was being made
+    # from the chunks there were then: kept for the host, missing from it.
+    assert (sent.status_code, sent.json()["error"]["code"]) == (409, "recording_stopped")
+    async with services(app).db() as db:
+        late = await db.scalar(
+            select(RecordingChunk.id).where(
+                RecordingChunk.recording_id == recording["id"], RecordingChunk.seq == 1
+            )
+        )
+    assert late is None

@@ -437,3 +437,49 @@ async def test_an_admin_adds_edits_and_deletes_a_checklist_on_the_console_page(a
     await admin_client.post(path, data={"csrf_token": token, "action": "delete"})
     assert (await host.get("/api/v1/checklists")).json()["checklists"] == []
     assert (await host.get("/admin/checklists")).status_code == 403
+
+
+async def test_a_second_tabs_first_photo_landing_in_between_replaces_it_not_a_500(
+    app, host, monkeypatch
+):
+    from server.accounts import licences
+    from server.web.services import services
+
+    # This upload reads "no photo yet" just before the other tab's first
+    # photo is committed, then inserts its own.
+    found = licences.find
+    other_tab = {"done": False}
+
+    async def stale_find(db, user_id):
+        if not other_tab["done"]:
+            other_tab["done"] = True
+            monkeypatch.setattr(licences, "find", found)
+            await host_put_elsewhere(app, user_id)
+            return None
+        return await found(db, user_id)
+
+    async def host_put_elsewhere(app, user_id):
+        from server.storage.blobs import new_key
+        from server.storage.models import LicencePhoto, utcnow
+
+        key = new_key("jpg")
+        services(app).blobs.put(key, picture("JPEG"), "image/jpeg")
+        async with services(app).db.begin() as db:
+            db.add(
+                LicencePhoto(
+                    user_id=user_id,
+                    blob_key=key,
+                    content_type="image/jpeg",
+                    width=120,
+                    height=80,
+                    updated_at=utcnow(),
+                )
+            )
+
+    monkeypatch.setattr(licences, "find", stale_find)
+
+    answer = await host.put("/api/v1/me/licence", content=picture("PNG", size=(40, 30)))
+
+    assert answer.status_code == 200, answer.text
+    assert (await host.get("/api/v1/me/licence")).json()["width"] == 40
+    assert len(list(services(app).blobs.list())) == 1  # the other tab's photo went

@@ -8,11 +8,13 @@ import io
 import json
 import zipfile
 
+import anyio
 import av
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from server.storage.models import Guest
+from server.meetings import recordings
+from server.storage.models import Guest, Meeting, Recording, utcnow
 from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in, test_settings
 from tests.recording_media import chunks, fragmented_mp4, live_webm
@@ -287,3 +289,47 @@ async def test_a_guest_who_joins_while_it_records_is_asked(app, host):
         )
 
     assert answer.json() == {"recording": True, "asked": True}
+
+
+async def test_the_guest_on_video_must_agree_even_while_their_socket_is_down(app, host):
+    meeting_id, _token = await start_meeting(app, host)
+    async with services(app).db.begin() as db:
+        guest_id = (await db.execute(select(Guest.id))).scalar_one()
+        await db.execute(update(Guest).values(connected=False))
+        await db.execute(
+            update(Meeting).where(Meeting.id == meeting_id).values(video_guest_id=guest_id)
+        )
+
+    refused = await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
+
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "recording_needs_consent"
+    async with services(app).db.begin() as db:
+        await db.execute(update(Meeting).values(video_guest_id=None))
+    started = await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
+    assert started.status_code == 201, started.text
+
+
+async def test_two_processes_finishing_one_recording_make_one_file(app, host):
+    meeting_id, token = await start_meeting(app, host)
+    await agree(app, token)
+    recording = (
+        await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
+    ).json()
+    base = f"/api/v1/meetings/{meeting_id}/recordings/{recording['id']}"
+    await host.put(f"{base}/chunks/0", content=live_webm(2))
+    # Stopped as another process would see it: finishing, nobody on it yet.
+    async with services(app).db.begin() as db:
+        await db.execute(update(Recording).values(state="finishing", stopped_at=utcnow()))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(2):
+            # _finish, not finish: finish's in-process guard is not shared
+            # between processes.
+            group.start_soon(recordings._finish, app, recording["id"])
+
+    ready = await wait_ready(host, meeting_id, recording["id"])
+    assert ready["state"] == "ready"
+    async with services(app).db() as db:
+        key = (await db.get(Recording, recording["id"])).blob_key
+    assert [blob.key for blob in services(app).blobs.list()] == [key]

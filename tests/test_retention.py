@@ -9,16 +9,17 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from server.meetings import retention
 from server.settings import Settings
 from server.storage.blobs import new_key
-from server.storage.models import Meeting
+from server.storage.models import Guest, Meeting
 from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in, test_settings
 from tests.test_capture_ingest import encoded, picture
 from tests.test_captures import send
+from tests.test_guests import new_link
 
 pytestmark = pytest.mark.anyio
 
@@ -120,7 +121,7 @@ async def test_retention_deletes_only_the_data_of_meetings_ended_long_enough_ago
     assert len(before - stored(app)) == 2  # the old capture's image and thumbnail
     expired = [e for e in await events(host, old_id) if e["type"] == "data.expired"]
     assert [e["payload"] for e in expired] == [
-        {"days": 30, "captures": 1, "memos": 0, "recordings": 0}
+        {"days": 30, "captures": 1, "memos": 0, "recordings": 0, "names": 0}
     ]
     # Nothing left to delete: a second round records nothing.
     assert await retention.apply_retention(app) == 0
@@ -147,7 +148,13 @@ async def test_an_admin_deletes_a_meetings_data_and_the_meeting_stays(app, host,
     response = await admin.delete(f"/api/v1/meetings/{meeting_id}/data")
 
     assert response.status_code == 200, response.text
-    assert response.json() == {"meeting_id": meeting_id, "captures": 1, "memos": 0, "recordings": 0}
+    assert response.json() == {
+        "meeting_id": meeting_id,
+        "captures": 1,
+        "memos": 0,
+        "recordings": 0,
+        "names": 0,
+    }
     assert (await host.get(capture["image_url"])).status_code == 404
     assert (await host.get(capture["thumbnail_url"])).status_code == 404
     assert len(before - stored(app)) == 2
@@ -155,7 +162,7 @@ async def test_an_admin_deletes_a_meetings_data_and_the_meeting_stays(app, host,
     timeline = await events(host, meeting_id)
     deleted = [e for e in timeline if e["type"] == "data.deleted"]
     assert [e["payload"] for e in deleted] == [
-        {"by": "boss", "captures": 1, "memos": 0, "recordings": 0}
+        {"by": "boss", "captures": 1, "memos": 0, "recordings": 0, "names": 0}
     ]
     # What the guest showed is gone from the timeline too; that it happened stays.
     assert "shop.example" not in json.dumps(timeline, ensure_ascii=False)
@@ -173,7 +180,13 @@ async def test_an_admin_deletes_a_meetings_data_and_the_meeting_stays(app, host,
     assert (await admin.get("/meetings")).status_code == 200
     # Again: nothing to delete, and no second event.
     again = await admin.delete(f"/api/v1/meetings/{meeting_id}/data")
-    assert again.json() == {"meeting_id": meeting_id, "captures": 0, "memos": 0, "recordings": 0}
+    assert again.json() == {
+        "meeting_id": meeting_id,
+        "captures": 0,
+        "memos": 0,
+        "recordings": 0,
+        "names": 0,
+    }
     assert len([e for e in await events(host, meeting_id) if e["type"] == "data.deleted"]) == 1
 
 
@@ -217,7 +230,9 @@ async def test_the_console_button_deletes_after_its_form_is_posted(app, host, ad
     assert posted.status_code == 303
     assert posted.headers["location"] == f"/meetings/{meeting_id}"
     shown = await admin.get(posted.headers["location"])
-    assert "ミーティングのデータを削除しました（キャプチャ 1 件）" in shown.text
+    assert (
+        "ミーティングのデータを削除しました（キャプチャ 1 件、メモ 0 件、録画 0 件）" in shown.text
+    )
     assert 'id="delete-data"' not in shown.text  # nothing left to delete
     assert (await host.get(capture["image_url"])).status_code == 404
 
@@ -226,3 +241,31 @@ async def test_the_deletion_is_in_the_openapi_document_for_admins(admin):
     document = (await admin.get("/api/v1/openapi.json")).json()
     operation = document["paths"]["/api/v1/meetings/{meeting_id}/data"]["delete"]
     assert "403" in operation["responses"]
+
+
+async def test_retention_removes_the_names_guests_typed_while_knocking(app, host):
+    made = await host.post("/api/v1/meetings/by-link", json={})
+    meeting_id = made.json()["meeting"]["id"]
+    await host.patch(f"/api/v1/meetings/{meeting_id}/options", json={"waiting_room": True})
+    ids = []
+    for address, name in (("192.0.2.50", "山田花子"), ("192.0.2.51", "佐藤一郎")):
+        token = await new_link(host, meeting_id)
+        async with http_client(app, address=address) as phone:
+            knocked = await phone.post("/api/v1/guest/links", json={"token": token, "name": name})
+        ids.append(knocked.json()["guest_id"])
+    base = f"/api/v1/meetings/{meeting_id}/knocks"
+    assert (await host.post(f"{base}/{ids[0]}/admit", json={})).status_code == 200
+    assert (await host.post(f"{base}/{ids[1]}/refuse", json={})).status_code == 200
+    await host.post(f"/api/v1/meetings/{meeting_id}/end", json={})
+    await ended(app, meeting_id, days_ago=31)
+
+    assert await retention.apply_retention(app) == 1
+
+    async with services(app).db() as db:
+        names = await db.scalars(select(Guest.entered_name).where(Guest.id.in_(ids)))
+        assert list(names) == [None, None]
+    record = (await host.get(f"/meetings/{meeting_id}")).text
+    timeline = json.dumps(await events(host, meeting_id), ensure_ascii=False)
+    for name in ("山田花子", "佐藤一郎"):
+        assert name not in record
+        assert name not in timeline

@@ -6,7 +6,9 @@ prepared meeting's link lasts days while the reaper leaves the meeting be."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +17,7 @@ from websockets.asyncio.client import connect
 
 from server.accounts import sites
 from server.meetings import presence
-from server.storage.models import Consent, Guest, JoinLink, Meeting, User, utcnow
+from server.storage.models import Consent, Guest, JoinLink, Meeting, PresenceLease, User, utcnow
 from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in
 from tests.served_app import serving
@@ -496,13 +498,16 @@ async def test_the_reaper_keeps_a_meeting_someone_is_knocking_at(app, host):
     meeting_id = await link_meeting(host)
     knocked = await knock(app, await new_link(host, meeting_id), "192.0.2.33")
     later = utcnow() + timedelta(hours=2)  # past the idle limit and the link's half hour
+    # Their waiting page is still open (its socket's lease renewed until now).
+    await services(app).presence.join(meeting_id, presence.KNOCK, knocked["guest_id"], now=later)
     await presence.reap(app, now=later)
     async with services(app).db() as db:
         assert (await db.get(Meeting, meeting_id)).state == "waiting"
 
     async with http_client(app, address="192.0.2.33") as phone:
         await phone.post("/api/v1/guest/leave", json={}, headers=as_guest(knocked["guest_token"]))
-    await presence.reap(app, now=later)
+    # Gone: their page's socket closed with them.
+    await presence.reap(app, now=later + timedelta(hours=2))
     async with services(app).db() as db:
         assert (await db.get(Meeting, meeting_id, populate_existing=True)).state == "ended"
 
@@ -537,3 +542,147 @@ async def test_the_record_shows_the_knocks_and_what_the_guest_agreed_to(app, hos
     assert "カメラの映像の送信に同意（参加リンク）" in record.text
     assert "録画に同意（参加リンク）" in record.text
     assert "join.agree_recording@1" in record.text
+
+
+async def test_a_knocking_guest_hears_the_meeting_ended_while_it_was_recording(app, host):
+    meeting_id = await link_meeting(host)
+    started = await host.post(
+        f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": "video/webm"}
+    )
+    assert started.status_code == 201, started.text
+    knocked = await knock(app, await new_link(host, meeting_id), "192.0.2.36")
+    async with serving(app) as served, connect(served.ws_url + "/api/v1/guest/live") as socket:
+        await socket.send(json.dumps({"type": "hello", "token": knocked["guest_token"]}))
+        await socket.send(json.dumps({"type": "ping"}))
+        await next_message(socket, "pong")
+        await host.post(f"/api/v1/meetings/{meeting_id}/end", json={})
+        ended = await next_message(socket, matching=lambda m: m["type"] != "pong")
+    # The recording's stop, recorded after the end, is not what reaches them.
+    assert ended["type"] == "meeting.ended"
+    assert ended["payload"]["by"] == "host"
+
+
+async def test_a_guest_let_in_while_it_records_is_asked_to_agree(app, host):
+    meeting_id = await link_meeting(host)
+    started = await host.post(
+        f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": "video/webm"}
+    )
+    assert started.status_code == 201, started.text
+    knocked = await knock(app, await new_link(host, meeting_id), "192.0.2.37")
+    async with serving(app) as served, connect(served.ws_url + "/api/v1/guest/live") as socket:
+        await socket.send(json.dumps({"type": "hello", "token": knocked["guest_token"]}))
+        await socket.send(json.dumps({"type": "ping"}))
+        await next_message(socket, "pong")
+        await answer(host, meeting_id, knocked["guest_id"], "admit")
+        await next_message(socket, "guest.admitted")
+        asked = await next_message(socket, "recording.consent_requested")
+    assert asked["payload"]["guest_ids"] == [knocked["guest_id"]]
+    async with http_client(app, address="192.0.2.37") as phone:
+        state = await phone.get("/api/v1/guest/recording", headers=as_guest(knocked["guest_token"]))
+    assert state.json() == {"recording": True, "asked": True}
+
+
+async def test_a_guest_who_agreed_on_the_link_page_is_not_asked_again(app, host):
+    meeting_id = await link_meeting(host)
+    await host.patch(f"/api/v1/meetings/{meeting_id}/options", json={"recording": True})
+    started = await host.post(
+        f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": "video/webm"}
+    )
+    assert started.status_code == 201, started.text
+    knocked = await knock(
+        app, await new_link(host, meeting_id), "192.0.2.38", agree=("camera", "recording")
+    )
+    await answer(host, meeting_id, knocked["guest_id"], "admit")
+    kinds = [e["type"] for e in (await events(host, meeting_id))]
+    assert "recording.consent_requested" not in kinds
+    async with http_client(app, address="192.0.2.38") as phone:
+        state = await phone.get("/api/v1/guest/recording", headers=as_guest(knocked["guest_token"]))
+    assert state.json() == {"recording": True, "asked": False}
+
+
+async def test_a_waiting_page_left_open_holds_a_lease_and_an_abandoned_one_is_given_up(
+    app, host, settings
+):
+    meeting_id = await link_meeting(host)
+    knocked = await knock(app, await new_link(host, meeting_id), "192.0.2.39", name="佐藤")
+    async with serving(app) as served, connect(served.ws_url + "/api/v1/guest/live") as socket:
+        await socket.send(json.dumps({"type": "hello", "token": knocked["guest_token"]}))
+        await socket.send(json.dumps({"type": "ping"}))
+        await next_message(socket, "pong")
+        async with services(app).db() as db:
+            held = await db.scalar(
+                select(PresenceLease.holder_id).where(PresenceLease.role == presence.KNOCK)
+            )
+        assert held == knocked["guest_id"]
+    # The page closed (or its phone went to sleep) and never came back.
+    t0 = utcnow() + timedelta(minutes=1)
+    lease = await services(app).presence.join(
+        meeting_id, presence.KNOCK, knocked["guest_id"], now=t0
+    )
+    grace = settings.guest_presence_grace
+    await services(app).presence.leave(lease, grace, now=t0)
+    await presence.reap(app, now=t0 + timedelta(seconds=grace - 1))
+    assert [g["name"] for g in (await guest_list(host, meeting_id))["waiting"]] == ["佐藤"]
+
+    await presence.reap(app, now=t0 + timedelta(seconds=grace + 1))
+
+    assert (await guest_list(host, meeting_id))["waiting"] == []
+    assert (await host.get("/api/v1/knocks")).json()["knocks"] == []
+    assert (await events(host, meeting_id))[-1]["type"] == "knock.left"
+    await presence.reap(app, now=t0 + timedelta(hours=2))
+    async with services(app).db() as db:
+        assert (await db.get(Meeting, meeting_id)).state == "ended"
+
+
+async def test_the_record_names_a_waiting_guest_who_agreed_but_was_never_let_in(app, host):
+    meeting_id = await link_meeting(host)
+    await host.patch(f"/api/v1/meetings/{meeting_id}/options", json={"recording": True})
+    turned_away = await knock(
+        app, await new_link(host, meeting_id), "192.0.2.40", agree=("camera", "recording")
+    )
+    await answer(host, meeting_id, turned_away["guest_id"], "refuse")
+    let_in = await knock(
+        app, await new_link(host, meeting_id), "192.0.2.41", agree=("camera", "recording")
+    )
+    await answer(host, meeting_id, let_in["guest_id"], "admit")
+    started = await host.post(
+        f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": "video/webm"}
+    )
+    assert started.status_code == 201, started.text
+    await host.post(f"/api/v1/meetings/{meeting_id}/end", json={})
+
+    page = (await host.get(f"/meetings/{meeting_id}")).text
+    export = await host.get(f"/meetings/{meeting_id}/record.zip")
+
+    assert "None" not in page
+    assert "待機室のお客様（入室なし） 録画に同意（参加リンク）" in page
+    assert "お客様 1 録画に同意（参加リンク）" in page
+    with zipfile.ZipFile(io.BytesIO(export.content)) as archive:
+        data = json.loads(archive.read("record.json"))
+    assert [a["guest_n"] for a in data["recordings"][0]["agreed"]] == [1]
+    by_guest = {(c["guest_id"], c["kind"]): c["guest_n"] for c in data["consents"]}
+    assert by_guest[(turned_away["guest_id"], "recording")] is None
+    assert by_guest[(let_in["guest_id"], "recording")] == 1
+
+
+async def test_an_sms_for_a_prepared_meeting_whose_link_expired_is_refused(app, host):
+    made = await prepare(host, valid_days=1)
+    async with services(app).db.begin() as db:
+        await db.execute(
+            update(JoinLink)
+            .where(JoinLink.meeting_id == made["meeting"]["id"])
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
+
+    sent = await host.post(
+        f"/api/v1/meetings/{made['meeting']['id']}/sms", json={"phone": "090-1234-5678"}
+    )
+
+    assert sent.status_code == 410
+    assert sent.json()["error"]["code"] == "prepared_link_expired"
+    assert "新しくミーティングを準備" in sent.json()["error"]["message"]
+    async with services(app).db() as db:
+        made_links = list(
+            await db.scalars(select(JoinLink).where(JoinLink.meeting_id == made["meeting"]["id"]))
+        )
+    assert len(made_links) == 1  # no link made already expired

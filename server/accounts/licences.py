@@ -14,6 +14,7 @@ meeting of that host in IT重説 mode, nobody else.
 from __future__ import annotations
 
 import anyio.to_thread
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
@@ -52,6 +53,26 @@ async def ingest(app: Starlette, data: bytes) -> ProcessedImage:
         ) from None
 
 
+async def point_at(
+    app: Starlette, user: User, key: str, processed: ProcessedImage
+) -> tuple[LicencePhoto, str | None]:
+    """Point the user's row at the stored ``key``; returns it and the key
+    it named before (``None`` for a first photo)."""
+    old_key = None
+    async with services(app).db.begin() as db:
+        photo = await find(db, user.id)
+        if photo is None:
+            photo = LicencePhoto(user_id=user.id)
+            db.add(photo)
+        else:
+            old_key = photo.blob_key
+        photo.blob_key = key
+        photo.content_type = processed.media_type
+        photo.width, photo.height = processed.width, processed.height
+        photo.updated_at = utcnow()
+    return photo, old_key
+
+
 async def replace(app: Starlette, user: User, data: bytes) -> LicencePhoto:
     """Store the photo and point the user's row at it; the old photo's blob
     goes once the new row is committed (a failure keeps the old photo)."""
@@ -60,19 +81,13 @@ async def replace(app: Starlette, user: User, data: bytes) -> LicencePhoto:
     store: BlobStore = services(app).blobs
     key = new_key(processed.extension)
     await anyio.to_thread.run_sync(store.put, key, processed.image, processed.media_type)
-    old_key = None
     try:
-        async with services(app).db.begin() as db:
-            photo = await find(db, user.id)
-            if photo is None:
-                photo = LicencePhoto(user_id=user.id)
-                db.add(photo)
-            else:
-                old_key = photo.blob_key
-            photo.blob_key = key
-            photo.content_type = processed.media_type
-            photo.width, photo.height = processed.width, processed.height
-            photo.updated_at = utcnow()
+        try:
+            photo, old_key = await point_at(app, user, key, processed)
+        except IntegrityError:
+            # Another upload (a second tab) made the user's first row between
+            # this one's read and its insert: this one replaces it instead.
+            photo, old_key = await point_at(app, user, key, processed)
     except BaseException:
         await anyio.to_thread.run_sync(store.delete, key)
         raise

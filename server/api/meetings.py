@@ -143,6 +143,9 @@ class DataDeleted(Output):
     captures: int = Field(description="Captures deleted (0 when there were none)")
     memos: int = Field(description="Shared memos deleted: 1, or 0 when there was none")
     recordings: int = Field(default=0, description="Recordings deleted (files and chunks)")
+    names: int = Field(
+        default=0, description="Guests whose name typed on the link page was removed"
+    )
 
 
 class MeetingChange(Payload):
@@ -343,9 +346,9 @@ async def request_capture(call: Call) -> Response:
 
 @endpoint(who="admin", transaction="none")
 async def delete_data(call: Call) -> JSONResponse:
-    """Admins only: a meeting's captures and shared memo (later files and
-    recordings), rows and blobs. The meeting and its timeline stay, with an event saying who
-    deleted the data."""
+    """Admins only: a meeting's captures, shared memo, recordings and the
+    names its guests typed, rows and blobs. The meeting and its timeline
+    stay, with an event saying who deleted the data."""
     async with call.services.db.begin() as db:
         meeting = await meetings.get_meeting(db, call.user, call.request.path_params["meeting_id"])
     # Not inside a transaction: deleting opens its own (and the blob store's).

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import anyio.to_thread
 from pydantic import Field
+from sqlalchemy import select
 from starlette.requests import ClientDisconnect
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute
@@ -226,7 +227,15 @@ async def upload_chunk(call: Call) -> JSONResponse:
         store_chunk, store, key, spool, recordings.MEDIA_TYPES[container]
     )
     async with meetings.transaction(request.app) as db:
-        recording = await db.get(Recording, recording.id, populate_existing=True)
+        # Locked, then its state read again: a stop committing meanwhile
+        # either waits for this chunk (and the remux then has it) or is
+        # seen here (and the chunk is refused, not left out of the file).
+        recording = await db.scalar(
+            select(Recording)
+            .where(Recording.id == recording.id)
+            .with_for_update(of=Recording)
+            .execution_options(populate_existing=True)
+        )
         stored = None
         if recording is not None and recording.state == "recording":
             stored = await recordings.add_chunk(db, recording, seq, key, size)

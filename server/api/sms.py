@@ -91,6 +91,7 @@ class JoinLinkOut(Output):
 
 SMS_ERRORS = (
     (409, "meeting_ended"),
+    (410, "prepared_link_expired"),
     (409, "sms_duplicate"),
     (422, "invalid_phone"),
     (422, "phone_not_mobile"),

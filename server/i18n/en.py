@@ -332,6 +332,9 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "error.invalid_phone": "That is not a phone number. Type it like 090-1234-5678.",
     "error.phone_not_mobile": "SMS can only go to mobile numbers (not landlines or 050 numbers).",
     "error.phone_country_not_allowed": "SMS to numbers in this country ({country}) is not enabled.",
+    "error.prepared_link_expired": (
+        "This prepared meeting's link has expired. Prepare a new meeting and send its link."
+    ),
     "error.link_expired": "This link has expired. Call your host, or get a number on the join page.",
     "error.link_invalid": "This link cannot be used. Call your host, or get a number on the join page.",
     "error.meeting_not_found": "No such meeting.",
@@ -436,15 +439,17 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     },
     "meeting.delete_data": "Delete data",
     "meeting.delete_data_hint": (
-        "Deletes this meeting's captures. The timeline stays, without the addresses "
+        "Deletes this meeting's captures, memo, recordings and the names the customer "
+        "typed. The timeline stays, without the addresses "
         "and titles of the pages the customer showed."
     ),
-    "meeting.delete_data_confirm": "Delete all of this meeting's captures? This cannot be undone.",
-    "meeting.data_deleted": {
-        "plural": "captures",
-        "one": "The meeting's data was deleted ({captures} capture).",
-        "other": "The meeting's data was deleted ({captures} captures).",
-    },
+    "meeting.delete_data_confirm": (
+        "Delete all of this meeting's captures, memo and recordings? This cannot be undone."
+    ),
+    "meeting.data_deleted": (
+        "The meeting's data was deleted (captures: {captures}, memos: {memos}, "
+        "recordings: {recordings})."
+    ),
     # -- the public join page
     "join.title": "Connect with your host",
     "join.lead": "Stay on the phone: this page connects you with the person you are talking to.",
@@ -991,6 +996,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "record.recording.agreed": "Guests who agreed",
     "record.recording.none_agreed": "No agreement on record",
     "record.consent.recording": "Agreed to recording ({place})",
+    "record.guest_not_admitted": "Waiting-room guest (not admitted)",
     "record.place.prompt": "the prompt during the call",
     "error.recording_needs_consent": "Some guests have not agreed to be recorded (guest {guests}). They are being asked on their screens.",
     "error.recording_running": "A recording is already running.",

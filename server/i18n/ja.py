@@ -220,6 +220,7 @@ MESSAGES: dict[str, str] = {
     "error.invalid_phone": "電話番号として読み取れません。090-1234-5678 のように入力してください。",
     "error.phone_not_mobile": "携帯電話の番号ではないため、SMS を送れません（固定電話や 050 の番号には送れません）。",
     "error.phone_country_not_allowed": "この国（{country}）の番号には SMS を送れない設定です。",
+    "error.prepared_link_expired": "この準備済みミーティングの参加リンクは有効期限が切れています。新しくミーティングを準備してから送ってください。",
     "error.link_expired": "このリンクは有効期限が切れています。担当者に連絡するか、参加ページから接続番号を発行してください。",
     "error.link_invalid": "このリンクは使えません。担当者に連絡するか、参加ページから接続番号を発行してください。",
     "error.meeting_not_found": "ミーティングが見つかりません。",
@@ -304,11 +305,16 @@ MESSAGES: dict[str, str] = {
     "event.data.expired": "保存期間（{days} 日）を過ぎたデータを削除しました（キャプチャ {captures} 件）",
     "meeting.delete_data": "データを削除",
     "meeting.delete_data_hint": (
-        "このミーティングのキャプチャを削除します。タイムラインは残りますが、"
+        "このミーティングのキャプチャ、メモ、録画と、お客様が入力した名前を削除します。"
+        "タイムラインは残りますが、"
         "お客様が表示したページのアドレスと題名は消えます。"
     ),
-    "meeting.delete_data_confirm": "このミーティングのキャプチャをすべて削除しますか？元に戻せません。",
-    "meeting.data_deleted": "ミーティングのデータを削除しました（キャプチャ {captures} 件）。",
+    "meeting.delete_data_confirm": (
+        "このミーティングのキャプチャ、メモ、録画をすべて削除しますか？元に戻せません。"
+    ),
+    "meeting.data_deleted": (
+        "ミーティングのデータを削除しました（キャプチャ {captures} 件、メモ {memos} 件、録画 {recordings} 件）。"
+    ),
     # -- the public join page
     "join.title": "担当者とつなぐ",
     "join.lead": "電話はそのままで、担当者とこの画面をつなぎます。",
@@ -760,6 +766,7 @@ MESSAGES: dict[str, str] = {
     "record.recording.agreed": "同意したお客様",
     "record.recording.none_agreed": "同意の記録はありません",
     "record.consent.recording": "録画に同意（{place}）",
+    "record.guest_not_admitted": "待機室のお客様（入室なし）",
     "record.place.prompt": "通話中の確認",
     "error.recording_needs_consent": "録画に同意していないお客様がいます（お客様 {guests}）。お客様の画面で同意をお願いしています。",
     "error.recording_running": "すでに録画中です。",

@@ -452,7 +452,17 @@ async def guest_live(websocket: WebSocket) -> None:
             return
         meeting_id = current.meeting_id if current is not None else None
 
+        async def knocking(meeting_id: int) -> None:
+            """The waiting-room page is open: someone is at the meeting's door
+            (see presence.KNOCK); lapsed, the knock is given up."""
+            if not any(lease.role == presence.KNOCK for lease in leases):
+                knock = await services(app).presence.join(meeting_id, presence.KNOCK, guest.id)
+                leases.append(knock)
+
         async def on_event(message: dict[str, Any]) -> None:
+            about_me = message["payload"].get("guest_id") == guest.id
+            if message["type"] == "knock.waiting" and about_me:
+                await knocking(message["meeting_id"])  # knocked again after a refusal
             admitted = message["type"] == "guest.admitted"  # let in from the waiting room
             if message["type"] in ("meeting.started", "guest.attached") or admitted:
                 await joined(message["meeting_id"], subscription)
@@ -475,6 +485,12 @@ async def guest_live(websocket: WebSocket) -> None:
                 await subscription.add(f"meeting:{meeting_id}")
                 await replay(websocket, meeting_id, after, sent, visible, on_event)
                 await joined(meeting_id, subscription)
+            elif (
+                current is not None
+                and current.knock_meeting_id is not None
+                and current.admission == "waiting"
+            ):
+                await knocking(current.knock_meeting_id)
             await run(
                 websocket,
                 subscription,
@@ -513,7 +529,8 @@ async def socket_closed(app: Starlette, lease: Lease) -> None:
     background task group, so the handler (and a server shutting down)
     does not wait for it.
     """
-    grace = services(app).settings.guest_presence_grace if lease.role == presence.GUEST else 0
+    guests = (presence.GUEST, presence.KNOCK)  # a reloaded waiting page is not a goodbye
+    grace = services(app).settings.guest_presence_grace if lease.role in guests else 0
     try:
         services(app).background.start_soon(_socket_gone, app, lease, grace)
     except RuntimeError:  # the app is no longer running: no grace to give
@@ -542,6 +559,8 @@ async def _socket_gone(app: Starlette, lease: Lease, grace: float) -> None:
                     await services(app).presence.leave(lease, 0)
                 if lease.role == presence.GUEST:
                     await presence.sync_guests(app, utcnow(), lease.meeting_id)
+                if lease.role == presence.KNOCK:
+                    await presence.sync_knocks(app, utcnow(), lease.meeting_id)
             except Exception:  # e.g. the database is gone; the reaper heals it later
                 log.warning("could not record %s leaving meeting %s", lease.role, lease.meeting_id)
 

@@ -181,6 +181,10 @@ async def send_link(
             # A prepared meeting's SMS link lasts as long as its own link.
             made = await prepared.prepared_link(db, meeting.id) if meeting.prepared else None
             until = made.expires_at if made is not None else None
+            if until is not None and until <= utcnow():
+                # A link that expired before it is sent would only turn the
+                # guest away: the host prepares the meeting again instead.
+                raise ApiError(410, "prepared_link_expired")
             link = await links.create_link(db, meeting.id, host.id, expires_at=until)
             url = join_url(base_url(request), settings.secret_key, link.id)
             if until is None:

@@ -23,12 +23,12 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.meetings import consents, lifecycle
+from server.meetings import consents, lifecycle, recordings
 from server.settings import Settings
-from server.storage.models import Consent, Guest, Meeting, Site, User, utcnow
+from server.storage.models import Consent, Guest, Meeting, MeetingEvent, Site, User, utcnow
 from server.web.errors import ApiError
 
 WAITING = "waiting"
@@ -72,13 +72,16 @@ def facts(guest: Guest) -> dict[str, Any]:
     }
 
 
-def tell_guest(db: AsyncSession, guest_id: int) -> None:
-    """Send the event just recorded to a guest who is not in the meeting
-    (and so not among those ``record_event`` sends it to)."""
-    pending = db.info.get(lifecycle.PENDING)
-    if pending:
-        channel_list, message = pending[-1]
-        pending[-1] = ([*channel_list, f"guest:{guest_id}"], message)
+def tell_guest(db: AsyncSession, guest_id: int, event: MeetingEvent) -> None:
+    """Send ``event`` (recorded in this transaction) to a guest who is not in
+    the meeting (and so not among those ``record_event`` sends it to). The
+    event is named, not taken as the last one queued: ending a meeting
+    records more after it (the recording's stop) that must not take its place."""
+    pending = db.info.get(lifecycle.PENDING, [])
+    for i, (channel_list, message) in enumerate(pending):
+        if message["id"] == event.id:
+            pending[i] = ([*channel_list, f"guest:{guest_id}"], message)
+            return
 
 
 async def agree(
@@ -111,8 +114,8 @@ async def knock(db: AsyncSession, meeting: Meeting, guest: Guest, name: str) -> 
     guest.refusal_note = None
     guest.entered_name = name.strip()[:NAME_LENGTH] or None
     await db.flush()
-    await lifecycle.record_event(db, meeting, "knock.waiting", facts(guest))
-    tell_guest(db, guest.id)
+    event = await lifecycle.record_event(db, meeting, "knock.waiting", facts(guest))
+    tell_guest(db, guest.id, event)
 
 
 async def knock_again(db: AsyncSession, guest: Guest, settings: Settings) -> None:
@@ -173,6 +176,7 @@ async def admit(db: AsyncSession, meeting: Meeting, guest_id: int, by: str) -> G
     await lifecycle.record_event(
         db, meeting, "guest.admitted", {**facts(guest), "meeting_id": meeting.id, "by": by}
     )
+    await recordings.ask_newcomer(db, meeting, guest)
     return guest
 
 
@@ -182,10 +186,10 @@ async def refuse(db: AsyncSession, meeting: Meeting, guest_id: int, note: str, b
         raise ApiError(422, "invalid_refusal_note", params={"notes": ", ".join(NOTES)})
     guest = await _knocker(db, meeting, guest_id)
     await _answer(db, guest, REFUSED, note or None)
-    await lifecycle.record_event(
+    event = await lifecycle.record_event(
         db, meeting, "guest.refused", {**facts(guest), "note": note or None, "by": by}
     )
-    tell_guest(db, guest.id)
+    tell_guest(db, guest.id, event)
     return guest
 
 
@@ -204,14 +208,34 @@ async def give_up(db: AsyncSession, guest: Guest) -> None:
         await lifecycle.record_event(db, meeting, "knock.left", facts(guest))
 
 
-async def tell_knockers(db: AsyncSession, meeting: Meeting) -> None:
-    """The meeting just recorded an event the guests still knocking at it
+async def abandon(
+    db: AsyncSession, guest_id: int, meeting_id: int, *, only_if: ColumnElement[bool]
+) -> None:
+    """The guest's waiting-room page is gone (its socket's lease lapsed):
+    the knock is given up as if they had left. ``only_if`` is re-checked in
+    the UPDATE, so a page that came back, an answer, or another reaper
+    first leaves it be."""
+    left = await db.execute(
+        update(Guest)
+        .where(Guest.id == guest_id, Guest.admission == WAITING, only_if)
+        .values(admission=LEFT)
+        .execution_options(synchronize_session=False)
+    )
+    meeting = await db.get(Meeting, meeting_id)
+    if left.rowcount == 1 and meeting is not None and meeting.state != "ended":
+        guest = await db.get(Guest, guest_id, populate_existing=True)
+        assert guest is not None
+        await lifecycle.record_event(db, meeting, "knock.left", facts(guest))
+
+
+async def tell_knockers(db: AsyncSession, meeting: Meeting, event: MeetingEvent) -> None:
+    """The meeting recorded ``event``, which the guests still knocking at it
     must hear (it ended): send it to them too."""
     waiting = await db.scalars(
         select(Guest.id).where(Guest.knock_meeting_id == meeting.id, Guest.admission == WAITING)
     )
     for guest_id in waiting:
-        tell_guest(db, guest_id)
+        tell_guest(db, guest_id, event)
 
 
 async def waiting_guests(db: AsyncSession, meeting_ids: list[int]) -> list[Guest]:

@@ -345,11 +345,11 @@ async def end_meeting(
             .values(connected=False, left_at=now)
             .execution_options(synchronize_session=False)
         )
-        await record_event(db, meeting, "meeting.ended", {"by": by})
+        ended_event = await record_event(db, meeting, "meeting.ended", {"by": by})
         from server.meetings import knocks  # (knocks builds on this module)
 
+        await knocks.tell_knockers(db, meeting, ended_event)  # those still waiting hear it too
         await recordings.meeting_ended(db, meeting)
-        await knocks.tell_knockers(db, meeting)  # those still waiting hear it too
     return meeting
 
 

@@ -38,6 +38,11 @@ from server.web.services import services
 log = logging.getLogger("tsunagu.presence")
 GUEST = "guest"
 HOST = "host"
+# A waiting-room page's socket (issue #14): the knocking guest is not in the
+# meeting, but is someone there while it is open; once its lease lapses the
+# knock is given up (``knock.left``), so an abandoned page neither keeps the
+# meeting alive nor stays in the host's list.
+KNOCK = "knock"
 # How long a lease outlives the meeting's idle limit when that is off: the
 # rows are kept a while for diagnosis, then deleted.
 KEEP_EXPIRED = timedelta(days=1)
@@ -229,11 +234,53 @@ async def sync_guests(app: Starlette, now: datetime, meeting_id: int | None = No
             await meetings.set_guest_presence(db, found, now=now)
 
 
+def knock_abandoned(app: Starlette, now: datetime) -> ColumnElement[bool]:
+    """A waiting guest (in a statement on ``Guest``) whose waiting-room page
+    is gone: none of its knock leases is live and one was taken since the
+    knock; or none was ever taken and the knock is older than a lease's TTL
+    and the grace (the page opens its socket right after knocking)."""
+    settings = services(app).settings
+    wait = timedelta(seconds=settings.presence_ttl + settings.guest_presence_grace)
+    leases = and_(
+        PresenceLease.role == KNOCK,
+        PresenceLease.holder_id == Guest.id,
+        PresenceLease.meeting_id == Guest.knock_meeting_id,
+    )
+    return and_(
+        Guest.admission == "waiting",
+        ~exists().where(leases, PresenceLease.expires_at > now),
+        or_(
+            exists().where(leases, PresenceLease.expires_at >= Guest.knocked_at),
+            Guest.knocked_at < now - wait,
+        ),
+    )
+
+
+async def sync_knocks(app: Starlette, now: datetime, meeting_id: int | None = None) -> None:
+    """Give up the knocks whose waiting-room page is gone: the host's list
+    and toast drop them (``knock.left``), and the meeting is as without them."""
+    from server.meetings import knocks
+
+    gone = knock_abandoned(app, now)
+    query = select(Guest.id, Guest.knock_meeting_id).where(
+        Guest.knock_meeting_id.is_not(None), gone
+    )
+    if meeting_id is not None:
+        query = query.where(Guest.knock_meeting_id == meeting_id)
+    async with services(app).db() as db:
+        found = list(await db.execute(query))
+    for guest_id, knocked_at in found:
+        async with meetings.transaction(app) as db:
+            await knocks.abandon(db, guest_id, knocked_at, only_if=gone)
+
+
 async def reap(app: Starlette, now: datetime | None = None) -> None:
-    """One reaper pass: presence follows the leases, meetings everyone left
-    long enough ago end, and leases that no longer matter are deleted."""
+    """One reaper pass: presence follows the leases, abandoned knocks are
+    given up, meetings everyone left long enough ago end, and leases that no
+    longer matter are deleted."""
     now = now or utcnow()
     await sync_guests(app, now)
+    await sync_knocks(app, now)
     limit = idle_limit(app)
     if limit is not None:
         links = timedelta(minutes=services(app).settings.link_minutes)

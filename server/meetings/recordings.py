@@ -33,7 +33,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
@@ -68,6 +68,13 @@ MAX_GRACE_SECONDS = 10.0
 
 # Recordings this process is remuxing now (another round must not start one twice).
 _busy: set[int] = set()
+# Remuxes at once in this process: each reads and writes whole files, so
+# many recordings stopping together (a restart) must not all run at once.
+REMUX_AT_ONCE = 2
+_remux_slots: anyio.CapacityLimiter | None = None
+# A claim on a remux older than this is a process that died mid-way: another
+# may take the recording on.
+REMUX_CLAIM = timedelta(minutes=30)
 # Set when a recording stops in this process: the watcher finishes it now
 # rather than at its next round.
 _wake: asyncio.Event | None = None
@@ -84,25 +91,35 @@ class CallGuest:
 
 
 async def guests_in_call(db: AsyncSession, meeting: Meeting) -> list[CallGuest]:
-    """The guests a recording would record: connected, not removed, and on
-    the join page or a link (a snippet guest is never on camera; their bar
-    only shows that a recording runs)."""
+    """The guests a recording would record: connected, or the one on video
+    (WebRTC media can flow while their page's socket is down), not removed,
+    and on the join page or a link (a snippet guest is never on camera;
+    their bar only shows that a recording runs)."""
     from server.meetings import lifecycle
 
     found = await lifecycle.meeting_guests(db, meeting.id)
     return [
         CallGuest(guest.id, n)
         for n, guest in enumerate(found, 1)
-        if guest.connected and guest.removed_at is None and guest.can_video
+        if (guest.connected or guest.id == meeting.video_guest_id)
+        and guest.removed_at is None
+        and guest.can_video
     ]
 
 
 async def agreed(db: AsyncSession, meeting_id: int) -> dict[int, Consent]:
     """Each guest's first agreement to be recorded in this meeting, wherever
     it was given (join page, link, the prompt)."""
+    # Only guests who were in the meeting: one who agreed on the link page
+    # but was never let in from the waiting room was never recorded.
     rows = await db.scalars(
         select(Consent)
-        .where(Consent.meeting_id == meeting_id, Consent.kind == "recording")
+        .join(Guest, Guest.id == Consent.guest_id)
+        .where(
+            Consent.meeting_id == meeting_id,
+            Consent.kind == "recording",
+            Guest.meeting_id == meeting_id,
+        )
         .order_by(Consent.id)
     )
     found: dict[int, Consent] = {}
@@ -186,6 +203,25 @@ async def start(
         },
     )
     return recording
+
+
+async def ask_newcomer(db: AsyncSession, meeting: Meeting, guest: Guest) -> None:
+    """A guest came into the call while it records (let in from the waiting
+    room): ask them as the start asked the others, so their page prompts,
+    unless they agreed already (on the link page)."""
+    from server.meetings import lifecycle
+
+    if not guest.can_video or await running(db, meeting.id) is None:
+        return
+    if guest.id in await agreed(db, meeting.id):
+        return
+    facts = await lifecycle.facts_of(db, meeting.id, guest.id)
+    await lifecycle.record_event(
+        db,
+        meeting,
+        "recording.consent_requested",
+        {"guest_ids": [guest.id], "guests": str(facts["n"])},
+    )
 
 
 async def answer(db: AsyncSession, guest: Guest, agree: bool) -> None:
@@ -381,6 +417,36 @@ async def finish_soon(app: Starlette, recording_id: int) -> None:
 
 async def _finish(app: Starlette, recording_id: int) -> None:
     from server.meetings import lifecycle
+
+    global _remux_slots
+    # Claimed first, with a conditional UPDATE: with several processes, one
+    # remuxes a recording; the others see the claim and leave it be.
+    now = utcnow()
+    async with lifecycle.transaction(app) as db:
+        claimed = await db.execute(
+            update(Recording)
+            .where(
+                Recording.id == recording_id,
+                Recording.state == "finishing",
+                Recording.blob_key.is_(None),
+                or_(
+                    Recording.remux_claimed_at.is_(None),
+                    Recording.remux_claimed_at < now - REMUX_CLAIM,
+                ),
+            )
+            .values(remux_claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    if claimed.rowcount != 1:
+        return
+    if _remux_slots is None:
+        _remux_slots = anyio.CapacityLimiter(REMUX_AT_ONCE)
+    async with _remux_slots:
+        await _remux(app, recording_id)
+
+
+async def _remux(app: Starlette, recording_id: int) -> None:
+    from server.meetings import lifecycle
     from server.storage.blobs import new_key
 
     shared = services(app)
@@ -422,10 +488,22 @@ async def _finish(app: Starlette, recording_id: int) -> None:
                 db, meeting, "recording.failed", {"recording_id": recording.id}
             )
             return
-        recording.state = "ready"
-        recording.duration = round(duration, 3)
-        recording.size = size
-        recording.blob_key = key
+        # Conditional: should another process have finished it meanwhile
+        # (its claim taken over as stale), its file stays and this one goes.
+        done = await db.execute(
+            update(Recording)
+            .where(
+                Recording.id == recording_id,
+                Recording.state == "finishing",
+                Recording.blob_key.is_(None),
+            )
+            .values(state="ready", duration=round(duration, 3), size=size, blob_key=key)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:
+            await anyio.to_thread.run_sync(shared.blobs.delete, key)
+            return
+        await db.refresh(recording)
         await db.execute(delete(RecordingChunk).where(RecordingChunk.recording_id == recording_id))
         await lifecycle.record_event(
             db,
@@ -559,8 +637,8 @@ async def zip_entry(
 ) -> AsyncIterator[None]:
     """Write a ready recording's file into ``archive`` (stored: it is
     compressed already), yielding after each piece so the caller can send
-    what was written. From a local folder it is read a piece at a time; an
-    object store hands it over whole (one recording in memory at a time)."""
+    what was written. It is read a piece at a time (from an object store,
+    by ranged reads), never whole into memory."""
     info = zipfile.ZipInfo(recording["file"], date_time=recording["started_at"].timetuple()[:6])
     info.compress_type = zipfile.ZIP_STORED
     key = recording["blob_key"]
@@ -573,10 +651,16 @@ async def zip_entry(
                 target.write(piece)
                 yield
         return
-    data = await anyio.to_thread.run_sync(store.get, key)
-    if data is None:
+    # An object store: ranged reads, so only a piece is in memory at a time.
+    piece = await anyio.to_thread.run_sync(store.read_range, key, 0, ZIP_PIECE)
+    if piece is None:
         return
+    start = 0
     with archive.open(info, "w", force_zip64=True) as target:
-        for start in range(0, len(data), ZIP_PIECE):
-            target.write(data[start : start + ZIP_PIECE])
+        while piece:
+            target.write(piece)
             yield
+            if len(piece) < ZIP_PIECE:
+                break
+            start += len(piece)
+            piece = await anyio.to_thread.run_sync(store.read_range, key, start, ZIP_PIECE)

@@ -97,6 +97,12 @@ class Record:
     checklists: list[dict[str, Any]] = field(default_factory=list)
     recordings: list[dict[str, Any]] = field(default_factory=list)  # issue #14
 
+    def guest_n(self, consent: Consent) -> int | None:
+        """The consent's guest as the meeting numbers them; ``None``: a guest
+        who agreed in the waiting room and was never let in."""
+        numbers = {guest.id: guest.n for guest in self.guests}
+        return numbers.get(consent.guest_id) if consent.guest_id is not None else None
+
     @property
     def duration(self) -> str | None:
         """As the history shows it (``history.clock``)."""
@@ -273,6 +279,8 @@ def as_json(record: Record, locale: str) -> dict[str, Any]:
                 "terms": c.terms,
                 "place": c.place,
                 "guest_id": c.guest_id,
+                # null: a waiting-room guest who was never let in.
+                "guest_n": record.guest_n(c),
                 "time": c.created_at.isoformat(),
             }
             for c in record.consents

@@ -2,7 +2,7 @@
 retention setting, and blobs nobody refers to (the sweeper).
 
 Each kind of stored data is a :class:`MeetingData` in :data:`MEETING_DATA`
-(captures now; files and recordings join the list), and names its blob
+(captures, memos, recordings and the names guests typed), and names its blob
 columns in :data:`BLOB_COLUMNS`, so the deletion, the retention and the
 sweeper cover it without changes here.
 
@@ -22,7 +22,7 @@ from itertools import islice
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import Select, delete, exists, select, union
+from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from starlette.applications import Starlette
@@ -32,6 +32,7 @@ from server.storage import chores
 from server.storage.blobs import BlobStore, StoredBlob
 from server.storage.models import (
     Capture,
+    Guest,
     LicencePhoto,
     Meeting,
     MeetingEvent,
@@ -106,10 +107,34 @@ async def delete_recordings(db: AsyncSession, meeting_id: int) -> tuple[int, lis
     return len(rows), [*chunk_keys, *(row[0] for row in rows if row[0])]
 
 
+def guests_of(meeting_id: int) -> ColumnElement[bool]:
+    """The meeting's guests, those who knocked at it and were never let in too."""
+    return or_(Guest.meeting_id == meeting_id, Guest.knock_meeting_id == meeting_id)
+
+
+async def delete_names(db: AsyncSession, meeting_id: int) -> tuple[int, list[str]]:
+    """The names guests typed on the link page (issue #14's waiting room);
+    the knock events' copies go with the timeline's scrub."""
+    done = await db.execute(
+        update(Guest)
+        .where(guests_of(meeting_id), Guest.entered_name.is_not(None))
+        .values(entered_name=None)
+        .execution_options(synchronize_session=False)
+    )
+    return done.rowcount, []
+
+
 MEETING_DATA: list[MeetingData] = [
     MeetingData("captures", lambda: select(Capture.meeting_id), delete_captures),
     MeetingData("memos", lambda: select(MeetingMemo.meeting_id), delete_memo),
     MeetingData("recordings", lambda: select(Recording.meeting_id), delete_recordings),
+    MeetingData(
+        "names",
+        lambda: select(func.coalesce(Guest.meeting_id, Guest.knock_meeting_id)).where(
+            Guest.entered_name.is_not(None)
+        ),
+        delete_names,
+    ),
 ]
 # Every column that holds a blob key: a blob named in none of them is an orphan.
 BLOB_COLUMNS: list[InstrumentedAttribute[str]] = [
@@ -172,18 +197,25 @@ async def delete_meeting_data(
 # Events whose payload tells what the guest showed (the address and title
 # of their pages): deleting the meeting's data removes that too.
 SHOWN_BY_GUEST = ("capture.created", "page.visited")
+# Events that carry the name the guest typed while knocking: it goes, the
+# rest of the event (who, when) stays.
+NAMED_BY_GUEST = ("knock.waiting", "guest.admitted", "guest.refused", "knock.left")
 
 
 async def scrub_timeline(db: AsyncSession, meeting_id: int) -> None:
-    """Keep that something happened, not what the guest's page was: the
-    timeline then says "capture received (deleted)"."""
+    """Keep that something happened, not what the guest's page was nor what
+    they typed: the timeline then says "capture received (deleted)"."""
     events = await db.scalars(
         select(MeetingEvent).where(
-            MeetingEvent.meeting_id == meeting_id, MeetingEvent.type.in_(SHOWN_BY_GUEST)
+            MeetingEvent.meeting_id == meeting_id,
+            MeetingEvent.type.in_(SHOWN_BY_GUEST + NAMED_BY_GUEST),
         )
     )
     for event in events:
-        event.payload = {"removed": True}
+        if event.type in SHOWN_BY_GUEST:
+            event.payload = {"removed": True}
+        elif event.payload.get("name"):
+            event.payload = {**event.payload, "name": ""}
     await db.flush()
 
 

@@ -72,6 +72,11 @@ class BlobStore(Protocol):
         """Like :meth:`get`, but raise :class:`BlobTooLarge` instead of
         reading a blob of more than ``limit`` bytes."""
 
+    def read_range(self, key: str, start: int, length: int) -> bytes | None:
+        """Up to ``length`` bytes of the blob from ``start`` (fewer at its
+        end, ``b""`` past it), so a large blob is read a piece at a time;
+        ``None`` when there is no blob under ``key``."""
+
     def delete(self, key: str) -> None:
         """Remove the blob; removing one that is not there is not an error."""
 
@@ -165,6 +170,14 @@ class LocalBlobStore:
                 if size > limit:
                     raise BlobTooLarge(size)
                 return handle.read()
+        except FileNotFoundError:
+            return None
+
+    def read_range(self, key: str, start: int, length: int) -> bytes | None:
+        try:
+            with self.path(key).open("rb") as handle:
+                handle.seek(start)
+                return handle.read(length)
         except FileNotFoundError:
             return None
 
@@ -301,6 +314,22 @@ class S3BlobStore:
         if found["ContentLength"] > limit:
             found["Body"].close()
             raise BlobTooLarge(found["ContentLength"])
+        return found["Body"].read()
+
+    def read_range(self, key: str, start: int, length: int) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            found = self.client.get_object(
+                Bucket=self.bucket, Key=self.name(key), Range=f"bytes={start}-{start + length - 1}"
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code in ("NoSuchKey", "404"):
+                return None
+            if code == "InvalidRange":  # from past the end
+                return b""
+            raise
         return found["Body"].read()
 
     def delete(self, key: str) -> None:

@@ -635,6 +635,9 @@ class Recording(Base):
     blob_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
     # When the last chunk came (the lost-host timeout counts from it).
     last_chunk_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When a process took on the remux of this (finishing) recording: the
+    # others leave it be, unless that was so long ago the process must have died.
+    remux_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     started_by: Mapped[User | None] = relationship(lazy="joined")
 
