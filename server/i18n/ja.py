@@ -316,7 +316,9 @@ MESSAGES: dict[str, str] = {
     "join.step2": "電話で担当者にその番号を伝えます。",
     "join.step3": "担当者が入力すると、自動でつながります。",
     "join.consent": "利用規約とプライバシーポリシーに同意します（通話中、担当者にこの画面の接続状況が伝わります）",
-    "join.read_terms": "利用規約とプライバシーポリシーを読む",
+    # The consent with the owner's terms as a link: {terms} is where the link goes.
+    "join.consent_linked": "{terms}に同意します（通話中、担当者にこの画面の接続状況が伝わります）",
+    "join.terms_link": "利用規約とプライバシーポリシー",
     "join.issue": "接続番号を発行する",
     "join.number_label": "あなたの接続番号",
     "join.number_help": "この番号を電話で担当者にお伝えください。",
@@ -340,6 +342,7 @@ MESSAGES: dict[str, str] = {
     # -- join links (SMS and QR)
     "join.link_title": "ビデオ通話に参加",
     "join.link_lead": "お電話中の担当者（{name}）とこの画面をつなぎます。電話は切らずにそのままお使いください。",
+    "join.link_lead_browser_audio": "担当者（{name}）とこの画面でビデオ通話をします。声はこのブラウザーからマイクでお話しいただきます（電話は使いません）。",
     "join.link_join": "参加する",
     "link_problem.title": "このリンクは使えません",
     "link_problem.call": "お電話中であれば、担当者に新しいリンクを送ってもらってください。",
@@ -789,6 +792,7 @@ MESSAGES: dict[str, str] = {
     "join.agree_title": "この通話では",
     "join.agree_capture": "必要なときに、この画面の写真（キャプチャ）を担当者に送ります",
     "join.agree_camera": "カメラの映像を担当者に送ります（カメラはいつでも止められます）",
+    "join.agree_microphone": "マイクの音声を担当者に送ります（マイクはいつでもオフにできます）",
     "join.agree_recording": "担当者がこの通話を録画することに同意します",
     "join.knock": "入室をリクエスト",
     "join.knock_title": "担当者の入室許可をお待ちください",
