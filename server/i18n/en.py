@@ -585,6 +585,18 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     },
     "error.link_used": "This link has already been used on another device. Ask your host for a new link.",
     "invite.copy": "Copy link",
+    "invite.prepared_copy": "Copy the prepared link",
+    "invite.prepared_extra": {
+        "plural": "minutes",
+        "one": (
+            "Only when another device needs a link, make a new one here (it works for {minutes} "
+            "minute, on the first phone that opens it only)."
+        ),
+        "other": (
+            "Only when another device needs a link, make a new one here (it works for {minutes} "
+            "minutes, on the first phone that opens it only)."
+        ),
+    },
     "invite.show_qr": "Show QR code",
     "invite.hide_qr": "Hide QR code",
     "invite.messages": "SMS sent",

@@ -414,6 +414,9 @@ MESSAGES: dict[str, str] = {
     "invite.one_device": "リンクは {minutes} 分有効で、最初に開いた 1 台の端末だけが使えます。コピーや QR 表示のたびに新しいリンクを作ります。",
     "error.link_used": "このリンクは別の端末ですでに使われています。担当者に新しいリンクを送ってもらってください。",
     "invite.copy": "リンクをコピー",
+    # A prepared meeting's invite panel: its own link first, new ones only if needed.
+    "invite.prepared_copy": "準備したリンクをコピー",
+    "invite.prepared_extra": "別の端末用のリンクが必要なときだけ、ここで新しいリンクを作ります（{minutes} 分有効、最初に開いた 1 台の端末だけが使えます）。",
     "invite.show_qr": "QR コードを表示",
     "invite.hide_qr": "QR コードを隠す",
     "invite.messages": "送信した SMS",
