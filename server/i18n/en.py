@@ -731,6 +731,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "event.video.guest": "Guest {n} is now on video",
     "guests.none": "No guest has joined yet.",
     "meeting.js.guests.label": "Guest {n}",
+    "meeting.js.guests.label_named": "Guest {n} · {name}",
     "meeting.js.guests.source.number": "Number",
     "meeting.js.guests.source.snippet": "Snippet",
     "meeting.js.guests.source.link": "Link",

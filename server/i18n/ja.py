@@ -539,6 +539,7 @@ MESSAGES: dict[str, str] = {
     "event.video.guest": "ビデオの相手がお客様 {n} になりました",
     "guests.none": "まだお客様は参加していません。",
     "meeting.js.guests.label": "お客様 {n}",
+    "meeting.js.guests.label_named": "お客様 {n} · {name}",
     "meeting.js.guests.source.number": "番号",
     "meeting.js.guests.source.snippet": "スニペット",
     "meeting.js.guests.source.link": "リンク",

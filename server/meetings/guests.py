@@ -298,6 +298,8 @@ async def guest_list(db: AsyncSession, meeting: Meeting) -> dict[str, Any]:
                 "id": guest.id,
                 "n": n,
                 "source": guest.source,
+                # What they typed when knocking, kept after they were let in.
+                "name": guest.entered_name or "",
                 "video": guest.can_video,
                 "on_video": video is not None and video.id == guest.id,
                 "state": guest_state(meeting, guest),
