@@ -93,6 +93,7 @@ class GuestOut(Output):
     id: int
     n: int = Field(description="The guest's place in the meeting: 1 for the first to join, ...")
     source: str = Field(description='How they came in: "number", "snippet" or "link"')
+    name: str = Field(description="The name the guest typed when knocking (may be empty)")
     video: bool = Field(description="Can be on video (came by the join page or a link)")
     on_video: bool = Field(description="Is the guest on the video call with the host")
     state: str = Field(description="connected | disconnected | removed | ended")

@@ -68,6 +68,8 @@ async def link_page(request: Request) -> Response:
         # What the guest is asked to agree to, and whether they will knock.
         "waiting_room": meeting.waiting_room,
         "recording": meeting.recording,
+        # No phone call: the guest talks through this page's microphone.
+        "browser_audio": meeting.uses_browser_audio,
     }
     context["device_check_audio"] = settings.video_audio or meeting.uses_browser_audio
     return render(request, "join.html", context, status=status)

@@ -16,11 +16,14 @@ from server.accounts import sites, users
 from server.console import room
 from server.console.rendering import redirect, render, ui_strings
 from server.i18n.locales import request_locale, translate
-from server.meetings import captures, history, records, retention, search
+from server.meetings import captures, history, prepared, records, retention, search
 from server.meetings import lifecycle as meetings
 from server.storage.blobs import content_disposition
 from server.storage.models import Meeting, User
 from server.web.endpoints import Call, endpoint
+from server.web.public_url import base_url
+from sms import body as sms_body
+from sms.links import join_url
 from sms.phones import mask_phone
 
 
@@ -57,8 +60,35 @@ async def meeting_view(call: Call) -> Response:
         # Screen support: the meeting began with a number from a site's
         # snippet (``Meeting.source``, set when it starts).
         "screen_support": meeting.source == "snippet",
+        "prepared": await prepared_summary(call, meeting),
     }
     return render(request, "console/meeting.html", context, principal=call.principal)
+
+
+async def prepared_summary(call: Call, meeting: Meeting) -> dict[str, Any] | None:
+    """What a prepared meeting was made with, for its invite panel: the link
+    already sent to the customer (and until when it works), the planned time
+    and the chosen options, so the host does not hand out a new half-hour
+    link in its place."""
+    if not meeting.prepared:
+        return None
+    settings = call.services.settings
+    made = await prepared.prepared_link(call.db, meeting.id)
+    where = sms_body.zone(settings.sms_countries)
+    return {
+        "url": join_url(base_url(call.request), settings.secret_key, made.id) if made else None,
+        "expires": made.expires_at.astimezone(where).date().isoformat()
+        if made and made.expires_at
+        else None,
+        "scheduled": meeting.scheduled_at.astimezone(where).strftime("%Y-%m-%d %H:%M")
+        if meeting.scheduled_at
+        else None,
+        "options": [
+            name
+            for name in ("waiting_room", "recording", "it_mode", "browser_audio")
+            if getattr(meeting, name)
+        ],
+    }
 
 
 async def record_view(call: Call, meeting: Meeting, can_delete: bool) -> Response:

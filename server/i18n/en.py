@@ -457,7 +457,8 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "join.step2": "Read it to the person on the phone.",
     "join.step3": "When they type it in, you are connected.",
     "join.consent": "I agree to the terms and privacy policy (while connected, the host sees that this page is connected)",
-    "join.read_terms": "Read the terms and privacy policy",
+    "join.consent_linked": "I agree to the {terms} (while connected, the host sees that this page is connected)",
+    "join.terms_link": "terms and privacy policy",
     "join.issue": "Get a connection number",
     "join.number_label": "Your connection number",
     "join.number_help": "Read this number to the person on the phone.",
@@ -481,6 +482,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     # -- join links (SMS and QR)
     "join.link_title": "Join the video call",
     "join.link_lead": "This connects you with {name}, who you are talking to. Stay on the phone.",
+    "join.link_lead_browser_audio": "You will have a video call with {name} on this page. You speak through this browser's microphone (no phone call).",
     "join.link_join": "Join",
     "link_problem.title": "This link cannot be used",
     "link_problem.call": "If you are on the phone, ask your host to send a new link.",
@@ -588,6 +590,18 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     },
     "error.link_used": "This link has already been used on another device. Ask your host for a new link.",
     "invite.copy": "Copy link",
+    "invite.prepared_copy": "Copy the prepared link",
+    "invite.prepared_extra": {
+        "plural": "minutes",
+        "one": (
+            "Only when another device needs a link, make a new one here (it works for {minutes} "
+            "minute, on the first phone that opens it only)."
+        ),
+        "other": (
+            "Only when another device needs a link, make a new one here (it works for {minutes} "
+            "minutes, on the first phone that opens it only)."
+        ),
+    },
     "invite.show_qr": "Show QR code",
     "invite.hide_qr": "Hide QR code",
     "invite.messages": "SMS sent",
@@ -722,6 +736,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "event.video.guest": "Guest {n} is now on video",
     "guests.none": "No guest has joined yet.",
     "meeting.js.guests.label": "Guest {n}",
+    "meeting.js.guests.label_named": "Guest {n} · {name}",
     "meeting.js.guests.source.number": "Number",
     "meeting.js.guests.source.snippet": "Snippet",
     "meeting.js.guests.source.link": "Link",
@@ -1034,6 +1049,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "join.agree_title": "In this call",
     "join.agree_capture": "Pictures of this screen (captures) go to your host when needed",
     "join.agree_camera": "Your camera's picture goes to your host (you can stop it at any time)",
+    "join.agree_microphone": "Your microphone's sound goes to your host (you can turn it off at any time)",
     "join.agree_recording": "I agree that my host records this call",
     "join.knock": "Ask to join",
     "join.knock_title": "Please wait until your host lets you in",

@@ -39,7 +39,7 @@ from server.live import signaling
 from server.live.event_bus import Subscription
 from server.meetings import lifecycle as meetings
 from server.meetings import memo, presence
-from server.meetings.guests import require_guest
+from server.meetings.guests import require_guest, take_idle_video
 from server.meetings.presence import Lease
 from server.storage.database import is_unavailable
 from server.storage.models import Guest, utcnow
@@ -438,6 +438,8 @@ async def guest_live(websocket: WebSocket) -> None:
         await subscription.add(signaling.channel(meeting_id, signaling.GUESTS))
         # Taking the lease shows the host the guest at once.
         leases.append(await services(app).presence.join(meeting_id, presence.GUEST, guest.id))
+        # Back on a new link after their browser died: the video comes to them.
+        await take_idle_video(app, meeting_id, guest.id)
 
     async with services(app).event_bus.subscribe() as subscription:
         # Subscribe first, then read where the guest is: a claim committed

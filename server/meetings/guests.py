@@ -14,6 +14,7 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 from starlette.requests import HTTPConnection
 
 from server.accounts.auth import client_address
@@ -298,6 +299,8 @@ async def guest_list(db: AsyncSession, meeting: Meeting) -> dict[str, Any]:
                 "id": guest.id,
                 "n": n,
                 "source": guest.source,
+                # What they typed when knocking, kept after they were let in.
+                "name": guest.entered_name or "",
                 "video": guest.can_video,
                 "on_video": video is not None and video.id == guest.id,
                 "state": guest_state(meeting, guest),
@@ -359,6 +362,38 @@ async def take_out(db: AsyncSession, meeting: Meeting, guest_id: int, *, by: str
     if meeting.video_guest_id == guest_id:
         await lifecycle.pick_video_guest(db, meeting, None, by="system")
     await lifecycle.set_guest_presence(db, meeting.id, now=now)
+
+
+async def take_idle_video(app: Starlette, meeting_id: int, guest_id: int) -> None:
+    """A guest's socket is open (they are connected): if the video is still
+    with a guest who is no longer connected (or with nobody), it passes to
+    this one, when they can do video. The customer whose browser died and
+    who came back on a new link is a new guest; without this the video
+    stayed tied to the dead one and the phone was told another customer had
+    it. A connected video guest keeps it: only the host switches then."""
+    async with lifecycle.transaction(app) as db:
+        # Locked as the other video changes lock it, so two guests connecting
+        # at once hand the video over once.
+        meeting = await db.scalar(
+            select(Meeting)
+            .where(Meeting.id == meeting_id, Meeting.state != "ended")
+            .with_for_update(key_share=True, of=Meeting)
+            .execution_options(populate_existing=True)
+        )
+        if meeting is None:
+            return
+        guest = await db.get(Guest, guest_id, populate_existing=True)
+        able = (
+            guest is not None
+            and guest.meeting_id == meeting.id
+            and guest.can_video
+            and guest.connected
+            and guest.removed_at is None
+        )
+        current = await lifecycle.video_guest(db, meeting)
+        if not able or (current is not None and (current.id == guest_id or current.connected)):
+            return
+        await lifecycle.pick_video_guest(db, meeting, guest_id, by="system")
 
 
 async def choose_video_guest(db: AsyncSession, meeting: Meeting, guest_id: int) -> None:

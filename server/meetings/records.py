@@ -79,6 +79,8 @@ class GuestEntry:
     # When they went: removed or left, or last seen (with the meeting's end).
     gone_at: datetime | None
     removed_by: str | None  # the name of whoever removed them
+    # The name they typed when knocking (issue #14), kept as consent evidence.
+    name: str = ""
 
 
 @dataclass
@@ -141,6 +143,7 @@ async def guests_of(
             state=guests_module.guest_state(meeting, guest),
             gone_at=guest.removed_at or guest.left_at,
             removed_by=removers.get(guest.id) if guest.removed_by == "host" else None,
+            name=guest.entered_name or "",
         )
         for n, guest in enumerate(found, 1)
     ]
@@ -225,6 +228,7 @@ def as_json(record: Record, locale: str) -> dict[str, Any]:
                 "state": g.state,
                 "gone_at": g.gone_at.isoformat() if g.gone_at else None,
                 "removed_by": g.removed_by,
+                "name": g.name,
             }
             for g in record.guests
         ],

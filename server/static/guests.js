@@ -71,7 +71,10 @@ function item(guest, live) {
   const head = document.createElement("div");
   head.className = "guest-head";
   const name = document.createElement("strong");
-  name.textContent = label(guest);
+  // The name the guest typed when knocking (text, never markup).
+  name.textContent = guest.name
+    ? format(T["meeting.js.guests.label_named"], { n: guest.n, name: guest.name })
+    : label(guest);
   head.append(name, " ", badge(sourceName(guest), "badge-off", "guest-source"));
   const state = document.createElement("div");
   state.className = "guest-state";
@@ -158,6 +161,7 @@ function draw(data) {
           video: guest.video,
           on_video: guest.on_video,
           label: label(guest),
+          name: guest.name,
         })),
       },
     }),
