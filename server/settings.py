@@ -452,8 +452,9 @@ class Settings(BaseSettings):
     )
     retention_days: WholeNumber = setting(
         0,
-        "Meetings that ended more than this many days ago lose their captures "
-        "(rows and images); the meeting and its timeline stay.",
+        "Meetings that ended more than this many days ago lose their captures, memo, "
+        "recordings and the names guests typed (rows and files); the meeting and its "
+        "timeline stay.",
         ge=0,
         le=100 * 365,
         shown="`0` (off)",
