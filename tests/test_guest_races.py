@@ -17,7 +17,7 @@ from server.web.services import services
 from tests.conftest import POSTGRES_URL, http_client
 from tests.recording_media import live_webm
 from tests.test_guests import as_guest, events, guest_list, link_meeting
-from tests.test_recordings import WEBM, agree, start_meeting
+from tests.test_recordings import recording_started
 
 
 # PostgreSQL only (see above).
@@ -122,12 +122,7 @@ async def test_two_guests_leaving_at_once_end_the_meeting_rather_than_leave_it_e
 
 
 async def test_a_chunk_racing_the_recordings_stop_is_refused_not_left_out(app, host):
-    meeting_id, token = await start_meeting(app, host)
-    await agree(app, token)
-    recording = (
-        await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
-    ).json()
-    base = f"/api/v1/meetings/{meeting_id}/recordings/{recording['id']}"
+    meeting_id, _token, recording, base = await recording_started(app, host)
     await host.put(f"{base}/chunks/0", content=live_webm(2))
 
     async def stop(db) -> None:

@@ -50,6 +50,22 @@ async def agree(app, token: str, agree: bool = True) -> None:
     assert answer.status_code == 204, answer.text
 
 
+async def recording_started(app, host, mime_type: str = WEBM) -> tuple[int, str, dict, str]:
+    """A meeting whose guest agreed, recording: its id, the guest's token,
+    the recording and the URL its chunks and stop go under."""
+    meeting_id, token = await start_meeting(app, host)
+    await agree(app, token)
+    recording = (
+        await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": mime_type})
+    ).json()
+    return (
+        meeting_id,
+        token,
+        recording,
+        f"/api/v1/meetings/{meeting_id}/recordings/{recording['id']}",
+    )
+
+
 async def wait_ready(host, meeting_id: int, recording_id: int) -> dict:
     for _ in range(200):
         found = (await host.get(f"/api/v1/meetings/{meeting_id}/recordings")).json()
@@ -99,12 +115,7 @@ async def test_recording_starts_only_after_every_guest_in_the_call_agreed(app, h
 async def test_chunks_are_stored_once_and_the_file_has_a_duration_and_plays_from_any_point(
     app, host
 ):
-    meeting_id, token = await start_meeting(app, host)
-    await agree(app, token)
-    recording = (
-        await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
-    ).json()
-    base = f"/api/v1/meetings/{meeting_id}/recordings/{recording['id']}"
+    meeting_id, _token, recording, base = await recording_started(app, host)
     recorded = live_webm(6)
     for seq, piece in enumerate(chunks(recorded, 6)):
         stored = await host.put(f"{base}/chunks/{seq}", content=piece)
@@ -161,12 +172,7 @@ async def test_an_oversized_chunk_is_refused_and_nothing_is_kept(app, host):
 
 
 async def test_ending_the_meeting_stops_the_recording_and_keeps_what_was_sent(app, host):
-    meeting_id, token = await start_meeting(app, host)
-    await agree(app, token)
-    recording = (
-        await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
-    ).json()
-    base = f"/api/v1/meetings/{meeting_id}/recordings/{recording['id']}"
+    meeting_id, _token, recording, base = await recording_started(app, host)
     for seq, piece in enumerate(chunks(live_webm(3), 3)):
         await host.put(f"{base}/chunks/{seq}", content=piece)
 
@@ -180,12 +186,7 @@ async def test_ending_the_meeting_stops_the_recording_and_keeps_what_was_sent(ap
 async def test_the_record_shows_the_recording_exports_it_and_an_admin_deletes_it(
     app, host, admin_client
 ):
-    meeting_id, token = await start_meeting(app, host)
-    await agree(app, token)
-    recording = (
-        await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
-    ).json()
-    base = f"/api/v1/meetings/{meeting_id}/recordings/{recording['id']}"
+    meeting_id, _token, recording, base = await recording_started(app, host)
     await host.put(f"{base}/chunks/0", content=live_webm(2))
     await host.post(f"/api/v1/meetings/{meeting_id}/end")
     ready = await wait_ready(host, meeting_id, recording["id"])
@@ -212,12 +213,7 @@ async def test_the_record_shows_the_recording_exports_it_and_an_admin_deletes_it
 
 
 async def test_safaris_mp4_becomes_an_mp4_with_its_duration(app, host):
-    meeting_id, token = await start_meeting(app, host)
-    await agree(app, token)
-    recording = (
-        await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": MP4})
-    ).json()
-    base = f"/api/v1/meetings/{meeting_id}/recordings/{recording['id']}"
+    meeting_id, _token, recording, base = await recording_started(app, host, MP4)
     for seq, piece in enumerate(chunks(fragmented_mp4(4), 4)):
         assert (await host.put(f"{base}/chunks/{seq}", content=piece)).status_code == 201
     await host.post(f"{base}/stop")
@@ -311,12 +307,7 @@ async def test_the_guest_on_video_must_agree_even_while_their_socket_is_down(app
 
 
 async def test_two_processes_finishing_one_recording_make_one_file(app, host):
-    meeting_id, token = await start_meeting(app, host)
-    await agree(app, token)
-    recording = (
-        await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
-    ).json()
-    base = f"/api/v1/meetings/{meeting_id}/recordings/{recording['id']}"
+    meeting_id, _token, recording, base = await recording_started(app, host)
     await host.put(f"{base}/chunks/0", content=live_webm(2))
     # Stopped as another process would see it: finishing, nobody on it yet.
     async with services(app).db.begin() as db:

@@ -14,7 +14,7 @@ from server.meetings import recordings
 from server.web.services import services
 from tests.conftest import test_settings
 from tests.recording_media import chunks, live_webm
-from tests.test_recordings import WEBM, agree, start_meeting, wait_ready
+from tests.test_recordings import recording_started, wait_ready
 
 
 @pytest.fixture
@@ -23,12 +23,7 @@ def settings(tmp_path, database_url, s3_settings):
 
 
 async def test_the_file_is_made_in_the_object_store_and_served_from_it(app, host):
-    meeting_id, token = await start_meeting(app, host)
-    await agree(app, token)
-    recording = (
-        await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
-    ).json()
-    base = f"/api/v1/meetings/{meeting_id}/recordings/{recording['id']}"
+    meeting_id, _token, recording, base = await recording_started(app, host)
     for seq, piece in enumerate(chunks(live_webm(3), 3)):
         assert (await host.put(f"{base}/chunks/{seq}", content=piece)).status_code == 201
     await host.post(f"{base}/stop")
@@ -46,12 +41,7 @@ async def test_the_file_is_made_in_the_object_store_and_served_from_it(app, host
 
 
 async def test_the_export_reads_the_file_a_range_at_a_time(app, host, monkeypatch):
-    meeting_id, token = await start_meeting(app, host)
-    await agree(app, token)
-    recording = (
-        await host.post(f"/api/v1/meetings/{meeting_id}/recordings", json={"mime_type": WEBM})
-    ).json()
-    base = f"/api/v1/meetings/{meeting_id}/recordings/{recording['id']}"
+    meeting_id, _token, recording, base = await recording_started(app, host)
     await host.put(f"{base}/chunks/0", content=live_webm(3))
     await host.post(f"/api/v1/meetings/{meeting_id}/end")
     ready = await wait_ready(host, meeting_id, recording["id"])
