@@ -52,7 +52,7 @@ export const STRINGS = {
 };
 
 /** The card's look; adopted by the page or the snippet's shadow root. */
-export const CARD_CSS = `.tc-card{box-sizing:border-box;width:100%;max-width:420px;aspect-ratio:91/55;background:#fff;color:#1f2933;border:1px solid #d9e2ec;border-radius:10px;box-shadow:0 2px 10px rgba(0,0,0,.12);padding:5% 6%;display:flex;flex-direction:column;justify-content:space-between;gap:4px;font-family:system-ui,-apple-system,"Hiragino Sans","Noto Sans CJK JP","Noto Sans JP","Yu Gothic",sans-serif;line-height:1.35;overflow:hidden;container-type:inline-size}
+export const CARD_CSS = `.tc-card{box-sizing:border-box;width:100%;max-width:420px;aspect-ratio:91/55;background:#fff;color:#1f2933;border:1px solid #d9e2ec;border-radius:10px;box-shadow:0 2px 10px rgba(0,0,0,.12);padding:5% 6%;display:flex;flex-direction:column;justify-content:space-between;gap:4px;font-family:system-ui,-apple-system,"Hiragino Sans","Noto Sans CJK JP","Noto Sans JP","Yu Gothic",sans-serif;line-height:1.35;container-type:inline-size}
 .tc-org{font-size:max(11px,3.3cqw);color:#334e68;overflow-wrap:anywhere}.tc-org b{display:block;font-size:max(13px,4.2cqw);color:#0b6e4f}
 .tc-who{display:flex;flex-direction:column;gap:1px}.tc-title{font-size:max(11px,3.3cqw);color:#52606d}
 .tc-kana{font-size:max(10px,2.8cqw);color:#52606d;letter-spacing:.08em}.tc-name{font-size:max(20px,7.4cqw);font-weight:700;letter-spacing:.06em;overflow-wrap:anywhere}

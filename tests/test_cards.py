@@ -290,3 +290,34 @@ async def test_a_host_without_a_card_is_told_how_to_set_one(host, guest):
     room = (await host.get(f"/meetings/{meeting['id']}")).text
     assert 'id="tool-card"' in room
     assert "お客様に名刺を表示" in room
+
+
+async def test_the_meetings_record_says_when_the_card_was_shown(host, guest):
+    await host.put("/api/v1/me/card", json=CARD)
+    meeting, _ = await meeting_with_guest(host, guest)
+    record = (await host.get(f"/meetings/{meeting['id']}")).text
+    assert "名刺の表示" not in record  # a running meeting's page is the room
+
+    await host.post(f"/api/v1/meetings/{meeting['id']}/card/show", json={})
+    await host.post(f"/api/v1/meetings/{meeting['id']}/card/show", json={})
+    await host.post(f"/api/v1/meetings/{meeting['id']}/end")
+
+    record = (await host.get(f"/meetings/{meeting['id']}")).text
+    shown = record.split('id="record-card-shown">')[1].split("</dd>")[0]
+    assert shown.count("<time datetime=") == 2  # both times, in the facts
+    assert record.count('data-type="card.shown"') == 2
+    assert "名刺を表示しました" in record
+    exported = (await host.get(f"/meetings/{meeting['id']}/record.json")).json()
+    assert [e["text"] for e in exported["timeline"] if e["type"] == "card.shown"] == [
+        "名刺を表示しました",
+        "名刺を表示しました",
+    ]
+
+
+async def test_a_meeting_without_the_card_shown_says_so(host, guest):
+    meeting, _ = await meeting_with_guest(host, guest)
+    await host.post(f"/api/v1/meetings/{meeting['id']}/end")
+
+    record = (await host.get(f"/meetings/{meeting['id']}")).text
+
+    assert re.search(r'id="record-card-shown">表示していません</dd>', record)
