@@ -6,7 +6,9 @@ from anyone else."""
 from __future__ import annotations
 
 import io
+import json
 import re
+import zipfile
 from urllib.parse import unquote
 
 import pytest
@@ -307,7 +309,8 @@ async def test_the_meetings_record_says_when_the_card_was_shown(host, guest):
     assert shown.count("<time datetime=") == 2  # both times, in the facts
     assert record.count('data-type="card.shown"') == 2
     assert "名刺を表示しました" in record
-    exported = (await host.get(f"/meetings/{meeting['id']}/record.json")).json()
+    archive = (await host.get(f"/meetings/{meeting['id']}/record.zip")).content
+    exported = json.loads(zipfile.ZipFile(io.BytesIO(archive)).read("record.json"))
     assert [e["text"] for e in exported["timeline"] if e["type"] == "card.shown"] == [
         "名刺を表示しました",
         "名刺を表示しました",
