@@ -32,6 +32,20 @@ FIELDS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def no_card_left(live_server):
+    """The server is shared by the whole session: the admin's card goes
+    after each test, so other tests' guests see no 「名刺」 they did not ask for."""
+    yield
+    with httpx.Client(base_url=live_server.url) as admin:
+        admin.post(
+            "/login", data={"username": "admin", "password": live_server.first_run_password()}
+        )
+        csrf = re.search(r'csrf-token" content="(\w+)"', admin.get("/account").text)[1]
+        admin.delete("/api/v1/me/card", headers={"x-csrf-token": csrf})
+        assert admin.get("/api/v1/me/card").status_code == 404
+
+
 def fill_card(host, server) -> None:
     """Fill in the card on its page, through the form, as a host does."""
     host.goto(server.url + "/account")
