@@ -37,6 +37,7 @@ export function start(env) {
       memo: "メモ", memoTitle: "共有メモ", memoHelp: "担当者と一緒に書き込めるメモです。入力した内容は担当者の画面にも表示されます。",
       memoOpen: "共有メモを開く", memoLoading: "読み込み中…", memoFailed: "メモを読み込めませんでした。もう一度お試しください。",
       memoStatus: { connecting: "接続中…", saving: "保存中…", saved: "保存済み", read_only: "メモは閲覧のみです。", refused: "送れなかった変更があります。自動で送り直します。", too_large: "メモが長すぎるため、この変更は保存できません。" },
+      card: "名刺", cardTitle: "担当者の名刺", cardShown: "担当者が名刺を表示しました。", cardFailed: "名刺を読み込めませんでした。もう一度お試しください。",
     },
     en: {
       button: "Screen support", title: "Screen support", close: "Close",
@@ -60,6 +61,7 @@ export function start(env) {
       memo: "Memo", memoTitle: "Shared memo", memoHelp: "A memo you and the person helping you can both write in. What you type shows on their screen too.",
       memoOpen: "Open the shared memo", memoLoading: "Loading…", memoFailed: "Could not load the memo. Please try again.",
       memoStatus: { connecting: "Connecting…", saving: "Saving…", saved: "Saved", read_only: "The memo is read-only.", refused: "Some changes could not be sent. Sending them again.", too_large: "The memo is too long: this change cannot be saved." },
+      card: "Card", cardTitle: "Your contact's card", cardShown: "Your contact is showing you their business card.", cardFailed: "Could not load the card. Please try again.",
     },
   }[lang];
   const STORE = `tsunagu:${siteKey}`;
@@ -93,7 +95,7 @@ export function start(env) {
 progress{width:100%;height:4px}[hidden]{display:none!important}
 @media (max-width:360px){.send{font-size:14px;padding:0 9px}.end{padding:0 6px;font-size:14px}.icon{width:36px}}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
-.memo{border-radius:22px;padding:0 9px;flex:none;background:#f1f5f9;color:#1f2933;font-weight:700}
+.memo,.namecard{border-radius:22px;padding:0 9px;flex:none;background:#f1f5f9;color:#1f2933;font-weight:700}
 .memo-text{font:inherit;font-size:16px;width:100%;box-sizing:border-box;min-height:9em;max-height:45vh;resize:vertical;padding:8px 10px;border:1px solid #bcccdc;border-radius:10px;line-height:1.6;color:#1f2933;background:#fff}
 .memo-text[readonly]{background:#f5f7fa}.memo-status{min-height:1.4em}
 `;
@@ -123,6 +125,10 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   let memoShared = false;
   let memo = null;
   let memoView = null;
+  // The host's business card (embed/card.js, fetched when first opened):
+  // whether the host has one (the bar's 「名刺」), and its view once opened.
+  let cardThere = false;
+  let cardView = null;
 
   if ("adoptedStyleSheets" in root) {
     // A constructed stylesheet is not subject to the page's style-src CSP.
@@ -174,7 +180,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   function render() {
     // Drawn anew only when something shown has changed (a socket reconnecting
     // in the background does not rebuild the bar under the guest's finger).
-    const shown = JSON.stringify([side, folded, state, live, requested, sending, note?.text, note?.kind, panelView, memoShared, recording]);
+    const shown = JSON.stringify([side, folded, state, live, requested, sending, note?.text, note?.kind, panelView, memoShared, recording, cardThere]);
     if (shown === drawn && dock.childElementCount) return;
     drawn = shown;
     // The dock is drawn anew: keep the focus on the same control, and move it
@@ -216,6 +222,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     view.append(status, send);
     if (recording && !live) view.append(make("span", { class: "rec", role: "status" }, S.rec));
     if (memoShared) view.append(button("memo", S.memo, openMemo, S.memoOpen));
+    if (cardThere) view.append(button("namecard", S.card, () => openCard(), S.cardTitle));
     view.append(button("end", S.end, () => show("confirm")), button("icon", "⋯", () => show("menu"), S.more));
     return view;
   }
@@ -229,7 +236,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   }
 
   function panel() {
-    const title = panelView.name === "memo" ? S.memoTitle : S.title;
+    const title = { memo: S.memoTitle, card: S.cardTitle }[panelView.name] || S.title;
     const view = make("div", { class: "panel", role: "dialog", "aria-label": title });
     const head = make("div", { class: "head" }, title);
     head.append(button("x", "×", () => show(null), S.close));
@@ -253,6 +260,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       ],
       ended: () => [make("p", {}, S.ended)],
       memo: () => [make("p", { class: "muted" }, S.memoHelp), memoView.status, memoView.textarea],
+      card: () => [cardView?.element || make("p", { class: "muted" }, S.memoLoading)],
       message: () => [make("p", {}, panelView.text), ...(panelView.extra || [])],
     }[panelView.name]();
     view.append(...content);
@@ -361,6 +369,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       announce(S.connected);
       emit("connected");
       watchMemo();
+      checkCard();
     }
   }
 
@@ -372,6 +381,8 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     live = false;
     requested = false;
     note = null;
+    cardThere = false;
+    cardView = null;
     clearInterval(countdown);
     stopListening();
     save();
@@ -430,6 +441,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
           clearTimeout(downTimer);
           setLive(true);
           if (state === "connected") watchMemo();
+          if (state === "connected" && !cardThere) checkCard();
           if (memo) memo.connected();
           return;
         }
@@ -450,6 +462,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         if (event.type === "meeting.started" || event.type === "guest.attached") {
           if (state !== "connected") connect();
         } else if (event.type === "meeting.ended") return finish();
+        else if (event.type === "card.shown") openCard(true);
         else if (event.type === "recording.started" || event.type === "recording.stopped") {
           recording = event.type === "recording.started";
           render();
@@ -581,6 +594,42 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     memo = null;
     memoView = null;
     memoShared = false;
+  }
+
+  // -- the host's business card ------------------------------------------------
+
+  /** Whether the host has a card to show: the bar's 「名刺」 button. */
+  async function checkCard() {
+    let result = null;
+    try {
+      result = await call("/api/v1/guest/card");
+    } catch {
+      return;
+    }
+    cardThere = !!result?.ok;
+    render();
+  }
+
+  /** Open the card's panel (embed/card.js is fetched the first time); the host
+   *  showing it (`pushed`) opens it too, and the guest is told. */
+  async function openCard(pushed = false) {
+    if (state !== "connected") return;
+    if (folded) fold(false);
+    if (pushed) announce(S.cardShown);
+    show("card");
+    try {
+      if (!cardView) {
+        const { GuestCard, STRINGS, adoptCardStyles } = await import(`${server}/embed/card.js`);
+        adoptCardStyles(root);
+        cardView = new GuestCard({ server, token: () => token, S: STRINGS[lang] || STRINGS.ja });
+      }
+    } catch {
+      return show("message", { text: S.cardFailed });
+    }
+    cardThere = (await cardView.load()) || cardThere;
+    if (panelView?.name !== "card") return;
+    drawn = ""; // the same panel, now with the card in it: drawn anew
+    render();
   }
 
   // -- capture -----------------------------------------------------------------

@@ -62,6 +62,9 @@ NOT_FOR_USERS = {
     "/api/v1/guest/call",
     "/api/v1/guest/it",  # IT重説 (issue #14): guest token
     "/api/v1/guest/it/licence",
+    "/api/v1/guest/card",  # the business card (issue #15): guest token
+    "/api/v1/guest/card/image",
+    "/api/v1/guest/card.vcf",
     "/api/v1/embed/origin",
     "/sms/status",
     "/login",  # GET is declared (who="anyone"); POST logs in, see above

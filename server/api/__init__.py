@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Route
 from server.api import (
     calls,
     captures,
+    cards,
     checklists,
     embed,
     guest,
@@ -42,6 +43,7 @@ def routes() -> list[BaseRoute]:
         *checklists.routes(),
         *recordings.routes(),
         *knocks.routes(),
+        *cards.routes(),
     ]
 
     async def openapi(request: Request) -> JSONResponse:

@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute
 
 from server.console import (
     account,
+    cards,
     checklists,
     dashboard,
     join,
@@ -29,6 +30,7 @@ def routes() -> list[BaseRoute]:
         *join.routes(),
         *outbox.routes(),
         *account.routes(),
+        *cards.routes(),
         *users.routes(),
         *sites.routes(),
         *memo_templates.routes(),

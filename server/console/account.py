@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from capture.ingest import MAX_BYTES
-from server.accounts import api_tokens, licences, login_sessions, users
+from server.accounts import api_tokens, cards, licences, login_sessions, users
 from server.accounts.attempts import begin_login_attempt
 from server.accounts.auth import session_cookie
 from server.accounts.passwords import check_strength
@@ -39,6 +39,8 @@ async def account_page(
         # IT重説 (issue #14): the licence photo shown to customers.
         "licence": await licences.find(call.db, principal.user.id),
         "licence_limit_mb": MAX_BYTES // 2**20,
+        # The business card (issue #15): summed up here, edited at /account/card.
+        "card": await cards.find(call.db, principal.user.id),
         "error": error.message(request_locale(request)) if error else "",
     }
     return render(

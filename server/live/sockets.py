@@ -208,6 +208,8 @@ FOR_ANY_GUEST = frozenset(
     | {"checklist.opened", "checklist.ticked", "checklist.unticked"}
     | {"checklist.collapsed", "checklist.expanded"}
     | {"recording.started", "recording.stopped", "recording.ready", "recording.consent_requested"}
+    # The business card (issue #15): the host pushed it, the guest's page opens it.
+    | {"card.shown"}
 )
 # Events about one guest, carried only to that guest's socket: joined to a
 # running meeting by number; removed by the host.

@@ -32,6 +32,7 @@ from server.storage import chores
 from server.storage.blobs import BlobStore, StoredBlob
 from server.storage.models import (
     Capture,
+    Card,
     Guest,
     LicencePhoto,
     Meeting,
@@ -141,6 +142,7 @@ BLOB_COLUMNS: list[InstrumentedAttribute[str]] = [
     Capture.image_key,
     Capture.thumbnail_key,
     LicencePhoto.blob_key,  # not a meeting's: kept until its owner replaces it
+    Card.image_blob_key,  # type: ignore[list-item] (a host's, like the licence photo)
     Recording.blob_key,  # type: ignore[list-item] (NULL until the file is made)
     RecordingChunk.blob_key,
 ]

@@ -661,3 +661,32 @@ class RecordingChunk(Base):
     blob_key: Mapped[str] = mapped_column(String(128))
     size: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Card(Base):
+    """A host's business card (名刺, seed 001): what the guests of their
+    meetings see and save to their phone's contacts. A table of its own:
+    a user has no card until they fill one in, and its image comes and
+    goes on its own."""
+
+    __tablename__ = "cards"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(60))
+    # The name's reading (ふりがな): phones sort Japanese contacts by it.
+    kana: Mapped[str] = mapped_column(String(60), default="")
+    company: Mapped[str] = mapped_column(String(100), default="")
+    department: Mapped[str] = mapped_column(String(100), default="")
+    title: Mapped[str] = mapped_column(String(60), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    url: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    # The paper card's picture, re-encoded (capture/card_image.py); none: drawn.
+    image_blob_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    image_content_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    image_width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    image_height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

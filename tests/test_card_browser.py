@@ -1,0 +1,217 @@
+"""The business card (名刺, issue #15 part 3) in real browsers: the host fills
+it in at the console (1280x800) with its live preview, shows it from the
+room's rail, and the phone guest (390x844) sees it open by itself and saves
+it as a contact and as an image; the snippet's guest gets it in the bar."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+import vobject
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.conftest import console_host, type_number
+from tests.test_memo_browser import PHONE
+from tests.test_snippet_browser import Guest as SnippetGuest
+from tests.test_snippet_browser import site_with_pages
+
+pytestmark = pytest.mark.browser
+FIELDS = {
+    "お名前": "山田 太郎",
+    "ふりがな": "やまだ たろう",
+    "会社名": "つなぐ不動産株式会社",
+    "部署": "営業部",
+    "役職": "課長",
+    "電話番号": "03-1234-5678",
+    "メールアドレス": "taro.yamada@example.jp",
+}
+
+
+@pytest.fixture(autouse=True)
+def no_card_left(live_server):
+    """The server is shared by the whole session: the admin's card goes
+    after each test, so other tests' guests see no 「名刺」 they did not ask for."""
+    yield
+    with httpx.Client(base_url=live_server.url) as admin:
+        admin.post(
+            "/login", data={"username": "admin", "password": live_server.first_run_password()}
+        )
+        csrf = re.search(r'csrf-token" content="(\w+)"', admin.get("/account").text)[1]
+        admin.delete("/api/v1/me/card", headers={"x-csrf-token": csrf})
+        assert admin.get("/api/v1/me/card").status_code == 404
+
+
+def fill_card(host, server) -> None:
+    """Fill in the card on its page, through the form, as a host does."""
+    host.goto(server.url + "/account")
+    # Each test starts from no card (the server's admin is shared by the tests).
+    csrf = host.locator('meta[name="csrf-token"]').get_attribute("content")
+    host.request.delete(server.url + "/api/v1/me/card", headers={"x-csrf-token": csrf})
+    host.get_by_role("link", name="名刺を編集").click()
+    expect(host.get_by_role("heading", name="名刺", exact=True)).to_be_visible()
+    for label, value in FIELDS.items():
+        host.get_by_label(label).fill(value)
+    host.get_by_label("ウェブサイト").fill("")
+    host.get_by_label("住所").fill("")
+    preview = host.locator("#card-preview")
+    expect(preview.locator(".tc-name")).to_have_text("山田 太郎")
+    expect(preview).to_contain_text("つなぐ不動産株式会社")
+    host.get_by_role("button", name="名刺を保存").click()
+    expect(host.get_by_text("名刺を保存しました。")).to_be_visible()
+
+
+def host_with_card(new_page, server, *, picture: bytes | None = None):
+    """A host who filled in their card (and added its picture) before the call."""
+    host = console_host(new_page, server)
+    fill_card(host, server)
+    if picture is not None:
+        host.locator("#card-image-file").set_input_files(
+            files=[{"name": "meishi.jpg", "mimeType": "image/jpeg", "buffer": picture}]
+        )
+        host.get_by_role("button", name="画像を保存").click()
+        expect(host.get_by_text("名刺の画像を保存しました。")).to_be_visible()
+    return host
+
+
+def call_phone_guest(new_page, server, host):
+    """A phone guest on the join page, let in by the host typing their number."""
+    guest = new_page(**PHONE)
+    guest.goto(server.url + "/join")
+    guest.get_by_role("checkbox").check()
+    guest.get_by_role("button", name="接続番号を発行する").click()
+    number = guest.locator("#number")
+    expect(number).to_have_text(re.compile(r"^\d{4}$"))
+    host.goto(server.url + "/")
+    type_number(host, number.inner_text())
+    expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
+    expect(guest.get_by_role("heading", name="担当者とつながりました")).to_be_visible()
+    return guest
+
+
+def card_tool(host):
+    tool = host.locator("#tool-card")
+    expect(host.locator("#elapsed")).not_to_have_text("—")  # the room's script runs
+    if tool.get_attribute("aria-expanded") != "true":
+        tool.click()
+    return host.locator("#panel-card")
+
+
+def downloaded(page, button) -> tuple[str, bytes]:
+    with page.expect_download() as info:
+        button.click()
+    download = info.value
+    return download.suggested_filename, Path(download.path()).read_bytes()
+
+
+def test_the_form_refuses_a_bad_email_beside_what_was_typed(new_page, live_server):
+    host = console_host(new_page, live_server)
+    host.goto(live_server.url + "/account/card")
+    host.get_by_label("お名前").fill("山田 太郎")
+    host.get_by_label("メールアドレス").fill("taro@example")
+    host.get_by_role("button", name="名刺を保存").click()
+
+    expect(host.get_by_role("alert")).to_contain_text("メールアドレスの形が正しくありません")
+    expect(host.get_by_label("メールアドレス")).to_have_value("taro@example")
+    expect(host.get_by_label("メールアドレス")).to_have_attribute("aria-invalid", "true")
+
+
+def test_the_host_shows_the_card_and_the_phone_guest_saves_it(new_page, live_server):
+    host = host_with_card(new_page, live_server)
+    guest = call_phone_guest(new_page, live_server, host)
+    panel = card_tool(host)
+    expect(panel.locator(".tc-name")).to_have_text("山田 太郎")
+    # The guest's page offers the card, closed.
+    expect(guest.get_by_role("button", name="担当者の名刺")).to_be_visible()
+    sheet = guest.get_by_role("dialog", name="担当者の名刺")
+    expect(sheet).to_be_hidden()
+
+    panel.get_by_role("button", name="お客様に名刺を表示").click()
+
+    expect(panel.get_by_role("status")).to_have_text("お客様に名刺を表示しました。")
+    expect(sheet).to_be_visible()
+    for value in FIELDS.values():
+        expect(sheet).to_contain_text(value)
+    expect(guest.locator("#card-announce")).to_have_text("担当者が名刺を表示しました。")
+    expect(host.locator("#timeline")).to_contain_text("名刺を表示しました")
+
+    name, body = downloaded(guest, sheet.get_by_role("button", name="連絡先に保存"))
+    assert name == "山田 太郎.vcf"
+    contact = vobject.readOne(body.decode("utf-8"))
+    assert contact.fn.value == "山田 太郎"
+    assert (contact.n.value.family, contact.n.value.given) == ("山田", "太郎")
+    assert contact.org.value == ["つなぐ不動産株式会社", "営業部"]
+    assert contact.title.value == "課長"
+    assert contact.tel.value == "03-1234-5678"
+    assert contact.email.value == "taro.yamada@example.jp"
+
+    # No picture of the paper card: the card is drawn, as a PNG.
+    name, body = downloaded(guest, sheet.get_by_role("button", name="画像で保存"))
+    assert name == "山田 太郎.png"
+    image = Image.open(io.BytesIO(body))
+    assert (image.format, image.size) == ("PNG", (1075, 650))
+    assert 10_000 < len(body) < 1_000_000
+    dark = sum(image.convert("L").histogram()[:100])
+    assert dark > 5000  # the name and the lines are drawn, not a blank card
+
+    guest.get_by_role("button", name="閉じる").click()
+    expect(sheet).to_be_hidden()
+    expect(guest.get_by_role("button", name="担当者の名刺")).to_be_focused()
+
+
+def test_the_paper_cards_picture_is_shown_and_saved(new_page, live_server):
+    picture = io.BytesIO()
+    Image.new("RGB", (910, 550), (240, 240, 235)).save(picture, format="JPEG")
+    host = host_with_card(new_page, live_server, picture=picture.getvalue())
+    guest = call_phone_guest(new_page, live_server, host)
+
+    guest.get_by_role("button", name="担当者の名刺").click()
+
+    sheet = guest.get_by_role("dialog", name="担当者の名刺")
+    expect(sheet.get_by_role("img", name="山田 太郎 の名刺の画像")).to_be_visible()
+    name, body = downloaded(guest, sheet.get_by_role("button", name="画像で保存"))
+    assert name == "山田 太郎.jpg"
+    image = Image.open(io.BytesIO(body))
+    assert (image.format, image.size) == ("JPEG", (910, 550))
+    with httpx.Client(base_url=live_server.url) as client:
+        # The guest's files are fetched with the token in a header, never a URL.
+        assert client.get("/api/v1/guest/card.vcf").status_code == 401
+
+
+def test_the_snippet_guest_opens_the_card_from_the_bar(new_page, live_server):
+    pages = site_with_pages(live_server, "Card pages", [])
+    try:
+        guest = SnippetGuest(new_page(**PHONE), live_server)
+        guest.page.goto(pages.url("index.html"))
+        host = host_with_card(new_page, live_server)
+        host.goto(live_server.url + "/")
+        type_number(host, guest.number())
+        expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
+        expect(guest.bar()).to_contain_text("接続中")
+        button = guest.bar().get_by_role("button", name="担当者の名刺")
+        expect(button).to_be_visible()
+        # The card's code is not loaded before it is wanted.
+        assert not guest.page.evaluate(
+            "performance.getEntriesByType('resource').some((e) => e.name.includes('card.js'))"
+        )
+
+        card_tool(host).get_by_role("button", name="お客様に名刺を表示").click()
+
+        panel = guest.page.get_by_role("dialog", name="担当者の名刺")
+        expect(panel).to_be_visible()
+        expect(panel.locator(".tc-name")).to_have_text("山田 太郎")
+        expect(panel).to_contain_text("03-1234-5678")
+        name, body = downloaded(guest.page, panel.get_by_role("button", name="連絡先に保存"))
+        assert name == "山田 太郎.vcf"
+        assert vobject.readOne(body.decode("utf-8")).title.value == "課長"
+        panel.get_by_role("button", name="閉じる").click()
+        expect(panel).to_be_hidden()
+        button.click()
+        expect(panel).to_be_visible()
+        assert not guest.errors
+    finally:
+        pages.stop()
