@@ -11,6 +11,7 @@ from server.api import (
     captures,
     checklists,
     embed,
+    files,
     guest,
     knocks,
     licences,
@@ -41,6 +42,7 @@ def routes() -> list[BaseRoute]:
         *licences.routes(),
         *checklists.routes(),
         *recordings.routes(),
+        *files.routes(),
         *knocks.routes(),
     ]
 
