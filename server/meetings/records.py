@@ -56,6 +56,8 @@ def event_text(locale: str, event: MeetingEvent) -> str:
         key = "event.meeting.ended_timeout"
     elif event.type == "guest.labelled" and not payload.get("label"):
         key = "event.guest.labelled_cleared"
+    elif event.type == "file.sent" and payload.get("sender") == "guest":
+        key = "event.file.sent_by_guest"
     params = dict(payload)
     if event.type == "sms.status":
         params["status"] = translate(locale, f"sms.status.{payload.get('status')}")
