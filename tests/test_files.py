@@ -17,7 +17,7 @@ from server.meetings import files, retention
 from server.storage.models import FileUpload, Guest, Meeting, MeetingFile, User, utcnow
 from server.web.errors import ApiError
 from server.web.services import services
-from tests.conftest import http_client, test_settings
+from tests.conftest import csrf_token, http_client, test_settings
 
 
 @pytest.fixture
@@ -438,3 +438,45 @@ async def test_abandoned_uploads_and_those_of_ended_meetings_are_swept(app, host
         await db.execute(update(Meeting).values(state="ended", ended_at=utcnow()))
     await files.sweep_uploads(app)
     assert await stored(app) == (0, 0, 0, [])
+
+
+async def test_an_admin_sets_the_policy_on_its_page_and_a_bad_entry_is_explained(admin_client):
+    admin_client.headers["x-csrf-token"] = await csrf_token(admin_client)
+    page = (await admin_client.get("/admin/files")).text
+    assert 'name="guest_executables" value="on" checked' in page
+    assert 'value="both" checked' in page
+    csrf = await csrf_token(admin_client, "/admin/files")
+
+    saved = await admin_client.post(
+        "/admin/files",
+        data={"csrf_token": csrf, "senders": "hosts", "extensions": ".ZIP\nrar", "types": ""},
+    )
+    refused = await admin_client.post(
+        "/admin/files",
+        data={"csrf_token": csrf, "senders": "both", "extensions": "", "types": "<b>"},
+    )
+
+    assert saved.status_code == 303
+    page = (await admin_client.get("/admin/files")).text
+    assert 'value="hosts" checked' in page
+    assert 'name="guest_executables" value="on" checked' not in page
+    assert "rar\nzip</textarea>" in page
+    assert refused.status_code == 422
+    assert "種類として読めない項目があります: &lt;b&gt;" in refused.text
+
+
+async def test_the_meeting_record_lists_every_file_with_its_sender_size_and_sha256(app, host):
+    meeting_id, token = await start_meeting(app, host)
+    await send(host, f"/api/v1/meetings/{meeting_id}/files", "a.pdf", b"%PDF-1.4 a")
+    async with http_client(app) as guest:
+        await send(guest, "/api/v1/guest/files", "b.jpg", b"\xff\xd8\xff", headers=bearer(token))
+    await host.post(f"/api/v1/meetings/{meeting_id}/end")
+
+    page = (await host.get(f"/meetings/{meeting_id}")).text
+
+    assert "担当者（tanaka）" in page and "お客様 1" in page
+    assert hashlib.sha256(b"%PDF-1.4 a").hexdigest() in page
+    assert hashlib.sha256(b"\xff\xd8\xff").hexdigest() in page
+    assert "10 B" in page
+    assert "tanaka がファイル「a.pdf」を送りました" in page
+    assert "お客様 1 からファイル「b.jpg」が届きました" in page

@@ -8,6 +8,7 @@ from server.console import (
     account,
     checklists,
     dashboard,
+    files,
     join,
     language,
     login,
@@ -33,5 +34,6 @@ def routes() -> list[BaseRoute]:
         *sites.routes(),
         *memo_templates.routes(),
         *checklists.routes(),
+        *files.routes(),
         *language.routes(),
     ]

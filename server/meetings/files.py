@@ -190,7 +190,10 @@ def parse_list(text: str, *, kind: str) -> list[str]:
     pattern = EXTENSION_ENTRY if kind == "extensions" else TYPE_ENTRY
     bad = sorted(e for e in entries if not pattern.fullmatch(e))
     if bad:
-        raise ApiError(422, f"file_policy_bad_{kind}", params={"entries": ", ".join(bad[:5])})
+        named = {"entries": ", ".join(bad[:5])}
+        if kind == "extensions":
+            raise ApiError(422, "file_policy_bad_extensions", params=named)
+        raise ApiError(422, "file_policy_bad_types", params=named)
     if len(entries) > 200:
         raise ApiError(422, "file_policy_too_long")
     return sorted(entries)
