@@ -12,7 +12,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_memo_browser import connected
+from tests.conftest import console_host, type_number
+from tests.test_memo_browser import PHONE, connected
+from tests.test_snippet_browser import Guest as SnippetGuest
+from tests.test_snippet_browser import site_with_pages
 
 pytestmark = pytest.mark.browser
 
@@ -146,3 +149,41 @@ def test_an_html_file_named_with_a_path_is_saved_under_a_safe_name_and_never_sho
     assert answer.headers["content-disposition"] == 'attachment; filename="x.html"'
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert answer.headers["content-security-policy"] == "sandbox"
+
+
+def test_a_snippet_guest_sends_and_saves_files_from_the_bar(new_page, live_server, tmp_path):
+    pages = site_with_pages(live_server, "File pages", [])
+    try:
+        guest = SnippetGuest(new_page(**PHONE), live_server)
+        guest.page.goto(pages.url("index.html"))
+        number = guest.number()
+        host = console_host(new_page, live_server)
+        type_number(host, number)
+        expect(guest.bar()).to_contain_text("接続中")
+        # The files' code is not loaded before the guest opens the panel.
+        assert not guest.page.evaluate(
+            "performance.getEntriesByType('resource').some((e) => e.name.includes('files.js'))"
+        )
+        open_files_tool(host)
+        host.locator("#files-input").set_input_files(
+            [{"name": "案内.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 guide"}]
+        )
+        # Told at once, in the bar.
+        expect(
+            guest.text("担当者からファイル「案内.pdf」が届きました。「保存」で保存できます。")
+        ).to_be_visible()
+
+        guest.page.get_by_role("button", name="ファイルを開く").click()
+
+        panel = guest.page.get_by_role("dialog", name="ファイル")
+        with guest.page.expect_download() as saving:
+            panel.get_by_role("button", name="保存: 案内.pdf").tap()
+        assert saving.value.path().read_bytes() == b"%PDF-1.4 guide"
+        sent = tmp_path / "receipt.png"
+        sent.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(3000))
+        panel.locator("input[type=file]").set_input_files(sent)
+        expect(panel.get_by_role("status")).to_have_text("「receipt.png」を送りました。")
+        expect(host.locator("#files-list")).to_contain_text("receipt.png")
+        assert not guest.errors
+    finally:
+        pages.stop()
