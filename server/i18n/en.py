@@ -439,7 +439,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     },
     "meeting.delete_data": "Delete data",
     "meeting.delete_data_hint": (
-        "Deletes this meeting's captures, memo, recordings and the names the customer "
+        "Deletes this meeting's captures, memo, recordings, files and the names the customer "
         "typed. The timeline stays, without the addresses "
         "and titles of the pages the customer showed."
     ),
