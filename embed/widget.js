@@ -38,6 +38,15 @@ export function start(env) {
       memoOpen: "共有メモを開く", memoLoading: "読み込み中…", memoFailed: "メモを読み込めませんでした。もう一度お試しください。",
       memoStatus: { connecting: "接続中…", saving: "保存中…", saved: "保存済み", read_only: "メモは閲覧のみです。", refused: "送れなかった変更があります。自動で送り直します。", too_large: "メモが長すぎるため、この変更は保存できません。" },
       card: "名刺", cardTitle: "担当者の名刺", cardShown: "担当者が名刺を表示しました。", cardFailed: "名刺を読み込めませんでした。もう一度お試しください。",
+      files: "ファイル", filesTitle: "ファイル", filesOpen: "ファイルを開く", filesLoading: "読み込み中…", filesFailed: "ファイルの欄を読み込めませんでした。もう一度お試しください。",
+      filesText: {
+        lead: "担当者にファイルを送れます（{max_mb} MB まで）。担当者から届いたファイルは「保存」で保存できます。", send: "ファイルを送る",
+        cannot_send: "このミーティングでは、お客様からはファイルを送れません。", none: "まだファイルはありません。",
+        from_host: "担当者から", from_you: "あなたが送信", save: "保存",
+        arrived: "担当者からファイル「{name}」が届きました。「保存」で保存できます。",
+        sending: "「{name}」を送信中… {percent}%", sent: "「{name}」を送りました。", failed: "「{name}」を送れませんでした。{message}",
+        retrying: "接続が切れました。{seconds} 秒後に続きから送ります…", network: "通信できませんでした。電波のよい場所でもう一度お試しください。",
+      },
     },
     en: {
       button: "Screen support", title: "Screen support", close: "Close",
@@ -62,6 +71,15 @@ export function start(env) {
       memoOpen: "Open the shared memo", memoLoading: "Loading…", memoFailed: "Could not load the memo. Please try again.",
       memoStatus: { connecting: "Connecting…", saving: "Saving…", saved: "Saved", read_only: "The memo is read-only.", refused: "Some changes could not be sent. Sending them again.", too_large: "The memo is too long: this change cannot be saved." },
       card: "Card", cardTitle: "Your contact's card", cardShown: "Your contact is showing you their business card.", cardFailed: "Could not load the card. Please try again.",
+      files: "Files", filesTitle: "Files", filesOpen: "Open files", filesLoading: "Loading…", filesFailed: "Could not load the files. Please try again.",
+      filesText: {
+        lead: "You can send files to the host (up to {max_mb} MB). Save the files the host sends you with Save.", send: "Send a file",
+        cannot_send: "Guests cannot send files in this meeting.", none: "No files yet.",
+        from_host: "From the host", from_you: "Sent by you", save: "Save",
+        arrived: "The host sent you the file “{name}”. Tap Save to keep it.",
+        sending: "Sending “{name}”… {percent}%", sent: "Sent “{name}”.", failed: "Could not send “{name}”. {message}",
+        retrying: "The connection dropped. Resuming in {seconds} s…", network: "No connection. Try again where the signal is better.",
+      },
     },
   }[lang];
   const STORE = `tsunagu:${siteKey}`;
@@ -98,6 +116,13 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
 .memo,.namecard{border-radius:22px;padding:0 9px;flex:none;background:#f1f5f9;color:#1f2933;font-weight:700}
 .memo-text{font:inherit;font-size:16px;width:100%;box-sizing:border-box;min-height:9em;max-height:45vh;resize:vertical;padding:8px 10px;border:1px solid #bcccdc;border-radius:10px;line-height:1.6;color:#1f2933;background:#fff}
 .memo-text[readonly]{background:#f5f7fa}.memo-status{min-height:1.4em}
+.files-pick{position:relative;display:flex;align-items:center;justify-content:center;min-height:44px;border-radius:12px;border:2px solid #0b6e4f;color:#0b6e4f;font-weight:700;cursor:pointer}
+.files-pick:focus-within{outline:3px solid #84caff;outline-offset:2px}.files-pick[hidden]{display:none}
+.files-progress{width:100%}.files-lead,.files-status,.files-error{margin:0;font-size:13px}.files-error{color:#b42318;font-weight:700}
+.files-list{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:6px;max-height:40vh;overflow:auto}
+.files-item{display:grid;grid-template-columns:1fr auto;column-gap:8px;align-items:center;padding:6px 8px;border:1px solid #d9e2ec;border-radius:10px}
+.files-name{overflow-wrap:anywhere}.files-meta{font-size:12px;color:#52606d}.files-none{font-size:13px;color:#52606d}
+.files-save{grid-column:2;grid-row:1/span 2;min-height:44px;border-radius:10px;padding:0 12px;font-weight:700;background:#0b6e4f;color:#fff;border:0}
 `;
 
   const saved = read();
@@ -129,6 +154,10 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   // whether the host has one (the bar's 「名刺」), and its view once opened.
   let cardThere = false;
   let cardView = null;
+  // The files panel (embed/files.js, fetched on the first open), kept across
+  // renders like the memo's elements.
+  let files = null;
+  let filesView = null;
 
   if ("adoptedStyleSheets" in root) {
     // A constructed stylesheet is not subject to the page's style-src CSP.
@@ -222,6 +251,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     view.append(status, send);
     if (recording && !live) view.append(make("span", { class: "rec", role: "status" }, S.rec));
     if (memoShared) view.append(button("memo", S.memo, openMemo, S.memoOpen));
+    view.append(button("memo files", S.files, openFiles, S.filesOpen));
     if (cardThere) view.append(button("namecard", S.card, () => openCard(), S.cardTitle));
     view.append(button("end", S.end, () => show("confirm")), button("icon", "⋯", () => show("menu"), S.more));
     return view;
@@ -236,7 +266,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   }
 
   function panel() {
-    const title = { memo: S.memoTitle, card: S.cardTitle }[panelView.name] || S.title;
+    const title = { memo: S.memoTitle, files: S.filesTitle, card: S.cardTitle }[panelView.name] || S.title;
     const view = make("div", { class: "panel", role: "dialog", "aria-label": title });
     const head = make("div", { class: "head" }, title);
     head.append(button("x", "×", () => show(null), S.close));
@@ -261,6 +291,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       ended: () => [make("p", {}, S.ended)],
       memo: () => [make("p", { class: "muted" }, S.memoHelp), memoView.status, memoView.textarea],
       card: () => [cardView?.element || make("p", { class: "muted" }, S.memoLoading)],
+      files: () => [filesView],
       message: () => [make("p", {}, panelView.text), ...(panelView.extra || [])],
     }[panelView.name]();
     view.append(...content);
@@ -376,6 +407,8 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   function finish(silent) {
     const was = state;
     closeMemo();
+    files = null;
+    filesView = null;
     state = "idle";
     token = null;
     live = false;
@@ -466,6 +499,13 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         else if (event.type === "recording.started" || event.type === "recording.stopped") {
           recording = event.type === "recording.started";
           render();
+        } else if (event.type === "file.sent") {
+          if (files?.apply) files.apply(event);
+          if (event.payload.sender === "host" && panelView?.name !== "files") {
+            note = { text: S.filesText.arrived.replace("{name}", event.payload.name), kind: "", action: [S.files, openFiles] };
+            render();
+            announce(note.text);
+          }
         } else if (event.type === "capture.requested") {
           requested = true;
           note = { text: S.asked, kind: "ask" };
@@ -587,6 +627,29 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       onAccess: (shared) => memoMessage({ type: "memo.access", shared }),
     });
     if (channel?.socket?.readyState === WebSocket.OPEN) memo.connected();
+  }
+
+  // -- files ---------------------------------------------------------------------
+
+  /** Open the files panel; embed/files.js is fetched on the first open only. */
+  async function openFiles() {
+    if (note?.action?.[1] === openFiles) note = null;
+    if (!filesView) filesView = make("div", { class: "files" }, S.filesLoading);
+    show("files");
+    if (files) return files.refresh?.();
+    files = "loading";
+    let GuestFiles;
+    try {
+      ({ GuestFiles } = await import(`${server}/embed/files.js`));
+    } catch {
+      files = null;
+      filesView.textContent = S.filesFailed;
+      return;
+    }
+    if (files !== "loading") return; // ended meanwhile
+    filesView.textContent = "";
+    files = new GuestFiles({ root: filesView, strings: S.filesText, token: () => token, server, lang });
+    files.refresh();
   }
 
   function closeMemo() {

@@ -492,6 +492,14 @@ class Settings(BaseSettings):
     prepared_link_max_days: WholeNumber = setting(
         30, "The longest a prepared meeting's link may stay valid, in days.", ge=1, le=365
     )
+    # Files sent in a meeting (issue #15, server/meetings/files.py).
+    file_max_mb: WholeNumber = setting(
+        50,
+        "The largest file a host or a guest may send in a meeting, in MB (checked on the "
+        "declared size and again while the bytes arrive).",
+        ge=1,
+        le=4096,
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -38,6 +38,11 @@ NOT_COOKIE_AUTHENTICATED = {
     ("POST", "/api/v1/guest/captures"): "guest",
     ("POST", "/api/v1/guest/pages"): "guest",
     ("POST", "/api/v1/guest/recording-consent"): "guest",
+    # Files (issue #15): the guest's token; a download link is signed itself.
+    ("POST", "/api/v1/guest/files/uploads"): "guest",
+    ("POST", "/api/v1/guest/files/uploads/{upload_id}"): "guest",
+    ("POST", "/api/v1/guest/files/uploads/{upload_id}/cancel"): "guest",
+    ("POST", "/api/v1/guest/files/{file_id:id}/link"): "guest",
     # Twilio's delivery reports, signed with the account's auth token.
     ("POST", "/sms/status"): "twilio",
 }
@@ -65,6 +70,12 @@ NOT_FOR_USERS = {
     "/api/v1/guest/card",  # the business card (issue #15): guest token
     "/api/v1/guest/card/image",
     "/api/v1/guest/card.vcf",
+    "/api/v1/guest/files",  # files (issue #15): guest token
+    "/api/v1/guest/files/uploads",
+    "/api/v1/guest/files/uploads/{upload_id}",
+    "/api/v1/guest/files/uploads/{upload_id}/cancel",
+    "/api/v1/guest/files/{file_id:id}/link",
+    "/api/v1/files/{file_id:id}/download/{signed}",  # a signed, short-lived link
     "/api/v1/embed/origin",
     "/sms/status",
     "/login",  # GET is declared (who="anyone"); POST logs in, see above

@@ -106,7 +106,9 @@ DYNAMIC: dict[str, Family] = {
     "event.*": Family(values=()),  # the types, filled in by dynamic_families()
     # meeting.js describe(): events whose payload retention scrubbed
     # (server/meetings/retention.py SHOWN_BY_GUEST).
-    "event.*.removed": Family(values=("capture.created", "page.visited")),
+    "event.*.removed": Family(values=("capture.created", "page.visited", "file.sent")),
+    # templates/console/files.html: who may send files (server/meetings/files.py SENDERS).
+    "files.admin.senders_*": Family(values=("both", "hosts", "guests")),
     # invite.js, meeting.js: an SMS's delivery status (server/meetings/invitations.py).
     "sms.status.*": Family(values=sms_statuses()),
     # join.js showEnded(): Meeting.ended_by (found by the scan), else the host's wording.

@@ -121,7 +121,7 @@ async def test_retention_deletes_only_the_data_of_meetings_ended_long_enough_ago
     assert len(before - stored(app)) == 2  # the old capture's image and thumbnail
     expired = [e for e in await events(host, old_id) if e["type"] == "data.expired"]
     assert [e["payload"] for e in expired] == [
-        {"days": 30, "captures": 1, "memos": 0, "recordings": 0, "names": 0}
+        {"days": 30, "captures": 1, "memos": 0, "recordings": 0, "files": 0, "names": 0}
     ]
     # Nothing left to delete: a second round records nothing.
     assert await retention.apply_retention(app) == 0
@@ -153,6 +153,7 @@ async def test_an_admin_deletes_a_meetings_data_and_the_meeting_stays(app, host,
         "captures": 1,
         "memos": 0,
         "recordings": 0,
+        "files": 0,
         "names": 0,
     }
     assert (await host.get(capture["image_url"])).status_code == 404
@@ -162,7 +163,7 @@ async def test_an_admin_deletes_a_meetings_data_and_the_meeting_stays(app, host,
     timeline = await events(host, meeting_id)
     deleted = [e for e in timeline if e["type"] == "data.deleted"]
     assert [e["payload"] for e in deleted] == [
-        {"by": "boss", "captures": 1, "memos": 0, "recordings": 0, "names": 0}
+        {"by": "boss", "captures": 1, "memos": 0, "recordings": 0, "files": 0, "names": 0}
     ]
     # What the guest showed is gone from the timeline too; that it happened stays.
     assert "shop.example" not in json.dumps(timeline, ensure_ascii=False)
@@ -185,6 +186,7 @@ async def test_an_admin_deletes_a_meetings_data_and_the_meeting_stays(app, host,
         "captures": 0,
         "memos": 0,
         "recordings": 0,
+        "files": 0,
         "names": 0,
     }
     assert len([e for e in await events(host, meeting_id) if e["type"] == "data.deleted"]) == 1
@@ -230,9 +232,10 @@ async def test_the_console_button_deletes_after_its_form_is_posted(app, host, ad
     assert posted.status_code == 303
     assert posted.headers["location"] == f"/meetings/{meeting_id}"
     shown = await admin.get(posted.headers["location"])
-    assert (
-        "ミーティングのデータを削除しました（キャプチャ 1 件、メモ 0 件、録画 0 件）" in shown.text
+    deleted = (
+        "ミーティングのデータを削除しました（キャプチャ 1 件、メモ 0 件、録画 0 件、ファイル 0 件）"
     )
+    assert deleted in shown.text
     assert 'id="delete-data"' not in shown.text  # nothing left to delete
     assert (await host.get(capture["image_url"])).status_code == 404
 

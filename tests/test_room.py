@@ -30,6 +30,7 @@ async def test_a_link_meeting_waiting_for_its_guest_opens_with_the_invitation(ho
     assert rail_buttons(page) == {
         "captures": "false",
         "memo": "false",
+        "files": "false",
         "card": "false",
         "checklist": "false",
         "recording": "false",
@@ -58,6 +59,7 @@ async def test_a_screen_support_meeting_offers_the_invitation_closed(admin_clien
     assert rail_buttons(page) == {
         "captures": "false",
         "memo": "false",
+        "files": "false",
         "card": "false",
         "checklist": "false",
         "recording": "false",
@@ -102,8 +104,8 @@ def test_a_tool_another_part_brings_shows_once_its_panel_exists(memo_there):
     tools = room.rail(meeting, env, lambda key: key)["tools"]
 
     expected = (
-        ["captures", "memo", "card", "checklist", "recording", "invite", "devices"]
+        ["captures", "memo", "files", "card", "checklist", "recording", "invite", "devices"]
         if memo_there
-        else ["captures", "card", "checklist", "recording", "invite", "devices"]
+        else ["captures", "files", "card", "checklist", "recording", "invite", "devices"]
     )
     assert [tool["id"] for tool in tools] == expected

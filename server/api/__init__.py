@@ -12,6 +12,7 @@ from server.api import (
     cards,
     checklists,
     embed,
+    files,
     guest,
     knocks,
     licences,
@@ -42,6 +43,7 @@ def routes() -> list[BaseRoute]:
         *licences.routes(),
         *checklists.routes(),
         *recordings.routes(),
+        *files.routes(),
         *knocks.routes(),
         *cards.routes(),
     ]

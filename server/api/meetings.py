@@ -144,6 +144,7 @@ class DataDeleted(Output):
     captures: int = Field(description="Captures deleted (0 when there were none)")
     memos: int = Field(description="Shared memos deleted: 1, or 0 when there was none")
     recordings: int = Field(default=0, description="Recordings deleted (files and chunks)")
+    files: int = Field(default=0, description="Files sent in the meeting deleted (issue #15)")
     names: int = Field(
         default=0, description="Guests whose name typed on the link page was removed"
     )

@@ -9,6 +9,7 @@ from server.console import (
     cards,
     checklists,
     dashboard,
+    files,
     join,
     language,
     login,
@@ -35,5 +36,6 @@ def routes() -> list[BaseRoute]:
         *sites.routes(),
         *memo_templates.routes(),
         *checklists.routes(),
+        *files.routes(),
         *language.routes(),
     ]

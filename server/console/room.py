@@ -44,6 +44,12 @@ TOOLS: tuple[Tool, ...] = (
         requires="console/memo_panel.html",
     ),
     Tool(
+        "files",
+        "room.tool.files",
+        "console/tools/files.html",
+        icon="M6 3h8l5 5v13H6z M14 3v5h5 M12 11v7 M9 15l3 3 3-3",
+    ),
+    Tool(
         "card",
         "room.tool.card",
         "console/tools/card.html",

@@ -215,6 +215,9 @@ FOR_ANY_GUEST = frozenset(
 # running meeting by number; removed by the host.
 FOR_THIS_GUEST = frozenset({"guest.attached", "guest.removed"})
 FOR_THIS_GUEST |= {"guest.admitted", "guest.refused", "knock.waiting"}  # the waiting room
+# Files (issue #15): the host's go to every guest, a guest's own only back
+# to them (and to the host), never to the meeting's other guests.
+FROM_HOST_OR_THIS_GUEST = frozenset({"file.sent"})
 
 
 def for_guest(guest_id: int) -> Callable[[dict[str, Any]], bool]:
@@ -224,6 +227,8 @@ def for_guest(guest_id: int) -> Callable[[dict[str, Any]], bool]:
         kind = message["type"]
         if kind in FOR_THIS_GUEST:
             return message["payload"].get("guest_id") == guest_id
+        if kind in FROM_HOST_OR_THIS_GUEST:
+            return message["payload"].get("guest_id") in (None, guest_id)
         return kind in FOR_ANY_GUEST
 
     return visible

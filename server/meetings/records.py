@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.i18n.locales import translate
 from server.meetings import captures as captures_module
-from server.meetings import checklists, consents, lifecycle, recordings
+from server.meetings import checklists, consents, files, lifecycle, recordings
 from server.meetings import guests as guests_module
 from server.meetings.history import clock
 from server.storage.blobs import BlobStore
@@ -56,6 +56,8 @@ def event_text(locale: str, event: MeetingEvent) -> str:
         key = "event.meeting.ended_timeout"
     elif event.type == "guest.labelled" and not payload.get("label"):
         key = "event.guest.labelled_cleared"
+    elif event.type == "file.sent" and payload.get("sender") == "guest":
+        key = "event.file.sent_by_guest"
     params = dict(payload)
     if event.type == "sms.status":
         params["status"] = translate(locale, f"sms.status.{payload.get('status')}")
@@ -98,6 +100,7 @@ class Record:
     # IT重説 (issue #14): each checklist opened, as it stood at the end.
     checklists: list[dict[str, Any]] = field(default_factory=list)
     recordings: list[dict[str, Any]] = field(default_factory=list)  # issue #14
+    files: list[dict[str, Any]] = field(default_factory=list)  # issue #15
 
     def guest_n(self, consent: Consent) -> int | None:
         """The consent's guest as the meeting numbers them; ``None``: a guest
@@ -174,6 +177,7 @@ async def load(db: AsyncSession, meeting: Meeting, locale: str) -> Record:
             for c in await checklists.of_meeting(db, meeting.id)
         ],
         recordings=await recordings.for_record(db, meeting.id),
+        files=await files.for_record(db, meeting.id),
     )
     record.timeline = [
         {"time": event.created_at, "type": event.type, "text": event_text(locale, event)}
@@ -306,6 +310,20 @@ def as_json(record: Record, locale: str) -> dict[str, Any]:
                 ],
             }
             for r in record.recordings
+        ],
+        "files": [
+            {
+                "id": f["id"],
+                "name": f["name"],
+                "size": f["size"],
+                "sha256": f["sha256"],
+                "content_type": f["content_type"],
+                "sender": f["sender"],
+                "sent_by": f["sent_by"],
+                "guest_n": f["n"],
+                "time": f["created_at"].isoformat(),
+            }
+            for f in record.files
         ],
         "locale": locale,
     }

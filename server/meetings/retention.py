@@ -27,16 +27,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from starlette.applications import Starlette
 
+from server.meetings import files
 from server.meetings import lifecycle as meetings
 from server.storage import chores
 from server.storage.blobs import BlobStore, StoredBlob
 from server.storage.models import (
     Capture,
     Card,
+    FileUpload,
     Guest,
     LicencePhoto,
     Meeting,
     MeetingEvent,
+    MeetingFile,
     MeetingMemo,
     Recording,
     RecordingChunk,
@@ -108,6 +111,20 @@ async def delete_recordings(db: AsyncSession, meeting_id: int) -> tuple[int, lis
     return len(rows), [*chunk_keys, *(row[0] for row in rows if row[0])]
 
 
+async def delete_files(db: AsyncSession, meeting_id: int) -> tuple[int, list[str]]:
+    """Files sent in the meeting (issue #15), and uploads still on their way
+    (their spool files go with the next sweep of uploads)."""
+    await db.execute(delete(FileUpload).where(FileUpload.meeting_id == meeting_id))
+    keys = (
+        await db.scalars(
+            delete(MeetingFile)
+            .where(MeetingFile.meeting_id == meeting_id)
+            .returning(MeetingFile.blob_key)
+        )
+    ).all()
+    return len(keys), list(keys)
+
+
 def guests_of(meeting_id: int) -> ColumnElement[bool]:
     """The meeting's guests, those who knocked at it and were never let in too."""
     return or_(Guest.meeting_id == meeting_id, Guest.knock_meeting_id == meeting_id)
@@ -129,6 +146,7 @@ MEETING_DATA: list[MeetingData] = [
     MeetingData("captures", lambda: select(Capture.meeting_id), delete_captures),
     MeetingData("memos", lambda: select(MeetingMemo.meeting_id), delete_memo),
     MeetingData("recordings", lambda: select(Recording.meeting_id), delete_recordings),
+    MeetingData("files", lambda: select(MeetingFile.meeting_id), delete_files),
     MeetingData(
         "names",
         lambda: select(func.coalesce(Guest.meeting_id, Guest.knock_meeting_id)).where(
@@ -145,6 +163,7 @@ BLOB_COLUMNS: list[InstrumentedAttribute[str]] = [
     Card.image_blob_key,  # type: ignore[list-item] (a host's, like the licence photo)
     Recording.blob_key,  # type: ignore[list-item] (NULL until the file is made)
     RecordingChunk.blob_key,
+    MeetingFile.blob_key,
 ]
 
 
@@ -199,6 +218,9 @@ async def delete_meeting_data(
 # Events whose payload tells what the guest showed (the address and title
 # of their pages): deleting the meeting's data removes that too.
 SHOWN_BY_GUEST = ("capture.created", "page.visited")
+# Events that name a file sent in the meeting: who sent one stays, not
+# what it was.
+NAMED_FILES = ("file.sent",)
 # Events that carry the name the guest typed while knocking: it goes, the
 # rest of the event (who, when) stays.
 NAMED_BY_GUEST = ("knock.waiting", "guest.admitted", "guest.refused", "knock.left")
@@ -210,12 +232,17 @@ async def scrub_timeline(db: AsyncSession, meeting_id: int) -> None:
     events = await db.scalars(
         select(MeetingEvent).where(
             MeetingEvent.meeting_id == meeting_id,
-            MeetingEvent.type.in_(SHOWN_BY_GUEST + NAMED_BY_GUEST),
+            MeetingEvent.type.in_(SHOWN_BY_GUEST + NAMED_BY_GUEST + NAMED_FILES),
         )
     )
     for event in events:
         if event.type in SHOWN_BY_GUEST:
             event.payload = {"removed": True}
+        elif event.type in NAMED_FILES:
+            kept = ("sender", "guest_id", "n", "by")
+            event.payload = {k: v for k, v in event.payload.items() if k in kept} | {
+                "removed": True
+            }
         elif event.payload.get("name"):
             event.payload = {**event.payload, "name": ""}
     await db.flush()
@@ -329,7 +356,7 @@ async def housekeeping(app: Starlette) -> None:
     failure (the store or the database unreachable) is logged and tried
     again next round; it never stops the server."""
     await chores.repeat(
-        (partial(sweep, app), partial(apply_retention, app)),
+        (partial(sweep, app), partial(apply_retention, app), partial(files.sweep_uploads, app)),
         lambda: services(app).settings.sweep_interval,
         log,
     )

@@ -34,6 +34,7 @@ function describe(event) {
   if (event.type === "meeting.started" && payload.via === "link") return T["event.meeting.started_link"];
   if (event.type === "meeting.ended" && payload.by === "timeout") return T["event.meeting.ended_timeout"];
   if (event.type === "guest.labelled" && !payload.label) return T["event.guest.labelled_cleared"];
+  if (event.type === "file.sent" && payload.sender === "guest") return format(T["event.file.sent_by_guest"], payload);
   if (event.type === "sms.status") {
     const status = T[`sms.status.${payload.status}`] || payload.status;
     return format(T["event.sms.status"], { to: payload.to, status });

@@ -116,12 +116,23 @@ def new_key(extension: str) -> str:
 
 
 def content_disposition(filename: str, *, inline: bool = True) -> str:
-    """``inline; filename="capture-3.jpg"``, with an RFC 5987 ``filename*``
-    for names that are not plain ASCII."""
+    """``inline; filename="capture-3.jpg"``. A name that is not plain
+    printable ASCII also gets an RFC 5987 ``filename*`` (UTF-8, so a
+    Japanese name is kept), after an ASCII ``filename`` for the rare client
+    that reads only that (RFC 6266 section 4.3)."""
     kind = "inline" if inline else "attachment"
-    if filename.isascii() and '"' not in filename and "\\" not in filename:
+    if is_plain_ascii(filename):
         return f'{kind}; filename="{filename}"'
-    return f"{kind}; filename*=UTF-8''{quote(filename, safe='')}"
+    fallback = "".join(c if is_plain_ascii(c) else "_" for c in filename)
+    stem, dot, extension = fallback.rpartition(".")
+    if not stem.strip("_ ") and dot:  # nothing readable left but the extension
+        fallback = f"file.{extension}"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def is_plain_ascii(text: str) -> bool:
+    """Printable ASCII that needs no escaping inside a quoted string."""
+    return all(" " <= c <= "~" and c not in '"\\%' for c in text)
 
 
 class LocalBlobStore:

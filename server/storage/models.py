@@ -690,3 +690,79 @@ class Card(Base):
     image_width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     image_height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# -- issue #15: files sent in a meeting ------------------------------------------
+
+
+class MeetingFile(Base):
+    """A file the host or a guest sent in a meeting (issue #15), in the
+    blob store under ``blob_key``; always downloaded as an attachment."""
+
+    __tablename__ = "meeting_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    sender: Mapped[str] = mapped_column(String(8))  # "host" | "guest"
+    sender_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    guest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("guests.id", ondelete="SET NULL"), nullable=True
+    )
+    # The name as the sender's device gave it, made safe to save under
+    # (no folders, no control characters; Japanese kept): see files.safe_name.
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # What the first bytes say it is (never what the sender claimed).
+    content_type: Mapped[str] = mapped_column(String(100))
+    blob_key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sender_user: Mapped[User | None] = relationship(lazy="joined")
+
+
+class FileUpload(Base):
+    """A file on its way in: the bytes so far are in a spool file on this
+    server's disk (``<data dir>/uploads/<id>``), ``received`` says how many,
+    so a dropped connection resumes from there."""
+
+    __tablename__ = "file_uploads"
+
+    # Random and unguessable: the upload's address.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    sender: Mapped[str] = mapped_column(String(8))
+    sender_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    guest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("guests.id", ondelete="SET NULL"), nullable=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)  # as declared; never more is taken
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the last bytes came: an upload quiet for long is swept.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class FilePolicy(Base):
+    """The admin's rules for files (one row, id 1; none means the defaults):
+    who may send, and what is refused by extension or by content."""
+
+    __tablename__ = "file_policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    senders: Mapped[str] = mapped_column(String(8), default="both")  # both | hosts | guests
+    # Executables (by extension and by content) refused from guests.
+    guest_executables_blocked: Mapped[bool] = mapped_column(Boolean, default=True)
+    blocked_extensions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    blocked_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100), default="")

@@ -1,0 +1,189 @@
+"""Files in real browsers (issue #15): a 20 MB file each way between the
+host at the console (1280x800) and a phone guest (390x844), with progress,
+the other side told, and the bytes intact; a 51 MB file refused while it is
+sent; an HTML file named ``../../x.html`` saved, never shown."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import console_host, type_number
+from tests.test_memo_browser import PHONE, connected
+from tests.test_snippet_browser import Guest as SnippetGuest
+from tests.test_snippet_browser import site_with_pages
+
+pytestmark = pytest.mark.browser
+
+# Every value the page's <progress> took, kept by the page as it goes.
+WATCH_PROGRESS = """(selector) => {
+  window.progressSeen = [];
+  const watch = (bar) => new MutationObserver(() => window.progressSeen.push(Number(bar.value)))
+    .observe(bar, { attributes: true, attributeFilter: ["value"] });
+  const bar = document.querySelector(selector);
+  if (bar) watch(bar);
+}"""
+
+
+def big_file(folder, name: str, size: int):
+    path = folder / name
+    with path.open("wb") as handle:
+        for _ in range(size // (1024 * 1024)):
+            handle.write(os.urandom(1024 * 1024))
+        handle.write(os.urandom(size % (1024 * 1024)))
+    return path
+
+
+def sha256_of(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def open_files_tool(host):
+    tool = host.locator("#tool-files")
+    expect(host.locator("#elapsed")).not_to_have_text("—")
+    if tool.get_attribute("aria-expanded") != "true":
+        tool.click()
+    expect(tool).to_have_attribute("aria-expanded", "true")
+    expect(host.locator("#files-lead")).to_contain_text("50 MB")
+
+
+def progressed(page) -> list[float]:
+    return page.evaluate("window.progressSeen")
+
+
+def test_a_20_mb_file_goes_each_way_with_progress_and_arrives_intact(
+    new_page, live_server, tmp_path
+):
+    host, guest = connected(new_page, live_server)
+    to_guest = big_file(tmp_path, "見積書.pdf", 20 * 1024 * 1024)
+    to_host = big_file(tmp_path, "photo.jpg", 20 * 1024 * 1024 + 123)
+
+    # Host to guest.
+    open_files_tool(host)
+    host.evaluate(WATCH_PROGRESS, "#files-progress")
+    host.locator("#files-input").set_input_files(to_guest)
+    expect(host.locator("#files-status")).to_have_text("「見積書.pdf」を送りました。")
+    assert any(0 < value < 100 for value in progressed(host))
+    section = guest.locator("#files-section")
+    expect(section.get_by_role("status")).to_have_text(
+        "担当者からファイル「見積書.pdf」が届きました。「保存」で保存できます。"
+    )
+    with guest.expect_download() as saving:
+        section.get_by_role("button", name="保存: 見積書.pdf").tap()
+    download = saving.value
+    assert download.suggested_filename == "見積書.pdf"
+    assert sha256_of(download.path()) == sha256_of(to_guest)
+
+    # Guest to host, the host's panel closed: the rail's button is marked.
+    host.locator("#tool-files").click()
+    expect(host.locator("#tool-files")).to_have_attribute("aria-expanded", "false")
+    guest.evaluate(WATCH_PROGRESS, "#files-section progress")
+    section.locator("input[type=file]").set_input_files(to_host)
+    expect(section.get_by_role("status")).to_have_text("「photo.jpg」を送りました。")
+    assert any(0 < value < 100 for value in progressed(guest))
+    arrived = "お客様 1 からファイル「photo.jpg」が届きました"
+    expect(host.locator("#announcer")).to_have_text(arrived + "。")
+    expect(host.locator("#timeline")).to_contain_text(arrived)
+    expect(host.locator("#tool-files .rail-badge")).to_be_visible()
+    open_files_tool(host)
+    expect(host.locator("#tool-files .rail-badge")).to_have_count(0)
+    item = host.locator("#files-list li", has_text="photo.jpg")
+    expect(item).to_contain_text("お客様 1")
+    with host.expect_download() as saving:
+        item.get_by_role("link", name="ダウンロード: photo.jpg").click()
+    assert sha256_of(saving.value.path()) == sha256_of(to_host)
+
+
+def test_a_51_mb_file_is_refused_with_a_clear_message_and_nothing_is_kept(
+    new_page, live_server, tmp_path
+):
+    host, guest = connected(new_page, live_server)
+    too_big = big_file(tmp_path, "video.mov", 51 * 1024 * 1024)
+    section = guest.locator("#files-section")
+    expect(section.get_by_text("ファイルを送る")).to_be_visible()
+
+    section.locator("input[type=file]").set_input_files(too_big)
+
+    expect(section.get_by_role("alert")).to_have_text(
+        "「video.mov」を送れませんでした。ファイルが大きすぎます。送れるのは 50 MB までです。"
+    )
+    open_files_tool(host)
+    expect(host.locator("#files-list")).to_have_text("まだファイルはありません。")
+    meeting_id = re.search(r"/meetings/(\d+)$", host.url).group(1)
+    listed = host.request.get(f"{live_server.url}/api/v1/meetings/{meeting_id}/files").json()
+    assert listed["files"] == []
+    assert os.listdir(live_server.data_dir / "uploads") == []
+
+
+def test_an_html_file_named_with_a_path_is_saved_under_a_safe_name_and_never_shown(
+    new_page, live_server
+):
+    host, guest = connected(new_page, live_server)
+    page = b"<!DOCTYPE html><html><body><h1 id=pwned>rendered</h1></body></html>"
+    open_files_tool(host)
+
+    host.locator("#files-input").set_input_files(
+        [{"name": "../../x.html", "mimeType": "text/html", "buffer": page}]
+    )
+
+    section = guest.locator("#files-section")
+    save = section.get_by_role("button", name="保存: x.html")
+    expect(save).to_be_visible()
+    before = guest.url
+    with guest.expect_download() as saving:
+        save.tap()
+    download = saving.value
+    assert download.suggested_filename == "x.html"
+    assert download.path().read_bytes() == page
+    # Saved, not opened: the page is still the meeting, in one tab.
+    assert guest.url == before
+    assert guest.context.pages == [guest]
+    expect(guest.get_by_role("heading", name="担当者とつながりました")).to_be_visible()
+    link = host.locator("#files-list a", has_text="ダウンロード")
+    answer = host.request.get(live_server.url + link.get_attribute("href"))
+    assert answer.headers["content-type"] == "application/octet-stream"
+    assert answer.headers["content-disposition"] == 'attachment; filename="x.html"'
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["content-security-policy"] == "sandbox"
+
+
+def test_a_snippet_guest_sends_and_saves_files_from_the_bar(new_page, live_server, tmp_path):
+    pages = site_with_pages(live_server, "File pages", [])
+    try:
+        guest = SnippetGuest(new_page(**PHONE), live_server)
+        guest.page.goto(pages.url("index.html"))
+        number = guest.number()
+        host = console_host(new_page, live_server)
+        type_number(host, number)
+        expect(guest.bar()).to_contain_text("接続中")
+        # The files' code is not loaded before the guest opens the panel.
+        assert not guest.page.evaluate(
+            "performance.getEntriesByType('resource').some((e) => e.name.includes('files.js'))"
+        )
+        open_files_tool(host)
+        host.locator("#files-input").set_input_files(
+            [{"name": "案内.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 guide"}]
+        )
+        # Told at once, in the bar.
+        expect(
+            guest.text("担当者からファイル「案内.pdf」が届きました。「保存」で保存できます。")
+        ).to_be_visible()
+
+        guest.page.get_by_role("button", name="ファイルを開く").click()
+
+        panel = guest.page.get_by_role("dialog", name="ファイル")
+        with guest.page.expect_download() as saving:
+            panel.get_by_role("button", name="保存: 案内.pdf").tap()
+        assert saving.value.path().read_bytes() == b"%PDF-1.4 guide"
+        sent = tmp_path / "receipt.png"
+        sent.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(3000))
+        panel.locator("input[type=file]").set_input_files(sent)
+        expect(panel.get_by_role("status")).to_have_text("「receipt.png」を送りました。")
+        expect(host.locator("#files-list")).to_contain_text("receipt.png")
+        assert not guest.errors
+    finally:
+        pages.stop()
