@@ -17,6 +17,7 @@ from server.api import (
     me,
     meetings,
     recordings,
+    screen_share,
     sites,
     sms,
     tokens,
@@ -41,6 +42,7 @@ def routes() -> list[BaseRoute]:
         *licences.routes(),
         *checklists.routes(),
         *recordings.routes(),
+        *screen_share.routes(),
         *knocks.routes(),
     ]
 

@@ -44,6 +44,12 @@ TOOLS: tuple[Tool, ...] = (
         requires="console/memo_panel.html",
     ),
     Tool(
+        "screen",
+        "room.tool.screen",
+        "console/tools/screen.html",
+        icon="M3 4h18v12H3z M8 20h8 M12 16v4",
+    ),
+    Tool(
         "checklist",
         "room.tool.checklist",
         "console/tools/checklist.html",

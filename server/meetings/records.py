@@ -45,7 +45,7 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 def event_text(locale: str, event: MeetingEvent) -> str:
     """What the timeline says for ``event`` (as the meeting page's script
-    does, see ``label`` in server/static/meeting.js)."""
+    does, see ``describe`` in server/static/meeting.js)."""
     payload = event.payload or {}
     key = f"event.{event.type}"
     if payload.get("removed"):
@@ -56,6 +56,8 @@ def event_text(locale: str, event: MeetingEvent) -> str:
         key = "event.meeting.ended_timeout"
     elif event.type == "guest.labelled" and not payload.get("label"):
         key = "event.guest.labelled_cleared"
+    elif event.type.startswith("screen.") and payload.get("by") == "guest":
+        key += ".guest"  # the guest shared, not the host
     params = dict(payload)
     if event.type == "sms.status":
         params["status"] = translate(locale, f"sms.status.{payload.get('status')}")
