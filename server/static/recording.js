@@ -151,7 +151,8 @@ function compose() {
     const ours = stage?.dataset.screen;
     const theirs = stage?.dataset.remoteScreen;
     if (!ours && !theirs) {
-      videos.forEach((video, index) => fit(video, (index * WIDTH) / 2, 0, WIDTH / 2, HEIGHT));
+      fit(videos[0], 0, 0, WIDTH / 2, HEIGHT);
+      fit(videos[1], WIDTH / 2, 0, WIDTH / 2, HEIGHT);
       return;
     }
     const shared = ours ? 0 : 1;

@@ -171,10 +171,20 @@ async function zoomable(video) {
   };
 }
 
+/** On the guest's page the stage takes the shared screen's shape (a phone's
+ * stage is upright, for a camera): the screen fills it, with no bands to
+ * pan over when zoomed. The host's stage has its place in the room. */
+function fitStage() {
+  const video = $("remote-video");
+  const fit = $("screen-guest") && stage.dataset.remoteScreen && video.videoWidth && video.videoHeight;
+  stage.style.aspectRatio = fit ? `${video.videoWidth} / ${video.videoHeight}` : "";
+}
+
 function followRemoteScreen() {
   const shown = Boolean(stage.dataset.remoteScreen);
   const help = $("screen-zoom-help");
   if (help) help.hidden = !shown;
+  fitStage();
   if (shown && !zoom) {
     // Until the library is loaded: stopped meanwhile, it is undone at once.
     const pending = { off() {} };
@@ -192,6 +202,7 @@ function followRemoteScreen() {
 }
 
 if (stage) {
+  $("remote-video")?.addEventListener("resize", fitStage);
   new MutationObserver(followRemoteScreen).observe(stage, { attributes: true, attributeFilter: ["data-remote-screen"] });
   followRemoteScreen();
 }
