@@ -305,3 +305,30 @@ def test_a_recording_made_while_sharing_shows_the_screen(new_page, live_server):
     # The screen fills the recorded picture (the guest's camera in a corner).
     assert pictures
     assert max(map(magenta_share, pictures)) > 0.6
+
+
+def test_a_host_without_a_camera_shares_a_screen_all_the_same(new_page, live_server):
+    """No camera (not allowed here): there is no video sender to replace, so
+    the screen gets one of its own, and the call renegotiates."""
+    guest = new_page(**PHONE)
+    guest.add_init_script(NO_DISPLAY_MEDIA)
+    guest.goto(live_server.url + "/join")
+    host = console_host(lambda **options: new_page(permissions=[], **options), live_server)
+    type_number(host, get_number(guest))
+    expect(host.locator("#video-stage")).to_have_attribute("data-camera", "denied")
+    expect(guest.locator("#video-stage")).to_have_attribute("data-remote-camera", "off")
+    pattern_tab(host)
+    host.get_by_role("button", name="画面共有", exact=True).click()
+
+    host.get_by_role("button", name="画面を共有").click()
+
+    expect(guest.locator("#video-stage")).to_have_attribute("data-remote-screen", "on")
+    shows(guest, SHOWS_PATTERN)
+    expect(guest.get_by_text("相手のカメラはオフです")).to_be_hidden()
+
+    host.get_by_role("button", name="共有を停止").click()
+
+    expect(guest.locator("#video-stage")).not_to_have_attribute(
+        "data-remote-screen", re.compile(".")
+    )
+    expect(guest.get_by_text("相手のカメラはオフです")).to_be_visible()
