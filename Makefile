@@ -84,6 +84,9 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/bin/python
 # The ES module build: imported with import(), it never sees a page's AMD
 # loader and adds no global (the UMD build registers with RequireJS).
 MODERN_SCREENSHOT := 4.7.0
+# Pinch, drag and wheel zoom on a shared screen (server/static/screen_share.js):
+# the package's ES module build, unminified, imported when a screen is shown.
+PANZOOM := 4.6.2
 vendor: vendor-tests $(ESBUILD)
 	rm -rf .vendor-tmp && mkdir .vendor-tmp
 	cd .vendor-tmp && npm pack --silent modern-screenshot@$(MODERN_SCREENSHOT) >/dev/null && \
@@ -100,10 +103,16 @@ vendor: vendor-tests $(ESBUILD)
 		--target=es2020 --minify --legal-comments=none --log-level=warning --outfile=embed/vendor/yjs.mjs
 	{ echo "yjs $(YJS):"; cat .vendor-tmp/memo/node_modules/yjs/LICENSE; echo; \
 		echo "lib0 $(LIB0):"; cat .vendor-tmp/memo/node_modules/lib0/LICENSE; } > embed/vendor/yjs.LICENSE
+	cd .vendor-tmp && npm pack --silent @panzoom/panzoom@$(PANZOOM) >/dev/null && \
+		mkdir panzoom && tar xzf panzoom-panzoom-$(PANZOOM).tgz -C panzoom --strip-components=1
+	cp .vendor-tmp/panzoom/dist/panzoom.es.js embed/vendor/panzoom.mjs
+	cp .vendor-tmp/panzoom/MIT-License.txt embed/vendor/panzoom.LICENSE
 	{ printf 'modern-screenshot %s modern-screenshot.mjs %s\n' "$(MODERN_SCREENSHOT)" \
 		"$$(sha256sum embed/vendor/modern-screenshot.mjs | cut -d' ' -f1)"; \
 	  printf 'yjs %s+lib0.%s yjs.mjs %s\n' "$(YJS)" "$(LIB0)" \
-		"$$(sha256sum embed/vendor/yjs.mjs | cut -d' ' -f1)"; } > embed/vendor/VERSIONS
+		"$$(sha256sum embed/vendor/yjs.mjs | cut -d' ' -f1)"; \
+	  printf 'panzoom %s panzoom.mjs %s\n' "$(PANZOOM)" \
+		"$$(sha256sum embed/vendor/panzoom.mjs | cut -d' ' -f1)"; } > embed/vendor/VERSIONS
 	rm -rf .vendor-tmp
 	cat embed/vendor/VERSIONS
 

@@ -43,6 +43,7 @@ NOT_COOKIE_AUTHENTICATED = {
     ("POST", "/api/v1/guest/files/uploads/{upload_id}"): "guest",
     ("POST", "/api/v1/guest/files/uploads/{upload_id}/cancel"): "guest",
     ("POST", "/api/v1/guest/files/{file_id:id}/link"): "guest",
+    ("POST", "/api/v1/guest/screen"): "guest",  # issue #15
     # Twilio's delivery reports, signed with the account's auth token.
     ("POST", "/sms/status"): "twilio",
 }
@@ -64,6 +65,7 @@ NOT_FOR_USERS = {
     "/api/v1/guest/pages",
     "/api/v1/guest/recording-consent",
     "/api/v1/guest/recording",
+    "/api/v1/guest/screen",  # issue #15: guest token
     "/api/v1/guest/call",
     "/api/v1/guest/it",  # IT重説 (issue #14): guest token
     "/api/v1/guest/it/licence",

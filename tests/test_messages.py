@@ -109,6 +109,11 @@ DYNAMIC: dict[str, Family] = {
     "event.*.removed": Family(values=("capture.created", "page.visited", "file.sent")),
     # templates/console/files.html: who may send files (server/meetings/files.py SENDERS).
     "files.admin.senders_*": Family(values=("both", "hosts", "guests")),
+    # meeting.js describe(), records.py event_text(): a screen share by a
+    # guest rather than the host (server/meetings/screen_share.py).
+    "event.*.guest": Family(
+        values=("screen.started", "screen.paused", "screen.resumed", "screen.stopped")
+    ),
     # invite.js, meeting.js: an SMS's delivery status (server/meetings/invitations.py).
     "sms.status.*": Family(values=sms_statuses()),
     # join.js showEnded(): Meeting.ended_by (found by the scan), else the host's wording.

@@ -32,6 +32,7 @@ async def test_a_link_meeting_waiting_for_its_guest_opens_with_the_invitation(ho
         "memo": "false",
         "files": "false",
         "card": "false",
+        "screen": "false",
         "checklist": "false",
         "recording": "false",
         "invite": "true",
@@ -61,6 +62,7 @@ async def test_a_screen_support_meeting_offers_the_invitation_closed(admin_clien
         "memo": "false",
         "files": "false",
         "card": "false",
+        "screen": "false",
         "checklist": "false",
         "recording": "false",
         "invite": "false",
@@ -104,8 +106,18 @@ def test_a_tool_another_part_brings_shows_once_its_panel_exists(memo_there):
     tools = room.rail(meeting, env, lambda key: key)["tools"]
 
     expected = (
-        ["captures", "memo", "files", "card", "checklist", "recording", "invite", "devices"]
+        [
+            "captures",
+            "memo",
+            "files",
+            "card",
+            "screen",
+            "checklist",
+            "recording",
+            "invite",
+            "devices",
+        ]
         if memo_there
-        else ["captures", "files", "card", "checklist", "recording", "invite", "devices"]
+        else ["captures", "files", "card", "screen", "checklist", "recording", "invite", "devices"]
     )
     assert [tool["id"] for tool in tools] == expected

@@ -19,6 +19,7 @@ from server.api import (
     me,
     meetings,
     recordings,
+    screen_share,
     sites,
     sms,
     tokens,
@@ -44,6 +45,7 @@ def routes() -> list[BaseRoute]:
         *checklists.routes(),
         *recordings.routes(),
         *files.routes(),
+        *screen_share.routes(),
         *knocks.routes(),
         *cards.routes(),
     ]

@@ -56,6 +56,12 @@ TOOLS: tuple[Tool, ...] = (
         icon="M3 6h18v12H3z M6 10h6 M6 14h4 M15 9.5a1.5 1.5 0 1 0 3 0a1.5 1.5 0 1 0-3 0 M14.5 15h4",
     ),
     Tool(
+        "screen",
+        "room.tool.screen",
+        "console/tools/screen.html",
+        icon="M3 4h18v12H3z M8 20h8 M12 16v4",
+    ),
+    Tool(
         "checklist",
         "room.tool.checklist",
         "console/tools/checklist.html",

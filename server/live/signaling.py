@@ -1,7 +1,8 @@
 """Relaying WebRTC signaling between the two sides of a meeting.
 
 Media goes peer to peer; the server only passes small messages (a hello,
-session descriptions, ICE candidates, camera on/off, bye) from one member
+session descriptions, ICE candidates, camera on/off, a shared screen's
+state, bye) from one member
 of a meeting to another, over the meeting's live WebSockets. It checks each
 one: the sender is in that meeting (the meeting's own host, or one of its
 guests), the meeting has not ended, and a guest writes only to the host.
@@ -44,6 +45,9 @@ KINDS = {"hello", "description", "candidate", "camera", "bye", "ask-camera"}
 # Issue #14: the microphone's state, why video cannot connect, and the host's
 # camera menu (a higher resolution, stopping the guest's camera).
 KINDS |= {"microphone", "trouble", "high-quality", "quality", "stop-camera"}
+# Issue #15: a shared screen's state (on, paused, off), so the other side
+# shows 「一時停止中」 rather than a frozen picture.
+KINDS |= {"screen"}
 # A session description with its candidates is a few kilobytes.
 MAX_DATA_BYTES = 32 * 1024
 

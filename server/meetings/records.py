@@ -45,7 +45,7 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 def event_text(locale: str, event: MeetingEvent) -> str:
     """What the timeline says for ``event`` (as the meeting page's script
-    does, see ``label`` in server/static/meeting.js)."""
+    does, see ``describe`` in server/static/meeting.js)."""
     payload = event.payload or {}
     key = f"event.{event.type}"
     if payload.get("removed"):
@@ -58,6 +58,8 @@ def event_text(locale: str, event: MeetingEvent) -> str:
         key = "event.guest.labelled_cleared"
     elif event.type == "file.sent" and payload.get("sender") == "guest":
         key = "event.file.sent_by_guest"
+    elif event.type.startswith("screen.") and payload.get("by") == "guest":
+        key += ".guest"  # the guest shared, not the host
     params = dict(payload)
     if event.type == "sms.status":
         params["status"] = translate(locale, f"sms.status.{payload.get('status')}")

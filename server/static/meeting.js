@@ -35,6 +35,10 @@ function describe(event) {
   if (event.type === "meeting.ended" && payload.by === "timeout") return T["event.meeting.ended_timeout"];
   if (event.type === "guest.labelled" && !payload.label) return T["event.guest.labelled_cleared"];
   if (event.type === "file.sent" && payload.sender === "guest") return format(T["event.file.sent_by_guest"], payload);
+  // A guest's screen share names the guest; the host's, the host.
+  if (event.type.startsWith("screen.") && payload.by === "guest") {
+    return format(T[`event.${event.type}.guest`] || event.type, payload);
+  }
   if (event.type === "sms.status") {
     const status = T[`sms.status.${payload.status}`] || payload.status;
     return format(T["event.sms.status"], { to: payload.to, status });

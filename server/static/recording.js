@@ -2,7 +2,7 @@
 //
 // The host's browser does the media work, so the server never decodes a
 // frame: both cameras (#local-video, #remote-video) are drawn side by side
-// on a canvas, mixed with both sides' audio when the meeting uses browser
+// on a canvas (a shared screen large, see compose), mixed with both sides' audio when the meeting uses browser
 // audio, and recorded by MediaRecorder (WebM on Chromium, MP4 on Safari).
 // Every few seconds a chunk is uploaded, in order, retried until stored, so
 // a crash of this page keeps everything up to the last chunk. The server
@@ -116,24 +116,50 @@ async function refresh() {
 
 // -- the picture and the sound ----------------------------------------------
 
-/** A canvas stream with both cameras side by side (ours left, the guest's right). */
+/** A canvas stream with both cameras side by side (ours left, the guest's
+ * right). While either side shares its screen (issue #15) the screen fills
+ * the picture and the other camera sits small in its corner; a paused
+ * share is a plain 「一時停止中」 card, as nothing of it was sent. Each
+ * frame is drawn from whatever the two video elements show then, so a
+ * track replaced or a stream changed in the call is followed. */
 function compose() {
   const canvas = document.createElement("canvas");
   canvas.width = WIDTH;
   canvas.height = HEIGHT;
   const context = canvas.getContext("2d", { alpha: false });
   const videos = [$("local-video"), $("remote-video")];
+  const stage = $("video-stage");
+  const fit = (video, x, y, width, height) => {
+    if (!video?.videoWidth || video.readyState < 2) return;
+    const scale = Math.min(width / video.videoWidth, height / video.videoHeight);
+    const w = video.videoWidth * scale;
+    const h = video.videoHeight * scale;
+    context.drawImage(video, x + (width - w) / 2, y + (height - h) / 2, w, h);
+  };
+  const paused = () => {
+    context.fillStyle = "#1f2937";
+    context.fillRect(0, 0, WIDTH, HEIGHT);
+    context.fillStyle = "#f9fafb";
+    context.font = "600 28px sans-serif";
+    context.textAlign = "center";
+    context.textBaseline = "middle";
+    context.fillText(T.screen_paused, WIDTH / 2, HEIGHT / 2);
+  };
   const draw = () => {
     context.fillStyle = "#000";
     context.fillRect(0, 0, WIDTH, HEIGHT);
-    videos.forEach((video, index) => {
-      if (!video?.videoWidth || video.readyState < 2) return;
-      const box = WIDTH / 2;
-      const scale = Math.min(box / video.videoWidth, HEIGHT / video.videoHeight);
-      const w = video.videoWidth * scale;
-      const h = video.videoHeight * scale;
-      context.drawImage(video, index * box + (box - w) / 2, (HEIGHT - h) / 2, w, h);
-    });
+    const ours = stage?.dataset.screen;
+    const theirs = stage?.dataset.remoteScreen;
+    if (!ours && !theirs) {
+      fit(videos[0], 0, 0, WIDTH / 2, HEIGHT);
+      fit(videos[1], WIDTH / 2, 0, WIDTH / 2, HEIGHT);
+      return;
+    }
+    const shared = ours ? 0 : 1;
+    if ((ours || theirs) === "paused") paused();
+    else fit(videos[shared], 0, 0, WIDTH, HEIGHT);
+    const inset = { width: WIDTH / 4, height: HEIGHT / 4 };
+    fit(videos[1 - shared], WIDTH - inset.width - 8, HEIGHT - inset.height - 8, inset.width, inset.height);
   };
   // A timer rather than requestAnimationFrame: animation frames stop in a
   // background tab, timers only slow down (the recording goes on, at a

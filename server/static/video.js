@@ -53,7 +53,18 @@ function streamsChanged() {
   document.dispatchEvent(new CustomEvent("tsunagu:streams"));
 }
 
+/** Our screen share started, paused, resumed or stopped (``by`` "browser"
+ * when the browser's own 「共有を停止」 bar ended it): screen_share.js
+ * records it in the meeting's timeline and follows with its buttons. */
+function screenChanged(state, by = "page") {
+  document.dispatchEvent(new CustomEvent("tsunagu:screen", { detail: { state, by } }));
+}
+
 export class VideoCall {
+  /** The page's call while it runs (one a page): what other modules of the
+   * page (screen_share.js) act on. */
+  static current = null;
+
   /**
    * @param {object} o
    * @param {() => Promise<object>} o.setup   resolves to {peer, ice_servers, ice_transport_policy, audio}
@@ -96,7 +107,15 @@ export class VideoCall {
     this.queue = Promise.resolve();
     this.ended = false;
     this.failure = null; // why the video cannot connect, while it cannot
+    // Our shared screen ({track, paused}) while we share one: it goes out on
+    // the video sender in place of the camera (see outgoingVideo).
+    this.screen = null;
+    // The stream every track we send is announced in: one, so the other
+    // side gets one stream whichever tracks (camera, microphone, screen)
+    // come and go.
+    this.sendStream = new MediaStream();
     if (!cameraAtStart) this.stage.dataset.camera = "off";
+    VideoCall.current = this;
   }
 
   /** Set up (ICE servers, camera) and greet the other side; once. */
@@ -201,6 +220,9 @@ export class VideoCall {
       // The other side cannot connect either: its cause, for the host to name.
       this.peerFailure = CAUSES.includes(data.cause) ? data.cause : null;
       this.onSignal("trouble", data);
+    } else if (data.kind === "screen") {
+      this.setRemoteScreen(data.state);
+      this.onSignal("screen", data);
     } else if (data.kind === "high-quality") await this.setQuality(HIGH_QUALITY);
     else if (data.kind === "stop-camera") {
       await this.setCamera(false);
@@ -378,6 +400,7 @@ export class VideoCall {
       this.setState("connected");
       this.signal("camera", { on: this.cameraOn });
       if (this.hasMicrophone()) this.signal("microphone", { on: this.microphoneOn });
+      if (this.screen) this.signal("screen", { state: this.screenState() });
     } else if (state === "disconnected") {
       this.setState("reconnecting");
     } else if (state === "failed") {
@@ -428,6 +451,14 @@ export class VideoCall {
     this.stage.dataset.remoteCamera = on ? "on" : "off";
   }
 
+  /** The other side shares its screen ("on"), has paused it ("paused": no
+   * picture comes, the last one stays under a 「一時停止中」 note), or
+   * stopped ("off"). */
+  setRemoteScreen(state) {
+    if (state === "on" || state === "paused") this.stage.dataset.remoteScreen = state;
+    else delete this.stage.dataset.remoteScreen;
+  }
+
   peerGone() {
     this.closePc();
     this.peer = null;
@@ -438,6 +469,7 @@ export class VideoCall {
     this.remote.srcObject = null;
     this.stage.dataset.remoteVideo = "off";
     delete this.stage.dataset.remoteMicrophone;
+    delete this.stage.dataset.remoteScreen;
     this.setState("waiting");
   }
 
@@ -516,24 +548,49 @@ export class VideoCall {
 
   /** Send our live tracks: on the sender of their kind (a new track on it
    * needs no renegotiation), or, for a first track of a kind, a new one
-   * (the camera allowed only now; perfect negotiation handles the offer). */
+   * (the camera allowed only now, or a screen shared without a camera;
+   * perfect negotiation handles the offer). A shared screen goes out in
+   * place of the camera; while it is paused the video sender sends nothing. */
   attachTracks() {
-    if (!this.pc || !this.stream) return;
-    for (const track of this.stream.getTracks()) {
-      if (track.readyState !== "live") continue;
+    if (!this.pc) return;
+    const video = this.outgoingVideo();
+    const live = (this.stream ? this.stream.getAudioTracks() : []).filter((t) => t.readyState === "live");
+    for (const track of video ? [...live, video] : live) {
       const sender = this.senders[track.kind];
       if (sender) {
         if (sender.track !== track) sender.replaceTrack(track);
       } else {
-        this.senders[track.kind] = this.pc.addTrack(track, this.stream);
+        this.senders[track.kind] = this.pc.addTrack(track, this.sendStream);
       }
     }
+    if (this.screen?.paused && this.senders.video?.track) this.senders.video.replaceTrack(null);
+  }
+
+  /** What the video sender carries: the shared screen (nothing while it is
+   * paused), else the camera while it runs. */
+  outgoingVideo() {
+    if (this.screen) return this.screen.paused ? null : this.screen.track;
+    return (this.stream ? this.stream.getVideoTracks() : []).find((t) => t.readyState === "live") || null;
+  }
+
+  /** Our small picture: the camera, or while we share, the screen (with
+   * our microphone, which the recording's voice mix takes from it). */
+  showLocal() {
+    if (this.screen) {
+      const audio = this.stream ? this.stream.getAudioTracks() : [];
+      this.local.srcObject = new MediaStream([this.screen.track, ...audio]);
+      this.stage.dataset.screen = this.screenState();
+    } else {
+      if (this.local.srcObject !== this.stream) this.local.srcObject = this.stream;
+      delete this.stage.dataset.screen;
+    }
+    streamsChanged();
   }
 
   useStream(stream) {
     const old = this.stream;
     this.stream = stream;
-    this.local.srcObject = stream;
+    this.showLocal();
     // The polite side attaches when it answers; before its first answer
     // there is nothing to attach to.
     if (this.pc && (!this.polite || this.pc.remoteDescription)) this.attachTracks();
@@ -547,7 +604,8 @@ export class VideoCall {
     if (on === this.cameraOn) return;
     if (!on) {
       for (const track of this.stream ? this.stream.getVideoTracks() : []) track.stop();
-      if (this.pc && this.senders.video) await this.senders.video.replaceTrack(null);
+      // A shared screen stays on the sender: only the camera stops.
+      if (this.pc && this.senders.video && !this.screen) await this.senders.video.replaceTrack(null);
       this.cameraOn = false;
       this.stage.dataset.camera = "off";
       this.signal("camera", { on: false });
@@ -607,6 +665,7 @@ export class VideoCall {
         track.enabled = this.microphoneOn;
         if (!this.stream) this.stream = new MediaStream();
         this.stream.addTrack(track);
+        if (this.screen) this.showLocal(); // the preview carries the microphone for the recording
         if (this.pc && (!this.polite || this.pc.remoteDescription)) this.attachTracks();
       } catch (error) {
         console.warn("video: no microphone", error);
@@ -674,11 +733,76 @@ export class VideoCall {
     }
   }
 
+  // -- our shared screen ---------------------------------------------------------
+
+  screenState() {
+    return this.screen?.paused ? "paused" : "on";
+  }
+
+  /** Share a screen (a getDisplayMedia stream) in place of our camera: the
+   * track replaces the camera's on the video sender (no renegotiation), or
+   * is added when we had no camera. Stopping it from the browser's own bar
+   * ends the track, which stops the share as 「共有を停止」 does. */
+  shareScreen(stream) {
+    const [track] = stream.getVideoTracks();
+    if (!track || this.ended) {
+      for (const t of stream.getTracks()) t.stop();
+      return;
+    }
+    const previous = this.screen;
+    this.screen = { track, paused: false };
+    if (previous) previous.track.stop();
+    // Audio a browser offers with a tab is not shared: voices stay as they are.
+    for (const t of stream.getAudioTracks()) t.stop();
+    track.contentHint = "detail"; // text stays sharp rather than the motion smooth
+    track.addEventListener("ended", () => {
+      if (this.screen?.track === track) this.stopScreen("browser");
+    });
+    if (this.pc && (!this.polite || this.pc.remoteDescription)) this.attachTracks();
+    this.showLocal();
+    this.signal("screen", { state: "on" });
+    if (!previous) screenChanged("started");
+  }
+
+  /** 「共有の一時停止」: nothing leaves this device until it is resumed (the
+   * sender sends no frame, and the track gives black, so a recording here
+   * shows none of it either); the other side is told, and shows 「一時停止中」. */
+  async pauseScreen(paused) {
+    if (!this.screen || this.screen.paused === paused) return;
+    this.screen.paused = paused;
+    this.screen.track.enabled = !paused;
+    if (this.pc && this.senders.video) await this.senders.video.replaceTrack(this.outgoingVideo());
+    this.showLocal();
+    this.signal("screen", { state: this.screenState() });
+    screenChanged(paused ? "paused" : "resumed");
+  }
+
+  /** The share ends: our camera goes back on the sender (or nothing, if it
+   * is off). ``by`` "browser" when the browser ended it. */
+  async stopScreen(by = "page") {
+    const screen = this.screen;
+    if (!screen) return;
+    this.screen = null;
+    screen.track.stop();
+    if (this.pc && this.senders.video) await this.senders.video.replaceTrack(this.outgoingVideo());
+    this.showLocal();
+    this.signal("screen", { state: "off" });
+    screenChanged("stopped", by);
+  }
+
   /** Leave the call: every connection closed, every camera stopped. */
   end() {
     if (this.ended) return;
     this.signal("bye");
     this.ended = true;
+    if (VideoCall.current === this) VideoCall.current = null;
+    if (this.screen) {
+      this.screen.track.stop();
+      this.screen = null;
+      delete this.stage.dataset.screen;
+      screenChanged("stopped", "end");
+    }
+    delete this.stage.dataset.remoteScreen;
     this.closePc();
     for (const track of this.stream ? this.stream.getTracks() : []) track.stop();
     this.local.srcObject = null;
