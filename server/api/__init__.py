@@ -10,6 +10,7 @@ from server.api import (
     calls,
     captures,
     checklists,
+    documents,
     embed,
     guest,
     knocks,
@@ -41,6 +42,7 @@ def routes() -> list[BaseRoute]:
         *licences.routes(),
         *checklists.routes(),
         *recordings.routes(),
+        *documents.routes(),
         *knocks.routes(),
     ]
 

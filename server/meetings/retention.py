@@ -32,6 +32,8 @@ from server.storage import chores
 from server.storage.blobs import BlobStore, StoredBlob
 from server.storage.models import (
     Capture,
+    Document,
+    DocumentPage,
     Guest,
     LicencePhoto,
     Meeting,
@@ -143,6 +145,11 @@ BLOB_COLUMNS: list[InstrumentedAttribute[str]] = [
     LicencePhoto.blob_key,  # not a meeting's: kept until its owner replaces it
     Recording.blob_key,  # type: ignore[list-item] (NULL until the file is made)
     RecordingChunk.blob_key,
+    # Documents (issue #15) are their hosts', not a meeting's: retention
+    # leaves them; deleting one removes its blobs (server/documents/library.py).
+    Document.original_key,
+    DocumentPage.large_key,
+    DocumentPage.thumb_key,
 ]
 
 
