@@ -76,7 +76,8 @@ def encrypted_pdf(user_password: bytes = b"secret", owner_password: bytes = b"ow
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>",
+        b"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 "
+        b"/BaseFont /Helvetica >> >> >> >>",
         b"<< /Length %d >>\nstream\n" % len(sealed) + sealed + b"\nendstream",
         b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P %d >>"
         % (owner_entry.hex().encode(), user_entry.hex().encode(), permissions),
