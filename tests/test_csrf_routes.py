@@ -38,6 +38,9 @@ NOT_COOKIE_AUTHENTICATED = {
     ("POST", "/api/v1/guest/captures"): "guest",
     ("POST", "/api/v1/guest/pages"): "guest",
     ("POST", "/api/v1/guest/recording-consent"): "guest",
+    # Document share (issue #15): guest token.
+    ("POST", "/api/v1/guest/document/view"): "guest",
+    ("POST", "/api/v1/guest/documents/{document_id:id}/download-link"): "guest",
     # Twilio's delivery reports, signed with the account's auth token.
     ("POST", "/sms/status"): "twilio",
 }
@@ -62,6 +65,12 @@ NOT_FOR_USERS = {
     "/api/v1/guest/call",
     "/api/v1/guest/it",  # IT重説 (issue #14): guest token
     "/api/v1/guest/it/licence",
+    # Document share (issue #15): guest token, or a signed download link.
+    "/api/v1/guest/document",
+    "/api/v1/guest/document/view",
+    "/api/v1/guest/documents/{document_id:id}/pages/{number:int}/{size}",
+    "/api/v1/guest/documents/{document_id:id}/download-link",
+    "/api/v1/guest/document-files/{signed}",
     "/api/v1/embed/origin",
     "/sms/status",
     "/login",  # GET is declared (who="anyone"); POST logs in, see above

@@ -30,6 +30,7 @@ async def test_a_link_meeting_waiting_for_its_guest_opens_with_the_invitation(ho
     assert rail_buttons(page) == {
         "captures": "false",
         "memo": "false",
+        "documents": "false",
         "checklist": "false",
         "recording": "false",
         "invite": "true",
@@ -57,6 +58,7 @@ async def test_a_screen_support_meeting_offers_the_invitation_closed(admin_clien
     assert rail_buttons(page) == {
         "captures": "false",
         "memo": "false",
+        "documents": "false",
         "checklist": "false",
         "recording": "false",
         "invite": "false",
@@ -100,8 +102,8 @@ def test_a_tool_another_part_brings_shows_once_its_panel_exists(memo_there):
     tools = room.rail(meeting, env, lambda key: key)["tools"]
 
     expected = (
-        ["captures", "memo", "checklist", "recording", "invite", "devices"]
+        ["captures", "memo", "documents", "checklist", "recording", "invite", "devices"]
         if memo_there
-        else ["captures", "checklist", "recording", "invite", "devices"]
+        else ["captures", "documents", "checklist", "recording", "invite", "devices"]
     )
     assert [tool["id"] for tool in tools] == expected

@@ -8,6 +8,7 @@ from server.console import (
     account,
     checklists,
     dashboard,
+    documents,
     join,
     language,
     login,
@@ -33,5 +34,6 @@ def routes() -> list[BaseRoute]:
         *sites.routes(),
         *memo_templates.routes(),
         *checklists.routes(),
+        *documents.routes(),
         *language.routes(),
     ]

@@ -44,6 +44,12 @@ TOOLS: tuple[Tool, ...] = (
         requires="console/memo_panel.html",
     ),
     Tool(
+        "documents",
+        "room.tool.documents",
+        "console/tools/documents.html",
+        icon="M7 3h7l5 5v13H7z M14 3v5h5 M4 7v14h11",
+    ),
+    Tool(
         "checklist",
         "room.tool.checklist",
         "console/tools/checklist.html",

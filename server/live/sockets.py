@@ -208,6 +208,8 @@ FOR_ANY_GUEST = frozenset(
     | {"checklist.opened", "checklist.ticked", "checklist.unticked"}
     | {"checklist.collapsed", "checklist.expanded"}
     | {"recording.started", "recording.stopped", "recording.ready", "recording.consent_requested"}
+    # Document share (issue #15): what the host shows (not the guests' own views).
+    | {"document.opened", "document.page", "document.closed", "document.download_allowed"}
 )
 # Events about one guest, carried only to that guest's socket: joined to a
 # running meeting by number; removed by the host.
