@@ -4,7 +4,7 @@
 // them back (the host is told which, see /api/v1/guest/document/view).
 //
 // Page images come with the guest's token in the Authorization header
-// (never in a URL), as blobs shown through object URLs, kept per page.
+// (never in a URL), kept per page while the document is shown.
 // join.js hands every live event over as "tsunagu:event".
 
 import { request } from "/embed/api.js";
@@ -20,7 +20,7 @@ const REPORT_MS = 500;
 
 let shown = null; // {id, title, pages, page (the host's), download_allowed}
 let mine = null; // the page the guest looks at on their own; null: following
-let images = new Map(); // "page:size" -> object URL
+let images = new Map(); // "id:page:size" -> the image as a data: URL
 let reportTimer = null;
 let retry = null;
 
@@ -33,13 +33,20 @@ async function fetchPage(id, page, size) {
     headers: { authorization: `Bearer ${token()}` },
   }).catch(() => null);
   if (!response?.ok) return null;
-  const url = URL.createObjectURL(await response.blob());
-  images.set(key, url);
+  // A data: URL, which the page's Content-Security-Policy allows for
+  // images (blob: it does not).
+  const blob = await response.blob();
+  const url = await new Promise((resolve) => {
+    const reader = new FileReader();
+    reader.addEventListener("load", () => resolve(reader.result));
+    reader.addEventListener("error", () => resolve(null));
+    reader.readAsDataURL(blob);
+  });
+  if (url) images.set(key, url);
   return url;
 }
 
 function forget() {
-  for (const url of images.values()) URL.revokeObjectURL(url);
   images = new Map();
 }
 
