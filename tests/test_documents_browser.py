@@ -137,7 +137,8 @@ def test_the_documents_page_uploads_and_refuses_encrypted_and_broken_pdfs(
     host.get_by_label("ファイル（PDF・PNG・JPEG）").set_input_files(locked)
     host.get_by_role("button", name="資料をアップロード").click()
     expect(host.locator("#document-upload-state")).to_have_text(
-        "パスワードで保護された PDF は表示できません。パスワードを外した PDF をアップロードしてください。"
+        "パスワードで保護された PDF は表示できません。"
+        "パスワードを外した PDF をアップロードしてください。"
     )
     cut = tmp_path / "cut.pdf"
     cut.write_bytes(broken_pdf())
