@@ -27,7 +27,7 @@ from server.documents import library, sharing
 from server.meetings import lifecycle as meetings
 from server.meetings.guests import GUEST_AUTH_ERRORS, require_guest
 from server.storage.blobs import BlobStore, LocalBlobStore, content_disposition
-from server.storage.models import Document, DocumentPage, Guest, Meeting
+from server.storage.models import Document, DocumentPage, Guest
 from server.web.endpoints import Call, endpoint
 from server.web.errors import ApiError
 from server.web.openapi import operation
@@ -306,9 +306,7 @@ async def close_meeting_document(call: Call) -> Response:
 async def guest_document(request: Request) -> JSONResponse:
     async with services(request).db.begin() as db:
         guest = await require_guest(request, db)
-        meeting_id = sharing.require_in_meeting(guest)
-        meeting = await db.get(Meeting, meeting_id)
-        assert meeting is not None
+        meeting = await sharing.guest_meeting(db, guest)
         out = await sharing.state(db, meeting, for_guest=True)
     return respond(MeetingDocumentState, out)
 
@@ -346,7 +344,7 @@ async def guest_download_link(request: Request) -> JSONResponse:
 
 async def allowed_download(db, guest, document_id: int) -> Document:
     document = await sharing.shown_to_guest(db, guest, document_id)
-    shown = await sharing.current(db, sharing.require_in_meeting(guest))
+    shown = await sharing.current(db, guest.meeting_id)
     if shown is None or not shown.download_allowed:
         raise ApiError(403, "document_download_not_allowed")
     return document
@@ -378,7 +376,7 @@ MEETING_ERRORS = (
     (403, "document_not_host"),
     (409, "meeting_ended"),
 )
-GUEST_ERRORS = (*GUEST_AUTH_ERRORS, (409, "not_connected"))
+GUEST_ERRORS = (*GUEST_AUTH_ERRORS, (409, "not_connected"), (409, "meeting_ended"))
 
 
 def routes() -> list[BaseRoute]:

@@ -155,16 +155,20 @@ async def close(
 # -- the guest's side ------------------------------------------------------------
 
 
-def require_in_meeting(guest: Guest) -> int:
-    if guest.meeting_id is None or not guest.connected:
+async def guest_meeting(db: AsyncSession, guest: Guest) -> Meeting:
+    """The meeting the guest is in, running. Not their socket's presence: a
+    phone whose connection drops for a moment still gets its pages."""
+    meeting = await db.get(Meeting, guest.meeting_id) if guest.meeting_id is not None else None
+    if meeting is None:
         raise ApiError(409, "not_connected")
-    return guest.meeting_id
+    require_running(meeting)
+    return meeting
 
 
 async def shown_to_guest(db: AsyncSession, guest: Guest, document_id: int) -> Document:
     """The document, only while it is open in the guest's meeting."""
-    meeting_id = require_in_meeting(guest)
-    shown = await current(db, meeting_id)
+    meeting = await guest_meeting(db, guest)
+    shown = await current(db, meeting.id)
     if shown is None or shown.document_id != document_id:
         raise ApiError(404, "document_not_found")
     document = await db.get(Document, document_id)
@@ -178,15 +182,13 @@ async def guest_view(
 ) -> None:
     """A guest browsing on their own, or back on the host's page: the host
     is told (``document.guest_view``, host only). Only a change is recorded."""
-    meeting_id = require_in_meeting(guest)
+    meeting = await guest_meeting(db, guest)
+    meeting_id = meeting.id
     shown = await current(db, meeting_id)
     if shown is None or shown.document_id != document_id:
         raise ApiError(409, "document_not_open")
     if not 1 <= page <= shown.pages:
         raise ApiError(422, "document_page_not_found")
-    meeting = await db.get(Meeting, meeting_id)
-    assert meeting is not None
-    require_running(meeting)
     last = await db.scalar(
         select(MeetingEvent)
         .where(MeetingEvent.meeting_id == meeting_id, MeetingEvent.type == "document.guest_view")
