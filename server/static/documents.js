@@ -220,6 +220,7 @@ async function show(documentId) {
 // -- the tool: the documents and the upload ---------------------------------------
 
 const list = $("documents-tool-list");
+let listTimer = null;
 
 function markShownInList() {
   for (const item of list?.children || []) item.dataset.shown = String(Boolean(shown) && Number(item.dataset.document) === shown.id);
@@ -262,6 +263,10 @@ async function refreshList() {
     list.append(item);
   }
   markShownInList();
+  // Pages still being made: their count follows while the tool is open.
+  clearTimeout(listTimer);
+  const making = result.data.documents.some((doc) => doc.state === "processing");
+  if (making && !$("panel-documents")?.hidden) listTimer = setTimeout(refreshList, 1500);
 }
 
 $("documents-tool-file")?.addEventListener("change", async (event) => {
