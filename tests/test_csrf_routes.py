@@ -68,7 +68,7 @@ NOT_FOR_USERS = {
     # Document share (issue #15): guest token, or a signed download link.
     "/api/v1/guest/document",
     "/api/v1/guest/document/view",
-    "/api/v1/guest/documents/{document_id:id}/pages/{number:int}/{size}",
+    "/api/v1/guest/documents/{document_id:id}/pages/{number:id}/{size}",
     "/api/v1/guest/documents/{document_id:id}/download-link",
     "/api/v1/guest/document-files/{signed}",
     "/api/v1/embed/origin",

@@ -447,7 +447,7 @@ def routes() -> list[BaseRoute]:
         ),
         operation(
             "GET",
-            one + "/pages/{number:int}/{size}",
+            one + "/pages/{number:id}/{size}",
             host_page_image,
             summary="Page number (from 1) as a JPEG: size large (1600 px on its long side) "
             "or thumb (320 px). 409 document_page_not_ready (Retry-After) while being made",
@@ -536,7 +536,7 @@ def routes() -> list[BaseRoute]:
         ),
         operation(
             "GET",
-            "/api/v1/guest/documents/{document_id:id}/pages/{number:int}/{size}",
+            "/api/v1/guest/documents/{document_id:id}/pages/{number:id}/{size}",
             guest_page_image,
             summary="A page of the document shown in the guest's meeting (only while shown)",
             auth="guest",
