@@ -500,6 +500,24 @@ class Settings(BaseSettings):
         ge=1,
         le=4096,
     )
+    # Document share (issue #15, server/documents/).
+    document_max_mb: WholeNumber = setting(
+        50,
+        "The largest document (PDF, PNG or JPEG) a host may upload, in MB; checked while "
+        "the upload is read.",
+        ge=1,
+        le=2048,
+    )
+    document_max_pages: WholeNumber = setting(
+        200, "A PDF with more pages than this is refused at upload.", ge=1, le=5000
+    )
+    document_max_pixels: WholeNumber = setting(
+        40_000_000,
+        "The most pixels a document's page may have: an uploaded picture as it is, a PDF "
+        "page at the size it is shown (1600 px on its long side); more is refused at upload.",
+        ge=1_000_000,
+        le=400_000_000,
+    )
 
     @classmethod
     def settings_customise_sources(

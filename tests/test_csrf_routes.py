@@ -44,6 +44,9 @@ NOT_COOKIE_AUTHENTICATED = {
     ("POST", "/api/v1/guest/files/uploads/{upload_id}/cancel"): "guest",
     ("POST", "/api/v1/guest/files/{file_id:id}/link"): "guest",
     ("POST", "/api/v1/guest/screen"): "guest",  # issue #15
+    # Document share (issue #15): guest token.
+    ("POST", "/api/v1/guest/document/view"): "guest",
+    ("POST", "/api/v1/guest/documents/{document_id:id}/download-link"): "guest",
     # Twilio's delivery reports, signed with the account's auth token.
     ("POST", "/sms/status"): "twilio",
 }
@@ -78,6 +81,12 @@ NOT_FOR_USERS = {
     "/api/v1/guest/files/uploads/{upload_id}/cancel",
     "/api/v1/guest/files/{file_id:id}/link",
     "/api/v1/files/{file_id:id}/download/{signed}",  # a signed, short-lived link
+    # Document share (issue #15): guest token, or a signed download link.
+    "/api/v1/guest/document",
+    "/api/v1/guest/document/view",
+    "/api/v1/guest/documents/{document_id:id}/pages/{number:id}/{size}",
+    "/api/v1/guest/documents/{document_id:id}/download-link",
+    "/api/v1/guest/document-files/{signed}",
     "/api/v1/embed/origin",
     "/sms/status",
     "/login",  # GET is declared (who="anyone"); POST logs in, see above

@@ -96,6 +96,8 @@ DYNAMIC: dict[str, Family] = {
     # templates/console/meetings.html, meeting.html: Meeting.ended_by,
     # found by the scan (end_meeting(..., by="...")).
     "ended_by.*": Family(values=()),
+    # templates/console/documents.html: Document.state (issue #15).
+    "documents.state.*": Family(values=("processing", "ready", "failed")),
     # base.html, guest_base.html: the language switch.
     "lang.*": Family(values=LOCALES),
     # templates/console/users.html: a user's role.

@@ -31,6 +31,7 @@ async def test_a_link_meeting_waiting_for_its_guest_opens_with_the_invitation(ho
         "captures": "false",
         "memo": "false",
         "files": "false",
+        "documents": "false",
         "card": "false",
         "screen": "false",
         "checklist": "false",
@@ -61,6 +62,7 @@ async def test_a_screen_support_meeting_offers_the_invitation_closed(admin_clien
         "captures": "false",
         "memo": "false",
         "files": "false",
+        "documents": "false",
         "card": "false",
         "screen": "false",
         "checklist": "false",
@@ -110,6 +112,7 @@ def test_a_tool_another_part_brings_shows_once_its_panel_exists(memo_there):
             "captures",
             "memo",
             "files",
+            "documents",
             "card",
             "screen",
             "checklist",
@@ -118,6 +121,16 @@ def test_a_tool_another_part_brings_shows_once_its_panel_exists(memo_there):
             "devices",
         ]
         if memo_there
-        else ["captures", "files", "card", "screen", "checklist", "recording", "invite", "devices"]
+        else [
+            "captures",
+            "files",
+            "documents",
+            "card",
+            "screen",
+            "checklist",
+            "recording",
+            "invite",
+            "devices",
+        ]
     )
     assert [tool["id"] for tool in tools] == expected

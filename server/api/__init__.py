@@ -11,6 +11,7 @@ from server.api import (
     captures,
     cards,
     checklists,
+    documents,
     embed,
     files,
     guest,
@@ -46,6 +47,7 @@ def routes() -> list[BaseRoute]:
         *recordings.routes(),
         *files.routes(),
         *screen_share.routes(),
+        *documents.routes(),
         *knocks.routes(),
         *cards.routes(),
     ]

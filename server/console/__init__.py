@@ -9,6 +9,7 @@ from server.console import (
     cards,
     checklists,
     dashboard,
+    documents,
     files,
     join,
     language,
@@ -37,5 +38,6 @@ def routes() -> list[BaseRoute]:
         *memo_templates.routes(),
         *checklists.routes(),
         *files.routes(),
+        *documents.routes(),
         *language.routes(),
     ]

@@ -50,6 +50,12 @@ TOOLS: tuple[Tool, ...] = (
         icon="M6 3h8l5 5v13H6z M14 3v5h5 M12 11v7 M9 15l3 3 3-3",
     ),
     Tool(
+        "documents",
+        "room.tool.documents",
+        "console/tools/documents.html",
+        icon="M7 3h7l5 5v13H7z M14 3v5h5 M4 7v14h11",
+    ),
+    Tool(
         "card",
         "room.tool.card",
         "console/tools/card.html",

@@ -210,6 +210,8 @@ FOR_ANY_GUEST = frozenset(
     | {"recording.started", "recording.stopped", "recording.ready", "recording.consent_requested"}
     # The business card (issue #15): the host pushed it, the guest's page opens it.
     | {"card.shown"}
+    # Document share (issue #15): what the host shows (not the guests' own views).
+    | {"document.opened", "document.page", "document.closed", "document.download_allowed"}
 )
 # Events about one guest, carried only to that guest's socket: joined to a
 # running meeting by number; removed by the host.

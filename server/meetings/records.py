@@ -22,6 +22,7 @@ import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.documents import sharing as documents
 from server.i18n.locales import translate
 from server.meetings import captures as captures_module
 from server.meetings import checklists, consents, files, lifecycle, recordings
@@ -60,6 +61,10 @@ def event_text(locale: str, event: MeetingEvent) -> str:
         key = "event.file.sent_by_guest"
     elif event.type.startswith("screen.") and payload.get("by") == "guest":
         key += ".guest"  # the guest shared, not the host
+    elif event.type == "document.download_allowed" and not payload.get("allowed"):
+        key = "event.document.download_disallowed"
+    elif event.type == "document.guest_view" and payload.get("following"):
+        key = "event.document.guest_followed"
     params = dict(payload)
     if event.type == "sms.status":
         params["status"] = translate(locale, f"sms.status.{payload.get('status')}")
@@ -103,6 +108,8 @@ class Record:
     checklists: list[dict[str, Any]] = field(default_factory=list)
     recordings: list[dict[str, Any]] = field(default_factory=list)  # issue #14
     files: list[dict[str, Any]] = field(default_factory=list)  # issue #15
+    # Issue #15: each document shown, with the pages shown and for how long.
+    documents: list[dict[str, Any]] = field(default_factory=list)
 
     def guest_n(self, consent: Consent) -> int | None:
         """The consent's guest as the meeting numbers them; ``None``: a guest
@@ -180,9 +187,15 @@ async def load(db: AsyncSession, meeting: Meeting, locale: str) -> Record:
         ],
         recordings=await recordings.for_record(db, meeting.id),
         files=await files.for_record(db, meeting.id),
+        documents=await documents.for_record(db, meeting, events),
     )
     record.timeline = [
-        {"time": event.created_at, "type": event.type, "text": event_text(locale, event)}
+        {
+            "time": event.created_at,
+            "type": event.type,
+            "text": event_text(locale, event),
+            "event_id": event.id,
+        }
         for event in events
     ] + [
         {
@@ -197,7 +210,33 @@ async def load(db: AsyncSession, meeting: Meeting, locale: str) -> Record:
         for consent in record.consents
     ]
     record.timeline.sort(key=lambda item: item["time"])
+    record.timeline = grouped_pages(locale, record.timeline, events)
     return record
+
+
+def grouped_pages(
+    locale: str, timeline: list[dict[str, Any]], events: list[MeetingEvent]
+) -> list[dict[str, Any]]:
+    """A document's pages turned one after another are one line, "3 → 4 →
+    17", as the live timeline shows them (server/static/meeting.js)."""
+    pages = {e.id: e.payload for e in events if e.type == "document.page"}
+    out: list[dict[str, Any]] = []
+    for item in timeline:
+        payload = pages.get(item.get("event_id", 0))
+        last = out[-1] if out else None
+        if payload and last and last.get("document_id") == payload.get("document_id"):
+            last["pages"].append(str(payload.get("page")))
+            text = translate(locale, "event.document.page", page=" → ".join(last["pages"]))
+            last["text"] = text
+            continue
+        if payload:
+            item = {
+                **item,
+                "document_id": payload.get("document_id"),
+                "pages": [str(payload.get("page"))],
+            }
+        out.append(item)
+    return out
 
 
 def capture_file(index: int, capture: Capture) -> str:
@@ -294,6 +333,14 @@ def as_json(record: Record, locale: str) -> dict[str, Any]:
                 "time": c.created_at.isoformat(),
             }
             for c in record.consents
+        ],
+        "documents": [
+            {
+                **{k: v for k, v in d.items() if not isinstance(v, datetime)},
+                "opened_at": d["opened_at"].isoformat(),
+                "closed_at": d["closed_at"].isoformat() if d["closed_at"] else None,
+            }
+            for d in record.documents
         ],
         "recordings": [
             {

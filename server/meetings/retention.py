@@ -34,6 +34,8 @@ from server.storage.blobs import BlobStore, StoredBlob
 from server.storage.models import (
     Capture,
     Card,
+    Document,
+    DocumentPage,
     FileUpload,
     Guest,
     LicencePhoto,
@@ -164,6 +166,11 @@ BLOB_COLUMNS: list[InstrumentedAttribute[str]] = [
     Recording.blob_key,  # type: ignore[list-item] (NULL until the file is made)
     RecordingChunk.blob_key,
     MeetingFile.blob_key,
+    # Documents (issue #15) are their hosts', not a meeting's: retention
+    # leaves them; deleting one removes its blobs (server/documents/library.py).
+    Document.original_key,
+    DocumentPage.large_key,
+    DocumentPage.thumb_key,
 ]
 
 

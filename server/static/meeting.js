@@ -17,7 +17,15 @@ let channel = null;
 let ticker = null;
 
 new ToolRail(document.querySelector(".rail"));
-const stage = new Stage({ stage: $("stage"), empty: $("stage-empty"), capture: $("capture-main"), video: $("video-card") });
+const stage = new Stage({
+  stage: $("stage"),
+  empty: $("stage-empty"),
+  capture: $("capture-main"),
+  video: $("video-card"),
+  document: $("document-main"),
+});
+// A tool's own script puts its part on the stage (documents.js: a document shown).
+document.addEventListener("tsunagu:stage", (event) => stage.set(event.detail.part, event.detail.on));
 const arrivals = new Arrivals({ strings: T, announcer: $("announcer"), chimeButton: $("chime") });
 const window_ = new CaptureWindow({
   meetingId: meeting.id,
@@ -39,6 +47,8 @@ function describe(event) {
   if (event.type.startsWith("screen.") && payload.by === "guest") {
     return format(T[`event.${event.type}.guest`] || event.type, payload);
   }
+  if (event.type === "document.download_allowed" && !payload.allowed) return T["event.document.download_disallowed"];
+  if (event.type === "document.guest_view" && payload.following) return T["event.document.guest_followed"];
   if (event.type === "sms.status") {
     const status = T[`sms.status.${payload.status}`] || payload.status;
     return format(T["event.sms.status"], { to: payload.to, status });
@@ -46,11 +56,35 @@ function describe(event) {
   return format(T[`event.${event.type}`] || event.type, payload);
 }
 
+// Pages of a document turned one after another are one line of the
+// timeline, "3 → 4 → 17", not one line each (server/documents/sharing.py).
+const GROUPED = ["document.page"];
+const GROUP_PAGES = 12;
+
+function grouped(event) {
+  const top = timeline.firstElementChild;
+  const documentId = String(event.payload?.document_id);
+  if (!GROUPED.includes(event.type) || top?.dataset.type !== event.type || top.dataset.document !== documentId) {
+    return false;
+  }
+  const pages = [...top.dataset.pages.split(" "), String(event.payload.page)].slice(-GROUP_PAGES);
+  top.dataset.pages = pages.join(" ");
+  top.dataset.grouped = `${top.dataset.grouped || ""} ${event.id}`.trim();
+  top.querySelector("time").textContent = clock.format(new Date(event.time));
+  top.querySelector("span").textContent = format(T[`event.${event.type}`], { page: pages.join(" → ") });
+  return true;
+}
+
 function addEvent(event) {
-  if (timeline.querySelector(`[data-event="${event.id}"]`)) return;
+  if (timeline.querySelector(`[data-event="${event.id}"], [data-grouped~="${event.id}"]`)) return;
+  if (grouped(event)) return;
   const item = document.createElement("li");
   item.dataset.event = event.id;
   item.dataset.type = event.type;
+  if (GROUPED.includes(event.type)) {
+    item.dataset.document = String(event.payload?.document_id);
+    item.dataset.pages = String(event.payload?.page);
+  }
   const time = document.createElement("time");
   time.dateTime = event.time;
   time.textContent = clock.format(new Date(event.time));

@@ -71,13 +71,14 @@ export class ToolRail {
 
 /**
  * What the stage shows: the newest capture (screen support), the guest's
- * camera (a video meeting), both side by side, or a hint while there is
- * neither. Its data-layout says which, for the styles and the tests.
+ * camera (a video meeting), both side by side, a document the host shows
+ * (in the place of the capture, beside the camera), or a hint while there
+ * is nothing. Its data-layout says which, for the styles and the tests.
  */
 export class Stage {
-  constructor({ stage, empty, capture, video }) {
-    Object.assign(this, { stage, empty, capture, video });
-    this.has = { capture: false, video: false };
+  constructor({ stage, empty, capture, video, document: shown }) {
+    Object.assign(this, { stage, empty, capture, video, shown });
+    this.has = { capture: false, video: false, document: false };
     this.render();
   }
 
@@ -88,11 +89,13 @@ export class Stage {
   }
 
   render() {
-    const { capture, video } = this.has;
-    const layout = capture && video ? "both" : capture ? "capture" : video ? "video" : "empty";
+    const { capture, video, document: shown } = this.has;
+    let layout = capture && video ? "both" : capture ? "capture" : video ? "video" : "empty";
+    if (shown) layout = video ? "document-video" : "document";
     this.stage.dataset.layout = layout;
     this.empty.hidden = layout !== "empty";
-    this.capture.hidden = !capture;
+    this.capture.hidden = !capture || shown;
     if (this.video) this.video.hidden = !video;
+    if (this.shown) this.shown.hidden = !shown;
   }
 }

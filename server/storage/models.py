@@ -766,3 +766,82 @@ class FilePolicy(Base):
     blocked_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+# -- issue #15: document share -----------------------------------------------
+
+
+class Document(Base):
+    """A document a host uploaded to show in meetings (資料): a PDF or a
+    picture, kept as uploaded, and its pages rasterised once at upload
+    (``DocumentPage``). It belongs to its host, not to a meeting: kept
+    until deleted. No owner: an admin uploaded it for every host."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(255))
+    # "pdf", "PNG" or "JPEG": what the bytes are (capture/document_pages.py).
+    kind: Mapped[str] = mapped_column(String(8))
+    media_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(Integer)
+    # Pages rasterised so far (1 .. pages, in order).
+    pages_done: Mapped[int] = mapped_column(Integer, default=0)
+    # processing (pages being rasterised) -> ready | failed
+    state: Mapped[str] = mapped_column(String(16), default="processing", index=True)
+    original_key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When a process last rasterised a page of it: another process resumes
+    # a "processing" document only when this is old (its process died).
+    worked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class DocumentPage(Base):
+    """One page of a document at two sizes (JPEG blobs)."""
+
+    __tablename__ = "document_pages"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)  # from 1
+    large_key: Mapped[str] = mapped_column(String(128))
+    thumb_key: Mapped[str] = mapped_column(String(128))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    thumb_width: Mapped[int] = mapped_column(Integer)
+    thumb_height: Mapped[int] = mapped_column(Integer)
+
+
+class MeetingDocument(Base):
+    """A document opened in a meeting: the page shown now, whether the guests
+    may download it, and when it was opened and closed. The title and page
+    count are copied, so the record still names a document deleted since."""
+
+    __tablename__ = "meeting_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    pages: Mapped[int] = mapped_column(Integer)
+    page: Mapped[int] = mapped_column(Integer, default=1)
+    download_allowed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_by: Mapped[str] = mapped_column(String(100), default="")
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -30,6 +30,7 @@ from server.accounts.auth import refreshed_session_cookie
 from server.accounts.passwords import Passwords
 from server.accounts.rate_limits import create_rate_limiter
 from server.console.rendering import error_page, login_redirect, templates
+from server.documents import library as documents
 from server.live import sockets as live
 from server.live.event_bus import create_event_bus
 from server.meetings import recordings, retention
@@ -133,6 +134,8 @@ def create_app(settings: Settings) -> Starlette:
                 background.start_soon(retention.housekeeping, app)
                 # Recordings that must stop (lost host, maximum) or be remuxed.
                 background.start_soon(recordings.watch, app)
+                # Documents a stopped process left half rasterised (issue #15).
+                background.start_soon(documents.watch, app)
                 yield
                 # Unsaved memo edits are stored before anything stops.
                 await shared.memos.close()

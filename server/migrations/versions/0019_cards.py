@@ -1,7 +1,7 @@
 """cards: each host's business card (名刺) and its optional image
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-08
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0019'
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
