@@ -47,7 +47,7 @@ async def other(app, settings, tmp_path):
 
 
 def as_host(instance, host):
-    """An API client of ``instance`` logged in as ``host`` is on the first."""
+    """An API client of ``instance`` with the session ``host`` has on the first."""
     client = http_client(instance)
     client.cookies = host.cookies
     client.headers["x-csrf-token"] = host.headers["x-csrf-token"]
