@@ -3,8 +3,9 @@
 Against a real server (``tsunagu run``, SQLite, local blob folder) on
 loopback, a host sends a ``--mb``-MB file (default 50) of random bytes as
 the console does: one upload, then pieces of 4 MB, each at the offset the
-server has reached, the last one making the file (sniffed, moved into the
-blob store, recorded).
+server has reached and each kept as a blob of its own, the last one making
+the file (the pieces read back in order, hashed, sniffed, stored as one
+blob, recorded; the pieces deleted).
 
 - **throughput**: the upload's wall time, as a ratio to the baseline;
 - **baseline**, in the same run: a plain ``cp`` of the same file on the
@@ -13,7 +14,7 @@ blob store, recorded).
 - **server memory**: the server's resident set (the process and its
   children, from /proc, sampled every 10 ms) during the upload, peak minus
   before: it must stay flat (a few MB), not grow with the file, as the
-  bytes are streamed to a spool file and never held whole.
+  bytes are streamed a piece at a time and never held whole.
 
 The downloaded file's SHA-256 is checked against the sent one.
 

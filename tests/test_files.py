@@ -14,7 +14,15 @@ from starlette.requests import ClientDisconnect
 
 from server.live.sockets import for_guest
 from server.meetings import files, retention
-from server.storage.models import FileUpload, Guest, Meeting, MeetingFile, User, utcnow
+from server.storage.models import (
+    FileUpload,
+    FileUploadPiece,
+    Guest,
+    Meeting,
+    MeetingFile,
+    User,
+    utcnow,
+)
 from server.web.errors import ApiError
 from server.web.services import services
 from tests.conftest import csrf_token, http_client, test_settings
@@ -61,14 +69,14 @@ async def send(client, base: str, name: str, data: bytes, *, piece: int = 300_00
     return answer
 
 
-async def stored(app) -> tuple[int, int, int, list[str]]:
-    """Files, uploads, blobs and spool files on the server."""
+async def stored(app) -> tuple[int, int, int, int]:
+    """Files, uploads, blobs and pieces of uploads on the server."""
     async with services(app).db.begin() as db:
         file_count = await db.scalar(select(func.count()).select_from(MeetingFile))
         upload_count = await db.scalar(select(func.count()).select_from(FileUpload))
+        piece_count = await db.scalar(select(func.count()).select_from(FileUploadPiece))
     blobs = list(services(app).blobs.list())
-    spools = os.listdir(files.spool_folder(app))
-    return file_count, upload_count, len(blobs), spools
+    return file_count, upload_count, len(blobs), piece_count
 
 
 async def test_host_file_reaches_the_guest_who_saves_it_with_its_sha256_intact(app, host):
@@ -133,7 +141,7 @@ async def test_guest_file_reaches_the_host_and_resumes_after_a_dropped_piece(app
     events = (await host.get(f"/api/v1/meetings/{meeting_id}/events")).json()["events"]
     assert events[-1]["type"] == "file.sent"
     assert events[-1]["payload"]["n"] == 1
-    assert await stored(app) == (1, 0, 1, [])
+    assert await stored(app) == (1, 0, 1, 0)
 
 
 async def test_a_piece_cut_short_keeps_what_came_and_the_rest_follows(app, host):
@@ -174,7 +182,7 @@ async def test_a_file_over_the_limit_is_refused_before_a_byte_is_sent(app, host)
     assert refused.status_code == 413
     assert refused.json()["error"]["code"] == "file_too_large"
     assert "1 MB" in refused.json()["error"]["message"]
-    assert await stored(app) == (0, 0, 0, [])
+    assert await stored(app) == (0, 0, 0, 0)
 
 
 async def test_a_client_sending_more_than_it_declared_is_cut_off_and_nothing_is_kept(app, host):
@@ -210,7 +218,7 @@ async def test_a_client_sending_more_than_it_declared_is_cut_off_and_nothing_is_
             headers=bearer(token),
         )
         assert declared.status_code == 413
-    assert await stored(app) == (0, 0, 0, [])
+    assert await stored(app) == (0, 0, 0, 0)
 
 
 async def test_html_named_with_a_path_downloads_as_an_attachment_under_a_safe_name(app, host):
@@ -267,7 +275,7 @@ async def test_guest_programs_are_refused_by_name_and_by_content(app, host):
     assert by_content.json()["error"]["code"] == "file_content_blocked"
     assert "Windows" in by_content.json()["error"]["message"]
     assert elf.json()["error"]["code"] == "file_content_blocked"
-    assert await stored(app) == (0, 0, 0, [])
+    assert await stored(app) == (0, 0, 0, 0)
     # The host may send a program (a tool for the guest): only guests' are refused.
     from_host = await send(host, f"/api/v1/meetings/{meeting_id}/files", "tool.exe", program)
     assert from_host.status_code == 201
@@ -399,20 +407,19 @@ async def test_deleting_the_meetings_data_deletes_its_files_and_their_blobs(app,
     meeting_id, _token = await start_meeting(app, host)
     base = f"/api/v1/meetings/{meeting_id}/files"
     await send(host, base, "a.pdf", b"%PDF-1.4 a")
-    await host.post(f"{base}/uploads", json={"name": "half.bin", "size": 100})
+    half = (await host.post(f"{base}/uploads", json={"name": "half.bin", "size": 100})).json()
+    await host.post(f"{base}/uploads/{half['id']}?offset=0", content=b"h" * 40)
+    assert await stored(app) == (1, 1, 2, 1)
     admin = await make_user("boss", role="admin")
 
     deleted = await retention.delete_by_admin(app, meeting_id, admin)
 
     assert deleted.counts["files"] == 1
-    file_count, upload_count, blobs, _spools = await stored(app)
-    assert (file_count, upload_count, blobs) == (0, 0, 0)
+    # The half upload went too, with the blob of its piece.
+    assert await stored(app) == (0, 0, 0, 0)
     events = (await host.get(f"/api/v1/meetings/{meeting_id}/events")).json()["events"]
     sent = next(e for e in events if e["type"] == "file.sent")
     assert sent["payload"] == {"sender": "host", "by": "tanaka", "removed": True}
-    # The half upload's spool goes with the next sweep of uploads.
-    await files.sweep_uploads(app, now=utcnow() + files.ORPHAN_AFTER * 2)
-    assert await stored(app) == (0, 0, 0, [])
 
 
 async def test_abandoned_uploads_and_those_of_ended_meetings_are_swept(app, host):
@@ -421,6 +428,7 @@ async def test_abandoned_uploads_and_those_of_ended_meetings_are_swept(app, host
     quiet = (await host.post(f"{base}/uploads", json={"name": "q.bin", "size": 100})).json()
     fresh = (await host.post(f"{base}/uploads", json={"name": "f.bin", "size": 100})).json()
     await host.post(f"{base}/uploads/{fresh['id']}?offset=0", content=b"x" * 10)
+    await host.post(f"{base}/uploads/{quiet['id']}?offset=0", content=b"q" * 10)
 
     swept = await files.sweep_uploads(
         app, now=utcnow() + files.ABANDONED_AFTER - timedelta(minutes=1)
@@ -432,12 +440,16 @@ async def test_abandoned_uploads_and_those_of_ended_meetings_are_swept(app, host
             .where(FileUpload.id == quiet["id"])
             .values(updated_at=utcnow() - files.ABANDONED_AFTER - timedelta(minutes=1))
         )
-    await files.sweep_uploads(app)
-    assert sorted(os.listdir(files.spool_folder(app))) == [fresh["id"]]
+    assert await stored(app) == (0, 2, 2, 2)
+    assert await files.sweep_uploads(app) == 1
+    # The quiet one went with its piece's blob; the fresh one stays.
+    assert await stored(app) == (0, 1, 1, 1)
+    async with services(app).db.begin() as db:
+        assert list(await db.scalars(select(FileUploadPiece.upload_id))) == [fresh["id"]]
     async with services(app).db.begin() as db:
         await db.execute(update(Meeting).values(state="ended", ended_at=utcnow()))
     await files.sweep_uploads(app)
-    assert await stored(app) == (0, 0, 0, [])
+    assert await stored(app) == (0, 0, 0, 0)
 
 
 async def test_an_admin_sets_the_policy_on_its_page_and_a_bad_entry_is_explained(admin_client):

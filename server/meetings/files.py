@@ -3,38 +3,36 @@
 A file comes in as a resumable upload: the sender declares its name and
 size (refused at once when over ``TSUNAGU_FILE_MAX_MB`` or blocked by the
 admin's policy), then sends the bytes in pieces, each at the offset the
-server has reached. The bytes are appended to a spool file on this
-server's disk and hashed as they come, never held whole in memory; a piece
-that would take the upload past its declared size ends it (413, nothing
-kept), so a client that lies about the size is cut off. After a dropped
-connection the sender asks how far the server got and goes on from there.
+server has reached. Each piece (at most :data:`PIECE_BYTES`, read as a
+stream into a temporary file) goes to the blob store as a blob of its own,
+with a :class:`FileUploadPiece` row, so the next piece may reach any
+instance behind a load balancer; a piece that would take the upload past
+its declared size ends it (413, nothing kept), so a client that lies about
+the size is cut off. After a dropped connection the sender asks how far
+the server got and goes on from there.
 
-With the last byte the content is sniffed (the first bytes, not the name
-or the sender's type), checked against the policy again, moved into the
-blob store and recorded as a :class:`MeetingFile` with a ``file.sent``
-event, which tells the other side at once.
+With the last byte the pieces are read back in order, a piece at a time,
+into a temporary file, hashed and their first bytes sniffed (not the name
+or the sender's type); the policy is checked again, the file is stored as
+one blob and recorded as a :class:`MeetingFile` with a ``file.sent``
+event, which tells the other side at once, and the pieces are deleted.
 
 The host sees every file of their meeting; a guest sees the host's files
 and their own, never another guest's (who may be someone else). A file is
 always downloaded as an attachment of type ``application/octet-stream``,
 under a name made safe here, so no browser ever renders what was sent.
-
-Uploads are spooled on the server that received their first piece: behind
-several instances, send a meeting's upload requests to one instance
-(session affinity), or the pieces meet a 409 and the sender starts over.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import secrets
+import tempfile
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -50,6 +48,7 @@ from server.storage.blobs import new_key
 from server.storage.models import (
     FilePolicy,
     FileUpload,
+    FileUploadPiece,
     Guest,
     Meeting,
     MeetingFile,
@@ -63,18 +62,16 @@ log = logging.getLogger("tsunagu.files")
 
 # The longest name kept (in characters; the extension is kept whole).
 NAME_LENGTH = 120
-# Bytes written to the spool at a time (and hashed with them).
+# A piece being read is kept in memory up to this, then in a temporary file.
 WRITE_BYTES = 1024 * 1024
 # What the page sends per request; a client may send less or more.
 CHUNK_BYTES = 4 * 1024 * 1024
+# The most of an upload kept as one blob: a longer body is kept as several.
+PIECE_BYTES = CHUNK_BYTES
 # Bytes read to tell what a file is.
 SNIFF_BYTES = 8192
 # An upload with no new bytes for this long is given up and swept.
 ABANDONED_AFTER = timedelta(hours=6)
-# A spool file no upload names (its meeting's data was deleted, a crash):
-# removed once this old, so an upload just begun is never caught between
-# its file and its row.
-ORPHAN_AFTER = timedelta(minutes=1)
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 # A short-lived signed download link for a guest (the guest's token never
 # goes in a URL): long enough for a slow phone to start the download.
@@ -111,9 +108,6 @@ DOWNLOAD_TYPE = "application/octet-stream"
 # Uploads whose piece is being written in this process: a second request
 # for the same upload (a retry while the first still runs) waits its turn.
 _writing: set[str] = set()
-# Each upload's running hash and how many bytes it has seen: a piece goes
-# on from it; after a restart the spool so far is hashed again.
-_hashes: dict[str, tuple[int, Any]] = {}
 
 
 # -- names -----------------------------------------------------------------------
@@ -301,16 +295,6 @@ def too_large(app: Starlette) -> ApiError:
     return ApiError(413, "file_too_large", params={"limit_mb": services(app).settings.file_max_mb})
 
 
-def spool_folder(app: Starlette) -> Path:
-    folder = Path(services(app).settings.data_dir) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def spool_path(app: Starlette, upload_id: str) -> Path:
-    return spool_folder(app) / upload_id
-
-
 def live_meeting(meeting: Meeting | None) -> Meeting:
     if meeting is None:
         raise ApiError(409, "not_connected")
@@ -345,7 +329,6 @@ async def begin(
     )
     db.add(upload)
     await db.flush()
-    await anyio.to_thread.run_sync(spool_path(app, upload.id).touch)
     return upload
 
 
@@ -363,54 +346,60 @@ async def get_upload(
 
 
 async def abort(app: Starlette, upload_id: str) -> None:
-    """Forget an upload: its row, its spool file and its running hash."""
+    """Forget an upload: its row, its pieces' rows, then their blobs."""
     async with services(app).db.begin() as db:
-        await db.execute(delete(FileUpload).where(FileUpload.id == upload_id))
-    _hashes.pop(upload_id, None)
-    await anyio.to_thread.run_sync(remove_spool, spool_path(app, upload_id))
+        keys = await forget_uploads(db, [upload_id])
+    await remove_blobs(app, keys)
 
 
-def remove_spool(path: Path) -> None:
-    path.unlink(missing_ok=True)
+async def forget_uploads(db: AsyncSession, upload_ids) -> list[str]:
+    """Delete the uploads ``upload_ids`` (a list or a select of ids) and
+    their pieces' rows; the pieces' blob keys, to delete once committed."""
+    keys = (
+        await db.scalars(
+            delete(FileUploadPiece)
+            .where(FileUploadPiece.upload_id.in_(upload_ids))
+            .returning(FileUploadPiece.blob_key)
+        )
+    ).all()
+    await db.execute(
+        delete(FileUpload)
+        .where(FileUpload.id.in_(upload_ids))
+        .execution_options(synchronize_session=False)
+    )
+    return list(keys)
 
 
-def _hash_prefix(path: Path, length: int) -> Any:
-    """A sha256 of the spool's first ``length`` bytes (after a restart,
-    or when the piece came to another process)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        left = length
-        while left > 0:
-            piece = handle.read(min(WRITE_BYTES, left))
-            if not piece:
-                break
-            digest.update(piece)
-            left -= len(piece)
-    return digest
+async def remove_blobs(app: Starlette, keys: list[str]) -> None:
+    """Delete blobs whose rows are gone. A failure is only logged: the
+    sweeper removes blobs no row names."""
+    if not keys:
+        return
+    try:
+        await anyio.to_thread.run_sync(services(app).blobs.delete_many, keys)
+    except Exception:
+        log.exception("files: could not delete %d blobs (the sweeper will)", len(keys))
 
 
-def _open_at(path: Path, offset: int):
-    """The spool, opened to write at ``offset``; whatever lies past it (a
-    piece cut short and never counted) is dropped."""
-    handle = path.open("r+b")
-    handle.truncate(offset)
-    handle.seek(offset)
-    return handle
-
-
-def _write(handle, digest: Any, data: bytes) -> None:
+def _write(handle, data: bytes) -> None:
     handle.write(data)
-    digest.update(data)
+
+
+def _store_piece(store, key: str, handle) -> None:
+    handle.seek(0)
+    store.put_file(key, handle, DOWNLOAD_TYPE)
 
 
 async def receive(app: Starlette, upload: FileUpload, offset: int, stream) -> int:
     """Append the request body ``stream`` to the upload at ``offset``,
     which must be where the upload stands. Returns the bytes now received.
 
-    Cut off with ``413 file_too_large`` (and the upload given up, nothing
-    kept) as soon as the body would take the upload past its declared
-    size. A body cut short (the connection dropped) keeps what came: the
-    sender resumes from there."""
+    The body is kept a piece (:data:`PIECE_BYTES`) at a time, each piece a
+    blob of its own, so the next piece may go to any instance. Cut off with
+    ``413 file_too_large`` (and the upload given up, nothing kept) as soon
+    as the body would take the upload past its declared size. A body cut
+    short (the connection dropped) keeps what came: the sender resumes
+    from there."""
     if offset != upload.received:
         raise ApiError(409, "file_offset_mismatch", params={"received": upload.received})
     if upload.id in _writing:
@@ -425,84 +414,150 @@ async def receive(app: Starlette, upload: FileUpload, offset: int, stream) -> in
 async def _receive(app: Starlette, upload: FileUpload, offset: int, stream) -> int:
     from starlette.requests import ClientDisconnect
 
-    path = spool_path(app, upload.id)
-    if not path.exists():
-        # Received by another instance, or swept: it cannot go on here.
-        raise ApiError(409, "file_upload_lost")
-    cached = _hashes.get(upload.id)
-    if cached is not None and cached[0] == offset:
-        digest = cached[1]
-    else:
-        digest = await anyio.to_thread.run_sync(_hash_prefix, path, offset)
-    handle = await anyio.to_thread.run_sync(_open_at, path, offset)
-    written = 0
+    # The piece being read: in memory up to WRITE_BYTES, then on disk.
+    spool = tempfile.SpooledTemporaryFile(max_size=WRITE_BYTES)  # noqa: SIM115 (closed below)
+    spooled = 0
     buffer = bytearray()
     refused = False
+
+    async def keep() -> None:
+        nonlocal spool, spooled, buffer
+        if buffer:
+            await anyio.to_thread.run_sync(_write, spool, bytes(buffer))
+            spooled += len(buffer)
+            buffer = bytearray()
+        if spooled:
+            await keep_piece(app, upload, spool, spooled)
+            await anyio.to_thread.run_sync(spool.close)
+            spool = tempfile.SpooledTemporaryFile(max_size=WRITE_BYTES)  # noqa: SIM115
+            spooled = 0
+
     try:
         try:
-            async for piece in stream:
-                if offset + written + len(buffer) + len(piece) > upload.size:
+            async for data in stream:
+                if upload.received + spooled + len(buffer) + len(data) > upload.size:
                     refused = True
                     break
-                buffer.extend(piece)
+                buffer.extend(data)
+                while spooled + len(buffer) >= PIECE_BYTES:
+                    take = PIECE_BYTES - spooled
+                    rest = buffer[take:]
+                    del buffer[take:]
+                    await keep()
+                    buffer = rest
                 if len(buffer) >= WRITE_BYTES:
-                    data, buffer = bytes(buffer), bytearray()
-                    await anyio.to_thread.run_sync(_write, handle, digest, data)
-                    written += len(data)
+                    await anyio.to_thread.run_sync(_write, spool, bytes(buffer))
+                    spooled += len(buffer)
+                    buffer = bytearray()
         except ClientDisconnect:
             pass  # what came is kept: the sender asks where to go on from
-        if buffer and not refused:
-            await anyio.to_thread.run_sync(_write, handle, digest, bytes(buffer))
-            written += len(buffer)
+        if not refused:
+            await keep()
     finally:
-        await anyio.to_thread.run_sync(handle.close)
+        await anyio.to_thread.run_sync(spool.close)
     if refused:
         await abort(app, upload.id)
         raise too_large(app)
-    received = offset + written
-    _hashes[upload.id] = (received, digest)
-    async with services(app).db.begin() as db:
-        await db.execute(
+    return upload.received
+
+
+async def keep_piece(app: Starlette, upload: FileUpload, spool, size: int) -> None:
+    """Store one piece as a blob, then record it and move the upload on, in
+    one transaction whose update only happens if the upload still stands
+    where the piece begins: of two requests racing with the same piece
+    (on one instance or two) one lands, the other is told where to go on."""
+    start = upload.received
+    store = services(app).blobs
+    key = new_key("part")
+    await anyio.to_thread.run_sync(_store_piece, store, key, spool)
+    async with lifecycle.transaction(app) as db:
+        moved = await db.execute(
             update(FileUpload)
-            .where(FileUpload.id == upload.id)
-            .values(received=received, updated_at=utcnow())
+            .where(FileUpload.id == upload.id, FileUpload.received == start)
+            .values(received=start + size, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-    upload.received = received
-    return received
+        if moved.rowcount == 1:
+            db.add(FileUploadPiece(upload_id=upload.id, start=start, size=size, blob_key=key))
+            now = None
+        else:
+            now = await db.scalar(select(FileUpload.received).where(FileUpload.id == upload.id))
+    if moved.rowcount != 1:
+        await remove_blobs(app, [key])
+        if now is None:  # given up meanwhile (cancelled, swept, data deleted)
+            raise ApiError(404, "file_upload_not_found")
+        upload.received = now
+        raise ApiError(409, "file_offset_mismatch", params={"received": now})
+    upload.received = start + size
 
 
-def _read_head(path: Path) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(SNIFF_BYTES)
+def _append(handle, digest: Any, data: bytes) -> None:
+    handle.write(data)
+    digest.update(data)
 
 
-def _store(store, key: str, path: Path) -> None:
-    with path.open("rb") as handle:
-        store.put_file(key, handle, DOWNLOAD_TYPE)
+def _store(store, key: str, handle) -> None:
+    handle.seek(0)
+    store.put_file(key, handle, DOWNLOAD_TYPE)
+
+
+async def lost(app: Starlette, upload: FileUpload) -> ApiError:
+    """What to answer when a piece cannot be read: taken by a finish that
+    raced this one (404, as for any upload that is gone), or truly lost
+    (a blob missing from the store): the upload is given up and the sender
+    starts again (409 file_upload_lost)."""
+    async with services(app).db.begin() as db:
+        still = await db.get(FileUpload, upload.id)
+    if still is None:
+        return ApiError(404, "file_upload_not_found")
+    log.warning("files: a piece of upload %s is missing from the blob store", upload.id)
+    await abort(app, upload.id)
+    return ApiError(409, "file_upload_lost")
 
 
 async def finish(app: Starlette, upload: FileUpload) -> MeetingFile:
-    """Every byte is in: sniff, check the policy again, move the spool into
-    the blob store, record the file and tell the meeting (``file.sent``)."""
-    path = spool_path(app, upload.id)
-    head = await anyio.to_thread.run_sync(_read_head, path)
-    sniffed = sniff(head)
+    """Every byte is in: join the pieces in order into a temporary file (a
+    piece at a time, hashed and the first bytes sniffed as they pass),
+    check the policy again, store the file, record it and tell the meeting
+    (``file.sent``), then delete the pieces."""
     async with services(app).db.begin() as db:
+        pieces = (
+            await db.execute(
+                select(FileUploadPiece.start, FileUploadPiece.size, FileUploadPiece.blob_key)
+                .where(FileUploadPiece.upload_id == upload.id)
+                .order_by(FileUploadPiece.start)
+            )
+        ).all()
         rules = await policy(db)
-    if rules.refused_type(upload.sender, sniffed):
-        await abort(app, upload.id)
-        raise ApiError(415, "file_content_blocked", params={"kind": describe_type(sniffed)})
-    cached = _hashes.get(upload.id)
-    digest = (
-        cached[1]
-        if cached is not None and cached[0] == upload.size
-        else await anyio.to_thread.run_sync(_hash_prefix, path, upload.size)
-    )
-    sha256 = digest.hexdigest()
+    at = 0
+    for piece in pieces:
+        if piece.start != at:
+            raise await lost(app, upload)
+        at += piece.size
+    if at != upload.size:
+        raise await lost(app, upload)
     store = services(app).blobs
     key = new_key("bin")
-    await anyio.to_thread.run_sync(_store, store, key, path)
+    digest = hashlib.sha256()
+    head = b""
+    joined = await anyio.to_thread.run_sync(tempfile.TemporaryFile)
+    try:
+        for piece in pieces:
+            data = await anyio.to_thread.run_sync(store.get, piece.blob_key)
+            if data is None or len(data) != piece.size:
+                raise await lost(app, upload)
+            if len(head) < SNIFF_BYTES:
+                head += data[: SNIFF_BYTES - len(head)]
+            await anyio.to_thread.run_sync(_append, joined, digest, data)
+            del data
+        sniffed = sniff(head)
+        if rules.refused_type(upload.sender, sniffed):
+            await abort(app, upload.id)
+            raise ApiError(415, "file_content_blocked", params={"kind": describe_type(sniffed)})
+        await anyio.to_thread.run_sync(_store, store, key, joined)
+    finally:
+        await anyio.to_thread.run_sync(joined.close)
+    sha256 = digest.hexdigest()
     async with lifecycle.transaction(app) as db:
         # Taken once: a second finish of the same upload (a retry racing
         # the first) finds the row gone and stores nothing.
@@ -511,6 +566,10 @@ async def finish(app: Starlette, upload: FileUpload) -> MeetingFile:
             .where(FileUpload.id == upload.id, FileUpload.received == upload.size)
             .execution_options(synchronize_session=False)
         )
+        if taken.rowcount == 1:
+            # Their blobs go once this commits (the pieces cannot change
+            # now: the upload had every byte).
+            await db.execute(delete(FileUploadPiece).where(FileUploadPiece.upload_id == upload.id))
         meeting = await db.get(Meeting, upload.meeting_id)
         ended = meeting is None or meeting.state == "ended"
         sent = None
@@ -529,10 +588,10 @@ async def finish(app: Starlette, upload: FileUpload) -> MeetingFile:
             db.add(sent)
             await db.flush()
             await lifecycle.record_event(db, meeting, "file.sent", await event_payload(db, sent))
-    _hashes.pop(upload.id, None)
-    await anyio.to_thread.run_sync(remove_spool, path)
+    if taken.rowcount == 1:
+        await remove_blobs(app, [piece.blob_key for piece in pieces])
     if sent is None:
-        await anyio.to_thread.run_sync(store.delete, key)
+        await remove_blobs(app, [key])
         if ended:
             raise ApiError(409, "meeting_ended")
         raise ApiError(404, "file_upload_not_found")
@@ -673,8 +732,9 @@ async def for_record(db: AsyncSession, meeting_id: int) -> list[dict[str, Any]]:
 
 async def sweep_uploads(app: Starlette, now: datetime | None = None) -> int:
     """Give up uploads that got no bytes for :data:`ABANDONED_AFTER` or
-    whose meeting has ended, and remove spool files no upload names (an
-    upload given up on another instance, a crash). Returns how many went."""
+    whose meeting has ended, with their pieces' blobs. Returns how many
+    went. (A piece's blob whose row never came, after a crash, goes with
+    the sweep of blobs no row names.)"""
     now = now or utcnow()
     async with services(app).db.begin() as db:
         ended = select(Meeting.id).where(Meeting.state == "ended")
@@ -690,26 +750,8 @@ async def sweep_uploads(app: Starlette, now: datetime | None = None) -> int:
         )
         # Not while a piece is being written here: that request ends it.
         stale = [upload_id for upload_id in stale if upload_id not in _writing]
-        if stale:
-            await db.execute(delete(FileUpload).where(FileUpload.id.in_(stale)))
-        known = set(await db.scalars(select(FileUpload.id)))
-    folder = spool_folder(app)
-    cutoff = (now - ORPHAN_AFTER).timestamp()
-
-    def tidy() -> int:
-        removed = 0
-        for entry in os.scandir(folder):
-            if entry.name in known or entry.name in _writing:
-                continue
-            # A spool younger than its row may be an upload just begun.
-            if entry.name in stale or entry.stat().st_mtime < cutoff:
-                os.unlink(entry.path)
-                removed += 1
-        return removed
-
-    for upload_id in stale:
-        _hashes.pop(upload_id, None)
-    removed = await anyio.to_thread.run_sync(tidy)
-    if stale or removed:
-        log.info("files: gave up %d uploads, removed %d spool files", len(stale), removed)
-    return max(len(stale), removed)
+        keys = await forget_uploads(db, stale) if stale else []
+    await remove_blobs(app, keys)
+    if stale:
+        log.info("files: gave up %d uploads (%d pieces)", len(stale), len(keys))
+    return len(stale)

@@ -37,6 +37,7 @@ from server.storage.models import (
     Document,
     DocumentPage,
     FileUpload,
+    FileUploadPiece,
     Guest,
     LicencePhoto,
     Meeting,
@@ -115,8 +116,10 @@ async def delete_recordings(db: AsyncSession, meeting_id: int) -> tuple[int, lis
 
 async def delete_files(db: AsyncSession, meeting_id: int) -> tuple[int, list[str]]:
     """Files sent in the meeting (issue #15), and uploads still on their way
-    (their spool files go with the next sweep of uploads)."""
-    await db.execute(delete(FileUpload).where(FileUpload.meeting_id == meeting_id))
+    with the blobs of their pieces."""
+    pieces = await files.forget_uploads(
+        db, select(FileUpload.id).where(FileUpload.meeting_id == meeting_id)
+    )
     keys = (
         await db.scalars(
             delete(MeetingFile)
@@ -124,7 +127,7 @@ async def delete_files(db: AsyncSession, meeting_id: int) -> tuple[int, list[str
             .returning(MeetingFile.blob_key)
         )
     ).all()
-    return len(keys), list(keys)
+    return len(keys), [*keys, *pieces]
 
 
 def guests_of(meeting_id: int) -> ColumnElement[bool]:
@@ -171,6 +174,7 @@ BLOB_COLUMNS: list[InstrumentedAttribute[str]] = [
     Document.original_key,
     DocumentPage.large_key,
     DocumentPage.thumb_key,
+    FileUploadPiece.blob_key,
 ]
 
 

@@ -726,9 +726,9 @@ class MeetingFile(Base):
 
 
 class FileUpload(Base):
-    """A file on its way in: the bytes so far are in a spool file on this
-    server's disk (``<data dir>/uploads/<id>``), ``received`` says how many,
-    so a dropped connection resumes from there."""
+    """A file on its way in: the bytes so far are in the blob store as
+    :class:`FileUploadPiece` rows, ``received`` says how many, so a dropped
+    connection resumes from there, on any instance."""
 
     __tablename__ = "file_uploads"
 
@@ -750,6 +750,26 @@ class FileUpload(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When the last bytes came: an upload quiet for long is swept.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class FileUploadPiece(Base):
+    """One piece of an upload in progress (at most ``files.PIECE_BYTES``),
+    a blob of its own: pieces received by different instances meet in the
+    blob store, and are joined into the file with the last byte."""
+
+    __tablename__ = "file_upload_pieces"
+    # Two requests racing with the same piece cannot both land.
+    __table_args__ = (UniqueConstraint("upload_id", "start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upload_id: Mapped[str] = mapped_column(
+        ForeignKey("file_uploads.id", ondelete="CASCADE"), index=True
+    )
+    # The offset in the file of the piece's first byte.
+    start: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(Integer)
+    blob_key: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class FilePolicy(Base):

@@ -1,4 +1,4 @@
-"""files sent in a meeting, uploads in progress and the admin's file policy
+"""files sent in a meeting, uploads in progress (their pieces in the blob store) and the admin's file policy
 
 Revision ID: 0017
 Revises: 0016
@@ -56,6 +56,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_file_uploads_meeting_id'), ['meeting_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_file_uploads_updated_at'), ['updated_at'], unique=False)
 
+    op.create_table('file_upload_pieces',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('upload_id', sa.String(length=32), nullable=False),
+    sa.Column('start', sa.BigInteger(), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('blob_key', sa.String(length=128), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['upload_id'], ['file_uploads.id'], name=op.f('fk_file_upload_pieces_upload_id_file_uploads'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_file_upload_pieces')),
+    sa.UniqueConstraint('upload_id', 'start', name=op.f('uq_file_upload_pieces_upload_id_start'))
+    )
+    with op.batch_alter_table('file_upload_pieces', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_file_upload_pieces_upload_id'), ['upload_id'], unique=False)
+
     op.create_table('file_policies',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('senders', sa.String(length=8), nullable=False),
@@ -70,6 +84,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('file_policies')
+    with op.batch_alter_table('file_upload_pieces', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_file_upload_pieces_upload_id'))
+    op.drop_table('file_upload_pieces')
     with op.batch_alter_table('file_uploads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_file_uploads_updated_at'))
         batch_op.drop_index(batch_op.f('ix_file_uploads_meeting_id'))
