@@ -9,12 +9,11 @@ Only JPEG and PNG are taken (what a phone's camera and a scanner give).
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
-from capture.ingest import Encoding, ImageRefused, _normalised_mode, check_pixels, detect_format
+from capture.ingest import Encoding, ImageRefused, _normalised_mode, decoded, detect_format
 
 FORMATS = ("JPEG", "PNG")
 # A phone photo of a card (12 megapixels) fits; a 50-megapixel camera's
@@ -48,21 +47,8 @@ def process(data: bytes) -> CardImage:
         raise ImageRefused(415, "card_image_format") from None
     if source_format not in FORMATS:
         raise ImageRefused(415, "card_image_format")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[source_format])
-            check_pixels(image.size, MAX_PIXELS)  # the header only: nothing decoded yet
-            # A JPEG decodes at a fraction of its size when that is all we keep.
-            image.draft("RGB", (LONG_EDGE, LONG_EDGE))
-            image.load()
-            ImageOps.exif_transpose(image, in_place=True)
-    except Image.DecompressionBombError:
-        raise ImageRefused(
-            422, "image_too_large", params={"megapixels": MAX_PIXELS // 10**6}
-        ) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise ImageRefused(422, "image_corrupt") from None
+    # A JPEG decodes at a fraction of its size when that is all we keep.
+    image = decoded(data, source_format, MAX_PIXELS, draft=LONG_EDGE)
     picture = _normalised_mode(image, Encoding())  # flattened onto white, RGB
     picture.info = {}  # nothing read from the upload rides along
     scale = LONG_EDGE / max(picture.size)

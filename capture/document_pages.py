@@ -20,13 +20,12 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from capture.ingest import SIGNATURES, check_pixels
+from capture.ingest import SIGNATURES, Refused, check_pixels
 
 # The stage of a laptop and a phone held sideways at 2x both fit in this.
 LARGE_EDGE = 1600
@@ -48,25 +47,9 @@ OFFICE_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 PDFIUM = threading.Lock()
 
 
-class DocumentRefused(Exception):
-    """An upload that is no document we keep: the HTTP ``status``, the
-    stable ``code`` and the ``params`` of its message (turned into an API
-    error by the server, so this module needs none)."""
-
-    def __init__(self, status: int, code: str, params: dict[str, Any] | None = None) -> None:
-        super().__init__(status, code, params or {})
-
-    @property
-    def status(self) -> int:
-        return self.args[0]
-
-    @property
-    def code(self) -> str:
-        return self.args[1]
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return self.args[2]
+class DocumentRefused(Refused):
+    """An upload that is no document we keep (turned into an API error by
+    server/documents/library.py, so this module needs none)."""
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,13 @@ SIGNATURES = {
 }
 
 
-class ImageRefused(Exception):
-    """An upload that is no capture we store: the HTTP ``status`` and stable
-    ``code`` the server answers with, and the ``params`` of its message.
+class Refused(Exception):
+    """An upload refused: the HTTP ``status`` and stable ``code`` the server
+    answers with, and the ``params`` of its message.
 
     Kept apart from the web layer's ``ApiError`` so that ingest needs no
-    server; the server turns it into one (server/meetings/captures.py). Its
-    arguments are its ``args``, so it pickles whole across a worker's pipe.
+    server; the server turns it into one. Its arguments are its ``args``,
+    so it pickles whole across a worker's pipe.
     """
 
     def __init__(self, status: int, code: str, params: dict[str, Any] | None = None) -> None:
@@ -53,6 +53,11 @@ class ImageRefused(Exception):
     @property
     def params(self) -> dict[str, Any]:
         return self.args[2]
+
+
+class ImageRefused(Refused):
+    """An upload that is no picture we store (a capture, a licence photo, a
+    card's picture); server/storage/pictures.py makes it an API error."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,44 @@ def check_pixels(size: tuple[int, int], max_pixels: int) -> None:
         raise Image.DecompressionBombError(f"{width} x {height}")
 
 
+def decoded(
+    data: bytes, source_format: str, max_pixels: int, *, draft: int | None = None
+) -> Image.Image:
+    """``data`` decoded as ``source_format`` (from :func:`detect_format`) and
+    turned upright, its size checked on the header before any pixel is
+    decoded (a small PNG can inflate to gigabytes); a JPEG decoded at a
+    fraction of its size when ``draft`` (the long edge kept) allows. Raises
+    :class:`ImageRefused` ``image_too_large`` or ``image_corrupt``. Every
+    uploaded picture (capture, licence photo, card) is opened here."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow's own bomb check only warns below twice its limit; ours
+            # is an error, checked on the header before decoding.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            if source_format == "WEBP":
+                check_pixels(webp_canvas_size(data), max_pixels)  # before Pillow allocates it
+            image = Image.open(io.BytesIO(data), formats=[source_format])
+            # PNG and JPEG are opened by their headers alone; nothing is decoded yet.
+            check_pixels(image.size, max_pixels)
+            if draft:
+                image.draft("RGB", (draft, draft))
+            # An animated WebP: the first frame, like a still picture (load()
+            # decodes only the current frame, and the re-encode keeps one).
+            image.load()
+            # In place: a copy of a 3-megapixel picture costs what a third of
+            # its encode does, and most captures need no turning at all.
+            ImageOps.exif_transpose(image, in_place=True)
+    except Image.DecompressionBombError:
+        # Pillow raises this itself, at open, for the most absurd sizes.
+        raise ImageRefused(
+            422, "image_too_large", params={"megapixels": max_pixels // 10**6}
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        # Truncated, corrupt, or lying about itself.
+        raise ImageRefused(422, "image_corrupt") from None
+    return image
+
+
 def process(
     data: bytes,
     *,
@@ -147,31 +190,9 @@ def process(
     if not data:
         raise ImageRefused(422, "image_corrupt")
     source_format = detect_format(data)
-    try:
-        with warnings.catch_warnings():
-            # Pillow's own bomb check only warns below twice its limit; ours
-            # is an error, checked on the header before decoding.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            if source_format == "WEBP":
-                check_pixels(webp_canvas_size(data), max_pixels)  # before Pillow allocates it
-            image = Image.open(io.BytesIO(data), formats=[source_format])
-            # PNG and JPEG are opened by their headers alone; nothing is decoded yet.
-            check_pixels(image.size, max_pixels)
-            # An animated WebP: the first frame, like a still picture (load()
-            # decodes only the current frame, and the re-encode keeps one).
-            image.load()
-            subsampling = _chroma_subsampling(image)
-            # In place: a copy of a 3-megapixel picture costs what a third of
-            # its encode does, and most captures need no turning at all.
-            ImageOps.exif_transpose(image, in_place=True)
-    except Image.DecompressionBombError:
-        # Pillow raises this itself, at open, for the most absurd sizes.
-        raise ImageRefused(
-            422, "image_too_large", params={"megapixels": max_pixels // 10**6}
-        ) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        # Truncated, corrupt, or lying about itself.
-        raise ImageRefused(422, "image_corrupt") from None
+    image = decoded(data, source_format, max_pixels)
+    # The JPEG's own sampling, still known after the turn (done in place).
+    subsampling = _chroma_subsampling(image)
 
     picture = _normalised_mode(image, encoding)
     # Pillow's JPEG encoder falls back to the source's own comment when none

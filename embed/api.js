@@ -36,6 +36,24 @@ export async function request(url, { method = "GET", body, token = null, headers
   return { ok: response.ok, status: response.status, data };
 }
 
+/** A guest's file, fetched with their token in a header (never in the URL,
+ *  which servers and proxies log); null when it could not be had. */
+export async function fetchBlob(url, token) {
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } }).catch(() => null);
+  if (!response?.ok) return null;
+  return response.blob();
+}
+
+/** A Blob as a data: URL (the pages' CSP allows images from data:, not blob:). */
+export function dataUrl(blob) {
+  return new Promise((resolve) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => resolve(null);
+    reader.readAsDataURL(blob);
+  });
+}
+
 /** An Error with a machine-readable `code` (the server's error code, "network", ...). */
 export function failure(code, message, cause) {
   const error = new Error(message);

@@ -10,7 +10,7 @@
  *  the phone's own Japanese fonts: a server would need CJK fonts installed
  *  to draw the same. */
 
-import { request } from "./api.js";
+import { dataUrl, fetchBlob, request } from "./api.js";
 
 /** The strings, for the snippet (the join page and the console pass the
  *  server's catalog instead: the same words). */
@@ -201,24 +201,6 @@ export function saveBlob(blob, name) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60000);
-}
-
-/** A guest's file, fetched with their token in a header (never in the URL,
- *  which servers and proxies log); null when it could not be had. */
-export async function fetchBlob(url, token) {
-  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } }).catch(() => null);
-  if (!response?.ok) return null;
-  return response.blob();
-}
-
-/** A Blob as a data: URL (the pages' CSP allows images from data:, not blob:). */
-export function dataUrl(blob) {
-  return new Promise((resolve) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(reader.result);
-    reader.onerror = () => resolve(null);
-    reader.readAsDataURL(blob);
-  });
 }
 
 /**

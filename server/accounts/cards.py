@@ -15,16 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import anyio.to_thread
 import vobject
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from capture import card_image
-from capture.ingest import ImageRefused
-from capture.ingest_pool import IngestBusy
 from server.i18n.locales import translate
-from server.storage.blobs import BlobStore, new_key
+from server.storage import pictures
 from server.storage.models import Card, User, utcnow
 from server.web.errors import ApiError
 from server.web.services import services
@@ -117,17 +114,8 @@ async def save(db: AsyncSession, user: User, values: dict[str, str]) -> Card:
 
 async def ingest(app: Starlette, data: bytes) -> card_image.CardImage:
     """The picture checked and re-encoded in the ingest pool."""
-    try:
+    with pictures.ingest_refusals():
         return await services(app).ingest.run(card_image.process, data)
-    except ImageRefused as refused:
-        raise ApiError(refused.status, refused.code, params=refused.params) from None
-    except IngestBusy as busy:
-        raise ApiError(
-            503,
-            "ingest_busy",
-            params={"seconds": busy.retry_after},
-            headers={"Retry-After": str(busy.retry_after)},
-        ) from None
 
 
 async def _point_at(
@@ -154,17 +142,9 @@ async def replace_image(app: Starlette, user: User, data: bytes) -> Card:
             raise ApiError(404, "card_missing")
     image = await ingest(app, data)
     del data
-    store: BlobStore = services(app).blobs
-    key = new_key("jpg")
-    await anyio.to_thread.run_sync(store.put, key, image.image, image.media_type)
-    try:
-        card, old_key = await _point_at(app, user, key, image)
-    except BaseException:
-        await anyio.to_thread.run_sync(store.delete, key)
-        raise
-    if old_key:
-        await anyio.to_thread.run_sync(store.delete, old_key)
-    return card
+    return await pictures.replace(
+        app, image.image, image.media_type, "jpg", lambda key: _point_at(app, user, key, image)
+    )
 
 
 async def remove_image(app: Starlette, user: User) -> Card:
@@ -176,7 +156,7 @@ async def remove_image(app: Starlette, user: User) -> Card:
         card.image_blob_key = card.image_content_type = None
         card.image_width = card.image_height = None
         card.updated_at = utcnow()
-    await anyio.to_thread.run_sync(services(app).blobs.delete, key)
+    await pictures.delete(app, key)
     return card
 
 
@@ -188,16 +168,11 @@ async def remove(app: Starlette, user: User) -> None:
             raise ApiError(404, "card_missing")
         key = card.image_blob_key
         await db.delete(card)
-    if key:
-        await anyio.to_thread.run_sync(services(app).blobs.delete, key)
+    await pictures.delete(app, key)
 
 
 async def image(app: Starlette, card: Card) -> bytes:
-    key = card.image_blob_key
-    data = await anyio.to_thread.run_sync(services(app).blobs.get, key) if key else None
-    if data is None:  # none, or removed meanwhile
-        raise ApiError(404, "card_image_missing")
-    return data
+    return await pictures.read(app, card.image_blob_key, "card_image_missing")
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,12 @@ meeting of that host in IT重説 mode, nobody else.
 
 from __future__ import annotations
 
-import anyio.to_thread
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
-from capture.ingest import ImageRefused, ProcessedImage, detect_format
-from capture.ingest_pool import IngestBusy
-from server.storage.blobs import BlobStore, new_key
+from capture.ingest import ProcessedImage, detect_format
+from server.storage import pictures
 from server.storage.models import LicencePhoto, Meeting, User, utcnow
 from server.web.errors import ApiError
 from server.web.services import services
@@ -35,22 +33,12 @@ async def find(db: AsyncSession, user_id: int) -> LicencePhoto | None:
 async def ingest(app: Starlette, data: bytes) -> ProcessedImage:
     """The upload checked and re-encoded as captures are; the format is
     read from the bytes (a GIF or WebP is refused whatever its name)."""
-    try:
+    with pictures.ingest_refusals({"unsupported_image": "licence_photo_format"}):
         if not data:
             raise ApiError(422, "image_corrupt")
         if detect_format(data) not in FORMATS:
             raise ApiError(415, "licence_photo_format")
         return await services(app).ingest.process(data)
-    except ImageRefused as refused:
-        code = "licence_photo_format" if refused.code == "unsupported_image" else refused.code
-        raise ApiError(refused.status, code, params=refused.params) from None
-    except IngestBusy as busy:
-        raise ApiError(
-            503,
-            "ingest_busy",
-            params={"seconds": busy.retry_after},
-            headers={"Retry-After": str(busy.retry_after)},
-        ) from None
 
 
 async def point_at(
@@ -78,22 +66,18 @@ async def replace(app: Starlette, user: User, data: bytes) -> LicencePhoto:
     goes once the new row is committed (a failure keeps the old photo)."""
     processed = await ingest(app, data)
     del data
-    store: BlobStore = services(app).blobs
-    key = new_key(processed.extension)
-    await anyio.to_thread.run_sync(store.put, key, processed.image, processed.media_type)
-    try:
+
+    async def point(key: str) -> tuple[LicencePhoto, str | None]:
         try:
-            photo, old_key = await point_at(app, user, key, processed)
+            return await point_at(app, user, key, processed)
         except IntegrityError:
             # Another upload (a second tab) made the user's first row between
             # this one's read and its insert: this one replaces it instead.
-            photo, old_key = await point_at(app, user, key, processed)
-    except BaseException:
-        await anyio.to_thread.run_sync(store.delete, key)
-        raise
-    if old_key:
-        await anyio.to_thread.run_sync(store.delete, old_key)
-    return photo
+            return await point_at(app, user, key, processed)
+
+    return await pictures.replace(
+        app, processed.image, processed.media_type, processed.extension, point
+    )
 
 
 async def remove(app: Starlette, user: User) -> None:
@@ -103,14 +87,11 @@ async def remove(app: Starlette, user: User) -> None:
             raise ApiError(404, "licence_photo_missing")
         key = photo.blob_key
         await db.delete(photo)
-    await anyio.to_thread.run_sync(services(app).blobs.delete, key)
+    await pictures.delete(app, key)
 
 
 async def image(app: Starlette, photo: LicencePhoto) -> bytes:
-    data = await anyio.to_thread.run_sync(services(app).blobs.get, photo.blob_key)
-    if data is None:  # removed meanwhile
-        raise ApiError(404, "licence_photo_missing")
-    return data
+    return await pictures.read(app, photo.blob_key, "licence_photo_missing")
 
 
 async def shown_in(db: AsyncSession, meeting: Meeting) -> LicencePhoto | None:

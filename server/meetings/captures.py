@@ -12,11 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
-from capture.ingest import ImageRefused, ProcessedImage
-from capture.ingest_pool import IngestBusy
+from capture.ingest import ProcessedImage
 from server.meetings import lifecycle as meetings
 from server.storage.blobs import BlobStore, new_key
 from server.storage.models import Capture, Guest, Meeting, User
+from server.storage.pictures import ingest_refusals
 from server.web.errors import ApiError
 from server.web.services import services
 
@@ -140,17 +140,8 @@ async def add_capture(
     and returns the winner's row: one row, one event, one pair of blobs.
     Call :func:`check_can_send` first, before reading the upload.
     """
-    try:
+    with ingest_refusals():
         processed: ProcessedImage = await services(app).ingest.process(data)
-    except ImageRefused as refused:
-        raise ApiError(refused.status, refused.code, params=refused.params) from None
-    except IngestBusy as busy:
-        raise ApiError(
-            503,
-            "ingest_busy",
-            params={"seconds": busy.retry_after},
-            headers={"Retry-After": str(busy.retry_after)},
-        ) from None
     del data  # the web process keeps no copy of the upload while it stores
     store: BlobStore = services(app).blobs
     image_key, thumbnail_key = new_key(processed.extension), new_key(processed.extension)

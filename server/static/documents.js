@@ -10,6 +10,7 @@
 // change for the guest, not one per page passed.
 
 import { uploadDocument } from "/static/document_upload.js";
+import { markStripPage, pageStrip, watchSwipes } from "/static/document_viewer.js";
 import { api, format } from "/static/live.js";
 
 const $ = (id) => document.getElementById(id);
@@ -58,16 +59,9 @@ function close() {
 }
 
 function buildStrip() {
-  const strip = $("document-strip");
-  strip.replaceChildren();
-  for (let page = 1; page <= shown.pages; page++) {
-    const item = document.createElement("li");
-    const button = document.createElement("button");
-    button.type = "button";
-    button.dataset.page = String(page);
-    button.setAttribute("aria-label", format(T.page_label, { page }));
-    const image = document.createElement("img");
-    image.alt = "";
+  const images = pageStrip($("document-strip"), shown.pages, T.page_label, go);
+  images.forEach((image, index) => {
+    const page = index + 1;
     image.loading = "lazy";
     image.src = pageUrl(shown.id, page, "thumb");
     // Not made yet: tried again a moment later.
@@ -76,15 +70,7 @@ function buildStrip() {
         image.src = `${pageUrl(shown?.id, page, "thumb")}?again=${Date.now()}`;
       }, 1500);
     });
-    const number = document.createElement("span");
-    number.className = "page-number";
-    number.textContent = String(page);
-    number.setAttribute("aria-hidden", "true");
-    button.append(image, number);
-    button.addEventListener("click", () => go(page));
-    item.append(button);
-    strip.append(item);
-  }
+  });
 }
 
 function render() {
@@ -97,11 +83,7 @@ function render() {
   $("document-next").disabled = page >= pages;
   $("document-download").checked = Boolean(shown.download_allowed);
   showImage(id, page);
-  for (const button of $("document-strip").querySelectorAll("button")) {
-    const current = Number(button.dataset.page) === page;
-    button.setAttribute("aria-current", String(current));
-    if (current) button.scrollIntoView({ block: "nearest", inline: "nearest" });
-  }
+  markStripPage($("document-strip"), page);
   renderViews();
 }
 
@@ -170,27 +152,18 @@ document.addEventListener("keydown", (event) => {
 
 // Swipes (a pointer dragged sideways) and clicks on the left or right part.
 const frame = $("document-frame");
-let down = null;
-frame.addEventListener("pointerdown", (event) => {
-  down = { x: event.clientX, y: event.clientY, id: event.pointerId };
-});
-frame.addEventListener("pointerup", (event) => {
-  if (!shown || !down || down.id !== event.pointerId) return;
-  const dx = event.clientX - down.x;
-  const dy = event.clientY - down.y;
-  down = null;
-  if (Math.abs(dx) >= SWIPE_PX && Math.abs(dx) > Math.abs(dy)) {
-    go(shown.page + (dx < 0 ? 1 : -1));
-  } else if (Math.abs(dx) < 8 && Math.abs(dy) < 8 && event.pointerType === "mouse") {
+watchSwipes(
+  frame,
+  SWIPE_PX,
+  (step) => shown && go(shown.page + step),
+  (event, dx, dy) => {
+    if (!shown || Math.abs(dx) >= 8 || Math.abs(dy) >= 8 || event.pointerType !== "mouse") return;
     const box = frame.getBoundingClientRect();
     const where = (event.clientX - box.left) / box.width;
     if (where > 2 / 3) go(shown.page + 1);
     else if (where < 1 / 3) go(shown.page - 1);
-  }
-});
-frame.addEventListener("pointercancel", () => {
-  down = null;
-});
+  },
+);
 
 $("document-prev").addEventListener("click", () => go(shown.page - 1));
 $("document-next").addEventListener("click", () => go(shown.page + 1));

@@ -7,7 +7,8 @@
 // (never in a URL), kept per page while the document is shown.
 // join.js hands every live event over as "tsunagu:event".
 
-import { request } from "/embed/api.js";
+import { dataUrl, fetchBlob, request } from "/embed/api.js";
+import { markStripPage, pageStrip, watchSwipes } from "/static/document_viewer.js";
 import { format } from "/static/live.js";
 
 const $ = (id) => document.getElementById(id);
@@ -29,19 +30,10 @@ const token = () => sessionStorage.getItem(TOKEN);
 async function fetchPage(id, page, size) {
   const key = `${id}:${page}:${size}`;
   if (images.has(key)) return images.get(key);
-  const response = await fetch(`/api/v1/guest/documents/${id}/pages/${page}/${size}`, {
-    headers: { authorization: `Bearer ${token()}` },
-  }).catch(() => null);
-  if (!response?.ok) return null;
+  const blob = await fetchBlob(`/api/v1/guest/documents/${id}/pages/${page}/${size}`, token());
   // A data: URL, which the page's Content-Security-Policy allows for
   // images (blob: it does not).
-  const blob = await response.blob();
-  const url = await new Promise((resolve) => {
-    const reader = new FileReader();
-    reader.addEventListener("load", () => resolve(reader.result));
-    reader.addEventListener("error", () => resolve(null));
-    reader.readAsDataURL(blob);
-  });
+  const url = blob ? await dataUrl(blob) : null;
   if (url) images.set(key, url);
   return url;
 }
@@ -77,8 +69,6 @@ function close() {
 }
 
 function buildStrip() {
-  const strip = $("document-guest-strip");
-  strip.replaceChildren();
   const id = shown.id;
   // Thumbnails are fetched as they scroll into sight.
   const seen = new IntersectionObserver(async (entries) => {
@@ -91,23 +81,8 @@ function buildStrip() {
       else setTimeout(() => seen.observe(entry.target), 1500); // not made yet
     }
   });
-  for (let page = 1; page <= shown.pages; page++) {
-    const item = document.createElement("li");
-    const button = document.createElement("button");
-    button.type = "button";
-    button.dataset.page = String(page);
-    button.setAttribute("aria-label", format(T.page_label, { page }));
-    const image = document.createElement("img");
-    image.alt = "";
-    const number = document.createElement("span");
-    number.className = "page-number";
-    number.setAttribute("aria-hidden", "true");
-    number.textContent = String(page);
-    button.append(image, number);
-    button.addEventListener("click", () => browse(page));
-    item.append(button);
-    strip.append(item);
-    seen.observe(button);
+  for (const image of pageStrip($("document-guest-strip"), shown.pages, T.page_label, browse)) {
+    seen.observe(image.closest("button"));
   }
 }
 
@@ -126,11 +101,7 @@ function render() {
   note.hidden = following;
   note.textContent = format(T.host_page, { page: shown.page });
   $("document-guest-download").hidden = !shown.download_allowed;
-  for (const button of $("document-guest-strip").querySelectorAll("button")) {
-    const here = Number(button.dataset.page) === page;
-    button.setAttribute("aria-current", String(here));
-    if (here) button.scrollIntoView({ block: "nearest", inline: "nearest" });
-  }
+  markStripPage($("document-guest-strip"), page);
   showImage(shown.id, page);
 }
 
@@ -189,21 +160,7 @@ $("document-guest-prev").addEventListener("click", () => browse(current() - 1));
 $("document-guest-next").addEventListener("click", () => browse(current() + 1));
 $("document-return").addEventListener("click", follow);
 
-const frame = $("document-guest-frame");
-let down = null;
-frame.addEventListener("pointerdown", (event) => {
-  down = { x: event.clientX, y: event.clientY, id: event.pointerId };
-});
-frame.addEventListener("pointerup", (event) => {
-  if (!shown || !down || down.id !== event.pointerId) return;
-  const dx = event.clientX - down.x;
-  const dy = event.clientY - down.y;
-  down = null;
-  if (Math.abs(dx) >= SWIPE_PX && Math.abs(dx) > Math.abs(dy)) browse(current() + (dx < 0 ? 1 : -1));
-});
-frame.addEventListener("pointercancel", () => {
-  down = null;
-});
+watchSwipes($("document-guest-frame"), SWIPE_PX, (step) => shown && browse(current() + step));
 
 $("document-guest-download").addEventListener("click", async () => {
   if (!shown) return;

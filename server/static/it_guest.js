@@ -4,6 +4,8 @@
 // the page as "tsunagu:event"; on a change of the mode or the checklist this
 // reads the whole view again (GET /api/v1/guest/it), so nothing can drift.
 
+import { dataUrl } from "/embed/api.js";
+
 const $ = (id) => document.getElementById(id);
 const root = $("it-guest");
 if (root) start();
@@ -32,13 +34,7 @@ function start() {
   async function licenceUrl(path) {
     const response = await get(path).catch(() => null);
     if (!response?.ok) return null;
-    const blob = await response.blob();
-    return new Promise((resolve) => {
-      const reader = new FileReader();
-      reader.onload = () => resolve(reader.result);
-      reader.onerror = () => resolve(null);
-      reader.readAsDataURL(blob);
-    });
+    return dataUrl(await response.blob());
   }
 
   async function refresh() {
