@@ -126,10 +126,11 @@ export function formatSize(bytes, lang = "ja") {
     [1024 * 1024, "MB"],
     [1024, "KB"],
   ];
+  // A no-break space: "103.6 KB" never breaks between number and unit.
   for (const [size, unit] of units) {
-    if (bytes >= size) return `${new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(bytes / size)} ${unit}`;
+    if (bytes >= size) return `${new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(bytes / size)}\u00a0${unit}`;
   }
-  return `${bytes} B`;
+  return `${bytes}\u00a0B`;
 }
 
 const fill = (text, values) => (text || "").replace(/\{(\w+)\}/g, (_, key) => (key in values ? values[key] : `{${key}}`));
@@ -267,6 +268,13 @@ export class GuestFiles {
       this.root.append(link);
       link.click();
       link.remove();
+      // The download started: say so on the row, or people tap again.
+      let mark = button.parentElement?.querySelector(".files-saved");
+      if (!mark) {
+        mark = el(this.doc, "span", { class: "files-saved" });
+        button.after(mark);
+      }
+      mark.textContent = `✓ ${this.S.saved}`;
     } catch (error) {
       this.error.textContent = error.message || this.S.network;
       this.error.hidden = false;

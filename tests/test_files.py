@@ -537,6 +537,7 @@ async def test_the_meeting_record_lists_every_file_with_its_sender_size_and_sha2
     await send(host, f"/api/v1/meetings/{meeting_id}/files", "a.pdf", b"%PDF-1.4 a")
     async with http_client(app) as guest:
         await send(guest, "/api/v1/guest/files", "b.jpg", b"\xff\xd8\xff", headers=bearer(token))
+        await send(guest, "/api/v1/guest/files", "c.txt", b"c" * 1300, headers=bearer(token))
     await host.post(f"/api/v1/meetings/{meeting_id}/end")
 
     page = (await host.get(f"/meetings/{meeting_id}")).text
@@ -545,6 +546,8 @@ async def test_the_meeting_record_lists_every_file_with_its_sender_size_and_sha2
     assert hashlib.sha256(b"%PDF-1.4 a").hexdigest() in page
     assert hashlib.sha256(b"\xff\xd8\xff").hexdigest() in page
     assert "10 B" in page
+    # Sizes as the room shows them, the exact bytes on hover.
+    assert '<td class="record-size" title="1,300 B">1.3 KB</td>' in page
     assert "tanaka がファイル「a.pdf」を送りました" in page
     assert "お客様 1 からファイル「b.jpg」が届きました" in page
 

@@ -251,3 +251,37 @@ def test_a_file_whose_last_answer_was_lost_is_reported_sent_once(new_page, live_
     open_files_tool(host)
     expect(host.locator("#files-list li")).to_have_count(1)
     expect(host.locator("#files-list")).to_contain_text("領収書.pdf")
+
+
+def test_a_phone_guest_is_told_at_the_top_when_files_arrive_and_sees_them_saved(
+    new_page, live_server
+):
+    host, guest = connected(new_page, live_server)
+    open_files_tool(host)
+    toast = guest.locator("#files-toast")
+    expect(toast).to_be_hidden()
+
+    host.locator("#files-input").set_input_files(
+        [
+            {"name": "見積書.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " * 200},
+            {
+                "name": "地図.png",
+                "mimeType": "image/png",
+                "buffer": b"\x89PNG\r\n\x1a\n" + bytes(99),
+            },
+        ]
+    )
+
+    # Both counted, where a phone guest sees it without scrolling.
+    expect(toast).to_have_text("担当者からファイルが届いています（2 件）。見る")
+    expect(toast).to_be_in_viewport()
+    # The host's list keeps a size whole ("1.8 KB", never "1.8 / KB").
+    expect(host.locator("#files-list li", has_text="見積書.pdf")).to_contain_text("1.8\u00a0KB")
+    toast.get_by_role("button", name="見る").tap()
+    expect(toast).to_be_hidden()
+    section = guest.locator("#files-section")
+    expect(section.get_by_role("heading", name="ファイル")).to_be_in_viewport()
+    with guest.expect_download():
+        section.get_by_role("button", name="保存: 見積書.pdf").tap()
+    expect(section.locator("li", has_text="見積書.pdf")).to_contain_text("✓ 保存しました")
+    expect(section.locator("li", has_text="地図.png")).not_to_contain_text("保存しました")
