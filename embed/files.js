@@ -5,8 +5,9 @@
  *  sendFile() is the resumable upload of the server's files API
  *  (docs/API.md): begin with the name and size, then send the bytes in
  *  pieces at the offset the server has reached. A dropped connection or a
- *  busy server is retried with a backoff, from where the server got to; a
- *  refusal (too large, a blocked type) is thrown with the server's message.
+ *  busy server is retried with a backoff, from where the server got to (or,
+ *  when the last piece made the file though its answer was lost, that file
+ *  is the result: it is never sent twice); a refusal (too large, a blocked type) is thrown with the server's message.
  *  GuestFiles is the guest's panel: send, progress, the files received with
  *  a one-tap 「保存」. */
 
@@ -80,7 +81,7 @@ export async function sendFile({ file, base, headers = {}, onProgress = () => {}
     } catch (error) {
       answer = { status: 0, error };
     }
-    if (answer.status === 201) {
+    if ((answer.status === 200 || answer.status === 201) && answer.data?.file) {
       onProgress(file.size, file.size);
       return answer.data.file;
     }
@@ -106,6 +107,11 @@ export async function sendFile({ file, base, headers = {}, onProgress = () => {}
     onRetry(wait);
     await sleep(wait);
     const state = await send({ method: "GET", url: at, headers, withCredentials }).catch(() => null);
+    if (state?.status === 200 && state.data?.file) {
+      // The last piece made the file; only its answer was lost.
+      onProgress(file.size, file.size);
+      return state.data.file;
+    }
     if (state?.status === 200) received = state.data.received;
     else if (state && state.status >= 400 && state.status < 500) {
       throw refusal(state.data?.error?.code || `http_${state.status}`, state.data?.error?.message || "");
@@ -120,10 +126,11 @@ export function formatSize(bytes, lang = "ja") {
     [1024 * 1024, "MB"],
     [1024, "KB"],
   ];
+  // A no-break space: "103.6 KB" never breaks between number and unit.
   for (const [size, unit] of units) {
-    if (bytes >= size) return `${new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(bytes / size)} ${unit}`;
+    if (bytes >= size) return `${new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(bytes / size)}\u00a0${unit}`;
   }
-  return `${bytes} B`;
+  return `${bytes}\u00a0B`;
 }
 
 const fill = (text, values) => (text || "").replace(/\{(\w+)\}/g, (_, key) => (key in values ? values[key] : `{${key}}`));
@@ -221,6 +228,7 @@ export class GuestFiles {
     this.error.hidden = true;
     this.progress.hidden = false;
     this.progress.value = 0;
+    this.progress.setAttribute("aria-label", fill(this.S.progress, { name: file.name }));
     try {
       await sendFile({
         file,
@@ -260,6 +268,13 @@ export class GuestFiles {
       this.root.append(link);
       link.click();
       link.remove();
+      // The download started: say so on the row, or people tap again.
+      let mark = button.parentElement?.querySelector(".files-saved");
+      if (!mark) {
+        mark = el(this.doc, "span", { class: "files-saved" });
+        button.after(mark);
+      }
+      mark.textContent = `✓ ${this.S.saved}`;
     } catch (error) {
       this.error.textContent = error.message || this.S.network;
       this.error.hidden = false;

@@ -42,9 +42,9 @@ export function start(env) {
       filesText: {
         lead: "担当者にファイルを送れます（{max_mb} MB まで）。担当者から届いたファイルは「保存」で保存できます。", send: "ファイルを送る",
         cannot_send: "このミーティングでは、お客様からはファイルを送れません。", none: "まだファイルはありません。",
-        from_host: "担当者から", from_you: "あなたが送信", save: "保存",
+        from_host: "担当者から", from_you: "あなたが送信", save: "保存", saved: "保存しました",
         arrived: "担当者からファイル「{name}」が届きました。「保存」で保存できます。",
-        sending: "「{name}」を送信中… {percent}%", sent: "「{name}」を送りました。", failed: "「{name}」を送れませんでした。{message}",
+        sending: "「{name}」を送信中… {percent}%", progress: "「{name}」を送信中", sent: "「{name}」を送りました。", failed: "「{name}」を送れませんでした。{message}",
         retrying: "接続が切れました。{seconds} 秒後に続きから送ります…", network: "通信できませんでした。電波のよい場所でもう一度お試しください。",
       },
     },
@@ -75,9 +75,9 @@ export function start(env) {
       filesText: {
         lead: "You can send files to the host (up to {max_mb} MB). Save the files the host sends you with Save.", send: "Send a file",
         cannot_send: "Guests cannot send files in this meeting.", none: "No files yet.",
-        from_host: "From the host", from_you: "Sent by you", save: "Save",
+        from_host: "From the host", from_you: "Sent by you", save: "Save", saved: "Saved",
         arrived: "The host sent you the file “{name}”. Tap Save to keep it.",
-        sending: "Sending “{name}”… {percent}%", sent: "Sent “{name}”.", failed: "Could not send “{name}”. {message}",
+        sending: "Sending “{name}”… {percent}%", progress: "Sending “{name}”", sent: "Sent “{name}”.", failed: "Could not send “{name}”. {message}",
         retrying: "The connection dropped. Resuming in {seconds} s…", network: "No connection. Try again where the signal is better.",
       },
     },

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from datetime import timedelta
 
+import itsdangerous
 import pytest
 from sqlalchemy import func, select, update
 from starlette.requests import ClientDisconnect
@@ -70,10 +72,13 @@ async def send(client, base: str, name: str, data: bytes, *, piece: int = 300_00
 
 
 async def stored(app) -> tuple[int, int, int, int]:
-    """Files, uploads, blobs and pieces of uploads on the server."""
+    """Files, uploads still on their way, blobs and pieces of uploads on
+    the server (a done upload is a marker naming its file, swept later)."""
     async with services(app).db.begin() as db:
         file_count = await db.scalar(select(func.count()).select_from(MeetingFile))
-        upload_count = await db.scalar(select(func.count()).select_from(FileUpload))
+        upload_count = await db.scalar(
+            select(func.count()).select_from(FileUpload).where(FileUpload.state != "done")
+        )
         piece_count = await db.scalar(select(func.count()).select_from(FileUploadPiece))
     blobs = list(services(app).blobs.list())
     return file_count, upload_count, len(blobs), piece_count
@@ -253,6 +258,39 @@ def test_names_are_made_safe_to_save_and_keep_japanese():
     assert files.safe_name('a<b>:"c|?*.txt') == "a_b___c___.txt"
     assert files.safe_name("../..") == ""
     assert files.safe_name("あ" * 300 + ".pdf") == "あ" * 116 + ".pdf"
+    # Windows and the browsers drop trailing dots and spaces when saving:
+    # the name is kept as it will be saved, so its extension is the real one.
+    assert files.safe_name("invoice.hta .") == "invoice.hta"
+    assert files.safe_name("x.bat  .") == "x.bat"
+    assert files.safe_name("x.vbs. . .") == "x.vbs"
+    assert files.safe_name("x.lnk \u200b.\u3000") == "x.lnk"
+    assert files.safe_name("a" * 130 + " .") == "a" * 120
+    assert files.safe_name(" . .") == ""
+
+
+def test_only_the_last_extension_counts_as_the_computer_goes_by_it():
+    assert files.extension_of("example.com.png") == "png"
+    assert files.extension_of("my.app.design.pdf") == "pdf"
+    assert files.extension_of("invoice.pdf.exe") == "exe"
+    assert files.extension_of("invoice.hta .") == "hta"
+    assert files.extension_of("README") == ""
+    rules = files.Policy()
+    for name in ("example.com.png", "my.app.design.pdf", "見積書.v2.xlsx"):
+        files.check_name(rules, "guest", name)
+    # Programs, scripts, pages that run their script when opened from the
+    # disk, shortcuts and disk images, also with dots and spaces after.
+    attacks = (
+        "invoice.hta .", "x.vbs .", "x.bat  .", "x.lnk .", "report.pdf.exe", "page.html",
+        "page.htm", "logo.svg", "a.xhtml", "a.mht", "a.mhtml", "disk.iso", "disk.img",
+        "disk.vhd", "disk.vhdx", "help.chm", "site.url", "addin.xll", "console.msc",
+        "x.library-ms", "x.settingcontent-ms", "app.jnlp", "x.ps1xml", "x.psc1", "x.reg",
+        "x.scf", "x.appx", "x.msix", "x.msp", "x.cpl", "x.gadget", "x.wsf", "x.wsh", "x.pif",
+    )  # fmt: skip
+    for name in attacks:
+        with pytest.raises(ApiError) as refused:
+            files.check_name(rules, "guest", files.safe_name(name))
+        assert refused.value.code == "file_type_blocked", name
+        files.check_name(rules, "host", files.safe_name(name))  # a host may send them
 
 
 async def test_guest_programs_are_refused_by_name_and_by_content(app, host):
@@ -276,6 +314,20 @@ async def test_guest_programs_are_refused_by_name_and_by_content(app, host):
     assert "Windows" in by_content.json()["error"]["message"]
     assert elf.json()["error"]["code"] == "file_content_blocked"
     assert await stored(app) == (0, 0, 0, 0)
+    # A name ending with dots and spaces, saved without them; a page that
+    # runs its script when opened from the disk.
+    async with http_client(app) as guest:
+        for name in ("invoice.hta .", "page.html"):
+            answer = await send(guest, guest_base, name, b"hello", headers=bearer(token))
+            assert answer.status_code == 415, name
+            assert answer.json()["error"]["code"] == "file_type_blocked", name
+        # A name with a dot in it is not a program because of a middle part.
+        png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+        for name in ("example.com.png", "my.app.design.pdf"):
+            answer = await send(guest, guest_base, name, png, headers=bearer(token))
+            assert answer.status_code == 201, name
+            assert answer.json()["file"]["name"] == name
+    assert await stored(app) == (2, 0, 2, 0)
     # The host may send a program (a tool for the guest): only guests' are refused.
     from_host = await send(host, f"/api/v1/meetings/{meeting_id}/files", "tool.exe", program)
     assert from_host.status_code == 201
@@ -415,8 +467,11 @@ async def test_deleting_the_meetings_data_deletes_its_files_and_their_blobs(app,
     deleted = await retention.delete_by_admin(app, meeting_id, admin)
 
     assert deleted.counts["files"] == 1
-    # The half upload went too, with the blob of its piece.
+    # The half upload went too, with the blob of its piece, and the done
+    # one's marker.
     assert await stored(app) == (0, 0, 0, 0)
+    async with services(app).db.begin() as db:
+        assert await db.scalar(select(func.count()).select_from(FileUpload)) == 0
     events = (await host.get(f"/api/v1/meetings/{meeting_id}/events")).json()["events"]
     sent = next(e for e in events if e["type"] == "file.sent")
     assert sent["payload"] == {"sender": "host", "by": "tanaka", "removed": True}
@@ -482,6 +537,7 @@ async def test_the_meeting_record_lists_every_file_with_its_sender_size_and_sha2
     await send(host, f"/api/v1/meetings/{meeting_id}/files", "a.pdf", b"%PDF-1.4 a")
     async with http_client(app) as guest:
         await send(guest, "/api/v1/guest/files", "b.jpg", b"\xff\xd8\xff", headers=bearer(token))
+        await send(guest, "/api/v1/guest/files", "c.txt", b"c" * 1300, headers=bearer(token))
     await host.post(f"/api/v1/meetings/{meeting_id}/end")
 
     page = (await host.get(f"/meetings/{meeting_id}")).text
@@ -490,5 +546,65 @@ async def test_the_meeting_record_lists_every_file_with_its_sender_size_and_sha2
     assert hashlib.sha256(b"%PDF-1.4 a").hexdigest() in page
     assert hashlib.sha256(b"\xff\xd8\xff").hexdigest() in page
     assert "10 B" in page
+    # Sizes as the room shows them, the exact bytes on hover.
+    assert '<td class="record-size" title="1,300 B">1.3 KB</td>' in page
     assert "tanaka がファイル「a.pdf」を送りました" in page
     assert "お客様 1 からファイル「b.jpg」が届きました" in page
+
+
+async def test_a_sender_whose_last_answer_was_lost_learns_the_file_was_delivered(app, host):
+    meeting_id, token = await start_meeting(app, host)
+    data = os.urandom(50_000)
+    async with http_client(app) as guest:
+        begun = await guest.post(
+            "/api/v1/guest/files/uploads",
+            json={"name": "receipt.pdf", "size": len(data)},
+            headers=bearer(token),
+        )
+        at = f"/api/v1/guest/files/uploads/{begun.json()['id']}"
+        before = await guest.get(at, headers=bearer(token))
+        # The last piece made the file; its answer never reached the phone.
+        await guest.post(f"{at}?offset=0", content=data, headers=bearer(token))
+
+        state = await guest.get(at, headers=bearer(token))
+        again = await guest.post(f"{at}?offset=0", content=data, headers=bearer(token))
+        listed = (await guest.get("/api/v1/guest/files", headers=bearer(token))).json()
+
+    assert before.json()["state"] == "receiving" and before.json()["file"] is None
+    assert state.status_code == 200, state.text
+    assert state.json()["state"] == "done"
+    assert state.json()["received"] == len(data)
+    delivered = state.json()["file"]
+    assert delivered["name"] == "receipt.pdf"
+    assert delivered["sha256"] == hashlib.sha256(data).hexdigest()
+    # Sent again, it is the same file: not a second copy, not a second notice.
+    assert again.status_code == 201
+    assert again.json()["file"]["id"] == delivered["id"]
+    assert [f["id"] for f in listed["files"]] == [delivered["id"]]
+    events = (await host.get(f"/api/v1/meetings/{meeting_id}/events")).json()["events"]
+    assert [e["type"] for e in events].count("file.sent") == 1
+    assert await stored(app) == (1, 0, 1, 0)
+    # The marker is swept like a quiet upload, and the file stays.
+    await files.sweep_uploads(app, now=utcnow() + files.ABANDONED_AFTER + timedelta(minutes=1))
+    async with services(app).db.begin() as db:
+        assert await db.scalar(select(func.count()).select_from(FileUpload)) == 0
+    assert (await host.get(f"/api/v1/files/{delivered['id']}")).content == data
+
+
+async def test_a_guests_download_link_expires(app, host, monkeypatch):
+    meeting_id, token = await start_meeting(app, host)
+    done = await send(host, f"/api/v1/meetings/{meeting_id}/files", "a.pdf", b"%PDF-1.4 a")
+    file_id = done.json()["file"]["id"]
+    async with http_client(app) as guest:
+        link = await guest.post(f"/api/v1/guest/files/{file_id}/link", headers=bearer(token))
+        url = link.json()["url"]
+        fresh = await guest.get(url)
+        # The link's two minutes have passed.
+        later = int(time.time()) + files.LINK_SECONDS + 1
+        monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda self: later)
+        old = await guest.get(url)
+
+    assert fresh.status_code == 200
+    assert old.status_code == 403
+    assert old.json()["error"]["code"] == "file_link_expired"
+    assert old.content != b"%PDF-1.4 a"

@@ -68,6 +68,10 @@ def test_a_20_mb_file_goes_each_way_with_progress_and_arrives_intact(
     host.locator("#files-input").set_input_files(to_guest)
     expect(host.locator("#files-status")).to_have_text("「見積書.pdf」を送りました。")
     assert any(0 < value < 100 for value in progressed(host))
+    # The bar said what it measured.
+    expect(host.locator("#files-progress")).to_have_attribute(
+        "aria-label", "「見積書.pdf」を送信中"
+    )
     section = guest.locator("#files-section")
     expect(section.get_by_role("status")).to_have_text(
         "担当者からファイル「見積書.pdf」が届きました。「保存」で保存できます。"
@@ -85,6 +89,7 @@ def test_a_20_mb_file_goes_each_way_with_progress_and_arrives_intact(
     section.locator("input[type=file]").set_input_files(to_host)
     expect(section.get_by_role("status")).to_have_text("「photo.jpg」を送りました。")
     assert any(0 < value < 100 for value in progressed(guest))
+    expect(section.locator("progress")).to_have_attribute("aria-label", "「photo.jpg」を送信中")
     arrived = "お客様 1 からファイル「photo.jpg」が届きました"
     expect(host.locator("#announcer")).to_have_text(arrived + "。")
     expect(host.locator("#timeline")).to_contain_text(arrived)
@@ -192,3 +197,91 @@ def test_a_snippet_guest_sends_and_saves_files_from_the_bar(new_page, live_serve
         assert not guest.errors
     finally:
         pages.stop()
+
+
+# A file dropped on an element, as a drag from the desktop would drop it.
+DROP = """([selector, name]) => {
+  const data = new DataTransfer();
+  data.items.add(new File(["%PDF-1.4 " + name], name, { type: "application/pdf" }));
+  const target = document.querySelector(selector);
+  const over = new DragEvent("dragover", { dataTransfer: data, bubbles: true, cancelable: true });
+  target.dispatchEvent(over);
+  const drop = new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true });
+  target.dispatchEvent(drop);
+  return { taken: over.defaultPrevented, effect: data.dropEffect };
+}"""
+
+
+def test_a_file_dropped_on_the_stage_is_not_sent_only_one_dropped_on_the_panel(
+    new_page, live_server
+):
+    host, _guest = connected(new_page, live_server)
+    open_files_tool(host)
+
+    on_stage = host.evaluate(DROP, ["#stage", "資料にするつもり.pdf"])
+    host.evaluate(DROP, ["#files-drop", "見積書.pdf"])
+
+    expect(host.locator("#files-status")).to_have_text("「見積書.pdf」を送りました。")
+    expect(host.locator("#files-list li")).to_have_count(1)
+    expect(host.locator("#files-list")).not_to_contain_text("資料にするつもり")
+    # Refused where it fell, rather than opened by the browser in place of the meeting.
+    assert on_stage == {"taken": True, "effect": "none"}
+
+
+def test_a_file_whose_last_answer_was_lost_is_reported_sent_once(new_page, live_server):
+    host, guest = connected(new_page, live_server)
+    section = guest.locator("#files-section")
+    expect(section.get_by_text("ファイルを送る")).to_be_visible()
+    cut = []
+
+    def deliver_then_drop(route):
+        # The server gets the whole file; the phone never hears back.
+        route.fetch()
+        cut.append(route.request.url)
+        route.abort("connectionreset")
+
+    guest.route(re.compile(r"/api/v1/guest/files/uploads/[0-9a-f]{32}\?offset="), deliver_then_drop)
+    section.locator("input[type=file]").set_input_files(
+        [{"name": "領収書.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 receipt"}]
+    )
+
+    expect(section.get_by_role("status")).to_have_text("「領収書.pdf」を送りました。")
+    expect(section.get_by_role("alert")).to_be_hidden()
+    assert len(cut) == 1
+    open_files_tool(host)
+    expect(host.locator("#files-list li")).to_have_count(1)
+    expect(host.locator("#files-list")).to_contain_text("領収書.pdf")
+
+
+def test_a_phone_guest_is_told_at_the_top_when_files_arrive_and_sees_them_saved(
+    new_page, live_server
+):
+    host, guest = connected(new_page, live_server)
+    open_files_tool(host)
+    toast = guest.locator("#files-toast")
+    expect(toast).to_be_hidden()
+
+    host.locator("#files-input").set_input_files(
+        [
+            {"name": "見積書.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " * 200},
+            {
+                "name": "地図.png",
+                "mimeType": "image/png",
+                "buffer": b"\x89PNG\r\n\x1a\n" + bytes(99),
+            },
+        ]
+    )
+
+    # Both counted, where a phone guest sees it without scrolling.
+    expect(toast).to_have_text("担当者からファイルが届いています（2 件）。見る")
+    expect(toast).to_be_in_viewport()
+    # The host's list keeps a size whole ("1.8 KB", never "1.8 / KB").
+    expect(host.locator("#files-list li", has_text="見積書.pdf")).to_contain_text("1.8\u00a0KB")
+    toast.get_by_role("button", name="見る").tap()
+    expect(toast).to_be_hidden()
+    section = guest.locator("#files-section")
+    expect(section.get_by_role("heading", name="ファイル")).to_be_in_viewport()
+    with guest.expect_download():
+        section.get_by_role("button", name="保存: 見積書.pdf").tap()
+    expect(section.locator("li", has_text="見積書.pdf")).to_contain_text("✓ 保存しました")
+    expect(section.locator("li", has_text="地図.png")).not_to_contain_text("保存しました")

@@ -66,6 +66,9 @@ class UploadOut(Output):
     size: int
     received: int = Field(description="Bytes the server has: send the rest from here")
     chunk_bytes: int = Field(description="A good size for each piece")
+    state: Literal["receiving", "done"] = Field(
+        description="done: every byte came and the file was made (it is in file)"
+    )
     file: FileOut | None = Field(description="The file, once the last byte is in")
 
 
@@ -90,6 +93,7 @@ def upload_out(upload: FileUpload, sent: MeetingFile | None = None, *, guest_vie
         "size": upload.size,
         "received": upload.received,
         "chunk_bytes": files.CHUNK_BYTES,
+        "state": upload.state,
         "file": files.file_json(sent, guest_view=guest_view) if sent else None,
     }
 
@@ -101,9 +105,37 @@ def offset_of(request: Request) -> int:
     return int(value)
 
 
+async def upload_state(request: Request, upload: FileUpload, *, guest_view: bool) -> JSONResponse:
+    """How far an upload has come; a done one with its file, so a sender
+    whose connection dropped on the last piece learns it was delivered."""
+    sent = await files.delivered(request.app, upload.id) if upload.state == "done" else None
+    if sent is None:
+        return respond(UploadOut, upload_out(upload, guest_view=guest_view))
+    return await made(request, upload, sent, guest_view=guest_view, status=200)
+
+
+async def made(
+    request: Request, upload: FileUpload, sent: MeetingFile, *, guest_view: bool, status: int
+) -> JSONResponse:
+    async with services(request).db.begin() as db:
+        sent = await db.get(MeetingFile, sent.id)
+        if sent is None:  # deleted with the meeting's data meanwhile
+            raise ApiError(404, "file_upload_not_found")
+        upload.state = "done"
+        out = upload_out(upload, sent, guest_view=guest_view)
+    return respond(UploadOut, out, status=status)
+
+
 async def put_piece(request: Request, upload: FileUpload, *, guest_view: bool) -> JSONResponse:
-    """Take one piece of an upload; with the last byte, the file is made."""
+    """Take one piece of an upload; with the last byte, the file is made.
+    A piece sent again to an upload that is done (its answer was lost)
+    gets the file, as the first did."""
     offset = offset_of(request)
+    if upload.state == "done":
+        sent = await files.delivered(request.app, upload.id)
+        if sent is None:
+            raise ApiError(404, "file_upload_not_found")
+        return await made(request, upload, sent, guest_view=guest_view, status=201)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and offset == upload.received and offset + int(declared) > upload.size:
         # Refused before a byte is read; the upload is given up with it.
@@ -118,10 +150,7 @@ async def put_piece(request: Request, upload: FileUpload, *, guest_view: bool) -
     if received < upload.size:
         return respond(UploadOut, upload_out(upload, guest_view=guest_view))
     sent = await files.finish(request.app, upload)
-    async with services(request).db.begin() as db:
-        sent = await db.get(MeetingFile, sent.id)
-        out = upload_out(upload, sent, guest_view=guest_view)
-    return respond(UploadOut, out, status=201)
+    return await made(request, upload, sent, guest_view=guest_view, status=201)
 
 
 async def file_response(request: Request, sent: MeetingFile) -> Response:
@@ -216,7 +245,7 @@ async def host_upload(call: Call) -> FileUpload:
 
 @endpoint(transaction="none")
 async def host_upload_state(call: Call) -> JSONResponse:
-    return respond(UploadOut, upload_out(await host_upload(call)))
+    return await upload_state(call.request, await host_upload(call), guest_view=False)
 
 
 @endpoint(transaction="none")
@@ -288,7 +317,7 @@ async def guest_upload(request: Request) -> FileUpload:
 
 
 async def guest_upload_state(request: Request) -> JSONResponse:
-    return respond(UploadOut, upload_out(await guest_upload(request), guest_view=True))
+    return await upload_state(request, await guest_upload(request), guest_view=True)
 
 
 async def guest_upload_piece(request: Request) -> JSONResponse:
@@ -354,8 +383,9 @@ PIECE_SUMMARY = (
     "(application/octet-stream), in one piece or several. 200 while more is due; 201 with "
     "the file once the last byte is in (then file.sent). A body that would take the upload "
     "past its declared size ends it: 413, nothing kept. A body cut short keeps what came: "
-    "GET the upload for received and go on from there. 409 file_offset_mismatch names the "
-    "received offset in details"
+    "GET the upload for received and go on from there (state done with the file when the "
+    "last piece made it though its answer was lost; a piece sent again then gets the file, "
+    "201). 409 file_offset_mismatch names the received offset in details"
 )
 
 
@@ -389,7 +419,9 @@ def routes() -> list[BaseRoute]:
             "GET",
             base + "/uploads/{upload_id}",
             host_upload_state,
-            summary="How far an upload has come (received), to resume it",
+            summary="How far an upload has come (received), to resume it; once done (state "
+            "done), the file it made, so a sender whose connection dropped on the last piece "
+            "learns the file was delivered",
             response=UploadOut,
             errors=(not_found, (404, "file_upload_not_found"), (409, "meeting_ended")),
             tag="files",
@@ -448,7 +480,8 @@ def routes() -> list[BaseRoute]:
             "GET",
             guest + "/uploads/{upload_id}",
             guest_upload_state,
-            summary="How far the guest's upload has come (received), to resume it",
+            summary="How far the guest's upload has come (received), to resume it; once done, "
+            "the file it made",
             auth="guest",
             response=UploadOut,
             errors=(*GUEST_ERRORS, (404, "file_upload_not_found")),

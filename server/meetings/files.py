@@ -81,13 +81,20 @@ LINK_SECONDS = 120
 UNSAFE_CHARACTERS = re.compile(r'[<>:"|?*\\/]')
 
 SENDERS = ("both", "hosts", "guests")
-# Refused from guests by default (issue #15): programs and scripts a
-# computer runs when they are opened.
+# Refused from guests by default (issue #15): what a computer runs when it
+# is opened. Programs and scripts; shortcuts and settings files that run
+# one (.lnk, .url, .library-ms, .settingcontent-ms); disk images that
+# mount with programs inside (.iso, .vhd); help files and Office add-ins
+# that run code (.chm, .xll); and web pages, which a browser opens from the
+# disk as a file:// page that runs its script (.html, .svg, .mht).
 EXECUTABLE_EXTENSIONS = (
     "exe", "msi", "msp", "bat", "cmd", "com", "scr", "pif", "cpl", "dll", "sys", "js", "jse",
-    "vbs", "vbe", "wsf", "wsh", "hta", "ps1", "psm1", "jar", "apk", "aab", "ipa", "app",
-    "dmg", "pkg", "sh", "bash", "zsh", "csh", "run", "bin", "elf", "deb", "rpm", "msix",
-    "appx", "reg", "lnk", "scf", "inf", "gadget", "application", "command", "action",
+    "vbs", "vbe", "wsf", "wsh", "hta", "ps1", "psm1", "ps1xml", "psc1", "jar", "jnlp", "apk",
+    "aab", "ipa", "app", "dmg", "pkg", "sh", "bash", "zsh", "csh", "run", "bin", "elf", "deb",
+    "rpm", "msix", "appx", "appref-ms", "reg", "lnk", "url", "scf", "inf", "gadget", "msc",
+    "xll", "chm", "library-ms", "settingcontent-ms", "application", "command", "action",
+    "iso", "img", "vhd", "vhdx", "html", "htm", "shtml", "xhtml", "xht", "mht", "mhtml",
+    "svg", "svgz",
 )  # fmt: skip
 # What the content of a program looks like (its first bytes), named as the
 # policy's blocked types name them.
@@ -117,32 +124,42 @@ def safe_name(name: str) -> str:
     """The name a file is kept and saved under: the last part of any path
     (``../../x.html`` is ``x.html``), without control or invisible
     formatting characters (a right-to-left override could make ``exe.txt``
-    look like a text file), characters Windows refuses, and leading dots (a
-    hidden file); Japanese kept; at most :data:`NAME_LENGTH` characters.
-    Empty if nothing is left."""
+    look like a text file), characters Windows refuses, leading dots (a
+    hidden file) and trailing dots and spaces (Windows and the browsers
+    drop those when saving, so ``invoice.hta .`` would be saved as
+    ``invoice.hta``); Japanese kept; at most :data:`NAME_LENGTH`
+    characters. Empty if nothing is left."""
     name = unicodedata.normalize("NFC", name)
     name = re.split(r"[/\\]", name)[-1]
     name = "".join(c for c in name if unicodedata.category(c)[0] not in "CZ" or c == " ")
-    name = UNSAFE_CHARACTERS.sub("_", name).strip().lstrip(".").strip()
+    name = trimmed(UNSAFE_CHARACTERS.sub("_", name))
     if len(name) > NAME_LENGTH:
         stem, dot, extension = name.rpartition(".")
         if dot and 0 < len(extension) <= 16:
             name = stem[: NAME_LENGTH - len(extension) - 1].rstrip() + "." + extension
         else:
             name = name[:NAME_LENGTH]
+        name = trimmed(name)
     return name
 
 
+def trimmed(name: str) -> str:
+    """Without spaces and dots at either end, until none is left: a name
+    must not end with either, nor start with a dot."""
+    while True:
+        shorter = name.strip(" ").lstrip(".").rstrip(". ")
+        if shorter == name:
+            return name
+        name = shorter
+
+
 def extension_of(name: str) -> str:
-    """``report.PDF`` -> ``pdf``; every extension of ``x.tar.gz`` counts,
-    see :func:`extensions_of`."""
-    return name.rpartition(".")[2].lower() if "." in name else ""
-
-
-def extensions_of(name: str) -> set[str]:
-    """Each dot-part after the first: ``invoice.pdf.exe`` is both ``pdf``
-    and ``exe``, so a second extension cannot hide a blocked one."""
-    return {part.lower() for part in name.split(".")[1:] if part}
+    """The extension the computer goes by, the last one: ``report.PDF`` ->
+    ``pdf``, ``example.com.png`` -> ``png``, ``invoice.pdf.exe`` -> ``exe``,
+    ``x.hta .`` -> ``hta`` (trailing dots and spaces are dropped when a
+    file is saved); empty for a name with none."""
+    stem, dot, extension = trimmed(name).rpartition(".")
+    return extension.strip(" ").lower() if dot and stem else ""
 
 
 # -- the admin's policy ------------------------------------------------------------
@@ -238,9 +255,11 @@ def check_name(rules: Policy, sender: str, name: str) -> None:
         raise ApiError(
             403, "file_send_hosts_only" if sender == "guest" else "file_send_guests_only"
         )
-    blocked = sorted(extensions_of(name) & rules.refused_extensions(sender))
-    if blocked:
-        raise ApiError(415, "file_type_blocked", params={"extension": "." + blocked[-1]})
+    # Only the last extension: it alone decides what opens the file (the
+    # content is checked too, once it is in).
+    extension = extension_of(name)
+    if extension and extension in rules.refused_extensions(sender):
+        raise ApiError(415, "file_type_blocked", params={"extension": "." + extension})
 
 
 # -- content ---------------------------------------------------------------------
@@ -508,18 +527,41 @@ async def lost(app: Starlette, upload: FileUpload) -> ApiError:
     starts again (409 file_upload_lost)."""
     async with services(app).db.begin() as db:
         still = await db.get(FileUpload, upload.id)
-    if still is None:
+    if still is None or still.state == "done":
         return ApiError(404, "file_upload_not_found")
     log.warning("files: a piece of upload %s is missing from the blob store", upload.id)
     await abort(app, upload.id)
     return ApiError(409, "file_upload_lost")
 
 
+async def delivered(app: Starlette, upload_id: str) -> MeetingFile | None:
+    """The file an upload made, if it is done."""
+    async with services(app).db.begin() as db:
+        upload = await db.get(FileUpload, upload_id)
+        if upload is None or upload.state != "done" or upload.file_id is None:
+            return None
+        return await db.get(MeetingFile, upload.file_id)
+
+
 async def finish(app: Starlette, upload: FileUpload) -> MeetingFile:
     """Every byte is in: join the pieces in order into a temporary file (a
     piece at a time, hashed and the first bytes sniffed as they pass),
     check the policy again, store the file, record it and tell the meeting
-    (``file.sent``), then delete the pieces."""
+    (``file.sent``), then delete the pieces. The upload stays, done, naming
+    the file: a second finish (a retry racing the first, or after an answer
+    lost on the way back) answers with the same file."""
+    try:
+        return await _finish(app, upload)
+    except ApiError as error:
+        if error.code != "file_upload_not_found":
+            raise
+        sent = await delivered(app, upload.id)
+        if sent is None:
+            raise
+        return sent
+
+
+async def _finish(app: Starlette, upload: FileUpload) -> MeetingFile:
     async with services(app).db.begin() as db:
         pieces = (
             await db.execute(
@@ -560,10 +602,15 @@ async def finish(app: Starlette, upload: FileUpload) -> MeetingFile:
     sha256 = digest.hexdigest()
     async with lifecycle.transaction(app) as db:
         # Taken once: a second finish of the same upload (a retry racing
-        # the first) finds the row gone and stores nothing.
+        # the first) finds it done and stores nothing.
         taken = await db.execute(
-            delete(FileUpload)
-            .where(FileUpload.id == upload.id, FileUpload.received == upload.size)
+            update(FileUpload)
+            .where(
+                FileUpload.id == upload.id,
+                FileUpload.received == upload.size,
+                FileUpload.state == "receiving",
+            )
+            .values(state="done", updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
         if taken.rowcount == 1:
@@ -587,6 +634,12 @@ async def finish(app: Starlette, upload: FileUpload) -> MeetingFile:
             )
             db.add(sent)
             await db.flush()
+            await db.execute(
+                update(FileUpload)
+                .where(FileUpload.id == upload.id)
+                .values(file_id=sent.id)
+                .execution_options(synchronize_session=False)
+            )
             await lifecycle.record_event(db, meeting, "file.sent", await event_payload(db, sent))
     if taken.rowcount == 1:
         await remove_blobs(app, [piece.blob_key for piece in pieces])
@@ -732,9 +785,10 @@ async def for_record(db: AsyncSession, meeting_id: int) -> list[dict[str, Any]]:
 
 async def sweep_uploads(app: Starlette, now: datetime | None = None) -> int:
     """Give up uploads that got no bytes for :data:`ABANDONED_AFTER` or
-    whose meeting has ended, with their pieces' blobs. Returns how many
-    went. (A piece's blob whose row never came, after a crash, goes with
-    the sweep of blobs no row names.)"""
+    whose meeting has ended, with their pieces' blobs, and forget done
+    uploads as long after they were done. Returns how many went. (A
+    piece's blob whose row never came, after a crash, goes with the sweep
+    of blobs no row names.)"""
     now = now or utcnow()
     async with services(app).db.begin() as db:
         ended = select(Meeting.id).where(Meeting.state == "ended")

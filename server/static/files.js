@@ -1,6 +1,6 @@
 // The files tool in the meeting room (templates/console/tools/files.html):
 // send files to the guests from the picker or by dropping them on the panel
-// or the stage, with progress and resume (embed/files.js), and the list of
+// (not the stage: nothing goes to the guest by a stray drop), with progress and resume (embed/files.js), and the list of
 // the meeting's files both ways. A file from a guest is announced, and
 // marks the rail's button while the panel is closed.
 
@@ -83,6 +83,7 @@ async function sendNext() {
   setError("");
   progress.hidden = false;
   progress.value = 0;
+  progress.setAttribute("aria-label", format(T.progress, { name: file.name }));
   try {
     await sendFile({
       file,
@@ -123,21 +124,32 @@ $("files-input").addEventListener("change", (event) => {
   event.target.value = "";
 });
 
-// Dropped on the panel or on the stage: sent like a picked file.
-for (const zone of [$("files-drop"), $("stage")].filter(Boolean)) {
-  zone.addEventListener("dragover", (event) => {
-    if (!event.dataTransfer?.types.includes("Files")) return;
-    event.preventDefault();
-    zone.classList.add("files-dragging");
-  });
-  zone.addEventListener("dragleave", () => zone.classList.remove("files-dragging"));
-  zone.addEventListener("drop", (event) => {
-    if (!event.dataTransfer?.files.length) return;
-    event.preventDefault();
-    zone.classList.remove("files-dragging");
-    take([...event.dataTransfer.files]);
-  });
-}
+// Dropped on the panel: sent like a picked file. Only there: a file dropped
+// on the stage (a PDF meant for 資料, say) must not go to the guest unasked.
+const dropZone = $("files-drop");
+dropZone.addEventListener("dragover", (event) => {
+  if (!event.dataTransfer?.types.includes("Files")) return;
+  event.preventDefault();
+  dropZone.classList.add("files-dragging");
+});
+dropZone.addEventListener("dragleave", () => dropZone.classList.remove("files-dragging"));
+dropZone.addEventListener("drop", (event) => {
+  if (!event.dataTransfer?.files.length) return;
+  event.preventDefault();
+  dropZone.classList.remove("files-dragging");
+  take([...event.dataTransfer.files]);
+});
+
+// A file dropped anywhere else in the room is refused, rather than opened
+// by the browser in place of the meeting (unless another zone took it).
+document.addEventListener("dragover", (event) => {
+  if (event.defaultPrevented || !event.dataTransfer?.types.includes("Files")) return;
+  event.preventDefault();
+  event.dataTransfer.dropEffect = "none";
+});
+document.addEventListener("drop", (event) => {
+  if (!event.defaultPrevented && event.dataTransfer?.types.includes("Files")) event.preventDefault();
+});
 
 function markRail(on) {
   if (!rail) return;

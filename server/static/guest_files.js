@@ -24,8 +24,45 @@ function follow() {
 new MutationObserver(follow).observe(connected, { attributes: true, attributeFilter: ["hidden"] });
 follow();
 
+// Files from the host are told at the top of the page at once (the files
+// section may be far below on a phone), counted while unseen, with 「見る」.
+const toast = $("files-toast");
+const S = JSON.parse($("files-strings").textContent);
+let unseen = [];
+
+function showToast() {
+  toast.replaceChildren();
+  if (!unseen.length) return;
+  const text = document.createElement("span");
+  text.textContent = unseen.length === 1 ? S.arrived.replace("{name}", unseen[0]) : S.toast_many.replace("{count}", String(unseen.length));
+  const see = document.createElement("button");
+  see.type = "button";
+  see.className = "files-toast-see";
+  see.textContent = S.see;
+  see.addEventListener("click", () => {
+    unseen = [];
+    showToast();
+    section.scrollIntoView({ behavior: "smooth", block: "start" });
+    $("files-heading").setAttribute("tabindex", "-1");
+    $("files-heading").focus({ preventScroll: true });
+  });
+  toast.append(text, see);
+}
+
+// Once the guest has the files section in view, the files are seen.
+new IntersectionObserver((entries) => {
+  if (entries.some((entry) => entry.isIntersecting) && unseen.length) {
+    unseen = [];
+    showToast();
+  }
+}).observe($("files-body"));
+
 document.addEventListener("tsunagu:event", (event) => {
   const { type } = event.detail;
+  if (type === "file.sent" && event.detail.payload.sender === "host") {
+    unseen.push(event.detail.payload.name);
+    showToast();
+  }
   if (type === "file.sent") panel.apply(event.detail);
   else if (type === "meeting.started" || type === "guest.attached" || type === "guest.admitted") panel.refresh();
 });

@@ -750,6 +750,14 @@ class FileUpload(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When the last bytes came: an upload quiet for long is swept.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # "receiving", then "done" with the file it made: kept a while (swept
+    # like a quiet upload) so a sender whose connection dropped on the last
+    # piece asks and learns the file was delivered, rather than sending it
+    # again.
+    state: Mapped[str] = mapped_column(String(9), default="receiving", server_default="receiving")
+    file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting_files.id", ondelete="CASCADE"), nullable=True
+    )
 
 
 class FileUploadPiece(Base):
