@@ -180,6 +180,7 @@ def test_the_memo_is_read_only_once_the_meeting_ends(new_page, live_server):
 
 def test_an_admin_sets_a_template_and_the_host_starts_the_memo_from_it(new_page, live_server):
     admin = console_host(new_page, live_server)
+    admin.get_by_text("管理", exact=True).click()
     admin.get_by_role("link", name="メモのテンプレート").click()
     expect(admin.get_by_role("heading", name="共有メモのテンプレート")).to_be_visible()
     admin.get_by_label("名前").fill("初回ヒアリング")

@@ -1200,7 +1200,8 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "flash.card_deleted": "Deleted your business card.",
     # -- files in a meeting (issue #15)
     "room.tool.files": "Files",
-    "nav.files": "Files",
+    "nav.files": "File sending rules",
+    "nav.admin": "Admin",
     "error.file_too_large": "The file is too large: files up to {limit_mb} MB can be sent.",
     "error.file_empty": "An empty file cannot be sent. Choose a file with something in it.",
     "error.file_name_invalid": "The file's name cannot be read. Rename it and send it again.",

@@ -950,7 +950,8 @@ MESSAGES: dict[str, str] = {
     "flash.card_deleted": "名刺を削除しました。",
     # -- files in a meeting (issue #15)
     "room.tool.files": "ファイル",
-    "nav.files": "ファイル",
+    "nav.files": "ファイル送信のルール",
+    "nav.admin": "管理",
     "error.file_too_large": "ファイルが大きすぎます。送れるのは {limit_mb} MB までです。",
     "error.file_empty": "空のファイルは送れません。中身のあるファイルを選んでください。",
     "error.file_name_invalid": "ファイル名が読み取れません。名前を変えてからもう一度送ってください。",

@@ -50,6 +50,24 @@ function localTimes() {
   }
 }
 
+// The top bar's 管理 menu is a <details>: it opens and closes by itself, but
+// a menu should also close on a click elsewhere and on Escape.
+function navMenus() {
+  const menus = document.querySelectorAll("details.nav-menu");
+  document.addEventListener("click", (event) => {
+    for (const menu of menus) if (menu.open && !menu.contains(event.target)) menu.open = false;
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    for (const menu of menus) {
+      if (!menu.open) continue;
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+}
+
 copyButtons();
 localTimes();
 confirmations();
+navMenus();
