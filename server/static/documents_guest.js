@@ -17,6 +17,8 @@ const TOKEN = "tsunagu.guest_token";
 const SWIPE_PX = 40;
 // The host is told where the guest is once they stop on a page a moment.
 const REPORT_MS = 500;
+// fetchPage's answer for a page that will never come (rasterising failed).
+const FAILED = "failed";
 
 let shown = null; // {id, title, pages, page (the host's), download_allowed}
 let mine = null; // the page the guest looks at on their own; null: following
@@ -32,7 +34,10 @@ async function fetchPage(id, page, size) {
   const response = await fetch(`/api/v1/guest/documents/${id}/pages/${page}/${size}`, {
     headers: { authorization: `Bearer ${token()}` },
   }).catch(() => null);
-  if (!response?.ok) return null;
+  if (!response?.ok) {
+    const body = response?.status === 409 ? await response.json().catch(() => null) : null;
+    return body?.error?.code === "document_failed" ? FAILED : null;
+  }
   // A data: URL, which the page's Content-Security-Policy allows for
   // images (blob: it does not).
   const blob = await response.blob();
@@ -87,6 +92,7 @@ function buildStrip() {
       seen.unobserve(entry.target);
       const image = entry.target.querySelector("img");
       const url = await fetchPage(id, Number(entry.target.dataset.page), "thumb");
+      if (url === FAILED) continue;
       if (url) image.src = url;
       else setTimeout(() => seen.observe(entry.target), 1500); // not made yet
     }
@@ -140,10 +146,13 @@ async function showImage(id, page) {
   const wait = $("document-guest-wait");
   const url = await fetchPage(id, page, "large");
   if (!shown || shown.id !== id || current() !== page) return; // moved on meanwhile
-  if (!url) {
-    // Not made yet (it was uploaded a moment ago): "preparing", again soon.
+  if (!url || url === FAILED) {
+    // Not made yet (it was uploaded a moment ago): "preparing", again soon;
+    // failed to be made: said so, and no more tries.
     wait.hidden = false;
     image.hidden = true;
+    wait.textContent = url === FAILED ? T.failed : T.preparing;
+    if (url === FAILED) return;
     retry = setTimeout(() => showImage(id, page), 1000);
     return;
   }
