@@ -1342,6 +1342,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "documents.page_label": "Page {page}",
     "documents.stage_failed": "The pages of this document could not be made. Close it, check the file and upload it again.",
     "documents.guest.failed": "This document cannot be shown. Please tell your host.",
+    "documents.guest.opened": "Your host is showing a document",
     "documents.preparing": "Preparing this page…",
     "documents.keys_hint": "Turn pages with ← → or a swipe",
     "documents.guests_following": "The guest sees the same page",

@@ -1092,6 +1092,7 @@ MESSAGES: dict[str, str] = {
     "documents.page_label": "{page} ページ",
     "documents.stage_failed": "この資料のページを作成できませんでした。資料を閉じて、ファイルを確かめてからアップロードし直してください。",
     "documents.guest.failed": "この資料は表示できませんでした。担当者にお知らせください。",
+    "documents.guest.opened": "担当者が資料を表示しました",
     "documents.preparing": "このページを準備中…",
     "documents.keys_hint": "← → キーまたはスワイプでページをめくります",
     "documents.guests_following": "お客様も同じページを表示しています",

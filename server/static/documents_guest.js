@@ -57,8 +57,9 @@ function forget() {
 
 const current = () => (mine === null ? shown.page : mine);
 
-function open(doc) {
-  if (!shown || shown.id !== doc.id) {
+function open(doc, { announce = false } = {}) {
+  const fresh = !shown || shown.id !== doc.id;
+  if (fresh) {
     forget();
     mine = null;
     shown = { ...doc };
@@ -68,6 +69,12 @@ function open(doc) {
   }
   view.hidden = false;
   render();
+  if (fresh && announce) {
+    // A guest scrolled down to the files or the card would not see it come.
+    $("document-guest-status").textContent = T.opened;
+    const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
+    view.scrollIntoView({ behavior: still ? "auto" : "smooth", block: "start" });
+  }
 }
 
 function close() {
@@ -76,6 +83,7 @@ function close() {
   clearTimeout(retry);
   clearTimeout(reportTimer);
   view.hidden = true;
+  $("document-guest-status").textContent = "";
   delete view.dataset.page;
   $("document-guest-strip").replaceChildren();
   forget();
@@ -156,6 +164,10 @@ async function showImage(id, page) {
     retry = setTimeout(() => showImage(id, page), 1000);
     return;
   }
+  // The frame takes the page's shape, so a portrait page is not cut.
+  image.onload = () => {
+    if (image.naturalWidth) $("document-guest-frame").style.aspectRatio = `${image.naturalWidth} / ${image.naturalHeight}`;
+  };
   image.src = url;
   image.alt = format(T.page_alt, { title: shown.title, page });
   image.dataset.page = String(page);
@@ -230,7 +242,7 @@ $("document-guest-download").addEventListener("click", async () => {
 document.addEventListener("tsunagu:event", (event) => {
   const { type, payload } = event.detail;
   if (type === "document.opened") {
-    open({ id: payload.document_id, title: payload.title, pages: payload.pages, page: payload.page, download_allowed: false });
+    open({ id: payload.document_id, title: payload.title, pages: payload.pages, page: payload.page, download_allowed: false }, { announce: true });
   } else if (!shown || payload?.document_id !== shown.id) {
     if (type === "meeting.ended") close();
   } else if (type === "document.page") {
