@@ -38,6 +38,9 @@ MEDIA_TYPE = "image/jpeg"
 # A page longer than this many times its width (or wider) is no slide nor
 # sheet of paper; at LARGE_EDGE its short side would be a few pixels.
 MAX_ASPECT = 20.0
+# The largest page PDF allows (ISO 32000: 14,400 units, 200 inches, a side);
+# PDFium reports the size a file claims, which may be anything.
+MAX_PAGE_POINTS = 14_400.0
 # How far into the file "%PDF-" may start (the format allows leading junk).
 PDF_HEADER_WITHIN = 1024
 # Office files, refused with a message saying what to upload instead.
@@ -45,6 +48,8 @@ OFFICE_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 
 # Every call into PDFium holds this lock.
 PDFIUM = threading.Lock()
+# Decoding an uploaded picture holds this one.
+PICTURES = threading.Lock()
 
 
 class DocumentRefused(Refused):
@@ -140,12 +145,15 @@ def _inspect_pdf(path: Path, limits: Limits) -> int:
 
 
 def _check_page(width: float, height: float, limits: Limits) -> None:
+    """A PDF page's size in points. Its image is LARGE_EDGE on its long
+    side whatever the size, so the pixel limit (a picture's) says nothing
+    here: a page over PDF's own limit on a side, or absurdly long and
+    narrow, is refused instead."""
     if not (width >= 1 and height >= 1):
         raise DocumentRefused(422, "document_broken")
-    if max(width, height) / min(width, height) > MAX_ASPECT:
+    if max(width, height) > MAX_PAGE_POINTS:
         raise limits.too_large()
-    large = _fit(width, height, LARGE_EDGE)
-    if large[0] * large[1] > limits.max_pixels:
+    if max(width, height) / min(width, height) > MAX_ASPECT:
         raise limits.too_large()
 
 
@@ -205,17 +213,23 @@ class Pages:
         """Page ``index`` (from 0) at the large size, decoded."""
         if self.pdf is not None:
             return _render_pdf_page(self.pdf, index)
-        image = _open_picture(self.path, self.kind, self.limits)
-        try:
-            image.load()
-            picture = ImageOps.exif_transpose(image)
-        except (OSError, ValueError, SyntaxError):
-            raise DocumentRefused(422, "document_broken") from None
-        picture = _flattened(picture)
-        size = _fit(*picture.size, LARGE_EDGE)
-        if size[0] < picture.width:
-            picture = picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
-        return picture
+        # A picture may be up to max_pixels (40 MP: 160 MB decoded): one is
+        # decoded at a time, as PDFium draws one page at a time.
+        with PICTURES:
+            image = _open_picture(self.path, self.kind, self.limits)
+            try:
+                # A JPEG is decoded straight at a fraction of its size (1/2,
+                # 1/4, 1/8), never below the large image's.
+                image.draft(None, _fit(*image.size, LARGE_EDGE))
+                image.load()
+                picture = ImageOps.exif_transpose(image)
+            except (OSError, ValueError, SyntaxError):
+                raise DocumentRefused(422, "document_broken") from None
+            picture = _flattened(picture)
+            size = _fit(*picture.size, LARGE_EDGE)
+            if size[0] < picture.width:
+                picture = picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+            return picture
 
     def render(self, index: int) -> RenderedPage:
         """Page ``index`` (from 0) at both sizes, encoded. A document that

@@ -513,8 +513,9 @@ class Settings(BaseSettings):
     )
     document_max_pixels: WholeNumber = setting(
         40_000_000,
-        "The most pixels a document's page may have: an uploaded picture as it is, a PDF "
-        "page at the size it is shown (1600 px on its long side); more is refused at upload.",
+        "The most pixels an uploaded picture (PNG, JPEG) may have; more is refused at upload. "
+        "A PDF's pages are drawn 1600 px on their long side whatever their size; a page over "
+        "200 inches (14,400 pt, PDF's own limit) on a side is refused.",
         ge=1_000_000,
         le=400_000_000,
     )

@@ -106,3 +106,15 @@ def _assemble(objects: list[bytes], trailer_extra: bytes = b"") -> bytes:
 def broken_pdf() -> bytes:
     """Starts like a PDF, then is cut off: no objects, no cross-references."""
     return numbered_pdf(2)[:300]
+
+
+def blank_pdf(width: float, height: float) -> bytes:
+    """A one-page PDF, blank, whose page is ``width`` x ``height`` points."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument.new()
+    document.new_page(width, height).close()
+    out = io.BytesIO()
+    document.save(out)
+    document.close()
+    return out.getvalue()

@@ -265,3 +265,38 @@ async def test_clients_that_break_the_websocket_protocol_log_no_error(app, caplo
             with anyio.fail_after(10):
                 await guest.wait_closed()
             assert guest.close_code == 4401
+
+
+async def test_a_document_id_or_page_beyond_any_id_is_a_422(host, client):
+    """Each field is an INTEGER column: 2^31 overflowed PostgreSQL's (a 500)."""
+    issued = (await host.post("/api/v1/guest/numbers", json={})).json()
+    meeting = (await host.post("/api/v1/meetings", json={"number": issued["number"]})).json()
+    shown = f"/api/v1/meetings/{meeting['id']}/document"
+    too_large = 2**31
+    for method, path, body in [
+        ("PUT", shown, {"document_id": too_large}),
+        ("PUT", shown, {"document_id": 1, "page": too_large}),
+        ("PATCH", shown, {"document_id": too_large, "page": 1}),
+        ("PATCH", shown, {"document_id": 1, "page": too_large}),
+    ]:
+        response = await host.request(method, path, json=body)
+        assert response.status_code == 422, (method, body, response.text)
+        assert response.json()["error"]["code"] == "invalid_request"
+    for body in [
+        {"document_id": too_large, "page": 1, "following": True},
+        {"document_id": 1, "page": too_large, "following": True},
+    ]:
+        response = await client.post(
+            "/api/v1/guest/document/view",
+            json=body,
+            headers={"authorization": f"Bearer {issued['guest_token']}"},
+        )
+        assert response.status_code == 422, (body, response.text)
+        assert response.json()["error"]["code"] == "invalid_request"
+    for path in [
+        f"/api/v1/documents/{too_large}",
+        f"/api/v1/documents/{too_large}/pages/1/large",
+        f"/api/v1/documents/1/pages/{too_large}/large",
+    ]:
+        response = await host.get(path)
+        assert response.status_code == 404, (path, response.text)

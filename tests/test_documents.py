@@ -19,7 +19,7 @@ from server.documents import library
 from server.storage.models import Document, DocumentPage, Guest, MeetingEvent, utcnow
 from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in, test_settings
-from tests.document_samples import broken_pdf, encrypted_pdf, numbered_pdf
+from tests.document_samples import blank_pdf, broken_pdf, encrypted_pdf, numbered_pdf
 
 
 @pytest.fixture
@@ -293,3 +293,240 @@ async def test_a_document_a_stopped_process_left_half_made_is_finished(app, host
             select(func.count()).where(DocumentPage.document_id == document["id"])
         )
     assert count == 6
+
+
+# -- review fixes ------------------------------------------------------------------
+
+
+async def shown_document(app, host, pages: int = 3) -> tuple[int, str, dict]:
+    """A meeting with its guest, showing a document of ``pages`` pages."""
+    meeting_id, token = await start_meeting(app, host)
+    document = (await upload(host, numbered_pdf(pages))).json()
+    await wait_ready(host, document["id"])
+    shown = await host.put(
+        f"/api/v1/meetings/{meeting_id}/document", json={"document_id": document["id"]}
+    )
+    assert shown.status_code == 200, shown.text
+    return meeting_id, token, document
+
+
+async def test_a_guests_page_images_are_not_kept_in_the_phones_cache(app, host):
+    _, token, document = await shown_document(app, host)
+    async with http_client(app, address="192.0.2.9") as guest:
+        image = await guest.get(
+            f"/api/v1/guest/documents/{document['id']}/pages/1/large",
+            headers={"authorization": f"Bearer {token}"},
+        )
+    assert image.status_code == 200
+    assert image.headers["cache-control"] == "no-store"
+    mine = await host.get(f"/api/v1/documents/{document['id']}/pages/1/large")
+    assert mine.headers["cache-control"].startswith("private")
+
+
+async def test_a_guest_of_another_meeting_gets_no_page_of_a_document_shown_elsewhere(app, host):
+    _, _, document = await shown_document(app, host)
+    _, other_token = await start_meeting(app, host)
+    async with http_client(app, address="192.0.2.10") as other:
+        image = await other.get(
+            f"/api/v1/guest/documents/{document['id']}/pages/1/large",
+            headers={"authorization": f"Bearer {other_token}"},
+        )
+        link = await other.post(
+            f"/api/v1/guest/documents/{document['id']}/download-link",
+            headers={"authorization": f"Bearer {other_token}"},
+        )
+        state = await other.get(
+            "/api/v1/guest/document", headers={"authorization": f"Bearer {other_token}"}
+        )
+    assert image.status_code == 404
+    assert image.json()["error"]["code"] == "document_not_found"
+    assert link.json()["error"]["code"] == "document_not_found"
+    assert state.json()["document"] is None
+
+
+async def test_an_expired_download_link_is_refused(app, host, monkeypatch):
+    meeting_id, token, document = await shown_document(app, host)
+    await host.patch(
+        f"/api/v1/meetings/{meeting_id}/document",
+        json={"document_id": document["id"], "download_allowed": True},
+    )
+    async with http_client(app, address="192.0.2.9") as guest:
+        link = await guest.post(
+            f"/api/v1/guest/documents/{document['id']}/download-link",
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert (await guest.get(link.json()["url"])).status_code == 200
+        # The minute has passed.
+        monkeypatch.setattr("server.api.documents.DOWNLOAD_LINK_SECONDS", -1)
+        expired = await guest.get(link.json()["url"])
+    assert expired.status_code == 404
+    assert expired.json()["error"]["code"] == "document_link_expired"
+    assert "%PDF" not in expired.text
+
+
+async def test_deleting_a_document_on_show_closes_it_for_the_guests(app, host):
+    meeting_id, token, document = await shown_document(app, host)
+    assert (await host.delete(f"/api/v1/documents/{document['id']}")).status_code == 204
+    async with http_client(app, address="192.0.2.9") as guest:
+        state = await guest.get(
+            "/api/v1/guest/document", headers={"authorization": f"Bearer {token}"}
+        )
+    assert state.json()["document"] is None
+    assert (await host.get(f"/api/v1/meetings/{meeting_id}/document")).json()["document"] is None
+    async with services(app).db() as db:
+        closed = list(
+            await db.scalars(
+                select(MeetingEvent.payload).where(MeetingEvent.type == "document.closed")
+            )
+        )
+    assert closed == [{"document_id": document["id"]}]
+    # The host shows another at once (nothing stale in the way).
+    other = (await upload(host, numbered_pdf(1), "次.pdf")).json()
+    again = await host.put(
+        f"/api/v1/meetings/{meeting_id}/document", json={"document_id": other["id"]}
+    )
+    assert again.json()["document"]["title"] == "次"
+
+
+async def test_a_guests_view_reports_are_limited_and_only_changes_recorded(app, host):
+    _, token, document = await shown_document(app, host)
+    headers = {"authorization": f"Bearer {token}"}
+    answers = []
+    async with http_client(app, address="192.0.2.9") as guest:
+        for n in range(61):
+            answer = await guest.post(
+                "/api/v1/guest/document/view",
+                json={"document_id": document["id"], "page": 2 + n % 2, "following": False},
+                headers=headers,
+            )
+            answers.append(answer.status_code)
+        refused = answer
+    assert answers[:60] == [204] * 60
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "too_many_document_views"
+    assert refused.headers["retry-after"]
+    async with services(app).db() as db:
+        count = await db.scalar(
+            select(func.count()).where(MeetingEvent.type == "document.guest_view")
+        )
+    assert count == 60
+
+
+async def test_a_pdf_page_over_pdfs_own_size_limit_is_refused(app, host):
+    # 300 x 225 inches: drawn 1600 px wide like any page, but no real page.
+    answer = await upload(host, blank_pdf(21600, 16200), "poster.pdf")
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["code"] == "document_too_large"
+    fine = await upload(host, blank_pdf(14400, 10800), "banner.pdf")
+    assert fine.status_code == 201, fine.text
+
+
+def test_a_large_jpeg_is_decoded_at_a_fraction_of_its_size(tmp_path, monkeypatch):
+    from PIL import JpegImagePlugin
+
+    from capture.document_pages import Pages
+
+    path = tmp_path / "photo.jpg"
+    Image.new("RGB", (6400, 4800), "teal").save(path, format="JPEG")
+    decoded = []
+    load = JpegImagePlugin.JpegImageFile.load
+
+    def recording_load(image):
+        decoded.append(image.size)
+        return load(image)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", recording_load)
+    with Pages(path, "JPEG") as pages:
+        made = pages.render(0)
+    assert (made.width, made.height) == (1600, 1200)
+    assert decoded[0] == (1600, 1200)  # not 6400 x 4800 (30 MP) first
+
+
+async def make_half_done(app, host, pages: int = 6) -> dict:
+    """A document as a stopped process left it: pages 3.. missing."""
+    document = (await upload(host, numbered_pdf(pages))).json()
+    await wait_ready(host, document["id"])
+    async with services(app).db.begin() as db:
+        await db.execute(
+            DocumentPage.__table__.delete().where(
+                DocumentPage.document_id == document["id"], DocumentPage.number > 2
+            )
+        )
+        await db.execute(
+            update(Document)
+            .where(Document.id == document["id"])
+            .values(state="processing", pages_done=2, worked_at=utcnow() - timedelta(minutes=5))
+        )
+    return document
+
+
+async def test_two_workers_on_one_document_leave_it_ready_not_failed(app, host, tmp_path):
+    from capture.document_pages import Pages
+
+    document = await make_half_done(app, host)
+    before = blob_count(app)
+    path = tmp_path / "same.pdf"
+    path.write_bytes(numbered_pdf(6))
+    # This process and a watcher elsewhere that took it for dead.
+    first, second = Pages(path, "pdf"), Pages(path, "pdf")
+    await asyncio.gather(
+        library.finish(app, document["id"], first, 3),
+        library.finish(app, document["id"], second, 3),
+    )
+    done = (await host.get(f"/api/v1/documents/{document['id']}")).json()
+    assert (done["state"], done["pages_ready"]) == ("ready", 6)
+    page = await host.get(f"/api/v1/documents/{document['id']}/pages/6/large")
+    assert page_number_shade(page.content) == pytest.approx(255 - 6 * 3, abs=3)
+    async with services(app).db() as db:
+        count = await db.scalar(
+            select(func.count()).where(DocumentPage.document_id == document["id"])
+        )
+    assert count == 6
+    # No page image of the loser left behind: two for each page made.
+    assert blob_count(app) == before + 2 * 4
+
+
+async def test_a_document_being_worked_on_is_kept_fresh_and_never_taken_over(
+    app, host, monkeypatch
+):
+    from capture import document_pages
+
+    monkeypatch.setattr(library, "HEARTBEAT", 0.05)
+    document = await make_half_done(app, host)
+    # Its worker waits for PDFium behind another upload's long page.
+    document_pages.PDFIUM.acquire()
+    try:
+        assert await library.take_over(app) == 1
+        assert await library.take_over(app) == 0  # its own, being worked on
+        async with services(app).db() as db:
+            claimed_at = await db.scalar(
+                select(Document.worked_at).where(Document.id == document["id"])
+            )
+        for _ in range(400):
+            async with services(app).db() as db:
+                worked_at = await db.scalar(
+                    select(Document.worked_at).where(Document.id == document["id"])
+                )
+            if worked_at > claimed_at:
+                break
+            await asyncio.sleep(0.05)
+        assert worked_at > claimed_at  # said alive while waiting
+    finally:
+        document_pages.PDFIUM.release()
+    done = await wait_ready(host, document["id"])
+    assert (done["state"], done["pages_ready"]) == ("ready", 6)
+
+
+async def test_a_document_taken_over_is_read_back_a_piece_at_a_time(app, host, monkeypatch):
+    document = await make_half_done(app, host)
+    store = services(app).blobs
+
+    def whole(key):
+        raise AssertionError("the whole original read into memory")
+
+    monkeypatch.setattr(store, "get", whole)
+    monkeypatch.setattr(library, "COPY_PIECE", 1000)  # many pieces
+    assert await library.take_over(app) == 1
+    monkeypatch.undo()
+    done = await wait_ready(host, document["id"])
+    assert (done["state"], done["pages_ready"]) == ("ready", 6)

@@ -160,3 +160,62 @@ def test_the_documents_page_uploads_and_refuses_encrypted_and_broken_pdfs(
     host.wait_for_function(
         "(img) => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle()
     )
+
+
+def within(inner: dict, outer: dict) -> bool:
+    return (
+        inner["x"] >= outer["x"] - 1
+        and inner["y"] >= outer["y"] - 1
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 1
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 1
+    )
+
+
+# The part of the image the page is drawn in (object-fit: contain).
+DRAWN = "(img) => { const r = img.getBoundingClientRect(); const s = Math.min(r.width /"
+DRAWN += " img.naturalWidth, r.height / img.naturalHeight); const w = img.naturalWidth * s;"
+DRAWN += " const h = img.naturalHeight * s; return {x: r.x + (r.width - w) / 2,"
+DRAWN += " y: r.y + (r.height - h) / 2, width: w, height: h}; }"
+
+
+def test_a_portrait_page_is_whole_on_both_sides_and_survives_reloads(
+    new_page, live_server, tmp_path
+):
+    guest, host = connect(new_page, live_server)
+    pdf = tmp_path / "縦長.pdf"
+    pdf.write_bytes(numbered_pdf(5, size=(768, 1086)))  # A4 upright
+    # The guest has scrolled down the page before the document comes.
+    guest.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+
+    host.get_by_role("button", name="資料", exact=True).click()
+    host.get_by_label("ここでアップロードしてすぐ表示").set_input_files(pdf)
+    stage_page = host.locator("#document-page")
+    phone_page = guest.locator("#document-guest-page")
+    expect_page(stage_page, 1)
+    expect_page(phone_page, 1)
+    # Brought into sight and said so.
+    expect(guest.locator("#document-guest-status")).to_have_text("担当者が資料を表示しました")
+    expect(guest.get_by_role("heading", name="縦長")).to_be_in_viewport()
+
+    host.get_by_role("button", name="3 ページ", exact=True).click()
+    expect_page(phone_page, 3)
+    for page, frame in [(host, "#document-frame"), (guest, "#document-guest-frame")]:
+        image = page.locator("#document-page" if page is host else "#document-guest-page")
+        drawn = image.evaluate(DRAWN)
+        box = page.locator(frame).bounding_box()
+        assert within(drawn, box), (drawn, box)
+        assert drawn["height"] > drawn["width"]  # upright, not squeezed
+    # The phone's frame leaves room for the pager under it.
+    assert guest.locator("#document-guest-frame").bounding_box()["height"] <= 844 * 0.7 + 1
+
+    # A reload on either side comes back on the host's page.
+    guest.reload()
+    expect(guest.locator("#connected")).to_be_visible()
+    expect(guest.locator("#document-guest-position")).to_have_text("3 / 5")
+    expect_page(phone_page, 3)
+    host.reload()
+    expect(host.locator("#document-position")).to_have_text("3 / 5")
+    expect_page(stage_page, 3)
+    host.locator("#document-frame").focus()
+    host.keyboard.press("ArrowRight")
+    expect_page(phone_page, 4)

@@ -23,6 +23,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute
 
+from server.accounts.attempts import begin_attempt
+from server.accounts.rate_limits import Limit
 from server.documents import library, sharing
 from server.meetings import lifecycle as meetings
 from server.meetings.guests import GUEST_AUTH_ERRORS, require_guest
@@ -32,12 +34,16 @@ from server.web.endpoints import Call, endpoint
 from server.web.errors import ApiError
 from server.web.openapi import operation
 from server.web.payloads import Output, Payload, read_json, respond
+from server.web.record_ids import MAX_ID
 from server.web.services import services
 
 SIZES = ("large", "thumb")
 # A guest's download link lasts this long: enough to tap it.
 DOWNLOAD_LINK_SECONDS = 60
 DOWNLOAD_SALT = "tsunagu.document-download"
+# A guest's page reports where they look half a second after they stop on a
+# page; this is a page a second, sustained.
+GUEST_VIEWS = Limit(count=60, seconds=60)
 
 
 class DocumentOut(Output):
@@ -91,19 +97,21 @@ class MeetingDocumentState(Output):
 
 
 class OpenDocument(Payload):
-    document_id: int = Field(ge=1)
-    page: int = Field(default=1, ge=1)
+    document_id: int = Field(ge=1, le=MAX_ID)
+    page: int = Field(default=1, ge=1, le=MAX_ID)
 
 
 class ChangeDocument(Payload):
-    document_id: int = Field(ge=1, description="The document shown (a stale page is refused)")
-    page: int | None = Field(default=None, ge=1)
+    document_id: int = Field(
+        ge=1, le=MAX_ID, description="The document shown (a stale page is refused)"
+    )
+    page: int | None = Field(default=None, ge=1, le=MAX_ID)
     download_allowed: bool | None = None
 
 
 class GuestViewIn(Payload):
-    document_id: int = Field(ge=1)
-    page: int = Field(ge=1)
+    document_id: int = Field(ge=1, le=MAX_ID)
+    page: int = Field(ge=1, le=MAX_ID)
     following: bool
 
 
@@ -195,7 +203,15 @@ def page_params(request: Request) -> tuple[int, str]:
     return request.path_params["number"], size
 
 
-async def page_image(store: BlobStore, page: DocumentPage, size: str) -> Response:
+# A page image never changes (a new upload is a new document): the host's
+# browser may keep it. A guest's may not: the host's document would stay in
+# the phone's cache after the meeting (the guest's page keeps its own copies
+# while the document is shown).
+HOST_PAGE_CACHE = "private, max-age=86400, immutable"
+GUEST_PAGE_CACHE = "no-store"
+
+
+async def page_image(store: BlobStore, page: DocumentPage, size: str, cache: str) -> Response:
     key = page.large_key if size == "large" else page.thumb_key
     data = await anyio.to_thread.run_sync(store.get, key)
     if data is None:
@@ -203,12 +219,7 @@ async def page_image(store: BlobStore, page: DocumentPage, size: str) -> Respons
     return Response(
         data,
         media_type="image/jpeg",
-        headers={
-            # A page image never changes (a new upload is a new document);
-            # only this person's browser may keep it.
-            "Cache-Control": "private, max-age=86400, immutable",
-            "X-Content-Type-Options": "nosniff",
-        },
+        headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
     )
 
 
@@ -220,7 +231,7 @@ async def host_page_image(call: Call) -> Response:
             db, call.user, call.request.path_params["document_id"]
         )
         page = await library.get_page(db, document, number)
-    return await page_image(call.services.blobs, page, size)
+    return await page_image(call.services.blobs, page, size, HOST_PAGE_CACHE)
 
 
 async def original_file(request: Request, document: Document) -> Response:
@@ -313,6 +324,12 @@ async def guest_document(request: Request) -> JSONResponse:
 
 async def guest_view(request: Request) -> Response:
     body = await read_json(request, GuestViewIn)
+    async with services(request).db() as db:
+        guest = await require_guest(request, db)
+    # Each report that changes something is a timeline event: bounded.
+    await begin_attempt(
+        request, [(f"document-views:guest:{guest.id}", GUEST_VIEWS)], code="too_many_document_views"
+    )
     async with meetings.transaction(request.app) as db:
         guest = await require_guest(request, db)
         await sharing.guest_view(db, guest, body.document_id, body.page, body.following)
@@ -325,7 +342,7 @@ async def guest_page_image(request: Request) -> Response:
         guest = await require_guest(request, db)
         document = await sharing.shown_to_guest(db, guest, request.path_params["document_id"])
         page = await library.get_page(db, document, number)
-    return await page_image(services(request).blobs, page, size)
+    return await page_image(services(request).blobs, page, size, GUEST_PAGE_CACHE)
 
 
 def download_signer(request: Request) -> URLSafeTimedSerializer:
@@ -531,6 +548,7 @@ def routes() -> list[BaseRoute]:
                 (409, "document_not_open"),
                 (409, "meeting_ended"),
                 (422, "document_page_not_found"),
+                (429, "too_many_document_views"),
             ),
             tag="documents",
         ),

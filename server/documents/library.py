@@ -21,6 +21,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +30,7 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -38,7 +40,7 @@ from server.meetings import lifecycle
 from server.meetings.retention import delete_blobs
 from server.storage import chores
 from server.storage.blobs import BlobStore, new_key
-from server.storage.models import Document, DocumentPage, User, utcnow
+from server.storage.models import Document, DocumentPage, Meeting, MeetingDocument, User, utcnow
 from server.web.errors import ApiError
 from server.web.services import services
 
@@ -46,10 +48,14 @@ log = logging.getLogger("tsunagu.documents")
 
 TITLE_LENGTH = 200
 FILE_NAME_LENGTH = 255
-# A document nobody has rasterised a page of for this long is taken over
-# (a page takes well under a second; a process that died left it).
+# A document whose worker has not said it is alive for this long is taken
+# over (a process that died left it).
 STALE = timedelta(seconds=30)
 WATCH_EVERY = 10.0
+# A worker alive says so this often (well within STALE).
+HEARTBEAT = 10.0
+# An original is copied back from the blob store this much at a time.
+COPY_PIECE = 4 * 2**20
 
 
 def limits(app: Starlette) -> Limits:
@@ -238,12 +244,69 @@ async def upload(request: Request, user: User, *, name: str, title: str, shared:
         else:
             # The temporary file goes with the request: the background work
             # keeps its own open handle (PDFium's) to the same bytes.
+            working(app).add(document.id)
             shared_services.background.start_soon(finish, app, document.id, pages, 2)
     return document
 
 
+# Per app (tests run several in one process), gone with it.
+_WORKING: weakref.WeakKeyDictionary[Starlette, set[int]] = weakref.WeakKeyDictionary()
+
+
+def working(app: Starlette) -> set[int]:
+    """The documents this process is rasterising now: never taken over by
+    this process's own watcher, however long a page takes."""
+    return _WORKING.setdefault(app, set())
+
+
+async def keep_claimed(app: Starlette, document_id: int) -> None:
+    """Refresh ``worked_at`` every ``HEARTBEAT`` while the document is being
+    worked on, whatever the work waits for (a slow page, PDFium's lock
+    behind other uploads, reading a large original back), so no other
+    process's watcher takes it over meanwhile."""
+    while True:
+        await anyio.sleep(HEARTBEAT)
+        with contextlib.suppress(Exception):
+            async with lifecycle.transaction(app) as db:
+                await db.execute(
+                    update(Document)
+                    .where(Document.id == document_id, Document.state == "processing")
+                    .values(worked_at=utcnow())
+                )
+
+
+@contextlib.asynccontextmanager
+async def claimed(app: Starlette, document_id: int) -> AsyncIterator[None]:
+    """Hold a document while working on it: in this process's set, and
+    fresh in the database."""
+    ours = working(app)
+    ours.add(document_id)
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(keep_claimed, app, document_id)
+            try:
+                yield
+            finally:
+                group.cancel_scope.cancel()
+    finally:
+        ours.discard(document_id)
+
+
 async def finish(app: Starlette, document_id: int, pages: Pages, start: int) -> None:
     """Rasterise pages ``start``.. of a document, storing each as it comes."""
+    try:
+        async with claimed(app, document_id):
+            await rasterise(app, document_id, pages, start)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(pages.close)
+
+
+class TakenElsewhere(Exception):
+    """Another worker stored this page first: the document is theirs."""
+
+
+async def rasterise(app: Starlette, document_id: int, pages: Pages, start: int) -> None:
     store = services(app).blobs
     try:
         for number in range(start, 10**9):
@@ -253,18 +316,13 @@ async def finish(app: Starlette, document_id: int, pages: Pages, start: int) -> 
                 log.warning("document %d: page %d cannot be rasterised", document_id, number)
                 await set_state(app, document_id, "failed")
                 return
-            async with lifecycle.transaction(app) as db:
-                document = await db.get(Document, document_id, with_for_update=True)
-                if document is None:  # deleted meanwhile
-                    kept = False
-                else:
-                    kept = True
-                    db.add(made.row(document_id))
-                    document.pages_done = number
-                    document.worked_at = utcnow()
-                    last = number >= document.pages
-                    if last:
-                        document.state = "ready"
+            try:
+                kept, last = await store_page(app, document_id, made)
+            except (TakenElsewhere, IntegrityError):
+                # A second worker (a watcher that thought this one dead):
+                # the document is in hand, not broken. It goes on alone.
+                log.info("document %d: page %d was made elsewhere; leaving it", document_id, number)
+                kept = False
             if not kept:
                 await delete_blobs(store, [made.large_key, made.thumb_key])
                 return
@@ -273,9 +331,31 @@ async def finish(app: Starlette, document_id: int, pages: Pages, start: int) -> 
     except Exception:
         log.exception("document %d: rasterising failed", document_id)
         await set_state(app, document_id, "failed")
-    finally:
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(pages.close)
+
+
+async def store_page(app: Starlette, document_id: int, made: RenderedPageKeys) -> tuple[bool, bool]:
+    """Add a made page to its document: (kept, it was the last). Not kept
+    when the document was deleted meanwhile; TakenElsewhere when another
+    worker stored that page already."""
+    async with lifecycle.transaction(app) as db:
+        document = await db.get(Document, document_id, with_for_update=True)
+        if document is None or document.state != "processing":  # deleted meanwhile
+            return False, False
+        there = await db.scalar(
+            select(DocumentPage.id).where(
+                DocumentPage.document_id == document_id, DocumentPage.number == made.number
+            )
+        )
+        if there is not None:
+            raise TakenElsewhere
+        db.add(made.row(document_id))
+        await db.flush()
+        document.pages_done = max(document.pages_done, made.number)
+        document.worked_at = utcnow()
+        last = made.number >= document.pages
+        if last:
+            document.state = "ready"
+    return True, last
 
 
 async def set_state(app: Starlette, document_id: int, state: str) -> None:
@@ -290,7 +370,9 @@ async def set_state(app: Starlette, document_id: int, state: str) -> None:
 async def take_over(app: Starlette) -> int:
     """Resume every "processing" document nobody has worked on lately;
     return how many. The claim is a compare-and-set on ``worked_at``, so of
-    several processes looking at once exactly one takes each."""
+    several processes looking at once exactly one takes each; a worker
+    alive keeps ``worked_at`` fresh (:func:`keep_claimed`), and this
+    process's own are never taken."""
     now = utcnow()
     async with services(app).db() as db:
         stale = list(
@@ -304,9 +386,12 @@ async def take_over(app: Starlette) -> int:
             ).all()
         )
     taken = 0
+    ours = working(app)
     for document_id, worked_at in stale:
+        if document_id in ours:
+            continue
         async with lifecycle.transaction(app) as db:
-            claimed = await db.execute(
+            claimed_now = await db.execute(
                 update(Document)
                 .where(
                     Document.id == document_id,
@@ -317,37 +402,69 @@ async def take_over(app: Starlette) -> int:
                 )
                 .values(worked_at=now)
             )
-            document = await db.get(Document, document_id) if claimed.rowcount == 1 else None
+            document = await db.get(Document, document_id) if claimed_now.rowcount == 1 else None
         if document is None:
             continue
         taken += 1
-        await resume(app, document)
+        ours.add(document_id)
+        services(app).background.start_soon(resume, app, document)
     return taken
 
 
+def copy_out(store: BlobStore, key: str, path: Path) -> bool:
+    """The blob into ``path`` a piece at a time (an original may be as large
+    as TSUNAGU_DOCUMENT_MAX_MB allows); False when there is no such blob."""
+    with path.open("wb") as out:
+        start = 0
+        while True:
+            piece = store.read_range(key, start, COPY_PIECE)
+            if piece is None:
+                return False
+            if not piece:
+                return True
+            out.write(piece)
+            start += len(piece)
+
+
 async def resume(app: Starlette, document: Document) -> None:
-    store = services(app).blobs
-    handle, name = tempfile.mkstemp(prefix="tsunagu-document-")
-    os.close(handle)
-    path = Path(name)
+    """Go on with a document taken over, from its stored original. Should
+    the original not be read back now (the blob store away), the document
+    is left for a watcher's next look."""
     try:
-        data = await anyio.to_thread.run_sync(store.get, document.original_key)
-        if data is None:
-            log.warning("document %d: its original is gone", document.id)
-            await set_state(app, document.id, "failed")
-            return
-        await anyio.to_thread.run_sync(path.write_bytes, data)
-        try:
-            pages = await anyio.to_thread.run_sync(Pages, path, document.kind, limits(app))
-        except DocumentRefused:
-            await set_state(app, document.id, "failed")
-            return
+        await reopen_and_finish(app, document)
+    except Exception:
+        log.exception("document %d: could not be resumed", document.id)
     finally:
-        # PDFium holds the file open (POSIX keeps its bytes until closed).
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-    log.info("document %d: resuming from page %d", document.id, document.pages_done + 1)
-    services(app).background.start_soon(finish, app, document.id, pages, document.pages_done + 1)
+        working(app).discard(document.id)
+
+
+async def reopen_and_finish(app: Starlette, document: Document) -> None:
+    store = services(app).blobs
+    async with claimed(app, document.id):
+        handle, name = tempfile.mkstemp(prefix="tsunagu-document-")
+        os.close(handle)
+        path = Path(name)
+        try:
+            found = await anyio.to_thread.run_sync(copy_out, store, document.original_key, path)
+            if not found:
+                log.warning("document %d: its original is gone", document.id)
+                await set_state(app, document.id, "failed")
+                return
+            try:
+                pages = await anyio.to_thread.run_sync(Pages, path, document.kind, limits(app))
+            except DocumentRefused:
+                await set_state(app, document.id, "failed")
+                return
+        finally:
+            # PDFium holds the file open (POSIX keeps its bytes until closed).
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        log.info("document %d: resuming from page %d", document.id, document.pages_done + 1)
+        try:
+            await rasterise(app, document.id, pages, document.pages_done + 1)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(pages.close)
 
 
 async def watch(app: Starlette) -> None:
@@ -368,6 +485,24 @@ async def rename(db: AsyncSession, user: User, document: Document, title: str) -
     document.title = cleaned
 
 
+async def close_where_shown(db: AsyncSession, document_id: int) -> None:
+    """Close the document in every meeting showing it, telling the guests
+    (``document.closed``): left open, their pages would point at images
+    that are gone, and the host could no longer turn or close it."""
+    shown = await db.scalars(
+        select(MeetingDocument)
+        .where(MeetingDocument.document_id == document_id, MeetingDocument.closed_at.is_(None))
+        .order_by(MeetingDocument.meeting_id)
+    )
+    for item in list(shown):
+        item.closed_at = utcnow()
+        meeting = await db.get(Meeting, item.meeting_id)
+        if meeting is not None:
+            await lifecycle.record_event(
+                db, meeting, "document.closed", {"document_id": document_id}
+            )
+
+
 async def delete_document(app: Starlette, user: User, document_id: int) -> None:
     """Rows first, committed, then blobs (the sweeper's order)."""
     async with lifecycle.transaction(app) as db:
@@ -381,5 +516,6 @@ async def delete_document(app: Starlette, user: User, document_id: int) -> None:
             .returning(DocumentPage.large_key, DocumentPage.thumb_key)
         )
         keys += [key for row in rows.all() for key in row]
+        await close_where_shown(db, document.id)
         await db.delete(document)
     await delete_blobs(services(app).blobs, keys)

@@ -189,19 +189,15 @@ async def guest_view(
         raise ApiError(409, "document_not_open")
     if not 1 <= page <= shown.pages:
         raise ApiError(422, "document_page_not_found")
-    last = await db.scalar(
-        select(MeetingEvent)
-        .where(MeetingEvent.meeting_id == meeting_id, MeetingEvent.type == "document.guest_view")
-        .order_by(MeetingEvent.id.desc())
-        .limit(1)
-    )
     payload = {
         "document_id": document_id,
         "guest_id": guest.id,
         "page": page,
         "following": following,
     }
-    if last is not None and last.payload == payload:
+    # This guest's own last view (another guest's in between changes nothing).
+    last = {view["guest_id"]: view for view in await guest_views(db, meeting_id, shown)}
+    if last.get(guest.id) == payload:
         return
     await lifecycle.record_event(db, meeting, "document.guest_view", payload)
 

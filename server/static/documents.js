@@ -96,11 +96,19 @@ function showImage(id, page, attempt = 0) {
     wait.hidden = true;
     image.hidden = false;
   };
-  // A page not made yet (409): "preparing", and tried again.
-  image.onerror = () => {
+  // A page not made yet (409): "preparing", and tried again; unless its
+  // document failed to be made, which no waiting mends.
+  image.onerror = async () => {
     if (!shown || shown.id !== id || shown.page !== page) return;
     wait.hidden = false;
     image.hidden = true;
+    const found = await api(`/api/v1/documents/${id}`).catch(() => null);
+    if (!shown || shown.id !== id || shown.page !== page) return;
+    if (found?.data?.state === "failed") {
+      wait.textContent = T.stage_failed;
+      return;
+    }
+    wait.textContent = T.preparing;
     retry = setTimeout(() => showImage(id, page, attempt + 1), 1000);
   };
   image.alt = format(T.page_alt, { title: shown.title, page });

@@ -7,7 +7,7 @@
 // (never in a URL), kept per page while the document is shown.
 // join.js hands every live event over as "tsunagu:event".
 
-import { dataUrl, fetchBlob, request } from "/embed/api.js";
+import { dataUrl, request } from "/embed/api.js";
 import { markStripPage, pageStrip, watchSwipes } from "/static/document_viewer.js";
 import { format } from "/static/live.js";
 
@@ -18,6 +18,8 @@ const TOKEN = "tsunagu.guest_token";
 const SWIPE_PX = 40;
 // The host is told where the guest is once they stop on a page a moment.
 const REPORT_MS = 500;
+// fetchPage's answer for a page that will never come (rasterising failed).
+const FAILED = "failed";
 
 let shown = null; // {id, title, pages, page (the host's), download_allowed}
 let mine = null; // the page the guest looks at on their own; null: following
@@ -30,10 +32,17 @@ const token = () => sessionStorage.getItem(TOKEN);
 async function fetchPage(id, page, size) {
   const key = `${id}:${page}:${size}`;
   if (images.has(key)) return images.get(key);
-  const blob = await fetchBlob(`/api/v1/guest/documents/${id}/pages/${page}/${size}`, token());
+  const response = await fetch(`/api/v1/guest/documents/${id}/pages/${page}/${size}`, {
+    headers: { authorization: `Bearer ${token()}` },
+  }).catch(() => null);
+  if (!response?.ok) {
+    const body = response?.status === 409 ? await response.json().catch(() => null) : null;
+    return body?.error?.code === "document_failed" ? FAILED : null;
+  }
+  const blob = await response.blob();
   // A data: URL, which the page's Content-Security-Policy allows for
   // images (blob: it does not).
-  const url = blob ? await dataUrl(blob) : null;
+  const url = await dataUrl(blob);
   if (url) images.set(key, url);
   return url;
 }
@@ -44,8 +53,9 @@ function forget() {
 
 const current = () => (mine === null ? shown.page : mine);
 
-function open(doc) {
-  if (!shown || shown.id !== doc.id) {
+function open(doc, { announce = false } = {}) {
+  const fresh = !shown || shown.id !== doc.id;
+  if (fresh) {
     forget();
     mine = null;
     shown = { ...doc };
@@ -55,6 +65,12 @@ function open(doc) {
   }
   view.hidden = false;
   render();
+  if (fresh && announce) {
+    // A guest scrolled down to the files or the card would not see it come.
+    $("document-guest-status").textContent = T.opened;
+    const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
+    view.scrollIntoView({ behavior: still ? "auto" : "smooth", block: "start" });
+  }
 }
 
 function close() {
@@ -63,6 +79,7 @@ function close() {
   clearTimeout(retry);
   clearTimeout(reportTimer);
   view.hidden = true;
+  $("document-guest-status").textContent = "";
   delete view.dataset.page;
   $("document-guest-strip").replaceChildren();
   forget();
@@ -77,6 +94,7 @@ function buildStrip() {
       seen.unobserve(entry.target);
       const image = entry.target.querySelector("img");
       const url = await fetchPage(id, Number(entry.target.dataset.page), "thumb");
+      if (url === FAILED) continue;
       if (url) image.src = url;
       else setTimeout(() => seen.observe(entry.target), 1500); // not made yet
     }
@@ -111,13 +129,20 @@ async function showImage(id, page) {
   const wait = $("document-guest-wait");
   const url = await fetchPage(id, page, "large");
   if (!shown || shown.id !== id || current() !== page) return; // moved on meanwhile
-  if (!url) {
-    // Not made yet (it was uploaded a moment ago): "preparing", again soon.
+  if (!url || url === FAILED) {
+    // Not made yet (it was uploaded a moment ago): "preparing", again soon;
+    // failed to be made: said so, and no more tries.
     wait.hidden = false;
     image.hidden = true;
+    wait.textContent = url === FAILED ? T.failed : T.preparing;
+    if (url === FAILED) return;
     retry = setTimeout(() => showImage(id, page), 1000);
     return;
   }
+  // The frame takes the page's shape, so a portrait page is not cut.
+  image.onload = () => {
+    if (image.naturalWidth) $("document-guest-frame").style.aspectRatio = `${image.naturalWidth} / ${image.naturalHeight}`;
+  };
   image.src = url;
   image.alt = format(T.page_alt, { title: shown.title, page });
   image.dataset.page = String(page);
@@ -178,7 +203,7 @@ $("document-guest-download").addEventListener("click", async () => {
 document.addEventListener("tsunagu:event", (event) => {
   const { type, payload } = event.detail;
   if (type === "document.opened") {
-    open({ id: payload.document_id, title: payload.title, pages: payload.pages, page: payload.page, download_allowed: false });
+    open({ id: payload.document_id, title: payload.title, pages: payload.pages, page: payload.page, download_allowed: false }, { announce: true });
   } else if (!shown || payload?.document_id !== shown.id) {
     if (type === "meeting.ended") close();
   } else if (type === "document.page") {
