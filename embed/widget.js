@@ -24,7 +24,7 @@ export function start(env) {
       connected: "接続中", reconnecting: "再接続中…", send: "この画面を送信", sending: "送信中…",
       sent: "送信しました", retry: "もう一度送る", asked: "担当者が画面の送信を求めています",
       end: "終了", endAsk: "画面サポートを終了しますか？", endCall: "お電話はそのまま続きます。", endYes: "終了する", back: "戻る",
-      ended: "画面サポートは終了しました。", more: "その他の操作", tab: "画面", fold: "小さくする", unfold: "画面サポートを開く",
+      ended: "画面サポートは終了しました。", menu: "メニュー", tab: "画面", fold: "小さくする", unfold: "画面サポートを開く",
       toLeft: "左に移動", toRight: "右に移動", rec: "録画中",
       network: "通信できませんでした。電波の良い場所で、もう一度お試しください。",
       tooLarge: "画面の画像が大きすぎて送れませんでした。もう一度お試しください。",
@@ -35,7 +35,7 @@ export function start(env) {
       over: "画面サポートは終了しています。", draw: "この画面を画像にできませんでした。もう一度お試しください。",
       origin: "このページでは画面サポートをご利用いただけません（サイトの設定が必要です）。お電話の担当者にお伝えください。",
       memo: "メモ", memoTitle: "共有メモ", memoHelp: "担当者と一緒に書き込めるメモです。入力した内容は担当者の画面にも表示されます。",
-      memoOpen: "共有メモを開く", memoLoading: "読み込み中…", memoFailed: "メモを読み込めませんでした。もう一度お試しください。",
+      memoOpen: "共有メモを開く", memoShown: "担当者が共有メモを表示しました。", memoLoading: "読み込み中…", memoFailed: "メモを読み込めませんでした。もう一度お試しください。",
       memoStatus: { connecting: "接続中…", saving: "保存中…", saved: "保存済み", read_only: "メモは閲覧のみです。", refused: "送れなかった変更があります。自動で送り直します。", too_large: "メモが長すぎるため、この変更は保存できません。" },
       card: "名刺", cardTitle: "担当者の名刺", cardShown: "担当者が名刺を表示しました。", cardFailed: "名刺を読み込めませんでした。もう一度お試しください。",
       files: "ファイル", filesTitle: "ファイル", filesOpen: "ファイルを開く", filesLoading: "読み込み中…", filesFailed: "ファイルの欄を読み込めませんでした。もう一度お試しください。",
@@ -57,7 +57,7 @@ export function start(env) {
       connected: "Connected", reconnecting: "Reconnecting…", send: "Send this screen", sending: "Sending…",
       sent: "Sent", retry: "Send again", asked: "The person on the phone asks you to send your screen",
       end: "End", endAsk: "End screen support?", endCall: "Your phone call goes on.", endYes: "End", back: "Back",
-      ended: "Screen support has ended.", more: "More", tab: "Help", fold: "Minimise", unfold: "Open screen support",
+      ended: "Screen support has ended.", menu: "Menu", tab: "Help", fold: "Minimise", unfold: "Open screen support",
       toLeft: "Move left", toRight: "Move right", rec: "Recording",
       network: "Could not connect. Please try again where the signal is better.",
       tooLarge: "The picture was too large to send. Please try again.",
@@ -68,7 +68,7 @@ export function start(env) {
       over: "Screen support has ended.", draw: "Could not make a picture of this screen. Please try again.",
       origin: "Screen support is not available on this page (the site needs setting up). Please tell the person on the phone.",
       memo: "Memo", memoTitle: "Shared memo", memoHelp: "A memo you and the person helping you can both write in. What you type shows on their screen too.",
-      memoOpen: "Open the shared memo", memoLoading: "Loading…", memoFailed: "Could not load the memo. Please try again.",
+      memoOpen: "Open the shared memo", memoShown: "Your contact is showing you a shared memo.", memoLoading: "Loading…", memoFailed: "Could not load the memo. Please try again.",
       memoStatus: { connecting: "Connecting…", saving: "Saving…", saved: "Saved", read_only: "The memo is read-only.", refused: "Some changes could not be sent. Sending them again.", too_large: "The memo is too long: this change cannot be saved." },
       card: "Card", cardTitle: "Your contact's card", cardShown: "Your contact is showing you their business card.", cardFailed: "Could not load the card. Please try again.",
       files: "Files", filesTitle: "Files", filesOpen: "Open files", filesLoading: "Loading…", filesFailed: "Could not load the files. Please try again.",
@@ -95,7 +95,7 @@ export function start(env) {
 .dot{width:10px;height:10px;border-radius:50%;background:#12b76a;flex:none}.dot.off{background:#f59e0b}
 .rec{display:flex;align-items:center;gap:4px;padding:0 6px;font-size:12px;font-weight:700;color:#b42318;white-space:nowrap}.rec::before{content:"";width:10px;height:10px;border-radius:50%;background:#e5484d}
 .send{border-radius:24px;padding:0 12px;background:#0b6e4f;color:#fff;font-weight:700;white-space:nowrap}
-.send:disabled{opacity:.6}.icon{width:40px;flex:none;border-radius:22px;background:#f1f5f9;color:#1f2933;font-weight:700}
+.send:disabled{opacity:.6}
 .end{border-radius:22px;padding:0 9px;flex:none;background:#f1f5f9;color:#b42318;font-weight:700}
 .tab{width:44px;height:52px;border-radius:14px;background:#0b6e4f;color:#fff;font-size:13px;font-weight:700;line-height:1.2;box-shadow:0 4px 14px rgba(0,0,0,.25);position:relative}
 .tab.ask{box-shadow:0 0 0 4px #f59e0b}.tab .dot{position:absolute;top:6px;right:6px;border:2px solid #fff;width:12px;height:12px}
@@ -111,9 +111,10 @@ export function start(env) {
 .btn.sub{border:1px solid #bcccdc;background:#fff;color:#1f2933}.btn.bad{background:#b42318}
 .muted{color:#52606d;font-size:13px;margin:0}p{margin:0}.row{display:flex;gap:8px}
 progress{width:100%;height:4px}[hidden]{display:none!important}
-@media (max-width:360px){.send{font-size:14px;padding:0 9px}.end{padding:0 6px;font-size:14px}.icon{width:36px}}
+@media (max-width:360px){.send{font-size:14px;padding:0 9px}.end,.menu{padding:0 6px;font-size:14px}}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
-.memo,.namecard{border-radius:22px;padding:0 9px;flex:none;background:#f1f5f9;color:#1f2933;font-weight:700}
+.memo,.namecard,.menu{border-radius:22px;padding:0 9px;flex:none;background:#f1f5f9;color:#1f2933;font-weight:700;white-space:nowrap}
+@media (max-width:639px){.bar .tool{display:none}}@media (min-width:640px){.panel .tool{display:none}}
 .memo-text{font:inherit;font-size:16px;width:100%;box-sizing:border-box;min-height:9em;max-height:45vh;resize:vertical;padding:8px 10px;border:1px solid #bcccdc;border-radius:10px;line-height:1.6;color:#1f2933;background:#fff}
 .memo-text[readonly]{background:#f5f7fa}.memo-status{min-height:1.4em}
 .files-pick{position:relative;display:flex;align-items:center;justify-content:center;min-height:44px;border-radius:12px;border:2px solid #0b6e4f;color:#0b6e4f;font-weight:700;cursor:pointer}
@@ -148,11 +149,15 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   // and, once opened, its binding and its two elements (kept across renders,
   // so typing and the caret survive the bar being drawn anew).
   let memoShared = false;
+  let memoTold = !!saved.m;
   let memo = null;
   let memoView = null;
   // The host's business card (embed/card.js, fetched when first opened):
   // whether the host has one (the bar's 「名刺」), and its view once opened.
   let cardThere = false;
+  // The last card.shown opened: one replayed (the page's socket starting
+  // over) does not open the card again after the guest closed it.
+  let cardSeen = saved.cs || 0;
   let cardView = null;
   // The files panel (embed/files.js, fetched on the first open), kept across
   // renders like the memo's elements.
@@ -187,7 +192,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   function save() {
     env.state(state);
     const data = { side, fold: folded };
-    if (token) Object.assign(data, { t: token, a: after, s: state, r: requested, u: unmask, rec: recording });
+    if (token) Object.assign(data, { t: token, a: after, s: state, r: requested, u: unmask, rec: recording, m: memoTold, cs: cardSeen });
     try {
       sessionStorage.setItem(STORE, JSON.stringify(data));
     } catch {}
@@ -230,7 +235,8 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       parts.push(button("launch", label || S.button, open));
     }
     dock.replaceChildren(...parts);
-    const again = focused && [...dock.querySelectorAll("[data-key]")].find((node) => node.dataset.key === focused);
+    // A tool is in the bar and in the menu (one of them hidden): the one shown.
+    const again = focused && [...dock.querySelectorAll("[data-key]")].find((node) => node.dataset.key === focused && node.getClientRects().length);
     if (again) again.focus();
     else if (inside) dock.querySelector(".panel button:not(.x), .bar button, button")?.focus();
     env.avoidNow(); // before the browser paints: never drawn over the page's bar first
@@ -250,10 +256,13 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     send.disabled = sending;
     view.append(status, send);
     if (recording && !live) view.append(make("span", { class: "rec", role: "status" }, S.rec));
-    if (memoShared) view.append(button("memo", S.memo, openMemo, S.memoOpen));
-    view.append(button("memo files", S.files, openFiles, S.filesOpen));
-    if (cardThere) view.append(button("namecard", S.card, () => openCard(), S.cardTitle));
-    view.append(button("end", S.end, () => show("confirm")), button("icon", "⋯", () => show("menu"), S.more));
+    // The tools (memo, files, card) sit in the bar only where they fit with
+    // every other button (640 px and wider); on a phone they are in the
+    // 「メニュー」 sheet (CSS .tool), so 「この画面を送信」 and 「終了」 always fit.
+    if (memoShared) view.append(button("memo tool", S.memo, openMemo, S.memoOpen));
+    view.append(button("memo tool", S.files, openFiles, S.filesOpen));
+    if (cardThere) view.append(button("namecard tool", S.card, () => openCard(), S.cardTitle));
+    view.append(button("end", S.end, () => show("confirm")), button("menu", S.menu, () => show("menu")));
     return view;
   }
 
@@ -266,7 +275,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   }
 
   function panel() {
-    const title = { memo: S.memoTitle, files: S.filesTitle, card: S.cardTitle }[panelView.name] || S.title;
+    const title = { memo: S.memoTitle, files: S.filesTitle, card: S.cardTitle, menu: S.menu }[panelView.name] || S.title;
     const view = make("div", { class: "panel", role: "dialog", "aria-label": title });
     const head = make("div", { class: "head" }, title);
     head.append(button("x", "×", () => show(null), S.close));
@@ -285,6 +294,9 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       ],
       confirm: () => [make("p", {}, S.endAsk), make("p", { class: "muted" }, S.endCall), rowOf(button("btn bad", S.endYes, () => end(false)), button("btn sub", S.back, () => show(null)))],
       menu: () => [
+        ...(memoShared ? [button("btn sub tool", S.memoTitle, openMemo, S.memoOpen)] : []),
+        button("btn sub tool", S.filesTitle, openFiles, S.filesOpen),
+        ...(cardThere ? [button("btn sub tool", S.cardTitle, () => openCard())] : []),
         button("btn sub", side === "left" ? S.toRight : S.toLeft, () => move(side === "left" ? "right" : "left")),
         button("btn sub", S.fold, () => fold(true)),
       ],
@@ -407,6 +419,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   function finish(silent) {
     const was = state;
     closeMemo();
+    memoTold = false;
     files = null;
     filesView = null;
     state = "idle";
@@ -495,7 +508,10 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         if (event.type === "meeting.started" || event.type === "guest.attached") {
           if (state !== "connected") connect();
         } else if (event.type === "meeting.ended") return finish();
-        else if (event.type === "card.shown") openCard(true);
+        else if (event.type === "card.shown") {
+          if (!(event.id <= cardSeen)) openCard(true);
+          cardSeen = Math.max(cardSeen, event.id || 0);
+        }
         else if (event.type === "recording.started" || event.type === "recording.stopped") {
           recording = event.type === "recording.started";
           render();
@@ -591,6 +607,14 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   function memoMessage(message) {
     if (message.type === "memo.access") {
       memoShared = message.shared;
+      // Said once when the host starts showing it (the memo's button may be
+      // in the menu), not again on each page of the site.
+      if (memoShared && !memoTold && panelView?.name !== "memo") {
+        note = { text: S.memoShown, kind: "", action: [S.memo, openMemo] };
+        announce(S.memoShown);
+      }
+      memoTold = memoShared;
+      save();
       if (!memoShared && panelView?.name === "memo") panelView = null;
       render();
       if (memoShared && memo) memo.connected(); // shown again: what was written meanwhile
@@ -601,6 +625,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
 
   /** Open the memo's panel; Yjs (with embed/memo.js) is fetched on the first open only. */
   async function openMemo() {
+    if (note?.action?.[1] === openMemo) note = null;
     if (!memoView) {
       const textarea = make("textarea", { class: "memo-text", "data-key": "memo-text", "aria-label": S.memoTitle, rows: "6", readonly: "" });
       memoView = { textarea, status: make("p", { class: "muted memo-status", role: "status" }, S.memoLoading) };

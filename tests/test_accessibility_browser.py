@@ -305,6 +305,7 @@ def join_connected_memo(t: Tsunagu) -> Page:
 
 def shop_memo_open(t: Tsunagu) -> Page:
     guest = shop_connected_page(t)
+    guest.get_by_role("button", name="メニュー").click()
     guest.get_by_role("button", name="共有メモを開く").click()
     expect(guest.locator("[data-tsunagu] .memo-text")).to_be_visible()
     return guest

@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.conftest import console_host, type_number
-from tests.test_memo_browser import PHONE
+from tests.test_memo_browser import PHONE, host_memo
 from tests.test_snippet_browser import Guest as SnippetGuest
 from tests.test_snippet_browser import site_with_pages
 
@@ -120,6 +120,20 @@ def test_the_form_refuses_a_bad_email_beside_what_was_typed(new_page, live_serve
     expect(host.get_by_label("メールアドレス")).to_have_attribute("aria-invalid", "true")
 
 
+def test_the_preview_stands_level_with_the_form_wherever_the_page_is_scrolled(
+    new_page, live_server
+):
+    host = host_with_card(new_page, live_server)
+    form = host.locator(".card-edit > .card").first
+    preview = host.locator(".card-edit > .card-preview")
+    expect(preview.locator(".tc-name")).to_have_text("山田 太郎")
+    # Typing in the last field scrolls the page down to it.
+    host.get_by_label("住所").click()
+    host.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    assert host.evaluate("window.scrollY") > 100
+    assert abs(form.bounding_box()["y"] - preview.bounding_box()["y"]) <= 1
+
+
 def test_the_host_shows_the_card_and_the_phone_guest_saves_it(new_page, live_server):
     host = host_with_card(new_page, live_server)
     guest = call_phone_guest(new_page, live_server, host)
@@ -163,6 +177,152 @@ def test_the_host_shows_the_card_and_the_phone_guest_saves_it(new_page, live_ser
     expect(guest.get_by_role("button", name="担当者の名刺")).to_be_focused()
 
 
+def test_a_closed_card_stays_closed_on_reload_and_opens_on_the_next_push(new_page, live_server):
+    host = host_with_card(new_page, live_server)
+    guest = call_phone_guest(new_page, live_server, host)
+    show = card_tool(host).get_by_role("button", name="お客様に名刺を表示")
+    sheet = guest.get_by_role("dialog", name="担当者の名刺")
+    show.click()
+    expect(sheet).to_be_visible()
+    sheet.get_by_role("button", name="閉じる").click()
+    expect(sheet).to_be_hidden()
+    # What the page hears after the reload: the meeting's events from the first.
+    guest.add_init_script(
+        "document.addEventListener('tsunagu:event', (e) => "
+        "document.documentElement.setAttribute('data-heard', "
+        "(document.documentElement.getAttribute('data-heard') || '') + ' ' + e.detail.type))"
+    )
+
+    for switch in ["reload", "English", "日本語"]:
+        if switch == "reload":
+            guest.reload()
+        else:
+            guest.get_by_role("link", name=switch, exact=True).click()
+        expect(guest.locator("html")).to_have_attribute(
+            "data-heard", re.compile(r"\bcard\.shown\b")
+        )
+        expect(guest.locator("#card-open")).to_be_visible()
+        guest.wait_for_load_state("networkidle")  # the card's own requests are done
+        expect(guest.locator("#card-sheet")).to_be_hidden()
+
+    show.click()
+    expect(sheet).to_be_visible()
+    expect(guest.locator("#card-announce")).to_have_text("担当者が名刺を表示しました。")
+
+
+def test_the_snippet_card_stays_closed_on_the_next_page_until_pushed_again(new_page, live_server):
+    pages = site_with_pages(live_server, "Card reload pages", [])
+    try:
+        guest = SnippetGuest(new_page(**PHONE), live_server)
+        guest.page.goto(pages.url("index.html"))
+        host = host_with_card(new_page, live_server)
+        host.goto(live_server.url + "/")
+        type_number(host, guest.number())
+        expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
+        show = card_tool(host).get_by_role("button", name="お客様に名刺を表示")
+        panel = guest.page.get_by_role("dialog", name="担当者の名刺")
+        show.click()
+        expect(panel.locator(".tc-name")).to_have_text("山田 太郎")
+        panel.get_by_role("button", name="閉じる").click()
+        expect(panel).to_be_hidden()
+
+        guest.page.reload()
+        expect(guest.bar()).to_contain_text("接続中")
+        guest.page.wait_for_load_state("networkidle")
+        expect(panel).to_be_hidden()
+
+        show.click()
+        expect(panel.locator(".tc-name")).to_have_text("山田 太郎")
+        assert not guest.errors
+    finally:
+        pages.stop()
+
+
+PHONE_WIDTHS = [320, 360, 390]
+
+
+@pytest.mark.parametrize("width", PHONE_WIDTHS)
+def test_the_snippet_bar_fits_a_phone_with_every_button(new_page, live_server, width):
+    pages = site_with_pages(live_server, f"Bar {width} pages", [])
+    try:
+        size = {"width": width, "height": 740}
+        guest = SnippetGuest(new_page(**{**PHONE, "viewport": size}), live_server)
+        page = guest.page
+        page.goto(pages.url("index.html"))
+        host = host_with_card(new_page, live_server)
+        host.goto(live_server.url + "/")
+        type_number(host, guest.number())
+        expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
+        host_memo(host)  # the host shows the memo: the guest has all three tools
+        # The guest is told, since the memo's button is in the menu on a phone.
+        expect(guest.text("担当者が共有メモを表示しました。")).to_be_visible()
+
+        def on_screen(locator) -> None:
+            box = locator.bounding_box()
+            assert box, locator
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (locator, box)
+            assert box["y"] >= 0 and box["y"] + box["height"] <= size["height"], (locator, box)
+
+        bar = guest.bar()
+        expect(bar.get_by_role("button", name="メニュー")).to_be_visible()
+        names = [
+            b.get_attribute("aria-label") or b.inner_text() for b in bar.get_by_role("button").all()
+        ]
+        assert names == ["この画面を送信", "終了", "メニュー"]
+        for button in bar.get_by_role("button").all():
+            on_screen(button)
+        tools = {
+            "共有メモを開く": "共有メモ",
+            "ファイルを開く": "ファイル",
+            "担当者の名刺": "担当者の名刺",
+        }
+        for tool, title in tools.items():
+            bar.get_by_role("button", name="メニュー").click()
+            menu = page.get_by_role("dialog", name="メニュー")
+            for button in menu.get_by_role("button").all():
+                on_screen(button)
+            menu.get_by_role("button", name=tool).click()
+            panel = page.get_by_role("dialog", name=title)
+            expect(panel).to_be_visible()
+            expect(panel).not_to_contain_text("読み込み中…")
+            on_screen(panel)
+            for button in [*panel.get_by_role("button").all(), *bar.get_by_role("button").all()]:
+                on_screen(button)
+            panel.get_by_role("button", name="閉じる").click()
+            expect(panel).to_be_hidden()
+        assert not guest.errors
+    finally:
+        pages.stop()
+
+
+def test_the_snippet_bar_keeps_its_tools_in_sight_on_a_wide_screen(new_page, live_server):
+    pages = site_with_pages(live_server, "Wide bar pages", [])
+    try:
+        guest = SnippetGuest(new_page(viewport={"width": 1280, "height": 800}), live_server)
+        guest.page.goto(pages.url("index.html"))
+        host = host_with_card(new_page, live_server)
+        host.goto(live_server.url + "/")
+        type_number(host, guest.number())
+        host_memo(host)
+        bar = guest.bar()
+        expect(bar.get_by_role("button", name="担当者の名刺")).to_be_visible()
+        expect(bar.get_by_role("button", name="共有メモを開く")).to_be_visible()
+        names = [
+            b.get_attribute("aria-label") or b.inner_text() for b in bar.get_by_role("button").all()
+        ]
+        assert names == [
+            "この画面を送信",
+            "共有メモを開く",
+            "ファイルを開く",
+            "担当者の名刺",
+            "終了",
+            "メニュー",
+        ]
+        assert bar.bounding_box()["x"] >= 0
+    finally:
+        pages.stop()
+
+
 def test_the_paper_cards_picture_is_shown_and_saved(new_page, live_server):
     picture = io.BytesIO()
     Image.new("RGB", (910, 550), (240, 240, 235)).save(picture, format="JPEG")
@@ -192,8 +352,7 @@ def test_the_snippet_guest_opens_the_card_from_the_bar(new_page, live_server):
         type_number(host, guest.number())
         expect(host).to_have_url(re.compile(r"/meetings/\d+$"))
         expect(guest.bar()).to_contain_text("接続中")
-        button = guest.bar().get_by_role("button", name="担当者の名刺")
-        expect(button).to_be_visible()
+        expect(guest.bar().get_by_role("button", name="メニュー")).to_be_visible()
         # The card's code is not loaded before it is wanted.
         assert not guest.page.evaluate(
             "performance.getEntriesByType('resource').some((e) => e.name.includes('card.js'))"
@@ -210,7 +369,7 @@ def test_the_snippet_guest_opens_the_card_from_the_bar(new_page, live_server):
         assert vobject.readOne(body.decode("utf-8")).title.value == "課長"
         panel.get_by_role("button", name="閉じる").click()
         expect(panel).to_be_hidden()
-        button.click()
+        guest.open_tool("担当者の名刺")
         expect(panel).to_be_visible()
         assert not guest.errors
     finally:

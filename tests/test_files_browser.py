@@ -183,7 +183,7 @@ def test_a_snippet_guest_sends_and_saves_files_from_the_bar(new_page, live_serve
             guest.text("担当者からファイル「案内.pdf」が届きました。「保存」で保存できます。")
         ).to_be_visible()
 
-        guest.page.get_by_role("button", name="ファイルを開く").click()
+        guest.open_tool("ファイルを開く")
 
         panel = guest.page.get_by_role("dialog", name="ファイル")
         with guest.page.expect_download() as saving:

@@ -218,7 +218,7 @@ def test_the_snippet_bar_opens_the_memo_and_both_sides_type(new_page, live_serve
             "performance.getEntriesByType('resource').some((e) => e.name.includes('yjs'))"
         )
 
-        guest.page.get_by_role("button", name="共有メモを開く").click()
+        guest.open_tool("共有メモを開く")
 
         memo = guest.page.get_by_role("textbox", name="共有メモ")
         expect(memo).to_have_value("お見積もりの件")

@@ -85,6 +85,11 @@ class Guest:
     def bar(self):
         return self.page.get_by_role("group", name="画面サポート")
 
+    def open_tool(self, name: str) -> None:
+        """Open a tool (memo, files, card) from the bar's menu, where a phone has them."""
+        self.bar().get_by_role("button", name="メニュー").click()
+        self.page.get_by_role("dialog", name="メニュー").get_by_role("button", name=name).click()
+
     def send_button(self):
         return self.page.get_by_role("button", name="この画面を送信")
 
@@ -610,12 +615,12 @@ def test_the_bar_moves_folds_and_stays_so_on_the_next_page(new_page, live_server
     guest, _ = connect(new_page, live_server, pages.url("shop.html"))
     page = guest.page
     right = guest.bar().bounding_box()
-    page.get_by_role("button", name="その他の操作").click()
+    page.get_by_role("button", name="メニュー").click()
     page.get_by_role("button", name="左に移動").click()
     left = guest.bar().bounding_box()
     assert right["x"] + right["width"] >= 390 - 16 and left["x"] <= 16, (left, right)
 
-    page.get_by_role("button", name="その他の操作").click()
+    page.get_by_role("button", name="メニュー").click()
     page.get_by_role("button", name="小さくする").click()
     expect(guest.bar()).to_have_count(0)
     tab = page.get_by_role("button", name="画面サポートを開く")

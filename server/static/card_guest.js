@@ -19,10 +19,16 @@ function start() {
   adoptCardStyles(document);
   $("card-body").append(view.element);
   let asked = 0;
+  // Each load of the page hears the meeting's events from the first one, so
+  // a card.shown the guest has closed comes again: the last one closed is
+  // kept for the tab (a reload, a change of language) and opens nothing.
+  const CLOSED = "tsunagu.card_closed";
+  let pushedId = 0;
 
   function close() {
     if (sheet.hidden) return;
     sheet.hidden = true;
+    if (pushedId) sessionStorage.setItem(CLOSED, String(pushedId));
     $("card-open").focus();
   }
 
@@ -66,8 +72,12 @@ function start() {
 
   const follows = new Set(["meeting.started", "guest.attached", "guest.admitted"]);
   document.addEventListener("tsunagu:event", (event) => {
-    const { type } = event.detail;
-    if (type === "card.shown") open({ pushed: true });
+    const { type, id } = event.detail;
+    if (type === "card.shown") {
+      if (id <= Number(sessionStorage.getItem(CLOSED))) return;
+      pushedId = Math.max(pushedId, id || 0);
+      open({ pushed: true });
+    }
     else if (type === "meeting.ended") hideAll();
     else if (follows.has(type)) refresh();
   });
