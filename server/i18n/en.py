@@ -1297,6 +1297,9 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "event.screen.resumed.guest": "Guest {n} resumed screen sharing",
     "event.screen.stopped.guest": "Guest {n} stopped sharing their screen",
     "error.screen_not_in_call": "Only the guest on video with the host can share a screen.",
+    "event.screen.ended": "{name}'s screen share ended",
+    "event.screen.ended.guest": "Guest {n}'s screen share ended",
+    "error.too_many_screen_steps": "Too many screen share steps. Wait about {seconds} s and try again.",
     # -- issue #15 document share
     "nav.documents": "Documents",
     "room.tool.documents": "Documents",

@@ -1047,6 +1047,9 @@ MESSAGES: dict[str, str] = {
     "event.screen.resumed.guest": "お客様 {n} が画面共有を再開しました",
     "event.screen.stopped.guest": "お客様 {n} が画面共有を停止しました",
     "error.screen_not_in_call": "画面を共有できるのは、担当者とビデオ通話中のお客様だけです。",
+    "event.screen.ended": "{name} の画面共有が終わりました",
+    "event.screen.ended.guest": "お客様 {n} の画面共有が終わりました",
+    "error.too_many_screen_steps": "画面共有の操作が多すぎます。{seconds} 秒ほど待ってからお試しください。",
     # -- issue #15 document share (資料共有)
     "nav.documents": "資料",
     "room.tool.documents": "資料",
