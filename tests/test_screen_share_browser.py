@@ -242,12 +242,17 @@ def test_a_desktop_guest_shares_into_the_hosts_stage_and_stops(new_page, live_se
     shows(host, SHOWS_CAMERA)
     pattern_tab(guest)
 
+    expect(host.get_by_role("button", name="お客様のカメラを高画質に")).to_be_visible()
+
     guest.get_by_role("button", name="画面を共有").click()
 
     expect(host.locator("#video-stage")).to_have_attribute("data-remote-screen", "on")
     shows(host, SHOWS_PATTERN)
     expect(guest.locator(".local-box").get_by_text("共有中")).to_be_visible()
     expect(host.locator("#timeline")).to_contain_text("お客様 1 が画面共有を開始しました")
+    # The host's camera requests act on the guest's camera, not on a screen.
+    expect(host.get_by_role("button", name="お客様のカメラを高画質に")).to_be_hidden()
+    expect(host.get_by_role("button", name="お客様のカメラを停止")).to_be_hidden()
 
     guest.get_by_role("button", name="共有の一時停止").click()
     expect(host.locator(".screen-paused-cover")).to_be_visible()
@@ -259,10 +264,77 @@ def test_a_desktop_guest_shares_into_the_hosts_stage_and_stops(new_page, live_se
         "data-remote-screen", re.compile(".")
     )
     shows(host, SHOWS_CAMERA)  # the guest's camera again
+    expect(host.get_by_role("button", name="お客様のカメラを高画質に")).to_be_visible()
+    expect(host.get_by_role("button", name="お客様のカメラを停止")).to_be_visible()
     expect(guest.locator("#screen-status")).to_have_text("共有を停止しました。")
     timeline = host.locator("#timeline")
     for step in ("一時停止しました", "再開しました", "停止しました"):
         expect(timeline).to_contain_text(f"お客様 1 が画面共有を{step}")
+
+
+def test_the_host_reloads_while_sharing_and_the_guest_sees_the_camera_again(new_page, live_server):
+    guest, host = connect(new_page, live_server)
+    pattern_tab(host)
+    host.get_by_role("button", name="画面共有", exact=True).click()
+    host.get_by_role("button", name="画面を共有").click()
+    shows(guest, SHOWS_PATTERN)
+    expect(guest.get_by_text("相手の共有画面")).to_be_visible()
+
+    host.reload()
+
+    # The guest is not left with the screen's last frame marked as shared:
+    # the host's camera comes back on the new connection.
+    expect(guest.locator("#video-stage")).not_to_have_attribute(
+        "data-remote-screen", re.compile(".")
+    )
+    expect(guest.get_by_text("相手の共有画面")).to_be_hidden()
+    expect(guest.locator("#video-stage")).to_have_attribute("data-state", "connected")
+    shows(guest, SHOWS_CAMERA)
+    # The record says the share ended (nobody pressed 「共有を停止」).
+    expect(host.locator("#timeline")).to_contain_text("Admin の画面共有が終わりました")
+    expect(host.locator("#timeline")).not_to_contain_text("Admin が画面共有を停止しました")
+
+
+def test_a_guest_who_reloads_while_sharing_is_seen_on_camera_again(new_page, live_server):
+    guest, host = connect(new_page, live_server, guest_options=DESKTOP, phone_browser=False)
+    pattern_tab(guest)
+    guest.get_by_role("button", name="画面を共有").click()
+    shows(host, SHOWS_PATTERN)
+    expect(host.locator("#video-stage")).to_have_attribute("data-remote-screen", "on")
+
+    guest.reload()
+
+    expect(host.locator("#video-stage")).not_to_have_attribute(
+        "data-remote-screen", re.compile(".")
+    )
+    expect(host.locator("#video-stage")).to_have_attribute("data-state", "connected")
+    shows(host, SHOWS_CAMERA)  # the guest's camera, live on the new page
+    expect(host.get_by_role("button", name="お客様のカメラを高画質に")).to_be_visible()
+    expect(host.locator("#timeline")).to_contain_text("お客様 1 の画面共有が終わりました")
+    # The guest's new page shares nothing, and offers to share again.
+    expect(guest.get_by_role("button", name="画面を共有")).to_be_visible()
+    expect(guest.locator(".local-box").get_by_text("共有中")).to_be_hidden()
+
+
+def test_the_meeting_ending_during_a_share_ends_it_in_the_record(new_page, live_server):
+    guest, host = connect(new_page, live_server)
+    pattern_tab(host)
+    host.get_by_role("button", name="画面共有", exact=True).click()
+    host.get_by_role("button", name="画面を共有").click()
+    shows(guest, SHOWS_PATTERN)
+
+    with host.expect_navigation():
+        host.get_by_role("button", name="ミーティングを終了").click()
+
+    expect(guest.get_by_role("heading", name="終了しました")).to_be_visible()
+    expect(guest.locator("#video-stage")).not_to_have_attribute(
+        "data-remote-screen", re.compile(".")
+    )
+    # The record (the host's page once the meeting ended) shows the share
+    # ending with the meeting.
+    record = host.locator("main")
+    expect(record).to_contain_text("Admin が画面共有を開始しました")
+    expect(record).to_contain_text("Admin の画面共有が終わりました")
 
 
 def magenta_share(picture: Image.Image) -> float:
