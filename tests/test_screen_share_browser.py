@@ -62,6 +62,13 @@ SHOWS_CAMERA = f"""(selector) => {{
 }}"""
 # How far the shared screen is zoomed on the stage.
 SCALE = "new DOMMatrix(getComputedStyle(document.getElementById('remote-video')).transform).a"
+# Whether our small picture's 「共有中」 badge is whole, on one line.
+BADGE_FITS = """() => {
+  const badge = document.querySelector(".screen-badge-on").getBoundingClientRect();
+  const box = document.querySelector(".local-box").getBoundingClientRect();
+  const line = parseFloat(getComputedStyle(document.querySelector(".screen-badge-on")).fontSize);
+  return badge.right <= box.right && badge.height < 2.2 * line;
+}"""
 # The page's call (server/static/video.js).
 CALL = '(await import("/static/video.js")).VideoCall.current'
 # Video frames the call's connection has sent so far (outbound-rtp).
@@ -143,6 +150,8 @@ def test_the_host_shares_pauses_resumes_and_the_browser_stops_it(new_page, live_
     # The host's small picture is what is shared, labelled so.
     expect(host.locator("#video-stage")).to_have_attribute("data-screen", "on")
     expect(host.locator(".local-box").get_by_text("共有中")).to_be_visible()
+    # ... whole, on one line, inside the small picture.
+    assert host.evaluate(BADGE_FITS)
     shows(host, SHOWS_PATTERN, "#local-video")
     # The guest sees the screen in place of the host's camera.
     expect(guest.locator("#video-stage")).to_have_attribute("data-remote-screen", "on")
@@ -190,8 +199,13 @@ def test_the_host_shares_pauses_resumes_and_the_browser_stops_it(new_page, live_
 
 def test_a_phone_guest_zooms_the_shared_screen_and_cannot_share(new_page, live_server):
     guest, host = connect(new_page, live_server)
-    # A phone has nothing to share from: a note, no button.
+    # A phone has nothing to share from: no button, no block, one line that
+    # opens to say how to show the screen instead.
     expect(guest.get_by_role("button", name="画面を共有")).to_have_count(0)
+    expect(guest.get_by_role("heading", name="画面共有")).to_have_count(0)
+    expect(guest.locator("#screen-phone-note")).to_be_hidden()
+    expect(guest.locator("#screen-zoom-help")).to_be_hidden()
+    guest.get_by_text("画面共有について").click()
     expect(guest.locator("#screen-phone-note")).to_be_visible()
     expect(guest.locator("#screen-phone-note")).to_contain_text(
         "スマートフォンでは画面共有はできません"
@@ -202,6 +216,10 @@ def test_a_phone_guest_zooms_the_shared_screen_and_cannot_share(new_page, live_s
     host.get_by_role("button", name="画面を共有").click()
     expect(guest.locator("#video-stage")).to_have_attribute("data-remote-screen", "on")
     expect(guest.locator("#screen-zoom-help")).to_be_visible()
+    # The label on the screen goes after a moment: titles are up there.
+    label = guest.get_by_text("相手の共有画面")
+    expect(label).to_be_visible()
+    expect(label).to_be_hidden()
 
     # Two fingers spread on the shared screen.
     video = guest.locator("#remote-video")

@@ -1287,6 +1287,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "screen.guest.title": "Share screen",
     "screen.guest.lead": "On a computer you can show your screen to the host (in place of your camera). Press “Pause sharing” before showing anything they should not see.",
     "screen.guest.phone_note": "Screen sharing does not work on a smartphone. To show your screen, use the site's “Screen support” button, then “Send this screen”.",
+    "screen.guest.phone_summary": "About screen sharing",
     "screen.guest.zoom_help": "Spread two fingers on the shared screen to zoom, drag to move it, double-tap to go back.",
     "event.screen.started": "{name} started sharing their screen",
     "event.screen.paused": "{name} paused screen sharing",

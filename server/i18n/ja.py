@@ -1037,6 +1037,7 @@ MESSAGES: dict[str, str] = {
     "screen.guest.title": "画面共有",
     "screen.guest.lead": "パソコンでは、あなたの画面を担当者に見せられます（カメラの代わりに映ります）。見せたくないものを表示するときは「共有の一時停止」を押してください。",
     "screen.guest.phone_note": "スマートフォンでは画面共有はできません。画面を見せるときは、サイトの「画面サポートを利用する」から「この画面を送信」を押してください。",
+    "screen.guest.phone_summary": "画面共有について",
     "screen.guest.zoom_help": "共有画面は 2 本の指で広げると拡大、なぞると移動、2 回タップで元の大きさに戻ります。",
     "event.screen.started": "{name} が画面共有を開始しました",
     "event.screen.paused": "{name} が画面共有を一時停止しました",

@@ -116,9 +116,10 @@ function lastWord() {
 if (root && stage) {
   const guestBox = $("screen-guest");
   if (guestBox) {
-    // A phone has no screen to share: a note instead of the buttons.
+    // A phone has no screen to share: a one-line note (it opens) instead
+    // of the buttons.
     guestBox.querySelector(".screen-guest-share").hidden = !canShare;
-    $("screen-phone-note").hidden = canShare;
+    $("screen-phone").hidden = canShare;
     guestBox.dataset.canShare = String(canShare);
   } else if (!canShare) {
     $("screen-start").disabled = true;
