@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from server.storage.models import Guest, Meeting
+from server.meetings import presence
+from server.storage.models import Guest, Meeting, utcnow
 from server.web.services import services
 from tests.conftest import csrf_token, http_client, log_in
+from tests.test_guests import link_meeting
 
 pytestmark = pytest.mark.anyio
 
@@ -24,13 +26,17 @@ async def start_meeting(app, host) -> tuple[int, str]:
     return meeting.json()["id"], issued["guest_token"]
 
 
-async def guest_step(app, token: str, state: object):
+async def guest_step(app, token: str, state: object, **extra):
     async with http_client(app, address="192.0.2.9") as guest:
         return await guest.post(
             "/api/v1/guest/screen",
-            json={"state": state},
+            json={"state": state, **extra},
             headers={"authorization": f"Bearer {token}"},
         )
+
+
+async def host_step(host, meeting_id: int, state: str, **extra):
+    return await host.post(f"/api/v1/meetings/{meeting_id}/screen", json={"state": state, **extra})
 
 
 async def timeline(host, meeting_id: int) -> list[tuple[str, dict]]:
@@ -101,3 +107,116 @@ async def test_only_the_two_on_the_call_share_and_a_bad_step_is_refused(app, hos
     assert after.status_code == 409
     assert after.json()["error"]["code"] == "meeting_ended"
     assert await timeline(host, meeting_id) == []
+
+
+async def test_a_step_that_changes_nothing_is_not_recorded_again(app, host):
+    meeting_id, token = await start_meeting(app, host)
+
+    # Nothing shared: nothing to pause, resume or stop.
+    for state in ("paused", "resumed", "stopped"):
+        assert (await host_step(host, meeting_id, state)).status_code == 204
+        assert (await guest_step(app, token, state)).status_code == 204
+    # Each step twice (a double click, a page that retries).
+    for state in ("started", "started", "paused", "paused", "started", "resumed", "resumed"):
+        assert (await host_step(host, meeting_id, state)).status_code == 204
+        assert (await guest_step(app, token, state)).status_code == 204
+    for state in ("stopped", "stopped", "resumed"):
+        assert (await host_step(host, meeting_id, state)).status_code == 204
+        assert (await guest_step(app, token, state)).status_code == 204
+
+    steps = [(kind, payload["by"]) for kind, payload in await timeline(host, meeting_id)]
+    assert steps == [
+        ("screen.started", "host"),
+        ("screen.started", "guest"),
+        ("screen.paused", "host"),
+        ("screen.paused", "guest"),
+        ("screen.resumed", "host"),
+        ("screen.resumed", "guest"),
+        ("screen.stopped", "host"),
+        ("screen.stopped", "guest"),
+    ]
+
+
+async def test_a_guest_sending_step_after_step_is_slowed_down(app, host):
+    meeting_id, token = await start_meeting(app, host)
+    for _ in range(15):
+        assert (await guest_step(app, token, "started")).status_code == 204
+        assert (await guest_step(app, token, "stopped")).status_code == 204
+
+    refused = await guest_step(app, token, "started")
+
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "too_many_screen_steps"
+    assert int(refused.headers["retry-after"]) > 0
+    assert len(await timeline(host, meeting_id)) == 30
+
+
+async def test_a_share_running_when_the_meeting_ends_is_recorded_as_ended(app, host):
+    meeting_id, token = await start_meeting(app, host)
+    await host_step(host, meeting_id, "started")
+    await guest_step(app, token, "started")
+    await guest_step(app, token, "paused")
+
+    await host.post(f"/api/v1/meetings/{meeting_id}/end")
+
+    events = (await host.get(f"/api/v1/meetings/{meeting_id}/events")).json()["events"]
+    last = [(e["type"], e["payload"].get("by"), e["payload"].get("ended")) for e in events][-3:]
+    assert last == [
+        ("screen.stopped", "host", "meeting"),
+        ("screen.stopped", "guest", "meeting"),
+        ("meeting.ended", "host", None),
+    ]
+    record = (await host.get(f"/meetings/{meeting_id}")).text
+    assert "tanaka の画面共有が終わりました" in record
+    assert "お客様 1 の画面共有が終わりました" in record
+    assert "が画面共有を停止しました" not in record
+
+
+async def test_a_page_closing_while_it_shares_ends_the_share(app, host):
+    meeting_id, token = await start_meeting(app, host)
+    await host_step(host, meeting_id, "started")
+    await guest_step(app, token, "started")
+
+    # The pages' last word as they close (a keepalive request on pagehide).
+    assert (await host_step(host, meeting_id, "stopped", ended=True)).status_code == 204
+    assert (await guest_step(app, token, "stopped", ended=True)).status_code == 204
+
+    stops = [p for kind, p in await timeline(host, meeting_id) if kind == "screen.stopped"]
+    assert [(p["by"], p["ended"]) for p in stops] == [("host", "page"), ("guest", "page")]
+    await host.post(f"/api/v1/meetings/{meeting_id}/end")
+    record = (await host.get(f"/meetings/{meeting_id}")).text
+    assert "tanaka の画面共有が終わりました" in record
+    assert "お客様 1 の画面共有が終わりました" in record
+
+
+async def test_a_sharing_guest_who_is_gone_removed_or_off_the_video_ends_their_share(app, host):
+    # Gone: no live socket any more (their page closed without a word).
+    meeting_id, token = await start_meeting(app, host)
+    await guest_step(app, token, "started")
+
+    await presence.sync_guests(app, utcnow(), meeting_id)
+
+    assert [(k, p.get("ended")) for k, p in await timeline(host, meeting_id)] == [
+        ("screen.started", None),
+        ("screen.stopped", "left"),
+    ]
+
+    # Removed by the host, and moved off the video for another guest.
+    meeting_id, (first, second) = await link_meeting(app, host)
+    token = first["guest_token"]
+    assert (await guest_step(app, token, "started")).status_code == 204
+    moved = await host.put(
+        f"/api/v1/meetings/{meeting_id}/video-guest", json={"guest_id": second["guest_id"]}
+    )
+    assert moved.status_code == 200, moved.text
+    assert (await guest_step(app, second["guest_token"], "started")).status_code == 204
+    removed = await host.delete(f"/api/v1/meetings/{meeting_id}/guests/{second['guest_id']}")
+    assert removed.status_code == 200, removed.text
+
+    steps = [(k, p["guest_id"], p.get("ended")) for k, p in await timeline(host, meeting_id)]
+    assert steps == [
+        ("screen.started", first["guest_id"], None),
+        ("screen.stopped", first["guest_id"], "video"),
+        ("screen.started", second["guest_id"], None),
+        ("screen.stopped", second["guest_id"], "left"),
+    ]

@@ -62,6 +62,13 @@ SHOWS_CAMERA = f"""(selector) => {{
 }}"""
 # How far the shared screen is zoomed on the stage.
 SCALE = "new DOMMatrix(getComputedStyle(document.getElementById('remote-video')).transform).a"
+# Whether our small picture's 「共有中」 badge is whole, on one line.
+BADGE_FITS = """() => {
+  const badge = document.querySelector(".screen-badge-on").getBoundingClientRect();
+  const box = document.querySelector(".local-box").getBoundingClientRect();
+  const line = parseFloat(getComputedStyle(document.querySelector(".screen-badge-on")).fontSize);
+  return badge.right <= box.right && badge.height < 2.2 * line;
+}"""
 # The page's call (server/static/video.js).
 CALL = '(await import("/static/video.js")).VideoCall.current'
 # Video frames the call's connection has sent so far (outbound-rtp).
@@ -143,6 +150,8 @@ def test_the_host_shares_pauses_resumes_and_the_browser_stops_it(new_page, live_
     # The host's small picture is what is shared, labelled so.
     expect(host.locator("#video-stage")).to_have_attribute("data-screen", "on")
     expect(host.locator(".local-box").get_by_text("共有中")).to_be_visible()
+    # ... whole, on one line, inside the small picture.
+    assert host.evaluate(BADGE_FITS)
     shows(host, SHOWS_PATTERN, "#local-video")
     # The guest sees the screen in place of the host's camera.
     expect(guest.locator("#video-stage")).to_have_attribute("data-remote-screen", "on")
@@ -190,8 +199,13 @@ def test_the_host_shares_pauses_resumes_and_the_browser_stops_it(new_page, live_
 
 def test_a_phone_guest_zooms_the_shared_screen_and_cannot_share(new_page, live_server):
     guest, host = connect(new_page, live_server)
-    # A phone has nothing to share from: a note, no button.
+    # A phone has nothing to share from: no button, no block, one line that
+    # opens to say how to show the screen instead.
     expect(guest.get_by_role("button", name="画面を共有")).to_have_count(0)
+    expect(guest.get_by_role("heading", name="画面共有")).to_have_count(0)
+    expect(guest.locator("#screen-phone-note")).to_be_hidden()
+    expect(guest.locator("#screen-zoom-help")).to_be_hidden()
+    guest.get_by_text("画面共有について").click()
     expect(guest.locator("#screen-phone-note")).to_be_visible()
     expect(guest.locator("#screen-phone-note")).to_contain_text(
         "スマートフォンでは画面共有はできません"
@@ -202,6 +216,10 @@ def test_a_phone_guest_zooms_the_shared_screen_and_cannot_share(new_page, live_s
     host.get_by_role("button", name="画面を共有").click()
     expect(guest.locator("#video-stage")).to_have_attribute("data-remote-screen", "on")
     expect(guest.locator("#screen-zoom-help")).to_be_visible()
+    # The label on the screen goes after a moment: titles are up there.
+    label = guest.get_by_text("相手の共有画面")
+    expect(label).to_be_visible()
+    expect(label).to_be_hidden()
 
     # Two fingers spread on the shared screen.
     video = guest.locator("#remote-video")
@@ -242,12 +260,17 @@ def test_a_desktop_guest_shares_into_the_hosts_stage_and_stops(new_page, live_se
     shows(host, SHOWS_CAMERA)
     pattern_tab(guest)
 
+    expect(host.get_by_role("button", name="お客様のカメラを高画質に")).to_be_visible()
+
     guest.get_by_role("button", name="画面を共有").click()
 
     expect(host.locator("#video-stage")).to_have_attribute("data-remote-screen", "on")
     shows(host, SHOWS_PATTERN)
     expect(guest.locator(".local-box").get_by_text("共有中")).to_be_visible()
     expect(host.locator("#timeline")).to_contain_text("お客様 1 が画面共有を開始しました")
+    # The host's camera requests act on the guest's camera, not on a screen.
+    expect(host.get_by_role("button", name="お客様のカメラを高画質に")).to_be_hidden()
+    expect(host.get_by_role("button", name="お客様のカメラを停止")).to_be_hidden()
 
     guest.get_by_role("button", name="共有の一時停止").click()
     expect(host.locator(".screen-paused-cover")).to_be_visible()
@@ -259,10 +282,77 @@ def test_a_desktop_guest_shares_into_the_hosts_stage_and_stops(new_page, live_se
         "data-remote-screen", re.compile(".")
     )
     shows(host, SHOWS_CAMERA)  # the guest's camera again
+    expect(host.get_by_role("button", name="お客様のカメラを高画質に")).to_be_visible()
+    expect(host.get_by_role("button", name="お客様のカメラを停止")).to_be_visible()
     expect(guest.locator("#screen-status")).to_have_text("共有を停止しました。")
     timeline = host.locator("#timeline")
     for step in ("一時停止しました", "再開しました", "停止しました"):
         expect(timeline).to_contain_text(f"お客様 1 が画面共有を{step}")
+
+
+def test_the_host_reloads_while_sharing_and_the_guest_sees_the_camera_again(new_page, live_server):
+    guest, host = connect(new_page, live_server)
+    pattern_tab(host)
+    host.get_by_role("button", name="画面共有", exact=True).click()
+    host.get_by_role("button", name="画面を共有").click()
+    shows(guest, SHOWS_PATTERN)
+    expect(guest.get_by_text("相手の共有画面")).to_be_visible()
+
+    host.reload()
+
+    # The guest is not left with the screen's last frame marked as shared:
+    # the host's camera comes back on the new connection.
+    expect(guest.locator("#video-stage")).not_to_have_attribute(
+        "data-remote-screen", re.compile(".")
+    )
+    expect(guest.get_by_text("相手の共有画面")).to_be_hidden()
+    expect(guest.locator("#video-stage")).to_have_attribute("data-state", "connected")
+    shows(guest, SHOWS_CAMERA)
+    # The record says the share ended (nobody pressed 「共有を停止」).
+    expect(host.locator("#timeline")).to_contain_text("Admin の画面共有が終わりました")
+    expect(host.locator("#timeline")).not_to_contain_text("Admin が画面共有を停止しました")
+
+
+def test_a_guest_who_reloads_while_sharing_is_seen_on_camera_again(new_page, live_server):
+    guest, host = connect(new_page, live_server, guest_options=DESKTOP, phone_browser=False)
+    pattern_tab(guest)
+    guest.get_by_role("button", name="画面を共有").click()
+    shows(host, SHOWS_PATTERN)
+    expect(host.locator("#video-stage")).to_have_attribute("data-remote-screen", "on")
+
+    guest.reload()
+
+    expect(host.locator("#video-stage")).not_to_have_attribute(
+        "data-remote-screen", re.compile(".")
+    )
+    expect(host.locator("#video-stage")).to_have_attribute("data-state", "connected")
+    shows(host, SHOWS_CAMERA)  # the guest's camera, live on the new page
+    expect(host.get_by_role("button", name="お客様のカメラを高画質に")).to_be_visible()
+    expect(host.locator("#timeline")).to_contain_text("お客様 1 の画面共有が終わりました")
+    # The guest's new page shares nothing, and offers to share again.
+    expect(guest.get_by_role("button", name="画面を共有")).to_be_visible()
+    expect(guest.locator(".local-box").get_by_text("共有中")).to_be_hidden()
+
+
+def test_the_meeting_ending_during_a_share_ends_it_in_the_record(new_page, live_server):
+    guest, host = connect(new_page, live_server)
+    pattern_tab(host)
+    host.get_by_role("button", name="画面共有", exact=True).click()
+    host.get_by_role("button", name="画面を共有").click()
+    shows(guest, SHOWS_PATTERN)
+
+    with host.expect_navigation():
+        host.get_by_role("button", name="ミーティングを終了").click()
+
+    expect(guest.get_by_role("heading", name="終了しました")).to_be_visible()
+    expect(guest.locator("#video-stage")).not_to_have_attribute(
+        "data-remote-screen", re.compile(".")
+    )
+    # The record (the host's page once the meeting ended) shows the share
+    # ending with the meeting.
+    record = host.locator("main")
+    expect(record).to_contain_text("Admin が画面共有を開始しました")
+    expect(record).to_contain_text("Admin の画面共有が終わりました")
 
 
 def magenta_share(picture: Image.Image) -> float:

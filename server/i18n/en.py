@@ -1292,6 +1292,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "screen.guest.title": "Share screen",
     "screen.guest.lead": "On a computer you can show your screen to the host (in place of your camera). Press “Pause sharing” before showing anything they should not see.",
     "screen.guest.phone_note": "Screen sharing does not work on a smartphone. To show your screen, use the site's “Screen support” button, then “Send this screen”.",
+    "screen.guest.phone_summary": "About screen sharing",
     "screen.guest.zoom_help": "Spread two fingers on the shared screen to zoom, drag to move it, double-tap to go back.",
     "event.screen.started": "{name} started sharing their screen",
     "event.screen.paused": "{name} paused screen sharing",
@@ -1302,6 +1303,9 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "event.screen.resumed.guest": "Guest {n} resumed screen sharing",
     "event.screen.stopped.guest": "Guest {n} stopped sharing their screen",
     "error.screen_not_in_call": "Only the guest on video with the host can share a screen.",
+    "event.screen.ended": "{name}'s screen share ended",
+    "event.screen.ended.guest": "Guest {n}'s screen share ended",
+    "error.too_many_screen_steps": "Too many screen share steps. Wait about {seconds} s and try again.",
     # -- issue #15 document share
     "nav.documents": "Documents",
     "room.tool.documents": "Documents",

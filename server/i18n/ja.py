@@ -1042,6 +1042,7 @@ MESSAGES: dict[str, str] = {
     "screen.guest.title": "画面共有",
     "screen.guest.lead": "パソコンでは、あなたの画面を担当者に見せられます（カメラの代わりに映ります）。見せたくないものを表示するときは「共有の一時停止」を押してください。",
     "screen.guest.phone_note": "スマートフォンでは画面共有はできません。画面を見せるときは、サイトの「画面サポートを利用する」から「この画面を送信」を押してください。",
+    "screen.guest.phone_summary": "画面共有について",
     "screen.guest.zoom_help": "共有画面は 2 本の指で広げると拡大、なぞると移動、2 回タップで元の大きさに戻ります。",
     "event.screen.started": "{name} が画面共有を開始しました",
     "event.screen.paused": "{name} が画面共有を一時停止しました",
@@ -1052,6 +1053,9 @@ MESSAGES: dict[str, str] = {
     "event.screen.resumed.guest": "お客様 {n} が画面共有を再開しました",
     "event.screen.stopped.guest": "お客様 {n} が画面共有を停止しました",
     "error.screen_not_in_call": "画面を共有できるのは、担当者とビデオ通話中のお客様だけです。",
+    "event.screen.ended": "{name} の画面共有が終わりました",
+    "event.screen.ended.guest": "お客様 {n} の画面共有が終わりました",
+    "error.too_many_screen_steps": "画面共有の操作が多すぎます。{seconds} 秒ほど待ってからお試しください。",
     # -- issue #15 document share (資料共有)
     "nav.documents": "資料",
     "room.tool.documents": "資料",

@@ -309,6 +309,11 @@ async def pick_video_guest(
         guest_id = able[0].id if able else None
     if guest_id == meeting.video_guest_id:
         return
+    if meeting.video_guest_id is not None:
+        from server.meetings import screen_share  # (screen_share builds on this module)
+
+        # Off the video, the guest's call ends, and their screen with it.
+        await screen_share.end_shares(db, meeting, "video", guest_id=meeting.video_guest_id)
     meeting.video_guest_id = guest_id
     await db.flush()
     if guest_id is not None:
@@ -345,6 +350,10 @@ async def end_meeting(
             .values(connected=False, left_at=now)
             .execution_options(synchronize_session=False)
         )
+        from server.meetings import screen_share  # (screen_share builds on this module)
+
+        # A share still running ends with the meeting, in the record too.
+        await screen_share.end_shares(db, meeting, "meeting")
         ended_event = await record_event(db, meeting, "meeting.ended", {"by": by})
         from server.meetings import knocks  # (knocks builds on this module)
 
@@ -404,6 +413,10 @@ async def set_guest_presence(
         )
         if went.rowcount == 1:
             await record_event(db, meeting, "guest.disconnected", guest_facts(guest, n))
+            from server.meetings import screen_share  # (screen_share builds on this module)
+
+            # Their page is gone (or cut off): so is the screen it shared.
+            await screen_share.end_shares(db, meeting, "left", guest_id=guest.id)
     anyone = exists().where(Guest.meeting_id == meeting_id, Guest.connected)
     for connected, guests in ((True, anyone), (False, ~anyone)):
         changed = await db.execute(

@@ -59,6 +59,9 @@ def event_text(locale: str, event: MeetingEvent) -> str:
         key = "event.guest.labelled_cleared"
     elif event.type == "file.sent" and payload.get("sender") == "guest":
         key = "event.file.sent_by_guest"
+    elif event.type == "screen.stopped" and payload.get("ended"):
+        # Nobody stopped it: the page closed, the meeting ended, the guest went.
+        key = "event.screen.ended.guest" if payload.get("by") == "guest" else "event.screen.ended"
     elif event.type.startswith("screen.") and payload.get("by") == "guest":
         key += ".guest"  # the guest shared, not the host
     elif event.type == "document.download_allowed" and not payload.get("allowed"):

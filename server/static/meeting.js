@@ -43,6 +43,10 @@ function describe(event) {
   if (event.type === "meeting.ended" && payload.by === "timeout") return T["event.meeting.ended_timeout"];
   if (event.type === "guest.labelled" && !payload.label) return T["event.guest.labelled_cleared"];
   if (event.type === "file.sent" && payload.sender === "guest") return format(T["event.file.sent_by_guest"], payload);
+  // A share nobody stopped (its page closed, the meeting ended, the guest went).
+  if (event.type === "screen.stopped" && payload.ended) {
+    return format(payload.by === "guest" ? T["event.screen.ended.guest"] : T["event.screen.ended"], payload);
+  }
   // A guest's screen share names the guest; the host's, the host.
   if (event.type.startsWith("screen.") && payload.by === "guest") {
     return format(T[`event.${event.type}.guest`] || event.type, payload);

@@ -93,12 +93,33 @@ function tell(state) {
   told = told.then(post).catch((error) => console.warn("screen share: not recorded", error));
 }
 
+// Whether our share runs, as the server was told (started, not stopped).
+let sharing = false;
+
+/** This page closes while it shares (a reload, the tab closed): the share
+ * ends with it, and the server is told so in a request that outlives the
+ * page (keepalive), so the record does not show a share that never ended. */
+function lastWord() {
+  const headers = { "content-type": "application/json" };
+  let url = "/api/v1/guest/screen";
+  if (root.dataset.side === "host") {
+    url = `/api/v1/meetings/${root.dataset.meeting}/screen`;
+    const csrf = document.querySelector('meta[name="csrf-token"]');
+    if (csrf) headers["x-csrf-token"] = csrf.content;
+  } else {
+    headers.authorization = `Bearer ${sessionStorage.getItem("tsunagu.guest_token")}`;
+  }
+  const body = JSON.stringify({ state: "stopped", ended: true });
+  fetch(url, { method: "POST", headers, body, keepalive: true, credentials: "same-origin" }).catch(() => {});
+}
+
 if (root && stage) {
   const guestBox = $("screen-guest");
   if (guestBox) {
-    // A phone has no screen to share: a note instead of the buttons.
+    // A phone has no screen to share: a one-line note (it opens) instead
+    // of the buttons.
     guestBox.querySelector(".screen-guest-share").hidden = !canShare;
-    $("screen-phone-note").hidden = canShare;
+    $("screen-phone").hidden = canShare;
     guestBox.dataset.canShare = String(canShare);
   } else if (!canShare) {
     $("screen-start").disabled = true;
@@ -112,10 +133,18 @@ if (root && stage) {
   $("screen-stop").addEventListener("click", () => VideoCall.current?.stopScreen());
   document.addEventListener("tsunagu:screen", ({ detail }) => {
     const { state, by } = detail;
-    if (by === "end") return; // the call ended with the meeting: nothing more to record
+    sharing = state !== "stopped";
+    // The call ended with the meeting (or as this guest left the video):
+    // the server records the share's end itself.
+    if (by === "end") return;
     tell(state);
     if (state === "stopped") say(by === "browser" ? T.stopped_browser : T.stopped);
     else say(state === "paused" ? T.paused : T.sharing);
+  });
+  window.addEventListener("pagehide", (event) => {
+    if (!sharing || event.persisted) return;
+    sharing = false;
+    lastWord();
   });
 }
 

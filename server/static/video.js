@@ -116,6 +116,13 @@ export class VideoCall {
     this.sendStream = new MediaStream();
     if (!cameraAtStart) this.stage.dataset.camera = "off";
     VideoCall.current = this;
+    // This page closes (a reload, another page): the other side is told at
+    // once, so it does not keep our last frame (or our shared screen) on
+    // its stage until the connection times out. A page kept for the back
+    // button (persisted) may come back, and keeps its call.
+    window.addEventListener("pagehide", (event) => {
+      if (!event.persisted && this.peer) this.signal("bye");
+    });
   }
 
   /** Set up (ICE servers, camera) and greet the other side; once. */
@@ -236,7 +243,11 @@ export class VideoCall {
     if (!this.accepts(from)) return;
     if (from === this.peer && data.session === this.peerSession) return;
     // A new page on the other side: a fresh connection with it. Greet it
-    // back first, so it knows this page before any offer arrives.
+    // back first, so it knows this page before any offer arrives. What the
+    // page before it showed is gone with it: no screen it shared stays
+    // marked, and no last frame of it stays on the stage (its "bye" may
+    // have been lost).
+    if (this.peerSession !== null) this.forgetRemote();
     this.peer = from;
     this.peerSession = data.session;
     this.greet();
@@ -466,11 +477,16 @@ export class VideoCall {
     this.failure = null;
     this.peerFailure = null;
     delete this.stage.dataset.failure;
+    this.forgetRemote();
+    this.setState("waiting");
+  }
+
+  /** The other page's picture, microphone and shared screen, no longer shown. */
+  forgetRemote() {
     this.remote.srcObject = null;
     this.stage.dataset.remoteVideo = "off";
     delete this.stage.dataset.remoteMicrophone;
     delete this.stage.dataset.remoteScreen;
-    this.setState("waiting");
   }
 
   closePc() {
@@ -869,10 +885,12 @@ export function bindControls(call, T, status) {
     if (!menu.reload) return;
     const there = ["connecting", "connected", "reconnecting", "failed"].includes(stage.dataset.state);
     // The guest's camera can be asked for only while it comes through.
+    // Not while the guest shares a screen: it is not their camera that shows.
     const remoteOn =
       stage.dataset.state === "connected" &&
       stage.dataset.remoteVideo === "on" &&
-      stage.dataset.remoteCamera !== "off";
+      stage.dataset.remoteCamera !== "off" &&
+      !stage.dataset.remoteScreen;
     menu.reload.hidden = !there;
     menu.quality.hidden = !remoteOn;
     menu.stop.hidden = !remoteOn;
