@@ -349,7 +349,7 @@ def download_signer(request: Request) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(services(request).settings.secret_key, salt=DOWNLOAD_SALT)
 
 
-async def guest_download_link(request: Request) -> JSONResponse:
+async def guest_document_link(request: Request) -> JSONResponse:
     """A link to the file for this guest, valid a minute, while the host allows it."""
     document_id = request.path_params["document_id"]
     async with services(request).db.begin() as db:
@@ -564,7 +564,7 @@ def routes() -> list[BaseRoute]:
         operation(
             "POST",
             "/api/v1/guest/documents/{document_id:id}/download-link",
-            guest_download_link,
+            guest_document_link,
             summary="A link to download the document shown, valid a minute, when the host "
             "allows it",
             auth="guest",

@@ -334,7 +334,7 @@ async def cancel_guest_upload(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def guest_download_link(request: Request) -> JSONResponse:
+async def guest_file_link(request: Request) -> JSONResponse:
     """A short-lived link the guest's browser saves the file from: a
     download is a navigation, which cannot carry the bearer token, and the
     token must not go in a URL (logs keep those)."""
@@ -510,7 +510,7 @@ def routes() -> list[BaseRoute]:
         operation(
             "POST",
             guest + "/{file_id:id}/link",
-            guest_download_link,
+            guest_file_link,
             summary="A link to download a file from, valid for 120 s: the guest's browser "
             "goes to it (no token in the URL, only a signature naming the file and the guest)",
             auth="guest",
