@@ -44,6 +44,7 @@ export function start(env) {
         cannot_send: "このミーティングでは、お客様からはファイルを送れません。", none: "まだファイルはありません。",
         from_host: "担当者から", from_you: "あなたが送信", save: "保存", saved: "保存しました",
         arrived: "担当者からファイル「{name}」が届きました。「保存」で保存できます。",
+        arrived_many: "担当者からファイルが {count} 件届きました。「保存」で保存できます。",
         sending: "「{name}」を送信中… {percent}%", progress: "「{name}」を送信中", sent: "「{name}」を送りました。", failed: "「{name}」を送れませんでした。{message}",
         retrying: "接続が切れました。{seconds} 秒後に続きから送ります…", network: "通信できませんでした。電波のよい場所でもう一度お試しください。",
       },
@@ -77,6 +78,7 @@ export function start(env) {
         cannot_send: "Guests cannot send files in this meeting.", none: "No files yet.",
         from_host: "From the host", from_you: "Sent by you", save: "Save", saved: "Saved",
         arrived: "The host sent you the file “{name}”. Tap Save to keep it.",
+        arrived_many: "The host sent you {count} files. Tap Save to keep them.",
         sending: "Sending “{name}”… {percent}%", progress: "Sending “{name}”", sent: "Sent “{name}”.", failed: "Could not send “{name}”. {message}",
         retrying: "The connection dropped. Resuming in {seconds} s…", network: "No connection. Try again where the signal is better.",
       },
@@ -163,6 +165,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   // renders like the memo's elements.
   let files = null;
   let filesView = null;
+  let filesUnseen = 0; // the host's files told in the bar's note since the panel was last open
 
   if ("adoptedStyleSheets" in root) {
     // A constructed stylesheet is not subject to the page's style-src CSP.
@@ -518,7 +521,13 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         } else if (event.type === "file.sent") {
           if (files?.apply) files.apply(event);
           if (event.payload.sender === "host" && panelView?.name !== "files") {
-            note = { text: S.filesText.arrived.replace("{name}", event.payload.name), kind: "", action: [S.files, openFiles] };
+            // Counted until the panel is opened, so a second file does not hide the first.
+            filesUnseen++;
+            const text =
+              filesUnseen === 1
+                ? S.filesText.arrived.replace("{name}", event.payload.name)
+                : S.filesText.arrived_many.replace("{count}", String(filesUnseen));
+            note = { text, kind: "", action: [S.files, openFiles] };
             render();
             announce(note.text);
           }
@@ -658,6 +667,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
 
   /** Open the files panel; embed/files.js is fetched on the first open only. */
   async function openFiles() {
+    filesUnseen = 0;
     if (note?.action?.[1] === openFiles) note = null;
     if (!filesView) filesView = make("div", { class: "files" }, S.filesLoading);
     show("files");

@@ -205,9 +205,15 @@ def test_a_closed_card_stays_closed_on_reload_and_opens_on_the_next_push(new_pag
         guest.wait_for_load_state("networkidle")  # the card's own requests are done
         expect(guest.locator("#card-sheet")).to_be_hidden()
 
+    guest.evaluate("window.scrollTo(0, 0)")
     show.click()
     expect(sheet).to_be_visible()
     expect(guest.locator("#card-announce")).to_have_text("担当者が名刺を表示しました。")
+    # Closing a pushed card leaves the guest where they were on the page.
+    sheet.get_by_role("button", name="閉じる").click()
+    expect(sheet).to_be_hidden()
+    expect(guest.locator("#card-open")).to_be_focused()
+    assert guest.evaluate("window.scrollY") == 0
 
 
 def test_the_snippet_card_stays_closed_on_the_next_page_until_pushed_again(new_page, live_server):

@@ -182,6 +182,14 @@ def test_a_snippet_guest_sends_and_saves_files_from_the_bar(new_page, live_serve
         expect(
             guest.text("担当者からファイル「案内.pdf」が届きました。「保存」で保存できます。")
         ).to_be_visible()
+        # A second one before the panel is opened is counted, not put in
+        # the first one's place.
+        host.locator("#files-input").set_input_files(
+            [{"name": "地図.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 map"}]
+        )
+        expect(
+            guest.text("担当者からファイルが 2 件届きました。「保存」で保存できます。")
+        ).to_be_visible()
 
         guest.open_tool("ファイルを開く")
 
@@ -273,7 +281,7 @@ def test_a_phone_guest_is_told_at_the_top_when_files_arrive_and_sees_them_saved(
     )
 
     # Both counted, where a phone guest sees it without scrolling.
-    expect(toast).to_have_text("担当者からファイルが届いています（2 件）。見る")
+    expect(toast).to_have_text("担当者からファイルが届いています（2\u00a0件）。見る")
     expect(toast).to_be_in_viewport()
     # The host's list keeps a size whole ("1.8 KB", never "1.8 / KB").
     expect(host.locator("#files-list li", has_text="見積書.pdf")).to_contain_text("1.8\u00a0KB")
@@ -285,3 +293,14 @@ def test_a_phone_guest_is_told_at_the_top_when_files_arrive_and_sees_them_saved(
         section.get_by_role("button", name="保存: 見積書.pdf").tap()
     expect(section.locator("li", has_text="見積書.pdf")).to_contain_text("✓ 保存しました")
     expect(section.locator("li", has_text="地図.png")).not_to_contain_text("保存しました")
+
+    # Seen files are not told again when a reload replays their events; a
+    # new one is.
+    guest.reload()
+    expect(section.locator("li", has_text="地図.png")).to_be_visible()
+    expect(toast).to_be_hidden()
+    guest.evaluate("window.scrollTo(0, 0)")
+    host.locator("#files-input").set_input_files(
+        [{"name": "追加資料.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 " * 50}]
+    )
+    expect(toast).to_contain_text("追加資料.pdf")

@@ -1000,7 +1000,7 @@ MESSAGES: dict[str, str] = {
     "files.guest.from_you": "あなたが送信",
     "files.guest.save": "保存",
     "files.guest.saved": "保存しました",
-    "files.guest.toast_many": "担当者からファイルが届いています（{count} 件）。",
+    "files.guest.toast_many": "担当者からファイルが届いています（{count}\u00a0件）。",
     "files.guest.see": "見る",
     "files.guest.arrived": "担当者からファイル「{name}」が届きました。「保存」で保存できます。",
     "record.files": "ファイル",

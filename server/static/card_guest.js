@@ -29,7 +29,9 @@ function start() {
     if (sheet.hidden) return;
     sheet.hidden = true;
     if (pushedId) sessionStorage.setItem(CLOSED, String(pushedId));
-    $("card-open").focus();
+    // Back to the button, without scrolling to it: a card the host pushed
+    // opened over whatever the guest was looking at, which stays in view.
+    $("card-open").focus({ preventScroll: true });
   }
 
   function hideAll() {

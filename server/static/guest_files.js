@@ -26,22 +26,33 @@ follow();
 
 // Files from the host are told at the top of the page at once (the files
 // section may be far below on a phone), counted while unseen, with 「見る」.
+// What the guest has seen is kept for the tab, so the events a reload
+// replays (or a language switch) do not announce the same files again.
 const toast = $("files-toast");
 const S = JSON.parse($("files-strings").textContent);
+const SEEN = "tsunagu.files_seen";
 let unseen = [];
+const seenUpTo = () => Number(sessionStorage.getItem(SEEN)) || 0;
+
+function markSeen() {
+  const newest = Math.max(seenUpTo(), ...unseen.map((file) => file.id));
+  sessionStorage.setItem(SEEN, String(newest));
+  unseen = [];
+  showToast();
+}
 
 function showToast() {
   toast.replaceChildren();
   if (!unseen.length) return;
   const text = document.createElement("span");
-  text.textContent = unseen.length === 1 ? S.arrived.replace("{name}", unseen[0]) : S.toast_many.replace("{count}", String(unseen.length));
+  text.textContent =
+    unseen.length === 1 ? S.arrived.replace("{name}", unseen[0].name) : S.toast_many.replace("{count}", String(unseen.length));
   const see = document.createElement("button");
   see.type = "button";
   see.className = "files-toast-see";
   see.textContent = S.see;
   see.addEventListener("click", () => {
-    unseen = [];
-    showToast();
+    markSeen();
     section.scrollIntoView({ behavior: "smooth", block: "start" });
     $("files-heading").setAttribute("tabindex", "-1");
     $("files-heading").focus({ preventScroll: true });
@@ -51,16 +62,14 @@ function showToast() {
 
 // Once the guest has the files section in view, the files are seen.
 new IntersectionObserver((entries) => {
-  if (entries.some((entry) => entry.isIntersecting) && unseen.length) {
-    unseen = [];
-    showToast();
-  }
+  if (entries.some((entry) => entry.isIntersecting) && unseen.length) markSeen();
 }).observe($("files-body"));
 
 document.addEventListener("tsunagu:event", (event) => {
   const { type } = event.detail;
-  if (type === "file.sent" && event.detail.payload.sender === "host") {
-    unseen.push(event.detail.payload.name);
+  const { payload } = event.detail;
+  if (type === "file.sent" && payload.sender === "host" && payload.file_id > seenUpTo()) {
+    if (!unseen.some((file) => file.id === payload.file_id)) unseen.push({ id: payload.file_id, name: payload.name });
     showToast();
   }
   if (type === "file.sent") panel.apply(event.detail);
