@@ -69,6 +69,9 @@ def test_a_pdf_uploaded_in_the_meeting_is_shown_page_by_page_on_both_sides(
     expect(guest.get_by_role("heading", name="ご提案資料")).to_be_visible()
     expect_page(stage_page, 1)
     expect_page(phone_page, 1)
+    # The panel makes way: the page is presented large at 1280 px.
+    expect(host.locator("#panel-documents")).to_be_hidden()
+    assert host.locator("#document-frame").bounding_box()["width"] > 400
 
     # Page 17 from the strip.
     host.get_by_role("button", name="17 ページ", exact=True).click()

@@ -16,7 +16,7 @@ const clock = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle
 let channel = null;
 let ticker = null;
 
-new ToolRail(document.querySelector(".rail"));
+const rail = new ToolRail(document.querySelector(".rail"));
 const stage = new Stage({
   stage: $("stage"),
   empty: $("stage-empty"),
@@ -25,7 +25,12 @@ const stage = new Stage({
   document: $("document-main"),
 });
 // A tool's own script puts its part on the stage (documents.js: a document shown).
-document.addEventListener("tsunagu:stage", (event) => stage.set(event.detail.part, event.detail.on));
+document.addEventListener("tsunagu:stage", (event) => {
+  stage.set(event.detail.part, event.detail.on);
+  // A document picked in the 資料 panel is presented: the panel makes way so
+  // the page is shown large at 1280 px (the rail's button opens it again).
+  if (event.detail.part === "document" && event.detail.on && rail.openTool() === "documents") rail.close();
+});
 const arrivals = new Arrivals({ strings: T, announcer: $("announcer"), chimeButton: $("chime") });
 const window_ = new CaptureWindow({
   meetingId: meeting.id,
