@@ -51,6 +51,17 @@ def connect(new_page, live_server):
     return guest, host
 
 
+def upload_and_show(host, pdf) -> None:
+    """Upload ``pdf`` from the room's 資料 panel, which then shows it: waits
+    for the server's answers (page 1 is made before the upload's answer)."""
+    with host.expect_response(
+        lambda response: response.request.method == "PUT" and response.url.endswith("/document"),
+        timeout=60_000,
+    ) as shown:
+        host.get_by_label("ここでアップロードしてすぐ表示").set_input_files(pdf)
+    assert shown.value.ok, shown.value.text()
+
+
 def test_a_pdf_uploaded_in_the_meeting_is_shown_page_by_page_on_both_sides(
     new_page, live_server, tmp_path
 ):
@@ -59,7 +70,7 @@ def test_a_pdf_uploaded_in_the_meeting_is_shown_page_by_page_on_both_sides(
     pdf.write_bytes(numbered_pdf(30))
 
     host.get_by_role("button", name="資料", exact=True).click()
-    host.get_by_label("ここでアップロードしてすぐ表示").set_input_files(pdf)
+    upload_and_show(host, pdf)
 
     # Shown at once, on the stage and at the top of the phone's page.
     stage_page = host.locator("#document-page")
@@ -191,7 +202,7 @@ def test_a_portrait_page_is_whole_on_both_sides_and_survives_reloads(
     guest.evaluate("window.scrollTo(0, document.body.scrollHeight)")
 
     host.get_by_role("button", name="資料", exact=True).click()
-    host.get_by_label("ここでアップロードしてすぐ表示").set_input_files(pdf)
+    upload_and_show(host, pdf)
     stage_page = host.locator("#document-page")
     phone_page = guest.locator("#document-guest-page")
     expect_page(stage_page, 1)
