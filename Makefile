@@ -87,6 +87,23 @@ MODERN_SCREENSHOT := 4.7.0
 # Pinch, drag and wheel zoom on a shared screen (server/static/screen_share.js):
 # the package's ES module build, unminified, imported when a screen is shown.
 PANZOOM := 4.6.2
+# The shared memo's CRDT (embed/memo.js imports it when a memo is opened).
+# Yjs imports lib0 by bare names, which a browser cannot resolve: the two are
+# bundled into one ES module here, by esbuild's native binary taken from its
+# npm tarball and checked like Biome's, so nothing at run time needs Node.
+YJS := 13.6.33
+LIB0 := 0.2.120
+ESBUILD_VERSION := 0.28.2
+ESBUILD_SHA256 := 9573bb2233aab0f9ea7647d5cca9726113cc1768de61d66b17267f4db84488f6
+ESBUILD := .tools/esbuild-$(ESBUILD_VERSION)
+# The live view (issue #16): rrweb's recorder, imported by embed/live_view.js
+# only when a guest agrees to share live, and its replayer, imported by the
+# host's room when a live view is shown. Each is bundled with what it
+# imports (rrweb-snapshot, rrdom, postcss...) into one ES module; npm resolves
+# the tree once, with rrweb itself pinned so both modules carry the same one.
+RRWEB_RECORD := 2.1.6
+RRWEB_REPLAY := 2.1.6
+RRWEB := 2.2.2
 vendor: vendor-tests $(ESBUILD)
 	rm -rf .vendor-tmp && mkdir .vendor-tmp
 	cd .vendor-tmp && npm pack --silent modern-screenshot@$(MODERN_SCREENSHOT) >/dev/null && \
@@ -107,12 +124,33 @@ vendor: vendor-tests $(ESBUILD)
 		mkdir panzoom && tar xzf panzoom-panzoom-$(PANZOOM).tgz -C panzoom --strip-components=1
 	cp .vendor-tmp/panzoom/dist/panzoom.es.js embed/vendor/panzoom.mjs
 	cp .vendor-tmp/panzoom/MIT-License.txt embed/vendor/panzoom.LICENSE
+	mkdir -p .vendor-tmp/rrweb && cd .vendor-tmp/rrweb && echo '{"private":true}' > package.json && \
+		npm install --silent --no-audit --no-fund --ignore-scripts --save-exact \
+			@rrweb/record@$(RRWEB_RECORD) @rrweb/replay@$(RRWEB_REPLAY) rrweb@$(RRWEB) >/dev/null
+	echo 'export { record } from "@rrweb/record";' > .vendor-tmp/rrweb/record.js
+	echo 'export { Replayer } from "@rrweb/replay";' > .vendor-tmp/rrweb/replay.js
+	$(ESBUILD) .vendor-tmp/rrweb/record.js --bundle --format=esm --platform=browser \
+		--target=es2020 --minify --legal-comments=none --log-level=warning --outfile=embed/vendor/rrweb-record.mjs
+	$(ESBUILD) .vendor-tmp/rrweb/replay.js --bundle --format=esm --platform=browser \
+		--target=es2020 --minify --legal-comments=none --log-level=warning --outfile=embed/vendor/rrweb-replay.mjs
+	cp .vendor-tmp/rrweb/node_modules/@rrweb/replay/dist/style.min.css embed/vendor/rrweb-replay.css
+	{ for package in rrweb rrweb-snapshot rrdom @rrweb/record @rrweb/replay @rrweb/types @rrweb/utils \
+			@xstate/fsm mitt base64-arraybuffer postcss nanoid picocolors source-map-js; do \
+		echo "$$package $$(node -p "require('./.vendor-tmp/rrweb/node_modules/$$package/package.json').version" 2>/dev/null):"; \
+		cat .vendor-tmp/rrweb/node_modules/$$package/LICENSE* 2>/dev/null || echo "(MIT, no licence file in the package)"; echo; \
+	  done; } > embed/vendor/rrweb.LICENSE
 	{ printf 'modern-screenshot %s modern-screenshot.mjs %s\n' "$(MODERN_SCREENSHOT)" \
 		"$$(sha256sum embed/vendor/modern-screenshot.mjs | cut -d' ' -f1)"; \
 	  printf 'yjs %s+lib0.%s yjs.mjs %s\n' "$(YJS)" "$(LIB0)" \
 		"$$(sha256sum embed/vendor/yjs.mjs | cut -d' ' -f1)"; \
 	  printf 'panzoom %s panzoom.mjs %s\n' "$(PANZOOM)" \
-		"$$(sha256sum embed/vendor/panzoom.mjs | cut -d' ' -f1)"; } > embed/vendor/VERSIONS
+		"$$(sha256sum embed/vendor/panzoom.mjs | cut -d' ' -f1)"; \
+	  printf 'rrweb %s+record.%s rrweb-record.mjs %s\n' "$(RRWEB)" "$(RRWEB_RECORD)" \
+		"$$(sha256sum embed/vendor/rrweb-record.mjs | cut -d' ' -f1)"; \
+	  printf 'rrweb %s+replay.%s rrweb-replay.mjs %s\n' "$(RRWEB)" "$(RRWEB_REPLAY)" \
+		"$$(sha256sum embed/vendor/rrweb-replay.mjs | cut -d' ' -f1)"; \
+	  printf 'rrweb %s+replay.%s rrweb-replay.css %s\n' "$(RRWEB)" "$(RRWEB_REPLAY)" \
+		"$$(sha256sum embed/vendor/rrweb-replay.css | cut -d' ' -f1)"; } > embed/vendor/VERSIONS
 	rm -rf .vendor-tmp
 	cat embed/vendor/VERSIONS
 
