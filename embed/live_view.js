@@ -61,10 +61,13 @@ export class LiveView {
         // Called for every field (maskAllInputs): the site's unmasked ones keep
         // their text, the rest a fixed mark that does not tell the value's length.
         maskInputFn: (text, element) => (element && !masked(element) ? text : MASK),
-        maskTextSelector: "[contenteditable]",
+        // Typed text of editable elements, and a select's options (which of
+        // them is chosen shows in the replay otherwise; a capture masks the
+        // whole select too).
+        maskTextSelector: "[contenteditable], select",
         maskTextFn: (text, parent) => {
-          const editable = editableRoot(parent);
-          return editable && !masked(editable) ? text : MASK;
+          const holder = parent?.closest("select") || editableRoot(parent);
+          return holder && !masked(holder) ? text : MASK;
         },
         blockSelector: "[data-tsunagu-mask],[data-tsunagu],iframe,object,embed,video,audio",
         recordCanvas: false,

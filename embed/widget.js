@@ -605,7 +605,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
             announce(note.text);
           }
         } else if (event.type.startsWith("live_view.")) {
-          const states = { asked: "asked", started: "on", resumed: "on", paused: "paused", declined: null, stopped: null };
+          const states = { asked: "asked", started: "on", resumed: "on", paused: "paused", declined: null, stopped: null, withdrawn: null };
           const name = event.type.slice("live_view.".length);
           if (name in states) {
             if (name === "stopped" && sharing && event.payload?.by === "host") {
