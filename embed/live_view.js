@@ -74,9 +74,10 @@ export class LiveView {
         recordCrossOriginIframes: false,
         collectFonts: false,
         inlineImages: false,
-        // A phone: scroll at most ten times a second, no finger trail, the last
-        // value of a field only.
-        sampling: { scroll: 100, mousemove: false, mouseInteraction: false, media: 800, input: "last" },
+        // A phone: scroll at most ten times a second, no finger trail. Fields are
+        // followed as typed (a masked one repeats the same mark, which rrweb
+        // sends once).
+        sampling: { scroll: 100, mousemove: false, mouseInteraction: false, media: 800 },
         slimDOMOptions: "all",
       }) || null;
   }

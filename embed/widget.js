@@ -864,6 +864,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
    *  server is told); agreeing starts recording only once the server says "on". */
   async function answerLive(action, trigger) {
     if (trigger) trigger.disabled = true;
+    if (panelView?.name === "menu") panelView = null; // done with the sheet: the page again
     if (action === "pause") setSharing("paused", true);
     else if (action === "stop" || action === "decline") setSharing(null, true);
     let result = null;

@@ -130,7 +130,8 @@ def test_nothing_is_sent_before_the_guest_agrees_and_no_secret_ever_leaves(
 ):
     sharing = Sharing(new_page, live_server, pages.url("privacy.html"))
     page = sharing.page
-    fill_privacy_form(page, "WM84WM84 WM84", "13")
+    # Typed before sharing (the site's unmasked fields, whose values may be shown, aside).
+    fill_privacy_form(page, "WM84WM84 WM84", "13", shown="first@example.jp")
 
     sharing.ask()
     prompt = page.get_by_role("dialog", name=ASKED)
@@ -176,10 +177,13 @@ def test_pausing_stops_the_traffic_and_resuming_starts_with_a_full_snapshot(
     before = len(sharing.frames())
     # The page keeps changing while paused...
     page.evaluate(
-        """() => { window.ticker = setInterval(() => {
-              const p = document.createElement('p'); p.textContent = 'tick ' + Date.now();
-              document.body.prepend(p); scrollBy(0, 40);
-            }, 50); }"""
+        """() => {
+            const clock = document.body.appendChild(document.createElement('p'));
+            window.ticker = setInterval(() => {
+              clock.textContent = 'tick ' + Date.now();
+              scrollTo(0, scrollY > 0 ? 0 : 200);
+            }, 50);
+          }"""
     )
     # ...for as long as a capture takes (many times the live view's 100 ms batches).
     sharing.guest.send_button().click()
