@@ -13,7 +13,7 @@ const STROKE_MS = 2500;
 const EDGE = 28; // px from the viewport's edge for an arrow pointing off screen
 const SVG = "http://www.w3.org/2000/svg";
 
-const CSS = `.pointers{position:fixed;inset:0;pointer-events:none;z-index:2147483646;overflow:hidden}
+const CSS = `.pointers{position:fixed;inset:0;pointer-events:none;z-index:2147483647;overflow:hidden}
 .pointer{position:absolute;left:0;top:0;pointer-events:none;transition:opacity .3s}
 .pointer.gone{opacity:0}
 .pointer .arrow{position:absolute;left:0;top:0;width:34px;height:34px;transform-origin:0 0;filter:drop-shadow(0 2px 3px rgba(0,0,0,.45))}
@@ -63,7 +63,9 @@ export class Pointers {
     this.layer = document.createElement("div");
     this.layer.className = "pointers";
     this.layer.setAttribute("aria-hidden", "true");
-    root.prepend(this.layer);
+    // Over everything, our own bar included (it takes no tap, so the bar's
+    // buttons still work under it): the spot may be behind the bar.
+    root.append(this.layer);
     this.current = null;
     this.frame = 0;
     const replace = () => {

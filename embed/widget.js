@@ -136,7 +136,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
 .files-item{display:grid;grid-template-columns:1fr auto;column-gap:8px;align-items:center;padding:6px 8px;border:1px solid #d9e2ec;border-radius:10px}
 .files-name{overflow-wrap:anywhere}.files-meta{font-size:12px;color:#52606d}.files-none{font-size:13px;color:#52606d}
 .state.sharing{color:#1d4ed8;font-weight:700}.state.sharing .dot{background:#2563eb}.state.sharing.paused{color:#52606d}.state.sharing.paused .dot{background:#98a2b3}
-.rec.mini{padding:0 2px}.share,.live-stop{border-radius:22px;padding:0 9px;flex:none;background:#f1f5f9;color:#1f2933;font-weight:700;white-space:nowrap}
+.rec.mini{padding:0 2px}@media (max-width:420px){.bar.sharing .send{padding:0 8px}.bar.sharing .end,.bar.sharing .menu{padding:0 7px}}.share,.live-stop{border-radius:22px;padding:0 9px;flex:none;background:#f1f5f9;color:#1f2933;font-weight:700;white-space:nowrap}
 .share-frame{position:fixed;inset:0;z-index:2147483646;pointer-events:none;border:4px solid #2563eb;animation:share 2s ease-in-out infinite}
 .share-frame.paused{border:3px dashed #98a2b3;animation:none}
 @keyframes share{50%{border-color:rgba(37,99,235,.45);box-shadow:inset 0 0 14px 2px rgba(37,99,235,.35)}}
@@ -280,12 +280,12 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   }
 
   function bar() {
-    const view = make("div", { class: `bar${requested || sharing === "asked" ? " ask" : ""}`, role: "group", "aria-label": S.title });
     // Recording while connected: 録画中 stands for 接続中 too (one label, read
     // as both), so a narrow phone keeps every button; the label shrinks
     // first, down to its red dot.
     const both = recording && live;
     const shares = live && (sharing === "on" || sharing === "paused");
+    const view = make("div", { class: `bar${requested || sharing === "asked" ? " ask" : ""}${shares ? " sharing" : ""}`, role: "group", "aria-label": S.title });
     const status = make("span", { class: `state${shares ? ` sharing${sharing === "paused" ? " paused" : ""}` : both ? " recording" : ""}` });
     status.append(make("i", { class: `dot${live ? "" : " off"}` }));
     if (shares) {

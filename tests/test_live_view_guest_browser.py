@@ -171,6 +171,13 @@ def test_pausing_stops_the_traffic_and_resuming_starts_with_a_full_snapshot(
     sharing.ask()
     sharing.agree()
 
+    # The smallest phone still has 送信, 終了 and メニュー whole beside the indicator.
+    page.set_viewport_size({"width": 320, "height": 640})
+    for name in ["この画面を送信", "終了", "メニュー"]:
+        box = sharing.guest.bar().get_by_role("button", name=name).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 320, (name, box)
+    page.set_viewport_size({"width": 390, "height": 844})
+
     menu_button(sharing, "一時停止").click()
     expect(sharing.guest.bar()).to_contain_text("一時停止中")
     sharing.shot("paused")
