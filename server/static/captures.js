@@ -3,8 +3,14 @@
 // opened. A capture arriving is shown at once and brought into view.
 // Every guest string is set as text, never as HTML; a URL becomes a link
 // only when it is http or https.
+//
+// The host's pointer (issue #16): a click on the newest capture, while the
+// guest is still on that capture's page, points at that place on the
+// guest's screen (through the live view's `pointOnCapture`, set by
+// meeting.js as `pointer`); otherwise the line under the picture says why not.
 
 import { api } from "/static/live.js";
+import { captureSpot, mark } from "/static/live_view.js";
 
 const SHORT_URL = 60;
 
@@ -35,7 +41,11 @@ export class CaptureWindow {
     this.captures = [];
     this.$ = (id) => document.getElementById(id);
     this.clock = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle: "medium" });
+    this.pointer = null; // the live view, on the meeting's own host's page
+    this.lastPage = null; // the URL of the newest page a guest opened
+    this.sizes = null; // capture id -> {viewport_width, viewport_height}, from the API
     this.$("zoom").addEventListener("click", () => this.toggleZoom());
+    this.$("capture-image").addEventListener("click", (event) => this.pointAt(event));
     this.$("url-toggle").addEventListener("click", () => this.toggleUrl());
     // Asking and attaching exist only while the meeting runs.
     this.$("ask-capture")?.addEventListener("click", () => this.ask());
@@ -97,6 +107,60 @@ export class CaptureWindow {
     for (const button of this.$("capture-strip").querySelectorAll("button")) {
       button.setAttribute("aria-current", String(button.dataset.capture === String(capture.capture_id)));
     }
+    this.renderPointer();
+  }
+
+  /** Why the shown capture cannot be pointed on, or null when it can. */
+  pointerProblem(capture) {
+    if (capture !== this.captures.at(-1)) return "not_newest";
+    if (this.lastPage !== capture.url) return "moved";
+    if (this.pointer.captureGuest(capture) == null) return "no_guest";
+    if (!capture.viewport_width || !capture.viewport_height) return "no_size";
+    return null;
+  }
+
+  renderPointer() {
+    const line = this.$("capture-pointer");
+    const capture = this.current;
+    const live = document.getElementById("room")?.dataset.state !== "ended";
+    if (!line || !this.pointer || !capture || !live) {
+      if (line) line.hidden = true;
+      this.$("capture-image").classList.remove("pointable");
+      return;
+    }
+    if (!capture.viewport_width && capture === this.captures.at(-1)) this.fetchSizes(capture);
+    const problem = this.pointerProblem(capture);
+    line.hidden = false;
+    line.dataset.problem = problem || "";
+    line.textContent = this.pointer.T[problem ? `capture.${problem}` : "capture.hint"];
+    this.$("capture-image").classList.toggle("pointable", !problem);
+  }
+
+  /** The screen size of the captures (the page's data has none), once. */
+  async fetchSizes(capture) {
+    if (!this.sizes?.has(capture.capture_id)) {
+      const result = await api(`/api/v1/meetings/${this.meetingId}/captures`).catch(() => null);
+      if (!result?.ok) return;
+      this.sizes = new Map(result.data.captures.map((c) => [c.id, c]));
+    }
+    const size = this.sizes.get(capture.capture_id);
+    if (!size?.viewport_width) return;
+    capture.viewport_width = size.viewport_width;
+    capture.viewport_height = size.viewport_height;
+    if (this.current === capture) this.renderPointer();
+  }
+
+  pointAt(event) {
+    const capture = this.current;
+    if (!this.pointer || !capture || this.pointerProblem(capture)) return;
+    const image = this.$("capture-image");
+    const spot = captureSpot(capture, image.getBoundingClientRect(), event.clientX, event.clientY);
+    if (!this.pointer.pointOnCapture(capture, spot)) return;
+    image.dataset.pointed = JSON.stringify(spot);
+    const frame = this.$("capture-frame");
+    const box = frame.getBoundingClientRect();
+    mark(frame, event.clientX - box.left + frame.scrollLeft, event.clientY - box.top + frame.scrollTop, "capture-mark");
+    this.$("capture-pointer").textContent = this.pointer.T.pointed;
   }
 
   renderUrl() {
@@ -133,6 +197,8 @@ export class CaptureWindow {
   }
 
   visited(event) {
+    this.lastPage = event.payload.url;
+    if (this.current) this.renderPointer();
     this.$("no-visits")?.remove();
     const item = document.createElement("li");
     const time = document.createElement("time");
