@@ -422,7 +422,7 @@ MESSAGES: dict[str, str | dict[str, Any]] = {
     "live_view.state.disconnected": "The customer's connection is down",
     "live_view.frame_title": "The customer's screen (live view)",
     "live_view.receiving": "Receiving the customer's screen…",
-    "live_view.latency": "Delay about {ms} ms",
+    "live_view.latency": "Delay about {ms} ms",
     "live_view.page": "{title} · {url} · {width}×{height}",
     "live_view.no_title": "(no title)",
     "live_view.paused": "Paused",

@@ -13,6 +13,13 @@ import { api } from "/static/live.js";
 import { captureSpot, mark } from "/static/live_view.js";
 
 const SHORT_URL = 60;
+// Why a capture cannot be pointed on (live_view.js's strings).
+const POINTER_PROBLEMS = {
+  not_newest: "live_view.capture.not_newest",
+  moved: "live_view.capture.moved",
+  no_guest: "live_view.capture.no_guest",
+  no_size: "live_view.capture.no_size",
+};
 
 export function safeHref(url) {
   try {
@@ -132,7 +139,7 @@ export class CaptureWindow {
     const problem = this.pointerProblem(capture);
     line.hidden = false;
     line.dataset.problem = problem || "";
-    line.textContent = this.pointer.T[problem ? `capture.${problem}` : "capture.hint"];
+    line.textContent = this.pointer.T[problem ? POINTER_PROBLEMS[problem] : "live_view.capture.hint"];
     this.$("capture-image").classList.toggle("pointable", !problem);
   }
 
@@ -160,7 +167,7 @@ export class CaptureWindow {
     const frame = this.$("capture-frame");
     const box = frame.getBoundingClientRect();
     mark(frame, event.clientX - box.left + frame.scrollLeft, event.clientY - box.top + frame.scrollTop, "capture-mark");
-    this.$("capture-pointer").textContent = this.pointer.T.pointed;
+    this.$("capture-pointer").textContent = this.pointer.T["live_view.pointed"];
   }
 
   renderUrl() {

@@ -47,6 +47,25 @@ const INCREMENTAL = 3;
 const META = 4;
 const VIEWPORT_RESIZE = 4;
 
+// The strings of a state and of a placeholder (templates/console/live_view_stage.html).
+const STATE_KEYS = {
+  off: "live_view.state.off",
+  asked: "live_view.state.asked",
+  on: "live_view.state.on",
+  paused: "live_view.state.paused",
+  declined: "live_view.state.declined",
+  stopped: "live_view.state.stopped",
+  stopped_guest: "live_view.state.stopped_guest",
+  stopped_left: "live_view.state.stopped_left",
+};
+const HOLDER_KEYS = {
+  embed: "live_view.holder.embed",
+  unavailable: "live_view.holder.unavailable",
+  video: "live_view.holder.video",
+  hidden: "live_view.holder.hidden",
+  image: "live_view.holder.image",
+};
+
 // -- pieces without the page, for the tests -------------------------------------
 
 /** A guest's live view after one stored event: {state, by}; state is one of
@@ -207,7 +226,7 @@ export class LiveView {
       }
     } else if (event.type === "capture.created" && this.saving) {
       this.saving = false;
-      this.note(this.T.saved);
+      this.note(this.T["live_view.saved"]);
     } else if (event.type === "meeting.ended") {
       for (const view of this.views.values()) if (view.state !== "declined") view.state = "stopped";
     }
@@ -236,7 +255,7 @@ export class LiveView {
   receive(message) {
     if (message.type === "view.frame") this.frame(message);
     else if (message.type === "view.pong") this.pong(message);
-    else if (message.type === "view.refused") this.note(format(this.T.refused, { reason: message.reason }));
+    else if (message.type === "view.refused") this.note(format(this.T["live_view.refused"], { reason: message.reason }));
   }
 
   render() {
@@ -266,10 +285,10 @@ export class LiveView {
   stateText(guest, view) {
     if (view.state === "stopped") {
       const by = view.by === "guest" ? "stopped_guest" : view.by === "left" ? "stopped_left" : "stopped";
-      return this.T[`state.${by}`];
+      return this.T[STATE_KEYS[by]];
     }
-    if (guest.state === "disconnected" && view.state !== "off") return this.T["state.disconnected"];
-    return this.T[`state.${view.state}`] || view.state;
+    if (guest.state === "disconnected" && view.state !== "off") return this.T["live_view.state.disconnected"];
+    return this.T[STATE_KEYS[view.state]] || view.state;
   }
 
   guestItem(guest) {
@@ -278,7 +297,7 @@ export class LiveView {
     li.dataset.guest = guest.id;
     li.dataset.state = view.state;
     const name = document.createElement("strong");
-    name.textContent = guest.name ? `${format(this.T.guest, guest)} ${guest.name}` : format(this.T.guest, guest);
+    name.textContent = guest.name ? `${format(this.T["live_view.guest"], guest)} ${guest.name}` : format(this.T["live_view.guest"], guest);
     const state = document.createElement("span");
     state.className = "live-guest-state";
     state.textContent = this.stateText(guest, view);
@@ -293,11 +312,11 @@ export class LiveView {
       actions.append(element);
     };
     if (view.state === "off" || view.state === "declined" || view.state === "stopped") {
-      const again = view.state === "off" ? this.T.ask : this.T.ask_again;
+      const again = view.state === "off" ? this.T["live_view.ask"] : this.T["live_view.ask_again"];
       button(again, () => this.ask(guest.id), "primary");
     }
-    if (this.isOn(guest.id) && this.current !== guest.id) button(this.T.show, () => this.showGuest(guest.id));
-    if (view.state === "asked" || this.isOn(guest.id)) button(this.T.stop, () => this.stop(guest.id), "danger");
+    if (this.isOn(guest.id) && this.current !== guest.id) button(this.T["live_view.show"], () => this.showGuest(guest.id));
+    if (view.state === "asked" || this.isOn(guest.id)) button(this.T["live_view.stop"], () => this.stop(guest.id), "danger");
     li.append(name, " ", state, actions);
     return li;
   }
@@ -308,7 +327,7 @@ export class LiveView {
     box.hidden = Boolean(result?.ok);
     if (result?.ok) return;
     const message = result?.data?.error?.message;
-    box.textContent = message ? format(this.T.failed, { message }) : this.T.network;
+    box.textContent = message ? format(this.T["live_view.failed"], { message }) : this.T["live_view.network"];
   }
 
   async ask(guestId) {
@@ -347,7 +366,7 @@ export class LiveView {
 
   renderWho() {
     const guest = this.guests.get(this.current);
-    this.$("live-who").textContent = guest ? format(this.T.guest, guest) : "";
+    this.$("live-who").textContent = guest ? format(this.T["live_view.guest"], guest) : "";
   }
 
   note(text) {
@@ -404,7 +423,7 @@ export class LiveView {
     const surface = this.$("live-surface");
     const outer = document.createElement("iframe");
     outer.className = "live-outer";
-    outer.title = this.T.frame_title;
+    outer.title = this.T["live_view.frame_title"];
     outer.setAttribute("sandbox", SANDBOX);
     outer.setAttribute("tabindex", "-1");
     replay.outer = outer;
@@ -441,7 +460,7 @@ export class LiveView {
       replayer.destroy();
       throw new Error(`the replay frame's sandbox is "${sandbox}"`);
     }
-    replayer.iframe.title = this.T.frame_title;
+    replayer.iframe.title = this.T["live_view.frame_title"];
     replayer.on("resize", ({ width, height }) => {
       replay.facts = { ...replay.facts, width, height };
       this.layout();
@@ -494,7 +513,7 @@ export class LiveView {
   pong(message) {
     if (!this.replay || message.guest_id !== this.replay.guest || typeof message.t !== "number") return;
     const ms = latencyMs(this.replay.batchMs, performance.now() - message.t);
-    this.$("live-latency").textContent = format(this.T.latency, { ms });
+    this.$("live-latency").textContent = format(this.T["live_view.latency"], { ms });
     this.main.dataset.latency = String(ms);
   }
 
@@ -506,8 +525,8 @@ export class LiveView {
   renderPage() {
     const { href, width, height } = this.replay?.facts || {};
     if (!href) return;
-    const title = this.replayDocument()?.title?.trim() || this.T.no_title;
-    this.$("live-page").textContent = format(this.T.page, {
+    const title = this.replayDocument()?.title?.trim() || this.T["live_view.no_title"];
+    this.$("live-page").textContent = format(this.T["live_view.page"], {
       title,
       url: href,
       width: width ?? "?",
@@ -599,7 +618,7 @@ export class LiveView {
       box.style.width = `${rect.width}px`;
       box.style.height = `${rect.height}px`;
       const label = document.createElement("span");
-      label.textContent = this.T[`holder.${kind}`];
+      label.textContent = this.T[HOLDER_KEYS[kind]];
       box.append(label);
       boxes.push(box);
     }
@@ -675,7 +694,7 @@ export class LiveView {
     const [x, y] = points[0];
     const target = this.targetAt(x, y);
     if (!target || !this.replay) {
-      this.note(this.T.missed);
+      this.note(this.T["live_view.missed"]);
       return;
     }
     const offsets = stroke ? strokeOffsets(points) : null;
@@ -683,7 +702,7 @@ export class LiveView {
     this.main.dataset.pointed = JSON.stringify({ target, points: offsets });
     if (stroke) this.fadeStroke(points);
     mark(this.$("live-surface"), x, y, "live-mark");
-    this.note(stroke ? this.T.drawn : this.T.pointed);
+    this.note(stroke ? this.T["live_view.drawn"] : this.T["live_view.pointed"]);
   }
 
   drawLive(points) {
@@ -709,9 +728,9 @@ export class LiveView {
     if (!this.replay || !this.isOn(this.replay.guest)) return;
     if (this.send({ type: "view.save", guest_id: this.replay.guest })) {
       this.saving = true;
-      this.note(this.T.saving);
+      this.note(this.T["live_view.saving"]);
     } else {
-      this.note(this.T.network);
+      this.note(this.T["live_view.network"]);
     }
   }
 
