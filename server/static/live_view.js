@@ -466,7 +466,14 @@ export class LiveView {
       this.layout();
       this.renderPage();
     });
-    replayer.on("event-cast", () => this.soon());
+    // The placeholders follow the replay's scrolling (rrweb scrolls
+    // smoothly, after the change that said so). The same function is added
+    // once; again after a full snapshot, whose document.open() drops it.
+    const scrolled = () => this.soon();
+    replayer.on("event-cast", () => {
+      replayer.iframe.contentDocument?.addEventListener("scroll", scrolled, { capture: true, passive: true });
+      this.soon();
+    });
     replayer.startLive(Date.now());
     replay.replayer = replayer;
     this.main.dataset.replay = "ready";
