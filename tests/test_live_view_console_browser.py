@@ -175,3 +175,35 @@ def test_the_stage_replays_the_guests_page_with_its_facts_pause_and_the_pointer(
     room.shot("paused")
     assert room.messages("view.want")  # a whole picture was asked for on opening
     assert room.guest.errors == []
+
+
+def test_a_click_on_the_newest_capture_points_while_the_guest_is_on_its_page(
+    new_page, live_server, pages
+):
+    room = Room(new_page, live_server, pages.url("privacy.html"))
+    capture = room.guest.send()
+    line = room.host.locator("#capture-pointer")
+    expect(line).to_have_text("画像をクリックすると、お客様の画面のその場所を指し示します。")
+
+    image = room.host.locator("#capture-image")
+    box = image.bounding_box()
+    image.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.25})
+    expect(room.host.locator("#capture-frame .capture-mark")).to_be_visible()
+    expect(line).to_have_text("お客様の画面で指し示しました")
+    sent = room.messages("view.pointer")[-1]
+    # In the capture's viewport CSS px: the phone is 390 px wide.
+    assert sent["guest_id"] == guest_id(room)
+    assert sent["target"]["capture_id"] == capture["id"]
+    assert sent["target"]["x"] == 195
+    assert abs(sent["target"]["y"] - capture["viewport_height"] * 0.25) <= 1
+    room.shot("capture-pointer")
+
+    # The guest moved on: the capture no longer shows where things are.
+    room.guest.page.goto(pages.url("shop.html"))
+    expect(line).to_have_text(
+        "お客様は別のページに移動したため、このキャプチャでは指し示せません。"
+    )
+    pointers = len(room.messages("view.pointer"))
+    image.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.25})
+    expect(room.host.locator("#capture-frame .capture-mark")).to_have_count(0)
+    assert len(room.messages("view.pointer")) == pointers
