@@ -92,7 +92,8 @@ def test_the_tool_lists_the_snippet_guest_and_asks_for_the_screen(new_page, live
     expect(item).to_contain_text("お客様の同意を待っています")
     expect(item.get_by_role("button", name="共有を停止")).to_be_visible()
     # The guest is asked on their phone; nothing is on the host's stage yet.
-    expect(room.guest.page.get_by_role("dialog", name="担当者が画面の共有を求めています")).to_be_visible()
+    prompt = room.guest.page.get_by_role("dialog", name="担当者が画面の共有を求めています")
+    expect(prompt).to_be_visible()
     expect(room.stage).to_be_hidden()
     room.shot("waiting")
     # The replay library is fetched only once a view is shown.
