@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts import api_tokens, sites, users
 from server.accounts.passwords import Passwords, generate_password
 from server.bootstrap import first_run
+from server.live import view_relay
 from server.settings import Settings, SettingsError
 from server.storage.database import create_engine, migrate, session_factory
 from server.web.errors import ApiError
@@ -200,8 +201,11 @@ def run_command(settings: Settings, args: argparse.Namespace) -> int:
             proxy_headers=True,
             forwarded_allow_ips=settings.forwarded_allow_ips,
             server_header=False,
-            # Clients only send pings and a hello; nothing needs more than this.
-            ws_max_size=64 * 1024,
+            # Pings, hellos, signals and memo updates are small; a live view's
+            # full snapshot (issue #16) is the largest message a client sends,
+            # refused by the relay above MAX_FRAME_BYTES with a reason the
+            # page hears; a frame larger still closes the socket (1009).
+            ws_max_size=view_relay.MAX_FRAME_BYTES + 64 * 1024,
             log_level="info",
             # Header size limit and header/body read timeouts (uvicorn has
             # neither); h11's own limit in case h11 is ever chosen instead.

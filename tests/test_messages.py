@@ -116,6 +116,9 @@ DYNAMIC: dict[str, Family] = {
     "event.*.guest": Family(
         values=("screen.started", "screen.paused", "screen.resumed", "screen.stopped")
     ),
+    # meeting.js describe(), records.py event_text(): a live view the host
+    # stopped or that ended (server/meetings/live_view.py).
+    "event.live_view.stopped.*": Family(values=("ended", "host")),
     # invite.js, meeting.js: an SMS's delivery status (server/meetings/invitations.py).
     "sms.status.*": Family(values=sms_statuses()),
     # join.js showEnded(): Meeting.ended_by (found by the scan), else the host's wording.
@@ -126,7 +129,7 @@ DYNAMIC: dict[str, Family] = {
     "source.*": Family(values=("number", "snippet", "link")),
     # meeting_record.html, records.py: Consent.kind and Consent.place
     # (server/meetings/consents.py).
-    "record.consent.*": Family(values=("capture", "terms", "camera", "recording")),
+    "record.consent.*": Family(values=("capture", "terms", "camera", "recording", "live_view")),
     "record.place.*": Family(values=("snippet", "join", "link", "prompt")),
     # guests.js: how a guest came in (Guest.source), their state (guest_state()),
     # and the note on a newcomer (announce()).

@@ -17,6 +17,7 @@ from server.api import (
     guest,
     knocks,
     licences,
+    live_view,
     me,
     meetings,
     recordings,
@@ -50,6 +51,7 @@ def routes() -> list[BaseRoute]:
         *documents.routes(),
         *knocks.routes(),
         *cards.routes(),
+        *live_view.routes(),
     ]
 
     async def openapi(request: Request) -> JSONResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from datetime import datetime
+from typing import Literal
 
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -52,6 +53,8 @@ class CaptureFields(BaseModel):
     viewport_width: int = Field(default=0, ge=0, le=20000)
     viewport_height: int = Field(default=0, ge=0, le=20000)
     device_pixel_ratio: float = Field(default=1.0, gt=0, le=10)
+    # "live_view": made for the host's 「この瞬間を保存」 in the live view.
+    origin: Literal["button", "live_view"] = "button"
 
 
 class PageReport(BaseModel):

@@ -88,6 +88,11 @@ class GuestSession(Output):
     knock: KnockState | None = Field(
         default=None, description="Your knock, while you wait in the waiting room or were refused"
     )
+    live_view: Literal["asked", "on", "paused"] | None = Field(
+        default=None,
+        description="Your live view (issue #16): asked (the host asks; show the question), "
+        "on (send the page), paused; none when off",
+    )
 
 
 class LinkJoin(Payload):

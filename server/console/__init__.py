@@ -13,6 +13,7 @@ from server.console import (
     files,
     join,
     language,
+    live_view,
     login,
     meetings,
     memo_templates,
@@ -40,4 +41,5 @@ def routes() -> list[BaseRoute]:
         *files.routes(),
         *documents.routes(),
         *language.routes(),
+        *live_view.routes(),
     ]

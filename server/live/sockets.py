@@ -7,8 +7,9 @@
   URL, where logs would keep it).
 
 Every message the server sends is an event envelope (``meetings.envelope``),
-``{"type": "pong"}``, a relayed signal (``signaling.py``) or a message of
-the shared memo (``memo.*``, see ``server/meetings/memo.py``). A client that
+``{"type": "pong"}``, a relayed signal (``signaling.py``), a message of
+the shared memo (``memo.*``, see ``server/meetings/memo.py``) or of the
+live view (``view.*``, see ``view_relay.py``). A client that
 connects with ``after`` first gets every stored event it missed, then live
 ones, without gaps or repeats. The client sends ``{"type": "ping"}`` every
 15 s; a connection silent for longer than ``IDLE_TIMEOUT`` is closed, which
@@ -35,7 +36,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.accounts.auth import Principal, authenticate, is_same_origin
 from server.accounts.rate_limits import Budget
-from server.live import signaling
+from server.live import signaling, view_relay
 from server.live.event_bus import Subscription
 from server.meetings import lifecycle as meetings
 from server.meetings import memo, presence
@@ -119,6 +120,7 @@ async def receive_pings(
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
     on_signal: Handler = refuse_signals,
     memo_socket: memo.MemoSocket | None = None,
+    on_view: Handler | None = None,
 ) -> None:
     """Answer pings and pass signals on until the client goes away, falls
     silent, or (console sockets) is no longer logged in."""
@@ -132,6 +134,10 @@ async def receive_pings(
             await send_json(websocket, {"type": "pong"})
         elif kind == "signal" and message is not None:
             answer = await _signal(on_signal, budget, message)
+            if answer is not None:
+                await send_json(websocket, answer)
+        elif isinstance(kind, str) and kind.startswith("view.") and message is not None:
+            answer = await _view(on_view, message)
             if answer is not None:
                 await send_json(websocket, answer)
         elif isinstance(kind, str) and kind.startswith("memo.") and message is not None:
@@ -177,6 +183,16 @@ async def _signal(
         return {"type": "signal.refused", "reason": "unavailable"}
 
 
+async def _view(on_view: Handler | None, message: dict[str, Any]) -> dict[str, Any] | None:
+    if on_view is None:
+        return view_relay.refused("not_in_meeting")
+    try:
+        return await on_view(message)
+    except Exception:  # a bug, or the database gone: refuse, keep the socket
+        log.exception("could not relay a live view message")
+        return view_relay.refused("unavailable")
+
+
 class Sent:
     """Ids of the events already sent on one socket. An event can arrive
     twice (on a guest's and a meeting's channel, or in the catch-up and
@@ -213,10 +229,16 @@ FOR_ANY_GUEST = frozenset(
     # Document share (issue #15): what the host shows (not the guests' own views).
     | {"document.opened", "document.page", "document.closed", "document.download_allowed"}
 )
+# The live view (issue #16): its steps go to the guest whose page it is.
+FOR_THIS_GUEST_LIVE_VIEW = frozenset(
+    {"live_view.asked", "live_view.started", "live_view.declined", "live_view.paused"}
+    | {"live_view.resumed", "live_view.stopped", "live_view.withdrawn"}
+)
 # Events about one guest, carried only to that guest's socket: joined to a
 # running meeting by number; removed by the host.
 FOR_THIS_GUEST = frozenset({"guest.attached", "guest.removed"})
 FOR_THIS_GUEST |= {"guest.admitted", "guest.refused", "knock.waiting"}  # the waiting room
+FOR_THIS_GUEST |= FOR_THIS_GUEST_LIVE_VIEW
 # Files (issue #15): the host's go to every guest, a guest's own only back
 # to them (and to the host), never to the meeting's other guests.
 FROM_HOST_OR_THIS_GUEST = frozenset({"file.sent"})
@@ -243,15 +265,19 @@ async def forward(
     on_event: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
     visible: Callable[[dict[str, Any]], bool] | None = None,
     memo_socket: memo.MemoSocket | None = None,
+    before_send: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
-    """Send live events not sent yet, until the subscription ends."""
+    """Send live events not sent yet, until the subscription ends.
+    ``before_send`` hears each event just before it goes out (the live
+    view's state: a page that acts on the event finds the server agreeing)."""
     while True:
         message = await subscription.get()
         if message is None:
             await close(websocket, TRY_AGAIN_LATER)  # too far behind: catch up anew
             return
-        if message.get("type") == "signal":  # relayed, not an event: no id
-            await send_json(websocket, message)
+        kind = message.get("type")
+        if kind == "signal" or (isinstance(kind, str) and kind.startswith("view.")):
+            await send_json(websocket, message)  # relayed, not an event: no id
             continue
         if "id" not in message:  # the memo's relay: not an event either
             relayed = memo_socket.outgoing(message) if memo_socket is not None else None
@@ -262,6 +288,8 @@ async def forward(
             continue
         if visible is not None and not visible(message):
             continue
+        if before_send is not None:
+            before_send(message)
         await send_json(websocket, message)
         if on_event is not None:
             await on_event(message)
@@ -276,19 +304,23 @@ async def run(
     visible: Callable[[dict[str, Any]], bool] | None = None,
     on_signal: Handler = refuse_signals,
     memo_socket: memo.MemoSocket | None = None,
+    on_view: Handler | None = None,
+    before_send: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """Forward events and answer pings until either side stops."""
     async with anyio.create_task_group() as group:
 
         async def pings() -> None:
             with contextlib.suppress(WebSocketDisconnect, TimeoutError):
-                await receive_pings(websocket, still_allowed, on_signal, memo_socket)
+                await receive_pings(websocket, still_allowed, on_signal, memo_socket, on_view)
             group.cancel_scope.cancel()
 
         group.start_soon(pings)
         # The client may vanish while an event is on its way to it.
         with contextlib.suppress(WebSocketDisconnect):
-            await forward(websocket, subscription, sent, on_event, visible, memo_socket)
+            await forward(
+                websocket, subscription, sent, on_event, visible, memo_socket, before_send
+            )
         group.cancel_scope.cancel()
 
 
@@ -299,6 +331,7 @@ async def replay(
     sent: Sent,
     visible: Callable[[dict[str, Any]], bool] | None = None,
     on_event: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    before_send: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """Send the stored events after ``after`` that were not sent yet, and
     act on them as on live ones (a live copy arriving later is a repeat,
@@ -308,6 +341,8 @@ async def replay(
     for event in events:
         message = meetings.envelope(event)
         if sent.first_time(event.id) and (visible is None or visible(message)):
+            if before_send is not None:
+                before_send(message)
             await send_json(websocket, message)
             if on_event is not None:
                 await on_event(message)
@@ -393,11 +428,13 @@ async def meeting_live(websocket: WebSocket) -> None:
     async with hosting, services(app).event_bus.subscribe() as subscription:
         # Subscribe before replaying, so nothing falls between the two.
         await subscription.add(f"meeting:{meeting.id}")
+        await subscription.add(view_relay.channel(meeting.id))
         if is_host:
             await subscription.add(signaling.channel(meeting.id, signaling.HOST))
         sent = Sent()
         after = event_id(websocket.query_params.get("after"))
         memo_socket = memo.MemoSocket(app, subscription, memo.CONSOLE, meeting.id)
+        view = view_relay.HostView(app, meeting.id, principal.user.label if is_host else None)
         try:
             with contextlib.suppress(WebSocketDisconnect):  # gone during the catch-up
                 await replay(websocket, meeting.id, after, sent)
@@ -408,6 +445,7 @@ async def meeting_live(websocket: WebSocket) -> None:
                     still_allowed=logged_in(websocket),
                     on_signal=on_signal if is_host else refuse_signals,
                     memo_socket=memo_socket,
+                    on_view=view.receive,
                 )
         finally:
             await memo_socket.close()
@@ -437,6 +475,7 @@ async def guest_live(websocket: WebSocket) -> None:
     app = websocket.app
     state: dict[str, int | None] = {"meeting_id": None}
     leases: list[Lease] = []
+    view = view_relay.GuestView(app, guest.id, lambda: state["meeting_id"])
 
     async def joined(meeting_id: int, subscription: Subscription) -> None:
         if state["meeting_id"] is not None:
@@ -445,6 +484,8 @@ async def guest_live(websocket: WebSocket) -> None:
         await subscription.add(f"meeting:{meeting_id}")
         await subscription.add(signaling.channel(meeting_id, signaling.guest_peer(guest.id)))
         await subscription.add(signaling.channel(meeting_id, signaling.GUESTS))
+        await subscription.add(view_relay.guest_channel(meeting_id, guest.id))
+        await view.joined()
         # Taking the lease shows the host the guest at once.
         leases.append(await services(app).presence.join(meeting_id, presence.GUEST, guest.id))
         # Back on a new link after their browser died: the video comes to them.
@@ -494,7 +535,7 @@ async def guest_live(websocket: WebSocket) -> None:
         try:
             if meeting_id is not None:
                 await subscription.add(f"meeting:{meeting_id}")
-                await replay(websocket, meeting_id, after, sent, visible, on_event)
+                await replay(websocket, meeting_id, after, sent, visible, on_event, view.heard)
                 await joined(meeting_id, subscription)
             elif (
                 current is not None
@@ -510,6 +551,8 @@ async def guest_live(websocket: WebSocket) -> None:
                 visible=visible,
                 on_signal=on_signal,
                 memo_socket=memo_socket,
+                on_view=view.receive,
+                before_send=view.heard,
             )
         except WebSocketDisconnect:
             pass  # gone during the catch-up

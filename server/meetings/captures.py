@@ -46,6 +46,9 @@ class PageInfo:
     viewport_width: int = 0
     viewport_height: int = 0
     device_pixel_ratio: float = 1.0
+    # "button": the guest tapped send; "live_view": the host saved a moment
+    # of the live view (issue #16) and the guest's snippet made the capture.
+    origin: str = "button"
 
     @classmethod
     def reported(
@@ -55,6 +58,7 @@ class PageInfo:
         viewport_width: int = 0,
         viewport_height: int = 0,
         device_pixel_ratio: float = 1.0,
+        origin: str = "button",
     ) -> PageInfo:
         """The page as a guest's browser reported it, shortened rather than
         refused, so a guest on any page can send: see :func:`trimmed_url`
@@ -69,6 +73,7 @@ class PageInfo:
             viewport_width,
             viewport_height,
             device_pixel_ratio,
+            origin,
         )
 
 
@@ -118,6 +123,11 @@ def capture_json(capture: Capture) -> dict[str, Any]:
         "title": capture.title,
         "width": capture.width,
         "height": capture.height,
+        # Whose page, and its viewport: the host's pointer on a capture
+        # (issue #16) is placed in the capture's CSS pixels.
+        "guest_id": capture.guest_id,
+        "viewport_width": capture.viewport_width,
+        "viewport_height": capture.viewport_height,
         **capture_urls(capture),
     }
 
@@ -176,7 +186,10 @@ async def add_capture(
             )
             db.add(capture)
             await db.flush()
-            await meetings.record_event(db, meeting, "capture.created", capture_json(capture))
+            payload = capture_json(capture)
+            if page.origin == "live_view":
+                payload["origin"] = "live_view"
+            await meetings.record_event(db, meeting, "capture.created", payload)
     except BaseException as error:
         await anyio.to_thread.run_sync(store.delete, image_key)
         await anyio.to_thread.run_sync(store.delete, thumbnail_key)

@@ -82,3 +82,19 @@ PROMPT_RECORDING = Wording("recording", "recording.prompt@1", "prompt")
 LINK_CAPTURE = Wording("capture", "join.agree_capture@1", "link")
 LINK_CAMERA = Wording("camera", "join.agree_camera@1", "link")
 LINK_RECORDING = Wording("recording", "join.agree_recording@1", "link")
+
+
+async def record_each(db: AsyncSession, guest: Guest, wording: Wording) -> Consent:
+    """Store that ``guest`` agreed to ``wording`` now, as its own row even if
+    they agreed before: what is opt-in each time (the live view) is agreed
+    each time, and the record shows every agreement."""
+    consent = Consent(
+        guest_id=guest.id,
+        meeting_id=guest.meeting_id,
+        kind=wording.kind,
+        terms=wording.terms,
+        place=wording.place,
+    )
+    db.add(consent)
+    await db.flush()
+    return consent

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.requests import HTTPConnection
 
 from server.accounts.auth import client_address
-from server.meetings import consents, knocks, lifecycle, numbers, screen_share
+from server.meetings import consents, knocks, lifecycle, live_view, numbers, screen_share
 from server.storage.models import ConnectionNumber, Guest, JoinLink, Meeting, Site, utcnow
 from server.web.cors import check_guest_origin
 from server.web.errors import ApiError
@@ -262,6 +262,7 @@ async def guest_session(
         "unmask_selectors": await unmask_selectors(db, guest),
         "guest_id": guest.id,
         "video": status == "connected" and meeting is not None and on_video(meeting, guest),
+        "live_view": guest.live_view if status == "connected" else None,
         **knocks.session_facts(guest, services(connection).settings),
     }
 
@@ -359,8 +360,9 @@ async def take_out(db: AsyncSession, meeting: Meeting, guest_id: int, *, by: str
         await lifecycle.record_event(db, meeting, "guest.left", facts)
     else:
         await lifecycle.record_event(db, meeting, "guest.removed", {**facts, "by": by})
-    # Their page leaves the call, and any screen it shared.
+    # Their page leaves the call, and any screen it shared, and its live view.
     await screen_share.end_shares(db, meeting, "left", guest_id=guest_id)
+    await live_view.end_for(db, meeting, "left", guest_id=guest_id)
     if meeting.video_guest_id == guest_id:
         await lifecycle.pick_video_guest(db, meeting, None, by="system")
     await lifecycle.set_guest_presence(db, meeting.id, now=now)

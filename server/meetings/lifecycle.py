@@ -352,8 +352,12 @@ async def end_meeting(
         )
         from server.meetings import screen_share  # (screen_share builds on this module)
 
-        # A share still running ends with the meeting, in the record too.
+        # A share still running ends with the meeting, in the record too,
+        # and so does a live view.
         await screen_share.end_shares(db, meeting, "meeting")
+        from server.meetings import live_view  # (live_view builds on this module)
+
+        await live_view.end_for(db, meeting, "ended")
         ended_event = await record_event(db, meeting, "meeting.ended", {"by": by})
         from server.meetings import knocks  # (knocks builds on this module)
 
@@ -415,8 +419,12 @@ async def set_guest_presence(
             await record_event(db, meeting, "guest.disconnected", guest_facts(guest, n))
             from server.meetings import screen_share  # (screen_share builds on this module)
 
-            # Their page is gone (or cut off): so is the screen it shared.
+            # Their page is gone (or cut off): so is the screen it shared,
+            # and the live view of it.
             await screen_share.end_shares(db, meeting, "left", guest_id=guest.id)
+            from server.meetings import live_view  # (live_view builds on this module)
+
+            await live_view.end_for(db, meeting, "left", guest_id=guest.id)
     anyone = exists().where(Guest.meeting_id == meeting_id, Guest.connected)
     for connected, guests in ((True, anyone), (False, ~anyone)):
         changed = await db.execute(

@@ -64,6 +64,12 @@ def event_text(locale: str, event: MeetingEvent) -> str:
         key = "event.screen.ended.guest" if payload.get("by") == "guest" else "event.screen.ended"
     elif event.type.startswith("screen.") and payload.get("by") == "guest":
         key += ".guest"  # the guest shared, not the host
+    elif event.type == "live_view.stopped" and (
+        payload.get("ended") or payload.get("by") == "host"
+    ):
+        key += ".ended" if payload.get("ended") else ".host"
+    elif event.type == "capture.created" and payload.get("origin") == "live_view":
+        key = "event.capture.created_live_view"
     elif event.type == "document.download_allowed" and not payload.get("allowed"):
         key = "event.document.download_disallowed"
     elif event.type == "document.guest_view" and payload.get("following"):

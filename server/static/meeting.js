@@ -72,6 +72,11 @@ function describe(event) {
   if (event.type.startsWith("screen.") && payload.by === "guest") {
     return format(T[`event.${event.type}.guest`] || event.type, payload);
   }
+  // A live view the host stopped, or that ended with the guest or the meeting.
+  if (event.type === "live_view.stopped" && (payload.ended || payload.by === "host")) {
+    return format(T[`event.live_view.stopped.${payload.ended ? "ended" : "host"}`], payload);
+  }
+  if (event.type === "capture.created" && payload.origin === "live_view") return format(T["event.capture.created_live_view"], payload);
   if (event.type === "document.download_allowed" && !payload.allowed) return T["event.document.download_disallowed"];
   if (event.type === "document.guest_view" && payload.following) return T["event.document.guest_followed"];
   if (event.type === "sms.status") {

@@ -228,6 +228,10 @@ class Guest(Base):
     entered_name: Mapped[str | None] = mapped_column(String(60), nullable=True)
     # The canned note the host sent with a refusal (a key, see knocks.NOTES).
     refusal_note: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The live view of the guest's page (issue #16): none (off), "asked" (the
+    # host asked, the snippet shows the question), "on" or "paused". Opt-in
+    # each time: every agreement is its own consent row.
+    live_view: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
     @property
     def can_video(self) -> bool:

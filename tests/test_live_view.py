@@ -1,0 +1,252 @@
+"""The live view over the real server (issue #16): nothing of the guest's
+page is taken before they agree, frames reach the meeting's console and
+nobody else, a pause closes the tap at once, the host's pointer reaches the
+guest with the host's own name, and every step is in the timeline and the
+consent record."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.live_server import start_server
+from tests.sockets import next_message
+from tests.test_live import Host, new_number
+
+pytestmark = pytest.mark.anyio
+ORIGIN = "https://shop.example"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    running = start_server(
+        tmp_path_factory.mktemp("live-view"), TSUNAGU_NUMBER_ISSUES_PER_MINUTE="1000"
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+async def host(server):
+    async with Host.logged_in(server) as console:
+        yield console
+
+
+async def snippet_guest(server, host) -> tuple[dict, dict, object]:
+    """A guest from a site's snippet, in a meeting of ``host``, with their socket."""
+    site = (
+        await host.http.post("/api/v1/sites", json={"name": "Shop", "origins": [ORIGIN]})
+    ).json()
+    async with httpx.AsyncClient(base_url=server.url, headers={"origin": ORIGIN}) as guest:
+        issued = await guest.post("/api/v1/guest/numbers", json={"site_key": site["site_key"]})
+    assert issued.status_code == 201, issued.text
+    issued = issued.json()
+    meeting = await host.claim(issued["number"])
+    issued["guest_id"] = await guest_id_of(server, issued["guest_token"])
+    socket = await connect(
+        server.url.replace("http", "ws", 1) + "/api/v1/guest/live", origin=ORIGIN
+    )
+    await socket.send(json.dumps({"type": "hello", "token": issued["guest_token"], "after": 0}))
+    await next_message(socket, "meeting.started")
+    return issued, meeting, socket
+
+
+async def guest_id_of(server, token: str, origin: str = ORIGIN) -> int:
+    async with httpx.AsyncClient(base_url=server.url, headers={"origin": origin}) as guest:
+        session = await guest.get(
+            "/api/v1/guest/session", headers={"authorization": f"Bearer {token}"}
+        )
+    return session.json()["guest_id"]
+
+
+async def guest_action(server, token: str, action: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.url, headers={"origin": ORIGIN}) as guest:
+        return await guest.post(
+            "/api/v1/guest/live-view",
+            json={"action": action},
+            headers={"authorization": f"Bearer {token}"},
+        )
+
+
+def frame(seq: int, text: str) -> str:
+    # An rrweb incremental text mutation, as the snippet batches them.
+    events = [{"type": 3, "data": {"source": 0, "texts": [{"id": 7, "value": text}]}}]
+    return json.dumps(
+        {"type": "view.frame", "seq": seq, "page": "p1", "batch_ms": 12, "events": events}
+    )
+
+
+async def test_frames_reach_the_host_only_while_the_guest_shares(server, host):
+    issued, meeting, guest = await snippet_guest(server, host)
+    token, guest_id = issued["guest_token"], issued["guest_id"]
+    async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as console:
+        await next_message(console, "guest.connected")
+
+        # Before anyone asked: the page is not taken.
+        await guest.send(frame(1, "before asking"))
+        before = await next_message(guest, "view.refused")
+        asked = await host.http.post(
+            f"/api/v1/meetings/{meeting['id']}/live-view", json={"guest_id": guest_id}
+        )
+        told = await next_message(guest, "live_view.asked")
+        await guest.send(frame(2, "asked, not agreed"))
+        not_yet = await next_message(guest, "view.refused")
+
+        agreed = await guest_action(server, token, "agree")
+        await next_message(guest, "live_view.started")
+        await guest.send(frame(3, "shared"))
+        relayed = await next_message(console, "view.frame")
+
+        paused = await guest_action(server, token, "pause")
+        await next_message(guest, "live_view.paused")
+        await guest.send(frame(4, "while paused"))
+        refused_paused = await next_message(guest, "view.refused")
+        resumed = await guest_action(server, token, "resume")
+        await next_message(guest, "live_view.resumed")
+        await guest.send(frame(5, "resumed"))
+        again = await next_message(console, "view.frame")
+
+        stopped = await guest_action(server, token, "stop")
+        await next_message(guest, "live_view.stopped")
+        await guest.send(frame(6, "after stopping"))
+        refused_stopped = await next_message(guest, "view.refused")
+        asked_again_without_asking = await guest_action(server, token, "agree")
+
+    assert before["reason"] == not_yet["reason"] == "not_sharing"
+    assert refused_paused["reason"] == refused_stopped["reason"] == "not_sharing"
+    assert asked.json() == {"state": "asked"}
+    assert told["payload"]["host"] == "Admin"
+    assert [r.json()["state"] for r in (agreed, paused, resumed, stopped)] == [
+        "on",
+        "paused",
+        "on",
+        None,
+    ]
+    assert relayed["guest_id"] == guest_id
+    assert relayed["events"][0]["data"]["texts"][0]["value"] == "shared"
+    assert again["events"][0]["data"]["texts"][0]["value"] == "resumed"
+    assert asked_again_without_asking.status_code == 409
+    assert asked_again_without_asking.json()["error"]["code"] == "live_view_not_asked"
+
+    events = (await host.http.get(f"/api/v1/meetings/{meeting['id']}/events")).json()["events"]
+    steps = [(e["type"], e["payload"].get("by")) for e in events if e["type"].startswith("live_")]
+    assert steps == [
+        ("live_view.asked", None),
+        ("live_view.started", None),
+        ("live_view.paused", None),
+        ("live_view.resumed", None),
+        ("live_view.stopped", "guest"),
+    ]
+    # Nothing of the page was stored: no event carries a frame's text.
+    assert "shared" not in json.dumps(events)
+    await guest.close()
+
+
+async def test_each_agreement_is_its_own_consent_and_the_record_lists_it(server, host):
+    issued, meeting, guest = await snippet_guest(server, host)
+    token, guest_id = issued["guest_token"], issued["guest_id"]
+    for _ in range(2):
+        await host.http.post(
+            f"/api/v1/meetings/{meeting['id']}/live-view", json={"guest_id": guest_id}
+        )
+        assert (await guest_action(server, token, "agree")).json() == {"state": "on"}
+        stop = await host.http.post(
+            f"/api/v1/meetings/{meeting['id']}/live-view/stop", json={"guest_id": guest_id}
+        )
+        assert stop.json() == {"state": None}
+    await host.http.post(f"/api/v1/meetings/{meeting['id']}/end")
+
+    record = (await host.http.get(f"/meetings/{meeting['id']}")).text
+    consents = record.split('id="record-consents"', 1)[1].split("</ul>", 1)[0]
+    assert consents.count("ライブ表示（画面の共有）に同意") == 2
+    assert record.count("お客様 1 のライブ表示を停止しました") == 2
+    await guest.close()
+
+
+async def test_the_host_points_and_the_guest_hears_the_hosts_own_name(server, host):
+    issued, meeting, guest = await snippet_guest(server, host)
+    guest_id = issued["guest_id"]
+    async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as console:
+        await next_message(console, "guest.connected")
+        target = {"node": 42, "fx": 0.5, "fy": 0.25}
+        await console.send(
+            json.dumps(
+                {
+                    "type": "view.pointer",
+                    "guest_id": guest_id,
+                    "target": target,
+                    "points": None,
+                    "name": "forged",
+                }
+            )
+        )
+        pointer = await next_message(guest, "view.pointer")
+        await console.send(json.dumps({"type": "view.ping", "guest_id": guest_id, "t": 123.5}))
+        ping = await next_message(guest, "view.ping")
+        await guest.send(json.dumps({"type": "view.pong", "t": ping["t"]}))
+        pong = await next_message(console, "view.pong")
+        bad_targets = [
+            {"node": -1, "fx": 0, "fy": 0},
+            {"node": 1, "fx": 2, "fy": 0},
+            {"capture_id": 1, "x": "1", "y": 0},
+            {"node": 1, "fx": 0, "fy": 0, "extra": 1},
+        ]
+        answers = []
+        for bad in bad_targets:
+            await console.send(
+                json.dumps({"type": "view.pointer", "guest_id": guest_id, "target": bad})
+            )
+            answers.append(await next_message(console, "view.refused"))
+        other, _, other_socket = await snippet_guest(server, host)
+        await console.send(json.dumps({"type": "view.want", "guest_id": other["guest_id"]}))
+        elsewhere = await next_message(console, "view.refused")
+
+    assert pointer == {"type": "view.pointer", "target": target, "points": None, "name": "Admin"}
+    assert pong == {"type": "view.pong", "guest_id": guest_id, "t": 123.5}
+    assert [a["reason"] for a in answers] == ["invalid"] * 4
+    assert elsewhere["reason"] == "not_in_meeting"
+    await guest.close()
+    await other_socket.close()
+
+
+async def test_a_frame_too_large_is_refused_and_the_socket_stays(server, host):
+    issued, meeting, guest = await snippet_guest(server, host)
+    token = issued["guest_token"]
+    await host.http.post(
+        f"/api/v1/meetings/{meeting['id']}/live-view", json={"guest_id": issued["guest_id"]}
+    )
+    await guest_action(server, token, "agree")
+    await next_message(guest, "live_view.started")
+    async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as console:
+        await next_message(console, "guest.connected")
+        await guest.send(frame(1, "x" * (4 * 1024 * 1024 + 1)))
+        too_large = await next_message(guest, "view.refused")
+        await guest.send(frame(2, "small"))
+        small = await next_message(console, "view.frame")
+    assert too_large["reason"] == "too_large"
+    assert small["seq"] == 2
+    await guest.close()
+
+
+async def test_only_a_snippet_guest_is_asked_and_the_end_of_the_meeting_ends_it(server, host):
+    phone = await new_number(server)
+    meeting = await host.claim(phone["number"])
+    phone_id = await guest_id_of(server, phone["guest_token"], server.url)
+    refused = await host.http.post(
+        f"/api/v1/meetings/{meeting['id']}/live-view", json={"guest_id": phone_id}
+    )
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "live_view_not_available"
+
+    issued, meeting, guest = await snippet_guest(server, host)
+    await host.http.post(
+        f"/api/v1/meetings/{meeting['id']}/live-view", json={"guest_id": issued["guest_id"]}
+    )
+    await guest_action(server, issued["guest_token"], "agree")
+    await host.http.post(f"/api/v1/meetings/{meeting['id']}/end")
+    ended = await next_message(guest, "live_view.stopped")
+    assert ended["payload"]["ended"] == "ended"
+    await guest.close()
