@@ -50,7 +50,6 @@ export class CaptureWindow {
     this.clock = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle: "medium" });
     this.pointer = null; // the live view, on the meeting's own host's page
     this.lastPage = null; // the URL of the newest page a guest opened
-    this.sizes = null; // capture id -> {viewport_width, viewport_height}, from the API
     this.$("zoom").addEventListener("click", () => this.toggleZoom());
     this.$("capture-image").addEventListener("click", (event) => this.pointAt(event));
     this.$("url-toggle").addEventListener("click", () => this.toggleUrl());
@@ -135,26 +134,11 @@ export class CaptureWindow {
       this.$("capture-image").classList.remove("pointable");
       return;
     }
-    if (!capture.viewport_width && capture === this.captures.at(-1)) this.fetchSizes(capture);
     const problem = this.pointerProblem(capture);
     line.hidden = false;
     line.dataset.problem = problem || "";
     line.textContent = this.pointer.T[problem ? POINTER_PROBLEMS[problem] : "live_view.capture.hint"];
     this.$("capture-image").classList.toggle("pointable", !problem);
-  }
-
-  /** The screen size of the captures (the page's data has none), once. */
-  async fetchSizes(capture) {
-    if (!this.sizes?.has(capture.capture_id)) {
-      const result = await api(`/api/v1/meetings/${this.meetingId}/captures`).catch(() => null);
-      if (!result?.ok) return;
-      this.sizes = new Map(result.data.captures.map((c) => [c.id, c]));
-    }
-    const size = this.sizes.get(capture.capture_id);
-    if (!size?.viewport_width) return;
-    capture.viewport_width = size.viewport_width;
-    capture.viewport_height = size.viewport_height;
-    if (this.current === capture) this.renderPointer();
   }
 
   pointAt(event) {
