@@ -163,6 +163,24 @@ def test_the_stage_replays_the_guests_page_with_its_facts_pause_and_the_pointer(
     pointer_in = room.guest.page.locator("[data-tsunagu-pointer]")
     expect(pointer_in).to_have_attribute("data-target-found", "true")
 
+    # A drag in 「線を描く」 is a stroke: offsets from where it began, in the
+    # guest's px, drawn fading on the host's side too.
+    room.stage.get_by_label("線を描く").check()
+    room.host.mouse.move(spot["x"] - 100, spot["y"] - 200)
+    room.host.mouse.down()
+    for step in range(1, 41):
+        room.host.mouse.move(spot["x"] - 100 + step * 2, spot["y"] - 200 + step * 3)
+    room.host.mouse.up()
+    expect(room.host.locator("#live-ink .live-stroke")).to_be_attached()
+    expect(room.host.locator("#live-note")).to_have_text("お客様の画面に線を描きました")
+    stroke = room.messages("view.pointer")[-1]
+    assert stroke["points"][0] == [0, 0] and len(stroke["points"]) <= 200
+    scale = room.host.evaluate(
+        "() => document.getElementById('live-surface').getBoundingClientRect().width / 390"
+    )
+    assert abs(stroke["points"][-1][0] - 80 / scale) <= 2
+    assert abs(stroke["points"][-1][1] - 120 / scale) <= 2
+
     # The guest pauses: a veil over the last picture, and the tool says so.
     room.guest.bar().get_by_role("button", name="メニュー").click()
     room.guest.page.get_by_role("dialog", name="メニュー").get_by_role(
