@@ -29,6 +29,7 @@ async def test_a_link_meeting_waiting_for_its_guest_opens_with_the_invitation(ho
 
     assert rail_buttons(page) == {
         "captures": "false",
+        "live": "false",
         "memo": "false",
         "files": "false",
         "documents": "false",
@@ -60,6 +61,7 @@ async def test_a_screen_support_meeting_offers_the_invitation_closed(admin_clien
 
     assert rail_buttons(page) == {
         "captures": "false",
+        "live": "false",
         "memo": "false",
         "files": "false",
         "documents": "false",
@@ -110,6 +112,7 @@ def test_a_tool_another_part_brings_shows_once_its_panel_exists(memo_there):
     expected = (
         [
             "captures",
+            "live",
             "memo",
             "files",
             "documents",
@@ -123,6 +126,7 @@ def test_a_tool_another_part_brings_shows_once_its_panel_exists(memo_there):
         if memo_there
         else [
             "captures",
+            "live",
             "files",
             "documents",
             "card",

@@ -1,8 +1,8 @@
 """The live meeting room's tool rail: which tools a meeting offers.
 
 A tool is a button on the rail and the panel it opens beside the stage.
-Adding one (files, documents, the business card, screen share, recording)
-is one ``Tool`` below, its panel's template under
+Adding one (files, documents, the business card, screen share, recording,
+the live view) is one ``Tool`` below, its panel's template under
 ``templates/console/tools/`` and its label in the catalogs; the page and
 ``server/static/room.js`` need no change.
 """
@@ -35,6 +35,14 @@ TOOLS: tuple[Tool, ...] = (
         "captures.title",
         "console/tools/captures.html",
         icon="M4 5h16v14H4z M4 15l4-4 4 4 3-3 5 5",
+    ),
+    # The live view of a snippet guest's page, and the host's pointer on it
+    # (issue #16): next to the captures, the other way to see that page.
+    Tool(
+        "live",
+        "live_view.tool",
+        "console/tools/live_view.html",
+        icon="M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12z M9 12a3 3 0 1 0 6 0a3 3 0 1 0-6 0",
     ),
     Tool(
         "memo",

@@ -3,10 +3,23 @@
 // opened. A capture arriving is shown at once and brought into view.
 // Every guest string is set as text, never as HTML; a URL becomes a link
 // only when it is http or https.
+//
+// The host's pointer (issue #16): a click on the newest capture, while the
+// guest is still on that capture's page, points at that place on the
+// guest's screen (through the live view's `pointOnCapture`, set by
+// meeting.js as `pointer`); otherwise the line under the picture says why not.
 
 import { api } from "/static/live.js";
+import { captureSpot, mark } from "/static/live_view.js";
 
 const SHORT_URL = 60;
+// Why a capture cannot be pointed on (live_view.js's strings).
+const POINTER_PROBLEMS = {
+  not_newest: "live_view.capture.not_newest",
+  moved: "live_view.capture.moved",
+  no_guest: "live_view.capture.no_guest",
+  no_size: "live_view.capture.no_size",
+};
 
 export function safeHref(url) {
   try {
@@ -35,7 +48,10 @@ export class CaptureWindow {
     this.captures = [];
     this.$ = (id) => document.getElementById(id);
     this.clock = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle: "medium" });
+    this.pointer = null; // the live view, on the meeting's own host's page
+    this.lastPage = null; // the URL of the newest page a guest opened
     this.$("zoom").addEventListener("click", () => this.toggleZoom());
+    this.$("capture-image").addEventListener("click", (event) => this.pointAt(event));
     this.$("url-toggle").addEventListener("click", () => this.toggleUrl());
     // Asking and attaching exist only while the meeting runs.
     this.$("ask-capture")?.addEventListener("click", () => this.ask());
@@ -97,6 +113,45 @@ export class CaptureWindow {
     for (const button of this.$("capture-strip").querySelectorAll("button")) {
       button.setAttribute("aria-current", String(button.dataset.capture === String(capture.capture_id)));
     }
+    this.renderPointer();
+  }
+
+  /** Why the shown capture cannot be pointed on, or null when it can. */
+  pointerProblem(capture) {
+    if (capture !== this.captures.at(-1)) return "not_newest";
+    if (this.lastPage !== capture.url) return "moved";
+    if (this.pointer.captureGuest(capture) == null) return "no_guest";
+    if (!capture.viewport_width || !capture.viewport_height) return "no_size";
+    return null;
+  }
+
+  renderPointer() {
+    const line = this.$("capture-pointer");
+    const capture = this.current;
+    const live = document.getElementById("room")?.dataset.state !== "ended";
+    if (!line || !this.pointer || !capture || !live) {
+      if (line) line.hidden = true;
+      this.$("capture-image").classList.remove("pointable");
+      return;
+    }
+    const problem = this.pointerProblem(capture);
+    line.hidden = false;
+    line.dataset.problem = problem || "";
+    line.textContent = this.pointer.T[problem ? POINTER_PROBLEMS[problem] : "live_view.capture.hint"];
+    this.$("capture-image").classList.toggle("pointable", !problem);
+  }
+
+  pointAt(event) {
+    const capture = this.current;
+    if (!this.pointer || !capture || this.pointerProblem(capture)) return;
+    const image = this.$("capture-image");
+    const spot = captureSpot(capture, image.getBoundingClientRect(), event.clientX, event.clientY);
+    if (!this.pointer.pointOnCapture(capture, spot)) return;
+    image.dataset.pointed = JSON.stringify(spot);
+    const frame = this.$("capture-frame");
+    const box = frame.getBoundingClientRect();
+    mark(frame, event.clientX - box.left + frame.scrollLeft, event.clientY - box.top + frame.scrollTop, "capture-mark");
+    this.$("capture-pointer").textContent = this.pointer.T["live_view.pointed"];
   }
 
   renderUrl() {
@@ -133,6 +188,8 @@ export class CaptureWindow {
   }
 
   visited(event) {
+    this.lastPage = event.payload.url;
+    if (this.current) this.renderPointer();
     this.$("no-visits")?.remove();
     const item = document.createElement("li");
     const time = document.createElement("time");

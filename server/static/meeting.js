@@ -6,6 +6,7 @@ import { CaptureWindow } from "/static/captures.js";
 import { InvitePanel } from "/static/invite.js";
 import { VideoCall, bindControls, followVideoGuest } from "/static/video.js";
 import { LiveChannel, api, format, pageStrings } from "/static/live.js";
+import { LiveView } from "/static/live_view.js";
 import { Stage, ToolRail } from "/static/room.js";
 
 const T = pageStrings();
@@ -23,6 +24,7 @@ const stage = new Stage({
   capture: $("capture-main"),
   video: $("video-card"),
   document: $("document-main"),
+  live: $("live-main"),
 });
 // A tool's own script puts its part on the stage (documents.js: a document shown).
 document.addEventListener("tsunagu:stage", (event) => {
@@ -39,6 +41,20 @@ const window_ = new CaptureWindow({
   onArrived: (capture) => arrivals.arrived(capture),
 });
 const invite = $("invite-controls") ? new InvitePanel({ meetingId: meeting.id, strings: T }) : null;
+// The live view of a snippet guest's page (issue #16): the meeting's own
+// host only (its tile is on their page alone); its frames come on this
+// page's socket.
+const liveView = $("live-main")
+  ? new LiveView({
+      meetingId: meeting.id,
+      send: (message) => channel?.send(message) ?? false,
+      onStage: (on) => stage.set("live", on),
+      events: meeting.events,
+    })
+  : null;
+window_.pointer = liveView;
+// Whom a pointer on a capture goes to depends on the guests there.
+document.addEventListener("tsunagu:guests", () => window_.renderPointer());
 
 function describe(event) {
   const payload = event.payload || {};
@@ -172,10 +188,16 @@ function apply(event) {
     return;
   }
   if (event.type === "signal.refused") return;
+  // The live view's frames, pongs and refusals: not events, none stored.
+  if (event.type.startsWith("view.")) {
+    liveView?.receive(event);
+    return;
+  }
   // For the page's other parts (their own scripts: the guest list, the label).
   document.dispatchEvent(new CustomEvent("tsunagu:event", { detail: event }));
   addEvent(event);
   window_.apply(event);
+  liveView?.apply(event);
   invite?.apply(event);
   if (event.type === "meeting.started" && !meeting.started_at) meeting.started_at = event.time;
   if (event.type === "meeting.ended") ended(event.payload.by, event.time);
@@ -247,6 +269,8 @@ channel = new LiveChannel({
       return;
     }
     $("connection-state").textContent = state === "reconnecting" ? T["meeting.js.reconnecting"] : "";
+    // Frames sent while the socket was down are lost: ask for a whole picture.
+    if (state === "open") liveView?.reconnected();
     if (state === "open" && call) {
       // First time: set up and greet; after a reconnect, start over if
       // the call is not up (signals sent while the socket was down are lost).

@@ -72,30 +72,35 @@ export class ToolRail {
 /**
  * What the stage shows: the newest capture (screen support), the guest's
  * camera (a video meeting), both side by side, a document the host shows
- * (in the place of the capture, beside the camera), or a hint while there
- * is nothing. Its data-layout says which, for the styles and the tests.
+ * or a guest's page live (in the place of the capture, beside the camera;
+ * of the two, the one turned on last), or a hint while there is nothing.
+ * Its data-layout says which, for the styles and the tests.
  */
 export class Stage {
-  constructor({ stage, empty, capture, video, document: shown }) {
-    Object.assign(this, { stage, empty, capture, video, shown });
-    this.has = { capture: false, video: false, document: false };
+  constructor({ stage, empty, capture, video, document: shown, live }) {
+    Object.assign(this, { stage, empty, capture, video, shown, live });
+    this.has = { capture: false, video: false, document: false, live: false };
+    this.front = null; // "document" | "live": which takes the capture's place
     this.render();
   }
 
   set(part, on) {
     if (this.has[part] === on) return;
     this.has[part] = on;
+    if ((part === "document" || part === "live") && on) this.front = part;
+    else if (part === this.front) this.front = this.has.document ? "document" : this.has.live ? "live" : null;
     this.render();
   }
 
   render() {
-    const { capture, video, document: shown } = this.has;
+    const { capture, video } = this.has;
     let layout = capture && video ? "both" : capture ? "capture" : video ? "video" : "empty";
-    if (shown) layout = video ? "document-video" : "document";
+    if (this.front) layout = video ? `${this.front}-video` : this.front;
     this.stage.dataset.layout = layout;
     this.empty.hidden = layout !== "empty";
-    this.capture.hidden = !capture || shown;
+    this.capture.hidden = !capture || Boolean(this.front);
     if (this.video) this.video.hidden = !video;
-    if (this.shown) this.shown.hidden = !shown;
+    if (this.shown) this.shown.hidden = this.front !== "document";
+    if (this.live) this.live.hidden = this.front !== "live";
   }
 }
