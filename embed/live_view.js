@@ -57,10 +57,10 @@ export class LiveView {
     this.stopRecording =
       record({
         emit: (event) => this.take(event),
-        maskAllInputs: true,
-        // Called for every field (maskAllInputs): the site's unmasked ones keep
-        // their text, the rest a fixed mark that does not tell the value's length.
-        maskInputFn: (text, element) => (element && !masked(element) ? text : MASK),
+        // By tag name, so every input type comes to maskInputFn (maskAllInputs
+        // lists types, without "file" and "hidden", whose values then went out).
+        maskInputOptions: { input: true, textarea: true, select: true },
+        maskInputFn: (text, element) => inputValue(text, element, masked),
         // Typed text of editable elements, and a select's options (which of
         // them is chosen shows in the replay otherwise; a capture masks the
         // whole select too).
@@ -160,6 +160,23 @@ export class LiveView {
       this.cost.worst = Math.max(this.cost.worst, ms);
     }
   }
+}
+
+/** What the host sees of a field's value: the site's unmasked fields keep their
+ *  text, the rest a fixed mark that does not tell the value's length. A file
+ *  input's value is the picked file's name (nothing shown, as on screen before a
+ *  pick); a hidden input holds what a script put there (tokens, codes), never
+ *  shown whatever the site unmasks. Buttons, checkboxes, ranges and colours
+ *  hold no typed text (as in a capture). */
+function inputValue(text, element, masked) {
+  if (!element) return MASK;
+  if (element.localName === "input") {
+    const type = element.type;
+    if (type === "file") return "";
+    if (type === "hidden") return MASK;
+  }
+  if (!valueHolder(element)) return text;
+  return masked(element) ? MASK : text;
 }
 
 /** The outermost contenteditable element holding `element`. */

@@ -318,3 +318,34 @@ def test_sharing_answers_the_host_and_goes_on_across_pages(new_page, live_server
     first = next(message for message in sharing.sent if from_next_page(message))
     assert any(event["type"] == 2 for event in first["events"])
     assert sharing.guest.errors == []
+
+
+def wait_sent(sharing: Sharing, text: str, act) -> None:
+    """Do ``act`` and wait until a frame carrying ``text`` left the phone: what
+    was changed before it was sent before it (the recorder keeps the order)."""
+    with sharing.socket().expect_event("framesent", predicate=lambda payload: text in payload):
+        act()
+
+
+def test_hidden_and_file_inputs_never_go_out(new_page, live_server, pages):
+    sharing = Sharing(new_page, live_server, pages.url("live.html"))
+    page = sharing.page
+    # A one-time code a script put into a hidden field (inside an unmasked box:
+    # hidden fields are never shown), before and while sharing.
+    page.locator("#otp-token").evaluate("(e) => (e.value = 'OTP-314159')")
+    page.locator("#upload").set_input_files(
+        files=[{"name": "passport-SCAN-1.pdf", "mimeType": "application/pdf", "buffer": b"%PDF"}]
+    )
+    sharing.ask()
+    sharing.agree()
+    page.locator("#otp-token").evaluate("(e) => (e.value = 'OTP-271828')")
+    page.locator("#upload").set_input_files(
+        files=[{"name": "passport-SCAN-2.pdf", "mimeType": "application/pdf", "buffer": b"%PDF"}]
+    )
+    # The site's unmasked field still goes out as typed.
+    wait_sent(sharing, "R-20240601", lambda: page.locator("#order-id").fill("R-20240601"))
+
+    sent = json.dumps(sharing.frames(), ensure_ascii=False)
+    for secret in ["OTP-314159", "OTP-271828", "passport-SCAN", "fakepath"]:
+        assert secret not in sent, secret
+    assert sharing.guest.errors == []
