@@ -9,7 +9,7 @@
  *  inside of [data-tsunagu-mask], frames and media is never read, and our own
  *  bar is left out. URLs to other origins lose their query and fragment, which
  *  often carry tokens. */
-import { isMasked, valueHolder } from "./privacy.js";
+import { closest, isMasked, valueHolder } from "./privacy.js";
 import { record } from "./vendor/rrweb-record.mjs";
 
 const MASK = "●●●●";
@@ -17,7 +17,14 @@ const MASK = "●●●●";
 const FULL_SNAPSHOT = 2;
 const INCREMENTAL = 3;
 const MUTATION = 0;
+const STYLE_SHEET_RULE = 8;
+const STYLE_DECLARATION = 13;
+const ADOPTED_STYLE_SHEET = 15;
 const ELEMENT = 2;
+/** Elements whose inside is never read: masked boxes, our own bar, other
+ *  documents and media (rrweb's blockSelector, and checked again on every
+ *  change, see LiveView.hidden). */
+const BLOCKED = "[data-tsunagu-mask],[data-tsunagu],iframe,object,embed,video,audio";
 /** Attributes holding a URL (srcset: a list of them). */
 const URL_ATTRIBUTES = new Set(["src", "href", "srcset", "poster", "action", "data", "xlink:href"]);
 const FLUSH_MS = 100;
@@ -41,6 +48,7 @@ export class LiveView {
     this.timer = null;
     this.stopRecording = null;
     this.on = false;
+    this.hiddenSheets = new Set(); // rrweb style ids of sheets adopted in hidden shadow roots
     this.cost = { batches: 0, ms: 0, worst: 0 }; // main-thread time spent here (tests, benchmark)
   }
 
@@ -69,7 +77,7 @@ export class LiveView {
           const holder = parent?.closest("select") || editableRoot(parent);
           return holder && !masked(holder) ? text : MASK;
         },
-        blockSelector: "[data-tsunagu-mask],[data-tsunagu],iframe,object,embed,video,audio",
+        blockSelector: BLOCKED,
         recordCanvas: false,
         recordCrossOriginIframes: false,
         collectFonts: false,
@@ -112,18 +120,82 @@ export class LiveView {
   take(event) {
     if (!this.on) return;
     const started = performance.now();
-    const hostId = record.mirror.getId(this.host);
     if (event.type === FULL_SNAPSHOT) {
       this.queue = this.queue.filter((queued) => queued.type === 4); // older changes are moot
-      cleanTree(event.data.node, hostId);
-    } else if (event.type === INCREMENTAL && event.data.source === MUTATION) {
-      if (!cleanMutation(event.data, hostId)) return this.spent(started);
+      this.hiddenSheets.clear(); // rrweb numbers the sheets anew from each full snapshot
+      cleanTree(event.data.node, record.mirror.getId(this.host));
+    } else if (event.type === INCREMENTAL && !this.clean(event.data)) {
+      return this.spent(started);
     }
     if (!this.queue.length) this.first = Date.now();
     this.queue.push(event);
     if (event.type === FULL_SNAPSHOT) this.flush();
     else this.timer ||= setTimeout(() => this.flush(), FLUSH_MS);
     this.spent(started);
+  }
+
+  /** An incremental event, cleaned in place; false when nothing of it may go.
+   *  rrweb's blockSelector keeps a blocked element's inside out of what it
+   *  serialises, but it still follows the shadow root of a blocked element
+   *  (a masked web component re-rendering, our own bar and the host's pointer
+   *  in it) and the changes under an element masked after it was recorded: so
+   *  every change is checked here against where its node is now. */
+  clean(data) {
+    const hidden = this.hiddenCheck();
+    switch (data.source) {
+      case MUTATION: {
+        // An add or a removal is judged by its parent (the node itself may be
+        // the blocked element, whose placeholder comes and goes with it).
+        // Our own bar is not there at all, not even as a placeholder.
+        const hostId = record.mirror.getId(this.host);
+        data.adds = data.adds.filter((add) => add.node.id !== hostId && !hidden(add.parentId));
+        data.removes = data.removes.filter((remove) => remove.id !== hostId && !hidden(remove.parentId, false));
+        data.texts = data.texts.filter((change) => !hidden(change.id));
+        data.attributes = data.attributes.filter((change) => !hidden(change.id));
+        for (const add of data.adds) cleanTree(add.node, hostId);
+        for (const change of data.attributes) cleanAttributes(change.attributes);
+        return data.adds.length + data.removes.length + data.attributes.length + data.texts.length > 0 || !!data.isAttachIframe;
+      }
+      case ADOPTED_STYLE_SHEET:
+        // Sheets adopted by a hidden shadow root (our own bar's): left out, and
+        // so are later changes to them.
+        if (hidden(data.id)) {
+          for (const id of data.styleIds || []) this.hiddenSheets.add(id);
+          return false;
+        }
+        return true;
+      case STYLE_SHEET_RULE:
+      case STYLE_DECLARATION:
+        if (data.styleId !== undefined && this.hiddenSheets.has(data.styleId)) return false;
+        return data.id === undefined || !hidden(data.id);
+      default:
+        // Scrolls, inputs, media: the node they are about.
+        return typeof data.id !== "number" || !hidden(data.id);
+    }
+  }
+
+  /** A check, for one event, of whether a node (by rrweb id) is inside a
+   *  blocked element or our own bar; a node rrweb no longer knows counts as
+   *  hidden (unless `unknown` says otherwise: a removal tells nothing). */
+  hiddenCheck() {
+    const seen = new Map(); // id -> answer: a list's items share their parent
+    return (id, unknown = true) => {
+      let answer = seen.get(id);
+      if (answer === undefined) {
+        const node = record.mirror.getNode(id);
+        answer = node ? this.hiddenNode(node) : unknown;
+        seen.set(id, answer);
+      }
+      return answer;
+    };
+  }
+
+  hiddenNode(node) {
+    if (node.nodeType === 9) return false; // the document
+    // A text's element, or for a text straight in a shadow root, its host.
+    const element = node.nodeType === 1 ? node : node.parentElement || node.parentNode?.host;
+    if (!element) return true;
+    return element === this.host || closest(element, BLOCKED) !== null;
   }
 
   flush() {
@@ -234,15 +306,3 @@ function cleanTree(root, hostId) {
   }
 }
 
-/** A mutation: cleaned like a tree; false when nothing of it is left to send. */
-function cleanMutation(data, hostId) {
-  if (hostId > 0) {
-    data.adds = data.adds.filter((add) => add.node.id !== hostId && add.parentId !== hostId);
-    data.removes = data.removes.filter((remove) => remove.id !== hostId);
-    data.attributes = data.attributes.filter((change) => change.id !== hostId);
-    data.texts = data.texts.filter((change) => change.id !== hostId);
-  }
-  for (const add of data.adds) cleanTree(add.node, hostId);
-  for (const change of data.attributes) cleanAttributes(change.attributes);
-  return data.adds.length + data.removes.length + data.attributes.length + data.texts.length > 0 || !!data.isAttachIframe;
-}

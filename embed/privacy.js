@@ -79,7 +79,7 @@ function closestMatching(element, selector) {
 }
 
 /** Element.closest() that also looks past shadow roots to their hosts. */
-function closest(element, selector) {
+export function closest(element, selector) {
   for (let node = element; node; ) {
     const found = node.closest(selector);
     if (found) return found;

@@ -349,3 +349,40 @@ def test_hidden_and_file_inputs_never_go_out(new_page, live_server, pages):
     for secret in ["OTP-314159", "OTP-271828", "passport-SCAN", "fakepath"]:
         assert secret not in sent, secret
     assert sharing.guest.errors == []
+
+
+def test_hidden_shadow_roots_and_our_own_bar_never_go_out(new_page, live_server, pages):
+    sharing = Sharing(new_page, live_server, pages.url("live.html"))
+    page = sharing.page
+    sharing.ask()
+    sharing.agree()
+    # A masked web component renders again, into its shadow root.
+    page.locator("#secret-note").evaluate(
+        """(e) => {
+            const span = document.createElement('span');
+            span.textContent = 'SHADOW-SECRET-42';
+            e.shadowRoot.append(span);
+            e.shadowRoot.querySelector('p').textContent = 'SHADOW-SECRET-43';
+          }"""
+    )
+    # A paragraph masked after it was sent: what it says from then on stays here.
+    page.locator("#later").evaluate(
+        "(e) => { e.setAttribute('data-tsunagu-mask', ''); e.textContent = 'LATER-SECRET-9'; }"
+    )
+    # The host points at a field; the guest scrolls, the pointer follows.
+    target = {"node": node_id(sharing.frames(), "id", "order-id"), "fx": 0.5, "fy": 0.5}
+    sharing.host_send({"type": "view.pointer", "target": target, "points": None})
+    pointer = page.locator("[data-tsunagu-pointer]")
+    expect(pointer).to_have_attribute("data-target-found", "true")
+    name = pointer.locator(".name").text_content()
+    y = pointer.get_attribute("data-y")
+    page.evaluate("scrollBy(0, 60)")
+    expect(pointer).not_to_have_attribute("data-y", y)
+    wait_sent(sharing, "R-SYNC-2", lambda: page.locator("#order-id").fill("R-SYNC-2"))
+
+    sent = json.dumps(sharing.frames(), ensure_ascii=False)
+    for secret in ["SHADOW-SECRET", "LATER-SECRET", name, "data-tsunagu-pointer", '"data-x"']:
+        assert secret not in sent, secret
+    # Nor our bar's style sheets (adopted by its shadow root).
+    assert "share-frame" not in sent and "tsunagu-pulse" not in sent
+    assert sharing.guest.errors == []
