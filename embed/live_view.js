@@ -25,8 +25,15 @@ const ELEMENT = 2;
  *  documents and media (rrweb's blockSelector, and checked again on every
  *  change, see LiveView.hidden). */
 const BLOCKED = "[data-tsunagu-mask],[data-tsunagu],iframe,object,embed,video,audio";
-/** Attributes holding a URL (srcset: a list of them). */
-const URL_ATTRIBUTES = new Set(["src", "href", "srcset", "poster", "action", "data", "xlink:href"]);
+/** Attributes holding a URL (srcset, imagesrcset: a list of them with sizes;
+ *  ping: a list separated by spaces). */
+const URL_ATTRIBUTES = new Set([
+  "src", "href", "srcset", "imagesrcset", "poster", "action", "formaction", "data", "xlink:href",
+  "ping", "background", "cite",
+]);
+/** A URL in CSS: url(...) in any quoting, or a quoted absolute URL (@import
+ *  "...", image-set("...")). */
+const CSS_URL = /url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)|"((?:https?:)?\/\/[^"]*)"|'((?:https?:)?\/\/[^']*)'/gi;
 const FLUSH_MS = 100;
 // The server refuses a message over 4 MiB; a batch over this is split.
 const MAX_MESSAGE = 3.5 * 1024 * 1024;
@@ -152,7 +159,11 @@ export class LiveView {
         data.removes = data.removes.filter((remove) => remove.id !== hostId && !hidden(remove.parentId, false));
         data.texts = data.texts.filter((change) => !hidden(change.id));
         data.attributes = data.attributes.filter((change) => !hidden(change.id));
-        for (const add of data.adds) cleanTree(add.node, hostId);
+        const mirror = record.mirror;
+        for (const add of data.adds) cleanTree(add.node, hostId, mirror.getNode(add.parentId)?.localName === "style");
+        for (const change of data.texts) {
+          if (mirror.getNode(change.id)?.parentNode?.localName === "style") change.value = stripCssUrls(change.value);
+        }
         for (const change of data.attributes) cleanAttributes(change.attributes);
         return data.adds.length + data.removes.length + data.attributes.length + data.texts.length > 0 || !!data.isAttachIframe;
       }
@@ -163,11 +174,14 @@ export class LiveView {
           for (const id of data.styleIds || []) this.hiddenSheets.add(id);
           return false;
         }
+        cleanSheet(data);
         return true;
       case STYLE_SHEET_RULE:
       case STYLE_DECLARATION:
         if (data.styleId !== undefined && this.hiddenSheets.has(data.styleId)) return false;
-        return data.id === undefined || !hidden(data.id);
+        if (data.id !== undefined && hidden(data.id)) return false;
+        cleanSheet(data);
+        return true;
       default:
         // Scrolls, inputs, media: the node they are about.
         return typeof data.id !== "number" || !hidden(data.id);
@@ -275,9 +289,23 @@ export function stripUrl(value) {
   return parsed.href;
 }
 
+/** Other origins' URLs in CSS text without their query and fragment. */
+export function stripCssUrls(text) {
+  if (typeof text !== "string" || !/url\(|\/\//i.test(text)) return text;
+  return text.replace(CSS_URL, (match, double, single, bare, quoted, quoted1) => {
+    if (double !== undefined) return `url("${stripUrl(double)}")`;
+    if (single !== undefined) return `url('${stripUrl(single)}')`;
+    if (bare !== undefined) return bare ? `url(${stripUrl(bare)})` : match;
+    if (quoted !== undefined) return `"${stripUrl(quoted)}"`;
+    return `'${stripUrl(quoted1)}'`;
+  });
+}
+
 function cleanAttribute(name, value) {
+  if (name === "style" || name === "_cssText") return cleanStyle(value);
   if (typeof value !== "string" || !URL_ATTRIBUTES.has(name)) return value;
-  if (name !== "srcset") return stripUrl(value);
+  if (name === "ping") return value.split(/\s+/).map(stripUrl).join(" ");
+  if (name !== "srcset" && name !== "imagesrcset") return stripUrl(value);
   return value
     .split(",")
     .map((part) => {
@@ -287,22 +315,44 @@ function cleanAttribute(name, value) {
     .join(", ");
 }
 
+/** A style attribute: a string (snapshots, adds), or in an attribute change
+ *  rrweb's per-property object (property -> value | [value, priority] | false). */
+function cleanStyle(value) {
+  if (typeof value === "string") return stripCssUrls(value);
+  if (!value || typeof value !== "object") return value;
+  for (const [property, set] of Object.entries(value)) {
+    if (typeof set === "string") value[property] = stripCssUrls(set);
+    else if (Array.isArray(set)) set[0] = stripCssUrls(set[0]);
+  }
+  return value;
+}
+
 function cleanAttributes(attributes) {
   if (!attributes) return;
-  for (const name of Object.keys(attributes)) {
-    if (URL_ATTRIBUTES.has(name)) attributes[name] = cleanAttribute(name, attributes[name]);
-  }
+  for (const name of Object.keys(attributes)) attributes[name] = cleanAttribute(name, attributes[name]);
 }
 
-/** A serialised tree: URLs cleaned, our own bar's node left out. */
-function cleanTree(root, hostId) {
-  const stack = [root];
+/** A serialised tree: URLs cleaned, our own bar's node left out. `inStyle`:
+ *  the root is a text of a <style> element. */
+function cleanTree(root, hostId, inStyle = false) {
+  const stack = [[root, inStyle]];
   while (stack.length) {
-    const node = stack.pop();
+    const [node, styleText] = stack.pop();
     if (node.type === ELEMENT) cleanAttributes(node.attributes);
+    else if (styleText && typeof node.textContent === "string") node.textContent = stripCssUrls(node.textContent);
     if (!node.childNodes) continue;
     if (hostId > 0) node.childNodes = node.childNodes.filter((child) => child.id !== hostId);
-    for (const child of node.childNodes) stack.push(child);
+    const style = node.type === ELEMENT && node.tagName === "style";
+    for (const child of node.childNodes) stack.push([child, style]);
   }
 }
 
+/** A style sheet event's CSS text cleaned in place (StyleSheetRule,
+ *  StyleDeclaration, AdoptedStyleSheet). */
+function cleanSheet(data) {
+  for (const add of data.adds || []) add.rule = stripCssUrls(add.rule);
+  if (data.replace !== undefined) data.replace = stripCssUrls(data.replace);
+  if (data.replaceSync !== undefined) data.replaceSync = stripCssUrls(data.replaceSync);
+  if (data.set) data.set.value = stripCssUrls(data.set.value);
+  for (const style of data.styles || []) for (const rule of style.rules || []) rule.rule = stripCssUrls(rule.rule);
+}

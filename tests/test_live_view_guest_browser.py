@@ -386,3 +386,52 @@ def test_hidden_shadow_roots_and_our_own_bar_never_go_out(new_page, live_server,
     # Nor our bar's style sheets (adopted by its shadow root).
     assert "share-frame" not in sent and "tsunagu-pulse" not in sent
     assert sharing.guest.errors == []
+
+
+def test_other_origins_urls_in_css_and_attributes_lose_their_query(new_page, live_server, pages):
+    sharing = Sharing(new_page, live_server, pages.url("live.html"))
+    page = sharing.page
+    sharing.ask()
+    sharing.agree()  # the page's style attribute and <style>, in the full snapshot
+    # Changed while sharing: a style property, a new <style> and its text, a
+    # rule and a declaration added through CSSOM, URL attributes.
+    page.evaluate(
+        """(other) => {
+            const url = (sig) => `url(${other}/img/card-1.png?sig=${sig})`;
+            document.getElementById('styled').style.backgroundImage = url('MUT-SECRET-1');
+            const style = document.head.appendChild(document.createElement('style'));
+            style.textContent = `.added { background: ${url('ADD-SECRET-2')} }`;
+            setTimeout(() => {
+              style.firstChild.data = `.added { background: ${url('TEXT-SECRET-3')} }`;
+              const sheet = document.styleSheets[0];
+              sheet.insertRule(`.rule { background-image: ${url('RULE-SECRET-4')} }`, 0);
+              sheet.cssRules[0].style.setProperty('border-image-source', url('DECL-SECRET-5'));
+              const form = document.getElementById('apply');
+              const button = form.appendChild(document.createElement('button'));
+              button.setAttribute('formaction', `${other}/apply?sig=FORM-SECRET-6`);
+              const link = form.appendChild(document.createElement('a'));
+              link.href = `${other}/next?x=1`;
+              link.setAttribute('ping',
+                `${other}/p?sig=PING-SECRET-7 ${other}/q?x=PING-SECRET-8`);
+            }, 0);
+          }""",
+        pages.other_origin,
+    )
+    wait_sent(sharing, "R-SYNC-3", lambda: page.locator("#order-id").fill("R-SYNC-3"))
+
+    sent = json.dumps(sharing.frames(), ensure_ascii=False)
+    for secret in [
+        "STYLE-SECRET-17", "SHEET-SECRET-31", "#frag", "MUT-SECRET", "ADD-SECRET", "TEXT-SECRET",
+        "RULE-SECRET", "DECL-SECRET", "FORM-SECRET", "PING-SECRET",
+    ]:  # fmt: skip
+        assert secret not in sent, secret
+    # (Each of them was sent, cleaned.)
+    for there in [".added", ".rule", "border-image-source", '"formaction"', '"ping"']:
+        assert there in sent, there
+    # The other origin's images are still there, without the query...
+    assert f"{pages.other_origin}/img/card-1.png" in sent
+    assert f"{pages.other_origin}/p {pages.other_origin}/q" in sent
+    # ...and the page's own URLs keep theirs.
+    for kept in ["STYLE-KEEP-3", "SHEET-KEEP-5"]:
+        assert kept in sent, kept
+    assert sharing.guest.errors == []
