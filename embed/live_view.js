@@ -34,6 +34,10 @@ const URL_ATTRIBUTES = new Set([
 /** A URL in CSS: url(...) in any quoting, or a quoted absolute URL (@import
  *  "...", image-set("...")). */
 const CSS_URL = /url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)|"((?:https?:)?\/\/[^"]*)"|'((?:https?:)?\/\/[^']*)'/gi;
+/** Elements that may hold a typed value (see valueHolder in privacy.js). */
+const HOLDER_TAGS = new Set(["input", "textarea", "select"]);
+/** Attributes where pages copy a field's value. */
+const COPY_ATTRIBUTE = /^(data-.*|title|aria-valuetext)$/;
 const FLUSH_MS = 100;
 // The server refuses a message over 4 MiB; a batch over this is split.
 const MAX_MESSAGE = 3.5 * 1024 * 1024;
@@ -55,6 +59,7 @@ export class LiveView {
     this.timer = null;
     this.stopRecording = null;
     this.on = false;
+    this.masked = (element) => isMasked(element, this.unmask, this.everPassword);
     this.hiddenSheets = new Set(); // rrweb style ids of sheets adopted in hidden shadow roots
     this.cost = { batches: 0, ms: 0, worst: 0 }; // main-thread time spent here (tests, benchmark)
   }
@@ -68,7 +73,7 @@ export class LiveView {
     if (this.on) return;
     // record() emits its first snapshot before it returns: taken while `on`.
     this.on = true;
-    const masked = (element) => isMasked(element, this.unmask, this.everPassword);
+    const masked = this.masked;
     this.stopRecording =
       record({
         emit: (event) => this.take(event),
@@ -130,7 +135,7 @@ export class LiveView {
     if (event.type === FULL_SNAPSHOT) {
       this.queue = this.queue.filter((queued) => queued.type === 4); // older changes are moot
       this.hiddenSheets.clear(); // rrweb numbers the sheets anew from each full snapshot
-      cleanTree(event.data.node, record.mirror.getId(this.host));
+      cleanTree(event.data.node, this.context());
     } else if (event.type === INCREMENTAL && !this.clean(event.data)) {
       return this.spent(started);
     }
@@ -160,11 +165,22 @@ export class LiveView {
         data.texts = data.texts.filter((change) => !hidden(change.id));
         data.attributes = data.attributes.filter((change) => !hidden(change.id));
         const mirror = record.mirror;
-        for (const add of data.adds) cleanTree(add.node, hostId, mirror.getNode(add.parentId)?.localName === "style");
+        const context = this.context();
+        for (const add of data.adds) {
+          const parent = mirror.getNode(add.parentId);
+          cleanTree(add.node, context, parent?.localName === "style", this.inMaskedEditable(parent));
+        }
         for (const change of data.texts) {
           if (mirror.getNode(change.id)?.parentNode?.localName === "style") change.value = stripCssUrls(change.value);
         }
-        for (const change of data.attributes) cleanAttributes(change.attributes);
+        for (const change of data.attributes) {
+          cleanAttributes(change.attributes);
+          const element = mirror.getNode(change.id);
+          if (element?.nodeType !== 1) continue;
+          if (this.maskedHolder(element)) dropCopies(change.attributes);
+          else if (this.inMaskedEditable(element.parentElement)) dropUrls(change.attributes);
+        }
+        data.attributes = data.attributes.filter((change) => Object.keys(change.attributes).length > 0);
         return data.adds.length + data.removes.length + data.attributes.length + data.texts.length > 0 || !!data.isAttachIframe;
       }
       case ADOPTED_STYLE_SHEET:
@@ -202,6 +218,33 @@ export class LiveView {
       }
       return answer;
     };
+  }
+
+  /** What cleanTree needs to know of this page. */
+  context() {
+    return {
+      hostId: record.mirror.getId(this.host),
+      // The element of a serialised node that may hold a value (a field, an
+      // editable root), if it is masked; the others are not looked up.
+      maskedHolder: (node) => {
+        const attributes = node.attributes || {};
+        if (!HOLDER_TAGS.has(node.tagName) && !("contenteditable" in attributes)) return null;
+        const element = record.mirror.getNode(node.id);
+        return element && this.maskedHolder(element) ? element : null;
+      },
+    };
+  }
+
+  /** Is this element a value holder whose value is masked? */
+  maskedHolder(element) {
+    return !!valueHolder(element) && this.masked(element);
+  }
+
+  /** Is this node inside (or the root of) a masked contenteditable? */
+  inMaskedEditable(node) {
+    if (!node?.isContentEditable) return false;
+    const root = editableRoot(node);
+    return !!root && this.masked(root);
   }
 
   hiddenNode(node) {
@@ -332,19 +375,47 @@ function cleanAttributes(attributes) {
   for (const name of Object.keys(attributes)) attributes[name] = cleanAttribute(name, attributes[name]);
 }
 
-/** A serialised tree: URLs cleaned, our own bar's node left out. `inStyle`:
- *  the root is a text of a <style> element. */
-function cleanTree(root, hostId, inStyle = false) {
-  const stack = [[root, inStyle]];
+/** A serialised tree: URLs cleaned, our own bar's node left out, masked
+ *  fields without copies of their value. `inStyle`: the root is a text of a
+ *  <style> element; `inEditable`: the root is inside a masked contenteditable. */
+function cleanTree(root, { hostId, maskedHolder }, inStyle = false, inEditable = false) {
+  const stack = [[root, inStyle, inEditable]];
   while (stack.length) {
-    const [node, styleText] = stack.pop();
-    if (node.type === ELEMENT) cleanAttributes(node.attributes);
-    else if (styleText && typeof node.textContent === "string") node.textContent = stripCssUrls(node.textContent);
+    const [node, styleText, editable] = stack.pop();
+    let childEditable = editable;
+    if (node.type === ELEMENT) {
+      cleanAttributes(node.attributes);
+      if (editable) dropUrls(node.attributes);
+      const holder = maskedHolder(node);
+      if (holder) {
+        dropCopies(node.attributes);
+        if (valueHolder(holder) === "editable") childEditable = true;
+      }
+    } else if (styleText && typeof node.textContent === "string") {
+      node.textContent = stripCssUrls(node.textContent);
+    }
     if (!node.childNodes) continue;
     if (hostId > 0) node.childNodes = node.childNodes.filter((child) => child.id !== hostId);
     const style = node.type === ELEMENT && node.tagName === "style";
-    for (const child of node.childNodes) stack.push([child, style]);
+    for (const child of node.childNodes) stack.push([child, style, childEditable]);
   }
+}
+
+/** A masked field's attributes without the copies of its value that pages
+ *  keep there (data-*, title, aria-valuetext, a value attribute): only
+ *  rrweb's own masked value is left. */
+function dropCopies(attributes) {
+  if (!attributes) return;
+  for (const name of Object.keys(attributes)) {
+    if (name === "value" ? attributes.value !== MASK : COPY_ATTRIBUTE.test(name)) delete attributes[name];
+  }
+}
+
+/** Inside a masked editable, pasted images and links are its content: their
+ *  addresses stay here as a blocked element's would. */
+function dropUrls(attributes) {
+  if (!attributes) return;
+  for (const name of ["src", "srcset", "href", "xlink:href"]) delete attributes[name];
 }
 
 /** A style sheet event's CSS text cleaned in place (StyleSheetRule,

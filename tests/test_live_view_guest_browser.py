@@ -435,3 +435,29 @@ def test_other_origins_urls_in_css_and_attributes_lose_their_query(new_page, liv
     for kept in ["STYLE-KEEP-3", "SHEET-KEEP-5"]:
         assert kept in sent, kept
     assert sharing.guest.errors == []
+
+
+def test_copies_of_a_masked_value_and_pasted_addresses_stay_on_the_phone(
+    new_page, live_server, pages
+):
+    sharing = Sharing(new_page, live_server, pages.url("live.html"))
+    page = sharing.page
+    # The page copies what is typed into the field's data-value, title,
+    # aria-valuetext and value attributes: before sharing and while.
+    page.locator("#memo").fill("MEMO-SECRET-10")
+    sharing.ask()
+    sharing.agree()
+    page.locator("#memo").fill("MEMO-SECRET-11")
+    # Pasted into the (masked) editor: an image and a link of our own origin.
+    page.locator("#editor").evaluate(
+        """(e) => (e.innerHTML = '<img src="img/card-1.png?doc=PASTED-9">'
+            + '<a href="/account?doc=LINKED-10">PASTED-TEXT</a>')"""
+    )
+    page.locator("#editor img").evaluate("(e) => (e.src = 'img/card-2.png?doc=PASTED-12')")
+    wait_sent(sharing, "R-SYNC-4", lambda: page.locator("#order-id").fill("R-SYNC-4"))
+
+    sent = json.dumps(sharing.frames(), ensure_ascii=False)
+    for secret in ["MEMO-SECRET", "PASTED-9", "LINKED-10", "PASTED-TEXT", "PASTED-12"]:
+        assert secret not in sent, secret
+    assert "●●●●" in sent and '"aria-valuetext"' not in sent
+    assert sharing.guest.errors == []
