@@ -39,8 +39,12 @@ const HOLDER_TAGS = new Set(["input", "textarea", "select"]);
 /** Attributes where pages copy a field's value. */
 const COPY_ATTRIBUTE = /^(data-.*|title|aria-valuetext)$/;
 const FLUSH_MS = 100;
-// The server refuses a message over 4 MiB; a batch over this is split.
-const MAX_MESSAGE = 3.5 * 1024 * 1024;
+// The server refuses a message over 4 MiB of UTF-8; a batch over it is split,
+// a single event over it is not sent (see tooLarge).
+const MAX_MESSAGE = 4 * 1024 * 1024;
+const encoder = new TextEncoder();
+// After the server's too_many: this long without sending, then a full snapshot.
+const TOO_MANY_MS = 1000;
 
 export class LiveView {
   /**
@@ -57,15 +61,12 @@ export class LiveView {
     this.queue = [];
     this.first = 0;
     this.timer = null;
+    this.holding = null; // after a too_many refusal: the timer of the snapshot to come
     this.stopRecording = null;
     this.on = false;
     this.masked = (element) => isMasked(element, this.unmask, this.everPassword);
     this.hiddenSheets = new Set(); // rrweb style ids of sheets adopted in hidden shadow roots
     this.cost = { batches: 0, ms: 0, worst: 0 }; // main-thread time spent here (tests, benchmark)
-  }
-
-  get running() {
-    return this.on;
   }
 
   /** Start recording: a full snapshot at once, then changes. */
@@ -107,6 +108,8 @@ export class LiveView {
     const stop = this.stopRecording;
     this.on = false;
     this.stopRecording = null;
+    clearTimeout(this.holding);
+    this.holding = null;
     clearTimeout(this.timer);
     this.timer = null;
     this.queue = [];
@@ -130,7 +133,7 @@ export class LiveView {
   }
 
   take(event) {
-    if (!this.on) return;
+    if (!this.on || this.holding) return; // holding: a full snapshot follows
     const started = performance.now();
     if (event.type === FULL_SNAPSHOT) {
       this.queue = this.queue.filter((queued) => queued.type === 4); // older changes are moot
@@ -269,7 +272,8 @@ export class LiveView {
   sendBatch(events) {
     const message = { type: "view.frame", seq: this.seq, page: this.page, events, batch_ms: Math.max(0, Date.now() - this.first) };
     const text = JSON.stringify(message); // once per batch
-    if (text.length > MAX_MESSAGE && events.length > 1) {
+    if (!fits(text)) {
+      if (events.length === 1) return this.tooLarge();
       const half = Math.ceil(events.length / 2);
       this.sendBatch(events.slice(0, half));
       this.sendBatch(events.slice(half));
@@ -279,6 +283,29 @@ export class LiveView {
     // A batch the socket could not take is gone: the socket's return is
     // answered with a full snapshot (widget.js), so nothing needs replaying.
     this.send(text);
+  }
+
+  /** An event too large to send (a huge page): an empty frame that says so,
+   *  and the host shows that until the next full snapshot. */
+  tooLarge() {
+    this.send(JSON.stringify({ type: "view.frame", seq: this.seq++, page: this.page, batch_ms: 0, events: [], too_large: true }));
+  }
+
+  /** The server's view.refused: too_many (sending faster than it relays):
+   *  a second without sending, then a full snapshot, since the frames it
+   *  refused are missing from the host's replay; too_large: as tooLarge. */
+  refused(reason) {
+    if (!this.on) return;
+    if (reason === "too_large") this.tooLarge();
+    else if (reason === "too_many" && !this.holding) {
+      this.queue = [];
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.holding = setTimeout(() => {
+        this.holding = null;
+        this.snapshot();
+      }, TOO_MANY_MS);
+    }
   }
 
   spent(started, batch = false) {
@@ -306,6 +333,12 @@ function inputValue(text, element, masked) {
   }
   if (!valueHolder(element)) return text;
   return masked(element) ? MASK : text;
+}
+
+/** Is the message within the server's limit, counted in UTF-8 bytes? (A
+ *  character is at most 3 bytes per UTF-16 unit: most batches need no count.) */
+function fits(text) {
+  return text.length * 3 <= MAX_MESSAGE || encoder.encode(text).length <= MAX_MESSAGE;
 }
 
 /** The outermost contenteditable element holding `element`. */

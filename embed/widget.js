@@ -188,6 +188,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   // says "on" (embed/live_view.js, imported then).
   let sharing = token ? saved.lv || null : null;
   let liveView = null; // the recorder: null | "loading" | LiveView
+  let sharingChecked = false; // the state asked of the server after a not_sharing refusal
   let pointers = null; // embed/pointer.js, imported on the first pointer
   // The newest captures sent from this page, with where each element was on
   // them (capture id -> hit map): the host's pointer on a capture. Never sent.
@@ -563,7 +564,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
           if (memo) memo.connected();
           // Changes made while the socket was down were not sent: the host
           // starts over from a full snapshot.
-          if (liveView?.running) liveView.snapshot();
+          if (liveView?.on) liveView.snapshot();
           return;
         }
         if (memo) memo.disconnected();
@@ -819,6 +820,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   function setSharing(value, quiet = false) {
     const was = sharing;
     sharing = value;
+    if (value !== was) sharingChecked = false;
     if (value === "on") recordPage();
     else if (liveView && liveView !== "loading") liveView.stop();
     if (value === "asked" && was !== "asked" && !quiet) {
@@ -885,11 +887,30 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   function viewMessage(message) {
     if (message.type === "view.ping") channel?.send({ type: "view.pong", t: message.t });
     else if (message.type === "view.want") {
-      if (liveView?.running) liveView.snapshot();
+      if (liveView?.on) liveView.snapshot();
     } else if (message.type === "view.save") {
       // "Save this moment": an ordinary capture, masked as any, marked as from the live view.
       if (sharing === "on") sendCapture({ origin: "live_view" }).catch(() => {});
     } else if (message.type === "view.pointer") point(message);
+    else if (message.type === "view.refused") {
+      if (message.reason === "not_sharing") checkSharing();
+      else if (liveView && liveView !== "loading") liveView.refused(message.reason);
+    }
+  }
+
+  /** The server says the live view is not on while this page sends frames
+   *  (an event missed): the state as the server keeps it, asked once per
+   *  state (a refusal per frame must not become a request per frame). */
+  async function checkSharing() {
+    if (sharing !== "on" || sharingChecked) return;
+    sharingChecked = true;
+    let result = null;
+    try {
+      result = await call("/api/v1/guest/session");
+    } catch {
+      return;
+    }
+    if (result.ok && result.data && sharing === "on") setSharing(result.data.live_view ?? null);
   }
 
   function keepHits(id, hits) {
@@ -912,7 +933,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     pointers ||= new module.Pointers({ root });
     let spot = null;
     if (target.node !== undefined) {
-      const element = liveView?.running ? liveView.node(target.node) : null;
+      const element = liveView?.on ? liveView.node(target.node) : null;
       if (element) spot = { element, fx: target.fx, fy: target.fy };
     } else if (target.capture_id !== undefined) {
       const hits = hitMaps.get(target.capture_id);

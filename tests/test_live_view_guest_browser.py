@@ -461,3 +461,37 @@ def test_copies_of_a_masked_value_and_pasted_addresses_stay_on_the_phone(
         assert secret not in sent, secret
     assert "●●●●" in sent and '"aria-valuetext"' not in sent
     assert sharing.guest.errors == []
+
+
+def test_no_message_is_over_4_mib_of_utf8(new_page, live_server, pages):
+    sharing = Sharing(new_page, live_server, pages.url("live.html"))
+    page = sharing.page
+    sharing.ask()
+    sharing.agree()
+    watched = sharing.socket()
+    texts: list[str] = []
+    watched.on("framesent", lambda payload: texts.append(payload))
+    # Two changes of 3 MB of UTF-8 each (1 M characters), in one batch: sent
+    # as two messages.
+    with watched.expect_event("framesent", predicate=lambda payload: "いいいい" in payload):
+        page.evaluate(
+            """() => {
+                const add = (text) => document.body.appendChild(document.createElement('p'))
+                  .textContent = text.repeat(1000000);
+                add('あ');
+                setTimeout(() => add('い'), 0);
+              }"""
+        )
+    # One change of 4.5 MB: not sent; an empty frame says it was too large.
+    with watched.expect_event("framesent", predicate=lambda p: '"too_large":true' in p):
+        page.evaluate(
+            "() => { document.body.appendChild(document.createElement('p'))"
+            ".textContent = 'う'.repeat(1500000); }"
+        )
+
+    assert all(len(text.encode()) <= 4 * 1024 * 1024 for text in texts)
+    big = [text for text in texts if "ああああ" in text or "いいいい" in text]
+    assert len(big) == 2 and not any("ううう" in text for text in texts)
+    too_large = [json.loads(text) for text in texts if '"too_large":true' in text]
+    assert too_large[0]["events"] == [] and too_large[0]["page"] == sharing.frames()[0]["page"]
+    assert sharing.guest.errors == []
