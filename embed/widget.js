@@ -933,7 +933,14 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     pointers ||= new module.Pointers({ root });
     let spot = null;
     if (target.node !== undefined) {
-      const element = liveView?.on ? liveView.node(target.node) : null;
+      // Node ids are this page load's: one clicked on another page's replay
+      // (the guest moved on since) may name any element here.
+      const here = liveView && liveView !== "loading" ? liveView.page : null;
+      if (target.page !== here) {
+        pointers.hide(true);
+        return tell(false, "other_page");
+      }
+      const element = liveView.on ? liveView.node(target.node) : null;
       if (element) spot = { element, fx: target.fx, fy: target.fy };
     } else if (target.capture_id !== undefined) {
       const hits = hitMaps.get(target.capture_id);
@@ -946,8 +953,9 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       pointers.show({ element: null });
       return tell(false, "not_found");
     }
-    const onScreen = pointers.show({ ...spot, name: String(message.name || ""), points: Array.isArray(message.points) ? message.points : null });
-    tell(true, onScreen ? "shown" : "off_screen");
+    // On screen or at the edge pointing to it: shown either way.
+    pointers.show({ ...spot, name: String(message.name || ""), points: Array.isArray(message.points) ? message.points : null });
+    tell(true, "shown");
   }
 
   // -- capture -----------------------------------------------------------------

@@ -218,6 +218,11 @@ def node_id(frames: list[dict], attribute: str, value: str) -> int:
     raise AssertionError(f"no {attribute}={value} in the snapshot")
 
 
+def node_target(sharing: Sharing, node: int, fx: float = 0.5, fy: float = 0.5) -> dict:
+    """A pointer's target on a replayed node, of the page load last sent."""
+    return {"node": node, "fx": fx, "fy": fy, "page": sharing.frames()[-1]["page"]}
+
+
 POINTER_IN = """([selector]) => {
   const pointer = document.querySelector('[data-tsunagu]').shadowRoot
     .querySelector('[data-tsunagu-pointer]');
@@ -238,7 +243,7 @@ def test_the_hosts_pointer_lands_on_the_button_also_after_the_guest_scrolled(
     sharing.agree()
     submit = node_id(sharing.frames(), "class", "submit")  # 「登録して支払う」, far below
     sharing.host_send(
-        {"type": "view.pointer", "target": {"node": submit, "fx": 0.3, "fy": 0.5}, "points": None}
+        {"type": "view.pointer", "target": node_target(sharing, submit, 0.3), "points": None}
     )
     pointer = page.locator("[data-tsunagu-pointer]")
     expect(pointer).to_have_attribute("data-target-found", "true")
@@ -370,7 +375,7 @@ def test_hidden_shadow_roots_and_our_own_bar_never_go_out(new_page, live_server,
         "(e) => { e.setAttribute('data-tsunagu-mask', ''); e.textContent = 'LATER-SECRET-9'; }"
     )
     # The host points at a field; the guest scrolls, the pointer follows.
-    target = {"node": node_id(sharing.frames(), "id", "order-id"), "fx": 0.5, "fy": 0.5}
+    target = node_target(sharing, node_id(sharing.frames(), "id", "order-id"))
     sharing.host_send({"type": "view.pointer", "target": target, "points": None})
     pointer = page.locator("[data-tsunagu-pointer]")
     expect(pointer).to_have_attribute("data-target-found", "true")
@@ -494,4 +499,40 @@ def test_no_message_is_over_4_mib_of_utf8(new_page, live_server, pages):
     assert len(big) == 2 and not any("ううう" in text for text in texts)
     too_large = [json.loads(text) for text in texts if '"too_large":true' in text]
     assert too_large[0]["events"] == [] and too_large[0]["page"] == sharing.frames()[0]["page"]
+    assert sharing.guest.errors == []
+
+
+def test_the_pointer_on_a_node_of_another_page_load_shows_nothing(new_page, live_server, pages):
+    sharing = Sharing(new_page, live_server, pages.url("live.html"))
+    page = sharing.page
+    sharing.ask()
+    sharing.agree()
+    order = node_id(sharing.frames(), "id", "order-id")
+    later = node_id(sharing.frames(), "id", "later")
+
+    def result(target: dict) -> dict:
+        with sharing.socket().expect_event(
+            "framesent", predicate=lambda p: json.loads(p).get("type") == "view.result"
+        ) as told:
+            sharing.host_send({"type": "view.pointer", "target": target, "points": None})
+        return json.loads(told.value)
+
+    pointer = page.locator("[data-tsunagu-pointer]")
+    assert result(node_target(sharing, order)) == {
+        "type": "view.result",
+        "ok": True,
+        "reason": "shown",
+    }
+    expect(pointer).to_have_attribute("data-target-found", "true")
+    # The same node id, clicked on the replay of an earlier page load: ids
+    # start over on each page, so it may be anything here.
+    elsewhere = {**node_target(sharing, order), "page": "an-earlier-page"}
+    assert result(elsewhere) == {"type": "view.result", "ok": False, "reason": "other_page"}
+    expect(pointer).to_have_count(0)
+    # A node that is gone.
+    page.locator("#later").evaluate("(e) => e.remove()")
+    assert result(node_target(sharing, later)) == {
+        "type": "view.result", "ok": False, "reason": "not_found",
+    }  # fmt: skip
+    expect(page.locator("[data-tsunagu-pointer]:visible")).to_have_count(0)
     assert sharing.guest.errors == []
