@@ -61,6 +61,7 @@ export class LiveView {
     this.queue = [];
     this.first = 0;
     this.timer = null;
+    this.href = ""; // the address of the last full snapshot
     this.holding = null; // after a too_many refusal: the timer of the snapshot to come
     this.stopRecording = null;
     this.on = false;
@@ -135,6 +136,7 @@ export class LiveView {
   take(event) {
     if (!this.on || this.holding) return; // holding: a full snapshot follows
     const started = performance.now();
+    if (event.type === 4) this.href = event.data.href; // Meta: the address the host was told
     if (event.type === FULL_SNAPSHOT) {
       this.queue = this.queue.filter((queued) => queued.type === 4); // older changes are moot
       this.hiddenSheets.clear(); // rrweb numbers the sheets anew from each full snapshot

@@ -669,7 +669,12 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   let reportTimer = null;
   const reportSoon = () => {
     clearTimeout(reportTimer);
-    reportTimer = setTimeout(report, 300);
+    reportTimer = setTimeout(() => {
+      report();
+      // A single-page app's new address: rrweb tells a page's address only
+      // with a full snapshot (its Meta), so the host's page line follows.
+      if (liveView?.on && location.href !== liveView.href) liveView.snapshot();
+    }, 300);
   };
   for (const name of ["pushState", "replaceState"]) {
     const original = history[name];

@@ -536,3 +536,24 @@ def test_the_pointer_on_a_node_of_another_page_load_shows_nothing(new_page, live
     }  # fmt: skip
     expect(page.locator("[data-tsunagu-pointer]:visible")).to_have_count(0)
     assert sharing.guest.errors == []
+
+
+def test_a_single_page_apps_new_address_reaches_the_host(new_page, live_server, pages):
+    sharing = Sharing(new_page, live_server, pages.url("spa.html"))
+    sharing.ask()
+    sharing.agree()
+
+    def meta(payload: str, ending: str) -> bool:
+        message = json.loads(payload)
+        return message.get("type") == "view.frame" and any(
+            event["type"] == 4 and event["data"]["href"].endswith(ending)
+            for event in message["events"]
+        )
+
+    # A filter of the app: history.pushState, no page load. The host's page
+    # line reads the address of a Meta, which comes with a full snapshot.
+    with sharing.socket().expect_event("framesent", predicate=lambda p: meta(p, "#/active")):
+        sharing.page.locator("#filter-active").click()
+    with sharing.socket().expect_event("framesent", predicate=lambda p: meta(p, "/spa.html")):
+        sharing.page.go_back()  # popstate
+    assert sharing.guest.errors == []
