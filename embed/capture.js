@@ -96,7 +96,7 @@ export async function capture(options = {}) {
     height: canvas.height,
     // Where each element on screen was (CSS px of this viewport), for the host's
     // pointer on this capture; kept in memory only, not part of the upload.
-    hits: { ...plan.hits, width, height },
+    hits: plan.hits,
     timings: { survey: surveyed - started, draw: drawn - surveyed, encode: performance.now() - drawn },
   };
 }
@@ -205,8 +205,13 @@ async function survey(options) {
 
   const skipped = new Set(); // inside an element copied bare: never copied
   const scrolled = new Set(); // boxes (not the page) scrolled away from 0
+  // Elements in a fixed or sticky box, which is over the page's flow where
+  // they overlap: a host's pointer there meant the bar, not what scrolled
+  // under it (see hitTest in embed/pointer.js).
+  const onTop = new Set();
   for (const element of all) {
     const parent = parentOf(element);
+    if (onTop.has(parent)) onTop.add(element);
     if (parent && (bare.has(parent) || skipped.has(parent))) {
       skipped.add(element);
       continue;
@@ -226,6 +231,7 @@ async function survey(options) {
       continue;
     }
     const style = getComputedStyle(element);
+    if (style.position === "fixed" || style.position === "sticky") onTop.add(element);
     const kind = valueHolder(element);
     if (kind) {
       planField(element, kind, change, bare, { unmask, everPassword, labels });
@@ -325,6 +331,8 @@ async function survey(options) {
   // of the budget, not everyone's).
   await readCanvases(canvases, change, labels, deadline);
 
+  for (const hit of hits) hit.onTop = onTop.has(hit.element);
+
   // The canvas colour: the root's background, or body's that the root would take.
   const colour = (element) => element && getComputedStyle(element).backgroundColor;
   const clear = (value) => !value || value === "transparent" || value === "rgba(0, 0, 0, 0)";
@@ -340,7 +348,7 @@ async function survey(options) {
   const clones = new Map();
   return {
     canvasColour,
-    hits: { boxes: hits, scrollX: window.scrollX, scrollY: window.scrollY },
+    hits: { boxes: hits },
     families: familiesInView(visible),
     filter(node) {
       if (node === exclude) return false;

@@ -26,18 +26,24 @@ const CSS = `.pointers{position:fixed;inset:0;pointer-events:none;z-index:214748
 @keyframes tsunagu-fade{0%,40%{opacity:1}to{opacity:0}}
 @media (prefers-reduced-motion:reduce){.pointer .pulse{animation:none;opacity:.6}.stroke{animation:none}.pointer{transition:none}}`;
 
-/** The smallest box of a capture's hit map that holds (x, y), in the capture's
- *  CSS px: the element there and the spot inside it, or null. Elements inside a
- *  masked element are not candidates (the host saw only the masked box). */
+/** The element of a capture's hit map under (x, y), in the capture's CSS px,
+ *  and the spot inside its box, or null. Elements inside a masked element are
+ *  not candidates (the host saw only the masked box).
+ *
+ *  Which element was on top is not known without painting: a rule that is
+ *  right on the common pages is enough. Boxes in a fixed or sticky element
+ *  (a header, a bottom bar, a banner: drawn over the flow where they overlap)
+ *  come first, then the smallest box, which is the innermost element there. */
 export function hitTest(hits, x, y) {
   let best = null;
   for (const hit of hits.boxes) {
     const { element, left, top, width, height } = hit;
     if (x < left || x > left + width || y < top || y > top + height || width * height === 0) continue;
     if (element.parentElement?.closest("[data-tsunagu-mask]")) continue;
-    // The smallest box; on a tie the later one, which is the descendant (the walk
-    // puts children after their parents).
-    if (!best || width * height <= best.width * best.height) best = hit;
+    if (best?.onTop && !hit.onTop) continue;
+    // On a tie the later one, which is the descendant (the walk puts children
+    // after their parents).
+    if (!best || (hit.onTop && !best.onTop) || width * height <= best.width * best.height) best = hit;
   }
   if (!best) return null;
   return {

@@ -557,3 +557,32 @@ def test_a_single_page_apps_new_address_reaches_the_host(new_page, live_server, 
     with sharing.socket().expect_event("framesent", predicate=lambda p: meta(p, "/spa.html")):
         sharing.page.go_back()  # popstate
     assert sharing.guest.errors == []
+
+
+def test_the_pointer_on_a_capture_prefers_the_fixed_bar_over_what_scrolled_under_it(
+    new_page, live_server, pages
+):
+    sharing = Sharing(new_page, live_server, pages.url("fixed.html"))
+    page = sharing.page
+    # Scrolled: a small mark of the page is under the fixed header (0-56 px).
+    page.evaluate(
+        """() => {
+            scrollTo(0, 600);
+            const mark = document.body.appendChild(document.createElement('i'));
+            mark.id = 'under-header';
+            mark.style.cssText = 'position:absolute;left:20px;top:620px;width:16px;height:16px';
+          }"""
+    )
+    capture = sharing.guest.send()
+    page.evaluate("scrollBy(0, 200)")  # the mark scrolls away, the header stays
+    sharing.host_send(
+        {
+            "type": "view.pointer",
+            "target": {"capture_id": capture["id"], "x": 28, "y": 28},
+            "points": None,
+        }
+    )
+    page.wait_for_function(POINTER_IN, arg=["#fixed-header"])
+    # On the header itself, not an arrow at the edge pointing up to the mark.
+    expect(page.locator("[data-tsunagu-pointer]")).to_have_attribute("data-on-screen", "true")
+    assert sharing.guest.errors == []
