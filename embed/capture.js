@@ -11,23 +11,9 @@
  *  fixed and sticky bars are laid out as if at the top, scrolled boxes are at 0, the
  *  canvas background is missing. A pass over the page first notes where each of those
  *  really is on screen, and the copy is corrected node by node as it is made. */
+import { isMasked, meansSecret, neverShown, VALUE_TYPES, valueHolder } from "./privacy.js";
 import { createContext, domToCanvas } from "./vendor/modern-screenshot.mjs";
 
-/** Input types whose value a person types or picks; others (checkbox, radio, range,
- *  colour, buttons) show no private text. */
-const VALUE_TYPES = new Set([
-  "text", "search", "email", "tel", "url", "password", "number",
-  "date", "datetime-local", "month", "week", "time", "file",
-]);
-/** autocomplete tokens of fields that are never shown, in any position of the list. */
-const SECRET_AUTOCOMPLETE = /^(cc-.+|current-password|new-password|one-time-code)$/;
-/** Words in a field's name, id or label that mean a secret, matched on the words run
- *  together (so "newPassword", "card_number", "cc-num" all match)... */
-const SECRET_JOINED = /password|passwd|passcode|passphrase|cardnumber|cardnum|cardno|creditcard|ccnumber|ccnum|securitycode|securitynumber|cardcode|cardverification|cardcvc|cardcvv|cvvcode|cvccode|onetimecode|onetimepass|otpcode|verificationcode|verifycode|authcode|smscode|pincode|pinnumber/;
-/** ...and short words only as whole words ("pin" but not "shipping"), with any
- *  number after them ("otp1", "pwd2"). */
-const SECRET_WORDS = new Set(["pw", "pwd", "pass", "pin", "otp", "totp", "cvc", "cvv", "ccv", "csc", "cvn", "cid", "pan"]);
-const SECRET_JA = /パスワード|パスコード|暗証|カード番号|セキュリティ(ー)?(コード|番号)|認証(コード|番号)|確認(コード|番号)|ワンタイム/;
 const WHOLE = new Set(["select", "datalist", "svg", "picture", "math"]);
 /** Elements whose copy would load or hold something of its own. */
 const MEDIA = new Set(["img", "video", "audio", "iframe", "object", "embed", "canvas"]);
@@ -40,7 +26,7 @@ const LABELS = {
 };
 
 /**
- * Draw what the guest sees now. Returns {blob, type, width, height, timings}.
+ * Draw what the guest sees now. Returns {blob, type, width, height, hits, timings}.
  *
  * options.exclude: the snippet's own host element (never in the picture)
  * options.unmask: the site's unmask selectors; options.everPassword: a WeakSet of
@@ -108,6 +94,9 @@ export async function capture(options = {}) {
     type,
     width: canvas.width,
     height: canvas.height,
+    // Where each element on screen was (CSS px of this viewport), for the host's
+    // pointer on this capture; kept in memory only, not part of the upload.
+    hits: { ...plan.hits, width, height },
     timings: { survey: surveyed - started, draw: drawn - surveyed, encode: performance.now() - drawn },
   };
 }
@@ -143,74 +132,9 @@ async function encode(canvas, options) {
 
 // -- privacy ---------------------------------------------------------------------
 
-/** The element the value of a field lives in, or null for everything else. */
-export function valueHolder(element) {
-  const tag = element.localName;
-  if (tag === "input") return VALUE_TYPES.has(element.type) ? "input" : null;
-  if (tag === "textarea" || tag === "select") return tag;
-  if (element.isContentEditable && !element.parentElement?.isContentEditable) return "editable";
-  return null;
-}
-
-/** Fields and elements that are never shown, whatever the site unmasks. */
-export function neverShown(element, everPassword) {
-  if (closest(element, "[data-tsunagu-mask]")) return true;
-  if (element.localName === "input" && (element.type === "password" || everPassword?.has(element))) {
-    return true;
-  }
-  const tokens = (element.getAttribute("autocomplete") || "").toLowerCase().split(/\s+/);
-  if (tokens.some((token) => SECRET_AUTOCOMPLETE.test(token))) return true;
-  return hints(element).some(meansSecret);
-}
-
-/** Is this field's typed value hidden in the picture? Private unless unmasked. */
-export function isMasked(element, unmask = [], everPassword) {
-  if (neverShown(element, everPassword)) return true;
-  if (closest(element, "[data-tsunagu-unmask]")) return false;
-  return !unmask.some((selector) => closestMatching(element, selector));
-}
-
-/** Does a name, id or label say "secret"? */
-export function meansSecret(text) {
-  const normal = String(text).normalize("NFKC");
-  if (SECRET_JA.test(normal)) return true;
-  const words = normal
-    .replace(/([a-z])([A-Z])/g, "$1 $2")
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .map((word) => word.replace(/\d+$/, ""))
-    .filter(Boolean);
-  return SECRET_JOINED.test(words.join("")) || words.some((word) => SECRET_WORDS.has(word));
-}
-
-function hints(element) {
-  const found = [element.getAttribute("name"), element.id, element.getAttribute("aria-label"),
-    element.getAttribute("placeholder"), element.getAttribute("title")];
-  for (const label of element.labels || []) found.push(label.textContent.slice(0, 200));
-  for (const id of (element.getAttribute("aria-labelledby") || "").split(/\s+/)) {
-    const label = id && element.getRootNode().getElementById?.(id);
-    if (label) found.push(label.textContent.slice(0, 200));
-  }
-  return found.filter(Boolean);
-}
-
-function closestMatching(element, selector) {
-  try {
-    return closest(element, selector) !== null;
-  } catch {
-    return false; // an owner's selector the browser cannot parse matches nothing
-  }
-}
-
-/** Element.closest() that also looks past shadow roots to their hosts. */
-function closest(element, selector) {
-  for (let node = element; node; ) {
-    const found = node.closest(selector);
-    if (found) return found;
-    node = node.getRootNode().host;
-  }
-  return null;
-}
+// The rules live in embed/privacy.js (shared with the live view); exported here too,
+// as before, for callers that import them from the capture module.
+export { isMasked, meansSecret, neverShown, valueHolder };
 
 function hasValue(element, kind) {
   if (kind === "editable") return element.textContent.trim() !== "" || !!element.querySelector("img");
@@ -239,12 +163,17 @@ async function survey(options) {
   // 1. Which elements can be seen: those in the viewport and their ancestors.
   const visible = new Set();
   const all = [];
+  // The boxes on screen, kept with the capture on the device (never sent): a
+  // host's pointer on this picture is put on the element under it (embed/pointer.js).
+  const hits = [];
   const walk = [document.documentElement];
   while (walk.length) {
     const element = walk.pop();
     if (element === exclude) continue;
     all.push(element);
-    if (inView(element.getBoundingClientRect())) {
+    const box = element.getBoundingClientRect();
+    if (inView(box)) {
+      hits.push({ element, left: box.left, top: box.top, width: box.width, height: box.height });
       for (let node = element; node && node.nodeType === 1 && !visible.has(node); node = parentOf(node)) {
         visible.add(node);
       }
@@ -411,6 +340,7 @@ async function survey(options) {
   const clones = new Map();
   return {
     canvasColour,
+    hits: { boxes: hits, scrollX: window.scrollX, scrollY: window.scrollY },
     families: familiesInView(visible),
     filter(node) {
       if (node === exclude) return false;

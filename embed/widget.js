@@ -37,6 +37,11 @@ export function start(env) {
       memo: "メモ", memoTitle: "共有メモ", memoHelp: "担当者と一緒に書き込めるメモです。入力した内容は担当者の画面にも表示されます。",
       memoOpen: "共有メモを開く", memoShown: "担当者が共有メモを表示しました。", memoLoading: "読み込み中…", memoFailed: "メモを読み込めませんでした。もう一度お試しください。",
       memoStatus: { connecting: "接続中…", saving: "保存中…", saved: "保存済み", read_only: "メモは閲覧のみです。", refused: "送れなかった変更があります。自動で送り直します。", too_large: "メモが長すぎるため、この変更は保存できません。" },
+      liveAsk: "担当者が画面の共有を求めています",
+      liveWhat: "このサイトで開いているページの表示を、担当者の画面にリアルタイムで表示します。入力した文字、パスワード、カード番号などは送られません。他のアプリやタブは共有されません。",
+      liveAgree: "共有する", liveDecline: "共有しない", liveReview: "内容を見る", liveOn: "画面を共有中", livePaused: "一時停止中",
+      livePause: "一時停止", liveResume: "再開", liveStop: "共有を停止", liveEnded: "画面の共有を終了しました。",
+      liveFailed: "画面の共有を始められませんでした。もう一度お試しください。",
       card: "名刺", cardTitle: "担当者の名刺", cardShown: "担当者が名刺を表示しました。", cardFailed: "名刺を読み込めませんでした。もう一度お試しください。",
       files: "ファイル", filesTitle: "ファイル", filesOpen: "ファイルを開く", filesLoading: "読み込み中…", filesFailed: "ファイルの欄を読み込めませんでした。もう一度お試しください。",
       filesText: {
@@ -71,6 +76,11 @@ export function start(env) {
       memo: "Memo", memoTitle: "Shared memo", memoHelp: "A memo you and the person helping you can both write in. What you type shows on their screen too.",
       memoOpen: "Open the shared memo", memoShown: "Your contact is showing you a shared memo.", memoLoading: "Loading…", memoFailed: "Could not load the memo. Please try again.",
       memoStatus: { connecting: "Connecting…", saving: "Saving…", saved: "Saved", read_only: "The memo is read-only.", refused: "Some changes could not be sent. Sending them again.", too_large: "The memo is too long: this change cannot be saved." },
+      liveAsk: "Your contact asks to see your screen",
+      liveWhat: "The page of this site you have open is shown live on your contact's screen. What you type, passwords and card numbers are not sent. Other apps and tabs are not shared.",
+      liveAgree: "Share", liveDecline: "Don't share", liveReview: "Review", liveOn: "Sharing screen", livePaused: "Paused",
+      livePause: "Pause", liveResume: "Resume", liveStop: "Stop sharing", liveEnded: "Screen sharing has ended.",
+      liveFailed: "Could not start sharing the screen. Please try again.",
       card: "Card", cardTitle: "Your contact's card", cardShown: "Your contact is showing you their business card.", cardFailed: "Could not load the card. Please try again.",
       files: "Files", filesTitle: "Files", filesOpen: "Open files", filesLoading: "Loading…", filesFailed: "Could not load the files. Please try again.",
       filesText: {
@@ -125,6 +135,12 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
 .files-list{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:6px;max-height:40vh;overflow:auto}
 .files-item{display:grid;grid-template-columns:1fr auto;column-gap:8px;align-items:center;padding:6px 8px;border:1px solid #d9e2ec;border-radius:10px}
 .files-name{overflow-wrap:anywhere}.files-meta{font-size:12px;color:#52606d}.files-none{font-size:13px;color:#52606d}
+.state.sharing{color:#1d4ed8;font-weight:700}.state.sharing .dot{background:#2563eb}.state.sharing.paused{color:#52606d}.state.sharing.paused .dot{background:#98a2b3}
+.rec.mini{padding:0 2px}@media (max-width:420px){.bar.sharing .send{padding:0 8px}.bar.sharing .end,.bar.sharing .menu{padding:0 7px}}.share,.live-stop{border-radius:22px;padding:0 9px;flex:none;background:#f1f5f9;color:#1f2933;font-weight:700;white-space:nowrap}
+.share-frame{position:fixed;inset:0;z-index:2147483646;pointer-events:none;border:4px solid #2563eb;animation:share 2s ease-in-out infinite}
+.share-frame.paused{border:3px dashed #98a2b3;animation:none}
+@keyframes share{50%{border-color:rgba(37,99,235,.45);box-shadow:inset 0 0 14px 2px rgba(37,99,235,.35)}}
+@media (prefers-reduced-motion:reduce){.share-frame{animation:none}}
 .files-save{grid-column:2;grid-row:1/span 2;min-height:44px;border-radius:10px;padding:0 12px;font-weight:700;background:#0b6e4f;color:#fff;border:0}
 `;
 
@@ -166,6 +182,17 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   let files = null;
   let filesView = null;
   let filesUnseen = 0; // the host's files told in the bar's note since the panel was last open
+  // The live view (issue #16): null (off) | "asked" | "on" | "paused", as the
+  // server keeps it (the session says so on each page; kept here too so the next
+  // page shows the indicator at once). Recording starts only once the server
+  // says "on" (embed/live_view.js, imported then).
+  let sharing = token ? saved.lv || null : null;
+  let liveView = null; // the recorder: null | "loading" | LiveView
+  let pointers = null; // embed/pointer.js, imported on the first pointer
+  // The newest captures sent from this page, with where each element was on
+  // them (capture id -> hit map): the host's pointer on a capture. Never sent.
+  const hitMaps = new Map();
+  const frame = make("div", { class: "share-frame", hidden: "" });
 
   if ("adoptedStyleSheets" in root) {
     // A constructed stylesheet is not subject to the page's style-src CSP.
@@ -179,7 +206,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   // One live region for the whole life of the widget (a region made anew on each
   // render is not announced by every screen reader).
   const announcer = make("div", { class: "sr", "aria-live": "polite" });
-  root.append(announcer);
+  root.append(announcer, frame);
   function announce(text) {
     announcer.textContent = "";
     setTimeout(() => (announcer.textContent = text), 50);
@@ -195,7 +222,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   function save() {
     env.state(state);
     const data = { side, fold: folded };
-    if (token) Object.assign(data, { t: token, a: after, s: state, r: requested, u: unmask, rec: recording, m: memoTold, cs: cardSeen });
+    if (token) Object.assign(data, { t: token, a: after, s: state, r: requested, u: unmask, rec: recording, m: memoTold, cs: cardSeen, lv: sharing });
     try {
       sessionStorage.setItem(STORE, JSON.stringify(data));
     } catch {}
@@ -217,7 +244,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   function render() {
     // Drawn anew only when something shown has changed (a socket reconnecting
     // in the background does not rebuild the bar under the guest's finger).
-    const shown = JSON.stringify([side, folded, state, live, requested, sending, note?.text, note?.kind, panelView, memoShared, recording, cardThere]);
+    const shown = JSON.stringify([side, folded, state, live, requested, sending, note?.text, note?.kind, panelView, memoShared, recording, cardThere, sharing]);
     if (shown === drawn && dock.childElementCount) return;
     drawn = shown;
     // The dock is drawn anew: keep the focus on the same control, and move it
@@ -226,10 +253,17 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     const inside = !!root.activeElement;
     host.className = side;
     const parts = [];
+    const asking = requested || sharing === "asked";
     if (panelView) parts.push(panel());
-    else if (note && state === "connected" && !folded) parts.push(noteView());
+    else if (note && state === "connected" && !folded) parts.push(noteView(note));
+    else if (sharing === "asked" && state === "connected" && !folded) {
+      // The prompt was closed without an answer: the question stays in view.
+      parts.push(noteView({ text: S.liveAsk, kind: "ask", action: [S.liveReview, () => show("liveAsk")] }));
+    }
+    frame.hidden = state !== "connected" || (sharing !== "on" && sharing !== "paused");
+    frame.classList.toggle("paused", sharing === "paused");
     if (folded) {
-      const tab = button(`tab${requested ? " ask" : ""}`, S.tab, () => fold(false), S.unfold);
+      const tab = button(`tab${asking ? " ask" : ""}`, S.tab, () => fold(false), S.unfold);
       if (state === "connected") tab.append(make("i", { class: `dot${live ? "" : " off"}` }));
       parts.push(tab);
     } else if (state === "connected") {
@@ -246,22 +280,33 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   }
 
   function bar() {
-    const view = make("div", { class: `bar${requested ? " ask" : ""}`, role: "group", "aria-label": S.title });
     // Recording while connected: 録画中 stands for 接続中 too (one label, read
     // as both), so a narrow phone keeps every button; the label shrinks
     // first, down to its red dot.
     const both = recording && live;
-    const status = make("span", { class: `state${both ? " recording" : ""}` });
+    const shares = live && (sharing === "on" || sharing === "paused");
+    const view = make("div", { class: `bar${requested || sharing === "asked" ? " ask" : ""}${shares ? " sharing" : ""}`, role: "group", "aria-label": S.title });
+    const status = make("span", { class: `state${shares ? ` sharing${sharing === "paused" ? " paused" : ""}` : both ? " recording" : ""}` });
     status.append(make("i", { class: `dot${live ? "" : " off"}` }));
-    if (both) status.append(make("span", { class: "sr" }, S.connected), make("span", { role: "status" }, S.rec));
+    if (shares) {
+      // Sharing says the most (and means connected); recording, if on, is a red
+      // dot beside it, named for screen readers.
+      status.append(make("span", { class: "sr" }, S.connected), make("span", { role: "status" }, sharing === "paused" ? S.livePaused : S.liveOn));
+    } else if (both) status.append(make("span", { class: "sr" }, S.connected), make("span", { role: "status" }, S.rec));
     else status.append(make("span", {}, live ? S.connected : S.reconnecting));
     const send = button("send", sending ? S.sending : S.send, () => sendCapture().catch(() => {}));
     send.disabled = sending;
     view.append(status, send);
     if (recording && !live) view.append(make("span", { class: "rec", role: "status" }, S.rec));
+    else if (recording && shares) {
+      const rec = make("span", { class: "rec mini", role: "status" });
+      rec.append(make("span", { class: "sr" }, S.rec));
+      view.append(rec);
+    }
     // The tools (memo, files, card) sit in the bar only where they fit with
     // every other button (640 px and wider); on a phone they are in the
     // 「メニュー」 sheet (CSS .tool), so 「この画面を送信」 and 「終了」 always fit.
+    view.append(...liveControls("share tool", "live-stop tool"));
     if (memoShared) view.append(button("memo tool", S.memo, openMemo, S.memoOpen));
     view.append(button("memo tool", S.files, openFiles, S.filesOpen));
     if (cardThere) view.append(button("namecard tool", S.card, () => openCard(), S.cardTitle));
@@ -269,7 +314,17 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     return view;
   }
 
-  function noteView() {
+  /** Pause or resume, and stop: in the bar where they fit, else in the menu. */
+  function liveControls(pauseClass, stopClass) {
+    if (sharing !== "on" && sharing !== "paused") return [];
+    const paused = sharing === "paused";
+    return [
+      button(pauseClass, paused ? S.liveResume : S.livePause, () => answerLive(paused ? "resume" : "pause")),
+      button(stopClass, S.liveStop, () => answerLive("stop")),
+    ];
+  }
+
+  function noteView(note) {
     const view = make("div", { class: `note ${note.kind || ""}${note.progress ? " sending" : ""}` });
     view.append(make("span", {}, note.text));
     if (note.action) view.append(button("", note.action[0], note.action[1]));
@@ -278,7 +333,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   }
 
   function panel() {
-    const title = { memo: S.memoTitle, files: S.filesTitle, card: S.cardTitle, menu: S.menu }[panelView.name] || S.title;
+    const title = { memo: S.memoTitle, files: S.filesTitle, card: S.cardTitle, menu: S.menu, liveAsk: S.liveAsk }[panelView.name] || S.title;
     const view = make("div", { class: "panel", role: "dialog", "aria-label": title });
     const head = make("div", { class: "head" }, title);
     head.append(button("x", "×", () => show(null), S.close));
@@ -296,7 +351,12 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         button("btn sub", S.cancel, () => end(true)),
       ],
       confirm: () => [make("p", {}, S.endAsk), make("p", { class: "muted" }, S.endCall), rowOf(button("btn bad", S.endYes, () => end(false)), button("btn sub", S.back, () => show(null)))],
+      liveAsk: () => [
+        make("p", {}, S.liveWhat),
+        rowOf(button("btn", S.liveAgree, (event) => answerLive("agree", event.target)), button("btn sub", S.liveDecline, () => answerLive("decline"))),
+      ],
       menu: () => [
+        ...liveControls("btn sub tool", "btn sub tool"),
         ...(memoShared ? [button("btn sub tool", S.memoTitle, openMemo, S.memoOpen)] : []),
         button("btn sub tool", S.filesTitle, openFiles, S.filesOpen),
         ...(cardThere ? [button("btn sub tool", S.cardTitle, () => openCard())] : []),
@@ -432,6 +492,9 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     note = null;
     cardThere = false;
     cardView = null;
+    setSharing(null, true);
+    pointers?.hide(true);
+    hitMaps.clear();
     clearInterval(countdown);
     stopListening();
     save();
@@ -450,7 +513,13 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     if (!result.ok || !result.data) return later(resume);
     const data = result.data;
     unmask = data.unmask_selectors || unmask;
-    if (data.status === "connected") connect();
+    if (data.status === "connected") {
+      connect();
+      // The live view goes on across the site's pages: recording again at once
+      // (a full snapshot), paused, or the question asked again.
+      if (data.live_view === "asked") sharing = null; // the prompt itself, not only a note
+      setSharing(data.live_view ?? null);
+    }
     else if (data.status === "waiting") showNumber(data.number, data.expires_in);
     else if (["ended", "removed", "left"].includes(data.status)) return finish();
     else {
@@ -492,6 +561,9 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
           if (state === "connected") watchMemo();
           if (state === "connected" && !cardThere) checkCard();
           if (memo) memo.connected();
+          // Changes made while the socket was down were not sent: the host
+          // starts over from a full snapshot.
+          if (liveView?.running) liveView.snapshot();
           return;
         }
         if (memo) memo.disconnected();
@@ -504,6 +576,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       onEvent: (event) => {
         setLive(true);
         if (event.type.startsWith("memo.")) return memoMessage(event);
+        if (event.type.startsWith("view.")) return viewMessage(event);
         if (typeof event.id === "number" && event.id > after) after = event.id;
         // Joined (this guest's own guest.attached: the server sends no other
         // guest's). Only once: connect() reports the page, and a repeat
@@ -530,6 +603,16 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
             note = { text, kind: "", action: [S.files, openFiles] };
             render();
             announce(note.text);
+          }
+        } else if (event.type.startsWith("live_view.")) {
+          const states = { asked: "asked", started: "on", resumed: "on", paused: "paused", declined: null, stopped: null, withdrawn: null };
+          const name = event.type.slice("live_view.".length);
+          if (name in states) {
+            if (name === "stopped" && sharing && event.payload?.by === "host") {
+              note = { text: S.liveEnded, kind: "" };
+              announce(S.liveEnded);
+            }
+            setSharing(states[name]);
           }
         } else if (event.type === "capture.requested") {
           requested = true;
@@ -730,9 +813,125 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     render();
   }
 
+  // -- the live view and the host's pointer (issue #16) -----------------------------
+
+  /** The live view's state, from the server (an event, the session, an answer). */
+  function setSharing(value, quiet = false) {
+    const was = sharing;
+    sharing = value;
+    if (value === "on") recordPage();
+    else if (liveView && liveView !== "loading") liveView.stop();
+    if (value === "asked" && was !== "asked" && !quiet) {
+      if (folded) folded = false;
+      show("liveAsk");
+      announce(`${S.liveAsk} ${S.liveWhat}`);
+    } else if (value !== "asked" && panelView?.name === "liveAsk") {
+      panelView = null;
+    }
+    if (!quiet && value !== was && (value === "on" || value === "paused")) announce(value === "on" ? S.liveOn : S.livePaused);
+    save();
+    render();
+  }
+
+  /** Record and send the page (embed/live_view.js, fetched the first time). */
+  async function recordPage() {
+    if (liveView === "loading") return;
+    if (!liveView) {
+      liveView = "loading";
+      try {
+        const { LiveView } = await import(`${server}/embed/live_view.js`);
+        liveView = new LiveView({ send: sendRaw, host, unmask, everPassword });
+      } catch {
+        liveView = null;
+        note = { text: S.liveFailed, kind: "bad" };
+        return render();
+      }
+    }
+    liveView.unmask = unmask;
+    if (sharing === "on" && state === "connected") liveView.start(); // still on after the fetch
+  }
+
+  /** A message already serialised, on the live socket; false when it is down. */
+  function sendRaw(text) {
+    const socket = channel?.socket;
+    if (socket?.readyState !== WebSocket.OPEN) return false;
+    socket.send(text);
+    return true;
+  }
+
+  /** The guest's answer and controls: agree, decline, pause, resume, stop.
+   *  Pausing and stopping take effect here first (the recorder stops before the
+   *  server is told); agreeing starts recording only once the server says "on". */
+  async function answerLive(action, trigger) {
+    if (trigger) trigger.disabled = true;
+    if (panelView?.name === "menu") panelView = null; // done with the sheet: the page again
+    if (action === "pause") setSharing("paused", true);
+    else if (action === "stop" || action === "decline") setSharing(null, true);
+    let result = null;
+    try {
+      result = await call("/api/v1/guest/live-view", "POST", { action });
+    } catch {}
+    if (result?.ok) return setSharing(result.data?.state ?? null);
+    const code = result?.data?.error?.code;
+    if (code === "meeting_ended" || code === "not_connected") return finish();
+    if (code === "live_view_not_asked") return setSharing(null);
+    if (trigger) trigger.disabled = false;
+    note = { text: S.network, kind: "bad" };
+    render();
+    announce(S.network);
+  }
+
+  /** Messages of the live view that are not stored (no id): the host's requests. */
+  function viewMessage(message) {
+    if (message.type === "view.ping") channel?.send({ type: "view.pong", t: message.t });
+    else if (message.type === "view.want") {
+      if (liveView?.running) liveView.snapshot();
+    } else if (message.type === "view.save") {
+      // "Save this moment": an ordinary capture, masked as any, marked as from the live view.
+      if (sharing === "on") sendCapture({ origin: "live_view" }).catch(() => {});
+    } else if (message.type === "view.pointer") point(message);
+  }
+
+  function keepHits(id, hits) {
+    if (id === undefined || !hits) return;
+    hitMaps.set(id, hits);
+    // The newest few: a pointer is on the newest capture of this page.
+    for (const old of hitMaps.keys()) if (hitMaps.size > 5) hitMaps.delete(old);
+  }
+
+  /** Show the host's pointer (embed/pointer.js, fetched the first time). */
+  async function point(message) {
+    const target = message.target || {};
+    const tell = (ok, reason) => channel?.send({ type: "view.result", ok, reason });
+    let module;
+    try {
+      module = await import(`${server}/embed/pointer.js`);
+    } catch {
+      return tell(false, "not_loaded");
+    }
+    pointers ||= new module.Pointers({ root });
+    let spot = null;
+    if (target.node !== undefined) {
+      const element = liveView?.running ? liveView.node(target.node) : null;
+      if (element) spot = { element, fx: target.fx, fy: target.fy };
+    } else if (target.capture_id !== undefined) {
+      const hits = hitMaps.get(target.capture_id);
+      // A capture from another page (or before a reload): its boxes are not here.
+      if (!hits) return tell(false, "other_page");
+      spot = module.hitTest(hits, Number(target.x), Number(target.y));
+      if (spot && !spot.element.isConnected) spot = null;
+    }
+    if (!spot) {
+      pointers.show({ element: null });
+      return tell(false, "not_found");
+    }
+    const onScreen = pointers.show({ ...spot, name: String(message.name || ""), points: Array.isArray(message.points) ? message.points : null });
+    tell(true, onScreen ? "shown" : "off_screen");
+  }
+
   // -- capture -----------------------------------------------------------------
 
-  async function sendCapture() {
+  async function sendCapture(fields = {}) {
     if (state !== "connected") throw failure("not_connected", S.over);
     if (sending) throw failure("busy", S.sending);
     sending = true;
@@ -755,13 +954,16 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         }
       };
       let sent;
+      let shot = await draw({});
       try {
-        sent = await upload(await draw({}), progress);
+        sent = await upload(shot, progress, fields);
       } catch (error) {
         if (error.code !== "capture_too_large") throw error;
         // Rare (a huge, detailed page): once more, smaller.
-        sent = await upload(await draw({ maxEdge: 1280, quality: 0.6 }), progress);
+        shot = await draw({ maxEdge: 1280, quality: 0.6 });
+        sent = await upload(shot, progress, fields);
       }
+      keepHits(sent?.id, shot.hits);
       requested = false;
       sending = false;
       note = { text: S.sent, kind: "" };
@@ -794,9 +996,9 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
    *  try again: the guest is told, and the same picture goes again then, under the
    *  same idempotency key, so a try whose answer was lost is not stored twice. A
    *  request that fails without an answer is tried once more the same way. */
-  async function upload(shot, progress) {
+  async function upload(shot, progress, extra) {
     try {
-      return await withRetries((key) => post(shot, key, progress), {
+      return await withRetries((key) => post(shot, key, progress, extra), {
         busyTries: BUSY_TRIES,
         wait: async (seconds, error) => {
           const busy = error.retryAfter !== undefined;
@@ -829,10 +1031,10 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     render();
   }
 
-  function post(shot, key, progress) {
+  function post(shot, key, progress, extra = {}) {
     const form = new FormData();
     form.append("image", shot.blob, shot.type === "image/webp" ? "capture.webp" : "capture.jpg");
-    const fields = { ...pageInfo(), viewport_width: innerWidth, viewport_height: innerHeight, device_pixel_ratio: devicePixelRatio || 1 };
+    const fields = { ...pageInfo(), viewport_width: innerWidth, viewport_height: innerHeight, device_pixel_ratio: devicePixelRatio || 1, ...extra };
     for (const [name, value] of Object.entries(fields)) form.append(name, String(value));
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();

@@ -1,0 +1,278 @@
+"""The live view on the guest's side (issue #16): a phone guest on a site page
+with the snippet, connected to a host's meeting. The host asks, points and
+draws through the API and the meeting's socket (what the console's buttons
+call), so these tests do not depend on the console's live view; what is
+asserted is what the guest sees and what left the phone on its socket."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import console_host, type_number
+from tests.test_snippet_browser import PHONE, Guest, fill_privacy_form, widget
+
+pytestmark = pytest.mark.browser
+SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ASKED = "担当者が画面の共有を求めています"
+WHAT = (
+    "このサイトで開いているページの表示を、担当者の画面にリアルタイムで表示します。"
+    "入力した文字、パスワード、カード番号などは送られません。他のアプリやタブは共有されません。"
+)
+
+
+@pytest.fixture(scope="module")
+def pages(live_server):
+    from tests.test_snippet_browser import UNMASKED_BY_SITE, site_with_pages
+
+    served = site_with_pages(live_server, "Live view pages", [UNMASKED_BY_SITE])
+    yield served
+    served.stop()
+
+
+class Sharing:
+    """A connected phone guest, with every message its page sent on its sockets."""
+
+    def __init__(self, new_page, live_server, url: str) -> None:
+        self.page = new_page(**PHONE)
+        self.guest = Guest(self.page, live_server)
+        self.sent: list[dict] = []
+        self.sockets: list = []
+        self.requested: list[str] = []
+        self.page.on("request", lambda request: self.requested.append(request.url))
+        self.page.on("websocket", self.watch)
+        self.page.goto(url)
+        number = self.guest.number()
+        self.host = console_host(new_page, live_server)
+        type_number(self.host, number)
+        expect(self.host).to_have_url(re.compile(r"/meetings/\d+$"))
+        expect(self.guest.bar()).to_contain_text("接続中")
+        self.meeting = int(self.host.url.rsplit("/", 1)[1])
+        guests = self.host_call("GET", f"/api/v1/meetings/{self.meeting}/guests")["body"]
+        self.guest_id = guests["guests"][0]["id"]
+
+    def watch(self, socket) -> None:
+        self.sockets.append(socket)
+        socket.on("framesent", lambda payload: self.sent.append(json.loads(payload)))
+
+    def frames(self) -> list[dict]:
+        return [message for message in self.sent if message.get("type") == "view.frame"]
+
+    def socket(self):
+        return self.sockets[-1]
+
+    def host_call(self, method: str, path: str, body: dict | None = None) -> dict:
+        """A console call from the host's page, as server/static/*.js make them."""
+        return self.host.evaluate(
+            """async ([method, path, body]) => {
+                const csrf = document.querySelector('meta[name="csrf-token"]').content;
+                const response = await fetch(path, {
+                  method,
+                  headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+                  body: body ? JSON.stringify(body) : undefined,
+                });
+                return { status: response.status, body: await response.json() };
+              }""",
+            [method, path, body],
+        )
+
+    def ask(self) -> None:
+        answer = self.host_call(
+            "POST", f"/api/v1/meetings/{self.meeting}/live-view", {"guest_id": self.guest_id}
+        )
+        assert answer["status"] == 200, answer
+
+    def host_send(self, message: dict) -> None:
+        """A message on the host's own meeting socket (as the console's live view sends)."""
+        self.host.evaluate(
+            """([meeting, message]) => new Promise((resolve, reject) => {
+                const url = location.origin.replace(/^http/, 'ws')
+                  + `/api/v1/meetings/${meeting}/live?after=0`;
+                const socket = (window.testSocket ||= new WebSocket(url));
+                const send = () => { socket.send(JSON.stringify(message)); resolve(); };
+                if (socket.readyState === WebSocket.OPEN) send();
+                else { socket.addEventListener('open', send, { once: true });
+                       socket.addEventListener('error', reject, { once: true }); }
+              })""",
+            [self.meeting, {**message, "guest_id": self.guest_id}],
+        )
+
+    def agree(self):
+        """Tap 共有する and wait for the full snapshot that follows."""
+        with self.socket().expect_event("framesent", predicate=has_full_snapshot):
+            self.page.get_by_role("button", name="共有する", exact=True).click()
+        expect(self.guest.bar()).to_contain_text("画面を共有中")
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=SHOTS / f"live-view-guest-{name}.png")
+
+
+def has_full_snapshot(payload: str) -> bool:
+    message = json.loads(payload)
+    return message.get("type") == "view.frame" and any(
+        event["type"] == 2 for event in message["events"]
+    )
+
+
+def menu_button(sharing: Sharing, name: str):
+    """A live view control, which a phone has in the bar's メニュー."""
+    sharing.guest.bar().get_by_role("button", name="メニュー").click()
+    return sharing.page.get_by_role("dialog", name="メニュー").get_by_role("button", name=name)
+
+
+def test_nothing_is_sent_before_the_guest_agrees_and_no_secret_ever_leaves(
+    new_page, live_server, pages
+):
+    sharing = Sharing(new_page, live_server, pages.url("privacy.html"))
+    page = sharing.page
+    # Typed before sharing (the site's unmasked fields, whose values may be shown, aside).
+    fill_privacy_form(page, "WM84WM84 WM84", "13", shown="first@example.jp")
+
+    sharing.ask()
+    prompt = page.get_by_role("dialog", name=ASKED)
+    expect(prompt).to_contain_text(WHAT)  # exactly what is shared, before anything is
+    expect(prompt.get_by_role("button", name="共有しない")).to_be_visible()
+    sharing.shot("prompt")
+    assert sharing.frames() == []
+    assert not [url for url in sharing.requested if "/embed/live_view.js" in url]
+
+    sharing.agree()
+    expect(page.locator("[data-tsunagu] .share-frame")).to_be_visible()  # the border round the page
+    sharing.shot("sharing")
+
+    # Typed while sharing: secrets, then the site's unmasked field (whose value
+    # arriving proves that the changes before it were sent).
+    fill_privacy_form(page, "XQ93XQ93 XQ93", "47", shown="shown@example.jp")
+    page.locator("#member-no").evaluate("(e) => (e.textContent = 'M-1111-2222')")
+    with sharing.socket().expect_event(
+        "framesent", predicate=lambda payload: "late@example.jp" in payload
+    ):
+        page.locator("#email").fill("late@example.jp")
+
+    sent = json.dumps(sharing.frames(), ensure_ascii=False)
+    for secret in ["WM84", "XQ93", "M-8237", "M-1111"]:
+        assert secret not in sent, secret
+    assert "●●●●" in sent  # the fields are there, masked
+    # Our own bar is never part of the page sent.
+    assert '"data-tsunagu":' not in sent and "画面を共有中" not in sent
+    assert sharing.guest.errors == []
+
+
+def test_pausing_stops_the_traffic_and_resuming_starts_with_a_full_snapshot(
+    new_page, live_server, pages
+):
+    sharing = Sharing(new_page, live_server, pages.url("shop.html"))
+    page = sharing.page
+    sharing.ask()
+    sharing.agree()
+
+    # The smallest phone still has 送信, 終了 and メニュー whole beside the indicator.
+    page.set_viewport_size({"width": 320, "height": 640})
+    for name in ["この画面を送信", "終了", "メニュー"]:
+        box = sharing.guest.bar().get_by_role("button", name=name).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 320, (name, box)
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    menu_button(sharing, "一時停止").click()
+    expect(sharing.guest.bar()).to_contain_text("一時停止中")
+    sharing.shot("paused")
+    before = len(sharing.frames())
+    # The page keeps changing while paused...
+    page.evaluate(
+        """() => {
+            const clock = document.body.appendChild(document.createElement('p'));
+            window.ticker = setInterval(() => {
+              clock.textContent = 'tick ' + Date.now();
+              scrollTo(0, scrollY > 0 ? 0 : 200);
+            }, 50);
+          }"""
+    )
+    # ...for as long as a capture takes (many times the live view's 100 ms batches).
+    sharing.guest.send_button().click()
+    expect(widget(page).get_by_text("送信しました")).to_be_visible()
+    assert len(sharing.frames()) == before
+
+    with sharing.socket().expect_event("framesent", predicate=has_full_snapshot):
+        menu_button(sharing, "再開").click()
+    expect(sharing.guest.bar()).to_contain_text("画面を共有中")
+    resumed = sharing.frames()[before]
+    assert any(event["type"] == 2 for event in resumed["events"])
+    page.evaluate("clearInterval(window.ticker)")
+    assert sharing.guest.errors == []
+
+
+def node_id(frames: list[dict], attribute: str, value: str) -> int:
+    """The rrweb node id of the element with attribute=value in the last full snapshot."""
+    snapshot = [e for f in frames for e in f["events"] if e["type"] == 2][-1]["data"]["node"]
+    stack = [snapshot]
+    while stack:
+        node = stack.pop()
+        if node.get("type") == 2 and node.get("attributes", {}).get(attribute) == value:
+            return node["id"]
+        stack.extend(node.get("childNodes", []))
+    raise AssertionError(f"no {attribute}={value} in the snapshot")
+
+
+POINTER_IN = """([selector]) => {
+  const pointer = document.querySelector('[data-tsunagu]').shadowRoot
+    .querySelector('[data-tsunagu-pointer]');
+  if (!pointer || pointer.dataset.targetFound !== 'true') return false;
+  const box = document.querySelector(selector).getBoundingClientRect();
+  const x = Number(pointer.dataset.x), y = Number(pointer.dataset.y);
+  const inside = x >= box.left && x <= box.right && y >= box.top && y <= box.bottom;
+  return inside && box.top >= 0 && box.bottom <= innerHeight;
+}"""
+
+
+def test_the_hosts_pointer_lands_on_the_button_also_after_the_guest_scrolled(
+    new_page, live_server, pages
+):
+    sharing = Sharing(new_page, live_server, pages.url("privacy.html"))
+    page = sharing.page
+    sharing.ask()
+    sharing.agree()
+    submit = node_id(sharing.frames(), "class", "submit")  # 「登録して支払う」, far below
+    sharing.host_send(
+        {"type": "view.pointer", "target": {"node": submit, "fx": 0.3, "fy": 0.5}, "points": None}
+    )
+    pointer = page.locator("[data-tsunagu-pointer]")
+    expect(pointer).to_have_attribute("data-target-found", "true")
+    # Off screen: an arrow at the edge, pointing down to it.
+    expect(pointer).to_have_attribute("data-on-screen", "false")
+    assert int(pointer.get_attribute("data-y")) > 844 - 60
+
+    page.locator(".submit").scroll_into_view_if_needed()
+    page.wait_for_function(POINTER_IN, arg=[".submit"])
+    page.evaluate("scrollBy(0, -120)")  # and a little back up: it follows
+    page.wait_for_function(POINTER_IN, arg=[".submit"])
+    sharing.shot("pointer")
+    assert sharing.guest.errors == []
+
+
+def test_the_pointer_on_a_capture_lands_on_the_same_element_without_live_view(
+    new_page, live_server, pages
+):
+    sharing = Sharing(new_page, live_server, pages.url("privacy.html"))
+    page = sharing.page
+    box = page.locator("#pw-toggle").bounding_box()  # 「パスワードを表示」, on screen
+    capture = sharing.guest.send()
+    page.evaluate("scrollBy(0, 90)")  # the guest scrolled since
+    sharing.host_send(
+        {
+            "type": "view.pointer",
+            "target": {
+                "capture_id": capture["id"],
+                "x": box["x"] + box["width"] * 0.5,
+                "y": box["y"] + box["height"] * 0.5,
+            },
+            "points": None,
+        }
+    )
+    page.wait_for_function(POINTER_IN, arg=["#pw-toggle"])
+    assert sharing.frames() == []  # no live view was ever on
+    assert sharing.guest.errors == []
