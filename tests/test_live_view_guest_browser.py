@@ -276,3 +276,45 @@ def test_the_pointer_on_a_capture_lands_on_the_same_element_without_live_view(
     page.wait_for_function(POINTER_IN, arg=["#pw-toggle"])
     assert sharing.frames() == []  # no live view was ever on
     assert sharing.guest.errors == []
+
+
+def test_sharing_answers_the_host_and_goes_on_across_pages(new_page, live_server, pages):
+    sharing = Sharing(new_page, live_server, pages.url("shop.html"))
+    page = sharing.page
+    sharing.ask()
+    sharing.agree()
+    first_page = sharing.frames()[0]["page"]
+
+    # The host (re)opening the view asks for a full snapshot.
+    with sharing.socket().expect_event("framesent", predicate=has_full_snapshot):
+        sharing.host_send({"type": "view.want"})
+    # The latency probe is echoed as it came.
+    with sharing.socket().expect_event(
+        "framesent", predicate=lambda payload: json.loads(payload).get("type") == "view.pong"
+    ) as pong:
+        sharing.host_send({"type": "view.ping", "t": 12345})
+    assert json.loads(pong.value)["t"] == 12345
+    # 「この瞬間を保存」: an ordinary capture, marked as from the live view.
+    sharing.host_send({"type": "view.save"})
+    expect(widget(page).get_by_text("送信しました")).to_be_visible()
+    events = sharing.host_call("GET", f"/api/v1/meetings/{sharing.meeting}/events")["body"]
+    captures = [e for e in events["events"] if e["type"] == "capture.created"]
+    assert [capture["payload"].get("origin") for capture in captures] == ["live_view"]
+
+    # On the next page of the site: shared at once, starting with a full snapshot.
+    with page.expect_websocket() as opened:
+        page.goto(pages.url("landing.html"))
+    expect(sharing.guest.bar()).to_contain_text("画面を共有中")
+    expect(page.locator("[data-tsunagu] .share-frame")).to_be_visible()
+
+    def from_next_page(message: dict) -> bool:
+        return message.get("type") == "view.frame" and message["page"] != first_page
+
+    if not any(from_next_page(message) for message in sharing.sent):
+        # (Messages already heard are in the list; any later one is waited for.)
+        opened.value.wait_for_event(
+            "framesent", predicate=lambda payload: from_next_page(json.loads(payload))
+        )
+    first = next(message for message in sharing.sent if from_next_page(message))
+    assert any(event["type"] == 2 for event in first["events"])
+    assert sharing.guest.errors == []
