@@ -17,7 +17,9 @@ view on its stage. One guest tab goes through every page twice:
 3. **With live view**, the same pages with the same windows and the same
    scrolling (the recorder starts again at once on each page of the site):
    main-thread time, and the bytes of the ``view.frame`` messages the guest's
-   socket sends (Playwright's ``framesent``), per minute. Then, traced (CDP
+   socket sends (Playwright's ``framesent``), per minute; the same windows
+   again with the guest's "reduce motion" setting, which stops the sharing
+   indicator's pulse (the recorder alone). Then, traced (CDP
    tracing, ``devtools.timeline``): a ``view.want`` (a full snapshot), a
    shorter scroll, and ``--ticks`` text changes of an element the guest's page
    script appends, 200-300 ms apart, each stamped with ``Date.now()``.
@@ -39,7 +41,8 @@ meeting socket of the host's page notes when the ``view.frame`` holding it
 arrives, and sends ``view.ping`` every 500 ms: the ping/pong round trip
 through the same server and the same guest socket is the baseline.
 
-Run: ``.venv/bin/python -m bench.live_view [--pages a,b] [--seconds S] [--ticks N]``.
+Run: ``.venv/bin/python -m bench.live_view [--pages a,b] [--seconds S] [--ticks N]
+[--traces DIR]``.
 """
 
 from __future__ import annotations
