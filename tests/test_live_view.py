@@ -171,7 +171,7 @@ async def test_the_host_points_and_the_guest_hears_the_hosts_own_name(server, ho
     guest_id = issued["guest_id"]
     async with host.socket(f"/api/v1/meetings/{meeting['id']}/live") as console:
         await next_message(console, "guest.connected")
-        target = {"node": 42, "fx": 0.5, "fy": 0.25}
+        target = {"node": 42, "fx": 0.5, "fy": 0.25, "page": "p1"}
         await console.send(
             json.dumps(
                 {
@@ -189,10 +189,11 @@ async def test_the_host_points_and_the_guest_hears_the_hosts_own_name(server, ho
         await guest.send(json.dumps({"type": "view.pong", "t": ping["t"]}))
         pong = await next_message(console, "view.pong")
         bad_targets = [
-            {"node": -1, "fx": 0, "fy": 0},
-            {"node": 1, "fx": 2, "fy": 0},
+            {"node": -1, "fx": 0, "fy": 0, "page": "p1"},
+            {"node": 1, "fx": 2, "fy": 0, "page": "p1"},
+            {"node": 1, "fx": 0, "fy": 0},  # which page load's node 1?
             {"capture_id": 1, "x": "1", "y": 0},
-            {"node": 1, "fx": 0, "fy": 0, "extra": 1},
+            {"node": 1, "fx": 0, "fy": 0, "page": "p1", "extra": 1},
         ]
         answers = []
         for bad in bad_targets:
@@ -206,7 +207,7 @@ async def test_the_host_points_and_the_guest_hears_the_hosts_own_name(server, ho
 
     assert pointer == {"type": "view.pointer", "target": target, "points": None, "name": "Admin"}
     assert pong == {"type": "view.pong", "guest_id": guest_id, "t": 123.5}
-    assert [a["reason"] for a in answers] == ["invalid"] * 4
+    assert [a["reason"] for a in answers] == ["invalid"] * 5
     assert elsewhere["reason"] == "not_in_meeting"
     await guest.close()
     await other_socket.close()
@@ -226,8 +227,16 @@ async def test_a_frame_too_large_is_refused_and_the_socket_stays(server, host):
         too_large = await next_message(guest, "view.refused")
         await guest.send(frame(2, "small"))
         small = await next_message(console, "view.frame")
+        # What the snippet sends instead of a page too large to mirror.
+        flagged = {"type": "view.frame", "seq": 3, "page": "p1", "batch_ms": 0, "events": []}
+        await guest.send(json.dumps({**flagged, "too_large": True}))
+        told = await next_message(console, "view.frame")
+        await guest.send(json.dumps(flagged))  # empty, and not flagged
+        empty = await next_message(guest, "view.refused")
     assert too_large["reason"] == "too_large"
     assert small["seq"] == 2
+    assert told == {**flagged, "guest_id": issued["guest_id"], "too_large": True}
+    assert empty["reason"] == "invalid"
     await guest.close()
 
 
@@ -250,3 +259,64 @@ async def test_only_a_snippet_guest_is_asked_and_the_end_of_the_meeting_ends_it(
     ended = await next_message(guest, "live_view.stopped")
     assert ended["payload"]["ended"] == "ended"
     await guest.close()
+
+
+async def test_an_admin_looking_on_gets_no_frame_and_cannot_point(server, host):
+    issued, meeting, guest = await snippet_guest(server, host)
+    added = await host.http.post(
+        "/api/v1/users",
+        json={"username": "onlooker", "password": "a long password 123", "role": "admin"},
+    )
+    assert added.status_code == 201, added.text
+    await host.http.post(
+        f"/api/v1/meetings/{meeting['id']}/live-view", json={"guest_id": issued["guest_id"]}
+    )
+    await guest_action(server, issued["guest_token"], "agree")
+    await next_message(guest, "live_view.started")
+    async with (
+        Host.logged_in(server, "onlooker", "a long password 123") as admin,
+        admin.socket(f"/api/v1/meetings/{meeting['id']}/live") as onlooker,
+        host.socket(f"/api/v1/meetings/{meeting['id']}/live") as console,
+    ):
+        await next_message(onlooker, "live_view.started")
+        await next_message(console, "live_view.started")
+        target = {"node": 1, "fx": 0, "fy": 0, "page": "p1"}
+        await onlooker.send(
+            json.dumps({"type": "view.pointer", "guest_id": issued["guest_id"], "target": target})
+        )
+        not_host = await next_message(onlooker, "view.refused")
+        await guest.send(frame(1, "for the host only"))
+        await next_message(console, "view.frame")
+        # Then something both sockets hear: the onlooker's next message of
+        # either kind is that, not the frame.
+        await host.http.post(f"/api/v1/meetings/{meeting['id']}/capture-request")
+        after = await next_message(onlooker, "view.frame", "capture.requested")
+    assert not_host["reason"] == "not_host"
+    assert after["type"] == "capture.requested"
+    await guest.close()
+
+
+async def test_frames_stay_in_their_meeting_and_a_flood_is_cut_short(server, host):
+    issued, meeting, guest = await snippet_guest(server, host)
+    _, other_meeting, other_guest = await snippet_guest(server, host)
+    await host.http.post(
+        f"/api/v1/meetings/{meeting['id']}/live-view", json={"guest_id": issued["guest_id"]}
+    )
+    await guest_action(server, issued["guest_token"], "agree")
+    await next_message(guest, "live_view.started")
+    async with (
+        host.socket(f"/api/v1/meetings/{meeting['id']}/live") as console,
+        host.socket(f"/api/v1/meetings/{other_meeting['id']}/live") as other_console,
+    ):
+        await next_message(console, "guest.connected")
+        await next_message(other_console, "guest.connected")
+        for seq in range(60):  # at once: far over 20 a second
+            await guest.send(frame(seq, f"frame {seq}"))
+        refusals = [await next_message(guest, "view.refused") for _ in range(10)]
+        await next_message(console, "view.frame")
+        await host.http.post(f"/api/v1/meetings/{other_meeting['id']}/capture-request")
+        elsewhere = await next_message(other_console, "view.frame", "capture.requested")
+    assert {refusal["reason"] for refusal in refusals} == {"too_many"}
+    assert elsewhere["type"] == "capture.requested"
+    await guest.close()
+    await other_guest.close()

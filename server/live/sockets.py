@@ -30,6 +30,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -70,8 +71,12 @@ REMOVED = 4410
 
 
 async def send_json(websocket: WebSocket, message: dict[str, Any]) -> None:
+    await send_text(websocket, json.dumps(message, ensure_ascii=False))
+
+
+async def send_text(websocket: WebSocket, text: str) -> None:
     try:
-        await websocket.send_text(json.dumps(message, ensure_ascii=False))
+        await websocket.send_text(text)
     except RuntimeError:
         # The server's protocol closed the socket (a broken frame from the
         # client, a missed keepalive) before the app heard of it: gone.
@@ -90,24 +95,41 @@ async def close(websocket: WebSocket, code: int) -> None:
         await websocket.close(code=code)
 
 
+# Above this, a message (a live view's full snapshot) is parsed off the event
+# loop: a megabyte of JSON takes a fifth of a second, which would stall every
+# other socket of the instance.
+PARSE_IN_THREAD = 64 * 1024
+
+
 async def receive_message(websocket: WebSocket) -> dict[str, Any] | None:
     """The next client message as a JSON object; ``None`` for anything else
     (binary frames, malformed or absurdly nested JSON are not errors)."""
+    return (await receive_sized(websocket))[0]
+
+
+async def receive_sized(websocket: WebSocket) -> tuple[dict[str, Any] | None, int]:
+    """:func:`receive_message`, with the message's size in UTF-8 bytes."""
     message = await websocket.receive()
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
     text = message.get("text")
     if text is None:
-        return None
+        return None, 0
+    size = len(text.encode("utf-8", "surrogatepass"))
     try:
-        # A number out of range reads as null: an odd "after" counts as 0.
-        data = parse_json(text, out_of_range="null")
+        if len(text) > PARSE_IN_THREAD:
+            data = await anyio.to_thread.run_sync(json.loads, text)
+        else:
+            # A number out of range reads as null: an odd "after" counts as 0.
+            data = parse_json(text, out_of_range="null")
     except (ValueError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
+        return None, 0
+    return (data if isinstance(data, dict) else None), size
 
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+# A live view message and its size in bytes (view_relay.py).
+SizedHandler = Callable[[dict[str, Any], int], Awaitable[dict[str, Any] | None]]
 
 
 async def refuse_signals(message: dict[str, Any]) -> dict[str, Any] | None:
@@ -120,7 +142,7 @@ async def receive_pings(
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
     on_signal: Handler = refuse_signals,
     memo_socket: memo.MemoSocket | None = None,
-    on_view: Handler | None = None,
+    on_view: SizedHandler | None = None,
 ) -> None:
     """Answer pings and pass signals on until the client goes away, falls
     silent, or (console sockets) is no longer logged in."""
@@ -128,7 +150,7 @@ async def receive_pings(
     budget = signaling.signal_budget()
     while True:
         with anyio.fail_after(IDLE_TIMEOUT):
-            message = await receive_message(websocket)
+            message, size = await receive_sized(websocket)
         kind = message.get("type") if message is not None else None
         if kind == "ping":
             await send_json(websocket, {"type": "pong"})
@@ -137,7 +159,7 @@ async def receive_pings(
             if answer is not None:
                 await send_json(websocket, answer)
         elif isinstance(kind, str) and kind.startswith("view.") and message is not None:
-            answer = await _view(on_view, message)
+            answer = await _view(on_view, message, size)
             if answer is not None:
                 await send_json(websocket, answer)
         elif isinstance(kind, str) and kind.startswith("memo.") and message is not None:
@@ -183,11 +205,13 @@ async def _signal(
         return {"type": "signal.refused", "reason": "unavailable"}
 
 
-async def _view(on_view: Handler | None, message: dict[str, Any]) -> dict[str, Any] | None:
+async def _view(
+    on_view: SizedHandler | None, message: dict[str, Any], size: int
+) -> dict[str, Any] | None:
     if on_view is None:
         return view_relay.refused("not_in_meeting")
     try:
-        return await on_view(message)
+        return await on_view(message, size)
     except Exception:  # a bug, or the database gone: refuse, keep the socket
         log.exception("could not relay a live view message")
         return view_relay.refused("unavailable")
@@ -277,7 +301,12 @@ async def forward(
             return
         kind = message.get("type")
         if kind == "signal" or (isinstance(kind, str) and kind.startswith("view.")):
-            await send_json(websocket, message)  # relayed, not an event: no id
+            # Relayed, not an event: no id. A live view's frame comes encoded
+            # once for all its consoles (view_relay.GuestView.receive).
+            if "encoded" in message:
+                await send_text(websocket, message["encoded"])
+            else:
+                await send_json(websocket, message)
             continue
         if "id" not in message:  # the memo's relay: not an event either
             relayed = memo_socket.outgoing(message) if memo_socket is not None else None
@@ -304,7 +333,7 @@ async def run(
     visible: Callable[[dict[str, Any]], bool] | None = None,
     on_signal: Handler = refuse_signals,
     memo_socket: memo.MemoSocket | None = None,
-    on_view: Handler | None = None,
+    on_view: SizedHandler | None = None,
     before_send: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """Forward events and answer pings until either side stops."""
@@ -428,9 +457,11 @@ async def meeting_live(websocket: WebSocket) -> None:
     async with hosting, services(app).event_bus.subscribe() as subscription:
         # Subscribe before replaying, so nothing falls between the two.
         await subscription.add(f"meeting:{meeting.id}")
-        await subscription.add(view_relay.channel(meeting.id))
         if is_host:
             await subscription.add(signaling.channel(meeting.id, signaling.HOST))
+            # The guest agreed to show their page to the meeting's host, not
+            # to an admin looking on.
+            await subscription.add(view_relay.channel(meeting.id))
         sent = Sent()
         after = event_id(websocket.query_params.get("after"))
         memo_socket = memo.MemoSocket(app, subscription, memo.CONSOLE, meeting.id)

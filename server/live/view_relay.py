@@ -3,7 +3,10 @@
 The guest's snippet sends its page as batches of rrweb events,
 ``{"type": "view.frame", "seq", "page", "events", "batch_ms"}``, on its own
 live socket; each goes on the meeting's ``view:{id}`` channel, with the
-guest's id, to every console socket of the meeting, and is kept nowhere. A
+guest's id, to the console sockets of the meeting's own host (not to an
+admin looking on: the guest agreed to show the host), and is kept nowhere.
+Budgets of bytes and of messages bound what one guest can push into a slow
+console's queue. A
 frame is taken only while the guest's live view is on (the guest agreed and
 has not paused): the state is read when the socket joins its meeting and
 then follows the ``live_view.*`` events that socket hears, so a pause
@@ -24,6 +27,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 from starlette.applications import Starlette
 
 from server.accounts.rate_limits import Budget
@@ -40,6 +44,21 @@ FRAME_RATE = 512 * 1024
 FRAME_BURST = 8 * 1024 * 1024
 MAX_POINTS = 200
 HOST_KINDS = {"view.want", "view.ping", "view.save", "view.pointer"}
+# Above this a frame is encoded for the consoles off the event loop.
+ENCODE_IN_THREAD = 64 * 1024
+
+
+def message_budget() -> Budget:
+    """Messages a second on one socket, whatever their size: a batch every
+    100 ms and the pongs, with room; a flood of tiny frames would fill the
+    console's queue (and close it) as surely as a flood of big ones."""
+    return Budget(rate=20.0, burst=40.0)
+
+
+def snapshot_budget() -> Budget:
+    """A host's requests for a full snapshot: each one costs the phone a walk
+    of its whole page."""
+    return Budget(rate=0.5, burst=3.0)
 
 
 def channel(meeting_id: int) -> str:
@@ -65,6 +84,18 @@ def _number(value: object, low: float, high: float) -> bool:
     )
 
 
+def _page(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 40
+
+
+def _events(value: object) -> bool:
+    """rrweb events: objects with a numeric type (what they hold is the
+    guest's page, passed on as it is to the console's replayer)."""
+    return isinstance(value, list) and all(
+        isinstance(event, dict) and _number(event.get("type"), 0, 100) for event in value
+    )
+
+
 def _id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**53
 
@@ -74,8 +105,14 @@ def valid_target(target: object) -> bool:
     place on a capture (CSS px of the capture's viewport)."""
     if not isinstance(target, dict):
         return False
-    if set(target) == {"node", "fx", "fy"}:
-        return _id(target["node"]) and _number(target["fx"], 0, 1) and _number(target["fy"], 0, 1)
+    if set(target) == {"node", "fx", "fy", "page"}:
+        # rrweb's node ids start again on every page load: ``page`` says which.
+        return (
+            _id(target["node"])
+            and _number(target["fx"], 0, 1)
+            and _number(target["fy"], 0, 1)
+            and _page(target["page"])
+        )
     if set(target) == {"capture_id", "x", "y"}:
         return (
             _id(target["capture_id"])
@@ -109,6 +146,7 @@ class GuestView:
         self._meeting_id = meeting_id
         self.state: str | None = None
         self.budget = Budget(rate=FRAME_RATE, burst=FRAME_BURST)
+        self.messages = message_budget()
 
     def heard(self, message: dict[str, Any]) -> None:
         """A stored event this socket passed on: the state follows it."""
@@ -129,23 +167,27 @@ class GuestView:
             guest = await db.get(Guest, self.guest_id)
             self.state = guest.live_view if guest is not None else None
 
-    async def receive(self, message: dict[str, Any]) -> dict[str, Any] | None:
-        """One ``view.*`` message from the guest's page; an answer only when refused."""
+    async def receive(self, message: dict[str, Any], size: int) -> dict[str, Any] | None:
+        """One ``view.*`` message from the guest's page (``size``: its UTF-8
+        bytes as received); an answer only when refused."""
         meeting_id = self._meeting_id()
         kind = message.get("type")
         if meeting_id is None:
             return refused("not_sharing")
+        if not self.messages.take():
+            return refused("too_many")
         if kind == "view.pong":
             t = message.get("t")
             if not _number(t, 0, 2**53):
                 return refused("invalid")
             out = {"type": "view.pong", "guest_id": self.guest_id, "t": t}
         elif kind == "view.result":
+            reason = message.get("reason", "")
             out = {
                 "type": "view.result",
                 "guest_id": self.guest_id,
                 "ok": message.get("ok") is True,
-                "reason": str(message.get("reason", ""))[:32],
+                "reason": reason[:32] if isinstance(reason, str) else "",
             }
         elif kind == "view.frame":
             if not live_view.sharing(self.state):
@@ -153,20 +195,23 @@ class GuestView:
             events = message.get("events")
             seq, page = message.get("seq"), message.get("page")
             batch_ms = message.get("batch_ms", 0)
+            # A page too large to mirror says so with an empty frame, so the
+            # console can show why instead of waiting.
+            too_large = message.get("too_large") is True
             if not (
                 isinstance(events, list)
-                and events
+                and (bool(events) != too_large)
                 and _number(seq, 0, 2**53)
-                and isinstance(page, str)
-                and 0 < len(page) <= 40
+                and _page(page)
                 and _number(batch_ms, 0, 60000)
             ):
                 return refused("invalid")
-            size = len(json.dumps(events, separators=(",", ":")))
             if size > MAX_FRAME_BYTES:
                 return refused("too_large")
             if not self.budget.take(size):
                 return refused("too_many")
+            if not _events(events):
+                return refused("invalid")
             out = {
                 "type": "view.frame",
                 "guest_id": self.guest_id,
@@ -175,6 +220,15 @@ class GuestView:
                 "batch_ms": batch_ms,
                 "events": events,
             }
+            if too_large:
+                out["too_large"] = True
+            # Encoded once here, not once per console socket.
+            encode = json.dumps
+            if size > ENCODE_IN_THREAD:
+                text = await anyio.to_thread.run_sync(lambda: encode(out, ensure_ascii=False))
+            else:
+                text = encode(out, ensure_ascii=False)
+            out = {"type": "view.frame", "encoded": text}
         else:
             return refused("invalid")
         await services(self.app).event_bus.publish(channel(meeting_id), out)
@@ -187,9 +241,11 @@ class HostView:
     def __init__(self, app: Starlette, meeting_id: int, host_name: str | None):
         self.app = app
         self.meeting_id = meeting_id
-        # None: an admin looking on, who sees but does not point.
+        # None: an admin looking on, who neither sees the page nor points.
         self.host_name = host_name
         self.guests: set[int] = set()
+        self.messages = message_budget()
+        self.snapshots = snapshot_budget()
 
     async def _in_meeting(self, guest_id: int) -> bool:
         if guest_id in self.guests:
@@ -201,12 +257,14 @@ class HostView:
         self.guests.add(guest_id)
         return True
 
-    async def receive(self, message: dict[str, Any]) -> dict[str, Any] | None:
+    async def receive(self, message: dict[str, Any], size: int) -> dict[str, Any] | None:
         kind, guest_id = message.get("type"), message.get("guest_id")
         if kind not in HOST_KINDS or not _id(guest_id):
             return refused("invalid")
         if self.host_name is None:
             return refused("not_host")
+        if not self.messages.take() or (kind == "view.want" and not self.snapshots.take()):
+            return refused("too_many")
         assert isinstance(guest_id, int)
         if not await self._in_meeting(guest_id):
             return refused("not_in_meeting")

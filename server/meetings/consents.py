@@ -47,16 +47,7 @@ async def record(db: AsyncSession, guest: Guest, wording: Wording) -> Consent:
     )
     if existing is not None:
         return existing
-    consent = Consent(
-        guest_id=guest.id,
-        meeting_id=guest.meeting_id,
-        kind=wording.kind,
-        terms=wording.terms,
-        place=wording.place,
-    )
-    db.add(consent)
-    await db.flush()
-    return consent
+    return await record_each(db, guest, wording)
 
 
 async def join_meeting(db: AsyncSession, guest_id: int, meeting_id: int) -> None:

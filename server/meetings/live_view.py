@@ -112,11 +112,17 @@ async def host_stop(db: AsyncSession, meeting: Meeting, guest_id: int) -> None:
 
 async def guest_action(db: AsyncSession, guest_id: int, action: Action) -> str | None:
     """The guest's tap in the snippet: the state after it."""
+    # The meeting is locked before the guest, in the order the host's calls
+    # take them (get_meeting(lock=True), then the guest): the other order
+    # could deadlock a host's tap against the guest's on PostgreSQL.
+    seen = await db.get(Guest, guest_id)
+    if seen is None:
+        raise ApiError(404, "guest_not_found")
+    meeting = await _locked_meeting(db, seen.meeting_id)
     guest = await _locked_guest(db, guest_id)
     if guest is None:
         raise ApiError(404, "guest_not_found")
-    meeting = await _locked_meeting(db, guest.meeting_id)
-    if meeting is None or guest.joined_at is None:
+    if meeting is None or guest.meeting_id != meeting.id or guest.joined_at is None:
         raise ApiError(409, "not_connected")
     if meeting.state == "ended":
         raise ApiError(409, "meeting_ended")
