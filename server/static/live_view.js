@@ -409,8 +409,10 @@ export class LiveView {
     this.error(result);
     if (result?.ok) {
       // The event says so too (live_view.withdrawn or .stopped); the answer is here first.
-      const asked = this.views.get(guestId)?.state === "asked";
-      this.views.set(guestId, { state: asked ? "withdrawn" : "stopped", how: "host" });
+      // (It may have come first: a view already ended stays as it said.)
+      const state = this.views.get(guestId)?.state;
+      if (state === "asked") this.views.set(guestId, { state: "withdrawn", how: "host" });
+      if (this.isOn(guestId)) this.views.set(guestId, { state: "stopped", how: "host" });
       this.render();
     }
   }
