@@ -459,8 +459,10 @@ async def meeting_live(websocket: WebSocket) -> None:
         await subscription.add(f"meeting:{meeting.id}")
         if is_host:
             await subscription.add(signaling.channel(meeting.id, signaling.HOST))
+        if is_host and websocket.query_params.get("view") != "none":
             # The guest agreed to show their page to the meeting's host, not
-            # to an admin looking on.
+            # to an admin looking on; a page's second socket (the memo
+            # panel's, ?view=none) does without the frames.
             await subscription.add(view_relay.channel(meeting.id))
         sent = Sent()
         after = event_id(websocket.query_params.get("after"))

@@ -146,12 +146,14 @@ export class CaptureWindow {
     if (!this.pointer || !capture || this.pointerProblem(capture)) return;
     const image = this.$("capture-image");
     const spot = captureSpot(capture, image.getBoundingClientRect(), event.clientX, event.clientY);
-    if (!this.pointer.pointOnCapture(capture, spot)) return;
+    const line = this.$("capture-pointer");
+    if (!this.pointer.pointOnCapture(capture, spot, (text) => (line.textContent = text))) return;
     image.dataset.pointed = JSON.stringify(spot);
     const frame = this.$("capture-frame");
     const box = frame.getBoundingClientRect();
     mark(frame, event.clientX - box.left + frame.scrollLeft, event.clientY - box.top + frame.scrollTop, "capture-mark");
-    this.$("capture-pointer").textContent = this.pointer.T["live_view.pointed"];
+    // What happened on the guest's screen is said when their page answers.
+    line.textContent = this.pointer.T["live_view.pointing"];
   }
 
   renderUrl() {

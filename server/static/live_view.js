@@ -19,6 +19,11 @@
 // into a frame it made itself (its guard against unprotected documents), so
 // its frame cannot be pointed at /live-view/frame after the fact.
 //
+// Each full snapshot (a new page, or one we asked for) is played by a new
+// replayer in a new outer frame, built under the one shown and put in its
+// place once built: a live replayer keeps every event it was given, so a
+// long share would otherwise hold all of them.
+//
 // rrweb is fetched when a view is first shown, never before.
 
 import { api, format } from "/static/live.js";
@@ -33,6 +38,9 @@ const PING_MS = 2000;
 const WANT_EVERY_MS = 3000;
 const MAX_POINTS = 200;
 const MARK_MS = 1600;
+// A batch older than this says nothing of the delay now: the figure is then
+// half the round trip alone.
+const BATCH_FRESH_MS = 5000;
 const STROKE_MS = 2500;
 const ZOOM_STEP = 1.25;
 const ZOOM_MIN = 0.2;
@@ -57,6 +65,13 @@ const STATE_KEYS = {
   stopped: "live_view.state.stopped",
   stopped_guest: "live_view.state.stopped_guest",
   stopped_left: "live_view.state.stopped_left",
+  withdrawn: "live_view.state.withdrawn",
+  withdrawn_left: "live_view.state.withdrawn_left",
+};
+// What the guest's page said of the host's pointer (view.result's reason).
+const RESULT_KEYS = {
+  other_page: "live_view.result.other_page",
+  not_found: "live_view.result.not_found",
 };
 const HOLDER_KEYS = {
   embed: "live_view.holder.embed",
@@ -68,16 +83,30 @@ const HOLDER_KEYS = {
 
 // -- pieces without the page, for the tests -------------------------------------
 
-/** A guest's live view after one stored event: {state, by}; state is one of
- *  off, asked, on, paused, declined, stopped. */
+/** A guest's live view after one stored event: {state, how}; state is one
+ *  of off, asked, on, paused, declined, stopped, withdrawn (a question taken
+ *  back before it was answered); `how` says who or what ended it: "guest" or
+ *  "host" (the payload's `by`), "left" or "ended" (its `ended`). */
 export function stateAfter(before, event) {
   const type = event.type;
+  const how = event.payload?.ended || event.payload?.by;
   if (type === "live_view.asked") return { state: "asked" };
   if (type === "live_view.started" || type === "live_view.resumed") return { state: "on" };
   if (type === "live_view.paused") return { state: "paused" };
   if (type === "live_view.declined") return { state: "declined" };
-  if (type === "live_view.stopped") return { state: "stopped", by: event.payload?.by };
+  if (type === "live_view.stopped") return { state: "stopped", how };
+  if (type === "live_view.withdrawn") return { state: "withdrawn", how };
   return before;
+}
+
+/** The string key that tells a view's state. */
+export function stateKey(view) {
+  if (view.state === "stopped") {
+    if (view.how === "guest") return STATE_KEYS.stopped_guest;
+    return view.how === "left" ? STATE_KEYS.stopped_left : STATE_KEYS.stopped;
+  }
+  if (view.state === "withdrawn") return view.how === "left" ? STATE_KEYS.withdrawn_left : STATE_KEYS.withdrawn;
+  return STATE_KEYS[view.state] || STATE_KEYS.off;
 }
 
 /** Each guest's live view after a meeting's events (oldest first). */
@@ -105,9 +134,32 @@ export function pageFacts(known, events) {
   return facts;
 }
 
-/** The delay the host sees: the batch's wait on the phone plus half the round trip. */
-export function latencyMs(batchMs, roundTripMs) {
-  return Math.max(0, Math.round((batchMs || 0) + roundTripMs / 2));
+/** An estimate of the delay the host sees: the last batch's wait on the
+ *  phone plus half the round trip; half the round trip alone when that
+ *  batch is older than a few seconds (its wait says nothing of now). */
+export function latencyMs(batchMs, roundTripMs, batchAgeMs = 0) {
+  const wait = batchAgeMs <= BATCH_FRESH_MS ? batchMs || 0 : 0;
+  return Math.max(0, Math.round(wait + roundTripMs / 2));
+}
+
+/** What to do with a frame of the guest's page, given what the replay has
+ *  shown (`replay`: {page, seq, stale, large}):
+ *  "large"  the page is too large to send (an empty frame with the flag);
+ *  "start"  it carries a full snapshot: a new replayer from there;
+ *  "add"    the next changes of the page shown;
+ *  "want"   changes of a page we have no snapshot of, or after a gap in
+ *           the sequence (a batch lost or refused): ask for a whole picture
+ *           and drop changes until it comes;
+ *  "drop"   changes of the page too large to show, or while waiting. */
+export function frameStep(replay, message) {
+  const events = message.events;
+  if (message.too_large === true && !events.length) return "large";
+  if (events.some((event) => event.type === FULL_SNAPSHOT)) return "start";
+  if (message.page !== replay.page) return "want";
+  if (replay.large) return "drop";
+  const gap = Number.isInteger(message.seq) && Number.isInteger(replay.seq) && message.seq !== replay.seq + 1;
+  if (replay.stale || gap) return "want";
+  return "add";
 }
 
 /** A stroke as offsets from its first point, at most `max` points (evenly
@@ -179,9 +231,11 @@ export class LiveView {
     this.T = JSON.parse(this.$("live-view-strings").textContent);
     this.main = this.$("live-main");
     this.guests = new Map(); // id -> {id, n, label, source, state, connected}
-    this.views = statesFrom(events); // guest id -> {state, by}
+    this.views = statesFrom(events); // guest id -> {state, how}
     this.current = null; // the guest whose view is on the stage
-    this.replay = null; // {replayer, outer, page, facts, ...} while one is shown
+    this.replay = null; // {guest, page, seq, player, next, facts, ...} while one is shown
+    this.library = null; // rrweb's replay module, once asked for
+    this.pointing = null; // {guest, stroke, told}: the last pointer sent, until its answer
     this.zoom = null; // null: fit to the stage
     this.mode = "point";
     this.pinger = null;
@@ -228,7 +282,11 @@ export class LiveView {
       this.saving = false;
       this.note(this.T["live_view.saved"]);
     } else if (event.type === "meeting.ended") {
-      for (const view of this.views.values()) if (view.state !== "declined") view.state = "stopped";
+      // The events that say so may come later (or not to this page).
+      for (const [id, view] of this.views) {
+        if (view.state === "asked") this.views.set(id, { state: "withdrawn", how: "ended" });
+        if (this.isOn(id)) this.views.set(id, { state: "stopped", how: "ended" });
+      }
     }
     this.render();
   }
@@ -255,6 +313,7 @@ export class LiveView {
   receive(message) {
     if (message.type === "view.frame") this.frame(message);
     else if (message.type === "view.pong") this.pong(message);
+    else if (message.type === "view.result") this.result(message);
     else if (message.type === "view.refused") this.note(format(this.T["live_view.refused"], { reason: message.reason }));
   }
 
@@ -283,12 +342,9 @@ export class LiveView {
   }
 
   stateText(guest, view) {
-    if (view.state === "stopped") {
-      const by = view.by === "guest" ? "stopped_guest" : view.by === "left" ? "stopped_left" : "stopped";
-      return this.T[STATE_KEYS[by]];
-    }
-    if (guest.state === "disconnected" && view.state !== "off") return this.T["live_view.state.disconnected"];
-    return this.T[STATE_KEYS[view.state]] || view.state;
+    const waiting = view.state === "asked" || this.isOn(guest.id);
+    if (guest.state === "disconnected" && waiting) return this.T["live_view.state.disconnected"];
+    return this.T[stateKey(view)];
   }
 
   guestItem(guest) {
@@ -311,7 +367,7 @@ export class LiveView {
       element.addEventListener("click", onClick);
       actions.append(element);
     };
-    if (view.state === "off" || view.state === "declined" || view.state === "stopped") {
+    if (["off", "declined", "stopped", "withdrawn"].includes(view.state)) {
       const again = view.state === "off" ? this.T["live_view.ask"] : this.T["live_view.ask_again"];
       button(again, () => this.ask(guest.id), "primary");
     }
@@ -352,7 +408,11 @@ export class LiveView {
     }).catch(() => null);
     this.error(result);
     if (result?.ok) {
-      this.views.set(guestId, { state: "stopped", by: "host" });
+      // The event says so too (live_view.withdrawn or .stopped); the answer is here first.
+      // (It may have come first: a view already ended stays as it said.)
+      const state = this.views.get(guestId)?.state;
+      if (state === "asked") this.views.set(guestId, { state: "withdrawn", how: "host" });
+      if (this.isOn(guestId)) this.views.set(guestId, { state: "stopped", how: "host" });
       this.render();
     }
   }
@@ -375,23 +435,33 @@ export class LiveView {
 
   // -- the replay ----------------------------------------------------------------
 
-  /** Show the current guest's view: the frames, the library, the pings. */
+  /** Show the current guest's view: the frames, the library, the pings.
+   *  Nothing is built until a full snapshot comes (asked for here). */
   open() {
     const replay = {
       guest: this.current,
       page: null, // the page load (the snippet's random id) being shown
+      seq: null, // the last frame's seq of that page
+      stale: false, // a frame was missed: changes are dropped until a full snapshot
+      large: false, // the page is too large to be shown
+      player: null, // {outer, replayer, candidates, queue}: the one shown
+      next: null, // the one being built from a newer full snapshot
       facts: {}, // {href, width, height}
-      queue: [], // frames that came before the library
       batchMs: 0,
-      candidates: new Set(), // replayed elements that may need a placeholder
+      batchAt: 0, // performance.now() of the last batch
     };
     this.replay = replay;
     this.zoom = null;
     this.$("live-wait").hidden = false;
+    this.$("live-large").hidden = true;
+    delete this.main.dataset.large;
+    delete this.main.dataset.page;
+    delete this.main.dataset.replay;
     this.$("live-page").textContent = "";
     this.$("live-latency").textContent = "";
     this.note("");
-    this.mount(replay).catch((error) => {
+    this.library ??= import(REPLAY);
+    this.library.catch((error) => {
       console.warn("live view", error);
       this.note(String(error.message || error));
     });
@@ -404,34 +474,70 @@ export class LiveView {
   close() {
     const replay = this.replay;
     this.replay = null;
+    this.pointing = null;
     clearInterval(this.pinger);
     this.pinger = null;
     if (!replay) return;
-    replay.closed = true;
-    try {
-      replay.replayer?.destroy();
-    } catch (error) {
-      console.warn("live view", error);
-    }
-    replay.outer?.remove();
+    this.drop(replay.next);
+    this.drop(replay.player);
     this.$("live-holders").replaceChildren();
     this.$("live-ink").replaceChildren();
   }
 
+  /** A replayer and its outer frame, gone with every event it held. */
+  drop(player) {
+    if (!player) return;
+    player.closed = true;
+    try {
+      player.replayer?.destroy();
+    } catch (error) {
+      console.warn("live view", error);
+    }
+    player.outer?.remove();
+  }
+
+  /** A new replayer for a full snapshot (with the Meta before it) and the
+   *  changes after it. It is built hidden under the one shown, which it
+   *  replaces once its page is built (no blank frame in between). */
+  start(replay, events) {
+    this.drop(replay.next); // a newer snapshot makes one still being built moot
+    const player = { outer: null, replayer: null, candidates: new Set(), queue: [events], closed: false };
+    replay.next = player;
+    this.mount(replay, player).catch((error) => {
+      console.warn("live view", error);
+      this.note(String(error.message || error));
+    });
+  }
+
+  /** Changes after a full snapshot go to the replayer built from it. */
+  feed(replay, events) {
+    const player = replay.next || replay.player;
+    if (!player) return;
+    if (player.replayer) this.addTo(player, events);
+    else player.queue.push(events);
+  }
+
+  addTo(player, events) {
+    for (const event of retimed(events, Date.now())) player.replayer.addEvent(event);
+  }
+
   /** The outer frame, loaded, and rrweb's replayer in it. */
-  async mount(replay) {
+  async mount(replay, player) {
     const surface = this.$("live-surface");
     const outer = document.createElement("iframe");
-    outer.className = "live-outer";
+    outer.className = "live-outer live-next";
     outer.title = this.T["live_view.frame_title"];
     outer.setAttribute("sandbox", SANDBOX);
     outer.setAttribute("tabindex", "-1");
-    replay.outer = outer;
+    const { width, height } = this.viewport();
+    outer.width = String(width);
+    outer.height = String(height);
+    player.outer = outer;
     const loaded = new Promise((resolve) => outer.addEventListener("load", resolve, { once: true }));
     outer.src = FRAME;
     surface.prepend(outer);
-    const [{ Replayer }] = await Promise.all([import(REPLAY), loaded]);
-    if (replay.closed) return;
+    const [{ Replayer }] = await Promise.all([this.library, loaded]);
+    if (player.closed) return;
     const doc = outer.contentDocument;
     if (!doc?.URL.endsWith(FRAME)) throw new Error("the replay page did not load");
     const css = doc.createElement("link");
@@ -452,7 +558,7 @@ export class LiveView {
       pauseAnimation: false,
       showWarning: false,
       UNSAFE_replayCanvas: false,
-      plugins: [{ onBuild: (node) => this.built(replay, node) }],
+      plugins: [{ onBuild: (node) => this.built(player, node) }],
     });
     replayer.disableInteract();
     const sandbox = replayer.iframe.getAttribute("sandbox");
@@ -462,10 +568,12 @@ export class LiveView {
     }
     replayer.iframe.title = this.T["live_view.frame_title"];
     replayer.on("resize", ({ width, height }) => {
+      if (player !== replay.player && player !== replay.next) return;
       replay.facts = { ...replay.facts, width, height };
       this.layout();
       this.renderPage();
     });
+    replayer.on("fullsnapshot-rebuilded", () => this.shown(replay, player));
     // The placeholders follow the replay's scrolling (rrweb scrolls
     // smoothly, after the change that said so). The same function is added
     // once; again after a full snapshot, whose document.open() drops it.
@@ -475,58 +583,86 @@ export class LiveView {
       this.soon();
     });
     replayer.startLive(Date.now());
-    replay.replayer = replayer;
+    player.replayer = replayer;
+    for (const events of player.queue.splice(0)) this.addTo(player, events);
+  }
+
+  /** A replayer built its page: it takes the place of the one shown. */
+  shown(replay, player) {
+    if (player !== replay.next || this.replay !== replay) return;
+    const old = replay.player;
+    replay.player = player;
+    replay.next = null;
+    player.outer.classList.remove("live-next");
+    this.drop(old);
     this.main.dataset.replay = "ready";
-    for (const message of replay.queue.splice(0)) this.play(message);
+    this.$("live-wait").hidden = true;
+    this.soon();
   }
 
   frame(message) {
     const replay = this.replay;
     if (!replay || message.guest_id !== replay.guest || !Array.isArray(message.events)) return;
-    if (!replay.replayer) {
-      replay.queue.push(message);
-      return;
-    }
     this.play(message);
   }
 
-  /** One batch into the replay: a new page starts at its full snapshot
-   *  (with the Meta before it); a page's changes without one are dropped
-   *  and a whole picture asked for. */
+  /** One batch into the replay (see frameStep). */
   play(message) {
     const replay = this.replay;
     let events = message.events;
-    if (message.page !== replay.page) {
+    const step = frameStep(replay, message);
+    if (step === "want") {
+      // The first want after a gap at once; then at most every few seconds.
+      const gap = message.page === replay.page && !replay.stale;
+      if (message.page === replay.page) replay.stale = true;
+      this.want(gap);
+      return;
+    }
+    replay.seq = Number.isInteger(message.seq) ? message.seq : null;
+    if (step === "drop") return;
+    if (step === "large") {
+      // Nothing of this page will come: say so instead of an old picture.
+      Object.assign(replay, { page: message.page, large: true, stale: false, facts: {} });
+      this.drop(replay.next);
+      replay.next = null;
+      this.main.dataset.large = "";
+      this.$("live-large").hidden = false;
+      this.$("live-wait").hidden = true;
+      this.$("live-page").textContent = "";
+      this.$("live-holders").replaceChildren();
+      return;
+    }
+    if (step === "start") {
       const full = events.findIndex((event) => event.type === FULL_SNAPSHOT);
-      if (full < 0) {
-        this.want();
-        return;
-      }
       const meta = events.slice(0, full).findLastIndex((event) => event.type === META);
       events = events.slice(meta >= 0 ? meta : full);
-      replay.page = message.page;
+      Object.assign(replay, { page: message.page, large: false, stale: false });
+      delete this.main.dataset.large;
+      this.$("live-large").hidden = true;
+      this.main.dataset.page = message.page;
+      this.start(replay, events);
+    } else {
+      this.feed(replay, events);
     }
     replay.facts = pageFacts(replay.facts, events);
     replay.batchMs = message.batch_ms || 0;
-    for (const event of retimed(events, Date.now())) replay.replayer.addEvent(event);
-    if (events.some((event) => event.type === FULL_SNAPSHOT)) {
-      this.$("live-wait").hidden = true;
-      this.main.dataset.page = message.page;
-    }
+    replay.batchAt = performance.now();
     this.renderPage();
     this.layout();
   }
 
   pong(message) {
-    if (!this.replay || message.guest_id !== this.replay.guest || typeof message.t !== "number") return;
-    const ms = latencyMs(this.replay.batchMs, performance.now() - message.t);
+    const replay = this.replay;
+    if (!replay || message.guest_id !== replay.guest || typeof message.t !== "number") return;
+    const now = performance.now();
+    const ms = latencyMs(replay.batchMs, now - message.t, replay.batchAt ? now - replay.batchAt : Number.POSITIVE_INFINITY);
     this.$("live-latency").textContent = format(this.T["live_view.latency"], { ms });
     this.main.dataset.latency = String(ms);
   }
 
   /** The replayed document (rrweb's own frame's), once built. */
   replayDocument() {
-    return this.replay?.replayer?.iframe?.contentDocument || null;
+    return this.replay?.player?.replayer?.iframe?.contentDocument || null;
   }
 
   renderPage() {
@@ -577,10 +713,10 @@ export class LiveView {
     sizer.style.width = `${Math.round(width * scale)}px`;
     sizer.style.height = `${Math.round(height * scale)}px`;
     this.main.dataset.zoom = this.zoom === null ? "fit" : String(Math.round(scale * 100));
-    const outer = this.replay?.outer;
-    if (outer) {
-      outer.width = String(width);
-      outer.height = String(height);
+    for (const player of [this.replay?.player, this.replay?.next]) {
+      if (!player?.outer) continue;
+      player.outer.width = String(width);
+      player.outer.height = String(height);
     }
     this.soon();
   }
@@ -600,16 +736,17 @@ export class LiveView {
   placeHolders() {
     const doc = this.replayDocument();
     const layer = this.$("live-holders");
-    if (!doc?.body || !this.replay) {
+    if (!doc?.body || !this.replay || this.replay.large) {
       layer.replaceChildren();
       return;
     }
-    const mirror = this.replay.replayer.getMirror();
+    const { replayer, candidates } = this.replay.player;
+    const mirror = replayer.getMirror();
     const view = doc.defaultView;
     const boxes = [];
-    for (const element of this.replay.candidates) {
+    for (const element of candidates) {
       if (!element.isConnected) {
-        this.replay.candidates.delete(element);
+        candidates.delete(element);
         continue;
       }
       const kind = holderKind(element, mirror.getMeta(element));
@@ -634,15 +771,15 @@ export class LiveView {
 
   /** rrweb built a node of the replay: keep those that may need a
    *  placeholder, so a change looks at them rather than at every node. */
-  built(replay, node) {
+  built(player, node) {
     if (node.nodeType !== Node.ELEMENT_NODE) return;
-    const meta = replay.replayer?.getMirror().getMeta(node);
+    const meta = player.replayer?.getMirror().getMeta(node);
     const candidate =
       /^(iframe|object|embed|video|audio|canvas|img)$/.test(node.localName) ||
       node.classList.contains("rr-block") ||
       "rr_width" in (meta?.attributes || {});
     if (!candidate) return;
-    replay.candidates.add(node);
+    player.candidates.add(node);
     // An image that fails later gets its placeholder then.
     if (node.localName === "img") node.addEventListener("error", () => this.soon());
   }
@@ -660,18 +797,20 @@ export class LiveView {
   targetAt(x, y) {
     const doc = this.replayDocument();
     if (!doc) return null;
-    const mirror = this.replay.replayer.getMirror();
+    const mirror = this.replay.player.replayer.getMirror();
     let element = doc.elementFromPoint(x, y);
     while (element && mirror.getId(element) < 0) element = element.parentElement;
     if (!element) return null;
-    return { node: mirror.getId(element), ...fractionIn(element.getBoundingClientRect(), x, y) };
+    // The page load it was on: the guest's page answers "other_page" when
+    // it has moved on since (node ids are that load's).
+    return { node: mirror.getId(element), ...fractionIn(element.getBoundingClientRect(), x, y), page: this.replay.page };
   }
 
   bindPointer() {
     const layer = this.$("live-catch");
     let press = null; // {points, id}
     layer.addEventListener("pointerdown", (event) => {
-      if (!event.isPrimary || event.button !== 0 || !this.replayDocument()) return;
+      if (!event.isPrimary || event.button !== 0 || !this.replayDocument() || this.replay.large) return;
       layer.setPointerCapture(event.pointerId);
       press = { points: [this.guestPoint(event)], start: [event.clientX, event.clientY], moved: false };
       event.preventDefault();
@@ -705,11 +844,29 @@ export class LiveView {
       return;
     }
     const offsets = stroke ? strokeOffsets(points) : null;
-    this.send({ type: "view.pointer", guest_id: this.replay.guest, target, points: offsets });
+    if (!this.send({ type: "view.pointer", guest_id: this.replay.guest, target, points: offsets })) {
+      this.note(this.T["live_view.network"]);
+      return;
+    }
     this.main.dataset.pointed = JSON.stringify({ target, points: offsets });
     if (stroke) this.fadeStroke(points);
     mark(this.$("live-surface"), x, y, "live-mark");
-    this.note(stroke ? this.T["live_view.drawn"] : this.T["live_view.pointed"]);
+    // What happened on the guest's screen is said when their page answers.
+    this.pointing = { guest: this.replay.guest, stroke, told: (text) => this.note(text) };
+    this.note(this.T["live_view.pointing"]);
+  }
+
+  /** The guest's page says where the last pointer went (view.result). */
+  result(message) {
+    const pointing = this.pointing;
+    if (!pointing || message.guest_id !== pointing.guest) return;
+    this.pointing = null;
+    let text;
+    if (message.ok) text = pointing.stroke ? this.T["live_view.drawn"] : this.T["live_view.pointed"];
+    else if (message.reason === "other_page") text = this.T[RESULT_KEYS.other_page];
+    else if (message.reason === "not_found") text = this.T[RESULT_KEYS.not_found];
+    else text = this.T["live_view.result.failed"];
+    pointing.told(text);
   }
 
   drawLive(points) {
@@ -751,16 +908,19 @@ export class LiveView {
     return there.length === 1 ? there[0].id : null;
   }
 
-  /** Point at (x, y) of a capture's viewport on the guest's screen. */
-  pointOnCapture(capture, spot) {
+  /** Point at (x, y) of a capture's viewport on the guest's screen;
+   *  `told(text)` gets what the guest's page answered. */
+  pointOnCapture(capture, spot, told) {
     const guestId = this.captureGuest(capture);
     if (guestId == null) return false;
-    return this.send({
+    const sent = this.send({
       type: "view.pointer",
       guest_id: guestId,
       target: { capture_id: capture.capture_id, x: spot.x, y: spot.y },
       points: null,
     });
+    if (sent) this.pointing = { guest: guestId, stroke: false, told };
+    return sent;
   }
 }
 

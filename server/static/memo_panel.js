@@ -71,7 +71,9 @@ function start(root) {
   });
 
   channel = new LiveChannel({
-    path: `/api/v1/meetings/${meetingId}/live`,
+    // The room's own socket carries the live view's frames; this one, only
+    // for the memo, does without them (each frame would come twice).
+    path: `/api/v1/meetings/${meetingId}/live?view=none`,
     isFinal: (code) => code === 4401 || code === 4404,
     onEvent: (event) => {
       if (memo.receive(event)) return;
