@@ -12,7 +12,10 @@
 import { closest, isMasked, valueHolder } from "./privacy.js";
 import { record } from "./vendor/rrweb-record.mjs";
 
-const MASK = "●●●●";
+// What a masked value reads as in the host's replay: the mark and a word, as a
+// capture's 「●●●● 非表示」 (the widget passes its language's), so the host
+// does not take it for four typed characters. One recorder per page.
+let MASK = "●●●●";
 // rrweb's event and node types (its numbering is its wire format).
 const FULL_SNAPSHOT = 2;
 const INCREMENTAL = 3;
@@ -53,9 +56,11 @@ export class LiveView {
    * @param {Element} options.host  the snippet's shadow host (never recorded)
    * @param {string[]} options.unmask  the site's unmask selectors
    * @param {WeakSet} options.everPassword  inputs that have been password fields
+   * @param {string} [options.mask]  what a masked value reads as (the widget's language)
    */
-  constructor({ send, host, unmask = [], everPassword }) {
+  constructor({ send, host, unmask = [], everPassword, mask }) {
     Object.assign(this, { send, host, unmask, everPassword });
+    if (mask) MASK = mask;
     this.page = Math.random().toString(36).slice(2, 12); // this page load
     this.seq = 0;
     this.queue = [];

@@ -40,7 +40,7 @@ export function start(env) {
       liveAsk: "担当者が画面の共有を求めています",
       liveWhat: "このサイトで開いているページの表示を、担当者の画面にリアルタイムで表示します。入力した文字、パスワード、カード番号などは送られません。他のアプリやタブは共有されません。",
       liveAgree: "共有する", liveDecline: "共有しない", liveReview: "内容を見る", liveOn: "画面を共有中", livePaused: "一時停止中",
-      livePause: "一時停止", liveResume: "再開", liveStop: "共有を停止", liveEnded: "画面の共有を終了しました。",
+      livePause: "一時停止", liveResume: "再開", liveStop: "共有を停止", liveEnded: "画面の共有を終了しました。", liveControls: "一時停止・停止", liveMask: "●●●● 非表示",
       liveFailed: "画面の共有を始められませんでした。もう一度お試しください。",
       card: "名刺", cardTitle: "担当者の名刺", cardShown: "担当者が名刺を表示しました。", cardFailed: "名刺を読み込めませんでした。もう一度お試しください。",
       files: "ファイル", filesTitle: "ファイル", filesOpen: "ファイルを開く", filesLoading: "読み込み中…", filesFailed: "ファイルの欄を読み込めませんでした。もう一度お試しください。",
@@ -79,7 +79,7 @@ export function start(env) {
       liveAsk: "Your contact asks to see your screen",
       liveWhat: "The page of this site you have open is shown live on your contact's screen. What you type, passwords and card numbers are not sent. Other apps and tabs are not shared.",
       liveAgree: "Share", liveDecline: "Don't share", liveReview: "Review", liveOn: "Sharing screen", livePaused: "Paused",
-      livePause: "Pause", liveResume: "Resume", liveStop: "Stop sharing", liveEnded: "Screen sharing has ended.",
+      livePause: "Pause", liveResume: "Resume", liveStop: "Stop sharing", liveEnded: "Screen sharing has ended.", liveControls: "pause or stop", liveMask: "●●●● hidden",
       liveFailed: "Could not start sharing the screen. Please try again.",
       card: "Card", cardTitle: "Your contact's card", cardShown: "Your contact is showing you their business card.", cardFailed: "Could not load the card. Please try again.",
       files: "Files", filesTitle: "Files", filesOpen: "Open files", filesLoading: "Loading…", filesFailed: "Could not load the files. Please try again.",
@@ -103,7 +103,7 @@ export function start(env) {
 .bar{max-width:100%}.state{display:flex;align-items:center;gap:5px;padding:0 4px;font-size:12px;color:#52606d;white-space:nowrap;min-width:0;flex:0 1 auto}
 .state span{overflow:hidden;text-overflow:ellipsis}
 .state.recording{color:#b42318;font-weight:700}.state.recording .dot{background:#e5484d}
-@media (max-width:359px){.state.recording span{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}}
+@media (max-width:359px){.state.recording span,.state.sharing span{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}}
 .dot{width:10px;height:10px;border-radius:50%;background:#12b76a;flex:none}.dot.off{background:#f59e0b}
 .rec{display:flex;align-items:center;gap:4px;padding:0 6px;font-size:12px;font-weight:700;color:#b42318;white-space:nowrap}.rec::before{content:"";width:10px;height:10px;border-radius:50%;background:#e5484d}
 .send{border-radius:24px;padding:0 12px;background:#0b6e4f;color:#fff;font-weight:700;white-space:nowrap}
@@ -135,12 +135,16 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
 .files-list{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:6px;max-height:40vh;overflow:auto}
 .files-item{display:grid;grid-template-columns:1fr auto;column-gap:8px;align-items:center;padding:6px 8px;border:1px solid #d9e2ec;border-radius:10px}
 .files-name{overflow-wrap:anywhere}.files-meta{font-size:12px;color:#52606d}.files-none{font-size:13px;color:#52606d}
-.state.sharing{color:#1d4ed8;font-weight:700}.state.sharing .dot{background:#2563eb}.state.sharing.paused{color:#52606d}.state.sharing.paused .dot{background:#98a2b3}
+.state.sharing{color:#1d4ed8;font-weight:700;cursor:pointer;min-height:44px;border-radius:22px}.state.sharing .dot{background:#2563eb}.state.sharing.paused{color:#52606d}.state.sharing.paused .dot{background:#98a2b3}
 .rec.mini{padding:0 2px}@media (max-width:420px){.bar.sharing .send{padding:0 8px}.bar.sharing .end,.bar.sharing .menu{padding:0 7px}}.share,.live-stop{border-radius:22px;padding:0 9px;flex:none;background:#f1f5f9;color:#1f2933;font-weight:700;white-space:nowrap}
-.share-frame{position:fixed;inset:0;z-index:2147483646;pointer-events:none;border:4px solid #2563eb;animation:share 2s ease-in-out infinite}
-.share-frame.paused{border:3px dashed #98a2b3;animation:none}
-@keyframes share{50%{border-color:rgba(37,99,235,.45);box-shadow:inset 0 0 14px 2px rgba(37,99,235,.35)}}
-@media (prefers-reduced-motion:reduce){.share-frame{animation:none}}
+.share-frame{position:fixed;inset:0;z-index:2147483646;pointer-events:none;border:4px solid #2563eb}
+.share-frame::after{content:"";position:absolute;inset:0;box-shadow:inset 0 0 16px 4px rgba(37,99,235,.45);opacity:0;will-change:opacity;animation:share 2s ease-in-out infinite}
+.share-frame.paused{border:3px dashed #98a2b3}.share-frame.paused::after{display:none}
+@keyframes share{50%{opacity:1}}
+@media (prefers-reduced-motion:reduce){.share-frame::after{animation:none;opacity:.6}}
+.share-tag{position:absolute;top:0;left:50%;transform:translateX(-50%);display:flex;align-items:center;gap:5px;padding:3px 10px 4px;border-radius:0 0 10px 10px;background:#2563eb;color:#fff;font:700 12px/1.3 system-ui,sans-serif;white-space:nowrap}
+.share-tag::before{content:"";width:7px;height:7px;border-radius:50%;background:#fff}
+.share-frame.paused .share-tag{background:#667085}.share-frame.paused .share-tag::before{border-radius:0;width:6px;height:8px;background:none;border-left:2px solid #fff;border-right:2px solid #fff;box-sizing:border-box}
 .files-save{grid-column:2;grid-row:1/span 2;min-height:44px;border-radius:10px;padding:0 12px;font-weight:700;background:#0b6e4f;color:#fff;border:0}
 `;
 
@@ -193,7 +197,13 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   // The newest captures sent from this page, with where each element was on
   // them (capture id -> hit map): the host's pointer on a capture. Never sent.
   const hitMaps = new Map();
-  const frame = make("div", { class: "share-frame", hidden: "" });
+  // While sharing: a border round the screen, its glow pulsing by opacity
+  // alone (composited: a pulse of the border's colour repainted the whole
+  // screen on the main thread every frame, a third of a throttled phone's
+  // time while idle), and a tag at the top that says so on any width.
+  const frame = make("div", { class: "share-frame", hidden: "", "aria-hidden": "true" });
+  const frameTag = make("span", { class: "share-tag" });
+  frame.append(frameTag);
 
   if ("adoptedStyleSheets" in root) {
     // A constructed stylesheet is not subject to the page's style-src CSP.
@@ -256,13 +266,14 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     const parts = [];
     const asking = requested || sharing === "asked";
     if (panelView) parts.push(panel());
-    else if (note && state === "connected" && !folded) parts.push(noteView(note));
     else if (sharing === "asked" && state === "connected" && !folded) {
-      // The prompt was closed without an answer: the question stays in view.
+      // The prompt was closed without an answer: the question stays in view,
+      // before any other note (a memo or file note must not hide it).
       parts.push(noteView({ text: S.liveAsk, kind: "ask", action: [S.liveReview, () => show("liveAsk")] }));
-    }
+    } else if (note && state === "connected" && !folded) parts.push(noteView(note));
     frame.hidden = state !== "connected" || (sharing !== "on" && sharing !== "paused");
     frame.classList.toggle("paused", sharing === "paused");
+    frameTag.textContent = sharing === "paused" ? S.livePaused : S.liveOn;
     if (folded) {
       const tab = button(`tab${asking ? " ask" : ""}`, S.tab, () => fold(false), S.unfold);
       if (state === "connected") tab.append(make("i", { class: `dot${live ? "" : " off"}` }));
@@ -293,6 +304,19 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       // Sharing says the most (and means connected); recording, if on, is a red
       // dot beside it, named for screen readers.
       status.append(make("span", { class: "sr" }, S.connected), make("span", { role: "status" }, sharing === "paused" ? S.livePaused : S.liveOn));
+      // A tap on it says what is shared and offers pause and stop (on a phone
+      // they are otherwise in the menu).
+      status.setAttribute("role", "button");
+      status.setAttribute("tabindex", "0");
+      status.setAttribute("data-key", "live-state");
+      status.setAttribute("aria-label", `${sharing === "paused" ? S.livePaused : S.liveOn}: ${S.liveControls}`);
+      status.onclick = () => show("live");
+      status.onkeydown = (event) => {
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          show("live");
+        }
+      };
     } else if (both) status.append(make("span", { class: "sr" }, S.connected), make("span", { role: "status" }, S.rec));
     else status.append(make("span", {}, live ? S.connected : S.reconnecting));
     const send = button("send", sending ? S.sending : S.send, () => sendCapture().catch(() => {}));
@@ -334,7 +358,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
   }
 
   function panel() {
-    const title = { memo: S.memoTitle, files: S.filesTitle, card: S.cardTitle, menu: S.menu, liveAsk: S.liveAsk }[panelView.name] || S.title;
+    const title = { memo: S.memoTitle, files: S.filesTitle, card: S.cardTitle, menu: S.menu, liveAsk: S.liveAsk, live: S.liveOn }[panelView.name] || S.title;
     const view = make("div", { class: "panel", role: "dialog", "aria-label": title });
     const head = make("div", { class: "head" }, title);
     head.append(button("x", "×", () => show(null), S.close));
@@ -356,6 +380,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
         make("p", {}, S.liveWhat),
         rowOf(button("btn", S.liveAgree, (event) => answerLive("agree", event.target)), button("btn sub", S.liveDecline, () => answerLive("decline"))),
       ],
+      live: () => [make("p", {}, S.liveWhat), rowOf(...liveControls("btn sub", "btn bad"))],
       menu: () => [
         ...liveControls("btn sub tool", "btn sub tool"),
         ...(memoShared ? [button("btn sub tool", S.memoTitle, openMemo, S.memoOpen)] : []),
@@ -612,6 +637,12 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
             if (name === "stopped" && sharing && event.payload?.by === "host") {
               note = { text: S.liveEnded, kind: "" };
               announce(S.liveEnded);
+              // Said, then out of the way of the page (as 「送信しました」 is).
+              setTimeout(() => {
+                if (note?.text !== S.liveEnded) return;
+                note = null;
+                render();
+              }, 5000);
             }
             setSharing(states[name]);
           }
@@ -847,7 +878,7 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       liveView = "loading";
       try {
         const { LiveView } = await import(`${server}/embed/live_view.js`);
-        liveView = new LiveView({ send: sendRaw, host, unmask, everPassword });
+        liveView = new LiveView({ send: sendRaw, host, unmask, everPassword, mask: S.liveMask });
       } catch {
         liveView = null;
         note = { text: S.liveFailed, kind: "bad" };

@@ -586,3 +586,40 @@ def test_the_pointer_on_a_capture_prefers_the_fixed_bar_over_what_scrolled_under
     # On the header itself, not an arrow at the edge pointing up to the mark.
     expect(page.locator("[data-tsunagu-pointer]")).to_have_attribute("data-on-screen", "true")
     assert sharing.guest.errors == []
+
+
+def test_the_indicator_says_sharing_on_the_smallest_phone_and_opens_its_controls(
+    new_page, live_server, pages
+):
+    sharing = Sharing(new_page, live_server, pages.url("shop.html"))
+    page = sharing.page
+    page.set_viewport_size({"width": 320, "height": 640})
+    sharing.ask()
+    sharing.agree()
+
+    # The tag on the border at the top says it whole, inside the screen, on
+    # any width (the bar's own label may shrink to its dot at 320 px).
+    tag = page.locator("[data-tsunagu] .share-tag")
+    expect(tag).to_have_text("画面を共有中")
+    box = tag.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 320 and box["y"] <= 4, box
+    assert tag.evaluate("node => node.scrollWidth <= node.clientWidth")
+    # It takes no tap: the page under it gets it.
+    assert (
+        page.locator("[data-tsunagu] .share-frame").evaluate(
+            "node => getComputedStyle(node).pointerEvents"
+        )
+        == "none"
+    )
+
+    # Tapping the bar's indicator says what is shared and offers pause and stop.
+    sharing.guest.bar().get_by_role("button", name=re.compile("画面を共有中")).click()
+    controls = page.get_by_role("dialog", name="画面を共有中")
+    expect(controls).to_contain_text("リアルタイムで表示します")
+    controls.get_by_role("button", name="一時停止").click()
+    expect(tag).to_have_text("一時停止中")
+    sharing.shot("paused-320")
+    sharing.guest.bar().get_by_role("button", name=re.compile("一時停止中")).click()
+    page.get_by_role("dialog", name="画面を共有中").get_by_role("button", name="共有を停止").click()
+    expect(tag).to_be_hidden()
+    assert sharing.guest.errors == []
