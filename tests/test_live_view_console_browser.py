@@ -17,6 +17,9 @@ from tests.test_snippet_browser import UNMASKED_BY_SITE, connect, site_with_page
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# The colour of the host's pointer on the phone (embed/pointer.js's #f97316).
+ORANGE = "rgb(249, 115, 22)"
+WHITE = "rgb(255, 255, 255)"
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +39,7 @@ class Relay:
     def __init__(self) -> None:
         self.sent: list[dict] = []
         self.down = lambda text: text
+        self.up = lambda text: text
         self.page_socket = None
 
     def __call__(self, socket) -> None:
@@ -48,7 +52,9 @@ class Relay:
         def up(message) -> None:
             if isinstance(message, str):
                 self.sent.append(json.loads(message))
-            server.send(message)
+                message = self.up(message)
+            if message is not None:
+                server.send(message)
 
         def down(message) -> None:
             passed = self.down(message) if isinstance(message, str) else message
@@ -115,6 +121,13 @@ class Room:
         self.host.screenshot(path=SHOTS / f"live-view-console-{name}.png")
 
 
+def loaded(image) -> None:
+    """Wait until a picture has its size (a click's place is measured on it)."""
+    image.page.wait_for_function(
+        "(e) => e.complete && e.naturalWidth > 0", arg=image.element_handle()
+    )
+
+
 def guest_id(room: Room) -> int:
     return int(room.host.locator("#guests li").first.get_attribute("data-guest"))
 
@@ -133,7 +146,8 @@ def test_the_tool_lists_the_snippet_guest_and_asks_for_the_screen(new_page, live
 
     assert room.ask() == {"guest_id": guest_id(room)}
     expect(item).to_contain_text("お客様の同意を待っています")
-    expect(item.get_by_role("button", name="共有を停止")).to_be_visible()
+    # Nothing is shared yet: the one button takes the question back.
+    expect(item.get_by_role("button")).to_have_text(["依頼を取り消す"])
     # The guest is asked on their phone; nothing is on the host's stage yet.
     prompt = room.guest.page.get_by_role("dialog", name="担当者が画面の共有を求めています")
     expect(prompt).to_be_visible()
@@ -200,7 +214,13 @@ def test_the_stage_replays_the_guests_page_with_its_facts_pause_and_the_pointer(
         }"""
     )
     room.host.mouse.click(spot["x"], spot["y"])
-    expect(room.host.locator("#live-surface .live-mark")).to_be_visible()
+    marker = room.host.locator("#live-surface .live-mark")
+    expect(marker).to_be_visible()
+    # The phone's orange (embed/pointer.js), ringed in white for red buttons.
+    ring = marker.evaluate(
+        "(e) => [getComputedStyle(e).borderTopColor, getComputedStyle(e).boxShadow]"
+    )
+    assert ring[0] == ORANGE and ring[1].startswith(f"{WHITE} 0px 0px 0px 2px")
     expect(room.host.locator("#live-note")).to_have_text("お客様の画面で指し示しました")
     pointer = room.messages("view.pointer")[-1]
     assert pointer["guest_id"] == guest_id(room)
@@ -215,10 +235,14 @@ def test_the_stage_replays_the_guests_page_with_its_facts_pause_and_the_pointer(
     # A drag in 「線を描く」 is a stroke: offsets from where it began, in the
     # guest's px, drawn fading on the host's side too.
     room.stage.get_by_label("線を描く").check()
-    room.host.mouse.move(spot["x"] - 100, spot["y"] - 200)
+    room.host.mouse.move(spot["x"] - 60, spot["y"] - 200)
     room.host.mouse.down()
     for step in range(1, 41):
-        room.host.mouse.move(spot["x"] - 100 + step * 2, spot["y"] - 200 + step * 3)
+        room.host.mouse.move(spot["x"] - 60 + step * 1.5, spot["y"] - 200 + step * 3)
+    # The stroke being drawn is in the phone's orange on a white casing.
+    drawing = room.host.locator("#live-ink .live-drawing")
+    assert drawing.locator(".live-line").evaluate("(e) => getComputedStyle(e).stroke") == ORANGE
+    assert drawing.locator(".live-casing").evaluate("(e) => getComputedStyle(e).stroke") == WHITE
     room.host.mouse.up()
     expect(room.host.locator("#live-ink .live-stroke")).to_be_attached()
     expect(room.host.locator("#live-note")).to_have_text("お客様の画面に線を描きました")
@@ -227,17 +251,28 @@ def test_the_stage_replays_the_guests_page_with_its_facts_pause_and_the_pointer(
     scale = room.host.evaluate(
         "() => document.getElementById('live-surface').getBoundingClientRect().width / 390"
     )
-    assert abs(stroke["points"][-1][0] - 80 / scale) <= 2
+    assert abs(stroke["points"][-1][0] - 60 / scale) <= 2
     assert abs(stroke["points"][-1][1] - 120 / scale) <= 2
 
-    # The guest pauses: a veil over the last picture, and the tool says so.
+    # The guest pauses: a veil over the last picture says why nothing can be
+    # done and until when; saving and the pointer are off, and the tool says so.
     room.guest.bar().get_by_role("button", name="メニュー").click()
     room.guest.page.get_by_role("dialog", name="メニュー").get_by_role(
         "button", name="一時停止"
     ).click()
-    expect(room.host.locator("#live-veil")).to_be_visible()
-    expect(room.host.locator("#live-veil")).to_have_text("一時停止中")
+    veil = room.host.locator("#live-veil")
+    expect(veil).to_be_visible()
+    expect(veil).to_have_text("お客様が一時停止しています。再開されると操作できます")
     expect(heading).to_be_attached()  # the last picture stays under the veil
+    expect(room.stage.get_by_role("button", name="この瞬間を保存")).to_be_disabled()
+    expect(room.stage.get_by_label("指し示す")).to_be_disabled()
+    expect(room.stage.get_by_label("線を描く")).to_be_disabled()
+    # A click on the picture meets the veil, which says why; nothing is sent.
+    pointers = len(room.messages("view.pointer"))
+    on_top = "([x, y]) => document.elementFromPoint(x, y).closest('#live-veil') !== null"
+    assert room.host.evaluate(on_top, [spot["x"], spot["y"]])
+    room.host.mouse.click(spot["x"], spot["y"])
+    assert len(room.messages("view.pointer")) == pointers
     room.open_tool()
     expect(room.panel.locator("#live-guests li")).to_contain_text("お客様が一時停止しています")
     room.shot("paused")
@@ -254,8 +289,9 @@ def test_a_click_on_the_newest_capture_points_while_the_guest_is_on_its_page(
     expect(line).to_have_text("画像をクリックすると、お客様の画面のその場所を指し示します。")
 
     image = room.host.locator("#capture-image")
+    loaded(image)
     box = image.bounding_box()
-    image.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.25})
+    image.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.1})
     expect(room.host.locator("#capture-frame .capture-mark")).to_be_visible()
     expect(line).to_have_text("お客様の画面で指し示しました")
     sent = room.messages("view.pointer")[-1]
@@ -263,7 +299,7 @@ def test_a_click_on_the_newest_capture_points_while_the_guest_is_on_its_page(
     assert sent["guest_id"] == guest_id(room)
     assert sent["target"]["capture_id"] == capture["id"]
     assert sent["target"]["x"] == 195
-    assert abs(sent["target"]["y"] - capture["viewport_height"] * 0.25) <= 1
+    assert abs(sent["target"]["y"] - capture["viewport_height"] * 0.1) <= 1
     room.shot("capture-pointer")
 
     # The guest moved on: the capture no longer shows where things are.
@@ -272,7 +308,7 @@ def test_a_click_on_the_newest_capture_points_while_the_guest_is_on_its_page(
         "お客様は別のページに移動したため、このキャプチャでは指し示せません。"
     )
     pointers = len(room.messages("view.pointer"))
-    image.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.25})
+    image.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.1})
     expect(room.host.locator("#capture-frame .capture-mark")).to_have_count(0)
     assert len(room.messages("view.pointer")) == pointers
 
@@ -304,7 +340,7 @@ def test_the_tool_says_what_became_of_the_question_and_of_the_share(new_page, li
     expect(prompt).to_be_visible()
     # Taken back before an answer: the prompt goes, and the tool does not
     # wait for ever, on this page or after a reload (from the stored events).
-    item.get_by_role("button", name="共有を停止").click()
+    item.get_by_role("button", name="依頼を取り消す").click()
     expect(item).to_contain_text("依頼は取り消されました")
     expect(prompt).to_be_hidden()
     room.host.reload()
@@ -337,7 +373,7 @@ def test_the_tool_says_what_became_of_the_question_and_of_the_share(new_page, li
     assert said == {
         "asked": "お客様の同意を待っています",
         "started": "共有中",
-        "declined": "お客様は共有しないを選びました",
+        "declined": "お客様が共有を断りました",
         "paused": "お客様が一時停止しています",
         "resumed": "共有中",
         "stopped_guest": "お客様が共有を停止しました",
@@ -543,3 +579,133 @@ def test_the_delay_is_an_estimate_without_a_stale_batch(new_page, live_server):
         "full": "start",
         "large": "large",
     }
+
+
+def test_a_saved_moment_is_seen_and_pointed_on_then_the_view_comes_back(
+    new_page, live_server, pages
+):
+    room = Room(new_page, live_server, pages.url("shop.html"))
+    sharing(room)
+    room.stage.get_by_role("button", name="この瞬間を保存").click()
+    note = room.host.locator("#live-note")
+    expect(note).to_have_text("保存しました。キャプチャに追加されています。")
+    see = room.stage.get_by_role("button", name="キャプチャを見る")
+    room.shot("saved")
+
+    # The capture is on the stage in the live view's place, the newest one.
+    see.click()
+    capture = room.host.locator("#capture-main")
+    expect(capture).to_be_visible()
+    expect(room.stage).to_be_hidden()
+    newest = room.host.locator("#capture-strip button").first
+    expect(newest).to_have_attribute("aria-current", "true")
+    image = room.host.locator("#capture-image")
+    loaded(image)
+    back = capture.get_by_role("button", name="ライブ表示に戻る")
+    expect(back).to_be_visible()
+    room.shot("saved-capture")
+
+    # The guest is on the same page: a click on it points there.
+    line = room.host.locator("#capture-pointer")
+    expect(line).to_have_text("画像をクリックすると、お客様の画面のその場所を指し示します。")
+    box = image.bounding_box()
+    image.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.2})
+    expect(line).to_have_text("お客様の画面で指し示しました")
+    sent = room.messages("view.pointer")[-1]
+    assert sent["target"]["capture_id"] == int(newest.get_attribute("data-capture"))
+    expect(room.guest.page.locator("[data-tsunagu-pointer]")).to_have_attribute(
+        "data-target-found", "true"
+    )
+
+    # Back to the live view, from the capture's caption...
+    back.click()
+    expect(room.stage).to_be_visible()
+    expect(capture).to_be_hidden()
+    expect(back).to_be_hidden()
+    expect(room.replay().locator("#product-name")).to_be_visible()
+    # ...or from the tool, which offers it while the capture is shown.
+    see = room.stage.get_by_role("button", name="キャプチャを見る")
+    room.stage.get_by_role("button", name="この瞬間を保存").click()
+    expect(see).to_be_visible()
+    see.click()
+    expect(room.stage).to_be_hidden()
+    room.open_tool()
+    room.panel.get_by_role("button", name="ステージに表示").click()
+    expect(room.stage).to_be_visible()
+    expect(room.panel.get_by_role("button", name="ステージに表示")).to_have_count(0)
+
+
+def test_a_save_that_brings_no_capture_is_said_to_have_failed(new_page, live_server, pages):
+    relay = Relay()
+    room = Room(new_page, live_server, pages.url("shop.html"), relay)
+    sharing(room)
+    # The guest's page never hears the request (as when it cannot capture).
+    relay.up = lambda text: None if json.loads(text).get("type") == "view.save" else text
+    room.host.clock.install()
+    room.stage.get_by_role("button", name="この瞬間を保存").click()
+    note = room.host.locator("#live-note")
+    expect(note).to_have_text("保存を依頼しました…")
+    room.host.clock.fast_forward("00:16")
+    expect(note).to_have_text("保存できませんでした。お客様にキャプチャの送信をお願いしてください")
+    expect(room.stage.get_by_role("button", name="キャプチャを見る")).to_be_hidden()
+
+
+def test_after_a_reload_the_header_names_the_guest_and_its_lines_fit_beside_the_panel(
+    new_page, live_server, pages
+):
+    room = Room(new_page, live_server, pages.url("shop.html"))
+    sharing(room)
+    # A long address, as a shop's often is.
+    long_url = pages.url("shop.html") + "?item=arita-ai-kozara-5mai-set&ref=" + "x" * 80
+    room.guest.page.goto(long_url)
+    expect(room.host.locator("#live-url")).to_have_attribute("title", long_url)
+
+    room.host.reload()
+    expect(room.host.locator("#live-who")).to_have_text("お客様 1")
+    expect(room.replay().locator("#product-name")).to_be_visible()
+    room.open_tool()
+    title = room.host.locator("#live-title")
+    expect(title).to_have_text("有田焼 藍の小皿 5 枚セット | うつわ と くらし")
+    size = room.host.locator("#live-size")
+    latency = room.host.locator("#live-latency")
+    expect(size).to_have_text("390×844")
+    expect(latency).to_have_text(re.compile(r"^遅延 約 \d+ ms"))
+    # Title on one line, URL · size · delay under it, all inside the tile:
+    # the URL gives way in its middle, its end kept.
+    line = room.host.locator("#live-page").bounding_box()
+    for part in (size, latency, room.host.locator("#live-url-tail")):
+        box = part.bounding_box()
+        assert box["x"] >= line["x"] and box["x"] + box["width"] <= line["x"] + line["width"] + 1
+    assert title.bounding_box()["y"] < size.bounding_box()["y"]
+    tail = room.host.locator("#live-url-tail").bounding_box()
+    assert tail["x"] + tail["width"] <= size.bounding_box()["x"] + 1  # not over " · 390×844"
+    head = room.host.locator("#live-url-head")
+    assert head.evaluate("(e) => e.scrollWidth > e.clientWidth")  # ellipsised
+    expect(room.host.locator("#live-url-tail")).to_have_text("x" * 12)
+    room.shot("panel-open")
+
+    # The zoom level is said: the fitted one, then each step, then fitted again.
+    level = room.host.locator("#live-zoom-level")
+    expect(level).to_have_text(re.compile(r"^\d+%$"))
+    fitted = int(level.inner_text().rstrip("%"))
+    room.stage.get_by_role("button", name="拡大").click()
+    expect(level).to_have_text(f"{round(fitted * 1.25)}%")
+    room.stage.get_by_role("button", name="拡大").click()
+    room.shot("zoomed")
+    room.stage.get_by_role("button", name="全体を表示").click()
+    expect(level).to_have_text(f"{fitted}%")
+
+
+def test_the_english_console_names_the_guest_as_the_guest_list_does(new_page, live_server, pages):
+    room = Room(new_page, live_server, pages.url("shop.html"))
+    room.ask()
+    room.agree()
+    room.host.context.add_cookies([{"name": "tsunagu_lang", "value": "en", "url": live_server.url}])
+    room.host.reload()
+    expect(room.host.locator("#guests li strong").first).to_have_text("Guest 1")
+    expect(room.host.locator("#live-who")).to_have_text("Guest 1")
+    room.host.locator("#tool-live").click()
+    expect(room.panel.locator("#live-guests li strong")).to_have_text("Guest 1")
+    expect(room.stage.get_by_label("Point", exact=True)).to_be_checked()
+    expect(room.stage.get_by_label("Draw", exact=True)).to_be_visible()
+    room.shot("english")

@@ -29,6 +29,7 @@
 import { api, format } from "/static/live.js";
 
 const REPLAY = "/embed/vendor/rrweb-replay.mjs";
+const SVG = "http://www.w3.org/2000/svg";
 const REPLAY_CSS = "/embed/vendor/rrweb-replay.css";
 const FRAME = "/live-view/frame";
 const SANDBOX = "allow-same-origin";
@@ -42,6 +43,11 @@ const MARK_MS = 1600;
 // half the round trip alone.
 const BATCH_FRESH_MS = 5000;
 const STROKE_MS = 2500;
+// A save asked for and no capture of the live view after this long: the
+// guest's page did not make one (paused, gone, failed); say so.
+const SAVE_WAIT_MS = 15000;
+// The URL's end kept whole when the line must shorten it (in the middle).
+const URL_TAIL = 12;
 const ZOOM_STEP = 1.25;
 const ZOOM_MIN = 0.2;
 const ZOOM_MAX = 4;
@@ -109,15 +115,28 @@ export function stateKey(view) {
   return STATE_KEYS[view.state] || STATE_KEYS.off;
 }
 
-/** Each guest's live view after a meeting's events (oldest first). */
+/** Each guest's live view after a meeting's events (oldest first); each
+ *  keeps the guest's number in the meeting (the payload's `n`), so the view
+ *  can name its guest before the guest list is read. */
 export function statesFrom(events) {
   const states = new Map();
   for (const event of events) {
     const id = event.payload?.guest_id;
     if (!event.type?.startsWith("live_view.") || id == null) continue;
-    states.set(id, stateAfter(states.get(id) || { state: "off" }, event));
+    states.set(id, withNumber(stateAfter(states.get(id) || { state: "off" }, event), states.get(id), event));
   }
   return states;
+}
+
+function withNumber(view, before, event) {
+  const n = event.payload?.n ?? before?.n;
+  return n == null ? view : { ...view, n };
+}
+
+/** A URL cut in two for a line that shortens it in the middle: the head
+ *  (ellipsised by the styles when short of room) and its end, kept whole. */
+export function urlParts(url, tail = URL_TAIL) {
+  return url.length <= tail ? ["", url] : [url.slice(0, -tail), url.slice(-tail)];
 }
 
 /** The page and viewport a batch of rrweb events tells of, on top of
@@ -224,9 +243,10 @@ export class LiveView {
    * @param {(message: object) => boolean} o.send  on the meeting's socket
    * @param {(on: boolean) => void} o.onStage  show or hide the tile on the stage
    * @param {object[]} o.events  the meeting's stored events so far
+   * @param {() => void} [o.showCapture]  put the newest capture on the stage
    */
-  constructor({ meetingId, send, onStage, events = [] }) {
-    Object.assign(this, { meetingId, send, onStage });
+  constructor({ meetingId, send, onStage, events = [], showCapture = () => {} }) {
+    Object.assign(this, { meetingId, send, onStage, showCapture });
     this.$ = (id) => document.getElementById(id);
     this.T = JSON.parse(this.$("live-view-strings").textContent);
     this.main = this.$("live-main");
@@ -238,6 +258,8 @@ export class LiveView {
     this.pointing = null; // {guest, stroke, told}: the last pointer sent, until its answer
     this.zoom = null; // null: fit to the stage
     this.mode = "point";
+    this.aside = false; // the view is on but the host looks at the captures
+    this.saving = null; // the timer of a save asked for, until its capture comes
     this.pinger = null;
     this.lastWant = 0;
     this.bind();
@@ -251,6 +273,17 @@ export class LiveView {
     $("live-zoom-out").addEventListener("click", () => this.setZoom(this.scale() / ZOOM_STEP));
     $("live-zoom-fit").addEventListener("click", () => this.setZoom(null));
     $("live-save").addEventListener("click", () => this.save());
+    $("live-see-capture").addEventListener("click", () => this.toCaptures());
+    // The way back from the capture stage while a view is on, in the
+    // capture's own caption (that tile is the capture window's).
+    this.back = document.createElement("button");
+    this.back.type = "button";
+    this.back.id = "live-back";
+    this.back.className = "small primary live-back";
+    this.back.textContent = this.T["live_view.back"];
+    this.back.hidden = true;
+    this.back.addEventListener("click", () => this.showGuest(this.current));
+    document.querySelector("#capture-main figcaption")?.prepend(this.back);
     $("live-stop").addEventListener("click", () => this.stop(this.current));
     for (const radio of this.main.querySelectorAll('input[name="live-mode"]')) {
       radio.addEventListener("change", () => {
@@ -264,6 +297,7 @@ export class LiveView {
     document.addEventListener("tsunagu:guests", ({ detail }) => {
       this.guests = new Map(detail.guests.filter((g) => g.source === "snippet").map((g) => [g.id, g]));
       this.renderTool();
+      if (this.replay) this.renderWho();
     });
   }
 
@@ -273,14 +307,19 @@ export class LiveView {
   apply(event) {
     const id = event.payload?.guest_id;
     if (event.type.startsWith("live_view.") && id != null) {
-      const view = stateAfter(this.views.get(id) || { state: "off" }, event);
+      const before = this.views.get(id);
+      const view = withNumber(stateAfter(before || { state: "off" }, event), before, event);
       this.views.set(id, view);
       if (view.state === "on" || view.state === "paused") {
-        if (this.current == null || !this.isOn(this.current)) this.current = id;
+        if (this.current == null || !this.isOn(this.current)) {
+          this.current = id;
+          this.aside = false;
+        }
       }
-    } else if (event.type === "capture.created" && this.saving) {
-      this.saving = false;
-      this.note(this.T["live_view.saved"]);
+    } else if (event.type === "capture.created" && event.payload?.origin === "live_view" && this.saving) {
+      clearTimeout(this.saving);
+      this.saving = null;
+      this.note(this.T["live_view.saved"], { capture: true });
     } else if (event.type === "meeting.ended") {
       // The events that say so may come later (or not to this page).
       for (const [id, view] of this.views) {
@@ -321,12 +360,26 @@ export class LiveView {
     const on = this.current != null && this.isOn(this.current);
     const state = on ? this.views.get(this.current).state : "off";
     this.main.dataset.state = state;
+    // While the guest has paused their page takes nothing: no save, no
+    // pointer (the veil says why and until when).
     this.$("live-veil").hidden = state !== "paused";
-    this.onStage(on);
+    this.$("live-save").disabled = state !== "on";
+    for (const radio of this.main.querySelectorAll('input[name="live-mode"]')) radio.disabled = state !== "on";
+    if (!on) this.aside = false;
+    this.onStage(on && !this.aside);
+    this.back.hidden = !(on && this.aside);
     if (on && !this.replay) this.open();
     if (!on && this.replay) this.close();
     if (on) this.renderWho();
     this.renderTool();
+  }
+
+  /** The newest capture on the stage in the live view's place (the view
+   *  goes on underneath; 「ライブ表示に戻る」 or the tool brings it back). */
+  toCaptures() {
+    this.aside = true;
+    this.showCapture();
+    this.render();
   }
 
   // -- the tool ------------------------------------------------------------------
@@ -353,7 +406,7 @@ export class LiveView {
     li.dataset.guest = guest.id;
     li.dataset.state = view.state;
     const name = document.createElement("strong");
-    name.textContent = guest.name ? `${format(this.T["live_view.guest"], guest)} ${guest.name}` : format(this.T["live_view.guest"], guest);
+    name.textContent = this.guestLabel(guest);
     const state = document.createElement("span");
     state.className = "live-guest-state";
     state.textContent = this.stateText(guest, view);
@@ -371,8 +424,12 @@ export class LiveView {
       const again = view.state === "off" ? this.T["live_view.ask"] : this.T["live_view.ask_again"];
       button(again, () => this.ask(guest.id), "primary");
     }
-    if (this.isOn(guest.id) && this.current !== guest.id) button(this.T["live_view.show"], () => this.showGuest(guest.id));
-    if (view.state === "asked" || this.isOn(guest.id)) button(this.T["live_view.stop"], () => this.stop(guest.id), "danger");
+    if (this.isOn(guest.id) && (this.current !== guest.id || this.aside)) {
+      button(this.T["live_view.show"], () => this.showGuest(guest.id));
+    }
+    // A question not answered yet is taken back, not "stopped".
+    if (view.state === "asked") button(this.T["live_view.withdraw"], () => this.stop(guest.id), "danger");
+    if (this.isOn(guest.id)) button(this.T["live_view.stop"], () => this.stop(guest.id), "danger");
     li.append(name, " ", state, actions);
     return li;
   }
@@ -418,19 +475,32 @@ export class LiveView {
   }
 
   showGuest(guestId) {
-    if (this.current === guestId) return;
-    if (this.replay) this.close();
-    this.current = guestId;
+    this.aside = false;
+    if (this.current !== guestId) {
+      if (this.replay) this.close();
+      this.current = guestId;
+    }
     this.render();
   }
 
-  renderWho() {
-    const guest = this.guests.get(this.current);
-    this.$("live-who").textContent = guest ? format(this.T["live_view.guest"], guest) : "";
+  /** A guest as the guest list names them (「お客様 1」, with the name they gave). */
+  guestLabel(guest) {
+    return guest.name
+      ? format(this.T["meeting.js.guests.label_named"], guest)
+      : format(this.T["meeting.js.guests.label"], guest);
   }
 
-  note(text) {
+  /** The guest on the stage: from the guest list, or (until it is read,
+   *  as after a reload) their number in the live view's events. */
+  renderWho() {
+    const guest = this.guests.get(this.current) || this.views.get(this.current);
+    this.$("live-who").textContent = guest?.n != null ? this.guestLabel(guest) : "";
+  }
+
+  /** The line under the view; `capture` adds 「キャプチャを見る」. */
+  note(text, { capture = false } = {}) {
     this.$("live-note").textContent = text || "";
+    this.$("live-see-capture").hidden = !capture;
   }
 
   // -- the replay ----------------------------------------------------------------
@@ -457,7 +527,7 @@ export class LiveView {
     delete this.main.dataset.large;
     delete this.main.dataset.page;
     delete this.main.dataset.replay;
-    this.$("live-page").textContent = "";
+    this.clearPage();
     this.$("live-latency").textContent = "";
     this.note("");
     this.library ??= import(REPLAY);
@@ -475,6 +545,8 @@ export class LiveView {
     const replay = this.replay;
     this.replay = null;
     this.pointing = null;
+    clearTimeout(this.saving);
+    this.saving = null;
     clearInterval(this.pinger);
     this.pinger = null;
     if (!replay) return;
@@ -628,7 +700,7 @@ export class LiveView {
       this.main.dataset.large = "";
       this.$("live-large").hidden = false;
       this.$("live-wait").hidden = true;
-      this.$("live-page").textContent = "";
+      this.clearPage();
       this.$("live-holders").replaceChildren();
       return;
     }
@@ -665,17 +737,21 @@ export class LiveView {
     return this.replay?.player?.replayer?.iframe?.contentDocument || null;
   }
 
+  /** Title on the first line; URL · viewport (· the delay) on the second. */
   renderPage() {
     const { href, width, height } = this.replay?.facts || {};
     if (!href) return;
-    const title = this.replayDocument()?.title?.trim() || this.T["live_view.no_title"];
-    this.$("live-page").textContent = format(this.T["live_view.page"], {
-      title,
-      url: href,
-      width: width ?? "?",
-      height: height ?? "?",
-    });
-    this.$("live-page").title = href;
+    this.$("live-title").textContent = this.replayDocument()?.title?.trim() || this.T["live_view.no_title"];
+    const [head, tail] = urlParts(href);
+    this.$("live-url-head").textContent = head;
+    this.$("live-url-tail").textContent = tail;
+    this.$("live-url").title = href;
+    this.$("live-size").textContent = format(this.T["live_view.viewport"], { width: width ?? "?", height: height ?? "?" });
+  }
+
+  clearPage() {
+    for (const id of ["live-title", "live-url-head", "live-url-tail", "live-size"]) this.$(id).textContent = "";
+    this.$("live-url").title = "";
   }
 
   // -- zoom --------------------------------------------------------------------------
@@ -713,6 +789,9 @@ export class LiveView {
     sizer.style.width = `${Math.round(width * scale)}px`;
     sizer.style.height = `${Math.round(height * scale)}px`;
     this.main.dataset.zoom = this.zoom === null ? "fit" : String(Math.round(scale * 100));
+    // Fitted or chosen, the level as it is (a frame not laid out, as while
+    // the capture is shown in its place, has none to tell).
+    if (this.$("live-frame").clientWidth) this.$("live-zoom-level").textContent = `${Math.round(scale * 100)}%`;
     for (const player of [this.replay?.player, this.replay?.next]) {
       if (!player?.outer) continue;
       player.outer.width = String(width);
@@ -811,6 +890,7 @@ export class LiveView {
     let press = null; // {points, id}
     layer.addEventListener("pointerdown", (event) => {
       if (!event.isPrimary || event.button !== 0 || !this.replayDocument() || this.replay.large) return;
+      if (!this.isOn(this.replay.guest) || this.views.get(this.replay.guest).state !== "on") return;
       layer.setPointerCapture(event.pointerId);
       press = { points: [this.guestPoint(event)], start: [event.clientX, event.clientY], moved: false };
       event.preventDefault();
@@ -871,27 +951,25 @@ export class LiveView {
 
   drawLive(points) {
     const ink = this.$("live-ink");
-    let line = ink.querySelector(".live-drawing");
-    if (!line) {
-      line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
-      line.setAttribute("class", "live-drawing");
-      ink.append(line);
-    }
-    line.setAttribute("points", points.map(([x, y]) => `${x},${y}`).join(" "));
+    const line = ink.querySelector(".live-drawing") || ink.appendChild(inkLine("live-drawing"));
+    setPoints(line, points);
   }
 
   fadeStroke(points) {
-    const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
-    line.setAttribute("class", "live-stroke");
-    line.setAttribute("points", points.map(([x, y]) => `${x},${y}`).join(" "));
+    const line = inkLine("live-stroke");
+    setPoints(line, points);
     this.$("live-ink").append(line);
     setTimeout(() => line.remove(), STROKE_MS);
   }
 
   save() {
-    if (!this.replay || !this.isOn(this.replay.guest)) return;
+    if (!this.replay || this.views.get(this.replay.guest)?.state !== "on") return;
     if (this.send({ type: "view.save", guest_id: this.replay.guest })) {
-      this.saving = true;
+      clearTimeout(this.saving);
+      this.saving = setTimeout(() => {
+        this.saving = null;
+        this.note(this.T["live_view.save_failed"]);
+      }, SAVE_WAIT_MS);
       this.note(this.T["live_view.saving"]);
     } else {
       this.note(this.T["live_view.network"]);
@@ -922,6 +1000,24 @@ export class LiveView {
     if (sent) this.pointing = { guest: guestId, stroke: false, told };
     return sent;
   }
+}
+
+/** A stroke of the host's: the phone's colour on a white casing (so it
+ *  shows on any page, a red button too), as embed/pointer.js draws it. */
+function inkLine(className) {
+  const group = document.createElementNS(SVG, "g");
+  group.setAttribute("class", className);
+  for (const part of ["live-casing", "live-line"]) {
+    const line = document.createElementNS(SVG, "polyline");
+    line.setAttribute("class", part);
+    group.append(line);
+  }
+  return group;
+}
+
+function setPoints(group, points) {
+  const text = points.map(([x, y]) => `${x},${y}`).join(" ");
+  for (const line of group.children) line.setAttribute("points", text);
 }
 
 /** A small marker where the host's pointer went, fading. */

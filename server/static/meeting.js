@@ -50,6 +50,11 @@ const liveView = $("live-main")
       send: (message) => channel?.send(message) ?? false,
       onStage: (on) => stage.set("live", on),
       events: meeting.events,
+      // 「キャプチャを見る」 after a save: the newest capture, which the view covered.
+      showCapture: () => {
+        const newest = window_.captures.at(-1);
+        if (newest) window_.show(newest);
+      },
     })
   : null;
 window_.pointer = liveView;
