@@ -40,7 +40,7 @@ export function start(env) {
       liveAsk: "担当者が画面の共有を求めています",
       liveWhat: "このサイトで開いているページの表示を、担当者の画面にリアルタイムで表示します。入力した文字、パスワード、カード番号などは送られません。他のアプリやタブは共有されません。",
       liveAgree: "共有する", liveDecline: "共有しない", liveReview: "内容を見る", liveOn: "画面を共有中", livePaused: "一時停止中",
-      livePause: "一時停止", liveResume: "再開", liveStop: "共有を停止", liveEnded: "画面の共有を終了しました。", liveControls: "一時停止・停止", liveMask: "●●●● 非表示",
+      livePause: "一時停止", liveResume: "再開", liveStop: "共有を停止", liveEnded: "画面の共有を終了しました。", liveControls: "一時停止・停止", liveMask: "●●●● 非表示", liveSaving: "担当者がこの画面を保存しています…",
       liveFailed: "画面の共有を始められませんでした。もう一度お試しください。",
       card: "名刺", cardTitle: "担当者の名刺", cardShown: "担当者が名刺を表示しました。", cardFailed: "名刺を読み込めませんでした。もう一度お試しください。",
       files: "ファイル", filesTitle: "ファイル", filesOpen: "ファイルを開く", filesLoading: "読み込み中…", filesFailed: "ファイルの欄を読み込めませんでした。もう一度お試しください。",
@@ -79,7 +79,7 @@ export function start(env) {
       liveAsk: "Your contact asks to see your screen",
       liveWhat: "The page of this site you have open is shown live on your contact's screen. What you type, passwords and card numbers are not sent. Other apps and tabs are not shared.",
       liveAgree: "Share", liveDecline: "Don't share", liveReview: "Review", liveOn: "Sharing screen", livePaused: "Paused",
-      livePause: "Pause", liveResume: "Resume", liveStop: "Stop sharing", liveEnded: "Screen sharing has ended.", liveControls: "pause or stop", liveMask: "●●●● hidden",
+      livePause: "Pause", liveResume: "Resume", liveStop: "Stop sharing", liveEnded: "Screen sharing has ended.", liveControls: "pause or stop", liveMask: "●●●● hidden", liveSaving: "Your contact is saving this screen…",
       liveFailed: "Could not start sharing the screen. Please try again.",
       card: "Card", cardTitle: "Your contact's card", cardShown: "Your contact is showing you their business card.", cardFailed: "Could not load the card. Please try again.",
       files: "Files", filesTitle: "Files", filesOpen: "Open files", filesLoading: "Loading…", filesFailed: "Could not load the files. Please try again.",
@@ -1001,7 +1001,9 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
     if (sending) throw failure("busy", S.sending);
     sending = true;
     const progress = make("progress", { max: "1", value: "0" });
-    note = { text: S.sending, kind: "", progress };
+    // A moment the host saves from the live view: the guest did not tap, so
+    // the note says who asked for it.
+    note = { text: fields.origin === "live_view" ? S.liveSaving : S.sending, kind: "", progress };
     render();
     try {
       const { capture } = await import(`${server}/embed/capture.js`);
@@ -1048,7 +1050,8 @@ progress{width:100%;height:4px}[hidden]{display:none!important}
       if (known.code === "meeting_ended" || known.code === "not_connected" || known.code === "guest_token_expired") {
         finish();
       } else {
-        note = { text: known.message, kind: "bad", action: [S.retry, () => sendCapture().catch(() => {})] };
+        // Sent again as it was asked for (a moment the host saved stays marked so).
+        note = { text: known.message, kind: "bad", action: [S.retry, () => sendCapture(fields).catch(() => {})] };
         render();
         announce(known.message);
       }
