@@ -68,6 +68,7 @@ export class LiveView {
     this.timer = null;
     this.href = ""; // the address of the last full snapshot
     this.holding = null; // after a too_many refusal: the timer of the snapshot to come
+    this.resnap = null; // the timer of a full snapshot asked for by a change
     this.stopRecording = null;
     this.on = false;
     this.masked = (element) => isMasked(element, this.unmask, this.everPassword);
@@ -107,6 +108,16 @@ export class LiveView {
         sampling: { scroll: 100, mousemove: false, mouseInteraction: false, media: 800 },
         slimDOMOptions: "all",
       }) || null;
+    this.watchMasks();
+  }
+
+  /** An element masked after it was sent would stay as last seen in the
+   *  host's replay: rrweb ignores every change of an element once its block
+   *  selector matches, the one that masks it included. A full snapshot, in
+   *  which it is a placeholder, puts that right. */
+  watchMasks() {
+    this.masks = new MutationObserver(() => this.snapshotSoon());
+    this.masks.observe(document.documentElement, { subtree: true, attributeFilter: ["data-tsunagu-mask"] });
   }
 
   /** Stop recording: nothing more is recorded or sent (a pause, or the end). */
@@ -118,6 +129,9 @@ export class LiveView {
     this.holding = null;
     clearTimeout(this.timer);
     this.timer = null;
+    clearTimeout(this.resnap);
+    this.resnap = null;
+    this.masks?.disconnect();
     this.queue = [];
     if (stop) stop();
   }
@@ -130,6 +144,14 @@ export class LiveView {
     } catch {
       // not recording after all: nothing to send
     }
+  }
+
+  /** A full snapshot once the current change has been taken (one for many). */
+  snapshotSoon() {
+    this.resnap ||= setTimeout(() => {
+      this.resnap = null;
+      this.snapshot();
+    }, 0);
   }
 
   /** The page's element for a node id of the host's replay, or null. */

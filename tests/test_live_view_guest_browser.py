@@ -370,10 +370,15 @@ def test_hidden_shadow_roots_and_our_own_bar_never_go_out(new_page, live_server,
             e.shadowRoot.querySelector('p').textContent = 'SHADOW-SECRET-43';
           }"""
     )
-    # A paragraph masked after it was sent: what it says from then on stays here.
-    page.locator("#later").evaluate(
-        "(e) => { e.setAttribute('data-tsunagu-mask', ''); e.textContent = 'LATER-SECRET-9'; }"
-    )
+    # A paragraph masked after it was sent: what it says from then on stays
+    # here, and a full snapshot follows in which it is a placeholder (the
+    # host's replay no longer shows what it said before either).
+    assert "あとで隠す段落" in json.dumps(sharing.frames(), ensure_ascii=False)
+    with sharing.socket().expect_event("framesent", predicate=has_full_snapshot) as resent:
+        page.locator("#later").evaluate(
+            "(e) => { e.setAttribute('data-tsunagu-mask', ''); e.textContent = 'LATER-SECRET-9'; }"
+        )
+    assert "あとで隠す段落" not in json.dumps(json.loads(resent.value), ensure_ascii=False)
     # The host points at a field; the guest scrolls, the pointer follows.
     target = node_target(sharing, node_id(sharing.frames(), "id", "order-id"))
     sharing.host_send({"type": "view.pointer", "target": target, "points": None})
