@@ -230,7 +230,12 @@ async def record_page(app: Starlette, guest_id: int, page: PageInfo) -> None:
         assert guest is not None
         meeting = await live_meeting_of(db, guest)
         await meetings.record_event(
-            db, meeting, "page.visited", {"url": page.url, "title": page.title}
+            db,
+            meeting,
+            "page.visited",
+            # Whose page: with several guests, the host's pointer on a capture
+            # needs that capture's own guest still on it (issue #16).
+            {"url": page.url, "title": page.title, "guest_id": guest.id},
         )
 
 

@@ -50,6 +50,7 @@ export class CaptureWindow {
     this.clock = new Intl.DateTimeFormat(document.documentElement.lang, { timeStyle: "medium" });
     this.pointer = null; // the live view, on the meeting's own host's page
     this.lastPage = null; // the URL of the newest page a guest opened
+    this.lastPages = new Map(); // guest id -> the newest page that guest opened
     this.$("zoom").addEventListener("click", () => this.toggleZoom());
     this.$("capture-image").addEventListener("click", (event) => this.pointAt(event));
     this.$("url-toggle").addEventListener("click", () => this.toggleUrl());
@@ -119,7 +120,10 @@ export class CaptureWindow {
   /** Why the shown capture cannot be pointed on, or null when it can. */
   pointerProblem(capture) {
     if (capture !== this.captures.at(-1)) return "not_newest";
-    if (this.lastPage !== capture.url) return "moved";
+    // The capture's own guest's newest page (events before #16 name no guest).
+    const guest = capture.guest_id;
+    const last = this.lastPages.has(guest) ? this.lastPages.get(guest) : this.lastPage;
+    if (last !== capture.url) return "moved";
     if (this.pointer.captureGuest(capture) == null) return "no_guest";
     if (!capture.viewport_width || !capture.viewport_height) return "no_size";
     return null;
@@ -191,6 +195,7 @@ export class CaptureWindow {
 
   visited(event) {
     this.lastPage = event.payload.url;
+    if (event.payload.guest_id != null) this.lastPages.set(event.payload.guest_id, event.payload.url);
     if (this.current) this.renderPointer();
     this.$("no-visits")?.remove();
     const item = document.createElement("li");
