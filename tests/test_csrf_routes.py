@@ -47,6 +47,7 @@ NOT_COOKIE_AUTHENTICATED = {
     # Document share (issue #15): guest token.
     ("POST", "/api/v1/guest/document/view"): "guest",
     ("POST", "/api/v1/guest/documents/{document_id:id}/download-link"): "guest",
+    ("POST", "/api/v1/guest/live-view"): "guest",  # the live view (issue #16)
     # Twilio's delivery reports, signed with the account's auth token.
     ("POST", "/sms/status"): "twilio",
 }
@@ -87,6 +88,9 @@ NOT_FOR_USERS = {
     "/api/v1/guest/documents/{document_id:id}/pages/{number:id}/{size}",
     "/api/v1/guest/documents/{document_id:id}/download-link",
     "/api/v1/guest/document-files/{signed}",
+    "/api/v1/guest/live-view",  # the live view (issue #16): guest token
+    # The empty page the live view is replayed in: no data, no session read.
+    "/live-view/frame",
     "/api/v1/embed/origin",
     "/sms/status",
     "/login",  # GET is declared (who="anyone"); POST logs in, see above
