@@ -178,34 +178,34 @@ export class Pointers {
   }
 }
 
-/** An arrow whose tip is at (0, 0), pointing up and to the left, like a mouse pointer. */
+/** An SVG element with its attributes (the arrow's and the stroke's parts). */
+function svgNode(tag, attributes) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  return node;
+}
+
+/** An arrow whose tip is at (0, 0), pointing up and to the left, like a mouse
+ *  pointer: the pointer's colour with a white edge, seen on any button. */
 function arrowShape() {
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("class", "arrow");
-  svg.setAttribute("viewBox", "0 0 34 34");
-  const path = document.createElementNS(SVG, "path");
-  path.setAttribute("d", "M1 1 L31 13 L18 18 L13 31 Z");
-  path.setAttribute("fill", "#f97316");
-  path.setAttribute("stroke", "#fff");
-  path.setAttribute("stroke-width", "2.5");
-  path.setAttribute("stroke-linejoin", "round");
-  svg.append(path);
+  const svg = svgNode("svg", { class: "arrow", viewBox: "0 0 34 34" });
+  const edge = { stroke: "#fff", "stroke-width": "2.5", "stroke-linejoin": "round" };
+  svg.append(svgNode("path", { d: "M1 1 L31 13 L18 18 L13 31 Z", fill: "#f97316", ...edge }));
   return svg;
 }
 
 function stroke(points) {
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("class", "stroke");
-  svg.setAttribute("width", "1");
-  svg.setAttribute("height", "1");
-  const line = document.createElementNS(SVG, "polyline");
+  const svg = svgNode("svg", { class: "stroke", width: "1", height: "1" });
   const list = points.slice(0, 200).filter((point) => Array.isArray(point) && point.length >= 2);
-  line.setAttribute("points", list.map(([dx, dy]) => `${Number(dx) || 0},${Number(dy) || 0}`).join(" "));
-  line.setAttribute("fill", "none");
-  line.setAttribute("stroke", "#f97316");
-  line.setAttribute("stroke-width", "5");
-  line.setAttribute("stroke-linecap", "round");
-  line.setAttribute("stroke-linejoin", "round");
-  svg.append(line);
+  svg.append(
+    svgNode("polyline", {
+      points: list.map(([dx, dy]) => `${Number(dx) || 0},${Number(dy) || 0}`).join(" "),
+      fill: "none",
+      stroke: "#f97316",
+      "stroke-width": "5",
+      "stroke-linecap": "round",
+      "stroke-linejoin": "round",
+    }),
+  );
   return svg;
 }

@@ -95,24 +95,22 @@ async def test_frames_reach_the_host_only_while_the_guest_shares(server, host):
         await guest.send(frame(2, "asked, not agreed"))
         not_yet = await next_message(guest, "view.refused")
 
-        agreed = await guest_action(server, token, "agree")
-        await next_message(guest, "live_view.started")
-        await guest.send(frame(3, "shared"))
-        relayed = await next_message(console, "view.frame")
+        async def step(action: str, heard: str, seq: int, text: str, answer_on) -> tuple:
+            """The guest's tap, heard on its socket, then a frame sent: the
+            tap's answer, and what the frame brought (``answer_on``'s next
+            frame, or the guest's refusal)."""
+            answer = await guest_action(server, token, action)
+            await next_message(guest, heard)
+            await guest.send(frame(seq, text))
+            kind = "view.frame" if answer_on is console else "view.refused"
+            return answer, await next_message(answer_on, kind)
 
-        paused = await guest_action(server, token, "pause")
-        await next_message(guest, "live_view.paused")
-        await guest.send(frame(4, "while paused"))
-        refused_paused = await next_message(guest, "view.refused")
-        resumed = await guest_action(server, token, "resume")
-        await next_message(guest, "live_view.resumed")
-        await guest.send(frame(5, "resumed"))
-        again = await next_message(console, "view.frame")
-
-        stopped = await guest_action(server, token, "stop")
-        await next_message(guest, "live_view.stopped")
-        await guest.send(frame(6, "after stopping"))
-        refused_stopped = await next_message(guest, "view.refused")
+        agreed, relayed = await step("agree", "live_view.started", 3, "shared", console)
+        paused, refused_paused = await step("pause", "live_view.paused", 4, "while paused", guest)
+        resumed, again = await step("resume", "live_view.resumed", 5, "resumed", console)
+        stopped, refused_stopped = await step(
+            "stop", "live_view.stopped", 6, "after stopping", guest
+        )
         asked_again_without_asking = await guest_action(server, token, "agree")
 
     assert before["reason"] == not_yet["reason"] == "not_sharing"

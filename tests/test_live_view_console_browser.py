@@ -116,6 +116,22 @@ class Room:
         # The one shown (a newer one may be being built under it).
         return self.stage.frame_locator("iframe.live-outer:not(.live-next)").frame_locator("iframe")
 
+    def spot(self, selector: str, fx: float = 0.5, fy: float = 0.5) -> dict:
+        """Where, on the console's page, a replayed element's (fx, fy) is: its
+        box in the replay, scaled as the stage shows it."""
+        return self.host.evaluate(
+            """([selector, fx, fy]) => {
+              const outer = document.querySelector('#live-main iframe.live-outer');
+              const inner = outer.contentDocument.querySelector('iframe');
+              const box = inner.contentDocument.querySelector(selector).getBoundingClientRect();
+              const surface = document.getElementById('live-surface').getBoundingClientRect();
+              const scale = surface.width / outer.offsetWidth;
+              return { x: surface.left + (box.left + box.width * fx) * scale,
+                       y: surface.top + (box.top + box.height * fy) * scale };
+            }""",
+            [selector, fx, fy],
+        )
+
     def shot(self, name: str) -> None:
         SHOTS.mkdir(exist_ok=True)
         self.host.screenshot(path=SHOTS / f"live-view-console-{name}.png")
@@ -202,17 +218,7 @@ def test_the_stage_replays_the_guests_page_with_its_facts_pause_and_the_pointer(
     room.shot("live")
 
     # A click on the replayed button points at it on the guest's phone.
-    spot = room.host.evaluate(
-        """() => {
-          const outer = document.querySelector('#live-main iframe.live-outer');
-          const inner = outer.contentDocument.querySelector('iframe');
-          const button = inner.contentDocument.querySelector('#buy-button').getBoundingClientRect();
-          const surface = document.getElementById('live-surface').getBoundingClientRect();
-          const scale = surface.width / outer.offsetWidth;
-          return { x: surface.left + (button.left + button.width * 0.25) * scale,
-                   y: surface.top + (button.top + button.height * 0.5) * scale };
-        }"""
-    )
+    spot = room.spot("#buy-button", 0.25, 0.5)
     room.host.mouse.click(spot["x"], spot["y"])
     marker = room.host.locator("#live-surface .live-mark")
     expect(marker).to_be_visible()
@@ -466,17 +472,7 @@ def test_the_host_is_told_where_the_pointer_went(new_page, live_server, pages):
     button = room.replay().locator("#buy-button")
 
     def click_the_button() -> None:
-        box = room.host.evaluate(
-            """() => {
-              const outer = document.querySelector('#live-main iframe.live-outer');
-              const inner = outer.contentDocument.querySelector('iframe');
-              const b = inner.contentDocument.querySelector('#buy-button').getBoundingClientRect();
-              const surface = document.getElementById('live-surface').getBoundingClientRect();
-              const scale = surface.width / outer.offsetWidth;
-              return { x: surface.left + (b.left + b.width / 2) * scale,
-                       y: surface.top + (b.top + b.height / 2) * scale };
-            }"""
-        )
+        box = room.spot("#buy-button")
         room.host.mouse.click(box["x"], box["y"])
 
     expect(button).to_be_attached()

@@ -101,6 +101,11 @@ class Sharing:
             [self.meeting, {**message, "guest_id": self.guest_id}],
         )
 
+    def share(self) -> None:
+        """The host asks and the guest agrees: the page is shared from here."""
+        self.ask()
+        self.agree()
+
     def agree(self):
         """Tap 共有する and wait for the full snapshot that follows."""
         with self.socket().expect_event("framesent", predicate=has_full_snapshot):
@@ -168,8 +173,7 @@ def test_pausing_stops_the_traffic_and_resuming_starts_with_a_full_snapshot(
 ):
     sharing = Sharing(new_page, live_server, pages.url("shop.html"))
     page = sharing.page
-    sharing.ask()
-    sharing.agree()
+    sharing.share()
 
     # The smallest phone still has 送信, 終了 and メニュー whole beside the indicator.
     page.set_viewport_size({"width": 320, "height": 640})
@@ -239,8 +243,7 @@ def test_the_hosts_pointer_lands_on_the_button_also_after_the_guest_scrolled(
 ):
     sharing = Sharing(new_page, live_server, pages.url("privacy.html"))
     page = sharing.page
-    sharing.ask()
-    sharing.agree()
+    sharing.share()
     submit = node_id(sharing.frames(), "class", "submit")  # 「登録して支払う」, far below
     sharing.host_send(
         {"type": "view.pointer", "target": node_target(sharing, submit, 0.3), "points": None}
@@ -286,8 +289,7 @@ def test_the_pointer_on_a_capture_lands_on_the_same_element_without_live_view(
 def test_sharing_answers_the_host_and_goes_on_across_pages(new_page, live_server, pages):
     sharing = Sharing(new_page, live_server, pages.url("shop.html"))
     page = sharing.page
-    sharing.ask()
-    sharing.agree()
+    sharing.share()
     first_page = sharing.frames()[0]["page"]
 
     # The host (re)opening the view asks for a full snapshot.
@@ -341,8 +343,7 @@ def test_hidden_and_file_inputs_never_go_out(new_page, live_server, pages):
     page.locator("#upload").set_input_files(
         files=[{"name": "passport-SCAN-1.pdf", "mimeType": "application/pdf", "buffer": b"%PDF"}]
     )
-    sharing.ask()
-    sharing.agree()
+    sharing.share()
     page.locator("#otp-token").evaluate("(e) => (e.value = 'OTP-271828')")
     page.locator("#upload").set_input_files(
         files=[{"name": "passport-SCAN-2.pdf", "mimeType": "application/pdf", "buffer": b"%PDF"}]
@@ -359,8 +360,7 @@ def test_hidden_and_file_inputs_never_go_out(new_page, live_server, pages):
 def test_hidden_shadow_roots_and_our_own_bar_never_go_out(new_page, live_server, pages):
     sharing = Sharing(new_page, live_server, pages.url("live.html"))
     page = sharing.page
-    sharing.ask()
-    sharing.agree()
+    sharing.share()
     # A masked web component renders again, into its shadow root.
     page.locator("#secret-note").evaluate(
         """(e) => {
@@ -401,8 +401,7 @@ def test_hidden_shadow_roots_and_our_own_bar_never_go_out(new_page, live_server,
 def test_other_origins_urls_in_css_and_attributes_lose_their_query(new_page, live_server, pages):
     sharing = Sharing(new_page, live_server, pages.url("live.html"))
     page = sharing.page
-    sharing.ask()
-    sharing.agree()  # the page's style attribute and <style>, in the full snapshot
+    sharing.share()  # the page's style attribute and <style>, in the full snapshot
     # Changed while sharing: a style property, a new <style> and its text, a
     # rule and a declaration added through CSSOM, URL attributes.
     page.evaluate(
@@ -455,8 +454,7 @@ def test_copies_of_a_masked_value_and_pasted_addresses_stay_on_the_phone(
     # The page copies what is typed into the field's data-value, title,
     # aria-valuetext and value attributes: before sharing and while.
     page.locator("#memo").fill("MEMO-SECRET-10")
-    sharing.ask()
-    sharing.agree()
+    sharing.share()
     page.locator("#memo").fill("MEMO-SECRET-11")
     # Pasted into the (masked) editor: an image and a link of our own origin.
     page.locator("#editor").evaluate(
@@ -476,8 +474,7 @@ def test_copies_of_a_masked_value_and_pasted_addresses_stay_on_the_phone(
 def test_no_message_is_over_4_mib_of_utf8(new_page, live_server, pages):
     sharing = Sharing(new_page, live_server, pages.url("live.html"))
     page = sharing.page
-    sharing.ask()
-    sharing.agree()
+    sharing.share()
     watched = sharing.socket()
     texts: list[str] = []
     watched.on("framesent", lambda payload: texts.append(payload))
@@ -510,8 +507,7 @@ def test_no_message_is_over_4_mib_of_utf8(new_page, live_server, pages):
 def test_the_pointer_on_a_node_of_another_page_load_shows_nothing(new_page, live_server, pages):
     sharing = Sharing(new_page, live_server, pages.url("live.html"))
     page = sharing.page
-    sharing.ask()
-    sharing.agree()
+    sharing.share()
     order = node_id(sharing.frames(), "id", "order-id")
     later = node_id(sharing.frames(), "id", "later")
 
@@ -545,8 +541,7 @@ def test_the_pointer_on_a_node_of_another_page_load_shows_nothing(new_page, live
 
 def test_a_single_page_apps_new_address_reaches_the_host(new_page, live_server, pages):
     sharing = Sharing(new_page, live_server, pages.url("spa.html"))
-    sharing.ask()
-    sharing.agree()
+    sharing.share()
 
     def meta(payload: str, ending: str) -> bool:
         message = json.loads(payload)
@@ -599,8 +594,7 @@ def test_the_indicator_says_sharing_on_the_smallest_phone_and_opens_its_controls
     sharing = Sharing(new_page, live_server, pages.url("shop.html"))
     page = sharing.page
     page.set_viewport_size({"width": 320, "height": 640})
-    sharing.ask()
-    sharing.agree()
+    sharing.share()
 
     # The tag on the border at the top says it whole, inside the screen, on
     # any width (the bar's own label may shrink to its dot at 320 px).
